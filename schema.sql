@@ -1,0 +1,107 @@
+-- unicas schema. Applied at start inside one transaction; PRAGMA user_version records the
+-- version. A database newer than the binary is refused. Later versions append a migration
+-- section below guarded by the version number (see store/mod.rs).
+--
+-- Version 1: accounts, extra attributes, service registry, SSO sessions, login throttling,
+-- audit log, and room for the first-login and self-service flows (bindings, codes, history).
+
+CREATE TABLE IF NOT EXISTS accounts (
+    id            TEXT PRIMARY KEY,           -- canonical account id: student or payroll number
+    name          TEXT NOT NULL,
+    kind          TEXT NOT NULL CHECK (kind IN ('student', 'staff', 'admin')),
+    department    TEXT NOT NULL DEFAULT '',
+    email         TEXT NOT NULL DEFAULT '',
+    phone         TEXT NOT NULL DEFAULT '',
+    status        TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'locked', 'disabled')),
+    password_hash TEXT NOT NULL,              -- bcrypt ($2b$), never the password
+    must_change   INTEGER NOT NULL DEFAULT 0, -- forces the change-password step at next login
+    password_changed_at INTEGER NOT NULL,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+) STRICT;
+
+-- Free-form, multi-valued attributes released to services (e.g. memberOf, containerId).
+CREATE TABLE IF NOT EXISTS account_attributes (
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name       TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    position   INTEGER NOT NULL,
+    PRIMARY KEY (account_id, name, position)
+) STRICT;
+
+-- Verified contact and identity-provider bindings (phone, email, wecom, wechat).
+CREATE TABLE IF NOT EXISTS bindings (
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    kind       TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, kind),
+    UNIQUE (kind, value)
+) STRICT;
+
+-- One-time codes (SMS, e-mail, recovery): only a hash of the code is kept.
+CREATE TABLE IF NOT EXISTS one_time_codes (
+    id         TEXT PRIMARY KEY,
+    purpose    TEXT NOT NULL,
+    account_id TEXT,
+    target     TEXT NOT NULL,
+    code_hash  TEXT NOT NULL,
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE IF NOT EXISTS password_history (
+    account_id    TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    password_hash TEXT NOT NULL,
+    changed_at    INTEGER NOT NULL
+) STRICT;
+
+-- The service registry. pattern: an exact URL, a prefix ending in '*', or a regex '^...$'.
+CREATE TABLE IF NOT EXISTS services (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL,
+    pattern       TEXT NOT NULL UNIQUE,
+    enabled       INTEGER NOT NULL DEFAULT 1,
+    attributes    TEXT,                      -- NULL: release all; else comma-separated names
+    allow_proxy   INTEGER NOT NULL DEFAULT 0,
+    logout_url    TEXT,
+    portal_title  TEXT,
+    portal_description TEXT,
+    created_at    INTEGER NOT NULL
+) STRICT;
+
+-- SSO sessions (ticket-granting tickets). Only SHA-256 of the TGT id is stored, so a copy of
+-- the database cannot be used to hijack a session.
+CREATE TABLE IF NOT EXISTS sso_sessions (
+    id_hash      TEXT PRIMARY KEY,
+    account_id   TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    auth_time    INTEGER NOT NULL,
+    last_used    INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,           -- absolute limit
+    idle_timeout INTEGER NOT NULL,
+    remember_me  INTEGER NOT NULL DEFAULT 0,
+    client_ip    TEXT NOT NULL DEFAULT '',
+    user_agent   TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX IF NOT EXISTS sso_sessions_account ON sso_sessions(account_id);
+CREATE INDEX IF NOT EXISTS sso_sessions_expiry ON sso_sessions(expires_at);
+
+-- Failed-login counters per key ('account:<id>' or 'ip:<addr>'); kept here so a restart
+-- does not hand an attacker a fresh budget.
+CREATE TABLE IF NOT EXISTS login_throttle (
+    key          TEXT PRIMARY KEY,
+    failures     INTEGER NOT NULL,
+    window_start INTEGER NOT NULL,
+    locked_until INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE TABLE IF NOT EXISTS audit_log (
+    id         INTEGER PRIMARY KEY,
+    at         INTEGER NOT NULL,
+    event      TEXT NOT NULL,
+    account_id TEXT,
+    client_ip  TEXT NOT NULL DEFAULT '',
+    detail     TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX IF NOT EXISTS audit_log_account ON audit_log(account_id, at);

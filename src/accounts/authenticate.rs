@@ -1,0 +1,81 @@
+//! Password authentication with throttling. Every failure cause looks the same from outside:
+//! unknown account, wrong password, locked or disabled account all cost one bcrypt
+//! verification and return `Invalid`.
+
+use super::{canonical_id, Account, PasswordHasher, Status};
+use crate::clock::Clock;
+use crate::config::ThrottleConfig;
+use crate::store::{AuditEvent, Store, StoreError, ThrottleState};
+use std::net::IpAddr;
+
+#[derive(Debug)]
+pub enum Outcome {
+    Success(Box<Account>),
+    Invalid,
+    /// Too many recent failures for this account name or client address.
+    Throttled,
+}
+
+#[derive(Clone)]
+pub struct Authenticator {
+    pub store: Store,
+    pub hasher: PasswordHasher,
+    pub clock: Clock,
+    pub throttle: ThrottleConfig,
+}
+
+impl Authenticator {
+    pub async fn password_login(&self, username: &str, password: String, ip: IpAddr) -> Result<Outcome, StoreError> {
+        let id = canonical_id(username);
+        let ip_text = ip.to_string();
+        // The account key exists whether or not the account does, so lock-outs look the same
+        // for real and invented names.
+        let account_key = format!("account:{}", id.as_deref().unwrap_or("-invalid-"));
+        let address_key = format!("address:{ip_text}");
+        let now = self.clock.now();
+        let t = self.throttle.clone();
+        let keys = [(account_key.clone(), t.account_failures), (address_key.clone(), t.address_failures)];
+        let state = self
+            .store
+            .call(move |s| {
+                let keys: Vec<(&str, i64)> = keys.iter().map(|(k, l)| (k.as_str(), *l)).collect();
+                s.begin_attempt(&keys, now, t.window, t.lock_duration)
+            })
+            .await?;
+        if let ThrottleState::Locked(until) = state {
+            tracing::warn!(account = ?id, %ip, locked_for = until - now, "login refused: throttled");
+            return Ok(Outcome::Throttled);
+        }
+
+        let account = match id.clone() {
+            Some(id) => self.store.call(move |s| s.account(&id)).await?,
+            None => None,
+        };
+        let verified = self.hasher.verify(password, account.as_ref().map(|a| a.password_hash.clone())).await;
+        let account = account.filter(|a| verified && a.status == Status::Active);
+
+        let now = self.clock.now();
+        match account {
+            Some(account) => {
+                let id = account.id.clone();
+                self.store
+                    .call(move |s| {
+                        let event = AuditEvent { event: "login_success", account_id: Some(&id), client_ip: &ip_text, detail: "password" };
+                        s.record_login_success(&account_key, &address_key, &event, now)
+                    })
+                    .await?;
+                Ok(Outcome::Success(Box::new(account)))
+            }
+            None => {
+                tracing::info!(account = ?id, %ip, "login failed");
+                self.store
+                    .call(move |s| {
+                        let event = AuditEvent { event: "login_failure", account_id: id.as_deref(), client_ip: &ip_text, detail: "" };
+                        s.audit(&event, now)
+                    })
+                    .await?;
+                Ok(Outcome::Invalid)
+            }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! Ticket validation: one result, rendered by CAS 1.0, 2.0/3.0 XML and JSON alike. The
+//! ticket is removed from the registry before anything else is checked, so it is spent by
+//! its first validation attempt, successful or not, and concurrent attempts cannot both win.
+
+use super::Cas;
+use crate::accounts::Status;
+use crate::tickets::{self, Kind};
+
+/// CAS error codes (protocol §2.5.3, §2.7.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidRequest,
+    InvalidTicketSpec,
+    InvalidTicket,
+    InvalidService,
+    InternalError,
+    UnauthorizedServiceProxy,
+    InvalidProxyCallback,
+    UnauthorizedService,
+    BadPgt,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "INVALID_REQUEST",
+            ErrorCode::InvalidTicketSpec => "INVALID_TICKET_SPEC",
+            ErrorCode::InvalidTicket => "INVALID_TICKET",
+            ErrorCode::InvalidService => "INVALID_SERVICE",
+            ErrorCode::InternalError => "INTERNAL_ERROR",
+            ErrorCode::UnauthorizedServiceProxy => "UNAUTHORIZED_SERVICE_PROXY",
+            ErrorCode::InvalidProxyCallback => "INVALID_PROXY_CALLBACK",
+            ErrorCode::UnauthorizedService => "UNAUTHORIZED_SERVICE",
+            ErrorCode::BadPgt => "BAD_PGT",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ValidationError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ValidationError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ValidationError { code, message: message.into() }
+    }
+}
+
+/// The parameters of a validation request, already checked for duplicates by the caller.
+#[derive(Clone, Debug, Default)]
+pub struct ValidateRequest {
+    pub ticket: Option<String>,
+    pub service: Option<String>,
+    pub renew: bool,
+}
+
+/// A successful validation.
+#[derive(Clone, Debug)]
+pub struct Validation {
+    pub user: String,
+    /// Released attributes in order; a repeated name is a multi-valued attribute.
+    pub attributes: Vec<(String, String)>,
+    pub auth_time: i64,
+    pub from_new_login: bool,
+    pub remember_me: bool,
+    /// Proxy chain, most recent first (empty for service tickets).
+    pub proxies: Vec<String>,
+}
+
+impl Cas {
+    pub async fn validate(&self, req: ValidateRequest) -> Result<Validation, ValidationError> {
+        use ErrorCode::*;
+        let (ticket, service) = match (req.ticket.as_deref(), req.service.as_deref()) {
+            (Some(t), Some(s)) if !t.is_empty() && !s.is_empty() => (t, s),
+            _ => return Err(ValidationError::new(InvalidRequest, "'service' and 'ticket' parameters are both required")),
+        };
+        let shown = shorten(ticket);
+        if ticket.starts_with(Kind::ProxyTicket.prefix()) {
+            return Err(ValidationError::new(InvalidTicketSpec, format!("Ticket '{shown}' is a proxy ticket; use proxyValidate")));
+        }
+        if !tickets::well_formed(ticket, Kind::ServiceTicket) {
+            return Err(ValidationError::new(InvalidTicket, format!("Ticket '{shown}' not recognized")));
+        }
+        let now = self.clock.now();
+        let Some((expires_at, st)) = self.service_tickets.take(ticket) else {
+            return Err(ValidationError::new(InvalidTicket, format!("Ticket '{shown}' not recognized")));
+        };
+        if now > expires_at {
+            return Err(ValidationError::new(InvalidTicket, format!("Ticket '{shown}' has expired")));
+        }
+        if st.service != service {
+            tracing::info!(ticket = %tickets::log_label(ticket), issued_for = %st.service, presented = %service, "INVALID_SERVICE");
+            return Err(ValidationError::new(InvalidService, format!("Ticket '{shown}' does not match the service")));
+        }
+        if req.renew && !st.from_new_login {
+            return Err(ValidationError::new(InvalidTicket, format!("Ticket '{shown}' was not issued from a new login")));
+        }
+        let Some(registered) = self.registry.find(service) else {
+            return Err(ValidationError::new(InvalidService, "The service is not registered"));
+        };
+
+        let session_hash = st.session_hash.clone();
+        let account_id = st.account_id.clone();
+        let found = self
+            .store
+            .call(move |s| {
+                let session = s.session(&session_hash)?.filter(|sess| sess.is_live(now));
+                let account = s.account(&account_id)?.filter(|a| a.status == Status::Active);
+                Ok(session.zip(account))
+            })
+            .await;
+        let (session, account) = match found {
+            Ok(Some(pair)) => pair,
+            Ok(None) => return Err(ValidationError::new(InvalidTicket, format!("Ticket '{shown}' belongs to an ended session"))),
+            Err(e) => {
+                tracing::error!("validation: {e}");
+                return Err(ValidationError::new(InternalError, "Internal error"));
+            }
+        };
+        Ok(Validation {
+            user: account.id.clone(),
+            attributes: registered.release(account.attributes()),
+            auth_time: session.auth_time,
+            from_new_login: st.from_new_login,
+            remember_me: session.remember_me,
+            proxies: Vec::new(),
+        })
+    }
+}
+
+/// Error texts echo at most 64 characters of what the client sent.
+fn shorten(s: &str) -> String {
+    s.chars().take(64).collect()
+}

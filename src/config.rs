@@ -1,0 +1,231 @@
+//! Every setting unicas reads, with its default. A TOML file may set any subset; the command
+//! line overrides the file; `validate` runs once at start so later code can trust the values.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use url::Url;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// SQLite database file; created 0600 with `schema.sql` on first start.
+    pub db: PathBuf,
+    /// Address the HTTP server binds.
+    pub listen: SocketAddr,
+    /// The URL users and CAS clients reach; its path is the protocol prefix (e.g. `/cas`).
+    pub public_url: String,
+    /// School name shown in the page header, in Chinese and English.
+    pub school_name: String,
+    pub school_name_en: String,
+    /// Optional logo file (PNG, SVG or JPEG) replacing the built-in one.
+    pub logo: Option<PathBuf>,
+    pub tickets: TicketConfig,
+    pub sessions: SessionConfig,
+    pub throttle: ThrottleConfig,
+    pub passwords: PasswordConfig,
+    pub http: HttpConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TicketConfig {
+    /// Seconds a service ticket stays valid (Apereo's default is 10).
+    pub service_ticket_ttl: i64,
+    /// Seconds a login form token stays valid.
+    pub login_form_ttl: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionConfig {
+    /// SSO session idle timeout, seconds.
+    pub idle_timeout: i64,
+    /// SSO session absolute lifetime, seconds.
+    pub max_lifetime: i64,
+    /// Offer "remember me" on the login form.
+    pub remember_me: bool,
+    /// Lifetime of a remembered session, seconds (idle and absolute).
+    pub remember_me_lifetime: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ThrottleConfig {
+    /// Failures per account within `window` that lock the account temporarily.
+    pub account_failures: i64,
+    /// Failures per client address within `window` that block that address temporarily.
+    pub address_failures: i64,
+    /// Counting window, seconds.
+    pub window: i64,
+    /// How long a lock lasts, seconds.
+    pub lock_duration: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasswordConfig {
+    /// bcrypt cost factor (4..=31).
+    pub bcrypt_cost: u32,
+    /// Threads that run bcrypt; 0 means one per core.
+    pub hash_threads: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Seconds a client may take to send the request headers.
+    pub header_timeout: u64,
+    /// Seconds a client may take to send a request body.
+    pub body_timeout: u64,
+    /// Largest accepted form body, bytes.
+    pub max_body: usize,
+    /// Simultaneous connections; further clients wait in the kernel's accept queue.
+    pub max_connections: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            db: PathBuf::from("unicas.db"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: "http://127.0.0.1:8080/cas".into(),
+            school_name: "统一身份认证平台".into(),
+            school_name_en: "Unified Identity Authentication".into(),
+            logo: None,
+            tickets: TicketConfig::default(),
+            sessions: SessionConfig::default(),
+            throttle: ThrottleConfig::default(),
+            passwords: PasswordConfig::default(),
+            http: HttpConfig::default(),
+        }
+    }
+}
+
+impl Default for TicketConfig {
+    fn default() -> Self {
+        TicketConfig { service_ticket_ttl: 10, login_form_ttl: 1800 }
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            idle_timeout: 2 * 3600,
+            max_lifetime: 8 * 3600,
+            remember_me: true,
+            remember_me_lifetime: 7 * 24 * 3600,
+        }
+    }
+}
+
+impl Default for ThrottleConfig {
+    fn default() -> Self {
+        ThrottleConfig { account_failures: 5, address_failures: 30, window: 900, lock_duration: 900 }
+    }
+}
+
+impl Default for PasswordConfig {
+    fn default() -> Self {
+        PasswordConfig { bcrypt_cost: 10, hash_threads: 0 }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig { header_timeout: 10, body_timeout: 10, max_body: 16 * 1024, max_connections: 4096 }
+    }
+}
+
+impl Config {
+    /// Reads a TOML file; keys it does not set keep their defaults.
+    pub fn from_file(path: &std::path::Path) -> Result<Config, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("config {}: {e}", path.display()))
+    }
+
+    /// Checks every value once; the server refuses to start on the first bad one.
+    pub fn validate(&self) -> Result<(), String> {
+        let url = self.public_url()?;
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err("public_url must not have a query or fragment".into());
+        }
+        let positive = [
+            ("tickets.service_ticket_ttl", self.tickets.service_ticket_ttl),
+            ("tickets.login_form_ttl", self.tickets.login_form_ttl),
+            ("sessions.idle_timeout", self.sessions.idle_timeout),
+            ("sessions.max_lifetime", self.sessions.max_lifetime),
+            ("sessions.remember_me_lifetime", self.sessions.remember_me_lifetime),
+            ("throttle.account_failures", self.throttle.account_failures),
+            ("throttle.address_failures", self.throttle.address_failures),
+            ("throttle.window", self.throttle.window),
+            ("throttle.lock_duration", self.throttle.lock_duration),
+        ];
+        if let Some((key, _)) = positive.iter().find(|(_, v)| *v <= 0) {
+            return Err(format!("{key} must be positive"));
+        }
+        if !(4..=31).contains(&self.passwords.bcrypt_cost) {
+            return Err("passwords.bcrypt_cost must be between 4 and 31".into());
+        }
+        if self.http.max_connections == 0 || self.http.max_body < 1024 {
+            return Err("http.max_connections must be positive and http.max_body at least 1024".into());
+        }
+        Ok(())
+    }
+
+    /// The public URL, parsed.
+    pub fn public_url(&self) -> Result<Url, String> {
+        let url = Url::parse(&self.public_url).map_err(|e| format!("public_url: {e}"))?;
+        match url.scheme() {
+            "http" | "https" => Ok(url),
+            _ => Err("public_url must be http or https".into()),
+        }
+    }
+
+    /// The path prefix all protocol endpoints hang off, without a trailing slash (`/cas`).
+    pub fn prefix(&self) -> String {
+        let path = self.public_url().map(|u| u.path().to_string()).unwrap_or_default();
+        path.trim_end_matches('/').to_string()
+    }
+
+    /// The public URL without a trailing slash, for building absolute links.
+    pub fn base_url(&self) -> String {
+        self.public_url.trim_end_matches('/').to_string()
+    }
+
+    /// Cookies get `Secure` whenever users reach us over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https:")
+    }
+
+    /// A commented example configuration listing every key with its default.
+    pub fn example() -> &'static str {
+        include_str!("../examples/unicas.toml")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_file_parses_to_the_defaults() {
+        let parsed: Config = toml::from_str(Config::example()).unwrap();
+        let default = Config::default();
+        assert_eq!(format!("{parsed:?}"), format!("{default:?}"));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        assert!(toml::from_str::<Config>("listn = \"1.2.3.4:5\"").is_err());
+    }
+
+    #[test]
+    fn prefix_comes_from_the_public_url() {
+        let config = Config { public_url: "https://sso.example.edu/authserver/".into(), ..Config::default() };
+        assert_eq!(config.prefix(), "/authserver");
+        assert!(config.secure_cookies());
+        config.validate().unwrap();
+    }
+}

@@ -1,0 +1,123 @@
+//! hyper glue: the accept loop, per-connection limits, and request/response helpers.
+
+mod request;
+mod response;
+
+pub use request::{Params, Repeated, Request};
+pub use response::{csp_with_form_action, Cookie, Response};
+
+use bytes_limit::read_body;
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+
+/// What answers a parsed request.
+pub trait Handler: Send + Sync + 'static {
+    fn handle(&self, req: Request) -> impl Future<Output = Response> + Send;
+}
+
+/// Limits applied to every connection.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub header_timeout: Duration,
+    pub body_timeout: Duration,
+    pub max_body: usize,
+    pub max_connections: usize,
+}
+
+/// Accepts connections until `shutdown` turns true, then lets open requests finish.
+pub async fn serve<H: Handler>(listener: TcpListener, handler: Arc<H>, limits: Limits, mut shutdown: watch::Receiver<bool>) {
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    loop {
+        let permit = tokio::select! {
+            p = Arc::clone(&permits).acquire_owned() => match p { Ok(p) => p, Err(_) => return },
+            _ = shutdown.changed() => return,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning or dying.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = shutdown.changed() => return,
+        };
+        let _ = stream.set_nodelay(true);
+        let handler = Arc::clone(&handler);
+        let mut shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| {
+                let handler = Arc::clone(&handler);
+                async move { Ok::<_, std::convert::Infallible>(dispatch(&*handler, req, peer, limits).await) }
+            });
+            let conn = http1::Builder::new()
+                // Without a timer hyper silently disables its header timeout (slowloris).
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_timeout)
+                .max_buf_size(64 * 1024)
+                .serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = shutdown.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+            drop(permit);
+        });
+    }
+}
+
+async fn dispatch<H: Handler>(
+    handler: &H,
+    req: hyper::Request<Incoming>,
+    peer: SocketAddr,
+    limits: Limits,
+) -> hyper::Response<Full<Bytes>> {
+    let (parts, body) = req.into_parts();
+    let body = match read_body(body, &parts.headers, limits.max_body, limits.body_timeout).await {
+        Ok(b) => b,
+        Err(status) => return Response::plain(status, status.canonical_reason().unwrap_or("error")).into_hyper(),
+    };
+    match Request::parse(parts, body, peer) {
+        Ok(req) => handler.handle(req).await.into_hyper(),
+        Err(msg) => Response::plain(hyper::StatusCode::BAD_REQUEST, msg).into_hyper(),
+    }
+}
+
+mod bytes_limit {
+    use http_body_util::{BodyExt, Limited};
+    use hyper::body::{Bytes, Incoming};
+    use hyper::{HeaderMap, StatusCode};
+    use std::time::Duration;
+
+    /// Reads the whole body, refusing more than `max` bytes (413) or a sender slower than
+    /// `timeout` (408). hyper enforces neither by itself.
+    pub async fn read_body(body: Incoming, headers: &HeaderMap, max: usize, timeout: Duration) -> Result<Bytes, StatusCode> {
+        let declared = headers
+            .get(hyper::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > max as u64) {
+            return Err(StatusCode::PAYLOAD_TOO_LARGE);
+        }
+        match tokio::time::timeout(timeout, Limited::new(body, max).collect()).await {
+            Err(_) => Err(StatusCode::REQUEST_TIMEOUT),
+            Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(StatusCode::PAYLOAD_TOO_LARGE),
+            Ok(Err(_)) => Err(StatusCode::BAD_REQUEST),
+            Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! A request as handlers see it: method, path, decoded query and form, cookies, peer.
+//! Percent-decoding is strict (a malformed escape or non-UTF-8 result is a 400), and done once.
+
+use hyper::body::Bytes;
+use hyper::http::request::Parts;
+use hyper::{HeaderMap, Method};
+use std::net::SocketAddr;
+
+pub struct Request {
+    pub method: Method,
+    pub path: String,
+    pub query: Params,
+    /// The urlencoded form body of a POST (empty otherwise).
+    pub form: Params,
+    /// The raw body, for endpoints that take XML.
+    pub body: Bytes,
+    pub headers: HeaderMap,
+    pub peer: SocketAddr,
+}
+
+/// Decoded `name=value` pairs in order. Repeats are kept so callers can refuse them.
+#[derive(Clone, Debug, Default)]
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    /// Parses `application/x-www-form-urlencoded` text (also used for query strings).
+    pub fn parse(raw: &str) -> Result<Params, &'static str> {
+        let mut pairs = Vec::new();
+        for part in raw.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = part.split_once('=').unwrap_or((part, ""));
+            pairs.push((decode(k)?, decode(v)?));
+        }
+        Ok(Params(pairs))
+    }
+
+    /// The first value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The value of `name`, or `Err` if it was given more than once (one parser taking the
+    /// first and another the last is how ticket/service confusion attacks work).
+    pub fn unique(&self, name: &str) -> Result<Option<&str>, Repeated> {
+        let mut values = self.0.iter().filter(|(k, _)| k == name);
+        let first = values.next().map(|(_, v)| v.as_str());
+        match values.next() {
+            Some(_) => Err(Repeated),
+            None => Ok(first),
+        }
+    }
+
+    /// `true` if `name` is present with any value other than `false` (CAS `renew`, `gateway`).
+    pub fn flag(&self, name: &str) -> bool {
+        self.get(name).is_some_and(|v| !v.eq_ignore_ascii_case("false"))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+/// A parameter that must appear at most once appeared again.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Repeated;
+
+fn decode(s: &str) -> Result<String, &'static str> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3).ok_or("malformed percent-encoding")?;
+                let hex = std::str::from_utf8(hex).map_err(|_| "malformed percent-encoding")?;
+                out.push(u8::from_str_radix(hex, 16).map_err(|_| "malformed percent-encoding")?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| "parameters must be UTF-8")
+}
+
+impl Request {
+    pub fn parse(parts: Parts, body: Bytes, peer: SocketAddr) -> Result<Request, &'static str> {
+        let query = Params::parse(parts.uri.query().unwrap_or(""))?;
+        let is_form = parts
+            .headers
+            .get(hyper::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+        let form = if parts.method == Method::POST && is_form {
+            Params::parse(std::str::from_utf8(&body).map_err(|_| "form must be UTF-8")?)?
+        } else {
+            Params::default()
+        };
+        Ok(Request { method: parts.method, path: parts.uri.path().to_string(), query, form, body, headers: parts.headers, peer })
+    }
+
+    /// The value of cookie `name` (the first, if the browser sent several).
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get_all(hyper::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|c| c.trim().split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.trim_matches('"'))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// A query parameter, falling back to the form (CAS clients may use either).
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query.get(name).or_else(|| self.form.get(name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_once_and_strictly() {
+        let p = Params::parse("service=https%3A%2F%2Fa%2F%3Fx%3D1&renew=&t=a+b&d=%252F").unwrap();
+        assert_eq!(p.get("service"), Some("https://a/?x=1"));
+        assert!(p.flag("renew"));
+        assert_eq!(p.get("t"), Some("a b"));
+        assert_eq!(p.get("d"), Some("%2F"));
+        for bad in ["a=%", "a=%G1", "a=%2", "a=%FF%FE"] {
+            assert!(Params::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Params::parse("s=%E5%BC%A0").unwrap().get("s"), Some("张"));
+    }
+
+    #[test]
+    fn repeated_parameters_are_detected() {
+        let p = Params::parse("ticket=a&ticket=b&service=s").unwrap();
+        assert!(p.unique("ticket").is_err());
+        assert_eq!(p.unique("service"), Ok(Some("s")));
+        assert_eq!(p.unique("none"), Ok(None));
+    }
+}

@@ -1,0 +1,116 @@
+//! Responses and the headers every one of them carries.
+
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::StatusCode;
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: Vec<(HeaderName, String)>,
+    pub body: Bytes,
+}
+
+/// A `Set-Cookie` we send. Every cookie is HttpOnly and SameSite=Lax, with no Domain.
+pub struct Cookie<'a> {
+    pub name: &'a str,
+    pub value: &'a str,
+    pub path: &'a str,
+    /// `None` makes a session cookie; `Some(0)` deletes it.
+    pub max_age: Option<i64>,
+    pub secure: bool,
+}
+
+impl Cookie<'_> {
+    fn header(&self) -> String {
+        let mut c = format!("{}={}; Path={}; HttpOnly; SameSite=Lax", self.name, self.value, self.path);
+        if let Some(age) = self.max_age {
+            c.push_str(&format!("; Max-Age={age}"));
+        }
+        if self.secure {
+            c.push_str("; Secure");
+        }
+        c
+    }
+}
+
+/// Content-Security-Policy of our pages: nothing inline, nothing foreign, no framing.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// The page CSP with one extra origin allowed as a form target (for `method=POST`).
+pub fn csp_with_form_action(origin: &str) -> String {
+    CSP.replace("form-action 'self'", &format!("form-action 'self' {origin}"))
+}
+
+impl Response {
+    pub fn new(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response {
+        Response {
+            status,
+            headers: vec![
+                (hyper::header::CONTENT_TYPE, content_type.to_string()),
+                (hyper::header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
+            ],
+            body: body.into(),
+        }
+    }
+
+    pub fn plain(status: StatusCode, text: &str) -> Response {
+        Response::new(status, "text/plain; charset=UTF-8", text.to_string()).no_store()
+    }
+
+    /// A page: HTML with the browser-hardening headers.
+    pub fn html(status: StatusCode, markup: maud::Markup) -> Response {
+        Response::new(status, "text/html; charset=UTF-8", markup.into_string())
+            .no_store()
+            .header(hyper::header::CONTENT_SECURITY_POLICY, CSP)
+            .header(hyper::header::X_FRAME_OPTIONS, "DENY")
+            .header(hyper::header::REFERRER_POLICY, "no-referrer")
+            .header(HeaderName::from_static("cross-origin-opener-policy"), "same-origin")
+    }
+
+    /// A protocol answer that must never be cached (it carries identities or tickets).
+    pub fn protocol(content_type: &str, body: String) -> Response {
+        Response::new(StatusCode::OK, content_type, body).no_store()
+    }
+
+    pub fn redirect(location: &str) -> Response {
+        Response::new(StatusCode::FOUND, "text/plain; charset=UTF-8", "").no_store().header(hyper::header::LOCATION, location)
+    }
+
+    pub fn method_not_allowed(allow: &str) -> Response {
+        Response::plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed").header(hyper::header::ALLOW, allow)
+    }
+
+    pub fn header(mut self, name: HeaderName, value: impl Into<String>) -> Response {
+        self.headers.retain(|(n, _)| *n != name || name == hyper::header::SET_COOKIE);
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub fn cookie(mut self, cookie: &Cookie) -> Response {
+        self.headers.push((hyper::header::SET_COOKIE, cookie.header()));
+        self
+    }
+
+    fn no_store(self) -> Response {
+        self.header(hyper::header::CACHE_CONTROL, "no-store").header(hyper::header::PRAGMA, "no-cache").header(hyper::header::EXPIRES, "0")
+    }
+
+    pub fn into_hyper(self) -> hyper::Response<Full<Bytes>> {
+        let mut res = hyper::Response::new(Full::new(self.body));
+        *res.status_mut() = self.status;
+        let headers = res.headers_mut();
+        for (name, value) in self.headers {
+            // Values are built from our own strings; one that is not a valid header (a CR or
+            // LF smuggled into a redirect) is dropped rather than sent.
+            match HeaderValue::from_str(&value) {
+                Ok(v) => {
+                    headers.append(name, v);
+                }
+                Err(_) => tracing::warn!(header = %name, "dropped an invalid header value"),
+            }
+        }
+        res
+    }
+}

@@ -1,0 +1,212 @@
+//! Server-rendered pages: one layout (header with school name and logo, language switch,
+//! content, footer), and the pages built on it. Every value goes through maud's escaping; no
+//! page needs JavaScript.
+
+mod text;
+
+pub use text::Text;
+
+use maud::{html, Markup, DOCTYPE};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    /// `zh`, `zh-CN`, `zh_CN` → Chinese; `en*` → English; anything else: `None`.
+    pub fn parse(s: &str) -> Option<Lang> {
+        let s = s.to_ascii_lowercase();
+        if s.starts_with("zh") {
+            Some(Lang::Zh)
+        } else if s.starts_with("en") {
+            Some(Lang::En)
+        } else {
+            None
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn text(self) -> &'static Text {
+        match self {
+            Lang::Zh => &text::ZH,
+            Lang::En => &text::EN,
+        }
+    }
+}
+
+/// What every page needs from the request and configuration.
+pub struct Chrome<'a> {
+    pub lang: Lang,
+    pub prefix: &'a str,
+    pub school_name: &'a str,
+    /// Links that show this same page in Chinese and in English.
+    pub switch_zh: String,
+    pub switch_en: String,
+}
+
+impl Chrome<'_> {
+    pub fn t(&self) -> &'static Text {
+        self.lang.text()
+    }
+
+    /// The shared layout.
+    pub fn page(&self, title: &str, body: Markup) -> Markup {
+        let asset = |name: &str| format!("{}/assets/{}", self.prefix, name);
+        html! {
+            (DOCTYPE)
+            html lang=(self.t().lang_attr) {
+                head {
+                    meta charset="utf-8";
+                    meta http-equiv="X-UA-Compatible" content="IE=edge";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { (title) " - " (self.school_name) }
+                    link rel="stylesheet" href=(asset("unicas.css"));
+                }
+                body {
+                    div.header {
+                        img.logo src=(asset("logo")) alt="";
+                        span.school { (self.school_name) }
+                        span.langs {
+                            @if self.lang == Lang::Zh { b { "简体中文" } } @else { a href=(self.switch_zh) { "简体中文" } }
+                            " | "
+                            @if self.lang == Lang::En { b { "English" } } @else { a href=(self.switch_en) { "English" } }
+                        }
+                    }
+                    div.main { (body) }
+                    div.footer { (self.school_name) }
+                }
+            }
+        }
+    }
+
+    /// A page with a heading, a paragraph and optional links.
+    pub fn message(&self, title: &str, body: &str, links: &[(&str, String)]) -> Markup {
+        self.page(
+            title,
+            html! {
+                div.card {
+                    h1 { (title) }
+                    p { (body) }
+                    @for (label, href) in links {
+                        p { a.button href=(href) { (label) } }
+                    }
+                }
+            },
+        )
+    }
+}
+
+/// The login form's state.
+pub struct LoginForm<'a> {
+    pub token: &'a str,
+    pub service: Option<&'a str>,
+    pub renew: bool,
+    pub method: Option<&'a str>,
+    pub username: &'a str,
+    pub error: Option<&'a str>,
+    pub remember_me: bool,
+}
+
+impl Chrome<'_> {
+    /// The login page. Field names and ids are those of Apereo's and the campus product's
+    /// pages (`username`, `password`, `rememberMe`, `execution`, `lt`, `_eventId`), which
+    /// scripts and kiosk pages post to.
+    pub fn login(&self, f: &LoginForm) -> Markup {
+        let t = self.t();
+        let action = format!("{}/login", self.prefix);
+        self.page(
+            t.login_title,
+            html! {
+                div.card.login {
+                    div.tabs { span.tab.active { (t.tab_password) } }
+                    @if let Some(error) = f.error { p.error role="alert" { (error) } }
+                    form method="post" action=(action) autocomplete="off" {
+                        input type="hidden" name="execution" value=(f.token);
+                        input type="hidden" name="lt" value=(f.token);
+                        input type="hidden" name="_eventId" value="submit";
+                        @if let Some(service) = f.service { input type="hidden" name="service" value=(service); }
+                        @if f.renew { input type="hidden" name="renew" value="true"; }
+                        @if let Some(method) = f.method { input type="hidden" name="method" value=(method); }
+                        label.sr for="username" { (t.username_placeholder) }
+                        input #username type="text" name="username" value=(f.username)
+                            placeholder=(t.username_placeholder) autocapitalize="off" autocorrect="off" required;
+                        label.sr for="password" { (t.password_placeholder) }
+                        input #password type="password" name="password" placeholder=(t.password_placeholder) required;
+                        @if f.remember_me {
+                            label.check { input #rememberMe type="checkbox" name="rememberMe" value="true"; " " (t.remember_me) }
+                        }
+                        button #login-submit type="submit" { (t.login_button) }
+                    }
+                    p.links {
+                        a href=(format!("{}/forgot", self.prefix)) { (t.forgot_password) }
+                        a href=(format!("{}/help", self.prefix)) { (t.help) }
+                    }
+                    p.hint { (t.login_hint) }
+                }
+            },
+        )
+    }
+
+    /// The forced password change of the first login (修改密码).
+    pub fn change_password(&self, token: &str, account_id: &str, error: Option<&str>) -> Markup {
+        let t = self.t();
+        self.page(
+            t.change_title,
+            html! {
+                div.card {
+                    h1 { (t.change_title) }
+                    p { (t.change_intro) " (" (account_id) ")" }
+                    @if let Some(error) = error { p.error role="alert" { (error) } }
+                    form method="post" action=(format!("{}/login/password", self.prefix)) autocomplete="off" {
+                        input type="hidden" name="execution" value=(token);
+                        input #newPassword type="password" name="newPassword" placeholder=(t.new_password) required;
+                        input #repeatPassword type="password" name="repeatPassword" placeholder=(t.repeat_password) required;
+                        button type="submit" { (t.confirm_button) }
+                    }
+                }
+            },
+        )
+    }
+
+    /// The help page (在线帮助).
+    pub fn help(&self) -> Markup {
+        let t = self.t();
+        self.page(
+            t.help_title,
+            html! {
+                div.card {
+                    h1 { (t.help_title) }
+                    ul { @for item in t.help_items { li { (item) } } }
+                    p { a.button href=(format!("{}/login", self.prefix)) { (t.back_to_login) } }
+                }
+            },
+        )
+    }
+
+    /// The auto-submitting form of `method=POST`: the ticket travels in a POST body. A
+    /// script file submits it; without JavaScript the user presses the button.
+    pub fn post_redirect(&self, service: &str, ticket: &str) -> Markup {
+        let t = self.t();
+        self.page(
+            t.redirect_title,
+            html! {
+                div.card {
+                    form #autosubmit method="post" action=(service) {
+                        input type="hidden" name="ticket" value=(ticket);
+                        noscript { p { (t.redirect_title) } }
+                        button type="submit" { (t.continue_button) }
+                    }
+                    script src=(format!("{}/assets/autosubmit.js", self.prefix)) {}
+                }
+            },
+        )
+    }
+}

@@ -1,0 +1,41 @@
+//! Static files, embedded in the binary. Only the names listed here exist: no file system
+//! lookups, no traversal.
+
+use super::App;
+use crate::http::{Request, Response};
+use hyper::StatusCode;
+use std::path::Path;
+
+const CSS: &str = include_str!("../../assets/unicas.css");
+const AUTOSUBMIT: &str = include_str!("../../assets/autosubmit.js");
+const LOGO: &[u8] = include_bytes!("../../assets/logo.svg");
+
+/// The configured logo (read once at start), or the built-in one.
+pub fn logo(path: Option<&Path>) -> (&'static str, Vec<u8>) {
+    let Some(path) = path else { return ("image/svg+xml", LOGO.to_vec()) };
+    let content_type = match path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase()).as_deref() {
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("svg") => "image/svg+xml",
+        _ => "application/octet-stream",
+    };
+    match std::fs::read(path) {
+        Ok(bytes) => (content_type, bytes),
+        Err(e) => {
+            tracing::warn!("logo {}: {e}; using the built-in logo", path.display());
+            ("image/svg+xml", LOGO.to_vec())
+        }
+    }
+}
+
+impl App {
+    pub(super) fn asset(&self, req: &Request, name: &str) -> Response {
+        let (content_type, body): (&str, Vec<u8>) = match name {
+            "unicas.css" => ("text/css; charset=UTF-8", CSS.into()),
+            "autosubmit.js" => ("application/javascript; charset=UTF-8", AUTOSUBMIT.into()),
+            "logo" => (self.logo.0, self.logo.1.clone()),
+            _ => return self.error_page(req, StatusCode::NOT_FOUND),
+        };
+        Response::new(StatusCode::OK, content_type, body).header(hyper::header::CACHE_CONTROL, "public, max-age=3600")
+    }
+}

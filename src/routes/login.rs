@@ -1,0 +1,234 @@
+//! `/login`: the credential requestor (GET) and acceptor (POST), and `/logout`.
+
+use super::{App, FLOW, TGC};
+use crate::accounts::{Account, Outcome};
+use crate::cas::{Cas, LiveSession, NewSession};
+use crate::http::{Request, Response};
+use crate::pages::LoginForm;
+use crate::tickets::{self, Kind};
+use hyper::StatusCode;
+
+/// A login form token (Apereo's `execution`, CAS `lt`): single use, and bound to the browser
+/// that loaded the form through the flow cookie, so a form posted from another site or
+/// another browser is refused (login CSRF) and a captured form cannot be replayed.
+#[derive(Clone, Debug)]
+pub struct LoginFormState {
+    browser_hash: String,
+}
+
+/// What the login was for, carried from the request to the end of the flow.
+#[derive(Clone, Debug, Default)]
+pub struct Target {
+    pub service: Option<String>,
+    pub post: bool,
+}
+
+enum ServiceParam {
+    None,
+    Registered(String),
+    Refused(Response),
+}
+
+impl App {
+    /// `service` (or the SAML alias `TARGET`): absent, registered, or refused with a page.
+    fn service_param(&self, req: &Request) -> ServiceParam {
+        let params = if req.method == hyper::Method::POST { &req.form } else { &req.query };
+        let service = match (params.unique("service"), params.unique("TARGET")) {
+            (Ok(s), Ok(t)) => s.or(t),
+            _ => return ServiceParam::Refused(self.error_page(req, StatusCode::BAD_REQUEST)),
+        };
+        match service.filter(|s| !s.is_empty()) {
+            None => ServiceParam::None,
+            Some(s) if self.cas.registry.find(s).is_some() => ServiceParam::Registered(s.to_string()),
+            Some(s) => {
+                tracing::info!(service = %s.chars().take(200).collect::<String>(), "login for an unregistered service refused");
+                let chrome = self.chrome(req);
+                let t = chrome.t();
+                let page = chrome.message(t.not_authorized_title, t.not_authorized_body, &[]);
+                ServiceParam::Refused(self.page(req, StatusCode::FORBIDDEN, page))
+            }
+        }
+    }
+
+    pub(super) async fn login_get(&self, req: &Request) -> Response {
+        let service = match self.service_param(req) {
+            ServiceParam::Refused(res) => return res,
+            ServiceParam::None => None,
+            ServiceParam::Registered(s) => Some(s),
+        };
+        let renew = req.query.flag("renew");
+        // Protocol: renew wins over gateway; gateway without service is a plain login.
+        let gateway = req.query.flag("gateway") && !renew && service.is_some();
+        let target = Target { service, post: wants_post(req.query.get("method")) };
+
+        let session = match (renew, req.cookie(TGC)) {
+            (false, Some(tgc)) => match self.cas.session(tgc).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!("session lookup: {e}");
+                    return self.error_page(req, StatusCode::INTERNAL_SERVER_ERROR);
+                }
+            },
+            _ => None,
+        };
+        match (session, &target.service) {
+            (Some(session), Some(_)) => self.deliver(req, &session, &target, false),
+            (Some(session), None) => self.logged_in_page(req, &session.account_id),
+            (None, Some(service)) if gateway => Response::redirect(service),
+            (None, _) => self.login_form(req, &target, renew, "", None, StatusCode::OK),
+        }
+    }
+
+    pub(super) async fn login_post(&self, req: &Request) -> Response {
+        let service = match self.service_param(req) {
+            ServiceParam::Refused(res) => return res,
+            ServiceParam::None => None,
+            ServiceParam::Registered(s) => Some(s),
+        };
+        let f = &req.form;
+        let target = Target { service, post: wants_post(f.get("method")) };
+        let renew = f.flag("renew");
+        let username = f.get("username").unwrap_or("");
+        let t = self.chrome(req).t();
+
+        let token = f.get("execution").or_else(|| f.get("lt")).unwrap_or("");
+        if !self.take_form_token(req, token) {
+            return self.login_form(req, &target, renew, username, Some(t.form_expired), StatusCode::FORBIDDEN);
+        }
+        let password = f.get("password").unwrap_or("").to_string();
+        let outcome = self.auth.password_login(username, password, req.peer.ip()).await;
+        let account = match outcome {
+            Ok(Outcome::Success(account)) => account,
+            Ok(Outcome::Invalid) => {
+                return self.login_form(req, &target, renew, username, Some(t.bad_credentials), StatusCode::UNAUTHORIZED)
+            }
+            Ok(Outcome::Throttled) => {
+                return self.login_form(req, &target, renew, username, Some(t.throttled), StatusCode::LOCKED)
+            }
+            Err(e) => {
+                tracing::error!("login: {e}");
+                return self.error_page(req, StatusCode::INTERNAL_SERVER_ERROR);
+            }
+        };
+        let remember = self.config.sessions.remember_me && f.flag("rememberMe");
+        self.finish_login(req, &account, &target, remember).await
+    }
+
+    /// The one place every successful authentication ends: an SSO session is created, the
+    /// TGC set, and the user sent on. Steps that must come first (a forced password change)
+    /// are interposed here, before any session or ticket exists.
+    pub(super) async fn finish_login(&self, req: &Request, account: &Account, target: &Target, remember: bool) -> Response {
+        if account.must_change {
+            return self.start_first_login(req, account, target, remember);
+        }
+        let new = NewSession {
+            account,
+            remember_me: remember,
+            client_ip: req.peer.ip().to_string(),
+            user_agent: req.header("user-agent").unwrap_or("").to_string(),
+        };
+        let (tgc, session) = match self.cas.create_session(new).await {
+            Ok(created) => created,
+            Err(e) => {
+                tracing::error!("create session: {e}");
+                return self.error_page(req, StatusCode::INTERNAL_SERVER_ERROR);
+            }
+        };
+        tracing::info!(account = %account.id, tgt = %tickets::log_label(&tgc), "SSO session started");
+        let max_age = remember.then_some(self.config.sessions.remember_me_lifetime);
+        let res = match &target.service {
+            Some(_) => self.deliver(req, &session, target, true),
+            None => self.logged_in_page(req, &account.id),
+        };
+        res.cookie(&self.cookie(TGC, &tgc, max_age)).cookie(&self.cookie(FLOW, "", Some(0)))
+    }
+
+    /// Issues a service ticket and sends the browser to the service with it.
+    fn deliver(&self, req: &Request, session: &LiveSession, target: &Target, from_new_login: bool) -> Response {
+        let Some(service) = &target.service else { return self.logged_in_page(req, &session.account_id) };
+        let ticket = self.cas.issue_service_ticket(service, session, from_new_login);
+        if target.post {
+            let chrome = self.chrome(req);
+            // The form posts to the service, so its origin joins form-action.
+            let origin = url::Url::parse(service).map(|u| u.origin().ascii_serialization()).unwrap_or_default();
+            let csp = crate::http::csp_with_form_action(&origin);
+            Response::html(StatusCode::OK, chrome.post_redirect(service, &ticket)).header(hyper::header::CONTENT_SECURITY_POLICY, csp)
+        } else {
+            Response::redirect(&Cas::service_with_ticket(service, &ticket))
+        }
+    }
+
+    fn logged_in_page(&self, req: &Request, account_id: &str) -> Response {
+        let chrome = self.chrome(req);
+        let t = chrome.t();
+        let body = format!("{} ({account_id})", t.logged_in_body);
+        let page = chrome.message(t.logged_in_title, &body, &[(t.logout, format!("{}/logout", self.prefix))]);
+        self.page(req, StatusCode::OK, page)
+    }
+
+    /// Shows the form with a fresh single-use token bound to this browser's flow cookie.
+    fn login_form(&self, req: &Request, target: &Target, renew: bool, username: &str, error: Option<&str>, status: StatusCode) -> Response {
+        let (browser, new_cookie) = match req.cookie(FLOW).filter(|v| tickets::well_formed(v, Kind::LoginForm)) {
+            Some(v) => (v.to_string(), false),
+            None => (tickets::new_id(Kind::LoginForm), true),
+        };
+        let token = tickets::new_id(Kind::LoginForm);
+        let expires = self.cas.clock.now() + self.config.tickets.login_form_ttl;
+        self.login_forms.insert(token.clone(), LoginFormState { browser_hash: tickets::hash_id(&browser) }, expires);
+        let chrome = self.chrome(req);
+        let form = LoginForm {
+            token: &token,
+            service: target.service.as_deref(),
+            renew,
+            method: target.post.then_some("POST"),
+            username,
+            error,
+            remember_me: self.config.sessions.remember_me,
+        };
+        let res = self.page(req, status, chrome.login(&form));
+        if new_cookie {
+            res.cookie(&self.cookie(FLOW, &browser, None))
+        } else {
+            res
+        }
+    }
+
+    fn take_form_token(&self, req: &Request, token: &str) -> bool {
+        let Some((expires, state)) = self.login_forms.take(token) else { return false };
+        let browser = req.cookie(FLOW).map(tickets::hash_id);
+        expires >= self.cas.clock.now() && browser.as_deref() == Some(state.browser_hash.as_str())
+    }
+
+    pub(super) async fn logout(&self, req: &Request) -> Response {
+        if let Some(tgc) = req.cookie(TGC) {
+            match self.cas.end_session(tgc).await {
+                Ok(true) => tracing::info!(tgt = %tickets::log_label(tgc), "SSO session ended by logout"),
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::error!("logout: {e}");
+                    return self.error_page(req, StatusCode::INTERNAL_SERVER_ERROR);
+                }
+            }
+        }
+        // CAS 3.0 `service` redirects, only to a registered service; CAS 2.0 `url` is shown
+        // as a link, never followed automatically.
+        let registered = |name: &str| req.query.get(name).filter(|s| self.cas.registry.find(s).is_some()).map(str::to_string);
+        let res = match (registered("service"), registered("url")) {
+            (Some(service), _) => Response::redirect(&service),
+            (None, link) => {
+                let chrome = self.chrome(req);
+                let t = chrome.t();
+                let mut links = vec![(t.back_to_login, format!("{}/login", self.prefix))];
+                if let Some(url) = link {
+                    links.insert(0, (t.continue_to, url));
+                }
+                self.page(req, StatusCode::OK, chrome.message(t.logged_out_title, t.logged_out_body, &links))
+            }
+        };
+        res.cookie(&self.cookie(TGC, "", Some(0)))
+    }
+}
+
+fn wants_post(method: Option<&str>) -> bool {
+    method.is_some_and(|m| m.eq_ignore_ascii_case("POST"))
+}

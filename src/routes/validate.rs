@@ -1,0 +1,55 @@
+//! The validation endpoints: `/validate` (CAS 1.0), `/serviceValidate`, `/proxyValidate`,
+//! `/p3/serviceValidate`, `/p3/proxyValidate` (XML, or JSON with `format=JSON`). Failures are
+//! protocol answers with HTTP 200, which is what every client expects.
+
+use super::App;
+use crate::cas::{render_cas1, render_json, render_xml, ErrorCode, ValidateRequest, ValidationError};
+use crate::http::{Repeated, Request, Response};
+use crate::tickets;
+
+enum Format {
+    Cas1,
+    Xml,
+    Json,
+}
+
+impl App {
+    pub(super) async fn validate(&self, req: &Request, endpoint: &str) -> Response {
+        let format = match (endpoint, req.param("format")) {
+            ("/validate", _) => Format::Cas1,
+            (_, None) => Format::Xml,
+            (_, Some(f)) if f.eq_ignore_ascii_case("XML") => Format::Xml,
+            (_, Some(f)) if f.eq_ignore_ascii_case("JSON") => Format::Json,
+            (_, Some(_)) => {
+                let err = ValidationError::new(ErrorCode::InvalidRequest, "Unsupported format; use XML or JSON");
+                return Response::protocol("application/xml; charset=UTF-8", render_xml(&Err(err), true));
+            }
+        };
+        let result = match (unique(req, "ticket"), unique(req, "service")) {
+            (Ok(ticket), Ok(service)) => {
+                let request = ValidateRequest { ticket, service, renew: req.query.flag("renew") || req.form.flag("renew") };
+                self.cas.validate(request).await
+            }
+            _ => Err(ValidationError::new(ErrorCode::InvalidRequest, "'ticket' and 'service' may each be given once")),
+        };
+        let label = req.param("ticket").map(tickets::log_label).unwrap_or_default();
+        match &result {
+            Ok(v) => tracing::info!(endpoint, ticket = %label, user = %v.user, "ticket validated"),
+            Err(e) => tracing::info!(endpoint, ticket = %label, code = e.code.as_str(), "ticket refused"),
+        }
+        match format {
+            Format::Cas1 => Response::protocol("text/plain; charset=UTF-8", render_cas1(&result)),
+            Format::Xml => Response::protocol("application/xml; charset=UTF-8", render_xml(&result, true)),
+            Format::Json => Response::protocol("application/json; charset=UTF-8", render_json(&result)),
+        }
+    }
+}
+
+/// A parameter from the query or, for clients that POST, the form; given twice (in either or
+/// across both) it is an error.
+fn unique(req: &Request, name: &str) -> Result<Option<String>, Repeated> {
+    match (req.query.unique(name)?, req.form.unique(name)?) {
+        (Some(_), Some(_)) => Err(Repeated),
+        (a, b) => Ok(a.or(b).map(str::to_string)),
+    }
+}

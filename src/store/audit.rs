@@ -1,0 +1,38 @@
+//! The audit log of security events. Rows never carry secrets.
+
+use super::{Result, Store};
+use rusqlite::{params, Transaction};
+
+/// One audit row.
+#[derive(Clone, Debug)]
+pub struct AuditEvent<'a> {
+    pub event: &'a str,
+    pub account_id: Option<&'a str>,
+    pub client_ip: &'a str,
+    pub detail: &'a str,
+}
+
+pub(super) fn insert(tx: &Transaction, e: &AuditEvent, now: i64) -> rusqlite::Result<()> {
+    tx.prepare_cached("INSERT INTO audit_log (at, event, account_id, client_ip, detail) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![now, e.event, e.account_id, e.client_ip, e.detail])?;
+    Ok(())
+}
+
+impl Store {
+    pub fn audit(&self, e: &AuditEvent, now: i64) -> Result<()> {
+        self.write(|tx| insert(tx, e, now))
+    }
+
+    /// A successful password login in one transaction: the account's failure counter and the
+    /// provisional count on the address are cleared, and the event recorded.
+    pub fn record_login_success(&self, account_key: &str, address_key: &str, e: &AuditEvent, now: i64) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM login_throttle WHERE key = ?1", [account_key])?;
+            tx.execute(
+                "UPDATE login_throttle SET failures = max(failures - 1, 0) WHERE key = ?1",
+                [address_key],
+            )?;
+            insert(tx, e, now)
+        })
+    }
+}
