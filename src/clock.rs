@@ -32,9 +32,8 @@ impl Clock {
 
 /// Formats unix seconds as an xs:dateTime in UTC (`2025-03-01T08:15:30Z`).
 pub fn iso8601(unix: i64) -> String {
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
-    );
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
         .and_then(|t| t.format(&format).ok())

@@ -104,7 +104,10 @@ impl Default for Config {
 
 impl Default for TicketConfig {
     fn default() -> Self {
-        TicketConfig { service_ticket_ttl: 10, login_form_ttl: 1800 }
+        TicketConfig {
+            service_ticket_ttl: 10,
+            login_form_ttl: 1800,
+        }
     }
 }
 
@@ -121,19 +124,32 @@ impl Default for SessionConfig {
 
 impl Default for ThrottleConfig {
     fn default() -> Self {
-        ThrottleConfig { account_failures: 5, address_failures: 30, window: 900, lock_duration: 900 }
+        ThrottleConfig {
+            account_failures: 5,
+            address_failures: 30,
+            window: 900,
+            lock_duration: 900,
+        }
     }
 }
 
 impl Default for PasswordConfig {
     fn default() -> Self {
-        PasswordConfig { bcrypt_cost: 10, hash_threads: 0 }
+        PasswordConfig {
+            bcrypt_cost: 10,
+            hash_threads: 0,
+        }
     }
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        HttpConfig { header_timeout: 10, body_timeout: 10, max_body: 16 * 1024, max_connections: 4096 }
+        HttpConfig {
+            header_timeout: 10,
+            body_timeout: 10,
+            max_body: 16 * 1024,
+            max_connections: 4096,
+        }
     }
 }
 
@@ -152,11 +168,17 @@ impl Config {
             return Err("public_url must not have a query or fragment".into());
         }
         let positive = [
-            ("tickets.service_ticket_ttl", self.tickets.service_ticket_ttl),
+            (
+                "tickets.service_ticket_ttl",
+                self.tickets.service_ticket_ttl,
+            ),
             ("tickets.login_form_ttl", self.tickets.login_form_ttl),
             ("sessions.idle_timeout", self.sessions.idle_timeout),
             ("sessions.max_lifetime", self.sessions.max_lifetime),
-            ("sessions.remember_me_lifetime", self.sessions.remember_me_lifetime),
+            (
+                "sessions.remember_me_lifetime",
+                self.sessions.remember_me_lifetime,
+            ),
             ("throttle.account_failures", self.throttle.account_failures),
             ("throttle.address_failures", self.throttle.address_failures),
             ("throttle.window", self.throttle.window),
@@ -169,7 +191,9 @@ impl Config {
             return Err("passwords.bcrypt_cost must be between 4 and 31".into());
         }
         if self.http.max_connections == 0 || self.http.max_body < 1024 {
-            return Err("http.max_connections must be positive and http.max_body at least 1024".into());
+            return Err(
+                "http.max_connections must be positive and http.max_body at least 1024".into(),
+            );
         }
         Ok(())
     }
@@ -185,7 +209,10 @@ impl Config {
 
     /// The path prefix all protocol endpoints hang off, without a trailing slash (`/cas`).
     pub fn prefix(&self) -> String {
-        let path = self.public_url().map(|u| u.path().to_string()).unwrap_or_default();
+        let path = self
+            .public_url()
+            .map(|u| u.path().to_string())
+            .unwrap_or_default();
         path.trim_end_matches('/').to_string()
     }
 
@@ -223,7 +250,10 @@ mod tests {
 
     #[test]
     fn prefix_comes_from_the_public_url() {
-        let config = Config { public_url: "https://sso.example.edu/authserver/".into(), ..Config::default() };
+        let config = Config {
+            public_url: "https://sso.example.edu/authserver/".into(),
+            ..Config::default()
+        };
         assert_eq!(config.prefix(), "/authserver");
         assert!(config.secure_cookies());
         config.validate().unwrap();

@@ -12,7 +12,8 @@ pub const PASSWORD: &str = "Demo-2026";
 /// Creates the demo account and registers the demo application, unless already there.
 pub fn install(store: &Store, config: &Config, now: i64) -> Result<(), String> {
     if store.account(ACCOUNT).map_err(|e| e.to_string())?.is_none() {
-        let hash = hash_password(PASSWORD, config.passwords.bcrypt_cost).map_err(|e| e.to_string())?;
+        let hash =
+            hash_password(PASSWORD, config.passwords.bcrypt_cost).map_err(|e| e.to_string())?;
         let account = NewAccount {
             id: ACCOUNT.into(),
             name: "演示用户".into(),
@@ -22,9 +23,14 @@ pub fn install(store: &Store, config: &Config, now: i64) -> Result<(), String> {
             phone: String::new(),
             password_hash: hash,
             must_change: false,
-            attributes: vec![("memberOf".into(), "students".into()), ("memberOf".into(), "library".into())],
+            attributes: vec![
+                ("memberOf".into(), "students".into()),
+                ("memberOf".into(), "library".into()),
+            ],
         };
-        store.insert_account(&account, now).map_err(|e| e.to_string())?;
+        store
+            .insert_account(&account, now)
+            .map_err(|e| e.to_string())?;
     }
     let service = NewService {
         name: "Demo application".into(),
@@ -35,6 +41,8 @@ pub fn install(store: &Store, config: &Config, now: i64) -> Result<(), String> {
         portal_title: Some("演示应用".into()),
         portal_description: None,
     };
-    store.insert_service(&service, now).map_err(|e| e.to_string())?;
+    store
+        .insert_service(&service, now)
+        .map_err(|e| e.to_string())?;
     Ok(())
 }

@@ -70,19 +70,41 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
         .map_err(|e| e.to_string())?;
     if demo {
         let (store, config, now) = (store.clone(), Arc::clone(&config), clock.now());
-        tokio::task::spawn_blocking(move || demo::install(&store, &config, now)).await.map_err(|e| e.to_string())??;
+        tokio::task::spawn_blocking(move || demo::install(&store, &config, now))
+            .await
+            .map_err(|e| e.to_string())??;
     }
     let registry = {
         let store = store.clone();
-        tokio::task::spawn_blocking(move || Registry::load(store)).await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?
+        tokio::task::spawn_blocking(move || Registry::load(store))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?
     };
-    let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
 
     let hasher = PasswordHasher::new(config.passwords.bcrypt_cost, config.passwords.hash_threads);
-    let cas = Cas::new(Arc::clone(&config), store.clone(), registry.clone(), clock.clone());
-    let auth = Authenticator { store: store.clone(), hasher, clock: clock.clone(), throttle: config.throttle.clone() };
-    let app = Arc::new(routes::App::new(Arc::clone(&config), cas, auth, demo.then_some(addr)));
+    let cas = Cas::new(
+        Arc::clone(&config),
+        store.clone(),
+        registry.clone(),
+        clock.clone(),
+    );
+    let auth = Authenticator {
+        store: store.clone(),
+        hasher,
+        clock: clock.clone(),
+        throttle: config.throttle.clone(),
+    };
+    let app = Arc::new(routes::App::new(
+        Arc::clone(&config),
+        cas,
+        auth,
+        demo.then_some(addr),
+    ));
 
     let limits = http::Limits {
         header_timeout: Duration::from_secs(config.http.header_timeout),
@@ -93,12 +115,23 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
     let (shutdown, shutdown_rx) = watch::channel(false);
     spawn_housekeeping(Arc::clone(&app), registry, shutdown_rx.clone());
     let task = tokio::spawn(http::serve(listener, Arc::clone(&app), limits, shutdown_rx));
-    Ok(Server { addr, clock, store, app, shutdown, task })
+    Ok(Server {
+        addr,
+        clock,
+        store,
+        app,
+        shutdown,
+        task,
+    })
 }
 
 /// Background work: the registry follows the database (the CLI edits it from another
 /// process), and expired tickets, sessions and counters are swept.
-fn spawn_housekeeping(app: Arc<routes::App>, registry: Registry, mut shutdown: watch::Receiver<bool>) {
+fn spawn_housekeeping(
+    app: Arc<routes::App>,
+    registry: Registry,
+    mut shutdown: watch::Receiver<bool>,
+) {
     tokio::spawn(async move {
         let mut reload = tokio::time::interval(Duration::from_secs(2));
         let mut sweep = tokio::time::interval(Duration::from_secs(30));

@@ -11,7 +11,11 @@ use unicas::services::{NewService, Pattern};
 use unicas::store::{NewAccount, Store};
 
 #[derive(Parser)]
-#[command(name = "unicas", version, about = "A CAS single sign-on server for universities")]
+#[command(
+    name = "unicas",
+    version,
+    about = "A CAS single sign-on server for universities"
+)]
 struct Cli {
     /// SQLite database file (overrides the config file's `db`).
     #[arg(long, global = true)]
@@ -172,9 +176,14 @@ fn serve(mut config: Config, args: ServeArgs) -> Result<(), String> {
         config.public_url = url;
     }
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
     runtime.block_on(async move {
         let base = config.base_url();
         let server = unicas::start(config.clone(), Clock::system(), args.demo).await?;
@@ -207,7 +216,8 @@ fn open(config: &Config) -> Result<Store, String> {
 }
 
 fn account_id(input: &str) -> Result<String, String> {
-    canonical_id(input).ok_or_else(|| format!("invalid account '{input}': use 1-64 of a-z 0-9 . _ @ -"))
+    canonical_id(input)
+        .ok_or_else(|| format!("invalid account '{input}': use 1-64 of a-z 0-9 . _ @ -"))
 }
 
 fn now() -> i64 {
@@ -216,31 +226,68 @@ fn now() -> i64 {
 
 fn user(config: &Config, cmd: UserCommand) -> Result<(), String> {
     match cmd {
-        UserCommand::Add { account, name, password, kind, email, phone, department, attrs, must_change } => {
+        UserCommand::Add {
+            account,
+            name,
+            password,
+            kind,
+            email,
+            phone,
+            department,
+            attrs,
+            must_change,
+        } => {
             let id = account_id(&account)?;
-            let kind = Kind::parse(&kind).ok_or_else(|| format!("invalid kind '{kind}': use student, staff or admin"))?;
+            let kind = Kind::parse(&kind)
+                .ok_or_else(|| format!("invalid kind '{kind}': use student, staff or admin"))?;
             if name.trim().is_empty() {
                 return Err("--name must not be empty".into());
             }
             let mut attributes = Vec::new();
             for attr in attrs {
-                let (k, v) = attr.split_once('=').ok_or_else(|| format!("invalid --attr '{attr}': use KEY=VALUE"))?;
+                let (k, v) = attr
+                    .split_once('=')
+                    .ok_or_else(|| format!("invalid --attr '{attr}': use KEY=VALUE"))?;
                 if !valid_attribute_name(k) {
-                    return Err(format!("invalid attribute name '{k}': use letters, digits, '_', '-', '.'"));
+                    return Err(format!(
+                        "invalid attribute name '{k}': use letters, digits, '_', '-', '.'"
+                    ));
                 }
                 attributes.push((k.to_string(), v.to_string()));
             }
-            let password_hash = hash_password(&password, config.passwords.bcrypt_cost).map_err(|e| e.to_string())?;
-            let new = NewAccount { id: id.clone(), name, kind, department, email, phone, password_hash, must_change, attributes };
-            if !open(config)?.insert_account(&new, now()).map_err(|e| e.to_string())? {
+            let password_hash = hash_password(&password, config.passwords.bcrypt_cost)
+                .map_err(|e| e.to_string())?;
+            let new = NewAccount {
+                id: id.clone(),
+                name,
+                kind,
+                department,
+                email,
+                phone,
+                password_hash,
+                must_change,
+                attributes,
+            };
+            if !open(config)?
+                .insert_account(&new, now())
+                .map_err(|e| e.to_string())?
+            {
                 return Err(format!("account '{id}' already exists"));
             }
             println!("added {id}");
         }
-        UserCommand::Passwd { account, password, must_change } => {
+        UserCommand::Passwd {
+            account,
+            password,
+            must_change,
+        } => {
             let id = account_id(&account)?;
-            let hash = hash_password(&password, config.passwords.bcrypt_cost).map_err(|e| e.to_string())?;
-            if !open(config)?.set_password(&id, &hash, must_change, now()).map_err(|e| e.to_string())? {
+            let hash = hash_password(&password, config.passwords.bcrypt_cost)
+                .map_err(|e| e.to_string())?;
+            if !open(config)?
+                .set_password(&id, &hash, must_change, now())
+                .map_err(|e| e.to_string())?
+            {
                 return Err(format!("no account '{id}'"));
             }
             println!("password set for {id}");
@@ -249,17 +296,40 @@ fn user(config: &Config, cmd: UserCommand) -> Result<(), String> {
         UserCommand::Unlock { account } => set_status(config, &account, Status::Active)?,
         UserCommand::Show { account } => {
             let id = account_id(&account)?;
-            let a = open(config)?.account(&id).map_err(|e| e.to_string())?.ok_or_else(|| format!("no account '{id}'"))?;
-            println!("account: {}\nname: {}\nkind: {}\nstatus: {}", a.id, a.name, a.kind.as_str(), a.status.as_str());
-            println!("department: {}\nemail: {}\nphone: {}", a.department, a.email, a.phone);
-            println!("must_change: {}\ncreated: {}\nupdated: {}", a.must_change, iso8601(a.created_at), iso8601(a.updated_at));
+            let a = open(config)?
+                .account(&id)
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no account '{id}'"))?;
+            println!(
+                "account: {}\nname: {}\nkind: {}\nstatus: {}",
+                a.id,
+                a.name,
+                a.kind.as_str(),
+                a.status.as_str()
+            );
+            println!(
+                "department: {}\nemail: {}\nphone: {}",
+                a.department, a.email, a.phone
+            );
+            println!(
+                "must_change: {}\ncreated: {}\nupdated: {}",
+                a.must_change,
+                iso8601(a.created_at),
+                iso8601(a.updated_at)
+            );
             for (k, v) in &a.attributes {
                 println!("attr: {k}={v}");
             }
         }
         UserCommand::List => {
             for a in open(config)?.accounts().map_err(|e| e.to_string())? {
-                println!("{}\t{}\t{}\t{}", a.id, a.kind.as_str(), a.status.as_str(), a.name);
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    a.id,
+                    a.kind.as_str(),
+                    a.status.as_str(),
+                    a.name
+                );
             }
         }
     }
@@ -268,7 +338,10 @@ fn user(config: &Config, cmd: UserCommand) -> Result<(), String> {
 
 fn set_status(config: &Config, account: &str, status: Status) -> Result<(), String> {
     let id = account_id(account)?;
-    if !open(config)?.set_status(&id, status, now()).map_err(|e| e.to_string())? {
+    if !open(config)?
+        .set_status(&id, status, now())
+        .map_err(|e| e.to_string())?
+    {
         return Err(format!("no account '{id}'"));
     }
     println!("{id} is {}", status.as_str());
@@ -277,35 +350,68 @@ fn set_status(config: &Config, account: &str, status: Status) -> Result<(), Stri
 
 fn service(config: &Config, cmd: ServiceCommand) -> Result<(), String> {
     match cmd {
-        ServiceCommand::Add { name, pattern, attributes, all_attributes, proxy, logout_url, title, description } => {
+        ServiceCommand::Add {
+            name,
+            pattern,
+            attributes,
+            all_attributes,
+            proxy,
+            logout_url,
+            title,
+            description,
+        } => {
             Pattern::parse(&pattern).map_err(|e| format!("invalid pattern: {e}"))?;
             if let Some(url) = &logout_url {
-                Pattern::parse(url).map_err(|_| format!("invalid --logout-url '{url}': use an http(s) URL"))?;
+                Pattern::parse(url)
+                    .map_err(|_| format!("invalid --logout-url '{url}': use an http(s) URL"))?;
             }
             let attributes = match (attributes, all_attributes) {
                 (_, true) | (None, false) => None,
                 (Some(list), false) => {
-                    let names: Vec<String> = list.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+                    let names: Vec<String> = list
+                        .split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect();
                     if let Some(bad) = names.iter().find(|n| !valid_attribute_name(n)) {
                         return Err(format!("invalid attribute name '{bad}'"));
                     }
                     Some(names)
                 }
             };
-            let new = NewService { name, pattern: pattern.clone(), attributes, allow_proxy: proxy, logout_url, portal_title: title, portal_description: description };
-            let id = open(config)?.insert_service(&new, now()).map_err(|e| e.to_string())?;
+            let new = NewService {
+                name,
+                pattern: pattern.clone(),
+                attributes,
+                allow_proxy: proxy,
+                logout_url,
+                portal_title: title,
+                portal_description: description,
+            };
+            let id = open(config)?
+                .insert_service(&new, now())
+                .map_err(|e| e.to_string())?;
             let id = id.ok_or_else(|| format!("pattern '{pattern}' is already registered"))?;
             println!("added service {id}");
         }
         ServiceCommand::List => {
             for s in open(config)?.services().map_err(|e| e.to_string())? {
-                let attributes = s.attributes.as_ref().map_or("*".to_string(), |a| a.join(","));
+                let attributes = s
+                    .attributes
+                    .as_ref()
+                    .map_or("*".to_string(), |a| a.join(","));
                 let enabled = if s.enabled { "enabled" } else { "disabled" };
-                println!("{}\t{enabled}\t{}\t{}\t{attributes}", s.id, s.name, s.pattern);
+                println!(
+                    "{}\t{enabled}\t{}\t{}\t{attributes}",
+                    s.id, s.name, s.pattern
+                );
             }
         }
         ServiceCommand::Remove { id } => {
-            if !open(config)?.remove_service(id).map_err(|e| e.to_string())? {
+            if !open(config)?
+                .remove_service(id)
+                .map_err(|e| e.to_string())?
+            {
                 return Err(format!("no service {id}"));
             }
             println!("removed service {id}");

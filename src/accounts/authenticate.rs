@@ -25,7 +25,12 @@ pub struct Authenticator {
 }
 
 impl Authenticator {
-    pub async fn password_login(&self, username: &str, password: String, ip: IpAddr) -> Result<Outcome, StoreError> {
+    pub async fn password_login(
+        &self,
+        username: &str,
+        password: String,
+        ip: IpAddr,
+    ) -> Result<Outcome, StoreError> {
         let id = canonical_id(username);
         let ip_text = ip.to_string();
         // The account key exists whether or not the account does, so lock-outs look the same
@@ -34,7 +39,10 @@ impl Authenticator {
         let address_key = format!("address:{ip_text}");
         let now = self.clock.now();
         let t = self.throttle.clone();
-        let keys = [(account_key.clone(), t.account_failures), (address_key.clone(), t.address_failures)];
+        let keys = [
+            (account_key.clone(), t.account_failures),
+            (address_key.clone(), t.address_failures),
+        ];
         let state = self
             .store
             .call(move |s| {
@@ -51,7 +59,10 @@ impl Authenticator {
             Some(id) => self.store.call(move |s| s.account(&id)).await?,
             None => None,
         };
-        let verified = self.hasher.verify(password, account.as_ref().map(|a| a.password_hash.clone())).await;
+        let verified = self
+            .hasher
+            .verify(password, account.as_ref().map(|a| a.password_hash.clone()))
+            .await;
         let account = account.filter(|a| verified && a.status == Status::Active);
 
         let now = self.clock.now();
@@ -60,7 +71,12 @@ impl Authenticator {
                 let id = account.id.clone();
                 self.store
                     .call(move |s| {
-                        let event = AuditEvent { event: "login_success", account_id: Some(&id), client_ip: &ip_text, detail: "password" };
+                        let event = AuditEvent {
+                            event: "login_success",
+                            account_id: Some(&id),
+                            client_ip: &ip_text,
+                            detail: "password",
+                        };
                         s.record_login_success(&account_key, &address_key, &event, now)
                     })
                     .await?;
@@ -70,7 +86,12 @@ impl Authenticator {
                 tracing::info!(account = ?id, %ip, "login failed");
                 self.store
                     .call(move |s| {
-                        let event = AuditEvent { event: "login_failure", account_id: id.as_deref(), client_ip: &ip_text, detail: "" };
+                        let event = AuditEvent {
+                            event: "login_failure",
+                            account_id: id.as_deref(),
+                            client_ip: &ip_text,
+                            detail: "",
+                        };
                         s.audit(&event, now)
                     })
                     .await?;

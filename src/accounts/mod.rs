@@ -117,14 +117,18 @@ pub fn canonical_id(input: &str) -> Option<String> {
         .collect::<String>()
         .trim()
         .to_ascii_lowercase();
-    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '@' | '-');
+    let allowed = |c: char| {
+        c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '@' | '-')
+    };
     (!id.is_empty() && id.len() <= 64 && id.chars().all(allowed)).then_some(id)
 }
 
 /// Attribute names become XML element names; only NCName-safe ASCII names are accepted.
 pub fn valid_attribute_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
         && name.len() <= 64
 }
@@ -135,15 +139,35 @@ mod tests {
 
     #[test]
     fn canonical_id_folds_case_width_and_space() {
-        for variant in ["alice", "ALICE", " alice ", "ａｌｉｃｅ", "alice\u{200b}", "\u{3000}Alice"] {
-            assert_eq!(canonical_id(variant).as_deref(), Some("alice"), "{variant:?}");
+        for variant in [
+            "alice",
+            "ALICE",
+            " alice ",
+            "ａｌｉｃｅ",
+            "alice\u{200b}",
+            "\u{3000}Alice",
+        ] {
+            assert_eq!(
+                canonical_id(variant).as_deref(),
+                Some("alice"),
+                "{variant:?}"
+            );
         }
         assert_eq!(canonical_id("20231234").as_deref(), Some("20231234"));
     }
 
     #[test]
     fn canonical_id_refuses_markup_controls_and_length() {
-        for bad in ["", "<x>&", "a b", "a\tb", "a\0b", "a/b", "张三", &"a".repeat(65)] {
+        for bad in [
+            "",
+            "<x>&",
+            "a b",
+            "a\tb",
+            "a\0b",
+            "a/b",
+            "张三",
+            &"a".repeat(65),
+        ] {
             assert_eq!(canonical_id(bad), None, "{bad:?}");
         }
     }

@@ -19,7 +19,9 @@ impl std::fmt::Display for PasswordError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             PasswordError::Empty => write!(f, "the password is empty"),
-            PasswordError::TooLong => write!(f, "the password is longer than {MAX_PASSWORD_BYTES} bytes"),
+            PasswordError::TooLong => {
+                write!(f, "the password is longer than {MAX_PASSWORD_BYTES} bytes")
+            }
         }
     }
 }
@@ -39,7 +41,9 @@ impl PasswordHasher {
     /// Starts `threads` hashing threads (0 = one per core).
     pub fn new(cost: u32, threads: usize) -> PasswordHasher {
         let threads = if threads == 0 {
-            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
         } else {
             threads
         };
@@ -64,7 +68,9 @@ impl PasswordHasher {
                 })
                 .expect("cannot start bcrypt thread");
         }
-        let dummy = hash_now("unicas-dummy-password", cost).expect("bcrypt of a constant").into();
+        let dummy = hash_now("unicas-dummy-password", cost)
+            .expect("bcrypt of a constant")
+            .into();
         PasswordHasher { cost, jobs, dummy }
     }
 
@@ -72,7 +78,9 @@ impl PasswordHasher {
     pub async fn hash(&self, password: String) -> Result<String, PasswordError> {
         check(&password)?;
         let cost = self.cost;
-        self.run(move || hash_now(&password, cost)).await.and_then(|r| r)
+        self.run(move || hash_now(&password, cost))
+            .await
+            .and_then(|r| r)
     }
 
     /// Verifies on the pool. `hash = None` (unknown account) spends the same time and fails.
@@ -82,17 +90,21 @@ impl PasswordHasher {
             let known = hash.is_some();
             let hash = hash.as_deref().unwrap_or(&dummy);
             // Over-long input: run a verification anyway so timing does not tell.
-            let ok = bcrypt::non_truncating_verify(password.as_bytes(), hash).unwrap_or_else(|_| {
-                let _ = bcrypt::verify(b"x", &dummy);
-                false
-            });
+            let ok =
+                bcrypt::non_truncating_verify(password.as_bytes(), hash).unwrap_or_else(|_| {
+                    let _ = bcrypt::verify(b"x", &dummy);
+                    false
+                });
             ok && known
         })
         .await
         .unwrap_or(false)
     }
 
-    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, PasswordError> {
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, PasswordError> {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move || {
             let _ = tx.send(f());
@@ -146,7 +158,10 @@ mod tests {
         assert!(hash.starts_with("$2b$04$"));
         assert!(hasher.verify(long.clone(), Some(hash.clone())).await);
         assert!(!hasher.verify(format!("{long}Y"), Some(hash.clone())).await);
-        assert_eq!(hasher.hash(format!("{long}X")).await, Err(PasswordError::TooLong));
+        assert_eq!(
+            hasher.hash(format!("{long}X")).await,
+            Err(PasswordError::TooLong)
+        );
         assert!(!hasher.verify("wrong".into(), Some(hash)).await);
         assert!(!hasher.verify("unicas-dummy-password".into(), None).await);
     }

@@ -10,7 +10,11 @@ pub enum PolicyError {
 }
 
 /// Checks a new password typed twice.
-pub fn check_new_password(account_id: &str, password: &str, repeat: &str) -> Result<(), PolicyError> {
+pub fn check_new_password(
+    account_id: &str,
+    password: &str,
+    repeat: &str,
+) -> Result<(), PolicyError> {
     if password != repeat {
         return Err(PolicyError::Mismatch);
     }
@@ -34,10 +38,26 @@ mod tests {
 
     #[test]
     fn policy() {
-        assert_eq!(check_new_password("s1", "Correct-Horse-9", "Correct-Horse-9"), Ok(()));
-        assert_eq!(check_new_password("s1", "Correct-Horse-9", "Correct-Horse-8"), Err(PolicyError::Mismatch));
-        for weak in ["short1A", "alllowercase1", "123456", "Ab1S1xxxxx", &format!("Aa1{}", "x".repeat(70))] {
-            assert_eq!(check_new_password("s1", weak, weak), Err(PolicyError::Weak), "{weak}");
+        assert_eq!(
+            check_new_password("s1", "Correct-Horse-9", "Correct-Horse-9"),
+            Ok(())
+        );
+        assert_eq!(
+            check_new_password("s1", "Correct-Horse-9", "Correct-Horse-8"),
+            Err(PolicyError::Mismatch)
+        );
+        for weak in [
+            "short1A",
+            "alllowercase1",
+            "123456",
+            "Ab1S1xxxxx",
+            &format!("Aa1{}", "x".repeat(70)),
+        ] {
+            assert_eq!(
+                check_new_password("s1", weak, weak),
+                Err(PolicyError::Weak),
+                "{weak}"
+            );
         }
     }
 }

@@ -39,11 +39,22 @@ pub struct Cas {
 
 impl Cas {
     pub fn new(config: Arc<Config>, store: Store, registry: Registry, clock: Clock) -> Cas {
-        Cas { config, store, registry, clock, service_tickets: Arc::default() }
+        Cas {
+            config,
+            store,
+            registry,
+            clock,
+            service_tickets: Arc::default(),
+        }
     }
 
     /// Mints a service ticket for `service` (already matched against the registry).
-    pub fn issue_service_ticket(&self, service: &str, session: &LiveSession, from_new_login: bool) -> String {
+    pub fn issue_service_ticket(
+        &self,
+        service: &str,
+        session: &LiveSession,
+        from_new_login: bool,
+    ) -> String {
         let id = tickets::new_id(Kind::ServiceTicket);
         let st = ServiceTicket {
             service: service.to_string(),
@@ -61,7 +72,10 @@ impl Cas {
         let now = self.clock.now();
         let tickets = self.service_tickets.sweep(now);
         let window = self.config.throttle.window;
-        let swept = self.store.call(move |s| Ok((s.sweep_sessions(now)?, s.sweep_throttle(now, window)?))).await;
+        let swept = self
+            .store
+            .call(move |s| Ok((s.sweep_sessions(now)?, s.sweep_throttle(now, window)?)))
+            .await;
         match swept {
             Ok((sessions, counters)) => {
                 tracing::debug!(tickets, sessions, counters, "sweep");
@@ -92,7 +106,13 @@ mod tests {
 
     #[test]
     fn ticket_goes_before_the_fragment() {
-        assert_eq!(Cas::service_with_ticket("https://a/x", "ST-1"), "https://a/x?ticket=ST-1");
-        assert_eq!(Cas::service_with_ticket("https://a/x?y=1#top", "ST-1"), "https://a/x?y=1&ticket=ST-1#top");
+        assert_eq!(
+            Cas::service_with_ticket("https://a/x", "ST-1"),
+            "https://a/x?ticket=ST-1"
+        );
+        assert_eq!(
+            Cas::service_with_ticket("https://a/x?y=1#top", "ST-1"),
+            "https://a/x?y=1&ticket=ST-1#top"
+        );
     }
 }

@@ -64,7 +64,10 @@ pub fn render_json(result: &Result<Validation, ValidationError>) -> String {
     let body = match result {
         Ok(v) => {
             let mut attributes = Map::new();
-            for (name, value) in protocol_attributes(v).into_iter().chain(v.attributes.iter().cloned()) {
+            for (name, value) in protocol_attributes(v)
+                .into_iter()
+                .chain(v.attributes.iter().cloned())
+            {
                 match attributes.get_mut(&name) {
                     None => {
                         attributes.insert(name, Value::String(value));
@@ -88,7 +91,10 @@ pub fn render_json(result: &Result<Validation, ValidationError>) -> String {
 fn protocol_attributes(v: &Validation) -> Vec<(String, String)> {
     vec![
         ("authenticationDate".into(), iso8601(v.auth_time)),
-        ("longTermAuthenticationRequestTokenUsed".into(), v.remember_me.to_string()),
+        (
+            "longTermAuthenticationRequestTokenUsed".into(),
+            v.remember_me.to_string(),
+        ),
         ("isFromNewLogin".into(), v.from_new_login.to_string()),
     ]
 }
@@ -143,7 +149,10 @@ mod tests {
     fn xml_is_well_formed_and_round_trips() {
         let xml = render_xml(&Ok(success()), true);
         let doc = roxmltree::Document::parse(&xml).unwrap();
-        let user = doc.descendants().find(|n| n.has_tag_name((NS, "user"))).unwrap();
+        let user = doc
+            .descendants()
+            .find(|n| n.has_tag_name((NS, "user")))
+            .unwrap();
         assert_eq!(user.text(), Some("20231234"));
         assert!(xml.contains("<cas:user>20231234</cas:user>"));
         let attrs: Vec<_> = doc
@@ -152,9 +161,17 @@ mod tests {
             .unwrap()
             .children()
             .filter(|n| n.is_element())
-            .map(|n| (n.tag_name().name().to_string(), n.text().unwrap_or("").to_string()))
+            .map(|n| {
+                (
+                    n.tag_name().name().to_string(),
+                    n.text().unwrap_or("").to_string(),
+                )
+            })
             .collect();
-        assert_eq!(attrs[0], ("authenticationDate".into(), "2025-03-01T08:15:30Z".into()));
+        assert_eq!(
+            attrs[0],
+            ("authenticationDate".into(), "2025-03-01T08:15:30Z".into())
+        );
         assert_eq!(attrs[1].0, "longTermAuthenticationRequestTokenUsed");
         assert_eq!(attrs[2], ("isFromNewLogin".into(), "true".into()));
         assert_eq!(attrs[3], ("cn".into(), "张三 <&\"'> ]]> \r".into()));
@@ -164,10 +181,16 @@ mod tests {
 
     #[test]
     fn failure_and_cas1_and_json() {
-        let err = Err(ValidationError::new(ErrorCode::InvalidTicket, "Ticket '<x>' not recognized"));
+        let err = Err(ValidationError::new(
+            ErrorCode::InvalidTicket,
+            "Ticket '<x>' not recognized",
+        ));
         let xml = render_xml(&err, true);
         let doc = roxmltree::Document::parse(&xml).unwrap();
-        let failure = doc.descendants().find(|n| n.has_tag_name((NS, "authenticationFailure"))).unwrap();
+        let failure = doc
+            .descendants()
+            .find(|n| n.has_tag_name((NS, "authenticationFailure")))
+            .unwrap();
         assert_eq!(failure.attribute("code"), Some("INVALID_TICKET"));
         assert_eq!(failure.text(), Some("Ticket '<x>' not recognized"));
         assert_eq!(render_cas1(&err), "no\n\n");

@@ -35,7 +35,10 @@ impl SsoSession {
 impl Cas {
     /// Starts a session; returns the TGT id for the cookie (always fresh: a value the browser
     /// presented before login is never reused) and the session.
-    pub async fn create_session(&self, new: NewSession<'_>) -> Result<(String, LiveSession), StoreError> {
+    pub async fn create_session(
+        &self,
+        new: NewSession<'_>,
+    ) -> Result<(String, LiveSession), StoreError> {
         let id = tickets::new_id(Kind::TicketGrantingTicket);
         let id_hash = tickets::hash_id(&id);
         let now = self.clock.now();
@@ -53,9 +56,16 @@ impl Cas {
             idle_timeout: idle,
             remember_me: new.remember_me,
         };
-        let live = LiveSession { id_hash: id_hash.clone(), account_id: row.account_id.clone(), auth_time: now, remember_me: new.remember_me };
+        let live = LiveSession {
+            id_hash: id_hash.clone(),
+            account_id: row.account_id.clone(),
+            auth_time: now,
+            remember_me: new.remember_me,
+        };
         let (ip, ua) = (new.client_ip, truncate(&new.user_agent, 256));
-        self.store.call(move |st| st.insert_session(&id_hash, &row, &ip, &ua)).await?;
+        self.store
+            .call(move |st| st.insert_session(&id_hash, &row, &ip, &ua))
+            .await?;
         Ok((id, live))
     }
 
@@ -69,7 +79,9 @@ impl Cas {
         let now = self.clock.now();
         self.store
             .call(move |st| {
-                let Some(s) = st.session(&id_hash)? else { return Ok(None) };
+                let Some(s) = st.session(&id_hash)? else {
+                    return Ok(None);
+                };
                 if !s.is_live(now) {
                     st.delete_session(&id_hash)?;
                     return Ok(None);
@@ -77,7 +89,12 @@ impl Cas {
                 if now - s.last_used >= TOUCH_INTERVAL {
                     st.touch_session(&id_hash, now)?;
                 }
-                Ok(Some(LiveSession { id_hash, account_id: s.account_id, auth_time: s.auth_time, remember_me: s.remember_me }))
+                Ok(Some(LiveSession {
+                    id_hash,
+                    account_id: s.account_id,
+                    auth_time: s.auth_time,
+                    remember_me: s.remember_me,
+                }))
             })
             .await
     }
@@ -90,12 +107,22 @@ impl Cas {
         let id_hash = tickets::hash_id(tgc);
         let hash = id_hash.clone();
         let existed = self.store.call(move |st| st.delete_session(&hash)).await?;
-        self.service_tickets.remove_where(|t| t.session_hash == id_hash);
+        self.service_tickets
+            .remove_where(|t| t.session_hash == id_hash);
         Ok(existed)
     }
 }
 
 fn truncate(s: &str, max: usize) -> String {
-    let end = s.char_indices().map(|(i, _)| i).take_while(|&i| i <= max).last().unwrap_or(0);
-    if s.len() <= max { s.to_string() } else { s[..end].to_string() }
+    let end = s
+        .char_indices()
+        .map(|(i, _)| i)
+        .take_while(|&i| i <= max)
+        .last()
+        .unwrap_or(0);
+    if s.len() <= max {
+        s.to_string()
+    } else {
+        s[..end].to_string()
+    }
 }

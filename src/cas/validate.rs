@@ -44,7 +44,10 @@ pub struct ValidationError {
 
 impl ValidationError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ValidationError { code, message: message.into() }
+        ValidationError {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -74,31 +77,57 @@ impl Cas {
         use ErrorCode::*;
         let (ticket, service) = match (req.ticket.as_deref(), req.service.as_deref()) {
             (Some(t), Some(s)) if !t.is_empty() && !s.is_empty() => (t, s),
-            _ => return Err(ValidationError::new(InvalidRequest, "'service' and 'ticket' parameters are both required")),
+            _ => {
+                return Err(ValidationError::new(
+                    InvalidRequest,
+                    "'service' and 'ticket' parameters are both required",
+                ))
+            }
         };
         let shown = shorten(ticket);
         if ticket.starts_with(Kind::ProxyTicket.prefix()) {
-            return Err(ValidationError::new(InvalidTicketSpec, format!("Ticket '{shown}' is a proxy ticket; use proxyValidate")));
+            return Err(ValidationError::new(
+                InvalidTicketSpec,
+                format!("Ticket '{shown}' is a proxy ticket; use proxyValidate"),
+            ));
         }
         if !tickets::well_formed(ticket, Kind::ServiceTicket) {
-            return Err(ValidationError::new(InvalidTicket, format!("Ticket '{shown}' not recognized")));
+            return Err(ValidationError::new(
+                InvalidTicket,
+                format!("Ticket '{shown}' not recognized"),
+            ));
         }
         let now = self.clock.now();
         let Some((expires_at, st)) = self.service_tickets.take(ticket) else {
-            return Err(ValidationError::new(InvalidTicket, format!("Ticket '{shown}' not recognized")));
+            return Err(ValidationError::new(
+                InvalidTicket,
+                format!("Ticket '{shown}' not recognized"),
+            ));
         };
         if now > expires_at {
-            return Err(ValidationError::new(InvalidTicket, format!("Ticket '{shown}' has expired")));
+            return Err(ValidationError::new(
+                InvalidTicket,
+                format!("Ticket '{shown}' has expired"),
+            ));
         }
         if st.service != service {
             tracing::info!(ticket = %tickets::log_label(ticket), issued_for = %st.service, presented = %service, "INVALID_SERVICE");
-            return Err(ValidationError::new(InvalidService, format!("Ticket '{shown}' does not match the service")));
+            return Err(ValidationError::new(
+                InvalidService,
+                format!("Ticket '{shown}' does not match the service"),
+            ));
         }
         if req.renew && !st.from_new_login {
-            return Err(ValidationError::new(InvalidTicket, format!("Ticket '{shown}' was not issued from a new login")));
+            return Err(ValidationError::new(
+                InvalidTicket,
+                format!("Ticket '{shown}' was not issued from a new login"),
+            ));
         }
         let Some(registered) = self.registry.find(service) else {
-            return Err(ValidationError::new(InvalidService, "The service is not registered"));
+            return Err(ValidationError::new(
+                InvalidService,
+                "The service is not registered",
+            ));
         };
 
         let session_hash = st.session_hash.clone();
@@ -107,13 +136,20 @@ impl Cas {
             .store
             .call(move |s| {
                 let session = s.session(&session_hash)?.filter(|sess| sess.is_live(now));
-                let account = s.account(&account_id)?.filter(|a| a.status == Status::Active);
+                let account = s
+                    .account(&account_id)?
+                    .filter(|a| a.status == Status::Active);
                 Ok(session.zip(account))
             })
             .await;
         let (session, account) = match found {
             Ok(Some(pair)) => pair,
-            Ok(None) => return Err(ValidationError::new(InvalidTicket, format!("Ticket '{shown}' belongs to an ended session"))),
+            Ok(None) => {
+                return Err(ValidationError::new(
+                    InvalidTicket,
+                    format!("Ticket '{shown}' belongs to an ended session"),
+                ))
+            }
             Err(e) => {
                 tracing::error!("validation: {e}");
                 return Err(ValidationError::new(InternalError, "Internal error"));

@@ -34,7 +34,12 @@ pub struct Limits {
 }
 
 /// Accepts connections until `shutdown` turns true, then lets open requests finish.
-pub async fn serve<H: Handler>(listener: TcpListener, handler: Arc<H>, limits: Limits, mut shutdown: watch::Receiver<bool>) {
+pub async fn serve<H: Handler>(
+    listener: TcpListener,
+    handler: Arc<H>,
+    limits: Limits,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     loop {
         let permit = tokio::select! {
@@ -59,13 +64,15 @@ pub async fn serve<H: Handler>(listener: TcpListener, handler: Arc<H>, limits: L
         tokio::spawn(async move {
             let service = service_fn(move |req| {
                 let handler = Arc::clone(&handler);
-                async move { Ok::<_, std::convert::Infallible>(dispatch(&*handler, req, peer, limits).await) }
+                async move {
+                    Ok::<_, std::convert::Infallible>(dispatch(&*handler, req, peer, limits).await)
+                }
             });
             let conn = http1::Builder::new()
                 // Without a timer hyper silently disables its header timeout (slowloris).
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_timeout)
-                .max_buf_size(64 * 1024)
+                .max_buf_size(16 * 1024)
                 .serve_connection(TokioIo::new(stream), service);
             tokio::pin!(conn);
             tokio::select! {
@@ -89,7 +96,10 @@ async fn dispatch<H: Handler>(
     let (parts, body) = req.into_parts();
     let body = match read_body(body, &parts.headers, limits.max_body, limits.body_timeout).await {
         Ok(b) => b,
-        Err(status) => return Response::plain(status, status.canonical_reason().unwrap_or("error")).into_hyper(),
+        Err(status) => {
+            return Response::plain(status, status.canonical_reason().unwrap_or("error"))
+                .into_hyper()
+        }
     };
     match Request::parse(parts, body, peer) {
         Ok(req) => handler.handle(req).await.into_hyper(),
@@ -105,7 +115,12 @@ mod bytes_limit {
 
     /// Reads the whole body, refusing more than `max` bytes (413) or a sender slower than
     /// `timeout` (408). hyper enforces neither by itself.
-    pub async fn read_body(body: Incoming, headers: &HeaderMap, max: usize, timeout: Duration) -> Result<Bytes, StatusCode> {
+    pub async fn read_body(
+        body: Incoming,
+        headers: &HeaderMap,
+        max: usize,
+        timeout: Duration,
+    ) -> Result<Bytes, StatusCode> {
         let declared = headers
             .get(hyper::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
@@ -115,7 +130,12 @@ mod bytes_limit {
         }
         match tokio::time::timeout(timeout, Limited::new(body, max).collect()).await {
             Err(_) => Err(StatusCode::REQUEST_TIMEOUT),
-            Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(StatusCode::PAYLOAD_TOO_LARGE),
+            Ok(Err(e))
+                if e.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some() =>
+            {
+                Err(StatusCode::PAYLOAD_TOO_LARGE)
+            }
             Ok(Err(_)) => Err(StatusCode::BAD_REQUEST),
             Ok(Ok(collected)) => Ok(collected.to_bytes()),
         }

@@ -35,7 +35,10 @@ impl Params {
 
     /// The first value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The value of `name`, or `Err` if it was given more than once (one parser taking the
@@ -51,7 +54,8 @@ impl Params {
 
     /// `true` if `name` is present with any value other than `false` (CAS `renew`, `gateway`).
     pub fn flag(&self, name: &str) -> bool {
-        self.get(name).is_some_and(|v| !v.eq_ignore_ascii_case("false"))
+        self.get(name)
+            .is_some_and(|v| !v.eq_ignore_ascii_case("false"))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
@@ -71,7 +75,9 @@ fn decode(s: &str) -> Result<String, &'static str> {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' => {
-                let hex = bytes.get(i + 1..i + 3).ok_or("malformed percent-encoding")?;
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .ok_or("malformed percent-encoding")?;
                 let hex = std::str::from_utf8(hex).map_err(|_| "malformed percent-encoding")?;
                 out.push(u8::from_str_radix(hex, 16).map_err(|_| "malformed percent-encoding")?);
                 i += 2;
@@ -90,13 +96,24 @@ impl Request {
             .headers
             .get(hyper::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+            .is_some_and(|v| {
+                v.to_ascii_lowercase()
+                    .starts_with("application/x-www-form-urlencoded")
+            });
         let form = if parts.method == Method::POST && is_form {
             Params::parse(std::str::from_utf8(&body).map_err(|_| "form must be UTF-8")?)?
         } else {
             Params::default()
         };
-        Ok(Request { method: parts.method, path: parts.uri.path().to_string(), query, form, body, headers: parts.headers, peer })
+        Ok(Request {
+            method: parts.method,
+            path: parts.uri.path().to_string(),
+            query,
+            form,
+            body,
+            headers: parts.headers,
+            peer,
+        })
     }
 
     /// The value of cookie `name` (the first, if the browser sent several).

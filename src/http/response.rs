@@ -23,7 +23,10 @@ pub struct Cookie<'a> {
 
 impl Cookie<'_> {
     fn header(&self) -> String {
-        let mut c = format!("{}={}; Path={}; HttpOnly; SameSite=Lax", self.name, self.value, self.path);
+        let mut c = format!(
+            "{}={}; Path={}; HttpOnly; SameSite=Lax",
+            self.name, self.value, self.path
+        );
         if let Some(age) = self.max_age {
             c.push_str(&format!("; Max-Age={age}"));
         }
@@ -35,12 +38,16 @@ impl Cookie<'_> {
 }
 
 /// Content-Security-Policy of our pages: nothing inline, nothing foreign, no framing.
-pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+pub const CSP: &str =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
      object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 /// The page CSP with one extra origin allowed as a form target (for `method=POST`).
 pub fn csp_with_form_action(origin: &str) -> String {
-    CSP.replace("form-action 'self'", &format!("form-action 'self' {origin}"))
+    CSP.replace(
+        "form-action 'self'",
+        &format!("form-action 'self' {origin}"),
+    )
 }
 
 impl Response {
@@ -66,7 +73,10 @@ impl Response {
             .header(hyper::header::CONTENT_SECURITY_POLICY, CSP)
             .header(hyper::header::X_FRAME_OPTIONS, "DENY")
             .header(hyper::header::REFERRER_POLICY, "no-referrer")
-            .header(HeaderName::from_static("cross-origin-opener-policy"), "same-origin")
+            .header(
+                HeaderName::from_static("cross-origin-opener-policy"),
+                "same-origin",
+            )
     }
 
     /// A protocol answer that must never be cached (it carries identities or tickets).
@@ -75,26 +85,33 @@ impl Response {
     }
 
     pub fn redirect(location: &str) -> Response {
-        Response::new(StatusCode::FOUND, "text/plain; charset=UTF-8", "").no_store().header(hyper::header::LOCATION, location)
+        Response::new(StatusCode::FOUND, "text/plain; charset=UTF-8", "")
+            .no_store()
+            .header(hyper::header::LOCATION, location)
     }
 
     pub fn method_not_allowed(allow: &str) -> Response {
-        Response::plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed").header(hyper::header::ALLOW, allow)
+        Response::plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+            .header(hyper::header::ALLOW, allow)
     }
 
     pub fn header(mut self, name: HeaderName, value: impl Into<String>) -> Response {
-        self.headers.retain(|(n, _)| *n != name || name == hyper::header::SET_COOKIE);
+        self.headers
+            .retain(|(n, _)| *n != name || name == hyper::header::SET_COOKIE);
         self.headers.push((name, value.into()));
         self
     }
 
     pub fn cookie(mut self, cookie: &Cookie) -> Response {
-        self.headers.push((hyper::header::SET_COOKIE, cookie.header()));
+        self.headers
+            .push((hyper::header::SET_COOKIE, cookie.header()));
         self
     }
 
     fn no_store(self) -> Response {
-        self.header(hyper::header::CACHE_CONTROL, "no-store").header(hyper::header::PRAGMA, "no-cache").header(hyper::header::EXPIRES, "0")
+        self.header(hyper::header::CACHE_CONTROL, "no-store")
+            .header(hyper::header::PRAGMA, "no-cache")
+            .header(hyper::header::EXPIRES, "0")
     }
 
     pub fn into_hyper(self) -> hyper::Response<Full<Bytes>> {

@@ -59,7 +59,8 @@ pub const ZH: Text = Text {
     form_expired: "页面已过期，请重新登录。",
     service_label: "登录后将前往：",
     not_authorized_title: "应用未授权",
-    not_authorized_body: "该应用未在统一身份认证平台注册，无法使用统一身份认证登录。请联系应用管理员。",
+    not_authorized_body:
+        "该应用未在统一身份认证平台注册，无法使用统一身份认证登录。请联系应用管理员。",
     logged_in_title: "登录成功",
     logged_in_body: "您已登录统一身份认证平台，可以直接访问已接入的各个应用。",
     logout: "退出登录",
@@ -87,7 +88,8 @@ pub const ZH: Text = Text {
     repeat_password: "请再次确认新密码",
     confirm_button: "确定",
     password_mismatch: "两次输入的密码不一致。",
-    password_weak: "密码至少8位，须包含大写字母、小写字母、数字、特殊字符中的至少三类，且不能包含账号。",
+    password_weak:
+        "密码至少8位，须包含大写字母、小写字母、数字、特殊字符中的至少三类，且不能包含账号。",
 };
 
 pub const EN: Text = Text {

@@ -12,8 +12,15 @@ const LOGO: &[u8] = include_bytes!("../../assets/logo.svg");
 
 /// The configured logo (read once at start), or the built-in one.
 pub fn logo(path: Option<&Path>) -> (&'static str, Vec<u8>) {
-    let Some(path) = path else { return ("image/svg+xml", LOGO.to_vec()) };
-    let content_type = match path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase()).as_deref() {
+    let Some(path) = path else {
+        return ("image/svg+xml", LOGO.to_vec());
+    };
+    let content_type = match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+        .as_deref()
+    {
         Some("png") => "image/png",
         Some("jpg" | "jpeg") => "image/jpeg",
         Some("svg") => "image/svg+xml",
@@ -36,6 +43,7 @@ impl App {
             "logo" => (self.logo.0, self.logo.1.clone()),
             _ => return self.error_page(req, StatusCode::NOT_FOUND),
         };
-        Response::new(StatusCode::OK, content_type, body).header(hyper::header::CACHE_CONTROL, "public, max-age=3600")
+        Response::new(StatusCode::OK, content_type, body)
+            .header(hyper::header::CACHE_CONTROL, "public, max-age=3600")
     }
 }

@@ -21,13 +21,19 @@ pub struct Demo {
 
 /// The path the demo lives at and the service URL registered for it.
 pub fn service_url(config: &Config) -> String {
-    let origin = config.public_url().map(|u| u.origin().ascii_serialization()).unwrap_or_default();
+    let origin = config
+        .public_url()
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default();
     format!("{origin}/demo/")
 }
 
 impl Demo {
     pub fn new(config: &Config, server: SocketAddr) -> Demo {
-        Demo { service: service_url(config), server }
+        Demo {
+            service: service_url(config),
+            server,
+        }
     }
 
     pub fn path(&self) -> &'static str {
@@ -36,13 +42,27 @@ impl Demo {
 
     pub async fn handle(&self, app: &App, req: &Request) -> Response {
         let Some(ticket) = req.query.get("ticket") else {
-            let login = format!("{}/login?service={}", app.config.base_url(), encode(&self.service));
+            let login = format!(
+                "{}/login?service={}",
+                app.config.base_url(),
+                encode(&self.service)
+            );
             return Response::redirect(&login);
         };
-        let path = format!("{}/p3/serviceValidate?service={}&ticket={}", app.prefix, encode(&self.service), encode(ticket));
+        let path = format!(
+            "{}/p3/serviceValidate?service={}&ticket={}",
+            app.prefix,
+            encode(&self.service),
+            encode(ticket)
+        );
         let body = match self.get(&path).await {
             Ok(body) => body,
-            Err(e) => return Response::plain(StatusCode::BAD_GATEWAY, &format!("demo: validation request failed: {e}")),
+            Err(e) => {
+                return Response::plain(
+                    StatusCode::BAD_GATEWAY,
+                    &format!("demo: validation request failed: {e}"),
+                )
+            }
         };
         let (user, attributes) = parse(&body);
         let markup = html! {
@@ -66,14 +86,25 @@ impl Demo {
     }
 
     async fn get(&self, path: &str) -> Result<String, String> {
-        let stream = tokio::net::TcpStream::connect(self.server).await.map_err(|e| e.to_string())?;
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+        let stream = tokio::net::TcpStream::connect(self.server)
             .await
             .map_err(|e| e.to_string())?;
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .map_err(|e| e.to_string())?;
         tokio::spawn(conn);
-        let req = hyper::Request::get(path).header("host", "localhost").body(Empty::<Bytes>::new()).map_err(|e| e.to_string())?;
+        let req = hyper::Request::get(path)
+            .header("host", "localhost")
+            .body(Empty::<Bytes>::new())
+            .map_err(|e| e.to_string())?;
         let res = sender.send_request(req).await.map_err(|e| e.to_string())?;
-        let bytes = res.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+        let bytes = res
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
         String::from_utf8(bytes.to_vec()).map_err(|e| e.to_string())
     }
 }
@@ -86,7 +117,8 @@ fn encode(s: &str) -> String {
 fn parse(xml: &str) -> (Option<String>, Vec<(String, String)>) {
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_str(xml);
-    let (mut user, mut attributes, mut path, mut text) = (None, Vec::new(), Vec::<String>::new(), String::new());
+    let (mut user, mut attributes, mut path, mut text) =
+        (None, Vec::new(), Vec::<String>::new(), String::new());
     loop {
         match reader.read_event() {
             Ok(Event::Start(e)) => {
@@ -98,13 +130,17 @@ fn parse(xml: &str) -> (Option<String>, Vec<(String, String)>) {
                 let name = r.decode().unwrap_or_default();
                 match r.resolve_char_ref() {
                     Ok(Some(c)) => text.push(c),
-                    _ => text.push_str(quick_xml::escape::resolve_predefined_entity(&name).unwrap_or("")),
+                    _ => text.push_str(
+                        quick_xml::escape::resolve_predefined_entity(&name).unwrap_or(""),
+                    ),
                 }
             }
             Ok(Event::End(_)) => {
                 match path.as_slice() {
                     [.., last] if last == "user" => user = Some(std::mem::take(&mut text)),
-                    [.., parent, name] if parent == "attributes" => attributes.push((name.clone(), std::mem::take(&mut text))),
+                    [.., parent, name] if parent == "attributes" => {
+                        attributes.push((name.clone(), std::mem::take(&mut text)))
+                    }
                     _ => {}
                 }
                 path.pop();

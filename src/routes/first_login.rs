@@ -23,27 +23,57 @@ pub struct PendingLogin {
 }
 
 impl App {
-    pub(super) fn start_first_login(&self, req: &Request, account: &Account, target: &Target, remember: bool) -> Response {
+    pub(super) fn start_first_login(
+        &self,
+        req: &Request,
+        account: &Account,
+        target: &Target,
+        remember: bool,
+    ) -> Response {
         let key = tickets::new_id(Kind::LoginForm);
         let token = tickets::new_id(Kind::LoginForm);
-        let pending = PendingLogin { account_id: account.id.clone(), target: target.clone(), remember, token: token.clone() };
-        self.pending_logins.insert(tickets::hash_id(&key), pending, self.cas.clock.now() + PENDING_TTL);
+        let pending = PendingLogin {
+            account_id: account.id.clone(),
+            target: target.clone(),
+            remember,
+            token: token.clone(),
+        };
+        self.pending_logins.insert(
+            tickets::hash_id(&key),
+            pending,
+            self.cas.clock.now() + PENDING_TTL,
+        );
         let chrome = self.chrome(req);
-        self.page(req, StatusCode::OK, chrome.change_password(&token, &account.id, None))
-            .cookie(&self.cookie(PENDING, &key, None))
+        self.page(
+            req,
+            StatusCode::OK,
+            chrome.change_password(&token, &account.id, None),
+        )
+        .cookie(&self.cookie(PENDING, &key, None))
     }
 
     pub(super) async fn first_login_password(&self, req: &Request) -> Response {
-        let key = req.cookie(PENDING).map(tickets::hash_id).unwrap_or_default();
+        let key = req
+            .cookie(PENDING)
+            .map(tickets::hash_id)
+            .unwrap_or_default();
         let now = self.cas.clock.now();
         let chrome = self.chrome(req);
         let t = chrome.t();
         let Some(pending) = self.pending_logins.get(&key, now) else {
-            let page = chrome.message(t.form_expired, "", &[(t.back_to_login, format!("{}/login", self.prefix))]);
+            let page = chrome.message(
+                t.form_expired,
+                "",
+                &[(t.back_to_login, format!("{}/login", self.prefix))],
+            );
             return self.page(req, StatusCode::FORBIDDEN, page);
         };
         if req.form.get("execution") != Some(pending.token.as_str()) {
-            return self.page(req, StatusCode::FORBIDDEN, chrome.message(t.form_expired, "", &[]));
+            return self.page(
+                req,
+                StatusCode::FORBIDDEN,
+                chrome.message(t.form_expired, "", &[]),
+            );
         }
         let password = req.form.get("newPassword").unwrap_or("");
         let repeat = req.form.get("repeatPassword").unwrap_or("");
@@ -57,7 +87,11 @@ impl App {
         }
         // Spent only once the new password is acceptable; a concurrent second submit loses.
         if self.pending_logins.take(&key).is_none() {
-            return self.page(req, StatusCode::FORBIDDEN, chrome.message(t.form_expired, "", &[]));
+            return self.page(
+                req,
+                StatusCode::FORBIDDEN,
+                chrome.message(t.form_expired, "", &[]),
+            );
         }
         let hash = match self.auth.hasher.hash(password.to_string()).await {
             Ok(h) => h,
@@ -70,14 +104,21 @@ impl App {
             .store
             .call(move |s| {
                 let done = s.set_password(&id, &hash, false, now)?;
-                let event = AuditEvent { event: "password_changed", account_id: Some(&id), client_ip: &ip, detail: "first login" };
+                let event = AuditEvent {
+                    event: "password_changed",
+                    account_id: Some(&id),
+                    client_ip: &ip,
+                    detail: "first login",
+                };
                 s.audit(&event, now)?;
                 Ok(if done { s.account(&id)? } else { None })
             })
             .await;
         match changed {
             Ok(Some(account)) => {
-                let res = self.finish_login(req, &account, &pending.target, pending.remember).await;
+                let res = self
+                    .finish_login(req, &account, &pending.target, pending.remember)
+                    .await;
                 res.cookie(&self.cookie(PENDING, "", Some(0)))
             }
             Ok(None) => self.error_page(req, StatusCode::FORBIDDEN),

@@ -32,14 +32,20 @@ enum ServiceParam {
 impl App {
     /// `service` (or the SAML alias `TARGET`): absent, registered, or refused with a page.
     fn service_param(&self, req: &Request) -> ServiceParam {
-        let params = if req.method == hyper::Method::POST { &req.form } else { &req.query };
+        let params = if req.method == hyper::Method::POST {
+            &req.form
+        } else {
+            &req.query
+        };
         let service = match (params.unique("service"), params.unique("TARGET")) {
             (Ok(s), Ok(t)) => s.or(t),
             _ => return ServiceParam::Refused(self.error_page(req, StatusCode::BAD_REQUEST)),
         };
         match service.filter(|s| !s.is_empty()) {
             None => ServiceParam::None,
-            Some(s) if self.cas.registry.find(s).is_some() => ServiceParam::Registered(s.to_string()),
+            Some(s) if self.cas.registry.find(s).is_some() => {
+                ServiceParam::Registered(s.to_string())
+            }
             Some(s) => {
                 tracing::info!(service = %s.chars().take(200).collect::<String>(), "login for an unregistered service refused");
                 let chrome = self.chrome(req);
@@ -59,7 +65,10 @@ impl App {
         let renew = req.query.flag("renew");
         // Protocol: renew wins over gateway; gateway without service is a plain login.
         let gateway = req.query.flag("gateway") && !renew && service.is_some();
-        let target = Target { service, post: wants_post(req.query.get("method")) };
+        let target = Target {
+            service,
+            post: wants_post(req.query.get("method")),
+        };
 
         let session = match (renew, req.cookie(TGC)) {
             (false, Some(tgc)) => match self.cas.session(tgc).await {
@@ -86,24 +95,51 @@ impl App {
             ServiceParam::Registered(s) => Some(s),
         };
         let f = &req.form;
-        let target = Target { service, post: wants_post(f.get("method")) };
+        let target = Target {
+            service,
+            post: wants_post(f.get("method")),
+        };
         let renew = f.flag("renew");
         let username = f.get("username").unwrap_or("");
         let t = self.chrome(req).t();
 
         let token = f.get("execution").or_else(|| f.get("lt")).unwrap_or("");
         if !self.take_form_token(req, token) {
-            return self.login_form(req, &target, renew, username, Some(t.form_expired), StatusCode::FORBIDDEN);
+            return self.login_form(
+                req,
+                &target,
+                renew,
+                username,
+                Some(t.form_expired),
+                StatusCode::FORBIDDEN,
+            );
         }
         let password = f.get("password").unwrap_or("").to_string();
-        let outcome = self.auth.password_login(username, password, req.peer.ip()).await;
+        let outcome = self
+            .auth
+            .password_login(username, password, req.peer.ip())
+            .await;
         let account = match outcome {
             Ok(Outcome::Success(account)) => account,
             Ok(Outcome::Invalid) => {
-                return self.login_form(req, &target, renew, username, Some(t.bad_credentials), StatusCode::UNAUTHORIZED)
+                return self.login_form(
+                    req,
+                    &target,
+                    renew,
+                    username,
+                    Some(t.bad_credentials),
+                    StatusCode::UNAUTHORIZED,
+                )
             }
             Ok(Outcome::Throttled) => {
-                return self.login_form(req, &target, renew, username, Some(t.throttled), StatusCode::LOCKED)
+                return self.login_form(
+                    req,
+                    &target,
+                    renew,
+                    username,
+                    Some(t.throttled),
+                    StatusCode::LOCKED,
+                )
             }
             Err(e) => {
                 tracing::error!("login: {e}");
@@ -117,7 +153,13 @@ impl App {
     /// The one place every successful authentication ends: an SSO session is created, the
     /// TGC set, and the user sent on. Steps that must come first (a forced password change)
     /// are interposed here, before any session or ticket exists.
-    pub(super) async fn finish_login(&self, req: &Request, account: &Account, target: &Target, remember: bool) -> Response {
+    pub(super) async fn finish_login(
+        &self,
+        req: &Request,
+        account: &Account,
+        target: &Target,
+        remember: bool,
+    ) -> Response {
         if account.must_change {
             return self.start_first_login(req, account, target, remember);
         }
@@ -140,19 +182,33 @@ impl App {
             Some(_) => self.deliver(req, &session, target, true),
             None => self.logged_in_page(req, &account.id),
         };
-        res.cookie(&self.cookie(TGC, &tgc, max_age)).cookie(&self.cookie(FLOW, "", Some(0)))
+        res.cookie(&self.cookie(TGC, &tgc, max_age))
+            .cookie(&self.cookie(FLOW, "", Some(0)))
     }
 
     /// Issues a service ticket and sends the browser to the service with it.
-    fn deliver(&self, req: &Request, session: &LiveSession, target: &Target, from_new_login: bool) -> Response {
-        let Some(service) = &target.service else { return self.logged_in_page(req, &session.account_id) };
-        let ticket = self.cas.issue_service_ticket(service, session, from_new_login);
+    fn deliver(
+        &self,
+        req: &Request,
+        session: &LiveSession,
+        target: &Target,
+        from_new_login: bool,
+    ) -> Response {
+        let Some(service) = &target.service else {
+            return self.logged_in_page(req, &session.account_id);
+        };
+        let ticket = self
+            .cas
+            .issue_service_ticket(service, session, from_new_login);
         if target.post {
             let chrome = self.chrome(req);
             // The form posts to the service, so its origin joins form-action.
-            let origin = url::Url::parse(service).map(|u| u.origin().ascii_serialization()).unwrap_or_default();
+            let origin = url::Url::parse(service)
+                .map(|u| u.origin().ascii_serialization())
+                .unwrap_or_default();
             let csp = crate::http::csp_with_form_action(&origin);
-            Response::html(StatusCode::OK, chrome.post_redirect(service, &ticket)).header(hyper::header::CONTENT_SECURITY_POLICY, csp)
+            Response::html(StatusCode::OK, chrome.post_redirect(service, &ticket))
+                .header(hyper::header::CONTENT_SECURITY_POLICY, csp)
         } else {
             Response::redirect(&Cas::service_with_ticket(service, &ticket))
         }
@@ -162,19 +218,40 @@ impl App {
         let chrome = self.chrome(req);
         let t = chrome.t();
         let body = format!("{} ({account_id})", t.logged_in_body);
-        let page = chrome.message(t.logged_in_title, &body, &[(t.logout, format!("{}/logout", self.prefix))]);
+        let page = chrome.message(
+            t.logged_in_title,
+            &body,
+            &[(t.logout, format!("{}/logout", self.prefix))],
+        );
         self.page(req, StatusCode::OK, page)
     }
 
     /// Shows the form with a fresh single-use token bound to this browser's flow cookie.
-    fn login_form(&self, req: &Request, target: &Target, renew: bool, username: &str, error: Option<&str>, status: StatusCode) -> Response {
-        let (browser, new_cookie) = match req.cookie(FLOW).filter(|v| tickets::well_formed(v, Kind::LoginForm)) {
+    fn login_form(
+        &self,
+        req: &Request,
+        target: &Target,
+        renew: bool,
+        username: &str,
+        error: Option<&str>,
+        status: StatusCode,
+    ) -> Response {
+        let (browser, new_cookie) = match req
+            .cookie(FLOW)
+            .filter(|v| tickets::well_formed(v, Kind::LoginForm))
+        {
             Some(v) => (v.to_string(), false),
             None => (tickets::new_id(Kind::LoginForm), true),
         };
         let token = tickets::new_id(Kind::LoginForm);
         let expires = self.cas.clock.now() + self.config.tickets.login_form_ttl;
-        self.login_forms.insert(token.clone(), LoginFormState { browser_hash: tickets::hash_id(&browser) }, expires);
+        self.login_forms.insert(
+            token.clone(),
+            LoginFormState {
+                browser_hash: tickets::hash_id(&browser),
+            },
+            expires,
+        );
         let chrome = self.chrome(req);
         let form = LoginForm {
             token: &token,
@@ -194,7 +271,9 @@ impl App {
     }
 
     fn take_form_token(&self, req: &Request, token: &str) -> bool {
-        let Some((expires, state)) = self.login_forms.take(token) else { return false };
+        let Some((expires, state)) = self.login_forms.take(token) else {
+            return false;
+        };
         let browser = req.cookie(FLOW).map(tickets::hash_id);
         expires >= self.cas.clock.now() && browser.as_deref() == Some(state.browser_hash.as_str())
     }
@@ -202,7 +281,9 @@ impl App {
     pub(super) async fn logout(&self, req: &Request) -> Response {
         if let Some(tgc) = req.cookie(TGC) {
             match self.cas.end_session(tgc).await {
-                Ok(true) => tracing::info!(tgt = %tickets::log_label(tgc), "SSO session ended by logout"),
+                Ok(true) => {
+                    tracing::info!(tgt = %tickets::log_label(tgc), "SSO session ended by logout")
+                }
                 Ok(false) => {}
                 Err(e) => {
                     tracing::error!("logout: {e}");
@@ -212,7 +293,12 @@ impl App {
         }
         // CAS 3.0 `service` redirects, only to a registered service; CAS 2.0 `url` is shown
         // as a link, never followed automatically.
-        let registered = |name: &str| req.query.get(name).filter(|s| self.cas.registry.find(s).is_some()).map(str::to_string);
+        let registered = |name: &str| {
+            req.query
+                .get(name)
+                .filter(|s| self.cas.registry.find(s).is_some())
+                .map(str::to_string)
+        };
         let res = match (registered("service"), registered("url")) {
             (Some(service), _) => Response::redirect(&service),
             (None, link) => {
@@ -222,7 +308,11 @@ impl App {
                 if let Some(url) = link {
                     links.insert(0, (t.continue_to, url));
                 }
-                self.page(req, StatusCode::OK, chrome.message(t.logged_out_title, t.logged_out_body, &links))
+                self.page(
+                    req,
+                    StatusCode::OK,
+                    chrome.message(t.logged_out_title, t.logged_out_body, &links),
+                )
             }
         };
         res.cookie(&self.cookie(TGC, "", Some(0)))

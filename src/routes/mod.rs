@@ -38,11 +38,25 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(config: Arc<Config>, cas: Cas, auth: Authenticator, demo_addr: Option<SocketAddr>) -> App {
+    pub fn new(
+        config: Arc<Config>,
+        cas: Cas,
+        auth: Authenticator,
+        demo_addr: Option<SocketAddr>,
+    ) -> App {
         let prefix = config.prefix();
         let logo = assets::logo(config.logo.as_deref());
         let demo = demo_addr.map(|addr| demo::Demo::new(&config, addr));
-        App { config, cas, auth, prefix, login_forms: ExpiringMap::default(), pending_logins: ExpiringMap::default(), logo, demo }
+        App {
+            config,
+            cas,
+            auth,
+            prefix,
+            login_forms: ExpiringMap::default(),
+            pending_logins: ExpiringMap::default(),
+            logo,
+            demo,
+        }
     }
 
     /// Expired entries of the in-memory maps go; the protocol's sweep runs alongside.
@@ -65,7 +79,11 @@ impl App {
     fn chrome<'a>(&'a self, req: &Request) -> Chrome<'a> {
         let switch = |lang: &str| {
             let mut q = url::form_urlencoded::Serializer::new(String::new());
-            for (k, v) in req.query.iter().filter(|(k, _)| *k != "lang" && *k != "locale") {
+            for (k, v) in req
+                .query
+                .iter()
+                .filter(|(k, _)| *k != "lang" && *k != "locale")
+            {
                 q.append_pair(k, v);
             }
             q.append_pair("lang", lang);
@@ -76,7 +94,13 @@ impl App {
             Lang::Zh => &self.config.school_name,
             Lang::En => &self.config.school_name_en,
         };
-        Chrome { lang, prefix: &self.prefix, school_name, switch_zh: switch("zh-CN"), switch_en: switch("en") }
+        Chrome {
+            lang,
+            prefix: &self.prefix,
+            school_name,
+            switch_zh: switch("zh-CN"),
+            switch_en: switch("en"),
+        }
     }
 
     /// Sends an HTML page; an explicit `lang=` choice is remembered in a cookie.
@@ -102,11 +126,25 @@ impl App {
             StatusCode::BAD_REQUEST => (t.error_title, ""),
             _ => (t.error_title, t.error_body),
         };
-        self.page(req, status, chrome.message(title, body, &[(t.back_to_login, format!("{}/login", self.prefix))]))
+        self.page(
+            req,
+            status,
+            chrome.message(
+                title,
+                body,
+                &[(t.back_to_login, format!("{}/login", self.prefix))],
+            ),
+        )
     }
 
     fn cookie<'a>(&'a self, name: &'a str, value: &'a str, max_age: Option<i64>) -> Cookie<'a> {
-        Cookie { name, value, path: &self.prefix, max_age, secure: self.config.secure_cookies() }
+        Cookie {
+            name,
+            value,
+            path: &self.prefix,
+            max_age,
+            secure: self.config.secure_cookies(),
+        }
     }
 }
 
@@ -131,14 +169,20 @@ impl Handler for App {
             "/login" => Response::method_not_allowed("GET, HEAD, POST"),
             "/login/password" if is_post => self.first_login_password(&req).await,
             "/logout" if is_get || is_post => self.logout(&req).await,
-            "/validate" | "/serviceValidate" | "/proxyValidate" | "/p3/serviceValidate" | "/p3/proxyValidate"
+            "/validate"
+            | "/serviceValidate"
+            | "/proxyValidate"
+            | "/p3/serviceValidate"
+            | "/p3/proxyValidate"
                 if is_get || is_post =>
             {
                 self.validate(&req, &rest).await
             }
-            "/validate" | "/serviceValidate" | "/proxyValidate" | "/p3/serviceValidate" | "/p3/proxyValidate" => {
-                Response::method_not_allowed("GET, HEAD, POST")
-            }
+            "/validate"
+            | "/serviceValidate"
+            | "/proxyValidate"
+            | "/p3/serviceValidate"
+            | "/p3/proxyValidate" => Response::method_not_allowed("GET, HEAD, POST"),
             "/help" if is_get => {
                 let chrome = self.chrome(&req);
                 self.page(&req, StatusCode::OK, chrome.help())
@@ -146,10 +190,16 @@ impl Handler for App {
             "/forgot" if is_get => {
                 let chrome = self.chrome(&req);
                 let t = chrome.t();
-                let body = chrome.message(t.forgot_title, t.forgot_body, &[(t.back_to_login, format!("{}/login", self.prefix))]);
+                let body = chrome.message(
+                    t.forgot_title,
+                    t.forgot_body,
+                    &[(t.back_to_login, format!("{}/login", self.prefix))],
+                );
                 self.page(&req, StatusCode::OK, body)
             }
-            path if path.starts_with("/assets/") && is_get => self.asset(&req, &path["/assets/".len()..]),
+            path if path.starts_with("/assets/") && is_get => {
+                self.asset(&req, &path["/assets/".len()..])
+            }
             _ => self.error_page(&req, StatusCode::NOT_FOUND),
         }
     }

@@ -3,7 +3,9 @@
 //! protocol answers with HTTP 200, which is what every client expects.
 
 use super::App;
-use crate::cas::{render_cas1, render_json, render_xml, ErrorCode, ValidateRequest, ValidationError};
+use crate::cas::{
+    render_cas1, render_json, render_xml, ErrorCode, ValidateRequest, ValidationError,
+};
 use crate::http::{Repeated, Request, Response};
 use crate::tickets;
 
@@ -21,26 +23,48 @@ impl App {
             (_, Some(f)) if f.eq_ignore_ascii_case("XML") => Format::Xml,
             (_, Some(f)) if f.eq_ignore_ascii_case("JSON") => Format::Json,
             (_, Some(_)) => {
-                let err = ValidationError::new(ErrorCode::InvalidRequest, "Unsupported format; use XML or JSON");
-                return Response::protocol("application/xml; charset=UTF-8", render_xml(&Err(err), true));
+                let err = ValidationError::new(
+                    ErrorCode::InvalidRequest,
+                    "Unsupported format; use XML or JSON",
+                );
+                return Response::protocol(
+                    "application/xml; charset=UTF-8",
+                    render_xml(&Err(err), true),
+                );
             }
         };
         let result = match (unique(req, "ticket"), unique(req, "service")) {
             (Ok(ticket), Ok(service)) => {
-                let request = ValidateRequest { ticket, service, renew: req.query.flag("renew") || req.form.flag("renew") };
+                let request = ValidateRequest {
+                    ticket,
+                    service,
+                    renew: req.query.flag("renew") || req.form.flag("renew"),
+                };
                 self.cas.validate(request).await
             }
-            _ => Err(ValidationError::new(ErrorCode::InvalidRequest, "'ticket' and 'service' may each be given once")),
+            _ => Err(ValidationError::new(
+                ErrorCode::InvalidRequest,
+                "'ticket' and 'service' may each be given once",
+            )),
         };
-        let label = req.param("ticket").map(tickets::log_label).unwrap_or_default();
+        let label = req
+            .param("ticket")
+            .map(tickets::log_label)
+            .unwrap_or_default();
         match &result {
             Ok(v) => tracing::info!(endpoint, ticket = %label, user = %v.user, "ticket validated"),
-            Err(e) => tracing::info!(endpoint, ticket = %label, code = e.code.as_str(), "ticket refused"),
+            Err(e) => {
+                tracing::info!(endpoint, ticket = %label, code = e.code.as_str(), "ticket refused")
+            }
         }
         match format {
             Format::Cas1 => Response::protocol("text/plain; charset=UTF-8", render_cas1(&result)),
-            Format::Xml => Response::protocol("application/xml; charset=UTF-8", render_xml(&result, true)),
-            Format::Json => Response::protocol("application/json; charset=UTF-8", render_json(&result)),
+            Format::Xml => {
+                Response::protocol("application/xml; charset=UTF-8", render_xml(&result, true))
+            }
+            Format::Json => {
+                Response::protocol("application/json; charset=UTF-8", render_json(&result))
+            }
         }
     }
 }

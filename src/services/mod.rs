@@ -50,14 +50,27 @@ impl Service {
     ) -> Service {
         // A row that no longer parses (hand-edited database) matches nothing.
         let pattern = Pattern::parse(&pattern).unwrap_or_else(|_| Pattern::never(&pattern));
-        Service { id, name, pattern, enabled, attributes, allow_proxy, logout_url, portal_title, portal_description }
+        Service {
+            id,
+            name,
+            pattern,
+            enabled,
+            attributes,
+            allow_proxy,
+            logout_url,
+            portal_title,
+            portal_description,
+        }
     }
 
     /// The release policy: of the account's attributes, those this service may receive.
     pub fn release(&self, all: Vec<(String, String)>) -> Vec<(String, String)> {
         match &self.attributes {
             None => all,
-            Some(allowed) => all.into_iter().filter(|(k, _)| allowed.iter().any(|a| a == k)).collect(),
+            Some(allowed) => all
+                .into_iter()
+                .filter(|(k, _)| allowed.iter().any(|a| a == k))
+                .collect(),
         }
     }
 }
@@ -73,7 +86,10 @@ pub struct Registry {
 impl Registry {
     pub fn load(store: Store) -> crate::store::Result<Registry> {
         let services = store.services()?;
-        Ok(Registry { store, snapshot: Arc::new(RwLock::new(Arc::new(services))) })
+        Ok(Registry {
+            store,
+            snapshot: Arc::new(RwLock::new(Arc::new(services))),
+        })
     }
 
     /// Re-reads the table (blocking).
@@ -87,7 +103,10 @@ impl Registry {
     pub fn find(&self, service: &str) -> Option<Service> {
         let snapshot = Arc::clone(&self.snapshot.read().unwrap_or_else(|p| p.into_inner()));
         let url = pattern::normalize(service)?;
-        snapshot.iter().find(|s| s.enabled && s.pattern.matches(&url)).cloned()
+        snapshot
+            .iter()
+            .find(|s| s.enabled && s.pattern.matches(&url))
+            .cloned()
     }
 
     pub fn all(&self) -> Arc<Vec<Service>> {

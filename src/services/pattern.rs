@@ -50,7 +50,9 @@ impl Pattern {
     pub fn parse(pattern: &str) -> Result<Pattern, PatternError> {
         if pattern.starts_with('^') {
             if !pattern.ends_with('$') || pattern.len() > MAX_REGEX_LEN {
-                return Err(PatternError::BadRegex("a regex must end with '$' and be at most 1024 characters".into()));
+                return Err(PatternError::BadRegex(
+                    "a regex must end with '$' and be at most 1024 characters".into(),
+                ));
             }
             return regex::RegexBuilder::new(pattern)
                 .size_limit(1 << 20)
@@ -113,7 +115,11 @@ impl std::fmt::Display for Pattern {
 /// anything that is not a plain absolute http(s) URL: control characters or spaces anywhere
 /// (browsers strip tabs and newlines and would see another URL), user info, or excess length.
 pub fn normalize(service: &str) -> Option<String> {
-    if service.len() > MAX_SERVICE_LEN || service.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\') {
+    if service.len() > MAX_SERVICE_LEN
+        || service
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    {
         return None;
     }
     let url = Url::parse(service).ok()?;
@@ -126,7 +132,9 @@ pub fn normalize(service: &str) -> Option<String> {
 
 fn without_fragment(url: &Url) -> String {
     let s = url.as_str();
-    s.split_once('#').map_or(s, |(before, _)| before).to_string()
+    s.split_once('#')
+        .map_or(s, |(before, _)| before)
+        .to_string()
 }
 
 #[cfg(test)]
@@ -141,11 +149,26 @@ mod tests {
     #[test]
     fn exact_prefix_and_regex() {
         assert!(matches("https://app.test/home", "https://app.test/home"));
-        assert!(matches("https://app.test/home", "HTTPS://APP.test:443/home#x"));
-        assert!(!matches("https://app.test/home", "https://app.test/home?x=1"));
-        assert!(matches("https://app.test/portal/*", "https://app.test/portal/a?b=c"));
-        assert!(matches(r"^https://[a-z0-9-]+\.edu\.test/.*$", "https://lib.edu.test/x"));
-        assert!(!matches(r"^https://[a-z0-9-]+\.edu\.test/.*$", "https://lib.edu.test.evil/x"));
+        assert!(matches(
+            "https://app.test/home",
+            "HTTPS://APP.test:443/home#x"
+        ));
+        assert!(!matches(
+            "https://app.test/home",
+            "https://app.test/home?x=1"
+        ));
+        assert!(matches(
+            "https://app.test/portal/*",
+            "https://app.test/portal/a?b=c"
+        ));
+        assert!(matches(
+            r"^https://[a-z0-9-]+\.edu\.test/.*$",
+            "https://lib.edu.test/x"
+        ));
+        assert!(!matches(
+            r"^https://[a-z0-9-]+\.edu\.test/.*$",
+            "https://lib.edu.test.evil/x"
+        ));
     }
 
     #[test]
@@ -169,16 +192,34 @@ mod tests {
         ] {
             assert!(!matches(prefix, evil), "{evil:?} matched");
         }
-        assert!(!matches(prefix, &format!("https://app.test/portal/{}", "a".repeat(MAX_SERVICE_LEN))));
+        assert!(!matches(
+            prefix,
+            &format!("https://app.test/portal/{}", "a".repeat(MAX_SERVICE_LEN))
+        ));
     }
 
     #[test]
     fn registering_refuses_open_and_odd_patterns() {
-        assert_eq!(Pattern::parse("https://app.test*").unwrap_err(), PatternError::OpenHost);
-        assert_eq!(Pattern::parse("https://u:p@app.test/").unwrap_err(), PatternError::UserInfo);
-        assert_eq!(Pattern::parse("ftp://app.test/").unwrap_err(), PatternError::NotHttpUrl);
-        assert!(matches!(Pattern::parse("https://APP.test/x/*"), Err(PatternError::NotNormalized(_))));
-        assert!(matches!(Pattern::parse("^https://(a"), Err(PatternError::BadRegex(_))));
+        assert_eq!(
+            Pattern::parse("https://app.test*").unwrap_err(),
+            PatternError::OpenHost
+        );
+        assert_eq!(
+            Pattern::parse("https://u:p@app.test/").unwrap_err(),
+            PatternError::UserInfo
+        );
+        assert_eq!(
+            Pattern::parse("ftp://app.test/").unwrap_err(),
+            PatternError::NotHttpUrl
+        );
+        assert!(matches!(
+            Pattern::parse("https://APP.test/x/*"),
+            Err(PatternError::NotNormalized(_))
+        ));
+        assert!(matches!(
+            Pattern::parse("^https://(a"),
+            Err(PatternError::BadRegex(_))
+        ));
     }
 
     #[test]

@@ -22,7 +22,9 @@ const COLUMNS: &str = "id, name, kind, department, email, phone, status, passwor
 
 fn from_row(row: &Row) -> rusqlite::Result<Account> {
     let text = |i: usize| row.get::<_, String>(i);
-    let bad = |i: usize| rusqlite::Error::InvalidColumnType(i, "enum".into(), rusqlite::types::Type::Text);
+    let bad = |i: usize| {
+        rusqlite::Error::InvalidColumnType(i, "enum".into(), rusqlite::types::Type::Text)
+    };
     Ok(Account {
         id: text(0)?,
         name: text(1)?,

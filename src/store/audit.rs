@@ -25,7 +25,13 @@ impl Store {
 
     /// A successful password login in one transaction: the account's failure counter and the
     /// provisional count on the address are cleared, and the event recorded.
-    pub fn record_login_success(&self, account_key: &str, address_key: &str, e: &AuditEvent, now: i64) -> Result<()> {
+    pub fn record_login_success(
+        &self,
+        account_key: &str,
+        address_key: &str,
+        e: &AuditEvent,
+        now: i64,
+    ) -> Result<()> {
         self.write(|tx| {
             tx.execute("DELETE FROM login_throttle WHERE key = ?1", [account_key])?;
             tx.execute(

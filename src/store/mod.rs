@@ -82,14 +82,23 @@ impl Store {
             .map(|_| connect(path).map(Mutex::new))
             .collect::<Result<Vec<_>>>()?;
         Ok(Store {
-            inner: Arc::new(Inner { writer: Mutex::new(writer), readers, next_reader: AtomicUsize::new(0) }),
+            inner: Arc::new(Inner {
+                writer: Mutex::new(writer),
+                readers,
+                next_reader: AtomicUsize::new(0),
+            }),
         })
     }
 
     /// Runs blocking store work on tokio's blocking pool, off the runtime's workers.
-    pub async fn call<T: Send + 'static>(&self, f: impl FnOnce(&Store) -> Result<T> + Send + 'static) -> Result<T> {
+    pub async fn call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
         let store = self.clone();
-        tokio::task::spawn_blocking(move || f(&store)).await.map_err(|_| StoreError::Aborted)?
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .map_err(|_| StoreError::Aborted)?
     }
 
     /// Runs `f` on a reader connection.
@@ -105,7 +114,10 @@ impl Store {
     }
 
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction and commits; on error nothing is written.
-    pub(crate) fn write<T>(&self, f: impl FnOnce(&Transaction) -> rusqlite::Result<T>) -> Result<T> {
+    pub(crate) fn write<T>(
+        &self,
+        f: impl FnOnce(&Transaction) -> rusqlite::Result<T>,
+    ) -> Result<T> {
         let mut conn = lock(&self.inner.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = f(&tx)?;
@@ -115,7 +127,8 @@ impl Store {
 
     /// `PRAGMA synchronous` of every connection (2 = FULL), for tests and `health` checks.
     pub fn synchronous_levels(&self) -> Result<Vec<i64>> {
-        let mut levels = vec![lock(&self.inner.writer).pragma_query_value(None, "synchronous", |r| r.get(0))?];
+        let mut levels =
+            vec![lock(&self.inner.writer).pragma_query_value(None, "synchronous", |r| r.get(0))?];
         for reader in &self.inner.readers {
             levels.push(lock(reader).pragma_query_value(None, "synchronous", |r| r.get(0))?);
         }
@@ -159,7 +172,9 @@ fn migrate(conn: &Connection) -> Result<()> {
     }
     if version < SCHEMA_VERSION {
         // One transaction: a crash mid-migration leaves the old schema, never a mix.
-        conn.execute_batch(&format!("BEGIN IMMEDIATE;\n{SCHEMA}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"))?;
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE;\n{SCHEMA}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
+        ))?;
     }
     Ok(())
 }
@@ -180,7 +195,8 @@ mod tests {
         drop(store);
         Store::open(&path).unwrap();
         let conn = Connection::open(&path).unwrap();
-        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
         drop(conn);
         assert!(matches!(Store::open(&path), Err(StoreError::TooNew(_))));
     }

@@ -14,8 +14,14 @@ impl Store {
                      portal_title, portal_description, created_at)
                  VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(pattern) DO NOTHING",
                 params![
-                    s.name, s.pattern, attributes, s.allow_proxy, s.logout_url, s.portal_title,
-                    s.portal_description, now
+                    s.name,
+                    s.pattern,
+                    attributes,
+                    s.allow_proxy,
+                    s.logout_url,
+                    s.portal_title,
+                    s.portal_description,
+                    now
                 ],
             )?;
             Ok((n > 0).then(|| tx.last_insert_rowid()))

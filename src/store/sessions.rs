@@ -15,15 +15,28 @@ pub struct SsoSession {
 }
 
 impl Store {
-    pub fn insert_session(&self, id_hash: &str, s: &SsoSession, client_ip: &str, user_agent: &str) -> Result<()> {
+    pub fn insert_session(
+        &self,
+        id_hash: &str,
+        s: &SsoSession,
+        client_ip: &str,
+        user_agent: &str,
+    ) -> Result<()> {
         self.write(|tx| {
             tx.execute(
                 "INSERT INTO sso_sessions (id_hash, account_id, auth_time, last_used, expires_at,
                      idle_timeout, remember_me, client_ip, user_agent)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
-                    id_hash, s.account_id, s.auth_time, s.last_used, s.expires_at, s.idle_timeout,
-                    s.remember_me, client_ip, user_agent
+                    id_hash,
+                    s.account_id,
+                    s.auth_time,
+                    s.last_used,
+                    s.expires_at,
+                    s.idle_timeout,
+                    s.remember_me,
+                    client_ip,
+                    user_agent
                 ],
             )?;
             Ok(())
@@ -52,14 +65,19 @@ impl Store {
 
     pub fn touch_session(&self, id_hash: &str, now: i64) -> Result<()> {
         self.write(|tx| {
-            tx.execute("UPDATE sso_sessions SET last_used = ?2 WHERE id_hash = ?1", params![id_hash, now])?;
+            tx.execute(
+                "UPDATE sso_sessions SET last_used = ?2 WHERE id_hash = ?1",
+                params![id_hash, now],
+            )?;
             Ok(())
         })
     }
 
     /// Deletes one session; `true` if it existed.
     pub fn delete_session(&self, id_hash: &str) -> Result<bool> {
-        self.write(|tx| Ok(tx.execute("DELETE FROM sso_sessions WHERE id_hash = ?1", [id_hash])? > 0))
+        self.write(|tx| {
+            Ok(tx.execute("DELETE FROM sso_sessions WHERE id_hash = ?1", [id_hash])? > 0)
+        })
     }
 
     /// Deletes sessions past their absolute or idle limit, in bounded batches so writers

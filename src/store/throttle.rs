@@ -16,7 +16,13 @@ pub enum ThrottleState {
 impl Store {
     /// Counts one attempt against every `(key, limit)` unless one of them is locked. A key
     /// reaching its limit is locked for `lock` seconds.
-    pub fn begin_attempt(&self, keys: &[(&str, i64)], now: i64, window: i64, lock: i64) -> Result<ThrottleState> {
+    pub fn begin_attempt(
+        &self,
+        keys: &[(&str, i64)],
+        now: i64,
+        window: i64,
+        lock: i64,
+    ) -> Result<ThrottleState> {
         self.write(|tx| {
             let mut rows = Vec::with_capacity(keys.len());
             for (key, limit) in keys {

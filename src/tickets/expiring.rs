@@ -19,7 +19,10 @@ pub struct ExpiringMap<T> {
 
 impl<T: Clone> Default for ExpiringMap<T> {
     fn default() -> Self {
-        ExpiringMap { shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(), hasher: RandomState::new() }
+        ExpiringMap {
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            hasher: RandomState::new(),
+        }
     }
 }
 
@@ -42,13 +45,19 @@ impl<T: Clone> ExpiringMap<T> {
 
     /// A copy of a live entry, leaving it in place.
     pub fn get(&self, key: &str, now: i64) -> Option<T> {
-        self.shard(key).get(key).filter(|(exp, _)| *exp >= now).map(|(_, v)| v.clone())
+        self.shard(key)
+            .get(key)
+            .filter(|(exp, _)| *exp >= now)
+            .map(|(_, v)| v.clone())
     }
 
     /// Removes every entry for which `f` is true (e.g. tickets of an ended session).
     pub fn remove_where(&self, f: impl Fn(&T) -> bool) {
         for shard in &self.shards {
-            shard.lock().unwrap_or_else(|p| p.into_inner()).retain(|_, (_, v)| !f(v));
+            shard
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .retain(|_, (_, v)| !f(v));
         }
     }
 
@@ -65,7 +74,10 @@ impl<T: Clone> ExpiringMap<T> {
     }
 
     pub fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).len()).sum()
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).len())
+            .sum()
     }
 
     pub fn is_empty(&self) -> bool {

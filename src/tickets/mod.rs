@@ -53,7 +53,9 @@ pub fn random_base62(n: usize) -> String {
     let mut buf = [0u8; 64];
     while out.len() < n {
         // The OS RNG failing means the machine cannot mint secrets at all; stop loudly.
-        OsRng.try_fill_bytes(&mut buf).expect("operating system RNG unavailable");
+        OsRng
+            .try_fill_bytes(&mut buf)
+            .expect("operating system RNG unavailable");
         for &b in &buf {
             // 248 = 4 * 62: bytes at or above it would bias the first characters.
             if b < 248 && out.len() < n {
@@ -78,8 +80,9 @@ pub fn hash_id(id: &str) -> String {
 /// at most 256 characters. Used to reject junk before any lookup.
 pub fn well_formed(s: &str, kind: Kind) -> bool {
     s.len() <= 256
-        && s.strip_prefix(kind.prefix())
-            .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        && s.strip_prefix(kind.prefix()).is_some_and(|rest| {
+            !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
 }
 
 /// A short, non-secret label for logs: the prefix and four characters.
@@ -112,7 +115,11 @@ mod tests {
         for &c in ALPHABET {
             // Expected 2000 each; 6 sigma is about 270.
             let n = counts[c as usize];
-            assert!((1700..2300).contains(&n), "{} appeared {n} times", c as char);
+            assert!(
+                (1700..2300).contains(&n),
+                "{} appeared {n} times",
+                c as char
+            );
         }
     }
 
@@ -122,13 +129,19 @@ mod tests {
         assert!(!well_formed("ST-", Kind::ServiceTicket));
         assert!(!well_formed("ST-ab c", Kind::ServiceTicket));
         assert!(!well_formed("ST-ab&service=x", Kind::ServiceTicket));
-        assert!(!well_formed(&format!("ST-{}", "a".repeat(300)), Kind::ServiceTicket));
+        assert!(!well_formed(
+            &format!("ST-{}", "a".repeat(300)),
+            Kind::ServiceTicket
+        ));
     }
 
     #[test]
     fn log_label_does_not_reveal_the_ticket() {
         let id = new_id(Kind::TicketGrantingTicket);
         assert!(log_label(&id).len() < 12);
-        assert_eq!(hash_id("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            hash_id("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }

@@ -1,0 +1,417 @@
+//! The login and logout flows as a browser sees them.
+
+mod support;
+
+use support::*;
+
+fn login_path(service: &str) -> String {
+    format!("/cas/login?service={}", enc(service))
+}
+
+#[tokio::test]
+async fn login_page_has_the_manual_labels_and_standard_field_names() {
+    let t = TestServer::start().await;
+    let res = t.client().get(&login_path(SERVICE)).await;
+    assert_eq!(res.status, 200);
+    for needle in [
+        "请输入学号/工号",
+        "请输入密码",
+        ">登录<",
+        "忘记密码",
+        "在线帮助",
+        "name=\"username\"",
+        "id=\"username\"",
+        "name=\"password\"",
+        "name=\"rememberMe\"",
+        "name=\"execution\"",
+        "name=\"lt\"",
+        "name=\"_eventId\" value=\"submit\"",
+        "English",
+    ] {
+        assert!(res.body.contains(needle), "missing {needle}");
+    }
+    assert_eq!(res.input("service").as_deref(), Some(SERVICE));
+    let csp = res.header("content-security-policy").unwrap();
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
+    assert_eq!(res.header("x-frame-options"), Some("DENY"));
+    assert_eq!(res.header("referrer-policy"), Some("no-referrer"));
+    assert!(!res.body.contains("<script>"), "no inline script");
+    let en = t
+        .client()
+        .get(&format!("{}&lang=en", login_path(SERVICE)))
+        .await;
+    assert!(en.body.contains("Student or staff number") && en.body.contains("lang=\"en\""));
+    assert!(en
+        .set_cookie("unicas_lang")
+        .unwrap()
+        .starts_with("unicas_lang=en"));
+}
+
+#[tokio::test]
+async fn password_login_redirects_with_a_ticket_and_sets_a_hardened_tgc() {
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    let res = c.login("alice", PASSWORD, Some(SERVICE)).await;
+    assert_eq!(res.status, 302);
+    assert!(res
+        .location()
+        .starts_with("https://app.test/home?ticket=ST-"));
+    assert_eq!(res.header("cache-control"), Some("no-store"));
+    let tgc = res.set_cookie("CASTGC").unwrap();
+    for flag in ["Path=/cas", "HttpOnly", "SameSite=Lax", "Secure"] {
+        assert!(tgc.contains(flag), "{tgc} lacks {flag}");
+    }
+    assert!(
+        !tgc.contains("Max-Age") && !tgc.contains("Domain"),
+        "a session cookie: {tgc}"
+    );
+    let value = c.jar["CASTGC"].clone();
+    assert!(value.starts_with("TGT-") && value.len() >= 25);
+    // The database keeps only the hash of the session id.
+    let raw = std::fs::read(t.config.db.with_extension("db-wal")).unwrap_or_default();
+    let main = std::fs::read(&t.config.db).unwrap();
+    let needle = value.as_bytes();
+    assert!(
+        !raw.windows(needle.len()).any(|w| w == needle)
+            && !main.windows(needle.len()).any(|w| w == needle)
+    );
+    // SSO: no form the second time, a new ticket each time.
+    let again = c.get(&login_path(SERVICE)).await;
+    assert_eq!(again.status, 302);
+    assert_ne!(again.ticket(), res.ticket());
+    let without = c.get("/cas/login").await;
+    assert!(without.body.contains("您已登录") && without.body.contains("alice"));
+}
+
+#[tokio::test]
+async fn every_failure_looks_the_same_and_answers_401() {
+    let t = TestServer::start().await;
+    t.add_user("carol", PASSWORD, false, &[]);
+    t.server
+        .store
+        .set_status("carol", unicas::accounts::Status::Locked, t.clock().now())
+        .unwrap();
+    let mut bodies = Vec::new();
+    for (user, pw) in [
+        ("alice", "wrong"),
+        ("zz999", "wrong"),
+        ("carol", PASSWORD),
+        ("carol", "wrong"),
+    ] {
+        let mut c = t.client();
+        let res = c.login(user, pw, Some(SERVICE)).await;
+        assert_eq!(res.status, 401, "{user}");
+        assert!(res.set_cookie("CASTGC").is_none());
+        let body = res
+            .body
+            .replace(&res.input("execution").unwrap(), "")
+            .replace(user, "");
+        bodies.push(body);
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]));
+    assert!(bodies[0].contains("用户名或密码错误"));
+}
+
+#[tokio::test]
+async fn account_names_are_canonical() {
+    let t = TestServer::start().await;
+    for variant in ["ALICE", " alice ", "ａｌｉｃｅ"] {
+        let res = t.client().login(variant, PASSWORD, Some(SERVICE)).await;
+        assert_eq!(res.status, 302, "{variant}");
+    }
+}
+
+#[tokio::test]
+async fn form_tokens_are_single_use_and_bound_to_the_browser() {
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    let form = c.get(&login_path(SERVICE)).await;
+    let token = form.input("execution").unwrap();
+    let fields = |tok: &str| {
+        vec![
+            ("username", "alice"),
+            ("password", PASSWORD),
+            ("service", SERVICE),
+            ("execution", tok),
+        ]
+        .into_iter()
+        .map(|(a, b)| (a, b.to_string()))
+        .collect::<Vec<_>>()
+    };
+    // Another browser (no flow cookie) cannot use this token.
+    let mut other = t.client();
+    let f = fields(&token);
+    let refs: Vec<(&str, &str)> = f.iter().map(|(a, b)| (*a, b.as_str())).collect();
+    assert_eq!(other.post("/cas/login", &refs).await.status, 403);
+    // Spent by that attempt: not usable by the right browser either.
+    assert_eq!(c.post("/cas/login", &refs).await.status, 403);
+    // No token at all.
+    assert_eq!(c.post("/cas/login", &refs[..3]).await.status, 403);
+    let res = c.login("alice", PASSWORD, Some(SERVICE)).await;
+    assert_eq!(res.status, 302);
+}
+
+#[tokio::test]
+async fn a_cookie_set_before_login_is_never_the_session() {
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    let planted = "TGT-attackerchosenvalue000000000".to_string();
+    c.jar.insert("CASTGC".into(), planted.clone());
+    let res = c.login("alice", PASSWORD, Some(SERVICE)).await;
+    assert_eq!(res.status, 302);
+    assert_ne!(c.jar["CASTGC"], planted);
+    let mut attacker = t.client();
+    attacker.jar.insert("CASTGC".into(), planted);
+    assert_eq!(attacker.get(&login_path(SERVICE)).await.status, 200);
+}
+
+#[tokio::test]
+async fn renew_asks_again_and_rotates_the_session() {
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    c.login("alice", PASSWORD, Some(SERVICE)).await;
+    let old = c.jar["CASTGC"].clone();
+    let form = c.get(&format!("{}&renew=true", login_path(SERVICE))).await;
+    assert_eq!(form.status, 200);
+    assert_eq!(form.input("renew").as_deref(), Some("true"));
+    let token = form.input("execution").unwrap();
+    let fields = [
+        ("username", "alice"),
+        ("password", PASSWORD),
+        ("service", SERVICE),
+        ("renew", "true"),
+        ("execution", &token),
+    ];
+    let res = c.post("/cas/login", &fields).await;
+    assert_eq!(res.status, 302);
+    assert_ne!(c.jar["CASTGC"], old);
+}
+
+#[tokio::test]
+async fn gateway_redirects_without_a_ticket_when_there_is_no_session() {
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    let res = c
+        .get(&format!("{}&gateway=true", login_path(SERVICE)))
+        .await;
+    assert_eq!(res.status, 302);
+    assert_eq!(res.location(), SERVICE);
+    c.login("alice", PASSWORD, None).await;
+    let res = c
+        .get(&format!("{}&gateway=true", login_path(SERVICE)))
+        .await;
+    assert!(res.location().contains("ticket=ST-"));
+}
+
+#[tokio::test]
+async fn unregistered_and_hostile_services_are_never_redirected_to() {
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    c.login("alice", PASSWORD, None).await;
+    let hostile = "https://evil.test/\"><script>alert(1)</script>";
+    for service in [
+        hostile,
+        "javascript:alert(1)",
+        "//evil.test/",
+        "https://app.test/home@evil.test",
+    ] {
+        for extra in ["", "&gateway=true", "&renew=true", "&method=POST"] {
+            let res = c.get(&format!("{}{extra}", login_path(service))).await;
+            assert_eq!(res.status, 403, "{service}{extra}");
+            assert!(res.header("location").is_none());
+            assert!(!res.body.contains("<script>alert"), "escaped");
+            assert!(res.body.contains("应用未授权"));
+        }
+    }
+    let res = c
+        .get(&format!(
+            "/cas/logout?service={}",
+            enc("https://evil.test/")
+        ))
+        .await;
+    assert_eq!(res.status, 200);
+    assert!(res.header("location").is_none());
+}
+
+#[tokio::test]
+async fn method_post_answers_an_auto_submitting_form() {
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    let res = c
+        .login_with("alice", PASSWORD, Some(SERVICE), &[("method", "POST")])
+        .await;
+    assert_eq!(res.status, 200);
+    assert!(res.body.contains(&format!("action=\"{SERVICE}\"")));
+    assert!(res.input("ticket").unwrap().starts_with("ST-"));
+    assert!(res
+        .header("content-security-policy")
+        .unwrap()
+        .contains("form-action 'self' https://app.test"));
+    let st = res.input("ticket").unwrap();
+    assert_eq!(
+        c.get(&validate_path("validate", SERVICE, &st)).await.body,
+        "yes\nalice\n"
+    );
+}
+
+#[tokio::test]
+async fn remember_me_makes_a_persistent_cookie_and_is_reported() {
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    let res = c
+        .login_with("alice", PASSWORD, Some(SERVICE), &[("rememberMe", "true")])
+        .await;
+    assert!(res.set_cookie("CASTGC").unwrap().contains("Max-Age=604800"));
+    let st = res.ticket();
+    let (_, attrs) = parse_cas(
+        &c.get(&validate_path("p3/serviceValidate", SERVICE, &st))
+            .await
+            .body,
+    )
+    .unwrap();
+    assert_eq!(
+        attrs[1],
+        (
+            "longTermAuthenticationRequestTokenUsed".into(),
+            "true".into()
+        )
+    );
+    // Outlives the ordinary idle timeout.
+    t.clock().advance(3 * 3600);
+    assert_eq!(c.get(&login_path(SERVICE)).await.status, 302);
+}
+
+#[tokio::test]
+async fn sessions_end_at_idle_and_absolute_limits() {
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    c.login("alice", PASSWORD, None).await;
+    t.clock().advance(7200 - 60);
+    assert_eq!(
+        c.get(&login_path(SERVICE)).await.status,
+        302,
+        "within idle time"
+    );
+    t.clock().advance(7200 + 1);
+    assert_eq!(
+        c.get(&login_path(SERVICE)).await.status,
+        200,
+        "idle too long"
+    );
+    c.login("alice", PASSWORD, None).await;
+    for _ in 0..9 {
+        t.clock().advance(3500);
+        c.get(&login_path(SERVICE)).await;
+    }
+    assert_eq!(
+        c.get(&login_path(SERVICE)).await.status,
+        200,
+        "past 8 hours despite activity"
+    );
+    t.server.sweep().await;
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_and_redirects_only_to_registered_services() {
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    c.login("alice", PASSWORD, None).await;
+    let old = c.jar["CASTGC"].clone();
+    let res = c
+        .get(&format!("/cas/logout?service={}", enc(SERVICE)))
+        .await;
+    assert_eq!(res.status, 302);
+    assert_eq!(res.location(), SERVICE);
+    assert!(res.set_cookie("CASTGC").unwrap().contains("Max-Age=0"));
+    let mut replay = t.client();
+    replay.jar.insert("CASTGC".into(), old);
+    assert_eq!(replay.get(&login_path(SERVICE)).await.status, 200);
+    let page = t
+        .client()
+        .get(&format!("/cas/logout?url={}", enc(SERVICE)))
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("已退出登录") && page.body.contains(&format!("href=\"{SERVICE}\"")));
+}
+
+#[tokio::test]
+async fn must_change_accounts_change_their_password_before_any_session() {
+    let t = TestServer::start().await;
+    t.add_user("bob", "123456", true, &[]);
+    let mut c = t.client();
+    let res = c.login("bob", "123456", Some(SERVICE)).await;
+    assert_eq!(res.status, 200);
+    assert!(res.body.contains("修改密码"));
+    assert!(res.set_cookie("CASTGC").is_none());
+    let token = res.input("execution").unwrap();
+    let weak = c
+        .post(
+            "/cas/login/password",
+            &[
+                ("execution", &token),
+                ("newPassword", "abc"),
+                ("repeatPassword", "abc"),
+            ],
+        )
+        .await;
+    assert_eq!(weak.status, 400);
+    assert!(weak.body.contains("至少8位"));
+    let mut other = t.client();
+    let stolen = other
+        .post(
+            "/cas/login/password",
+            &[
+                ("execution", &token),
+                ("newPassword", "New-Pass-2026"),
+                ("repeatPassword", "New-Pass-2026"),
+            ],
+        )
+        .await;
+    assert_eq!(stolen.status, 403);
+    let done = c
+        .post(
+            "/cas/login/password",
+            &[
+                ("execution", &token),
+                ("newPassword", "New-Pass-2026"),
+                ("repeatPassword", "New-Pass-2026"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 302, "{}", done.body);
+    assert!(done
+        .location()
+        .starts_with("https://app.test/home?ticket=ST-"));
+    assert!(c.jar.contains_key("CASTGC"));
+    assert_eq!(t.client().login("bob", "123456", None).await.status, 401);
+    assert_eq!(
+        t.client()
+            .login("bob", "New-Pass-2026", Some(SERVICE))
+            .await
+            .status,
+        302
+    );
+}
+
+#[tokio::test]
+async fn help_assets_and_unknown_paths() {
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    assert!(c.get("/cas/help").await.body.contains("IE10"));
+    let css = c.get("/cas/assets/unicas.css").await;
+    assert_eq!(css.status, 200);
+    assert!(css.header("content-type").unwrap().starts_with("text/css"));
+    for bad in [
+        "/cas/assets/../schema.sql",
+        "/cas/assets/%2e%2e/Cargo.toml",
+        "/cas/assets/",
+        "/.git/config",
+        "/cas/nope",
+    ] {
+        assert_eq!(c.get(bad).await.status, 404, "{bad}");
+    }
+    assert_eq!(c.get("/cas/").await.location(), "/cas/login");
+}

@@ -1,0 +1,383 @@
+//! Test harness: boots the real server on 127.0.0.1:0 with a temporary database and talks
+//! HTTP to it like a browser or CAS client, with a cookie jar and a choice of source address.
+#![allow(dead_code)]
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use unicas::accounts::{hash_password, Kind};
+use unicas::clock::Clock;
+use unicas::config::Config;
+use unicas::services::NewService;
+use unicas::store::NewAccount;
+
+pub const PASSWORD: &str = "Correct-Horse-9";
+pub const SERVICE: &str = "https://app.test/home";
+
+pub struct TestServer {
+    pub server: unicas::Server,
+    pub config: Config,
+    pub dir: tempfile::TempDir,
+}
+
+pub fn test_config(dir: &tempfile::TempDir) -> Config {
+    let mut config = Config {
+        db: dir.path().join("unicas.db"),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        public_url: "https://cas.test/cas".into(),
+        ..Config::default()
+    };
+    config.passwords.bcrypt_cost = 4;
+    config.passwords.hash_threads = 2;
+    config
+}
+
+impl TestServer {
+    /// A server with `alice` and the service `https://app.test/home` (all attributes).
+    pub async fn start() -> TestServer {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(edit: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = test_config(&dir);
+        edit(&mut config);
+        let server = unicas::start(config.clone(), Clock::system(), false)
+            .await
+            .unwrap();
+        let t = TestServer {
+            server,
+            config,
+            dir,
+        };
+        t.add_user(
+            "alice",
+            PASSWORD,
+            false,
+            &[("memberOf", "students"), ("memberOf", "library")],
+        );
+        t.add_service(SERVICE, None);
+        t
+    }
+
+    /// Stops this server and starts another on the same database.
+    pub async fn restart(self) -> TestServer {
+        let TestServer {
+            server,
+            config,
+            dir,
+        } = self;
+        server.stop().await;
+        let server = unicas::start(config.clone(), Clock::system(), false)
+            .await
+            .unwrap();
+        TestServer {
+            server,
+            config,
+            dir,
+        }
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.server.clock
+    }
+
+    pub fn add_user(&self, id: &str, password: &str, must_change: bool, attrs: &[(&str, &str)]) {
+        let account = NewAccount {
+            id: id.into(),
+            name: format!("User {id}"),
+            kind: Kind::Student,
+            department: "Physics".into(),
+            email: format!("{id}@example.edu"),
+            phone: "13800000000".into(),
+            password_hash: hash_password(password, 4).unwrap(),
+            must_change,
+            attributes: attrs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
+        assert!(self
+            .server
+            .store
+            .insert_account(&account, self.clock().now())
+            .unwrap());
+    }
+
+    pub fn add_service(&self, pattern: &str, attributes: Option<&[&str]>) {
+        let s = NewService {
+            name: pattern.into(),
+            pattern: pattern.into(),
+            attributes: attributes.map(|a| a.iter().map(|s| s.to_string()).collect()),
+            allow_proxy: false,
+            logout_url: None,
+            portal_title: None,
+            portal_description: None,
+        };
+        self.server
+            .store
+            .insert_service(&s, self.clock().now())
+            .unwrap()
+            .unwrap();
+        self.server.app.cas.registry.reload().unwrap();
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(self.server.addr, None)
+    }
+
+    pub fn client_from(&self, ip: &str) -> Client {
+        Client::new(self.server.addr, Some(ip.parse().unwrap()))
+    }
+}
+
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    pub fn location(&self) -> &str {
+        self.header("location")
+            .unwrap_or_else(|| panic!("no Location in {} {}", self.status, self.body))
+    }
+
+    /// The `Set-Cookie` line for `name`.
+    pub fn set_cookie(&self, name: &str) -> Option<&str> {
+        self.all("set-cookie")
+            .into_iter()
+            .find(|c| c.starts_with(&format!("{name}=")))
+    }
+
+    /// The value of a hidden or text input `name` in the page.
+    pub fn input(&self, name: &str) -> Option<String> {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = self.body.find(&marker)? + marker.len();
+        let end = self.body[start..].find('"')? + start;
+        Some(
+            self.body[start..end]
+                .replace("&amp;", "&")
+                .replace("&quot;", "\"")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">"),
+        )
+    }
+
+    /// The `ticket` parameter of the redirect.
+    pub fn ticket(&self) -> String {
+        let loc = self.location();
+        let start = loc
+            .find("ticket=")
+            .unwrap_or_else(|| panic!("no ticket in {loc}"))
+            + 7;
+        loc[start..].split(['&', '#']).next().unwrap().to_string()
+    }
+}
+
+pub struct Client {
+    addr: SocketAddr,
+    bind: Option<IpAddr>,
+    pub jar: BTreeMap<String, String>,
+}
+
+pub fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+impl Client {
+    pub fn new(addr: SocketAddr, bind: Option<IpAddr>) -> Client {
+        Client {
+            addr,
+            bind,
+            jar: BTreeMap::new(),
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Resp {
+        self.send("GET", path, &[], "").await
+    }
+
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Resp {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        self.send(
+            "POST",
+            path,
+            &[("content-type", "application/x-www-form-urlencoded")],
+            &body,
+        )
+        .await
+    }
+
+    pub async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Resp {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        if let Some(ip) = self.bind {
+            socket.bind(SocketAddr::new(ip, 0)).unwrap();
+        }
+        let stream = socket.connect(self.addr).await.unwrap();
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .unwrap();
+        tokio::spawn(conn);
+        let mut req = hyper::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", "cas.test");
+        if !self.jar.is_empty() {
+            let cookies = self
+                .jar
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            req = req.header("cookie", cookies);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = sender
+            .send_request(req.body(Full::new(Bytes::from(body.to_string()))).unwrap())
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let headers: Vec<(String, String)> = res
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect();
+        let body = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec())
+            .unwrap();
+        for (k, v) in &headers {
+            if k == "set-cookie" {
+                let pair = v.split(';').next().unwrap();
+                let (name, value) = pair.split_once('=').unwrap();
+                if v.contains("Max-Age=0") {
+                    self.jar.remove(name);
+                } else {
+                    self.jar.insert(name.to_string(), value.to_string());
+                }
+            }
+        }
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// Loads the login form for `service` and submits it.
+    pub async fn login(&mut self, username: &str, password: &str, service: Option<&str>) -> Resp {
+        self.login_with(username, password, service, &[]).await
+    }
+
+    pub async fn login_with(
+        &mut self,
+        username: &str,
+        password: &str,
+        service: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> Resp {
+        let path = match service {
+            Some(s) => format!("/cas/login?service={}", enc(s)),
+            None => "/cas/login".to_string(),
+        };
+        let form = self.get(&path).await;
+        assert_eq!(form.status, 200, "{}", form.body);
+        let token = form.input("execution").expect("execution token");
+        let mut fields = vec![
+            ("username", username),
+            ("password", password),
+            ("execution", token.as_str()),
+        ];
+        if let Some(s) = service {
+            fields.push(("service", s));
+        }
+        fields.extend_from_slice(extra);
+        self.post("/cas/login", &fields).await
+    }
+
+    /// A fresh service ticket for `service` from a password login in a new browser session.
+    pub async fn ticket(&mut self, service: &str) -> String {
+        self.jar.clear();
+        let res = self.login("alice", PASSWORD, Some(service)).await;
+        assert_eq!(res.status, 302, "{}", res.body);
+        res.ticket()
+    }
+}
+
+/// `path?service=..&ticket=..` for a validation endpoint.
+pub fn validate_path(endpoint: &str, service: &str, ticket: &str) -> String {
+    format!(
+        "/cas/{endpoint}?service={}&ticket={}",
+        enc(service),
+        enc(ticket)
+    )
+}
+
+/// (user, attributes) of a success.
+pub type Success = (String, Vec<(String, String)>);
+
+/// Parses a CAS XML answer strictly and returns (user, attributes) or (code, message).
+pub fn parse_cas(xml: &str) -> Result<Success, (String, String)> {
+    const NS: &str = "http://www.yale.edu/tp/cas";
+    let doc = roxmltree::Document::parse(xml)
+        .unwrap_or_else(|e| panic!("not well-formed XML ({e}): {xml}"));
+    assert_eq!(doc.root_element().tag_name().namespace(), Some(NS));
+    if let Some(f) = doc
+        .descendants()
+        .find(|n| n.has_tag_name((NS, "authenticationFailure")))
+    {
+        return Err((
+            f.attribute("code").unwrap().to_string(),
+            f.text().unwrap_or("").to_string(),
+        ));
+    }
+    let users: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name((NS, "user")))
+        .collect();
+    assert_eq!(users.len(), 1, "exactly one cas:user");
+    let attrs = doc
+        .descendants()
+        .find(|n| n.has_tag_name((NS, "attributes")))
+        .map(|a| {
+            a.children()
+                .filter(|n| n.is_element())
+                .map(|n| {
+                    (
+                        n.tag_name().name().to_string(),
+                        n.text().unwrap_or("").to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((users[0].text().unwrap_or("").to_string(), attrs))
+}

@@ -1,0 +1,145 @@
+//! Failed-login throttling: per account across addresses, per address across accounts,
+//! persistent across restarts.
+
+mod support;
+
+use support::*;
+
+#[tokio::test]
+async fn five_failures_from_five_addresses_lock_the_account_until_it_expires() {
+    let t = TestServer::start().await;
+    for i in 2..7 {
+        let res = t
+            .client_from(&format!("127.0.0.{i}"))
+            .login("alice", "wrong", None)
+            .await;
+        assert_eq!(res.status, 401);
+    }
+    let locked = t
+        .client_from("127.0.0.7")
+        .login("alice", PASSWORD, Some(SERVICE))
+        .await;
+    assert_eq!(locked.status, 423);
+    assert!(locked.body.contains("登录失败次数过多"));
+    assert!(locked.set_cookie("CASTGC").is_none());
+    // An invented name is locked the same way (no enumeration through lock-outs).
+    for _ in 0..5 {
+        t.client_from("127.0.0.8")
+            .login("nobody", "wrong", None)
+            .await;
+    }
+    assert_eq!(
+        t.client_from("127.0.0.9")
+            .login("nobody", "x", None)
+            .await
+            .status,
+        423
+    );
+    t.clock().advance(901);
+    assert_eq!(
+        t.client_from("127.0.0.7")
+            .login("alice", PASSWORD, Some(SERVICE))
+            .await
+            .status,
+        302
+    );
+}
+
+#[tokio::test]
+async fn success_resets_the_account_counter() {
+    let t = TestServer::start().await;
+    for _ in 0..4 {
+        t.client().login("alice", "wrong", None).await;
+    }
+    assert_eq!(
+        t.client()
+            .login("alice", PASSWORD, Some(SERVICE))
+            .await
+            .status,
+        302
+    );
+    for _ in 0..4 {
+        assert_eq!(t.client().login("alice", "wrong", None).await.status, 401);
+    }
+    assert_eq!(
+        t.client()
+            .login("alice", PASSWORD, Some(SERVICE))
+            .await
+            .status,
+        302
+    );
+}
+
+#[tokio::test]
+async fn lock_survives_a_restart() {
+    let t = TestServer::start().await;
+    for _ in 0..5 {
+        t.client().login("alice", "wrong", None).await;
+    }
+    let t = t.restart().await;
+    assert_eq!(t.client().login("alice", PASSWORD, None).await.status, 423);
+}
+
+#[tokio::test]
+async fn one_address_spraying_many_accounts_is_blocked_others_are_not() {
+    let t = TestServer::start_with(|c| c.throttle.address_failures = 10).await;
+    for i in 0..10 {
+        let res = t
+            .client_from("127.0.0.20")
+            .login(&format!("user{i}"), "wrong", None)
+            .await;
+        assert_eq!(res.status, 401);
+    }
+    assert_eq!(
+        t.client_from("127.0.0.20")
+            .login("alice", PASSWORD, None)
+            .await
+            .status,
+        423
+    );
+    assert_eq!(
+        t.client_from("127.0.0.21")
+            .login("alice", PASSWORD, Some(SERVICE))
+            .await
+            .status,
+        302
+    );
+}
+
+#[tokio::test]
+async fn concurrent_guesses_cannot_exceed_the_budget() {
+    let t = TestServer::start().await;
+    for _ in 0..4 {
+        t.client().login("alice", "wrong", None).await;
+    }
+    let mut forms = Vec::new();
+    for _ in 0..20 {
+        let mut c = t.client();
+        let form = c.get("/cas/login").await;
+        forms.push((c, form.input("execution").unwrap()));
+    }
+    let tasks: Vec<_> = forms
+        .into_iter()
+        .map(|(mut c, token)| {
+            tokio::spawn(async move {
+                c.post(
+                    "/cas/login",
+                    &[
+                        ("username", "alice"),
+                        ("password", "wrong"),
+                        ("execution", &token),
+                    ],
+                )
+                .await
+                .status
+            })
+        })
+        .collect();
+    let mut evaluated = 0;
+    for task in tasks {
+        if task.await.unwrap() == 401 {
+            evaluated += 1;
+        }
+    }
+    assert_eq!(evaluated, 1, "only the fifth guess may be evaluated");
+}

@@ -1,0 +1,432 @@
+//! The validation endpoints as CAS clients use them.
+
+mod support;
+
+use support::*;
+
+#[tokio::test]
+async fn cas1_validate_answers_yes_then_no() {
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    let st = c.ticket(SERVICE).await;
+    assert!(st.starts_with("ST-") && st.len() == 32, "{st}");
+    let ok = c.get(&validate_path("validate", SERVICE, &st)).await;
+    assert_eq!(ok.body, "yes\nalice\n");
+    assert_eq!(ok.header("cache-control"), Some("no-store"));
+    assert!(ok
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/plain; charset=UTF-8"));
+    let again = c.get(&validate_path("validate", SERVICE, &st)).await;
+    assert_eq!(again.body, "no\n\n");
+}
+
+#[tokio::test]
+async fn service_validate_succeeds_once_with_attributes() {
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    let st = c.ticket(SERVICE).await;
+    let res = c.get(&validate_path("serviceValidate", SERVICE, &st)).await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.header("cache-control"), Some("no-store"));
+    assert!(
+        res.body.contains("<cas:user>alice</cas:user>"),
+        "{}",
+        res.body
+    );
+    let (user, attrs) = parse_cas(&res.body).unwrap();
+    assert_eq!(user, "alice");
+    assert!(attrs.contains(&("cn".into(), "User alice".into())));
+    let again = c.get(&validate_path("serviceValidate", SERVICE, &st)).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(parse_cas(&again.body).unwrap_err().0, "INVALID_TICKET");
+}
+
+#[tokio::test]
+async fn p3_lists_protocol_attributes_first_and_repeats_multi_values() {
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    let st = c.ticket(SERVICE).await;
+    let res = c
+        .get(&validate_path("p3/serviceValidate", SERVICE, &st))
+        .await;
+    let (_, attrs) = parse_cas(&res.body).unwrap();
+    let names: Vec<&str> = attrs.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        &names[..3],
+        [
+            "authenticationDate",
+            "longTermAuthenticationRequestTokenUsed",
+            "isFromNewLogin"
+        ]
+    );
+    assert_eq!(attrs[1].1, "false");
+    assert_eq!(attrs[2].1, "true");
+    assert!(
+        attrs[0].1.ends_with('Z') && attrs[0].1.len() == 20,
+        "{}",
+        attrs[0].1
+    );
+    let member: Vec<&str> = attrs
+        .iter()
+        .filter(|(k, _)| k == "memberOf")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(member, ["students", "library"]);
+    for wanted in ["uid", "cn", "userType", "department", "mail", "mobile"] {
+        assert!(names.contains(&wanted), "{wanted} missing");
+    }
+}
+
+#[tokio::test]
+async fn json_format_and_unknown_format() {
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    let st = c.ticket(SERVICE).await;
+    let res = c
+        .get(&format!(
+            "{}&format=JSON",
+            validate_path("p3/serviceValidate", SERVICE, &st)
+        ))
+        .await;
+    assert!(res
+        .header("content-type")
+        .unwrap()
+        .starts_with("application/json"));
+    let v: serde_json::Value = serde_json::from_str(&res.body).unwrap();
+    let ok = &v["serviceResponse"]["authenticationSuccess"];
+    assert_eq!(ok["user"], "alice");
+    assert_eq!(
+        ok["attributes"]["memberOf"],
+        serde_json::json!(["students", "library"])
+    );
+    let res = c
+        .get(&format!(
+            "{}&format=json",
+            validate_path("serviceValidate", SERVICE, &st)
+        ))
+        .await;
+    let v: serde_json::Value = serde_json::from_str(&res.body).unwrap();
+    assert_eq!(
+        v["serviceResponse"]["authenticationFailure"]["code"],
+        "INVALID_TICKET"
+    );
+    let res = c
+        .get(&format!(
+            "{}&format=FOO",
+            validate_path("serviceValidate", SERVICE, "ST-x")
+        ))
+        .await;
+    assert_eq!(parse_cas(&res.body).unwrap_err().0, "INVALID_REQUEST");
+}
+
+#[tokio::test]
+async fn wrong_service_is_invalid_service_and_burns_the_ticket() {
+    let t = TestServer::start().await;
+    t.add_service("https://app.test/portal/*", None);
+    let mut c = t.client();
+    let st = c.ticket("https://app.test/portal/a").await;
+    for other in ["https://app.test/portal/b"] {
+        let res = c.get(&validate_path("serviceValidate", other, &st)).await;
+        assert_eq!(parse_cas(&res.body).unwrap_err().0, "INVALID_SERVICE");
+    }
+    let res = c
+        .get(&validate_path(
+            "serviceValidate",
+            "https://app.test/portal/a",
+            &st,
+        ))
+        .await;
+    assert_eq!(parse_cas(&res.body).unwrap_err().0, "INVALID_TICKET");
+    // The comparison is exact: a case or query variant is another service.
+    for variant in [
+        "https://APP.test/portal/a",
+        "https://app.test/portal/a?x=1",
+        "https://app.test/portal/a/",
+    ] {
+        let st = c.ticket("https://app.test/portal/a").await;
+        let res = c.get(&validate_path("serviceValidate", variant, &st)).await;
+        assert_eq!(
+            parse_cas(&res.body).unwrap_err().0,
+            "INVALID_SERVICE",
+            "{variant}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn missing_and_repeated_parameters_are_invalid_request() {
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    for path in [
+        "/cas/serviceValidate?service=x".to_string(),
+        "/cas/serviceValidate?ticket=ST-abc".to_string(),
+        "/cas/serviceValidate?ticket=&service=x".to_string(),
+        format!(
+            "/cas/serviceValidate?ticket=ST-a&ticket=ST-b&service={}",
+            enc(SERVICE)
+        ),
+        format!(
+            "/cas/p3/serviceValidate?ticket=ST-a&service={}&service=x",
+            enc(SERVICE)
+        ),
+    ] {
+        let res = c.get(&path).await;
+        assert_eq!(res.status, 200);
+        assert_eq!(
+            parse_cas(&res.body).unwrap_err().0,
+            "INVALID_REQUEST",
+            "{path}"
+        );
+    }
+    assert_eq!(c.get("/cas/validate?service=x").await.body, "no\n\n");
+}
+
+#[tokio::test]
+async fn malformed_and_foreign_tickets_are_refused_without_spending_the_real_one() {
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    let st = c.ticket(SERVICE).await;
+    let flipped: String = st
+        .chars()
+        .map(|ch| {
+            if ch.is_ascii_lowercase() {
+                ch.to_ascii_uppercase()
+            } else {
+                ch.to_ascii_lowercase()
+            }
+        })
+        .collect();
+    let tgc = c.jar.get("CASTGC").unwrap().clone();
+    for bad in [
+        format!("st-{}", &st[3..]),
+        format!(" {st}"),
+        format!("{st} "),
+        flipped,
+        tgc,
+        "<script>".into(),
+        "x".repeat(300),
+    ] {
+        let res = c
+            .get(&validate_path("serviceValidate", SERVICE, &bad))
+            .await;
+        let (code, message) = parse_cas(&res.body).unwrap_err();
+        assert_eq!(code, "INVALID_TICKET", "{bad}");
+        assert!(message.chars().count() < 100);
+    }
+    let pt = c
+        .get(&validate_path("serviceValidate", SERVICE, "PT-abcdef"))
+        .await;
+    assert_eq!(parse_cas(&pt.body).unwrap_err().0, "INVALID_TICKET_SPEC");
+    assert_eq!(
+        c.get(&validate_path("validate", SERVICE, "PT-abcdef"))
+            .await
+            .body,
+        "no\n\n"
+    );
+    let res = c.get(&validate_path("serviceValidate", SERVICE, &st)).await;
+    assert_eq!(parse_cas(&res.body).unwrap().0, "alice");
+    // The SSO session was not spent by being presented as a ticket.
+    let sso = c.get(&format!("/cas/login?service={}", enc(SERVICE))).await;
+    assert_eq!(sso.status, 302);
+}
+
+#[tokio::test]
+async fn tickets_expire_after_their_lifetime() {
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    let st = c.ticket(SERVICE).await;
+    t.clock().advance(9);
+    assert_eq!(
+        c.get(&validate_path("validate", SERVICE, &st)).await.body,
+        "yes\nalice\n"
+    );
+    let st = c.ticket(SERVICE).await;
+    t.clock().advance(11);
+    let res = c.get(&validate_path("serviceValidate", SERVICE, &st)).await;
+    let (code, message) = parse_cas(&res.body).unwrap_err();
+    assert_eq!(code, "INVALID_TICKET");
+    assert!(message.contains("expired"), "{message}");
+}
+
+#[tokio::test]
+async fn renew_rejects_tickets_from_sso() {
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    let fresh = c.ticket(SERVICE).await;
+    let sso = c
+        .get(&format!("/cas/login?service={}", enc(SERVICE)))
+        .await
+        .ticket();
+    let res = c
+        .get(&format!(
+            "{}&renew=true",
+            validate_path("serviceValidate", SERVICE, &sso)
+        ))
+        .await;
+    assert_eq!(parse_cas(&res.body).unwrap_err().0, "INVALID_TICKET");
+    let res = c
+        .get(&format!(
+            "{}&renew=true",
+            validate_path("p3/serviceValidate", SERVICE, &fresh)
+        ))
+        .await;
+    assert_eq!(parse_cas(&res.body).unwrap().0, "alice");
+    let sso = c
+        .get(&format!("/cas/login?service={}", enc(SERVICE)))
+        .await
+        .ticket();
+    assert_eq!(
+        c.get(&format!(
+            "{}&renew=true",
+            validate_path("validate", SERVICE, &sso)
+        ))
+        .await
+        .body,
+        "no\n\n"
+    );
+    let sso = c
+        .get(&format!("/cas/login?service={}", enc(SERVICE)))
+        .await
+        .ticket();
+    let res = c
+        .get(&validate_path("p3/serviceValidate", SERVICE, &sso))
+        .await;
+    let (_, attrs) = parse_cas(&res.body).unwrap();
+    assert_eq!(attrs[2], ("isFromNewLogin".into(), "false".into()));
+}
+
+#[tokio::test]
+async fn concurrent_validations_of_one_ticket_have_exactly_one_winner() {
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    for _ in 0..20 {
+        let st = c.ticket(SERVICE).await;
+        let tasks: Vec<_> = (0..16)
+            .map(|i| {
+                let addr = t.server.addr;
+                let endpoint = [
+                    "serviceValidate",
+                    "p3/serviceValidate",
+                    "validate",
+                    "proxyValidate",
+                ][i % 4];
+                let path = validate_path(endpoint, SERVICE, &st);
+                tokio::spawn(async move {
+                    let body = Client::new(addr, None).get(&path).await.body;
+                    body.starts_with("yes") || body.contains("authenticationSuccess")
+                })
+            })
+            .collect();
+        let mut wins = 0;
+        for task in tasks {
+            wins += task.await.unwrap() as usize;
+        }
+        assert_eq!(wins, 1);
+    }
+}
+
+#[tokio::test]
+async fn release_policy_limits_attributes_on_every_format() {
+    let t = TestServer::start().await;
+    t.add_service("https://lib.test/", Some(&["uid", "memberOf"]));
+    let mut c = t.client();
+    let st = c.ticket("https://lib.test/").await;
+    let (_, attrs) = parse_cas(
+        &c.get(&validate_path(
+            "p3/serviceValidate",
+            "https://lib.test/",
+            &st,
+        ))
+        .await
+        .body,
+    )
+    .unwrap();
+    let names: Vec<&str> = attrs.iter().map(|(k, _)| k.as_str()).skip(3).collect();
+    assert_eq!(names, ["uid", "memberOf", "memberOf"]);
+    let st = c.ticket("https://lib.test/").await;
+    let json = c
+        .get(&format!(
+            "{}&format=JSON",
+            validate_path("serviceValidate", "https://lib.test/", &st)
+        ))
+        .await
+        .body;
+    assert!(
+        !json.contains("mobile") && !json.contains("13800000000") && json.contains("memberOf"),
+        "{json}"
+    );
+}
+
+#[tokio::test]
+async fn hostile_attribute_values_are_escaped_in_xml_and_json() {
+    let t = TestServer::start().await;
+    let evil = "</cas:user><cas:user>admin & \"x\" 'y' ]]> \u{1}\r";
+    t.add_user("mallory", PASSWORD, false, &[("note", evil)]);
+    let mut c = t.client();
+    let res = c.login("mallory", PASSWORD, Some(SERVICE)).await;
+    let st = res.ticket();
+    let xml = c
+        .get(&validate_path("p3/serviceValidate", SERVICE, &st))
+        .await
+        .body;
+    let (user, attrs) = parse_cas(&xml).unwrap();
+    assert_eq!(user, "mallory");
+    let note = attrs.iter().find(|(k, _)| k == "note").unwrap();
+    assert_eq!(note.1, "</cas:user><cas:user>admin & \"x\" 'y' ]]> \r");
+    let st = c
+        .get(&format!("/cas/login?service={}", enc(SERVICE)))
+        .await
+        .ticket();
+    let json = c
+        .get(&format!(
+            "{}&format=JSON",
+            validate_path("serviceValidate", SERVICE, &st)
+        ))
+        .await
+        .body;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        v["serviceResponse"]["authenticationSuccess"]["attributes"]["note"],
+        evil
+    );
+}
+
+#[tokio::test]
+async fn tickets_die_with_their_session_and_with_a_locked_account() {
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    let st = c.ticket(SERVICE).await;
+    c.get("/cas/logout").await;
+    assert_eq!(
+        c.get(&validate_path("validate", SERVICE, &st)).await.body,
+        "no\n\n"
+    );
+
+    let st = c.ticket(SERVICE).await;
+    t.server
+        .store
+        .set_status("alice", unicas::accounts::Status::Locked, t.clock().now())
+        .unwrap();
+    let res = c.get(&validate_path("serviceValidate", SERVICE, &st)).await;
+    assert_eq!(parse_cas(&res.body).unwrap_err().0, "INVALID_TICKET");
+    let again = c.get(&format!("/cas/login?service={}", enc(SERVICE))).await;
+    assert_eq!(again.status, 200, "a locked account's session is gone");
+}
+
+#[tokio::test]
+async fn post_is_accepted_and_other_methods_are_not() {
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    let st = c.ticket(SERVICE).await;
+    let res = c
+        .post(
+            "/cas/serviceValidate",
+            &[("service", SERVICE), ("ticket", &st)],
+        )
+        .await;
+    assert_eq!(parse_cas(&res.body).unwrap().0, "alice");
+    let res = c.send("DELETE", "/cas/serviceValidate", &[], "").await;
+    assert_eq!(res.status, 405);
+    assert!(res.header("allow").is_some());
+}
