@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Interop check: real third-party CAS clients validate tickets issued by a running unicas.
+#   python-cas (PyPI), CAS 1.0/2.0/3.0 over plain http on loopback;
+#   phpCAS (Debian php-cas), CAS 2.0 and 3.0 over https (phpCAS refuses plain http): a socat
+#   TLS front with a test CA made here.
+# Installs what it needs; run from the repository root.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+if ! python3 -c 'import cas' 2>/dev/null; then
+  pip install -q python-cas
+fi
+if ! command -v php >/dev/null || [ ! -f /usr/share/php/CAS.php ] || ! command -v socat >/dev/null; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq php-cli php-cas php-curl php-xml socat openssl >/dev/null
+fi
+
+cargo build -q --bin unicas
+BIN=target/debug/unicas
+WORK=$(mktemp -d)
+PORT=18480
+TLS_PORT=18443
+cleanup() { kill "${UNICAS_PID:-}" "${SOCAT_PID:-}" 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+DB="$WORK/interop.db"
+$BIN --db "$DB" user add 20230001 --name "张三" --password "Interop-Pass-1" --kind student \
+  --attr memberOf=students --attr memberOf=library >/dev/null
+$BIN --db "$DB" service add --name "interop" --pattern "https://app.interop.test/*" >/dev/null
+$BIN --db "$DB" serve --listen 127.0.0.1:$PORT --public-url http://127.0.0.1:$PORT/cas >"$WORK/server.log" 2>&1 &
+UNICAS_PID=$!
+
+# Test CA and a certificate for IP 127.0.0.1, for the TLS front phpCAS needs.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=unicas interop CA" \
+  -keyout "$WORK/ca.key" -out "$WORK/ca.pem" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$WORK/srv.key" -out "$WORK/srv.csr" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\n' >"$WORK/ext"
+openssl x509 -req -in "$WORK/srv.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" -CAcreateserial \
+  -days 2 -extfile "$WORK/ext" -out "$WORK/srv.pem" 2>/dev/null
+cat "$WORK/srv.pem" "$WORK/srv.key" >"$WORK/front.pem"
+socat OPENSSL-LISTEN:$TLS_PORT,bind=127.0.0.1,reuseaddr,fork,cert="$WORK/front.pem",verify=0 \
+  TCP:127.0.0.1:$PORT >/dev/null 2>&1 &
+SOCAT_PID=$!
+
+for _ in $(seq 50); do
+  (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break
+  sleep 0.2
+done
+
+python3 tests/interop/python_cas.py "http://127.0.0.1:$PORT/cas"
+for version in 2 3; do
+  ticket=$(python3 tests/interop/python_cas.py "http://127.0.0.1:$PORT/cas" --mint)
+  php -d 'error_reporting=E_ALL & ~E_DEPRECATED' tests/interop/phpcas.php "$version" "https://127.0.0.1:$TLS_PORT/cas" "$WORK/ca.pem" "$ticket"
+done
+echo "interop: 5 passed, 0 failed"
