@@ -143,3 +143,31 @@ async fn concurrent_guesses_cannot_exceed_the_budget() {
     }
     assert_eq!(evaluated, 1, "only the fifth guess may be evaluated");
 }
+
+#[tokio::test]
+async fn many_simultaneous_good_logins_from_one_address_lock_nothing() {
+    let t = TestServer::start_with(|c| c.throttle.address_failures = 5).await;
+    for i in 0..12 {
+        t.add_user(&format!("s{i}"), PASSWORD, false, &[]);
+    }
+    let tasks: Vec<_> = (0..12)
+        .map(|i| {
+            let mut c = t.client();
+            tokio::spawn(async move {
+                c.login(&format!("s{i}"), PASSWORD, Some(SERVICE))
+                    .await
+                    .status
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 302);
+    }
+    assert_eq!(
+        t.client()
+            .login("alice", PASSWORD, Some(SERVICE))
+            .await
+            .status,
+        302
+    );
+}

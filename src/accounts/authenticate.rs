@@ -39,15 +39,17 @@ impl Authenticator {
         let address_key = format!("address:{ip_text}");
         let now = self.clock.now();
         let t = self.throttle.clone();
-        let keys = [
-            (account_key.clone(), t.account_failures),
-            (address_key.clone(), t.address_failures),
-        ];
+        let (account, address) = (account_key.clone(), address_key.clone());
         let state = self
             .store
             .call(move |s| {
-                let keys: Vec<(&str, i64)> = keys.iter().map(|(k, l)| (k.as_str(), *l)).collect();
-                s.begin_attempt(&keys, now, t.window, t.lock_duration)
+                s.begin_attempt(
+                    (&account, t.account_failures),
+                    &address,
+                    now,
+                    t.window,
+                    t.lock_duration,
+                )
             })
             .await?;
         if let ThrottleState::Locked(until) = state {
@@ -77,13 +79,14 @@ impl Authenticator {
                             client_ip: &ip_text,
                             detail: "password",
                         };
-                        s.record_login_success(&account_key, &address_key, &event, now)
+                        s.record_login_success(&account_key, &event, now)
                     })
                     .await?;
                 Ok(Outcome::Success(Box::new(account)))
             }
             None => {
                 tracing::info!(account = ?id, %ip, "login failed");
+                let t = self.throttle.clone();
                 self.store
                     .call(move |s| {
                         let event = AuditEvent {
@@ -92,7 +95,13 @@ impl Authenticator {
                             client_ip: &ip_text,
                             detail: "",
                         };
-                        s.audit(&event, now)
+                        s.record_failure(
+                            (&address_key, t.address_failures),
+                            &event,
+                            now,
+                            t.window,
+                            t.lock_duration,
+                        )
                     })
                     .await?;
                 Ok(Outcome::Invalid)

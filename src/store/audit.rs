@@ -23,21 +23,11 @@ impl Store {
         self.write(|tx| insert(tx, e, now))
     }
 
-    /// A successful password login in one transaction: the account's failure counter and the
-    /// provisional count on the address are cleared, and the event recorded.
-    pub fn record_login_success(
-        &self,
-        account_key: &str,
-        address_key: &str,
-        e: &AuditEvent,
-        now: i64,
-    ) -> Result<()> {
+    /// A successful password login in one transaction: the account's failure counter is
+    /// cleared and the event recorded.
+    pub fn record_login_success(&self, account_key: &str, e: &AuditEvent, now: i64) -> Result<()> {
         self.write(|tx| {
             tx.execute("DELETE FROM login_throttle WHERE key = ?1", [account_key])?;
-            tx.execute(
-                "UPDATE login_throttle SET failures = max(failures - 1, 0) WHERE key = ?1",
-                [address_key],
-            )?;
             insert(tx, e, now)
         })
     }

@@ -1,8 +1,8 @@
 //! Failed-login counters. The counter is raised *before* the password is checked, in one
 //! immediate transaction, so concurrent guesses cannot exceed the budget.
 
-use super::{Result, Store};
-use rusqlite::{params, OptionalExtension};
+use super::{audit, AuditEvent, Result, Store};
+use rusqlite::{params, OptionalExtension, Transaction};
 
 /// Answer of `begin_attempt`.
 #[derive(Debug, PartialEq, Eq)]
@@ -14,38 +14,41 @@ pub enum ThrottleState {
 }
 
 impl Store {
-    /// Counts one attempt against every `(key, limit)` unless one of them is locked. A key
-    /// reaching its limit is locked for `lock` seconds.
+    /// Starts a password attempt. Refused if the account or the address is locked; otherwise
+    /// the attempt is counted against the account *now* (cleared on success), so concurrent
+    /// guesses cannot exceed the account's budget. The address is only charged for actual
+    /// failures (`record_failure`): many people log in at once behind one campus NAT.
     pub fn begin_attempt(
         &self,
-        keys: &[(&str, i64)],
+        account: (&str, i64),
+        address: &str,
         now: i64,
         window: i64,
         lock: i64,
     ) -> Result<ThrottleState> {
         self.write(|tx| {
-            let mut rows = Vec::with_capacity(keys.len());
-            for (key, limit) in keys {
-                let row: Option<(i64, i64, i64)> = tx
-                    .prepare_cached("SELECT failures, window_start, locked_until FROM login_throttle WHERE key = ?1")?
-                    .query_row([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                    .optional()?;
-                let (failures, start, locked_until) = row.unwrap_or((0, now, 0));
-                if locked_until > now {
-                    return Ok(ThrottleState::Locked(locked_until));
+            for key in [account.0, address] {
+                if let Some(until) = locked_until(tx, key, now)? {
+                    return Ok(ThrottleState::Locked(until));
                 }
-                let (failures, start) = if now - start >= window { (0, now) } else { (failures, start) };
-                rows.push((key, failures + 1, start, *limit));
             }
-            for (key, failures, start, limit) in rows {
-                let locked_until = if failures >= limit { now + lock } else { 0 };
-                tx.prepare_cached(
-                    "INSERT INTO login_throttle (key, failures, window_start, locked_until) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT(key) DO UPDATE SET failures = ?2, window_start = ?3, locked_until = ?4",
-                )?
-                .execute(params![key, failures, start, locked_until])?;
-            }
+            count_failure(tx, account, now, window, lock)?;
             Ok(ThrottleState::Allowed)
+        })
+    }
+
+    /// A failed attempt: charges the address and records the event in one transaction.
+    pub fn record_failure(
+        &self,
+        address: (&str, i64),
+        event: &AuditEvent,
+        now: i64,
+        window: i64,
+        lock: i64,
+    ) -> Result<()> {
+        self.write(|tx| {
+            count_failure(tx, address, now, window, lock)?;
+            audit::insert(tx, event, now)
         })
     }
 
@@ -69,4 +72,37 @@ impl Store {
             )
         })
     }
+}
+
+fn locked_until(tx: &Transaction, key: &str, now: i64) -> rusqlite::Result<Option<i64>> {
+    let until: Option<i64> = tx
+        .prepare_cached("SELECT locked_until FROM login_throttle WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()?;
+    Ok(until.filter(|&t| t > now))
+}
+
+/// Adds one failure to `key` within its window; reaching `limit` locks it for `lock` seconds.
+fn count_failure(
+    tx: &Transaction,
+    (key, limit): (&str, i64),
+    now: i64,
+    window: i64,
+    lock: i64,
+) -> rusqlite::Result<()> {
+    let row: Option<(i64, i64)> = tx
+        .prepare_cached("SELECT failures, window_start FROM login_throttle WHERE key = ?1")?
+        .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (failures, start) = match row {
+        Some((f, start)) if now - start < window => (f + 1, start),
+        _ => (1, now),
+    };
+    let locked_until = if failures >= limit { now + lock } else { 0 };
+    tx.prepare_cached(
+        "INSERT INTO login_throttle (key, failures, window_start, locked_until) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(key) DO UPDATE SET failures = ?2, window_start = ?3, locked_until = ?4",
+    )?
+    .execute(params![key, failures, start, locked_until])?;
+    Ok(())
 }

@@ -1,0 +1,250 @@
+//! Load generator for BENCHMARKS.md. Talks HTTP/1.1 keep-alive to a running server, bounded
+//! in time, loopback only.
+//!
+//!   loadgen ADDR MODE SECONDS CONNECTIONS
+//!   MODE: get       GET /cas/serviceValidate?... repeatedly (against the ceiling: any body)
+//!         sso       log in once per connection, then loop: /login?service= (mints) and
+//!                   /serviceValidate of that ticket
+//!         mint      log in once per connection, then loop /login?service= only
+//!         login     every iteration a fresh browser: GET the form, POST the password
+//!         mixed     CONNECTIONS/2 connections run `login`, the rest `sso`; reports the
+//!                   validation latency percentiles while bcrypt is saturated
+//! The server needs account `bench` / `Bench-Pass-1` and service `https://bench.test/*`.
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+const SERVICE: &str = "https%3A%2F%2Fbench.test%2Fapp";
+
+struct Conn {
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    cookies: String,
+}
+
+async fn connect(addr: SocketAddr) -> Conn {
+    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.set_nodelay(true).ok();
+    let (sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .expect("handshake");
+    tokio::spawn(conn);
+    Conn {
+        sender,
+        cookies: String::new(),
+    }
+}
+
+impl Conn {
+    async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<String>,
+    ) -> (u16, String, Vec<String>) {
+        let mut req = hyper::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", "127.0.0.1");
+        if !self.cookies.is_empty() {
+            req = req.header("cookie", self.cookies.clone());
+        }
+        if body.is_some() {
+            req = req.header("content-type", "application/x-www-form-urlencoded");
+        }
+        let req = req
+            .body(Full::new(Bytes::from(body.unwrap_or_default())))
+            .unwrap();
+        self.sender.ready().await.expect("connection");
+        let res = self.sender.send_request(req).await.expect("request");
+        let status = res.status().as_u16();
+        let location = res
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let cookies: Vec<String> = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or("").to_string())
+            .filter(|c| !c.ends_with('='))
+            .collect();
+        let body = res
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        let text = if location.is_empty() {
+            String::from_utf8_lossy(&body).into_owned()
+        } else {
+            location
+        };
+        (status, text, cookies)
+    }
+
+    async fn login(&mut self) -> bool {
+        self.cookies.clear();
+        let (_, page, cookies) = self
+            .send("GET", &format!("/cas/login?service={SERVICE}"), None)
+            .await;
+        self.cookies = cookies.join("; ");
+        let Some(start) = page.find("name=\"execution\" value=\"").map(|i| i + 24) else {
+            return false;
+        };
+        let token = &page[start..start + page[start..].find('"').unwrap_or(0)];
+        let form =
+            format!("username=bench&password=Bench-Pass-1&execution={token}&service={SERVICE}");
+        let (status, _, cookies) = self.send("POST", "/cas/login", Some(form)).await;
+        if let Some(tgc) = cookies.iter().find(|c| c.starts_with("CASTGC=")) {
+            self.cookies = tgc.clone();
+        }
+        status == 302
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    requests: u64,
+    done: u64,
+    errors: u64,
+    latencies_us: Vec<u32>,
+}
+
+async fn worker(addr: SocketAddr, mode: &'static str, until: Instant) -> Tally {
+    let mut conn = connect(addr).await;
+    let mut t = Tally::default();
+    if matches!(mode, "sso" | "mint") && !conn.login().await {
+        t.errors += 1;
+        return t;
+    }
+    while Instant::now() < until {
+        match mode {
+            "get" => {
+                let (status, _, _) = conn
+                    .send(
+                        "GET",
+                        &format!("/cas/serviceValidate?service={SERVICE}&ticket=ST-x"),
+                        None,
+                    )
+                    .await;
+                t.requests += 1;
+                t.done += (status == 200) as u64;
+            }
+            "login" => {
+                let ok = conn.login().await;
+                t.requests += 2;
+                if ok {
+                    t.done += 1
+                } else {
+                    t.errors += 1
+                }
+            }
+            _ => {
+                let (status, location, _) = conn
+                    .send("GET", &format!("/cas/login?service={SERVICE}"), None)
+                    .await;
+                t.requests += 1;
+                let Some(ticket) = location.split("ticket=").nth(1).filter(|_| status == 302)
+                else {
+                    t.errors += 1;
+                    continue;
+                };
+                if mode == "mint" {
+                    t.done += 1;
+                    continue;
+                }
+                let started = Instant::now();
+                let (_, body, _) = conn
+                    .send(
+                        "GET",
+                        &format!("/cas/serviceValidate?service={SERVICE}&ticket={ticket}"),
+                        None,
+                    )
+                    .await;
+                t.latencies_us.push(started.elapsed().as_micros() as u32);
+                t.requests += 1;
+                if body.contains("authenticationSuccess") {
+                    t.done += 1
+                } else {
+                    t.errors += 1
+                }
+            }
+        }
+    }
+    t
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let addr: SocketAddr = args
+        .get(1)
+        .map(|a| a.parse().expect("ADDR"))
+        .unwrap_or_else(|| "127.0.0.1:18080".parse().unwrap());
+    let mode: &'static str = Box::leak(
+        args.get(2)
+            .cloned()
+            .unwrap_or_else(|| "sso".into())
+            .into_boxed_str(),
+    );
+    let seconds: u64 = args
+        .get(3)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10)
+        .min(120);
+    let conns: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(32);
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..conns)
+        .map(|i| {
+            let m = match mode {
+                "mixed" if i % 2 == 0 => "login",
+                "mixed" => "sso",
+                m => m,
+            };
+            (m, tokio::spawn(worker(addr, m, until)))
+        })
+        .collect();
+    let mut by_mode: std::collections::BTreeMap<&str, Tally> = Default::default();
+    for (m, task) in tasks {
+        let t = task.await.expect("worker");
+        let total = by_mode.entry(m).or_default();
+        total.requests += t.requests;
+        total.done += t.done;
+        total.errors += t.errors;
+        total.latencies_us.extend(t.latencies_us);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    for (m, t) in by_mode.iter_mut() {
+        let what = match *m {
+            "login" => "logins",
+            "mint" => "tickets minted",
+            "get" => "responses",
+            _ => "tickets validated",
+        };
+        print!(
+            "{m}: {:.0} requests/s, {:.0} {what}/s, {} errors",
+            t.requests as f64 / secs,
+            t.done as f64 / secs,
+            t.errors
+        );
+        if !t.latencies_us.is_empty() {
+            t.latencies_us.sort_unstable();
+            let p = |q: f64| {
+                t.latencies_us[((t.latencies_us.len() - 1) as f64 * q) as usize] as f64 / 1000.0
+            };
+            print!(
+                ", validation latency p50 {:.2} ms, p99 {:.2} ms",
+                p(0.5),
+                p(0.99)
+            );
+        }
+        println!();
+    }
+}
