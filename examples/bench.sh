@@ -17,7 +17,9 @@ $R/examples/loadgen 127.0.0.1:18090 get "$SECS" 64
 kill %1
 
 DB=$WORK/bench.db
-$R/unicas --db "$DB" user add bench --name Bench --password Bench-Pass-1 >/dev/null
+for i in $(seq 0 63); do
+  $R/unicas --db "$DB" user add "bench$i" --name Bench --password Bench-Pass-1 >/dev/null
+done
 $R/unicas --db "$DB" service add --name bench --pattern 'https://bench.test/*' >/dev/null
 RUST_LOG=warn $R/unicas --db "$DB" serve --listen 127.0.0.1:18080 >/dev/null 2>&1 &
 PID=$!

@@ -9,7 +9,7 @@
 //!         login     every iteration a fresh browser: GET the form, POST the password
 //!         mixed     CONNECTIONS/2 connections run `login`, the rest `sso`; reports the
 //!                   validation latency percentiles while bcrypt is saturated
-//! The server needs account `bench` / `Bench-Pass-1` and service `https://bench.test/*`.
+//! The server needs accounts `bench0`..`bench63` / `Bench-Pass-1` and service `https://bench.test/*`.
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -88,7 +88,7 @@ impl Conn {
         (status, text, cookies)
     }
 
-    async fn login(&mut self) -> bool {
+    async fn login(&mut self, account: usize) -> bool {
         self.cookies.clear();
         let (_, page, cookies) = self
             .send("GET", &format!("/cas/login?service={SERVICE}"), None)
@@ -98,8 +98,10 @@ impl Conn {
             return false;
         };
         let token = &page[start..start + page[start..].find('"').unwrap_or(0)];
-        let form =
-            format!("username=bench&password=Bench-Pass-1&execution={token}&service={SERVICE}");
+        let form = format!(
+            "username=bench{}&password=Bench-Pass-1&execution={token}&service={SERVICE}",
+            account % 64
+        );
         let (status, _, cookies) = self.send("POST", "/cas/login", Some(form)).await;
         if let Some(tgc) = cookies.iter().find(|c| c.starts_with("CASTGC=")) {
             self.cookies = tgc.clone();
@@ -116,10 +118,10 @@ struct Tally {
     latencies_us: Vec<u32>,
 }
 
-async fn worker(addr: SocketAddr, mode: &'static str, until: Instant) -> Tally {
+async fn worker(addr: SocketAddr, mode: &'static str, until: Instant, account: usize) -> Tally {
     let mut conn = connect(addr).await;
     let mut t = Tally::default();
-    if matches!(mode, "sso" | "mint") && !conn.login().await {
+    if matches!(mode, "sso" | "mint") && !conn.login(account).await {
         t.errors += 1;
         return t;
     }
@@ -137,7 +139,7 @@ async fn worker(addr: SocketAddr, mode: &'static str, until: Instant) -> Tally {
                 t.done += (status == 200) as u64;
             }
             "login" => {
-                let ok = conn.login().await;
+                let ok = conn.login(account).await;
                 t.requests += 2;
                 if ok {
                     t.done += 1
@@ -208,7 +210,7 @@ async fn main() {
                 "mixed" => "sso",
                 m => m,
             };
-            (m, tokio::spawn(worker(addr, m, until)))
+            (m, tokio::spawn(worker(addr, m, until, i)))
         })
         .collect();
     let mut by_mode: std::collections::BTreeMap<&str, Tally> = Default::default();
