@@ -15,6 +15,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// The URL users and CAS clients reach; its path is the protocol prefix (e.g. `/cas`).
     pub public_url: String,
+    /// More path prefixes served alongside the public URL's (e.g. `/authserver`), so clients
+    /// configured for another product's paths keep working; tickets are shared by all.
+    pub prefixes: Vec<String>,
     /// School name shown in the page header, in Chinese and English.
     pub school_name: String,
     pub school_name_en: String,
@@ -90,6 +93,7 @@ impl Default for Config {
             db: PathBuf::from("unicas.db"),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: "http://127.0.0.1:8080/cas".into(),
+            prefixes: Vec::new(),
             school_name: "统一身份认证平台".into(),
             school_name_en: "Unified Identity Authentication".into(),
             logo: None,
@@ -167,6 +171,18 @@ impl Config {
         if url.query().is_some() || url.fragment().is_some() {
             return Err("public_url must not have a query or fragment".into());
         }
+        for p in &self.prefixes {
+            let ok = p.starts_with('/')
+                && p.len() > 1
+                && !p.ends_with('/')
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b));
+            if !ok {
+                return Err(format!(
+                    "prefix {p:?}: must start with '/', not end with '/', and use only letters, digits, '-', '_', '.'"
+                ));
+            }
+        }
         let positive = [
             (
                 "tickets.service_ticket_ttl",
@@ -216,6 +232,18 @@ impl Config {
         path.trim_end_matches('/').to_string()
     }
 
+    /// Every prefix served, longest first so `/cas2` is never taken for `/cas`.
+    pub fn all_prefixes(&self) -> Vec<String> {
+        let mut all = vec![self.prefix()];
+        for p in &self.prefixes {
+            if !all.contains(p) {
+                all.push(p.clone());
+            }
+        }
+        all.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        all
+    }
+
     /// The public URL without a trailing slash, for building absolute links.
     pub fn base_url(&self) -> String {
         self.public_url.trim_end_matches('/').to_string()
@@ -257,5 +285,19 @@ mod tests {
         assert_eq!(config.prefix(), "/authserver");
         assert!(config.secure_cookies());
         config.validate().unwrap();
+    }
+
+    #[test]
+    fn extra_prefixes_are_checked_and_ordered() {
+        let mut config = Config {
+            prefixes: vec!["/authserver".into(), "/cas".into(), "/c".into()],
+            ..Config::default()
+        };
+        config.validate().unwrap();
+        assert_eq!(config.all_prefixes(), ["/authserver", "/cas", "/c"]);
+        config.prefixes = vec!["/bad/".into()];
+        assert!(config.validate().is_err());
+        config.prefixes = vec!["no-slash".into()];
+        assert!(config.validate().is_err());
     }
 }

@@ -50,6 +50,10 @@ struct ServeArgs {
     /// Public URL including the path prefix, e.g. https://sso.example.edu/cas.
     #[arg(long)]
     public_url: Option<String>,
+    /// A path prefix to serve (repeatable), in addition to the public URL's: e.g.
+    /// `--prefix /cas --prefix /authserver`. Replaces the config file's `prefixes`.
+    #[arg(long = "prefix", value_name = "PATH")]
+    prefixes: Vec<String>,
     /// Create a demo account and the built-in demo application.
     #[arg(long)]
     demo: bool,
@@ -174,6 +178,9 @@ fn serve(mut config: Config, args: ServeArgs) -> Result<(), String> {
     }
     if let Some(url) = args.public_url {
         config.public_url = url;
+    }
+    if !args.prefixes.is_empty() {
+        config.prefixes = args.prefixes;
     }
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -9,6 +9,9 @@ use std::net::SocketAddr;
 pub struct Request {
     pub method: Method,
     pub path: String,
+    /// The protocol prefix this request came in under (`/cas`, `/authserver`); set by the
+    /// router, so links and cookies stay under the prefix the client uses.
+    pub prefix: String,
     pub query: Params,
     /// The urlencoded form body of a POST (empty otherwise).
     pub form: Params,
@@ -108,6 +111,7 @@ impl Request {
         Ok(Request {
             method: parts.method,
             path: parts.uri.path().to_string(),
+            prefix: String::new(),
             query,
             form,
             body,

@@ -50,6 +50,17 @@ pub fn csp_with_form_action(origin: &str) -> String {
     )
 }
 
+/// The page CSP with one inline script allowed by its SHA-256 (CSP level 2).
+pub fn csp_with_script(script: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(script));
+    CSP.replace(
+        "script-src 'self'",
+        &format!("script-src 'self' 'sha256-{hash}'"),
+    )
+}
+
 impl Response {
     pub fn new(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response {
         Response {

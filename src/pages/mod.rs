@@ -104,9 +104,18 @@ impl Chrome<'_> {
     }
 }
 
+/// The script that declares the salt as older campus pages did; its CSP hash is sent with
+/// the page so the one inline script is allowed.
+pub fn salt_script(salt: &str) -> String {
+    // The salt is base62, so it needs no escaping inside the string literal.
+    format!("var pwdDefaultEncryptSalt = \"{salt}\";")
+}
+
 /// The login form's state.
 pub struct LoginForm<'a> {
     pub token: &'a str,
+    /// Per-page salt for clients that wrap the password as the campus product's page does.
+    pub salt: &'a str,
     pub service: Option<&'a str>,
     pub renew: bool,
     pub method: Option<&'a str>,
@@ -132,6 +141,11 @@ impl Chrome<'_> {
                         input type="hidden" name="execution" value=(f.token);
                         input type="hidden" name="lt" value=(f.token);
                         input type="hidden" name="_eventId" value="submit";
+                        input type="hidden" name="dllt" value="generalLogin";
+                        input type="hidden" name="cllt" value="userNameLogin";
+                        input type="hidden" name="rmShown" value="1";
+                        input type="hidden" id="pwdEncryptSalt" value=(f.salt);
+                        input type="hidden" id="pwdDefaultEncryptSalt" value=(f.salt);
                         @if let Some(service) = f.service { input type="hidden" name="service" value=(service); }
                         @if f.renew { input type="hidden" name="renew" value="true"; }
                         @if let Some(method) = f.method { input type="hidden" name="method" value=(method); }
@@ -150,6 +164,8 @@ impl Chrome<'_> {
                         a href=(format!("{}/help", self.prefix)) { (t.help) }
                     }
                     p.hint { (t.login_hint) }
+                    // Older campus clients read the salt from this script variable.
+                    script { (maud::PreEscaped(salt_script(f.salt))) }
                 }
             },
         )

@@ -49,7 +49,7 @@ impl App {
             StatusCode::OK,
             chrome.change_password(&token, &account.id, None),
         )
-        .cookie(&self.cookie(PENDING, &key, None))
+        .cookie(&self.cookie(req, PENDING, &key, None))
     }
 
     pub(super) async fn first_login_password(&self, req: &Request) -> Response {
@@ -64,7 +64,7 @@ impl App {
             let page = chrome.message(
                 t.form_expired,
                 "",
-                &[(t.back_to_login, format!("{}/login", self.prefix))],
+                &[(t.back_to_login, format!("{}/login", req.prefix))],
             );
             return self.page(req, StatusCode::FORBIDDEN, page);
         };
@@ -119,7 +119,7 @@ impl App {
                 let res = self
                     .finish_login(req, &account, &pending.target, pending.remember)
                     .await;
-                res.cookie(&self.cookie(PENDING, "", Some(0)))
+                res.cookie(&self.cookie(req, PENDING, "", Some(0)))
             }
             Ok(None) => self.error_page(req, StatusCode::FORBIDDEN),
             Err(e) => {

@@ -1,7 +1,7 @@
 //! `/login`: the credential requestor (GET) and acceptor (POST), and `/logout`.
 
-use super::{App, FLOW, TGC};
-use crate::accounts::{Account, Outcome};
+use super::{wisedu, App, FLOW, TGC};
+use crate::accounts::{Account, Outcome, MAX_PASSWORD_BYTES};
 use crate::cas::{Cas, LiveSession, NewSession};
 use crate::http::{Request, Response};
 use crate::pages::LoginForm;
@@ -14,6 +14,8 @@ use hyper::StatusCode;
 #[derive(Clone, Debug)]
 pub struct LoginFormState {
     browser_hash: String,
+    /// The page's `pwdEncryptSalt`, for clients that wrap the password (see `wisedu`).
+    salt: String,
 }
 
 /// What the login was for, carried from the request to the end of the flow.
@@ -104,7 +106,7 @@ impl App {
         let t = self.chrome(req).t();
 
         let token = f.get("execution").or_else(|| f.get("lt")).unwrap_or("");
-        if !self.take_form_token(req, token) {
+        let Some(form) = self.take_form_token(req, token) else {
             return self.login_form(
                 req,
                 &target,
@@ -113,8 +115,13 @@ impl App {
                 Some(t.form_expired),
                 StatusCode::FORBIDDEN,
             );
-        }
-        let password = f.get("password").unwrap_or("").to_string();
+        };
+        // A password too long to be one we accept may be the campus page's wrapped form.
+        let sent = f.get("password").unwrap_or("");
+        let password = match sent.len() > MAX_PASSWORD_BYTES {
+            true => wisedu::unwrap_password(sent, &form.salt).unwrap_or_else(|| sent.to_string()),
+            false => sent.to_string(),
+        };
         let outcome = self
             .auth
             .password_login(username, password, req.peer.ip())
@@ -182,8 +189,8 @@ impl App {
             Some(_) => self.deliver(req, &session, target, true),
             None => self.logged_in_page(req, &account.id),
         };
-        res.cookie(&self.cookie(TGC, &tgc, max_age))
-            .cookie(&self.cookie(FLOW, "", Some(0)))
+        self.cookie_everywhere(res, TGC, &tgc, max_age)
+            .cookie(&self.cookie(req, FLOW, "", Some(0)))
     }
 
     /// Issues a service ticket and sends the browser to the service with it.
@@ -221,7 +228,7 @@ impl App {
         let page = chrome.message(
             t.logged_in_title,
             &body,
-            &[(t.logout, format!("{}/logout", self.prefix))],
+            &[(t.logout, format!("{}/logout", req.prefix))],
         );
         self.page(req, StatusCode::OK, page)
     }
@@ -244,17 +251,20 @@ impl App {
             None => (tickets::new_id(Kind::LoginForm), true),
         };
         let token = tickets::new_id(Kind::LoginForm);
+        let salt = tickets::random_base62(wisedu::SALT_CHARS);
         let expires = self.cas.clock.now() + self.config.tickets.login_form_ttl;
         self.login_forms.insert(
             token.clone(),
             LoginFormState {
                 browser_hash: tickets::hash_id(&browser),
+                salt: salt.clone(),
             },
             expires,
         );
         let chrome = self.chrome(req);
         let form = LoginForm {
             token: &token,
+            salt: &salt,
             service: target.service.as_deref(),
             renew,
             method: target.post.then_some("POST"),
@@ -262,20 +272,23 @@ impl App {
             error,
             remember_me: self.config.sessions.remember_me,
         };
-        let res = self.page(req, status, chrome.login(&form));
+        let csp = crate::http::csp_with_script(&crate::pages::salt_script(&salt));
+        let res = self
+            .page(req, status, chrome.login(&form))
+            .header(hyper::header::CONTENT_SECURITY_POLICY, csp);
         if new_cookie {
-            res.cookie(&self.cookie(FLOW, &browser, None))
+            res.cookie(&self.cookie(req, FLOW, &browser, None))
         } else {
             res
         }
     }
 
-    fn take_form_token(&self, req: &Request, token: &str) -> bool {
-        let Some((expires, state)) = self.login_forms.take(token) else {
-            return false;
-        };
+    /// Spends a form token; its state if it was live and issued to this browser.
+    fn take_form_token(&self, req: &Request, token: &str) -> Option<LoginFormState> {
+        let (expires, state) = self.login_forms.take(token)?;
         let browser = req.cookie(FLOW).map(tickets::hash_id);
-        expires >= self.cas.clock.now() && browser.as_deref() == Some(state.browser_hash.as_str())
+        (expires >= self.cas.clock.now() && browser.as_deref() == Some(state.browser_hash.as_str()))
+            .then_some(state)
     }
 
     pub(super) async fn logout(&self, req: &Request) -> Response {
@@ -304,7 +317,7 @@ impl App {
             (None, link) => {
                 let chrome = self.chrome(req);
                 let t = chrome.t();
-                let mut links = vec![(t.back_to_login, format!("{}/login", self.prefix))];
+                let mut links = vec![(t.back_to_login, format!("{}/login", req.prefix))];
                 if let Some(url) = link {
                     links.insert(0, (t.continue_to, url));
                 }
@@ -315,7 +328,7 @@ impl App {
                 )
             }
         };
-        res.cookie(&self.cookie(TGC, "", Some(0)))
+        self.cookie_everywhere(res, TGC, "", Some(0))
     }
 }
 

@@ -6,6 +6,7 @@ mod demo;
 mod first_login;
 mod login;
 mod validate;
+mod wisedu;
 
 use crate::accounts::Authenticator;
 use crate::cas::Cas;
@@ -29,7 +30,10 @@ pub struct App {
     pub config: Arc<Config>,
     pub cas: Cas,
     pub auth: Authenticator,
+    /// The public URL's prefix; the demo application and absolute links use it.
     pub prefix: String,
+    /// Every prefix served, longest first.
+    prefixes: Vec<String>,
     login_forms: ExpiringMap<LoginFormState>,
     pending_logins: ExpiringMap<first_login::PendingLogin>,
     logo: (&'static str, Vec<u8>),
@@ -45,6 +49,7 @@ impl App {
         demo_addr: Option<SocketAddr>,
     ) -> App {
         let prefix = config.prefix();
+        let prefixes = config.all_prefixes();
         let logo = assets::logo(config.logo.as_deref());
         let demo = demo_addr.map(|addr| demo::Demo::new(&config, addr));
         App {
@@ -52,6 +57,7 @@ impl App {
             cas,
             auth,
             prefix,
+            prefixes,
             login_forms: ExpiringMap::default(),
             pending_logins: ExpiringMap::default(),
             logo,
@@ -76,7 +82,7 @@ impl App {
     }
 
     /// Page chrome for this request, with language-switch links back to the same page.
-    fn chrome<'a>(&'a self, req: &Request) -> Chrome<'a> {
+    fn chrome<'a>(&'a self, req: &'a Request) -> Chrome<'a> {
         let switch = |lang: &str| {
             let mut q = url::form_urlencoded::Serializer::new(String::new());
             for (k, v) in req
@@ -96,7 +102,7 @@ impl App {
         };
         Chrome {
             lang,
-            prefix: &self.prefix,
+            prefix: &req.prefix,
             school_name,
             switch_zh: switch("zh-CN"),
             switch_en: switch("en"),
@@ -107,13 +113,7 @@ impl App {
     fn page(&self, req: &Request, status: StatusCode, markup: maud::Markup) -> Response {
         let res = Response::html(status, markup);
         match req.query.get("lang").and_then(Lang::parse) {
-            Some(lang) => res.cookie(&Cookie {
-                name: LANG,
-                value: lang.code(),
-                path: &self.prefix,
-                max_age: Some(365 * 24 * 3600),
-                secure: self.config.secure_cookies(),
-            }),
+            Some(lang) => self.cookie_everywhere(res, LANG, lang.code(), Some(365 * 24 * 3600)),
             None => res,
         }
     }
@@ -132,38 +132,71 @@ impl App {
             chrome.message(
                 title,
                 body,
-                &[(t.back_to_login, format!("{}/login", self.prefix))],
+                &[(t.back_to_login, format!("{}/login", req.prefix))],
             ),
         )
     }
 
-    fn cookie<'a>(&'a self, name: &'a str, value: &'a str, max_age: Option<i64>) -> Cookie<'a> {
+    /// A cookie for the prefix this request came in under.
+    fn cookie<'a>(
+        &'a self,
+        req: &'a Request,
+        name: &'a str,
+        value: &'a str,
+        max_age: Option<i64>,
+    ) -> Cookie<'a> {
         Cookie {
             name,
             value,
-            path: &self.prefix,
+            path: &req.prefix,
             max_age,
             secure: self.config.secure_cookies(),
         }
     }
+
+    /// Sets a cookie under every prefix served, each with its own narrow `Path`: one SSO
+    /// session (and language choice) for applications on `/cas` and `/authserver` alike.
+    fn cookie_everywhere(
+        &self,
+        mut res: Response,
+        name: &str,
+        value: &str,
+        max_age: Option<i64>,
+    ) -> Response {
+        for prefix in &self.prefixes {
+            res = res.cookie(&Cookie {
+                name,
+                value,
+                path: prefix,
+                max_age,
+                secure: self.config.secure_cookies(),
+            });
+        }
+        res
+    }
 }
 
 impl Handler for App {
-    async fn handle(&self, req: Request) -> Response {
+    async fn handle(&self, mut req: Request) -> Response {
+        req.prefix = self.prefix.clone();
         if let Some(demo) = &self.demo {
             if req.path.starts_with(demo.path()) {
                 return demo.handle(self, &req).await;
             }
         }
-        let Some(rest) = req.path.strip_prefix(self.prefix.as_str()) else {
+        let matched = self.prefixes.iter().find_map(|p| {
+            let rest = req.path.strip_prefix(p.as_str())?;
+            (rest.is_empty() || rest.starts_with('/')).then(|| (p.clone(), rest.to_string()))
+        });
+        let Some((prefix, rest)) = matched else {
             return self.error_page(&req, StatusCode::NOT_FOUND);
         };
-        let rest = rest.to_string();
+        req.prefix = prefix;
         let method = req.method.clone();
         let is_get = method == Method::GET || method == Method::HEAD;
         let is_post = method == Method::POST;
         match rest.as_str() {
-            "" | "/" if is_get => Response::redirect(&format!("{}/login", self.prefix)),
+            "" | "/" if is_get => Response::redirect(&format!("{}/login", req.prefix)),
             "/login" if is_get => self.login_get(&req).await,
             "/login" if is_post => self.login_post(&req).await,
             "/login" => Response::method_not_allowed("GET, HEAD, POST"),
@@ -193,7 +226,7 @@ impl Handler for App {
                 let body = chrome.message(
                     t.forgot_title,
                     t.forgot_body,
-                    &[(t.back_to_login, format!("{}/login", self.prefix))],
+                    &[(t.back_to_login, format!("{}/login", req.prefix))],
                 );
                 self.page(&req, StatusCode::OK, body)
             }

@@ -180,6 +180,13 @@ impl Resp {
         )
     }
 
+    /// The login page's per-page password salt.
+    pub fn salt(&self) -> String {
+        let marker = "id=\"pwdEncryptSalt\" value=\"";
+        let start = self.body.find(marker).expect("salt") + marker.len();
+        self.body[start..start + 16].to_string()
+    }
+
     /// The `ticket` parameter of the redirect.
     pub fn ticket(&self) -> String {
         let loc = self.location();
