@@ -1,8 +1,9 @@
--- unicas schema. Applied at start inside one transaction; PRAGMA user_version records the
--- version. A database newer than the binary is refused. Later versions append a migration
--- section below guarded by the version number (see store/mod.rs).
---
--- Version 1: accounts, extra attributes, service registry, SSO sessions, login throttling,
+-- unicas schema, in versioned sections. At start every section newer than the database's
+-- PRAGMA user_version is applied, all in one transaction, and user_version is set to the last
+-- one (see store/mod.rs). A database newer than the binary is refused. Sections are only ever
+-- appended; a released section never changes.
+
+-- @version 1: accounts, extra attributes, service registry, SSO sessions, login throttling,
 -- audit log, and room for the first-login and self-service flows (bindings, codes, history).
 
 CREATE TABLE IF NOT EXISTS accounts (
@@ -105,3 +106,39 @@ CREATE TABLE IF NOT EXISTS audit_log (
     detail     TEXT NOT NULL DEFAULT ''
 ) STRICT;
 CREATE INDEX IF NOT EXISTS audit_log_account ON audit_log(account_id, at);
+
+-- @version 2: the rest of the protocol: per-service attribute aliases, logout and proxy
+-- settings; proxy-granting tickets; the services each session must be logged out of.
+
+-- Released names for attributes, one "source=alias" per line (cn=userName).
+ALTER TABLE services ADD COLUMN attribute_aliases TEXT NOT NULL DEFAULT '';
+-- Single logout: 'back' (server POSTs a LogoutRequest), 'front' (the logged-out page loads
+-- the logout URL in the browser), or 'none'.
+ALTER TABLE services ADD COLUMN logout_type TEXT NOT NULL DEFAULT 'back'
+    CHECK (logout_type IN ('back', 'front', 'none'));
+-- Proxy callbacks (pgtUrl) this service may use: a pattern as for services; NULL allows any
+-- https URL on the service's own host.
+ALTER TABLE services ADD COLUMN proxy_callback TEXT;
+
+-- Proxy-granting tickets: only SHA-256 of the id is kept; they end with their SSO session.
+CREATE TABLE proxy_granting_tickets (
+    id_hash      TEXT PRIMARY KEY,
+    session_hash TEXT NOT NULL REFERENCES sso_sessions(id_hash) ON DELETE CASCADE,
+    account_id   TEXT NOT NULL,
+    service      TEXT NOT NULL,             -- the service the PGT was issued to
+    proxies      TEXT NOT NULL,             -- callback URLs, newest first, one per line
+    created_at   INTEGER NOT NULL
+) STRICT;
+CREATE INDEX proxy_granting_tickets_session ON proxy_granting_tickets(session_hash);
+
+-- Services that validated a ticket of a session and get a logout request when it ends. No
+-- foreign key: the rows must outlive the session so its end can be announced.
+CREATE TABLE logout_participants (
+    session_hash TEXT NOT NULL,
+    service_id   INTEGER NOT NULL,
+    service      TEXT NOT NULL,             -- the service URL as the client sent it
+    ticket       TEXT NOT NULL,             -- the SessionIndex: the ticket it validated
+    account_id   TEXT NOT NULL,
+    validated_at INTEGER NOT NULL,
+    PRIMARY KEY (session_hash, service_id)  -- the most recent ticket per service, as Apereo
+) STRICT;

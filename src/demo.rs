@@ -35,11 +35,8 @@ pub fn install(store: &Store, config: &Config, now: i64) -> Result<(), String> {
     let service = NewService {
         name: "Demo application".into(),
         pattern: format!("{}*", crate::routes::demo_service_url(config)),
-        attributes: None,
-        allow_proxy: false,
-        logout_url: None,
         portal_title: Some("演示应用".into()),
-        portal_description: None,
+        ..NewService::default()
     };
     store
         .insert_service(&service, now)

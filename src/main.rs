@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use unicas::accounts::{canonical_id, hash_password, valid_attribute_name, Kind, Status};
 use unicas::clock::{iso8601, Clock};
 use unicas::config::Config;
-use unicas::services::{NewService, Pattern};
+use unicas::services::{LogoutType, NewService, Pattern};
 use unicas::store::{NewAccount, Store};
 
 #[derive(Parser)]
@@ -103,6 +103,8 @@ enum UserCommand {
     List,
 }
 
+// Parsed once per process; boxing the big variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum ServiceCommand {
     /// Register a service.
@@ -118,9 +120,21 @@ enum ServiceCommand {
         /// Release every attribute.
         #[arg(long)]
         all_attributes: bool,
+        /// Also release attribute SOURCE under the name ALIAS (repeatable), e.g.
+        /// `--alias cn=userName --alias cn=user_name`.
+        #[arg(long = "alias", value_name = "SOURCE=ALIAS")]
+        aliases: Vec<String>,
         /// Allow the service to obtain proxy tickets.
         #[arg(long)]
         proxy: bool,
+        /// Proxy callback URLs (pgtUrl) the service may use, as a pattern; by default any
+        /// https URL on the service's own host.
+        #[arg(long, requires = "proxy")]
+        proxy_callback: Option<String>,
+        /// Single logout: back (server-to-server POST), front (the browser loads the logout
+        /// URL), or none.
+        #[arg(long, default_value = "back")]
+        logout_type: String,
         /// Where single-logout requests go (default: the service URL).
         #[arg(long)]
         logout_url: Option<String>,
@@ -362,12 +376,30 @@ fn service(config: &Config, cmd: ServiceCommand) -> Result<(), String> {
             pattern,
             attributes,
             all_attributes,
+            aliases,
             proxy,
+            proxy_callback,
+            logout_type,
             logout_url,
             title,
             description,
         } => {
             Pattern::parse(&pattern).map_err(|e| format!("invalid pattern: {e}"))?;
+            if let Some(p) = &proxy_callback {
+                Pattern::parse(p).map_err(|e| format!("invalid --proxy-callback: {e}"))?;
+            }
+            let logout_type = LogoutType::parse(&logout_type).ok_or_else(|| {
+                format!("invalid --logout-type '{logout_type}': use back, front or none")
+            })?;
+            let mut attribute_aliases = Vec::new();
+            for alias in &aliases {
+                match alias.split_once('=') {
+                    Some((s, a)) if valid_attribute_name(s) && valid_attribute_name(a) => {
+                        attribute_aliases.push((s.to_string(), a.to_string()))
+                    }
+                    _ => return Err(format!("invalid --alias '{alias}': use SOURCE=ALIAS")),
+                }
+            }
             if let Some(url) = &logout_url {
                 Pattern::parse(url)
                     .map_err(|_| format!("invalid --logout-url '{url}': use an http(s) URL"))?;
@@ -390,7 +422,10 @@ fn service(config: &Config, cmd: ServiceCommand) -> Result<(), String> {
                 name,
                 pattern: pattern.clone(),
                 attributes,
+                attribute_aliases,
                 allow_proxy: proxy,
+                proxy_callback,
+                logout_type,
                 logout_url,
                 portal_title: title,
                 portal_description: description,

@@ -178,3 +178,39 @@ async fn a_scripted_campus_client_logs_in_with_a_wrapped_password() {
     assert_eq!(res.status, 401);
     assert!(res.body.contains("name=\"password\""));
 }
+
+#[tokio::test]
+async fn attributes_are_released_on_service_validate_with_aliases_and_container_id() {
+    let t = TestServer::start().await;
+    let portal = "https://portal.test/";
+    t.register(unicas::services::NewService {
+        name: "portal".into(),
+        pattern: portal.into(),
+        attributes: Some(vec!["cn".into(), "containerId".into()]),
+        attribute_aliases: vec![
+            ("cn".into(), "userName".into()),
+            ("cn".into(), "user_name".into()),
+        ],
+        ..Default::default()
+    });
+    let mut c = t.client();
+    let ticket = c.ticket(portal).await;
+    let res = c
+        .get(&validate_path("serviceValidate", portal, &ticket))
+        .await;
+    let (user, attrs) = parse_cas(&res.body).unwrap();
+    assert_eq!(user, "alice");
+    let get = |name: &str| {
+        attrs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(get("cn"), ["User alice"]);
+    assert_eq!(get("userName"), ["User alice"]);
+    assert_eq!(get("user_name"), ["User alice"]);
+    assert_eq!(get("containerId"), ["ou=student,ou=People"]);
+    // Not in the release list: withheld, even though the account has them.
+    assert!(get("mail").is_empty() && get("memberOf").is_empty());
+}

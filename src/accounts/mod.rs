@@ -92,10 +92,19 @@ impl Account {
             ("mail", self.email.as_str()),
             ("mobile", self.phone.as_str()),
         ];
+        // Relying parties built for the campus product tell students from staff by
+        // `containerId`; an imported value (e.g. `ou=bzks,ou=People`) wins over the default.
+        let container = (!self.attributes.iter().any(|(k, _)| k == "containerId")).then(|| {
+            (
+                "containerId".to_string(),
+                format!("ou={},ou=People", self.kind.as_str()),
+            )
+        });
         standard
             .into_iter()
             .filter(|(_, v)| !v.is_empty())
             .map(|(k, v)| (k.to_string(), v.to_string()))
+            .chain(container)
             .chain(self.attributes.iter().cloned())
             .collect()
     }

@@ -17,60 +17,117 @@ pub struct Service {
     pub enabled: bool,
     /// Attribute names released to this service; `None` releases all.
     pub attributes: Option<Vec<String>>,
+    /// Extra names under which an attribute is released: (source, alias).
+    pub attribute_aliases: Vec<(String, String)>,
     pub allow_proxy: bool,
+    /// The proxy callbacks this service may use; `None`: any https URL on its own host.
+    pub proxy_callback: Option<Pattern>,
+    pub logout_type: LogoutType,
     pub logout_url: Option<String>,
     pub portal_title: Option<String>,
     pub portal_description: Option<String>,
 }
 
-/// What `service add` registers.
-#[derive(Clone, Debug)]
+/// How a service learns that an SSO session ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogoutType {
+    /// The server POSTs a SAML LogoutRequest to it.
+    #[default]
+    Back,
+    /// The logged-out page loads its logout URL in the browser.
+    Front,
+    None,
+}
+
+impl LogoutType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogoutType::Back => "back",
+            LogoutType::Front => "front",
+            LogoutType::None => "none",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LogoutType> {
+        match s {
+            "back" => Some(LogoutType::Back),
+            "front" => Some(LogoutType::Front),
+            "none" => Some(LogoutType::None),
+            _ => None,
+        }
+    }
+}
+
+/// A service's settings, as `service add` registers them.
+#[derive(Clone, Debug, Default)]
 pub struct NewService {
     pub name: String,
     pub pattern: String,
     pub attributes: Option<Vec<String>>,
+    pub attribute_aliases: Vec<(String, String)>,
     pub allow_proxy: bool,
+    pub proxy_callback: Option<String>,
+    pub logout_type: LogoutType,
     pub logout_url: Option<String>,
     pub portal_title: Option<String>,
     pub portal_description: Option<String>,
 }
 
 impl Service {
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn from_parts(
-        id: i64,
-        name: String,
-        pattern: String,
-        enabled: bool,
-        attributes: Option<Vec<String>>,
-        allow_proxy: bool,
-        logout_url: Option<String>,
-        portal_title: Option<String>,
-        portal_description: Option<String>,
-    ) -> Service {
+    pub(crate) fn new(id: i64, enabled: bool, s: NewService) -> Service {
         // A row that no longer parses (hand-edited database) matches nothing.
-        let pattern = Pattern::parse(&pattern).unwrap_or_else(|_| Pattern::never(&pattern));
+        let parse = |p: &str| Pattern::parse(p).unwrap_or_else(|_| Pattern::never(p));
         Service {
             id,
-            name,
-            pattern,
+            name: s.name,
+            pattern: parse(&s.pattern),
             enabled,
-            attributes,
-            allow_proxy,
-            logout_url,
-            portal_title,
-            portal_description,
+            attributes: s.attributes,
+            attribute_aliases: s.attribute_aliases,
+            allow_proxy: s.allow_proxy,
+            proxy_callback: s.proxy_callback.as_deref().map(parse),
+            logout_type: s.logout_type,
+            logout_url: s.logout_url,
+            portal_title: s.portal_title,
+            portal_description: s.portal_description,
         }
     }
 
-    /// The release policy: of the account's attributes, those this service may receive.
+    /// The release policy: of the account's attributes, those this service may receive, then
+    /// the aliases it asked for (an alias releases its source's values under the new name).
     pub fn release(&self, all: Vec<(String, String)>) -> Vec<(String, String)> {
-        match &self.attributes {
+        let aliased: Vec<(String, String)> = self
+            .attribute_aliases
+            .iter()
+            .flat_map(|(source, alias)| {
+                all.iter()
+                    .filter(move |(k, _)| k == source)
+                    .map(move |(_, v)| (alias.clone(), v.clone()))
+            })
+            .collect();
+        let mut released: Vec<(String, String)> = match &self.attributes {
             None => all,
             Some(allowed) => all
                 .into_iter()
                 .filter(|(k, _)| allowed.iter().any(|a| a == k))
                 .collect(),
+        };
+        released.extend(aliased);
+        released
+    }
+
+    /// Whether `pgt_url` may receive proxy-granting tickets for this service.
+    pub fn allows_callback(&self, pgt_url: &str, service: &str) -> bool {
+        let Some(url) = pattern::normalize(pgt_url) else {
+            return false;
+        };
+        match &self.proxy_callback {
+            Some(p) => p.matches(&url),
+            None => {
+                let host = |u: &str| url::Url::parse(u).ok()?.host_str().map(str::to_string);
+                let own = pattern::normalize(service).and_then(|s| host(&s));
+                own.is_some() && own == host(&url)
+            }
         }
     }
 }

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Schema version this binary writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 const SCHEMA: &str = include_str!("../../schema.sql");
 const READERS: usize = 4;
 
@@ -171,12 +171,33 @@ fn migrate(conn: &Connection) -> Result<()> {
         return Err(StoreError::TooNew(version));
     }
     if version < SCHEMA_VERSION {
+        let newer: String = sections()
+            .filter(|(v, _)| *v > version)
+            .map(|(_, sql)| sql)
+            .collect();
         // One transaction: a crash mid-migration leaves the old schema, never a mix.
         conn.execute_batch(&format!(
-            "BEGIN IMMEDIATE;\n{SCHEMA}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
+            "BEGIN IMMEDIATE;\n{newer}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
         ))?;
     }
     Ok(())
+}
+
+/// `schema.sql` split at its `-- @version N` markers (each section keeps its marker line).
+fn sections() -> impl Iterator<Item = (i64, &'static str)> {
+    const MARKER: &str = "-- @version ";
+    SCHEMA.match_indices(MARKER).map(|(start, _)| {
+        let rest = &SCHEMA[start + MARKER.len()..];
+        let end = rest
+            .find(MARKER)
+            .map_or(SCHEMA.len(), |e| start + MARKER.len() + e);
+        let version = rest
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .and_then(|n| n.parse().ok())
+            .expect("schema.sql: a section marker without a version");
+        (version, &SCHEMA[start..end])
+    })
 }
 
 #[cfg(test)]
@@ -199,5 +220,31 @@ mod tests {
             .unwrap();
         drop(conn);
         assert!(matches!(Store::open(&path), Err(StoreError::TooNew(_))));
+    }
+
+    #[test]
+    fn sections_are_numbered_in_order_up_to_the_current_version() {
+        let versions: Vec<i64> = sections().map(|(v, _)| v).collect();
+        assert_eq!(versions, (1..=SCHEMA_VERSION).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_version_1_database_is_upgraded_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let conn = Connection::open(&path).unwrap();
+        let (_, v1) = sections().next().unwrap();
+        conn.execute_batch(&format!("{v1}\nPRAGMA user_version = 1;"))
+            .unwrap();
+        conn.execute(
+            "INSERT INTO services (name, pattern, created_at) VALUES ('a', 'https://a/', 0)",
+            [],
+        )
+        .unwrap();
+        drop(conn);
+        let store = Store::open(&path).unwrap();
+        let services = store.services().unwrap();
+        assert_eq!(services.len(), 1);
+        assert_eq!(services[0].logout_type, crate::services::LogoutType::Back);
     }
 }

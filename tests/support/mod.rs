@@ -110,11 +110,13 @@ impl TestServer {
             name: pattern.into(),
             pattern: pattern.into(),
             attributes: attributes.map(|a| a.iter().map(|s| s.to_string()).collect()),
-            allow_proxy: false,
-            logout_url: None,
-            portal_title: None,
-            portal_description: None,
+            ..NewService::default()
         };
+        self.register(s);
+    }
+
+    /// Registers a service with any settings and makes the running server see it now.
+    pub fn register(&self, s: NewService) {
         self.server
             .store
             .insert_service(&s, self.clock().now())
