@@ -28,6 +28,25 @@ pub struct Config {
     pub throttle: ThrottleConfig,
     pub passwords: PasswordConfig,
     pub http: HttpConfig,
+    pub saml: SamlConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SamlConfig {
+    /// Seconds before now that a SAML 1.1 assertion's `NotBefore` lies (clients' clock skew).
+    pub not_before_skew: i64,
+    /// Seconds after now until its `NotOnOrAfter`.
+    pub lifetime: i64,
+}
+
+impl Default for SamlConfig {
+    fn default() -> Self {
+        SamlConfig {
+            not_before_skew: 5,
+            lifetime: 60,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -102,6 +121,7 @@ impl Default for Config {
             throttle: ThrottleConfig::default(),
             passwords: PasswordConfig::default(),
             http: HttpConfig::default(),
+            saml: SamlConfig::default(),
         }
     }
 }
@@ -199,9 +219,13 @@ impl Config {
             ("throttle.address_failures", self.throttle.address_failures),
             ("throttle.window", self.throttle.window),
             ("throttle.lock_duration", self.throttle.lock_duration),
+            ("saml.lifetime", self.saml.lifetime),
         ];
         if let Some((key, _)) = positive.iter().find(|(_, v)| *v <= 0) {
             return Err(format!("{key} must be positive"));
+        }
+        if self.saml.not_before_skew < 0 {
+            return Err("saml.not_before_skew must not be negative".into());
         }
         if !(4..=31).contains(&self.passwords.bcrypt_cost) {
             return Err("passwords.bcrypt_cost must be between 4 and 31".into());

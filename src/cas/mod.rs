@@ -2,6 +2,7 @@
 //! here knows about hyper; `http/` parses requests into these calls and renders the results.
 
 mod render;
+pub mod saml;
 mod sessions;
 mod validate;
 

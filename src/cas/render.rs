@@ -88,7 +88,7 @@ pub fn render_json(result: &Result<Validation, ValidationError>) -> String {
     body.to_string()
 }
 
-fn protocol_attributes(v: &Validation) -> Vec<(String, String)> {
+pub(super) fn protocol_attributes(v: &Validation) -> Vec<(String, String)> {
     vec![
         ("authenticationDate".into(), iso8601(v.auth_time)),
         (

@@ -4,7 +4,7 @@
 
 use super::App;
 use crate::cas::{
-    render_cas1, render_json, render_xml, ErrorCode, ValidateRequest, ValidationError,
+    render_cas1, render_json, render_xml, saml, ErrorCode, ValidateRequest, ValidationError,
 };
 use crate::http::{Repeated, Request, Response};
 use crate::tickets;
@@ -66,6 +66,61 @@ impl App {
                 Response::protocol("application/json; charset=UTF-8", render_json(&result))
             }
         }
+    }
+}
+
+impl App {
+    /// `POST /samlValidate?TARGET=service`: the SAML 1.1 form of the same validation.
+    pub(super) async fn saml_validate(&self, req: &Request) -> Response {
+        let now = self.cas.clock.now();
+        let target = req.query.unique("TARGET").ok().flatten().unwrap_or("");
+        let parsed = saml::parse_request(&req.body);
+        let request_id = parsed.as_ref().ok().and_then(|r| r.request_id.clone());
+        let result = match (parsed, req.query.unique("TARGET")) {
+            (Ok(r), Ok(Some(_))) => {
+                let request = ValidateRequest {
+                    ticket: Some(r.ticket),
+                    service: Some(target.to_string()),
+                    renew: req.query.flag("renew"),
+                };
+                self.cas.validate(request).await
+            }
+            (Err(e), _) => Err(ValidationError::new(ErrorCode::InvalidRequest, e)),
+            (_, _) => Err(ValidationError::new(
+                ErrorCode::InvalidRequest,
+                "'TARGET' is required, once",
+            )),
+        };
+        match &result {
+            Ok(v) => tracing::info!(endpoint = "/samlValidate", user = %v.user, "ticket validated"),
+            Err(e) => {
+                tracing::info!(
+                    endpoint = "/samlValidate",
+                    code = e.code.as_str(),
+                    "ticket refused"
+                )
+            }
+        }
+        let saml = &self.config.saml;
+        let window = saml::Window {
+            not_before: now - saml.not_before_skew,
+            not_on_or_after: now + saml.lifetime,
+        };
+        let issuer = self
+            .config
+            .public_url()
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_default();
+        let body = saml::render_response(
+            &result,
+            target,
+            request_id.as_deref(),
+            &issuer,
+            now,
+            &window,
+        );
+        Response::protocol("text/xml; charset=UTF-8", body)
     }
 }
 

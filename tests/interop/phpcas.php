@@ -1,6 +1,6 @@
 <?php
 // Validates one service ticket with phpCAS (Debian php-cas) over https, as a PHP application
-// would. Usage: php phpcas.php VERSION(2|3) HTTPS_BASE CA_FILE TICKET
+// would. Usage: php phpcas.php VERSION(2|3|saml) HTTPS_BASE CA_FILE TICKET
 require_once 'CAS.php';
 
 [$_, $version, $base, $ca, $ticket] = $argv;
@@ -13,22 +13,26 @@ $_SERVER['REQUEST_URI'] = '/home?x=1&y=%E4%B8%AD&ticket=' . $ticket;
 $_SERVER['HTTPS'] = 'on';
 $_GET['ticket'] = $ticket;
 
-$casVersion = $version === '3' ? CAS_VERSION_3_0 : CAS_VERSION_2_0;
+$casVersion = ['2' => CAS_VERSION_2_0, '3' => CAS_VERSION_3_0, 'saml' => SAML_VERSION_1_1][$version];
 phpCAS::client($casVersion, $parts['host'], $parts['port'], $parts['path'], 'https://app.interop.test', false);
 phpCAS::setFixedServiceURL($service);
 phpCAS::setNoClearTicketsFromUrl();
 phpCAS::setCasServerCACert($ca, false);
-$endpoint = $version === '3' ? '/p3/serviceValidate' : '/serviceValidate';
-phpCAS::setServerServiceValidateURL($base . $endpoint);
+if ($version === 'saml') {
+    phpCAS::setServerSamlValidateURL($base . '/samlValidate');
+} else {
+    $endpoint = $version === '3' ? '/p3/serviceValidate' : '/serviceValidate';
+    phpCAS::setServerServiceValidateURL($base . $endpoint);
+}
 
 if (!phpCAS::checkAuthentication()) {
-    fwrite(STDERR, "phpCAS CAS $version.0: authentication failed\n");
+    fwrite(STDERR, "phpCAS $version: authentication failed\n");
     exit(1);
 }
 $user = phpCAS::getUser();
 $attrs = phpCAS::getAttributes();
 if ($user !== '20230001' || $attrs['cn'] !== '张三' || $attrs['memberOf'] !== ['students', 'library']) {
-    fwrite(STDERR, "phpCAS CAS $version.0: unexpected user or attributes: " . var_export([$user, $attrs], true) . "\n");
+    fwrite(STDERR, "phpCAS $version: unexpected user or attributes: " . var_export([$user, $attrs], true) . "\n");
     exit(1);
 }
-echo "phpCAS CAS $version.0: ok\n";
+echo "phpCAS $version: ok\n";

@@ -72,6 +72,12 @@ def main():
         again, _, _ = client.verify_ticket(ticket)
         assert again is None, (version, again)
         print(f"python-cas CAS {version}.0: ok")
+    client = cas.CASClient(version="CAS_2_SAML_1_0", service_url=SERVICE, server_url=base + "/")
+    user, attributes, _ = client.verify_ticket(mint(base))
+    assert user == USER, user
+    assert attributes["cn"] == "张三", attributes
+    assert attributes["memberOf"] == ["students", "library"], attributes
+    print("python-cas SAML 1.1: ok")
 
 
 main()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Interop check: real third-party CAS clients validate tickets issued by a running unicas.
-#   python-cas (PyPI), CAS 1.0/2.0/3.0 over plain http on loopback;
-#   phpCAS (Debian php-cas), CAS 2.0 and 3.0 over https (phpCAS refuses plain http): a socat
+#   python-cas (PyPI), CAS 1.0/2.0/3.0 and SAML 1.1 over plain http on loopback;
+#   phpCAS (Debian php-cas), CAS 2.0, 3.0 and SAML 1.1 over https (phpCAS refuses plain http): a socat
 #   TLS front with a test CA made here.
 # Installs what it needs; run from the repository root.
 set -euo pipefail
@@ -48,8 +48,8 @@ for _ in $(seq 50); do
 done
 
 python3 tests/interop/python_cas.py "http://127.0.0.1:$PORT/cas"
-for version in 2 3; do
+for version in 2 3 saml; do
   ticket=$(python3 tests/interop/python_cas.py "http://127.0.0.1:$PORT/cas" --mint)
   php -d 'error_reporting=E_ALL & ~E_DEPRECATED' tests/interop/phpcas.php "$version" "https://127.0.0.1:$TLS_PORT/cas" "$WORK/ca.pem" "$ticket"
 done
-echo "interop: 5 passed, 0 failed"
+echo "interop: 7 passed, 0 failed"
