@@ -23,12 +23,51 @@ pub struct Config {
     pub school_name_en: String,
     /// Optional logo file (PNG, SVG or JPEG) replacing the built-in one.
     pub logo: Option<PathBuf>,
+    /// Extra CA certificates (PEM) trusted, besides the system's, when calling proxy
+    /// callbacks and logout URLs.
+    pub ca_file: Option<PathBuf>,
     pub tickets: TicketConfig,
     pub sessions: SessionConfig,
     pub throttle: ThrottleConfig,
     pub passwords: PasswordConfig,
     pub http: HttpConfig,
     pub saml: SamlConfig,
+    pub outbound: OutboundConfig,
+    pub logout: LogoutConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutboundConfig {
+    /// Seconds allowed for a proxy callback or logout request, connection included.
+    pub timeout: u64,
+}
+
+impl Default for OutboundConfig {
+    fn default() -> Self {
+        OutboundConfig { timeout: 5 }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogoutConfig {
+    /// Tries per back-channel logout request before it is given up (and audited as failed).
+    pub attempts: u32,
+    /// Seconds before the first retry; each later retry waits twice as long.
+    pub retry_delay: u64,
+    /// Logout requests in flight at once, server-wide.
+    pub concurrency: usize,
+}
+
+impl Default for LogoutConfig {
+    fn default() -> Self {
+        LogoutConfig {
+            attempts: 3,
+            retry_delay: 2,
+            concurrency: 8,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -116,12 +155,15 @@ impl Default for Config {
             school_name: "统一身份认证平台".into(),
             school_name_en: "Unified Identity Authentication".into(),
             logo: None,
+            ca_file: None,
             tickets: TicketConfig::default(),
             sessions: SessionConfig::default(),
             throttle: ThrottleConfig::default(),
             passwords: PasswordConfig::default(),
             http: HttpConfig::default(),
             saml: SamlConfig::default(),
+            outbound: OutboundConfig::default(),
+            logout: LogoutConfig::default(),
         }
     }
 }
@@ -223,6 +265,11 @@ impl Config {
         ];
         if let Some((key, _)) = positive.iter().find(|(_, v)| *v <= 0) {
             return Err(format!("{key} must be positive"));
+        }
+        if self.outbound.timeout == 0 || self.logout.attempts == 0 || self.logout.concurrency == 0 {
+            return Err(
+                "outbound.timeout, logout.attempts and logout.concurrency must be positive".into(),
+            );
         }
         if self.saml.not_before_skew < 0 {
             return Err("saml.not_before_skew must not be negative".into());

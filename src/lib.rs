@@ -7,6 +7,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod http;
+pub mod outbound;
 pub mod pages;
 pub mod routes;
 pub mod services;
@@ -86,12 +87,14 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
 
+    let http = outbound::client(&config)?;
     let hasher = PasswordHasher::new(config.passwords.bcrypt_cost, config.passwords.hash_threads);
     let cas = Cas::new(
         Arc::clone(&config),
         store.clone(),
         registry.clone(),
         clock.clone(),
+        http,
     );
     let auth = Authenticator {
         store: store.clone(),

@@ -54,6 +54,9 @@ struct ServeArgs {
     /// `--prefix /cas --prefix /authserver`. Replaces the config file's `prefixes`.
     #[arg(long = "prefix", value_name = "PATH")]
     prefixes: Vec<String>,
+    /// Extra CA certificates (PEM) to trust for proxy callbacks and logout requests.
+    #[arg(long, value_name = "FILE")]
+    ca_file: Option<PathBuf>,
     /// Create a demo account and the built-in demo application.
     #[arg(long)]
     demo: bool,
@@ -195,6 +198,9 @@ fn serve(mut config: Config, args: ServeArgs) -> Result<(), String> {
     }
     if !args.prefixes.is_empty() {
         config.prefixes = args.prefixes;
+    }
+    if args.ca_file.is_some() {
+        config.ca_file = args.ca_file;
     }
     tracing_subscriber::fmt()
         .with_env_filter(

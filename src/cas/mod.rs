@@ -1,12 +1,13 @@
 //! The CAS protocol: SSO sessions, service tickets, validation and its renderings. Nothing
 //! here knows about hyper; `http/` parses requests into these calls and renders the results.
 
+mod proxy;
 mod render;
 pub mod saml;
 mod sessions;
 mod validate;
 
-pub use render::{render_cas1, render_json, render_xml};
+pub use render::{render_cas1, render_json, render_proxy, render_xml};
 pub use sessions::{LiveSession, NewSession};
 pub use validate::{ErrorCode, ValidateRequest, Validation, ValidationError};
 
@@ -26,6 +27,8 @@ pub struct ServiceTicket {
     pub session_hash: String,
     /// Issued from a password login just now, not from an existing SSO session.
     pub from_new_login: bool,
+    /// For a proxy ticket, the proxy chain, newest first; empty for a service ticket.
+    pub proxies: Vec<String>,
 }
 
 /// The protocol engine shared by every handler.
@@ -35,16 +38,26 @@ pub struct Cas {
     pub store: Store,
     pub registry: Registry,
     pub clock: Clock,
+    /// Outgoing HTTP: proxy callbacks and back-channel logout.
+    pub http: reqwest::Client,
+    /// Service and proxy tickets between issue and their one validation.
     service_tickets: Arc<ExpiringMap<ServiceTicket>>,
 }
 
 impl Cas {
-    pub fn new(config: Arc<Config>, store: Store, registry: Registry, clock: Clock) -> Cas {
+    pub fn new(
+        config: Arc<Config>,
+        store: Store,
+        registry: Registry,
+        clock: Clock,
+        http: reqwest::Client,
+    ) -> Cas {
         Cas {
             config,
             store,
             registry,
             clock,
+            http,
             service_tickets: Arc::default(),
         }
     }
@@ -62,6 +75,7 @@ impl Cas {
             account_id: session.account_id.clone(),
             session_hash: session.id_hash.clone(),
             from_new_login,
+            proxies: Vec::new(),
         };
         let expires = self.clock.now() + self.config.tickets.service_ticket_ttl;
         self.service_tickets.insert(id.clone(), st, expires);

@@ -37,6 +37,11 @@ pub fn render_xml(result: &Result<Validation, ValidationError>, with_attributes:
                 }
                 out.push_str("    </cas:attributes>\n");
             }
+            if let Some(iou) = &v.pgt_iou {
+                out.push_str("    <cas:proxyGrantingTicket>");
+                out.push_str(iou);
+                out.push_str("</cas:proxyGrantingTicket>\n");
+            }
             if !v.proxies.is_empty() {
                 out.push_str("    <cas:proxies>\n");
                 for p in &v.proxies {
@@ -77,6 +82,9 @@ pub fn render_json(result: &Result<Validation, ValidationError>) -> String {
                 }
             }
             let mut success = json!({ "user": v.user, "attributes": attributes });
+            if let Some(iou) = &v.pgt_iou {
+                success["proxyGrantingTicket"] = json!(iou);
+            }
             if !v.proxies.is_empty() {
                 success["proxies"] = json!(v.proxies);
             }
@@ -86,6 +94,29 @@ pub fn render_json(result: &Result<Validation, ValidationError>) -> String {
             "code": e.code.as_str(), "description": e.message } } }),
     };
     body.to_string()
+}
+
+/// The `/proxy` answer, in XML or (`json`) the spec's JSON, whose failure example reuses the
+/// `authenticationFailure` key.
+pub fn render_proxy(result: &Result<String, ValidationError>, json: bool) -> String {
+    match (result, json) {
+        (Ok(pt), false) => format!(
+            "<cas:serviceResponse xmlns:cas=\"{NS}\">\n  <cas:proxySuccess>\n    \
+             <cas:proxyTicket>{pt}</cas:proxyTicket>\n  </cas:proxySuccess>\n</cas:serviceResponse>\n"
+        ),
+        (Err(e), false) => format!(
+            "<cas:serviceResponse xmlns:cas=\"{NS}\">\n  <cas:proxyFailure code=\"{}\">{}\
+             </cas:proxyFailure>\n</cas:serviceResponse>\n",
+            e.code.as_str(),
+            text(&e.message)
+        ),
+        (Ok(pt), true) => {
+            json!({ "serviceResponse": { "proxySuccess": { "proxyTicket": pt } } }).to_string()
+        }
+        (Err(e), true) => json!({ "serviceResponse": { "authenticationFailure": {
+            "code": e.code.as_str(), "description": e.message } } })
+        .to_string(),
+    }
 }
 
 pub(super) fn protocol_attributes(v: &Validation) -> Vec<(String, String)> {
@@ -142,6 +173,7 @@ mod tests {
             from_new_login: true,
             remember_me: false,
             proxies: vec![],
+            pgt_iou: None,
         }
     }
 

@@ -57,6 +57,10 @@ pub struct ValidateRequest {
     pub ticket: Option<String>,
     pub service: Option<String>,
     pub renew: bool,
+    /// The proxy callback that should receive a proxy-granting ticket.
+    pub pgt_url: Option<String>,
+    /// `/proxyValidate` and SAML accept proxy tickets; the others refuse them.
+    pub accept_proxy_tickets: bool,
 }
 
 /// A successful validation.
@@ -70,6 +74,8 @@ pub struct Validation {
     pub remember_me: bool,
     /// Proxy chain, most recent first (empty for service tickets).
     pub proxies: Vec<String>,
+    /// The `PGTIOU-` when a proxy callback received a proxy-granting ticket.
+    pub pgt_iou: Option<String>,
 }
 
 impl Cas {
@@ -85,13 +91,17 @@ impl Cas {
             }
         };
         let shown = shorten(ticket);
-        if ticket.starts_with(Kind::ProxyTicket.prefix()) {
-            return Err(ValidationError::new(
-                InvalidTicketSpec,
-                format!("Ticket '{shown}' is a proxy ticket; use proxyValidate"),
-            ));
-        }
-        if !tickets::well_formed(ticket, Kind::ServiceTicket) {
+        let kind = match ticket.starts_with(Kind::ProxyTicket.prefix()) {
+            true if !req.accept_proxy_tickets => {
+                return Err(ValidationError::new(
+                    InvalidTicketSpec,
+                    format!("Ticket '{shown}' is a proxy ticket; use proxyValidate"),
+                ))
+            }
+            true => Kind::ProxyTicket,
+            false => Kind::ServiceTicket,
+        };
+        if !tickets::well_formed(ticket, kind) {
             return Err(ValidationError::new(
                 InvalidTicket,
                 format!("Ticket '{shown}' not recognized"),
@@ -155,18 +165,23 @@ impl Cas {
                 return Err(ValidationError::new(InternalError, "Internal error"));
             }
         };
+        let pgt_iou = match req.pgt_url.as_deref() {
+            Some(url) => self.grant_pgt(&registered, service, url, &st).await?,
+            None => None,
+        };
         Ok(Validation {
             user: account.id.clone(),
             attributes: registered.release(account.attributes()),
             auth_time: session.auth_time,
             from_new_login: st.from_new_login,
             remember_me: session.remember_me,
-            proxies: Vec::new(),
+            proxies: st.proxies,
+            pgt_iou,
         })
     }
 }
 
 /// Error texts echo at most 64 characters of what the client sent.
-fn shorten(s: &str) -> String {
+pub(super) fn shorten(s: &str) -> String {
     s.chars().take(64).collect()
 }

@@ -216,6 +216,8 @@ impl Handler for App {
             | "/proxyValidate"
             | "/p3/serviceValidate"
             | "/p3/proxyValidate" => Response::method_not_allowed("GET, HEAD, POST"),
+            "/proxy" if is_get || is_post => self.proxy(&req).await,
+            "/proxy" => Response::method_not_allowed("GET, HEAD, POST"),
             "/samlValidate" if is_post => self.saml_validate(&req).await,
             "/samlValidate" => Response::method_not_allowed("POST"),
             "/help" if is_get => {

@@ -4,7 +4,8 @@
 
 use super::App;
 use crate::cas::{
-    render_cas1, render_json, render_xml, saml, ErrorCode, ValidateRequest, ValidationError,
+    render_cas1, render_json, render_proxy, render_xml, saml, ErrorCode, ValidateRequest,
+    ValidationError,
 };
 use crate::http::{Repeated, Request, Response};
 use crate::tickets;
@@ -33,18 +34,25 @@ impl App {
                 );
             }
         };
-        let result = match (unique(req, "ticket"), unique(req, "service")) {
-            (Ok(ticket), Ok(service)) => {
+        let result = match (
+            unique(req, "ticket"),
+            unique(req, "service"),
+            unique(req, "pgtUrl"),
+        ) {
+            (Ok(ticket), Ok(service), Ok(pgt_url)) => {
                 let request = ValidateRequest {
                     ticket,
                     service,
                     renew: req.query.flag("renew") || req.form.flag("renew"),
+                    // CAS 1.0 has no proxy support at all.
+                    pgt_url: pgt_url.filter(|_| endpoint != "/validate"),
+                    accept_proxy_tickets: endpoint.ends_with("proxyValidate"),
                 };
                 self.cas.validate(request).await
             }
             _ => Err(ValidationError::new(
                 ErrorCode::InvalidRequest,
-                "'ticket' and 'service' may each be given once",
+                "'ticket', 'service' and 'pgtUrl' may each be given once",
             )),
         };
         let label = req
@@ -70,6 +78,33 @@ impl App {
 }
 
 impl App {
+    /// `/proxy?pgt=...&targetService=...`: a proxy ticket.
+    pub(super) async fn proxy(&self, req: &Request) -> Response {
+        let json = req
+            .param("format")
+            .is_some_and(|f| f.eq_ignore_ascii_case("JSON"));
+        let result = match (unique(req, "pgt"), unique(req, "targetService")) {
+            (Ok(pgt), Ok(target)) => {
+                self.cas
+                    .proxy_ticket(pgt.as_deref(), target.as_deref())
+                    .await
+            }
+            _ => Err(ValidationError::new(
+                ErrorCode::InvalidRequest,
+                "'pgt' and 'targetService' may each be given once",
+            )),
+        };
+        match &result {
+            Ok(pt) => tracing::info!(ticket = %tickets::log_label(pt), "proxy ticket issued"),
+            Err(e) => tracing::info!(code = e.code.as_str(), "proxy ticket refused"),
+        }
+        let content_type = match json {
+            true => "application/json; charset=UTF-8",
+            false => "application/xml; charset=UTF-8",
+        };
+        Response::protocol(content_type, render_proxy(&result, json))
+    }
+
     /// `POST /samlValidate?TARGET=service`: the SAML 1.1 form of the same validation.
     pub(super) async fn saml_validate(&self, req: &Request) -> Response {
         let now = self.cas.clock.now();
@@ -82,6 +117,8 @@ impl App {
                     ticket: Some(r.ticket),
                     service: Some(target.to_string()),
                     renew: req.query.flag("renew"),
+                    pgt_url: None,
+                    accept_proxy_tickets: true,
                 };
                 self.cas.validate(request).await
             }

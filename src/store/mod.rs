@@ -7,12 +7,14 @@
 
 mod accounts;
 mod audit;
+mod proxy;
 mod services;
 mod sessions;
 mod throttle;
 
 pub use accounts::NewAccount;
 pub use audit::AuditEvent;
+pub use proxy::ProxyGrantingTicket;
 pub use sessions::SsoSession;
 pub use throttle::ThrottleState;
 

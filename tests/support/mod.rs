@@ -2,6 +2,8 @@
 //! HTTP to it like a browser or CAS client, with a cookie jar and a choice of source address.
 #![allow(dead_code)]
 
+pub mod receiver;
+
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use std::collections::BTreeMap;

@@ -1,0 +1,325 @@
+//! Proxy authentication against a local HTTPS callback with a test CA: PGT delivery, /proxy,
+//! /proxyValidate chains, and every refusal.
+
+mod support;
+
+use support::receiver::{Receiver, TestCa};
+use support::*;
+use unicas::services::NewService;
+
+const BACKEND: &str = "https://backend.test/api";
+const THIRD: &str = "https://third.test/x";
+
+struct Setup {
+    t: TestServer,
+    callback: Receiver,
+    _ca_dir: tempfile::TempDir,
+}
+
+/// A server trusting the test CA; the portal (SERVICE) may proxy through callbacks on the
+/// receiver, the backend may proxy again, the third service only receives.
+async fn setup() -> Setup {
+    let ca = TestCa::new("proxy test CA");
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = ca.write(dir.path());
+    let callback = Receiver::https(&ca).await;
+    let t = TestServer::start_with(|c| c.ca_file = Some(ca_file)).await;
+    let callbacks = format!("{}*", callback.url("/"));
+    let portal = "https://portal.test/";
+    t.register(NewService {
+        name: "portal".into(),
+        pattern: portal.into(),
+        allow_proxy: true,
+        proxy_callback: Some(callbacks.clone()),
+        ..Default::default()
+    });
+    t.register(NewService {
+        name: "backend".into(),
+        pattern: BACKEND.into(),
+        allow_proxy: true,
+        proxy_callback: Some(callbacks),
+        ..Default::default()
+    });
+    t.add_service(THIRD, None);
+    Setup {
+        t,
+        callback,
+        _ca_dir: dir,
+    }
+}
+
+const PORTAL: &str = "https://portal.test/";
+
+fn element(xml: &str, name: &str) -> Option<String> {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    doc.descendants()
+        .find(|n| n.has_tag_name(("http://www.yale.edu/tp/cas", name)))
+        .map(|n| n.text().unwrap_or("").to_string())
+}
+
+fn failure_code(xml: &str) -> Option<String> {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    doc.descendants()
+        .find(|n| {
+            n.tag_name().name() == "authenticationFailure" || n.tag_name().name() == "proxyFailure"
+        })
+        .and_then(|n| n.attribute("code").map(str::to_string))
+}
+
+fn proxies(xml: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name(("http://www.yale.edu/tp/cas", "proxy")))
+        .map(|n| n.text().unwrap().to_string())
+        .collect()
+}
+
+async fn validate_with_callback(
+    c: &mut Client,
+    endpoint: &str,
+    service: &str,
+    ticket: &str,
+    pgt_url: &str,
+) -> Resp {
+    c.get(&format!(
+        "{}&pgtUrl={}",
+        validate_path(endpoint, service, ticket),
+        enc(pgt_url)
+    ))
+    .await
+}
+
+#[tokio::test]
+async fn a_pgt_buys_proxy_tickets_and_chains_grow_newest_first() {
+    let Setup { t, callback, .. } = setup().await;
+    let mut c = t.client();
+    let ticket = c.ticket(PORTAL).await;
+    let cb1 = callback.url("/portal/pgtCallback?keep=1");
+    let res = validate_with_callback(&mut c, "p3/serviceValidate", PORTAL, &ticket, &cb1).await;
+    assert_eq!(parse_cas(&res.body).unwrap().0, "alice");
+    let iou = element(&res.body, "proxyGrantingTicket").expect(&res.body);
+    assert!(iou.starts_with("PGTIOU-") && iou.len() <= 64);
+
+    // The callback got pgtId and pgtIou, with its own query kept.
+    let got = callback.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].method, "GET");
+    assert!(got[0]
+        .target
+        .starts_with("/portal/pgtCallback?keep=1&pgtId="));
+    assert_eq!(got[0].query("pgtIou").as_deref(), Some(iou.as_str()));
+    let pgt = got[0].query("pgtId").unwrap();
+    assert!(pgt.starts_with("PGT-") && pgt.len() <= 64);
+
+    let res = c
+        .get(&format!(
+            "/cas/proxy?pgt={pgt}&targetService={}",
+            enc(BACKEND)
+        ))
+        .await;
+    let pt = element(&res.body, "proxyTicket").expect(&res.body);
+    assert!(pt.starts_with("PT-") && pt.len() <= 32, "{pt}");
+
+    // A PT is refused by serviceValidate (and spent by that attempt)...
+    let refused = c.get(&validate_path("serviceValidate", BACKEND, &pt)).await;
+    assert_eq!(
+        failure_code(&refused.body).as_deref(),
+        Some("INVALID_TICKET_SPEC")
+    );
+    let pt = element(
+        &c.get(&format!(
+            "/cas/proxy?pgt={pgt}&targetService={}",
+            enc(BACKEND)
+        ))
+        .await
+        .body,
+        "proxyTicket",
+    )
+    .unwrap();
+    // ...and accepted by proxyValidate, with the chain; the backend asks for its own PGT.
+    let cb2 = callback.url("/backend/cb");
+    let res = validate_with_callback(&mut c, "proxyValidate", BACKEND, &pt, &cb2).await;
+    assert_eq!(parse_cas(&res.body).unwrap().0, "alice");
+    assert_eq!(proxies(&res.body), std::slice::from_ref(&cb1));
+    assert!(element(&res.body, "proxyGrantingTicket").is_some());
+    let again = c.get(&validate_path("proxyValidate", BACKEND, &pt)).await;
+    assert_eq!(failure_code(&again.body).as_deref(), Some("INVALID_TICKET"));
+
+    let pgt2 = callback.received()[1].query("pgtId").unwrap();
+    let pt2 = element(
+        &c.get(&format!(
+            "/cas/proxy?pgt={pgt2}&targetService={}",
+            enc(THIRD)
+        ))
+        .await
+        .body,
+        "proxyTicket",
+    )
+    .unwrap();
+    let res = c.get(&validate_path("p3/proxyValidate", THIRD, &pt2)).await;
+    assert_eq!(parse_cas(&res.body).unwrap().0, "alice");
+    assert_eq!(proxies(&res.body), [cb2, cb1]);
+
+    // JSON carries the same chain, newest first.
+    let pt3 = element(
+        &c.get(&format!(
+            "/cas/proxy?pgt={pgt2}&targetService={}",
+            enc(THIRD)
+        ))
+        .await
+        .body,
+        "proxyTicket",
+    )
+    .unwrap();
+    let res = c
+        .get(&format!(
+            "{}&format=JSON",
+            validate_path("proxyValidate", THIRD, &pt3)
+        ))
+        .await;
+    let json: serde_json::Value = serde_json::from_str(&res.body).unwrap();
+    let chain = &json["serviceResponse"]["authenticationSuccess"]["proxies"];
+    assert_eq!(chain[0], callback.url("/backend/cb"));
+}
+
+#[tokio::test]
+async fn callbacks_that_are_not_safe_or_not_allowed_get_no_pgt() {
+    let Setup { t, callback, .. } = setup().await;
+    let mut c = t.client();
+
+    // Plain http, or a callback outside the registered pattern.
+    for url in [
+        format!("http://{}/cb", callback.addr),
+        "https://elsewhere.test/cb".to_string(),
+    ] {
+        let ticket = c.ticket(PORTAL).await;
+        let res = validate_with_callback(&mut c, "serviceValidate", PORTAL, &ticket, &url).await;
+        assert_eq!(
+            failure_code(&res.body).as_deref(),
+            Some("INVALID_PROXY_CALLBACK"),
+            "{url}"
+        );
+    }
+    // A service without proxy rights.
+    let ticket = c.ticket(SERVICE).await;
+    let res = validate_with_callback(
+        &mut c,
+        "serviceValidate",
+        SERVICE,
+        &ticket,
+        &callback.url("/"),
+    )
+    .await;
+    assert_eq!(
+        failure_code(&res.body).as_deref(),
+        Some("UNAUTHORIZED_SERVICE_PROXY")
+    );
+    assert!(callback.received().is_empty());
+
+    // A certificate from a CA we do not trust: the TLS handshake fails.
+    let stranger = Receiver::https(&TestCa::new("stranger CA")).await;
+    t.register(NewService {
+        name: "stranger".into(),
+        pattern: "https://stranger.test/".into(),
+        allow_proxy: true,
+        proxy_callback: Some(format!("{}*", stranger.url("/"))),
+        ..Default::default()
+    });
+    let ticket = c.ticket("https://stranger.test/").await;
+    let res = validate_with_callback(
+        &mut c,
+        "serviceValidate",
+        "https://stranger.test/",
+        &ticket,
+        &stranger.url("/cb"),
+    )
+    .await;
+    assert_eq!(
+        failure_code(&res.body).as_deref(),
+        Some("INVALID_PROXY_CALLBACK")
+    );
+    assert!(stranger.received().is_empty());
+
+    // A callback answering 404: validation succeeds without a PGT, and the PGT it was
+    // offered buys nothing.
+    callback
+        .status
+        .store(404, std::sync::atomic::Ordering::SeqCst);
+    let ticket = c.ticket(PORTAL).await;
+    let res = validate_with_callback(
+        &mut c,
+        "serviceValidate",
+        PORTAL,
+        &ticket,
+        &callback.url("/cb"),
+    )
+    .await;
+    assert_eq!(parse_cas(&res.body).unwrap().0, "alice");
+    assert!(element(&res.body, "proxyGrantingTicket").is_none());
+    let offered = callback.received()[0].query("pgtId").unwrap();
+    let res = c
+        .get(&format!(
+            "/cas/proxy?pgt={offered}&targetService={}",
+            enc(BACKEND)
+        ))
+        .await;
+    assert_eq!(failure_code(&res.body).as_deref(), Some("BAD_PGT"));
+}
+
+#[tokio::test]
+async fn proxy_endpoint_errors_and_pgts_end_with_the_session() {
+    let Setup { t, callback, .. } = setup().await;
+    let mut browser = t.client();
+    let ticket = browser.ticket(PORTAL).await;
+    let mut app = t.client();
+    validate_with_callback(
+        &mut app,
+        "serviceValidate",
+        PORTAL,
+        &ticket,
+        &callback.url("/cb"),
+    )
+    .await;
+    let pgt = callback.received()[0].query("pgtId").unwrap();
+
+    let code = |body: &str| failure_code(body).unwrap();
+    let res = app.get("/cas/proxy").await;
+    assert_eq!(code(&res.body), "INVALID_REQUEST");
+    let res = app.get(&format!("/cas/proxy?pgt={pgt}")).await;
+    assert_eq!(code(&res.body), "INVALID_REQUEST");
+    let res = app
+        .get(&format!(
+            "/cas/proxy?pgt=PGT-nope&targetService={}",
+            enc(BACKEND)
+        ))
+        .await;
+    assert_eq!(code(&res.body), "BAD_PGT");
+    let res = app
+        .get(&format!(
+            "/cas/proxy?pgt={pgt}&targetService={}",
+            enc("https://unknown.test/")
+        ))
+        .await;
+    assert_eq!(code(&res.body), "UNAUTHORIZED_SERVICE");
+    let res = app
+        .get(&format!(
+            "/cas/proxy?pgt={pgt}&targetService={}&format=JSON",
+            enc(BACKEND)
+        ))
+        .await;
+    let json: serde_json::Value = serde_json::from_str(&res.body).unwrap();
+    assert!(json["serviceResponse"]["proxySuccess"]["proxyTicket"]
+        .as_str()
+        .unwrap()
+        .starts_with("PT-"));
+
+    // The user logs out: the PGT dies with the session.
+    browser.get("/cas/logout").await;
+    let res = app
+        .get(&format!(
+            "/cas/proxy?pgt={pgt}&targetService={}",
+            enc(BACKEND)
+        ))
+        .await;
+    assert_eq!(code(&res.body), "BAD_PGT");
+}
