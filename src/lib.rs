@@ -138,6 +138,9 @@ fn spawn_housekeeping(
     tokio::spawn(async move {
         let mut reload = tokio::time::interval(Duration::from_secs(2));
         let mut sweep = tokio::time::interval(Duration::from_secs(30));
+        // Sessions ended by another process (an administrator's command) or recorded
+        // participants: single logout follows within seconds.
+        let mut logout = tokio::time::interval(Duration::from_secs(5));
         loop {
             tokio::select! {
                 _ = reload.tick() => {
@@ -147,6 +150,7 @@ fn spawn_housekeeping(
                     }
                 }
                 _ = sweep.tick() => app.sweep().await,
+                _ = logout.tick() => { app.cas.announce_ended(None).await; }
                 _ = shutdown.changed() => return,
             }
         }

@@ -1,6 +1,7 @@
 //! The CAS protocol: SSO sessions, service tickets, validation and its renderings. Nothing
 //! here knows about hyper; `http/` parses requests into these calls and renders the results.
 
+mod logout;
 mod proxy;
 mod render;
 pub mod saml;
@@ -42,6 +43,7 @@ pub struct Cas {
     pub http: reqwest::Client,
     /// Service and proxy tickets between issue and their one validation.
     service_tickets: Arc<ExpiringMap<ServiceTicket>>,
+    logout: Arc<logout::SingleLogout>,
 }
 
 impl Cas {
@@ -53,12 +55,13 @@ impl Cas {
         http: reqwest::Client,
     ) -> Cas {
         Cas {
-            config,
             store,
             registry,
             clock,
             http,
             service_tickets: Arc::default(),
+            logout: Arc::new(logout::SingleLogout::new(config.logout.concurrency)),
+            config,
         }
     }
 
@@ -97,6 +100,8 @@ impl Cas {
             }
             Err(e) => tracing::error!("sweep failed: {e}"),
         }
+        // Sessions the sweep (or another process) ended get their single logout.
+        self.announce_ended(None).await;
     }
 
     /// Appends `ticket=` to a service URL, before any fragment, keeping the rest as sent.

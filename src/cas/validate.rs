@@ -4,6 +4,7 @@
 
 use super::Cas;
 use crate::accounts::Status;
+use crate::store::LogoutParticipant;
 use crate::tickets::{self, Kind};
 
 /// CAS error codes (protocol §2.5.3, §2.7.3).
@@ -169,6 +170,17 @@ impl Cas {
             Some(url) => self.grant_pgt(&registered, service, url, &st).await?,
             None => None,
         };
+        self.record_participant(
+            &registered,
+            LogoutParticipant {
+                session_hash: st.session_hash.clone(),
+                service_id: registered.id,
+                service: service.to_string(),
+                ticket: ticket.to_string(),
+                account_id: account.id.clone(),
+                validated_at: now,
+            },
+        );
         Ok(Validation {
             user: account.id.clone(),
             attributes: registered.release(account.attributes()),

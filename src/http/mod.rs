@@ -4,7 +4,7 @@ mod request;
 mod response;
 
 pub use request::{Params, Repeated, Request};
-pub use response::{csp_with_form_action, csp_with_script, Cookie, Response};
+pub use response::{csp_with_form_action, csp_with_images, csp_with_script, Cookie, Response};
 
 use bytes_limit::read_body;
 use http_body_util::Full;

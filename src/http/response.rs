@@ -50,6 +50,16 @@ pub fn csp_with_form_action(origin: &str) -> String {
     )
 }
 
+/// The page CSP with images also allowed from `origins` (front-channel logout).
+pub fn csp_with_images(origins: &[String]) -> String {
+    let mut sources = String::from("img-src 'self' data:");
+    for o in origins {
+        sources.push(' ');
+        sources.push_str(o);
+    }
+    CSP.replace("img-src 'self' data:", &sources)
+}
+
 /// The page CSP with one inline script allowed by its SHA-256 (CSP level 2).
 pub fn csp_with_script(script: &str) -> String {
     use base64::Engine;

@@ -59,6 +59,11 @@ impl Chrome<'_> {
 
     /// The shared layout.
     pub fn page(&self, title: &str, body: Markup) -> Markup {
+        self.layout(title, None, body)
+    }
+
+    /// The layout, optionally moving on to `refresh` after a second (without JavaScript).
+    fn layout(&self, title: &str, refresh: Option<&str>, body: Markup) -> Markup {
         let asset = |name: &str| format!("{}/assets/{}", self.prefix, name);
         html! {
             (DOCTYPE)
@@ -67,6 +72,7 @@ impl Chrome<'_> {
                     meta charset="utf-8";
                     meta http-equiv="X-UA-Compatible" content="IE=edge";
                     meta name="viewport" content="width=device-width, initial-scale=1";
+                    @if let Some(url) = refresh { meta http-equiv="refresh" content=(format!("1;url={url}")); }
                     title { (title) " - " (self.school_name) }
                     link rel="stylesheet" href=(asset("unicas.css"));
                 }
@@ -97,6 +103,35 @@ impl Chrome<'_> {
                     p { (body) }
                     @for (label, href) in links {
                         p { a.button href=(href) { (label) } }
+                    }
+                }
+            },
+        )
+    }
+}
+
+impl Chrome<'_> {
+    /// The logged-out page. It loads the front-channel logout URL of each application that
+    /// asked for one (invisible images: no script needed), then moves on to `next` if given.
+    pub fn logged_out(
+        &self,
+        links: &[(&str, String)],
+        front_channel: &[String],
+        next: Option<&str>,
+    ) -> Markup {
+        let t = self.t();
+        self.layout(
+            t.logged_out_title,
+            next,
+            html! {
+                div.card {
+                    h1 { (t.logged_out_title) }
+                    p { (t.logged_out_body) }
+                    @for (label, href) in links {
+                        p { a.button href=(href) { (label) } }
+                    }
+                    @for url in front_channel {
+                        img.slo src=(url) alt="" width="1" height="1";
                     }
                 }
             },

@@ -292,10 +292,12 @@ impl App {
     }
 
     pub(super) async fn logout(&self, req: &Request) -> Response {
+        let mut ended = None;
         if let Some(tgc) = req.cookie(TGC) {
             match self.cas.end_session(tgc).await {
                 Ok(true) => {
-                    tracing::info!(tgt = %tickets::log_label(tgc), "SSO session ended by logout")
+                    tracing::info!(tgt = %tickets::log_label(tgc), "SSO session ended by logout");
+                    ended = Some(tickets::hash_id(tgc));
                 }
                 Ok(false) => {}
                 Err(e) => {
@@ -304,6 +306,12 @@ impl App {
                 }
             }
         }
+        // Back-channel logout starts in the background; front-channel URLs come back for
+        // this page to load.
+        let front = match &ended {
+            Some(hash) => self.cas.announce_ended(Some(hash)).await,
+            None => Vec::new(),
+        };
         // CAS 3.0 `service` redirects, only to a registered service; CAS 2.0 `url` is shown
         // as a link, never followed automatically.
         let registered = |name: &str| {
@@ -312,19 +320,25 @@ impl App {
                 .filter(|s| self.cas.registry.find(s).is_some())
                 .map(str::to_string)
         };
-        let res = match (registered("service"), registered("url")) {
-            (Some(service), _) => Response::redirect(&service),
-            (None, link) => {
+        let (service, link) = (registered("service"), registered("url"));
+        let res = match (&service, front.is_empty()) {
+            (Some(service), true) => Response::redirect(service),
+            _ => {
                 let chrome = self.chrome(req);
                 let t = chrome.t();
                 let mut links = vec![(t.back_to_login, format!("{}/login", req.prefix))];
-                if let Some(url) = link {
+                if let Some(url) = link.or(service.clone()) {
                     links.insert(0, (t.continue_to, url));
                 }
-                self.page(
-                    req,
-                    StatusCode::OK,
-                    chrome.message(t.logged_out_title, t.logged_out_body, &links),
+                let page = chrome.logged_out(&links, &front, service.as_deref());
+                let origins: Vec<String> = front
+                    .iter()
+                    .filter_map(|u| url::Url::parse(u).ok())
+                    .map(|u| u.origin().ascii_serialization())
+                    .collect();
+                self.page(req, StatusCode::OK, page).header(
+                    hyper::header::CONTENT_SECURITY_POLICY,
+                    crate::http::csp_with_images(&origins),
                 )
             }
         };

@@ -166,6 +166,11 @@ impl Registry {
             .cloned()
     }
 
+    /// The registered service with this id, enabled or not.
+    pub fn by_id(&self, id: i64) -> Option<Service> {
+        self.all().iter().find(|s| s.id == id).cloned()
+    }
+
     pub fn all(&self) -> Arc<Vec<Service>> {
         Arc::clone(&self.snapshot.read().unwrap_or_else(|p| p.into_inner()))
     }

@@ -18,7 +18,37 @@ pub(super) fn insert(tx: &Transaction, e: &AuditEvent, now: i64) -> rusqlite::Re
     Ok(())
 }
 
+/// An audit row as read back.
+#[derive(Clone, Debug)]
+pub struct AuditRow {
+    pub at: i64,
+    pub event: String,
+    pub account_id: Option<String>,
+    pub client_ip: String,
+    pub detail: String,
+}
+
 impl Store {
+    /// The most recent `limit` rows, newest first.
+    pub fn recent_audit(&self, limit: i64) -> Result<Vec<AuditRow>> {
+        self.read(|conn| {
+            conn.prepare_cached(
+                "SELECT at, event, account_id, client_ip, detail FROM audit_log
+                 ORDER BY id DESC LIMIT ?1",
+            )?
+            .query_map([limit], |r| {
+                Ok(AuditRow {
+                    at: r.get(0)?,
+                    event: r.get(1)?,
+                    account_id: r.get(2)?,
+                    client_ip: r.get(3)?,
+                    detail: r.get(4)?,
+                })
+            })?
+            .collect()
+        })
+    }
+
     pub fn audit(&self, e: &AuditEvent, now: i64) -> Result<()> {
         self.write(|tx| insert(tx, e, now))
     }

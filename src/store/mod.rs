@@ -7,13 +7,15 @@
 
 mod accounts;
 mod audit;
+mod logout;
 mod proxy;
 mod services;
 mod sessions;
 mod throttle;
 
 pub use accounts::NewAccount;
-pub use audit::AuditEvent;
+pub use audit::{AuditEvent, AuditRow};
+pub use logout::LogoutParticipant;
 pub use proxy::ProxyGrantingTicket;
 pub use sessions::SsoSession;
 pub use throttle::ThrottleState;

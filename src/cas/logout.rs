@@ -1,0 +1,218 @@
+//! Single logout (protocol §2.3.3, Appendix C). Each successful validation records the
+//! service as a participant of its SSO session. When a session ends, by whatever path, its
+//! participants are taken from the store and told: back-channel services get a SAML
+//! `LogoutRequest` POSTed in the background (bounded concurrency, retries with backoff, the
+//! outcome audited); front-channel ones are loaded by the user's browser on the logged-out
+//! page. Nothing here delays the user's logout page.
+
+use super::Cas;
+use crate::clock::iso8601;
+use crate::services::{LogoutType, Service};
+use crate::store::{AuditEvent, LogoutParticipant};
+use crate::tickets;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// Participants recorded since the last flush; beyond this many (the store failing for a
+/// long time) new ones are dropped rather than growing without bound.
+const MAX_PENDING: usize = 100_000;
+
+pub struct SingleLogout {
+    /// Validations append here; the store is written in batches, so validation does not pay
+    /// a durable write each. A crash loses at most the last few seconds of participants.
+    pending: Mutex<Vec<LogoutParticipant>>,
+    in_flight: Arc<Semaphore>,
+}
+
+impl SingleLogout {
+    pub fn new(concurrency: usize) -> SingleLogout {
+        SingleLogout {
+            pending: Mutex::new(Vec::new()),
+            in_flight: Arc::new(Semaphore::new(concurrency)),
+        }
+    }
+
+    fn pending(&self) -> std::sync::MutexGuard<'_, Vec<LogoutParticipant>> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The SAML 2 `LogoutRequest` clients expect: the literal `samlp:` prefix and the
+/// `SessionIndex` on one line as a direct child (phpCAS regex-matches it, mod_auth_cas walks
+/// direct children).
+pub fn logout_request(user: &str, ticket: &str, now: i64) -> String {
+    format!(
+        "<samlp:LogoutRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" ID=\"LR-{}\" \
+         Version=\"2.0\" IssueInstant=\"{}\"><saml:NameID \
+         xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\">{}</saml:NameID>\
+         <samlp:SessionIndex>{}</samlp:SessionIndex></samlp:LogoutRequest>",
+        tickets::random_base62(29),
+        iso8601(now),
+        super::render::text(user),
+        super::render::text(ticket)
+    )
+}
+
+impl Cas {
+    /// Notes that `service` validated `ticket` of a session, unless it opted out.
+    pub(super) fn record_participant(&self, service: &Service, participant: LogoutParticipant) {
+        if service.logout_type == LogoutType::None {
+            return;
+        }
+        let mut pending = self.logout.pending();
+        if pending.len() < MAX_PENDING {
+            pending.push(participant);
+        }
+    }
+
+    /// Writes recorded participants, takes those whose session has ended, and starts their
+    /// back-channel requests. Returns the front-channel logout URLs belonging to `session`
+    /// (the one the user is logging out of now) for the logged-out page to load.
+    pub async fn announce_ended(&self, session: Option<&str>) -> Vec<String> {
+        let batch = std::mem::take(&mut *self.logout.pending());
+        let ended = self
+            .store
+            .call(move |s| {
+                if !batch.is_empty() {
+                    s.insert_logout_participants(&batch)?;
+                }
+                s.take_ended_participants()
+            })
+            .await;
+        let ended = match ended {
+            Ok(ended) => ended,
+            Err(e) => {
+                tracing::error!("single logout: {e}");
+                return Vec::new();
+            }
+        };
+        let mut front = Vec::new();
+        for p in ended {
+            let Some(service) = self.registry.by_id(p.service_id) else {
+                continue;
+            };
+            match service.logout_type {
+                LogoutType::None => {}
+                LogoutType::Front => {
+                    if let (Some(url), Some(true)) =
+                        (&service.logout_url, session.map(|s| s == p.session_hash))
+                    {
+                        front.push(url.clone());
+                    }
+                }
+                LogoutType::Back => {
+                    let cas = self.clone();
+                    tokio::spawn(async move { cas.send_logout(&service, p).await });
+                }
+            }
+        }
+        front
+    }
+
+    /// POSTs one `LogoutRequest`, retrying with doubling delays, and audits the outcome.
+    async fn send_logout(&self, service: &Service, p: LogoutParticipant) {
+        let url = service
+            .logout_url
+            .clone()
+            .unwrap_or_else(|| p.service.clone());
+        let xml = logout_request(&p.account_id, &p.ticket, self.clock.now());
+        // mod_auth_cas requires the body to start with `logoutRequest=`.
+        let body = format!(
+            "logoutRequest={}",
+            url::form_urlencoded::byte_serialize(xml.as_bytes()).collect::<String>()
+        );
+        let config = &self.config.logout;
+        let mut outcome = String::new();
+        let mut delivered = false;
+        let mut attempts = 0;
+        for attempt in 1..=config.attempts {
+            attempts = attempt;
+            let answer = {
+                let _permit = self.logout.in_flight.acquire().await;
+                self.http
+                    .post(&url)
+                    .header(
+                        reqwest::header::CONTENT_TYPE,
+                        "application/x-www-form-urlencoded",
+                    )
+                    .body(body.clone())
+                    .send()
+                    .await
+            };
+            match answer {
+                Ok(res) => {
+                    let status = res.status();
+                    outcome = format!("HTTP {}", status.as_u16());
+                    // A redirect still means the application received the request.
+                    if status.is_success() || status.is_redirection() {
+                        delivered = true;
+                        break;
+                    }
+                }
+                Err(e) => outcome = error_kind(&e).to_string(),
+            }
+            if attempt < config.attempts {
+                let delay = config
+                    .retry_delay
+                    .saturating_mul(1 << (attempt - 1).min(16));
+                tokio::time::sleep(Duration::from_secs(delay)).await;
+            }
+        }
+        let detail = format!(
+            "service={} url={url} ticket={} result={outcome} attempts={attempts}",
+            service.id,
+            tickets::log_label(&p.ticket)
+        );
+        let event = if delivered { "slo_sent" } else { "slo_failed" };
+        tracing::info!(service = service.id, %url, result = %outcome, attempts, "{event}");
+        let now = self.clock.now();
+        let account = p.account_id.clone();
+        let audited = self
+            .store
+            .call(move |s| {
+                s.audit(
+                    &AuditEvent {
+                        event,
+                        account_id: Some(&account),
+                        client_ip: "",
+                        detail: &detail,
+                    },
+                    now,
+                )
+            })
+            .await;
+        if let Err(e) = audited {
+            tracing::error!("audit single logout: {e}");
+        }
+    }
+}
+
+fn error_kind(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connection failed"
+    } else {
+        "request failed"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn session_index_is_on_one_line_with_the_samlp_prefix() {
+        let xml = super::logout_request("2023<1>", "ST-abc", 0);
+        assert!(xml.contains("<samlp:SessionIndex>ST-abc</samlp:SessionIndex>"));
+        assert!(!xml.contains('\n'));
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let root = doc.root_element();
+        assert_eq!(root.tag_name().name(), "LogoutRequest");
+        let index = root
+            .children()
+            .find(|n| n.tag_name().name() == "SessionIndex")
+            .unwrap();
+        assert_eq!(index.text(), Some("ST-abc"));
+        assert!(xml.contains(">2023&lt;1&gt;</saml:NameID>"));
+    }
+}
