@@ -121,6 +121,9 @@ pub struct ThrottleConfig {
     pub window: i64,
     /// How long a lock lasts, seconds.
     pub lock_duration: i64,
+    /// Failures per account within `window` after which logins need an image captcha
+    /// (0: never). Below `account_failures`, so people see a captcha before a lock.
+    pub captcha_after: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -195,6 +198,7 @@ impl Default for ThrottleConfig {
             address_failures: 30,
             window: 900,
             lock_duration: 900,
+            captcha_after: 3,
         }
     }
 }
@@ -271,8 +275,10 @@ impl Config {
                 "outbound.timeout, logout.attempts and logout.concurrency must be positive".into(),
             );
         }
-        if self.saml.not_before_skew < 0 {
-            return Err("saml.not_before_skew must not be negative".into());
+        if self.saml.not_before_skew < 0 || self.throttle.captcha_after < 0 {
+            return Err(
+                "saml.not_before_skew and throttle.captcha_after must not be negative".into(),
+            );
         }
         if !(4..=31).contains(&self.passwords.bcrypt_cost) {
             return Err("passwords.bcrypt_cost must be between 4 and 31".into());

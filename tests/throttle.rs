@@ -5,9 +5,15 @@ mod support;
 
 use support::*;
 
+/// These tests drive the lock itself, as a script that solves captchas would: the captcha
+/// demanded after a few failures is covered in tests/captcha.rs.
+async fn no_captcha() -> TestServer {
+    TestServer::start_with(|c| c.throttle.captcha_after = 0).await
+}
+
 #[tokio::test]
 async fn five_failures_from_five_addresses_lock_the_account_until_it_expires() {
-    let t = TestServer::start().await;
+    let t = no_captcha().await;
     for i in 2..7 {
         let res = t
             .client_from(&format!("127.0.0.{i}"))
@@ -47,7 +53,7 @@ async fn five_failures_from_five_addresses_lock_the_account_until_it_expires() {
 
 #[tokio::test]
 async fn success_resets_the_account_counter() {
-    let t = TestServer::start().await;
+    let t = no_captcha().await;
     for _ in 0..4 {
         t.client().login("alice", "wrong", None).await;
     }
@@ -72,7 +78,7 @@ async fn success_resets_the_account_counter() {
 
 #[tokio::test]
 async fn lock_survives_a_restart() {
-    let t = TestServer::start().await;
+    let t = no_captcha().await;
     for _ in 0..5 {
         t.client().login("alice", "wrong", None).await;
     }
@@ -82,7 +88,11 @@ async fn lock_survives_a_restart() {
 
 #[tokio::test]
 async fn one_address_spraying_many_accounts_is_blocked_others_are_not() {
-    let t = TestServer::start_with(|c| c.throttle.address_failures = 10).await;
+    let t = TestServer::start_with(|c| {
+        c.throttle.address_failures = 10;
+        c.throttle.captcha_after = 0;
+    })
+    .await;
     for i in 0..10 {
         let res = t
             .client_from("127.0.0.20")
@@ -108,7 +118,7 @@ async fn one_address_spraying_many_accounts_is_blocked_others_are_not() {
 
 #[tokio::test]
 async fn concurrent_guesses_cannot_exceed_the_budget() {
-    let t = TestServer::start().await;
+    let t = no_captcha().await;
     for _ in 0..4 {
         t.client().login("alice", "wrong", None).await;
     }

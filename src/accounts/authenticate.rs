@@ -24,7 +24,36 @@ pub struct Authenticator {
     pub throttle: ThrottleConfig,
 }
 
+/// The throttling key of an account name, whether or not the account exists, so lock-outs
+/// and captcha demands look the same for real and invented names.
+fn account_key(id: Option<&str>) -> String {
+    format!("account:{}", id.unwrap_or("-invalid-"))
+}
+
 impl Authenticator {
+    /// Whether a login for `username` must solve a captcha first: the account name has
+    /// collected `captcha_after` failures in the window (or is locked). Read from the same
+    /// counters that lock it, so every client sees one consistent state.
+    pub async fn needs_captcha(&self, username: &str) -> bool {
+        let t = &self.throttle;
+        if t.captcha_after == 0 {
+            return false;
+        }
+        let key = account_key(canonical_id(username).as_deref());
+        let (now, window, after) = (self.clock.now(), t.window, t.captcha_after);
+        match self
+            .store
+            .call(move |s| Ok(s.failures(&key, now, window)? >= after || s.is_locked(&key, now)?))
+            .await
+        {
+            Ok(needed) => needed,
+            Err(e) => {
+                tracing::error!("captcha check: {e}");
+                true
+            }
+        }
+    }
+
     pub async fn password_login(
         &self,
         username: &str,
@@ -33,9 +62,7 @@ impl Authenticator {
     ) -> Result<Outcome, StoreError> {
         let id = canonical_id(username);
         let ip_text = ip.to_string();
-        // The account key exists whether or not the account does, so lock-outs look the same
-        // for real and invented names.
-        let account_key = format!("account:{}", id.as_deref().unwrap_or("-invalid-"));
+        let account_key = account_key(id.as_deref());
         let address_key = format!("address:{ip_text}");
         let now = self.clock.now();
         let t = self.throttle.clone();

@@ -111,6 +111,22 @@ impl Chrome<'_> {
 }
 
 impl Chrome<'_> {
+    /// The same login page again (a new captcha image), keeping what the form carries.
+    fn login_again(&self, f: &LoginForm) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(service) = f.service {
+            q.append_pair("service", service);
+        }
+        if f.renew {
+            q.append_pair("renew", "true");
+        }
+        if let Some(method) = f.method {
+            q.append_pair("method", method);
+        }
+        q.append_pair("username", f.username);
+        format!("{}/login?{}", self.prefix, q.finish())
+    }
+
     /// The logged-out page. It loads the front-channel logout URL of each application that
     /// asked for one (invisible images: no script needed), then moves on to `next` if given.
     pub fn logged_out(
@@ -157,6 +173,8 @@ pub struct LoginForm<'a> {
     pub username: &'a str,
     pub error: Option<&'a str>,
     pub remember_me: bool,
+    /// Ask for the image captcha (the account name has collected failures).
+    pub captcha: bool,
 }
 
 impl Chrome<'_> {
@@ -189,6 +207,14 @@ impl Chrome<'_> {
                             placeholder=(t.username_placeholder) autocapitalize="off" autocorrect="off" required;
                         label.sr for="password" { (t.password_placeholder) }
                         input #password type="password" name="password" placeholder=(t.password_placeholder) required;
+                        @if f.captcha {
+                            label.sr for="captcha" { (t.captcha_placeholder) }
+                            input #captcha type="text" name="captcha" placeholder=(t.captcha_placeholder)
+                                autocomplete="off" autocapitalize="off" required;
+                            // Reloading the page (a link, no script) shows a new image.
+                            img.captcha src=(format!("{}/captcha.html", self.prefix)) alt=(t.captcha_placeholder) width="160" height="60";
+                            a.refresh href=(self.login_again(f)) { (t.captcha_refresh) }
+                        }
                         @if f.remember_me {
                             label.check { input #rememberMe type="checkbox" name="rememberMe" value="true"; " " (t.remember_me) }
                         }

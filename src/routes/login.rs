@@ -86,7 +86,12 @@ impl App {
             (Some(session), Some(_)) => self.deliver(req, &session, &target, false),
             (Some(session), None) => self.logged_in_page(req, &session.account_id),
             (None, Some(service)) if gateway => Response::redirect(service),
-            (None, _) => self.login_form(req, &target, renew, "", None, StatusCode::OK),
+            (None, _) => {
+                // `username` pre-fills the form (and brings the captcha if that name needs it).
+                let username = req.query.get("username").unwrap_or("");
+                self.login_form(req, &target, renew, username, None, StatusCode::OK)
+                    .await
+            }
         }
     }
 
@@ -107,15 +112,34 @@ impl App {
 
         let token = f.get("execution").or_else(|| f.get("lt")).unwrap_or("");
         let Some(form) = self.take_form_token(req, token) else {
-            return self.login_form(
-                req,
-                &target,
-                renew,
-                username,
-                Some(t.form_expired),
-                StatusCode::FORBIDDEN,
-            );
+            return self
+                .login_form(
+                    req,
+                    &target,
+                    renew,
+                    username,
+                    Some(t.form_expired),
+                    StatusCode::FORBIDDEN,
+                )
+                .await;
         };
+        // Once the account name has collected failures, the captcha comes first; a wrong one
+        // costs no password check. `captchaResponse` is the older campus pages' field.
+        if self.auth.needs_captcha(username).await {
+            let answer = f.get("captcha").or_else(|| f.get("captchaResponse"));
+            if !self.solve_captcha(req, answer.unwrap_or("")) {
+                return self
+                    .login_form(
+                        req,
+                        &target,
+                        renew,
+                        username,
+                        Some(t.captcha_wrong),
+                        StatusCode::UNAUTHORIZED,
+                    )
+                    .await;
+            }
+        }
         // A password too long to be one we accept may be the campus page's wrapped form.
         let sent = f.get("password").unwrap_or("");
         let password = match sent.len() > MAX_PASSWORD_BYTES {
@@ -129,24 +153,28 @@ impl App {
         let account = match outcome {
             Ok(Outcome::Success(account)) => account,
             Ok(Outcome::Invalid) => {
-                return self.login_form(
-                    req,
-                    &target,
-                    renew,
-                    username,
-                    Some(t.bad_credentials),
-                    StatusCode::UNAUTHORIZED,
-                )
+                return self
+                    .login_form(
+                        req,
+                        &target,
+                        renew,
+                        username,
+                        Some(t.bad_credentials),
+                        StatusCode::UNAUTHORIZED,
+                    )
+                    .await
             }
             Ok(Outcome::Throttled) => {
-                return self.login_form(
-                    req,
-                    &target,
-                    renew,
-                    username,
-                    Some(t.throttled),
-                    StatusCode::LOCKED,
-                )
+                return self
+                    .login_form(
+                        req,
+                        &target,
+                        renew,
+                        username,
+                        Some(t.throttled),
+                        StatusCode::LOCKED,
+                    )
+                    .await
             }
             Err(e) => {
                 tracing::error!("login: {e}");
@@ -234,7 +262,8 @@ impl App {
     }
 
     /// Shows the form with a fresh single-use token bound to this browser's flow cookie.
-    fn login_form(
+    /// An account name that has collected failures gets the captcha field too.
+    async fn login_form(
         &self,
         req: &Request,
         target: &Target,
@@ -243,13 +272,8 @@ impl App {
         error: Option<&str>,
         status: StatusCode,
     ) -> Response {
-        let (browser, new_cookie) = match req
-            .cookie(FLOW)
-            .filter(|v| tickets::well_formed(v, Kind::LoginForm))
-        {
-            Some(v) => (v.to_string(), false),
-            None => (tickets::new_id(Kind::LoginForm), true),
-        };
+        let captcha = !username.is_empty() && self.auth.needs_captcha(username).await;
+        let (browser, new_cookie) = self.flow_id(req);
         let token = tickets::new_id(Kind::LoginForm);
         let salt = tickets::random_base62(wisedu::SALT_CHARS);
         let expires = self.cas.clock.now() + self.config.tickets.login_form_ttl;
@@ -271,6 +295,7 @@ impl App {
             username,
             error,
             remember_me: self.config.sessions.remember_me,
+            captcha,
         };
         let csp = crate::http::csp_with_script(&crate::pages::salt_script(&salt));
         let res = self

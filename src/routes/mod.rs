@@ -2,6 +2,7 @@
 //! domain (`cas`, `accounts`), render a page or a protocol answer.
 
 mod assets;
+mod captcha;
 mod demo;
 mod first_login;
 mod login;
@@ -36,6 +37,8 @@ pub struct App {
     prefixes: Vec<String>,
     login_forms: ExpiringMap<LoginFormState>,
     pending_logins: ExpiringMap<first_login::PendingLogin>,
+    /// Captcha answers by browser (hash of the flow cookie).
+    captchas: ExpiringMap<String>,
     logo: (&'static str, Vec<u8>),
     /// Where the built-in demo application is served, when `--demo` asked for it.
     demo: Option<demo::Demo>,
@@ -60,6 +63,7 @@ impl App {
             prefixes,
             login_forms: ExpiringMap::default(),
             pending_logins: ExpiringMap::default(),
+            captchas: ExpiringMap::default(),
             logo,
             demo,
         }
@@ -69,6 +73,7 @@ impl App {
     pub async fn sweep(&self) {
         self.login_forms.sweep(self.cas.clock.now());
         self.pending_logins.sweep(self.cas.clock.now());
+        self.captchas.sweep(self.cas.clock.now());
         self.cas.sweep().await;
     }
 
@@ -220,6 +225,9 @@ impl Handler for App {
             "/proxy" => Response::method_not_allowed("GET, HEAD, POST"),
             "/samlValidate" if is_post => self.saml_validate(&req).await,
             "/samlValidate" => Response::method_not_allowed("POST"),
+            "/captcha.html" | "/getCaptcha.htl" if is_get => self.captcha_image(&req).await,
+            "/needCaptcha.html" if is_get => self.need_captcha(&req, false).await,
+            "/checkNeedCaptcha.htl" if is_get => self.need_captcha(&req, true).await,
             "/help" if is_get => {
                 let chrome = self.chrome(&req);
                 self.page(&req, StatusCode::OK, chrome.help())

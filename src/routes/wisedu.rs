@@ -2,8 +2,34 @@
 //! the browser-side password wrapping its login page does, and the helper endpoints that
 //! timetable apps, library apps and departments' scripts call before they log in.
 
+use super::App;
+use crate::http::{Request, Response};
 use aes::cipher::{block_padding::Pkcs7, BlockDecryptMut, KeyIvInit};
 use base64::Engine;
+use hyper::StatusCode;
+
+impl App {
+    /// `needCaptcha.html?username=` (`true`/`false`, older builds) and
+    /// `checkNeedCaptcha.htl?username=` (`{"isNeed":false}`, newer builds): whether the next
+    /// login for that name must carry a captcha. Same answer for real and invented names.
+    pub(super) async fn need_captcha(&self, req: &Request, json: bool) -> Response {
+        let username = req.query.get("username").unwrap_or("");
+        let needed = !username.is_empty() && self.auth.needs_captcha(username).await;
+        match json {
+            true => Response::new(
+                StatusCode::OK,
+                "application/json; charset=UTF-8",
+                format!("{{\"isNeed\":{needed}}}"),
+            ),
+            false => Response::new(
+                StatusCode::OK,
+                "text/plain; charset=UTF-8",
+                needed.to_string(),
+            ),
+        }
+        .header(hyper::header::CACHE_CONTROL, "no-store")
+    }
+}
 
 /// Characters of the per-page salt, which is also the AES-128 key.
 pub const SALT_CHARS: usize = 16;

@@ -63,6 +63,22 @@ impl Store {
         })
     }
 
+    /// Failures counted for `key` in its current window (0 once the window has passed).
+    pub fn failures(&self, key: &str, now: i64, window: i64) -> Result<i64> {
+        self.read(|conn| {
+            let row: Option<(i64, i64, i64)> = conn
+                .prepare_cached(
+                    "SELECT failures, window_start, locked_until FROM login_throttle WHERE key = ?1",
+                )?
+                .query_row([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()?;
+            Ok(match row {
+                Some((f, start, until)) if now - start < window || until > now => f,
+                _ => 0,
+            })
+        })
+    }
+
     /// Drops expired counters.
     pub fn sweep_throttle(&self, now: i64, window: i64) -> Result<usize> {
         self.write(|tx| {

@@ -140,6 +140,8 @@ pub struct Resp {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// The body as sent (images are not text).
+    pub raw: Vec<u8>,
 }
 
 impl Resp {
@@ -283,8 +285,8 @@ impl Client {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
             .collect();
-        let body = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec())
-            .unwrap();
+        let raw = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+        let body = String::from_utf8_lossy(&raw).into_owned();
         for (k, v) in &headers {
             if k == "set-cookie" {
                 let pair = v.split(';').next().unwrap();
@@ -300,6 +302,7 @@ impl Client {
             status,
             headers,
             body,
+            raw,
         }
     }
 
