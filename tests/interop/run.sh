@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Interop check: real third-party CAS clients validate tickets issued by a running unicas.
 #   python-cas (PyPI), CAS 1.0/2.0/3.0 and SAML 1.1 over plain http on loopback;
+#   Apache mod_auth_cas (Debian), serviceValidate and SAML 1.1 through a browser-like flow,
+#   and single logout;
 #   phpCAS (Debian php-cas), CAS 2.0, 3.0 and SAML 1.1 over https (phpCAS refuses plain http): a socat
 #   TLS front with a test CA made here.
 # Installs what it needs; run from the repository root.
@@ -10,9 +12,11 @@ cd "$(dirname "$0")/../.."
 if ! python3 -c 'import cas' 2>/dev/null; then
   pip install -q python-cas
 fi
-if ! command -v php >/dev/null || [ ! -f /usr/share/php/CAS.php ] || ! command -v socat >/dev/null; then
+if ! command -v php >/dev/null || [ ! -f /usr/share/php/CAS.php ] || ! command -v socat >/dev/null \
+  || [ ! -f /usr/lib/apache2/modules/mod_auth_cas.so ]; then
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq php-cli php-cas php-curl php-xml socat openssl >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq php-cli php-cas php-curl php-xml socat openssl \
+    apache2 libapache2-mod-auth-cas curl >/dev/null
 fi
 
 cargo build -q --bin unicas
@@ -27,6 +31,11 @@ DB="$WORK/interop.db"
 $BIN --db "$DB" user add 20230001 --name "张三" --password "Interop-Pass-1" --kind student \
   --attr memberOf=students --attr memberOf=library >/dev/null
 $BIN --db "$DB" service add --name "interop" --pattern "https://app.interop.test/*" >/dev/null
+APACHE_CAS2=18481
+APACHE_SAML=18482
+for port in $APACHE_CAS2 $APACHE_SAML; do
+  $BIN --db "$DB" service add --name "apache $port" --pattern "http://127.0.0.1:$port/protected/*" >/dev/null
+done
 $BIN --db "$DB" serve --listen 127.0.0.1:$PORT --public-url http://127.0.0.1:$PORT/cas >"$WORK/server.log" 2>&1 &
 UNICAS_PID=$!
 
@@ -52,4 +61,6 @@ for version in 2 3 saml; do
   ticket=$(python3 tests/interop/python_cas.py "http://127.0.0.1:$PORT/cas" --mint)
   php -d 'error_reporting=E_ALL & ~E_DEPRECATED' tests/interop/phpcas.php "$version" "https://127.0.0.1:$TLS_PORT/cas" "$WORK/ca.pem" "$ticket"
 done
-echo "interop: 7 passed, 0 failed"
+bash tests/interop/apache.sh "http://127.0.0.1:$PORT/cas" "https://127.0.0.1:$TLS_PORT/cas" "$WORK/ca.pem" \
+  "$WORK" $APACHE_CAS2 $APACHE_SAML
+echo "interop: 10 passed, 0 failed"
