@@ -1,7 +1,7 @@
 """Logs in to unicas like a browser, then validates the ticket with python-cas (PyPI).
 
-Usage: python_cas.py BASE          -- check CAS 1.0, 2.0 and 3.0 with python-cas
-       python_cas.py BASE --mint   -- print one fresh service ticket (for the phpCAS check)
+Usage: python_cas.py BASE                   -- check CAS 1.0, 2.0, 3.0 and SAML with python-cas
+       python_cas.py BASE --mint [SERVICE]  -- print one fresh service ticket (for phpCAS)
 """
 import html.parser
 import http.cookiejar
@@ -32,10 +32,10 @@ class Inputs(html.parser.HTMLParser):
             self.values[a["name"]] = a.get("value", "")
 
 
-def mint(base):
+def mint(base, service=SERVICE):
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
-    page = opener.open(base + "/login?" + urllib.parse.urlencode({"service": SERVICE})).read().decode()
+    page = opener.open(base + "/login?" + urllib.parse.urlencode({"service": service})).read().decode()
     form = Inputs()
     form.feed(page)
     assert "请输入学号/工号" in page
@@ -49,14 +49,16 @@ def mint(base):
     except urllib.error.HTTPError as e:
         assert e.code == 302, e.code
         location = e.headers["Location"]
-    assert location.startswith(SERVICE + "&ticket=ST-"), location
+    assert location.startswith(service), location
+    assert "ticket=ST-" in location, location
     return location.split("ticket=")[1]
 
 
 def main():
     base = sys.argv[1]
     if "--mint" in sys.argv:
-        print(mint(base))
+        rest = sys.argv[sys.argv.index("--mint") + 1:]
+        print(mint(base, *rest))
         return
     for version in (1, 2, 3):
         client = cas.CASClient(version=version, service_url=SERVICE, server_url=base + "/")
