@@ -1,0 +1,103 @@
+//! Durability: once a page says a change succeeded, `kill -9` of the real binary right after
+//! cannot undo it.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use support::*;
+
+fn cli(db: &std::path::Path, args: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_unicas"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Starts `unicas serve` on a free port and returns it with the address it printed.
+fn serve(db: &std::path::Path) -> (Child, SocketAddr) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_unicas"))
+        .arg("--db")
+        .arg(db)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--public-url",
+            "https://cas.test/cas",
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split_whitespace()
+        .nth(3)
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+        .parse()
+        .unwrap();
+    (child, addr)
+}
+
+#[tokio::test]
+async fn a_password_change_and_its_session_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    cli(&db, &["service", "add", "--name", "app", "--pattern", SERVICE]);
+    for round in 0..5 {
+        let account = format!("2023000{round}");
+        cli(
+            &db,
+            &[
+                "user", "add", &account, "--name", "x", "--password", "123456", "--must-change",
+            ],
+        );
+        let (mut server, addr) = serve(&db);
+        let mut browser = Client::new(addr, None);
+        let step = browser.login(&account, "123456", Some(SERVICE)).await;
+        assert!(step.body.contains("修改密码"), "{}", step.body);
+        let done = browser
+            .post(
+                "/cas/login/password",
+                &[
+                    ("execution", &step.input("execution").unwrap()),
+                    ("newPassword", "New-Pass-2026"),
+                    ("repeatPassword", "New-Pass-2026"),
+                ],
+            )
+            .await;
+        assert_eq!(done.status, 302, "{}", done.body);
+        // The user has been told it worked: the power goes now.
+        server.kill().unwrap();
+        server.wait().unwrap();
+
+        let (mut server, addr) = serve(&db);
+        // The session the success page started is still there...
+        let mut same_browser = Client::new(addr, None);
+        same_browser.jar = browser.jar.clone();
+        let sso = same_browser
+            .get(&format!("/cas/login?service={}", enc(SERVICE)))
+            .await;
+        assert_eq!(sso.status, 302, "round {round}: session lost");
+        // ...the new password works and the old one does not.
+        let mut c = Client::new(addr, None);
+        assert_eq!(c.login(&account, "123456", None).await.status, 401);
+        let mut c = Client::new(addr, None);
+        assert_eq!(
+            c.login(&account, "New-Pass-2026", Some(SERVICE)).await.status,
+            302,
+            "round {round}: password change lost"
+        );
+        server.kill().unwrap();
+        server.wait().unwrap();
+    }
+}
