@@ -14,6 +14,7 @@
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const SERVICE: &str = "https%3A%2F%2Fbench.test%2Fapp";
@@ -118,13 +119,24 @@ struct Tally {
     latencies_us: Vec<u32>,
 }
 
-async fn worker(addr: SocketAddr, mode: &'static str, until: Instant, account: usize) -> Tally {
+/// Logs in first if the mode needs a session, waits until every connection is ready (so
+/// the initial logins' bcrypt is not in the measurement), then runs for `duration`.
+async fn worker(
+    addr: SocketAddr,
+    mode: &'static str,
+    duration: Duration,
+    ready: Arc<tokio::sync::Barrier>,
+    account: usize,
+) -> Tally {
     let mut conn = connect(addr).await;
     let mut t = Tally::default();
-    if matches!(mode, "sso" | "mint") && !conn.login(account).await {
+    let logged_in = !matches!(mode, "sso" | "mint") || conn.login(account).await;
+    ready.wait().await;
+    if !logged_in {
         t.errors += 1;
         return t;
     }
+    let until = Instant::now() + duration;
     while Instant::now() < until {
         match mode {
             "get" => {
@@ -201,8 +213,8 @@ async fn main() {
         .unwrap_or(10)
         .min(120);
     let conns: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(32);
-    let until = Instant::now() + Duration::from_secs(seconds);
-    let started = Instant::now();
+    let duration = Duration::from_secs(seconds);
+    let ready = Arc::new(tokio::sync::Barrier::new(conns));
     let tasks: Vec<_> = (0..conns)
         .map(|i| {
             let m = match mode {
@@ -210,7 +222,7 @@ async fn main() {
                 "mixed" => "sso",
                 m => m,
             };
-            (m, tokio::spawn(worker(addr, m, until, i)))
+            (m, tokio::spawn(worker(addr, m, duration, ready.clone(), i)))
         })
         .collect();
     let mut by_mode: std::collections::BTreeMap<&str, Tally> = Default::default();
@@ -222,7 +234,7 @@ async fn main() {
         total.errors += t.errors;
         total.latencies_us.extend(t.latencies_us);
     }
-    let secs = started.elapsed().as_secs_f64();
+    let secs = duration.as_secs_f64();
     for (m, t) in by_mode.iter_mut() {
         let what = match *m {
             "login" => "logins",

@@ -138,9 +138,9 @@ fn spawn_housekeeping(
     tokio::spawn(async move {
         let mut reload = tokio::time::interval(Duration::from_secs(2));
         let mut sweep = tokio::time::interval(Duration::from_secs(30));
-        // Sessions ended by another process (an administrator's command) or recorded
-        // participants: single logout follows within seconds.
-        let mut logout = tokio::time::interval(Duration::from_secs(5));
+        // Every few seconds: expired tickets leave memory, and sessions ended by another
+        // process (an administrator's command) get their single logout.
+        let mut quick = tokio::time::interval(Duration::from_secs(5));
         loop {
             tokio::select! {
                 _ = reload.tick() => {
@@ -150,7 +150,10 @@ fn spawn_housekeeping(
                     }
                 }
                 _ = sweep.tick() => app.sweep().await,
-                _ = logout.tick() => { app.cas.announce_ended(None).await; }
+                _ = quick.tick() => {
+                    app.cas.sweep_memory();
+                    app.cas.announce_ended(None).await;
+                }
                 _ = shutdown.changed() => return,
             }
         }

@@ -15,7 +15,11 @@ fn cli(db: &std::path::Path, args: &[&str]) {
         .args(args)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Starts `unicas serve` on a free port and returns it with the address it printed.
@@ -52,13 +56,23 @@ fn serve(db: &std::path::Path) -> (Child, SocketAddr) {
 async fn a_password_change_and_its_session_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("d.db");
-    cli(&db, &["service", "add", "--name", "app", "--pattern", SERVICE]);
+    cli(
+        &db,
+        &["service", "add", "--name", "app", "--pattern", SERVICE],
+    );
     for round in 0..5 {
         let account = format!("2023000{round}");
         cli(
             &db,
             &[
-                "user", "add", &account, "--name", "x", "--password", "123456", "--must-change",
+                "user",
+                "add",
+                &account,
+                "--name",
+                "x",
+                "--password",
+                "123456",
+                "--must-change",
             ],
         );
         let (mut server, addr) = serve(&db);
@@ -93,7 +107,9 @@ async fn a_password_change_and_its_session_survive_kill_9() {
         assert_eq!(c.login(&account, "123456", None).await.status, 401);
         let mut c = Client::new(addr, None);
         assert_eq!(
-            c.login(&account, "New-Pass-2026", Some(SERVICE)).await.status,
+            c.login(&account, "New-Pass-2026", Some(SERVICE))
+                .await
+                .status,
             302,
             "round {round}: password change lost"
         );

@@ -430,3 +430,25 @@ async fn post_is_accepted_and_other_methods_are_not() {
     assert_eq!(res.status, 405);
     assert!(res.header("allow").is_some());
 }
+
+#[tokio::test]
+async fn a_lock_made_by_another_process_takes_effect_within_two_seconds() {
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    let st = c.ticket(SERVICE).await;
+    // Warm the memory of this session and account: an SSO hit and a validation.
+    c.get(&validate_path("serviceValidate", SERVICE, &st)).await;
+    let sso = c.get(&format!("/cas/login?service={}", enc(SERVICE))).await;
+    // The command line locks the account (another process: no in-memory invalidation).
+    t.server
+        .store
+        .set_status("alice", unicas::accounts::Status::Locked, t.clock().now())
+        .unwrap();
+    t.clock().advance(3);
+    let res = c
+        .get(&validate_path("serviceValidate", SERVICE, &sso.ticket()))
+        .await;
+    assert_eq!(parse_cas(&res.body).unwrap_err().0, "INVALID_TICKET");
+    let again = c.get(&format!("/cas/login?service={}", enc(SERVICE))).await;
+    assert_eq!(again.status, 200, "the session is gone");
+}

@@ -10,30 +10,32 @@ use crate::clock::iso8601;
 use crate::services::{LogoutType, Service};
 use crate::store::{AuditEvent, LogoutParticipant};
 use crate::tickets;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
-/// Participants recorded since the last flush; beyond this many (the store failing for a
-/// long time) new ones are dropped rather than growing without bound.
+/// Distinct participants recorded since the last flush; beyond this many (the store failing
+/// for a long time) new ones are dropped rather than growing without bound.
 const MAX_PENDING: usize = 100_000;
 
 pub struct SingleLogout {
-    /// Validations append here; the store is written in batches, so validation does not pay
-    /// a durable write each. A crash loses at most the last few seconds of participants.
-    pending: Mutex<Vec<LogoutParticipant>>,
+    /// Validations record here, keyed like the table (the most recent ticket per session and
+    /// service wins); the store is written in batches, so validation does not pay a durable
+    /// write each. A crash loses at most the last few seconds of participants.
+    pending: Mutex<HashMap<(String, i64), LogoutParticipant>>,
     in_flight: Arc<Semaphore>,
 }
 
 impl SingleLogout {
     pub fn new(concurrency: usize) -> SingleLogout {
         SingleLogout {
-            pending: Mutex::new(Vec::new()),
+            pending: Mutex::new(HashMap::new()),
             in_flight: Arc::new(Semaphore::new(concurrency)),
         }
     }
 
-    fn pending(&self) -> std::sync::MutexGuard<'_, Vec<LogoutParticipant>> {
+    fn pending(&self) -> std::sync::MutexGuard<'_, HashMap<(String, i64), LogoutParticipant>> {
         self.pending.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -61,8 +63,9 @@ impl Cas {
             return;
         }
         let mut pending = self.logout.pending();
-        if pending.len() < MAX_PENDING {
-            pending.push(participant);
+        let key = (participant.session_hash.clone(), participant.service_id);
+        if pending.len() < MAX_PENDING || pending.contains_key(&key) {
+            pending.insert(key, participant);
         }
     }
 
@@ -70,7 +73,9 @@ impl Cas {
     /// back-channel requests. Returns the front-channel logout URLs belonging to `session`
     /// (the one the user is logging out of now) for the logged-out page to load.
     pub async fn announce_ended(&self, session: Option<&str>) -> Vec<String> {
-        let batch = std::mem::take(&mut *self.logout.pending());
+        let batch: Vec<LogoutParticipant> = std::mem::take(&mut *self.logout.pending())
+            .into_values()
+            .collect();
         let ended = self
             .store
             .call(move |s| {

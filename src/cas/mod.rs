@@ -1,6 +1,7 @@
 //! The CAS protocol: SSO sessions, service tickets, validation and its renderings. Nothing
 //! here knows about hyper; `http/` parses requests into these calls and renders the results.
 
+mod hot;
 mod logout;
 mod proxy;
 mod render;
@@ -44,6 +45,7 @@ pub struct Cas {
     /// Service and proxy tickets between issue and their one validation.
     service_tickets: Arc<ExpiringMap<ServiceTicket>>,
     logout: Arc<logout::SingleLogout>,
+    hot: Arc<hot::HotCache>,
 }
 
 impl Cas {
@@ -61,6 +63,7 @@ impl Cas {
             http,
             service_tickets: Arc::default(),
             logout: Arc::new(logout::SingleLogout::new(config.logout.concurrency)),
+            hot: Arc::default(),
             config,
         }
     }
@@ -85,10 +88,10 @@ impl Cas {
         id
     }
 
-    /// Drops expired tickets and sessions; run periodically.
+    /// Drops expired tickets and sessions, then announces ended sessions; run periodically.
     pub async fn sweep(&self) {
         let now = self.clock.now();
-        let tickets = self.service_tickets.sweep(now);
+        let tickets = self.sweep_memory();
         let window = self.config.throttle.window;
         let swept = self
             .store
@@ -102,6 +105,15 @@ impl Cas {
         }
         // Sessions the sweep (or another process) ended get their single logout.
         self.announce_ended(None).await;
+    }
+
+    /// Drops expired tickets and remembered rows from memory (cheap; run every few seconds,
+    /// so a flood of tickets minted and never validated does not pile up); returns how many
+    /// tickets went.
+    pub fn sweep_memory(&self) -> usize {
+        let now = self.clock.now();
+        self.sweep_hot(now);
+        self.service_tickets.sweep(now)
     }
 
     /// Appends `ticket=` to a service URL, before any fragment, keeping the rest as sent.

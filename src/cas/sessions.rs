@@ -77,26 +77,46 @@ impl Cas {
         }
         let id_hash = tickets::hash_id(tgc);
         let now = self.clock.now();
-        self.store
+        let live = |id_hash: String, s: &SsoSession| LiveSession {
+            id_hash,
+            account_id: s.account_id.clone(),
+            auth_time: s.auth_time,
+            remember_me: s.remember_me,
+        };
+        // The common case, a live session touched recently, needs no store access.
+        if let Some(s) = self.hot.sessions.get(&id_hash, now) {
+            if s.is_live(now) && now - s.last_used < TOUCH_INTERVAL {
+                return Ok(Some(live(id_hash, &s)));
+            }
+        }
+        let hash = id_hash.clone();
+        let found = self
+            .store
             .call(move |st| {
-                let Some(s) = st.session(&id_hash)? else {
+                let Some(mut s) = st.session(&hash)? else {
                     return Ok(None);
                 };
                 if !s.is_live(now) {
-                    st.delete_session(&id_hash)?;
+                    st.delete_session(&hash)?;
                     return Ok(None);
                 }
                 if now - s.last_used >= TOUCH_INTERVAL {
-                    st.touch_session(&id_hash, now)?;
+                    st.touch_session(&hash, now)?;
+                    s.last_used = now;
                 }
-                Ok(Some(LiveSession {
-                    id_hash,
-                    account_id: s.account_id,
-                    auth_time: s.auth_time,
-                    remember_me: s.remember_me,
-                }))
+                Ok(Some(s))
             })
-            .await
+            .await?;
+        match found {
+            Some(s) => {
+                self.remember_session(&id_hash, &s);
+                Ok(Some(live(id_hash, &s)))
+            }
+            None => {
+                self.hot.sessions.take(&id_hash);
+                Ok(None)
+            }
+        }
     }
 
     /// Ends the session behind a TGC value, with its outstanding service tickets.
@@ -107,6 +127,7 @@ impl Cas {
         let id_hash = tickets::hash_id(tgc);
         let hash = id_hash.clone();
         let existed = self.store.call(move |st| st.delete_session(&hash)).await?;
+        self.hot.sessions.take(&id_hash);
         self.service_tickets
             .remove_where(|t| t.session_hash == id_hash);
         Ok(existed)

@@ -141,21 +141,16 @@ impl Cas {
             ));
         };
 
-        let session_hash = st.session_hash.clone();
-        let account_id = st.account_id.clone();
         let found = self
-            .store
-            .call(move |s| {
-                let session = s.session(&session_hash)?.filter(|sess| sess.is_live(now));
-                let account = s
-                    .account(&account_id)?
-                    .filter(|a| a.status == Status::Active);
-                Ok(session.zip(account))
-            })
+            .session_and_account(&st.session_hash, &st.account_id)
             .await;
         let (session, account) = match found {
-            Ok(Some(pair)) => pair,
-            Ok(None) => {
+            Ok(Some((session, account)))
+                if session.is_live(now) && account.status == Status::Active =>
+            {
+                (session, account)
+            }
+            Ok(_) => {
                 return Err(ValidationError::new(
                     InvalidTicket,
                     format!("Ticket '{shown}' belongs to an ended session"),

@@ -114,6 +114,8 @@ impl App {
                 Ok(if done { s.account(&id)? } else { None })
             })
             .await;
+        // Changing the password ended the account's sessions in the store.
+        self.cas.forget_account(&pending.account_id);
         match changed {
             Ok(Some(account)) => {
                 let res = self
