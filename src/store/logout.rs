@@ -43,35 +43,46 @@ impl Store {
         })
     }
 
-    /// Takes (returns and deletes, in one transaction) the participants of every session that
-    /// no longer exists, however it ended: logout, expiry, or an administrator's command
-    /// from another process.
+    /// Takes the participants of every session that no longer exists, however it ended:
+    /// logout, expiry, or an administrator's command from another process. The scan runs on
+    /// a reader, so logins are not held up behind it; each row is then deleted only if its
+    /// session is still gone, and only rows this call deleted are returned, so two
+    /// concurrent callers never announce the same logout twice.
     pub fn take_ended_participants(&self) -> Result<Vec<LogoutParticipant>> {
+        let candidates: Vec<LogoutParticipant> = self.read(|conn| {
+            conn.prepare_cached(
+                "SELECT session_hash, service_id, service, ticket, account_id, validated_at
+                 FROM logout_participants p WHERE NOT EXISTS
+                     (SELECT 1 FROM sso_sessions s WHERE s.id_hash = p.session_hash)",
+            )?
+            .query_map([], |r| {
+                Ok(LogoutParticipant {
+                    session_hash: r.get(0)?,
+                    service_id: r.get(1)?,
+                    service: r.get(2)?,
+                    ticket: r.get(3)?,
+                    account_id: r.get(4)?,
+                    validated_at: r.get(5)?,
+                })
+            })?
+            .collect()
+        })?;
+        if candidates.is_empty() {
+            return Ok(candidates);
+        }
         self.write(|tx| {
-            let ended: Vec<LogoutParticipant> = tx
-                .prepare_cached(
-                    "SELECT session_hash, service_id, service, ticket, account_id, validated_at
-                     FROM logout_participants p WHERE NOT EXISTS
-                         (SELECT 1 FROM sso_sessions s WHERE s.id_hash = p.session_hash)",
-                )?
-                .query_map([], |r| {
-                    Ok(LogoutParticipant {
-                        session_hash: r.get(0)?,
-                        service_id: r.get(1)?,
-                        service: r.get(2)?,
-                        ticket: r.get(3)?,
-                        account_id: r.get(4)?,
-                        validated_at: r.get(5)?,
-                    })
-                })?
-                .collect::<rusqlite::Result<_>>()?;
             let mut delete = tx.prepare_cached(
-                "DELETE FROM logout_participants WHERE session_hash = ?1 AND service_id = ?2",
+                "DELETE FROM logout_participants
+                 WHERE session_hash = ?1 AND service_id = ?2 AND ticket = ?3 AND NOT EXISTS
+                     (SELECT 1 FROM sso_sessions s WHERE s.id_hash = ?1)",
             )?;
-            for p in &ended {
-                delete.execute(params![p.session_hash, p.service_id])?;
+            let mut taken = Vec::with_capacity(candidates.len());
+            for p in candidates {
+                if delete.execute(params![p.session_hash, p.service_id, p.ticket])? > 0 {
+                    taken.push(p);
+                }
             }
-            Ok(ended)
+            Ok(taken)
         })
     }
 }
