@@ -147,6 +147,8 @@ enum ServiceCommand {
         #[arg(long)]
         description: Option<String>,
     },
+    /// Show one service with all its settings.
+    Show { id: i64 },
     /// List services: id, enabled, name, pattern, attributes.
     List,
     /// Remove a service by id.
@@ -441,6 +443,46 @@ fn service(config: &Config, cmd: ServiceCommand) -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
             let id = id.ok_or_else(|| format!("pattern '{pattern}' is already registered"))?;
             println!("added service {id}");
+        }
+        ServiceCommand::Show { id } => {
+            let services = open(config)?.services().map_err(|e| e.to_string())?;
+            let s = services
+                .iter()
+                .find(|s| s.id == id)
+                .ok_or_else(|| format!("no service {id}"))?;
+            let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+            println!(
+                "id: {}
+name: {}
+pattern: {}",
+                s.id, s.name, s.pattern
+            );
+            println!("enabled: {}", s.enabled);
+            println!(
+                "attributes: {}",
+                s.attributes
+                    .as_ref()
+                    .map_or("*".to_string(), |a| a.join(","))
+            );
+            for (source, alias) in &s.attribute_aliases {
+                println!("alias: {source}={alias}");
+            }
+            println!("proxy: {}", s.allow_proxy);
+            println!(
+                "proxy_callback: {}",
+                s.proxy_callback
+                    .as_ref()
+                    .map(|p| p.to_string())
+                    .unwrap_or_default()
+            );
+            println!("logout_type: {}", s.logout_type.as_str());
+            println!("logout_url: {}", opt(&s.logout_url));
+            println!(
+                "title: {}
+description: {}",
+                opt(&s.portal_title),
+                opt(&s.portal_description)
+            );
         }
         ServiceCommand::List => {
             for s in open(config)?.services().map_err(|e| e.to_string())? {

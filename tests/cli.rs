@@ -208,6 +208,82 @@ fn service_commands() {
     );
     assert!(unicas(&db, &["service", "remove", "1"]).0);
     assert!(!unicas(&db, &["service", "remove", "1"]).0);
+
+    // The protocol settings: aliases, proxy callbacks, logout.
+    let (ok, out, err) = unicas(
+        &db,
+        &[
+            "service",
+            "add",
+            "--name",
+            "portal",
+            "--pattern",
+            "https://portal.example.edu/*",
+            "--attributes",
+            "cn,containerId",
+            "--alias",
+            "cn=userName",
+            "--alias",
+            "cn=user_name",
+            "--proxy",
+            "--proxy-callback",
+            "https://portal.example.edu/cas/proxy*",
+            "--logout-type",
+            "front",
+            "--logout-url",
+            "https://portal.example.edu/logout",
+        ],
+    );
+    assert!(ok, "{err}");
+    let id = out.trim().rsplit(' ').next().unwrap().to_string();
+    let (ok, show, _) = unicas(&db, &["service", "show", &id]);
+    assert!(ok);
+    for line in [
+        "name: portal",
+        "attributes: cn,containerId",
+        "alias: cn=userName",
+        "alias: cn=user_name",
+        "proxy: true",
+        "proxy_callback: https://portal.example.edu/cas/proxy*",
+        "logout_type: front",
+        "logout_url: https://portal.example.edu/logout",
+    ] {
+        assert!(show.lines().any(|l| l == line), "{line} in {show}");
+    }
+    for bad in [
+        &["--alias", "cn"][..],
+        &["--alias", "cn=bad name"][..],
+        &["--logout-type", "sideways"][..],
+        &["--proxy", "--proxy-callback", "^(unclosed"][..],
+    ] {
+        let mut args = vec![
+            "service",
+            "add",
+            "--name",
+            "b",
+            "--pattern",
+            "https://b.example.edu/",
+        ];
+        args.extend_from_slice(bad);
+        let (ok, _, err) = unicas(&db, &args);
+        assert!(!ok && err.trim().lines().count() == 1, "{bad:?}: {err}");
+    }
+    // A callback pattern without --proxy is a usage error (clap explains it at length).
+    let (ok, _, err) = unicas(
+        &db,
+        &[
+            "service",
+            "add",
+            "--name",
+            "b",
+            "--pattern",
+            "https://b.example.edu/",
+            "--proxy-callback",
+            "https://b.example.edu/*",
+        ],
+    );
+    assert!(!ok && err.contains("--proxy"), "{err}");
+    assert!(!unicas(&db, &["service", "show", "99"]).0);
 }
 
 #[test]
@@ -221,6 +297,11 @@ fn config_example_prints_every_section() {
         "[throttle]",
         "[passwords]",
         "[http]",
+        "[saml]",
+        "[outbound]",
+        "[logout]",
+        "prefixes",
+        "captcha_after",
         "public_url",
     ] {
         assert!(out.contains(section));

@@ -109,35 +109,20 @@ impl App {
         let renew = f.flag("renew");
         let username = f.get("username").unwrap_or("");
         let t = self.chrome(req).t();
+        // The form again, with a message and status; every refusal ends here.
+        let again =
+            |error, status| self.login_form(req, &target, renew, username, Some(error), status);
 
         let token = f.get("execution").or_else(|| f.get("lt")).unwrap_or("");
         let Some(form) = self.take_form_token(req, token) else {
-            return self
-                .login_form(
-                    req,
-                    &target,
-                    renew,
-                    username,
-                    Some(t.form_expired),
-                    StatusCode::FORBIDDEN,
-                )
-                .await;
+            return again(t.form_expired, StatusCode::FORBIDDEN).await;
         };
         // Once the account name has collected failures, the captcha comes first; a wrong one
         // costs no password check. `captchaResponse` is the older campus pages' field.
         if self.auth.needs_captcha(username).await {
             let answer = f.get("captcha").or_else(|| f.get("captchaResponse"));
             if !self.solve_captcha(req, answer.unwrap_or("")) {
-                return self
-                    .login_form(
-                        req,
-                        &target,
-                        renew,
-                        username,
-                        Some(t.captcha_wrong),
-                        StatusCode::UNAUTHORIZED,
-                    )
-                    .await;
+                return again(t.captcha_wrong, StatusCode::UNAUTHORIZED).await;
             }
         }
         // A password too long to be one we accept may be the campus page's wrapped form.
@@ -153,29 +138,9 @@ impl App {
         let account = match outcome {
             Ok(Outcome::Success(account)) => account,
             Ok(Outcome::Invalid) => {
-                return self
-                    .login_form(
-                        req,
-                        &target,
-                        renew,
-                        username,
-                        Some(t.bad_credentials),
-                        StatusCode::UNAUTHORIZED,
-                    )
-                    .await
+                return again(t.bad_credentials, StatusCode::UNAUTHORIZED).await
             }
-            Ok(Outcome::Throttled) => {
-                return self
-                    .login_form(
-                        req,
-                        &target,
-                        renew,
-                        username,
-                        Some(t.throttled),
-                        StatusCode::LOCKED,
-                    )
-                    .await
-            }
+            Ok(Outcome::Throttled) => return again(t.throttled, StatusCode::LOCKED).await,
             Err(e) => {
                 tracing::error!("login: {e}");
                 return self.error_page(req, StatusCode::INTERNAL_SERVER_ERROR);
