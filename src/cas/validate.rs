@@ -122,7 +122,7 @@ impl Cas {
             ));
         }
         if st.service != service {
-            tracing::info!(ticket = %tickets::log_label(ticket), issued_for = %st.service, presented = %service, "INVALID_SERVICE");
+            tracing::info!(ticket = %tickets::log_label(ticket), issued_for = ?st.service, presented = ?service, "INVALID_SERVICE");
             return Err(ValidationError::new(
                 InvalidService,
                 format!("Ticket '{shown}' does not match the service"),

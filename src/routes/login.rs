@@ -49,7 +49,7 @@ impl App {
                 ServiceParam::Registered(s.to_string())
             }
             Some(s) => {
-                tracing::info!(service = %s.chars().take(200).collect::<String>(), "login for an unregistered service refused");
+                tracing::info!(service = ?s.chars().take(200).collect::<String>(), "login for an unregistered service refused");
                 let chrome = self.chrome(req);
                 let t = chrome.t();
                 let page = chrome.message(t.not_authorized_title, t.not_authorized_body, &[]);

@@ -60,9 +60,9 @@ impl App {
             .map(tickets::log_label)
             .unwrap_or_default();
         match &result {
-            Ok(v) => tracing::info!(endpoint, ticket = %label, user = %v.user, "ticket validated"),
+            Ok(v) => tracing::info!(endpoint, ticket = ?label, user = %v.user, "ticket validated"),
             Err(e) => {
-                tracing::info!(endpoint, ticket = %label, code = e.code.as_str(), "ticket refused")
+                tracing::info!(endpoint, ticket = ?label, code = e.code.as_str(), "ticket refused")
             }
         }
         match format {
