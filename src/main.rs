@@ -399,6 +399,11 @@ fn service(config: &Config, cmd: ServiceCommand) -> Result<(), String> {
             let logout_type = LogoutType::parse(&logout_type).ok_or_else(|| {
                 format!("invalid --logout-type '{logout_type}': use back, front or none")
             })?;
+            if logout_type == LogoutType::Front && logout_url.is_none() {
+                return Err(
+                    "--logout-type front needs --logout-url (the page the browser loads)".into(),
+                );
+            }
             let mut attribute_aliases = Vec::new();
             for alias in &aliases {
                 match alias.split_once('=') {

@@ -254,6 +254,7 @@ fn service_commands() {
         &["--alias", "cn"][..],
         &["--alias", "cn=bad name"][..],
         &["--logout-type", "sideways"][..],
+        &["--logout-type", "front"][..],
         &["--proxy", "--proxy-callback", "^(unclosed"][..],
     ] {
         let mut args = vec![

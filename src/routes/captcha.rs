@@ -24,6 +24,11 @@ impl App {
     /// A fresh captcha image; its answer replaces any earlier one of this browser.
     pub(super) async fn captcha_image(&self, req: &Request) -> Response {
         let (browser, new_cookie) = self.flow_id(req);
+        // Drawing costs a millisecond or two of CPU and needs no login: a flood of image
+        // requests queues here instead of taking every core.
+        let Ok(_turn) = self.captcha_renders.acquire().await else {
+            return Response::plain(StatusCode::SERVICE_UNAVAILABLE, "captcha unavailable");
+        };
         let made = tokio::task::spawn_blocking(|| {
             let mut c = captcha::Captcha::new();
             c.add_chars(4)

@@ -39,6 +39,8 @@ pub struct App {
     pending_logins: ExpiringMap<first_login::PendingLogin>,
     /// Captcha answers by browser (hash of the flow cookie).
     captchas: ExpiringMap<String>,
+    /// Captcha images drawn at once.
+    captcha_renders: tokio::sync::Semaphore,
     logo: (&'static str, Vec<u8>),
     /// Where the built-in demo application is served, when `--demo` asked for it.
     demo: Option<demo::Demo>,
@@ -64,6 +66,7 @@ impl App {
             login_forms: ExpiringMap::default(),
             pending_logins: ExpiringMap::default(),
             captchas: ExpiringMap::default(),
+            captcha_renders: tokio::sync::Semaphore::new(2),
             logo,
             demo,
         }
