@@ -146,6 +146,11 @@ pub struct HttpConfig {
     pub max_body: usize,
     /// Simultaneous connections; further clients wait in the kernel's accept queue.
     pub max_connections: usize,
+    /// Reverse proxies (nginx in front) whose `X-Forwarded-For` is believed: for requests
+    /// from these addresses the client is the nearest untrusted address in that header.
+    /// Without this, every client behind the proxy shares its address and one campus-wide
+    /// throttle counter.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for Config {
@@ -219,6 +224,10 @@ impl Default for HttpConfig {
             body_timeout: 10,
             max_body: 16 * 1024,
             max_connections: 4096,
+            trusted_proxies: vec![
+                std::net::IpAddr::from([127, 0, 0, 1]),
+                std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+            ],
         }
     }
 }

@@ -181,3 +181,32 @@ async fn many_simultaneous_good_logins_from_one_address_lock_nothing() {
         302
     );
 }
+
+#[tokio::test]
+async fn behind_a_reverse_proxy_each_client_has_its_own_address_budget() {
+    let t = TestServer::start_with(|c| {
+        c.throttle.address_failures = 3;
+        c.throttle.captcha_after = 0;
+    })
+    .await;
+    // Both come through the proxy on 127.0.0.1, which names them in X-Forwarded-For.
+    let via_proxy = |client: &str| {
+        let mut c = t.client();
+        c.headers
+            .push(("x-forwarded-for".into(), format!("6.6.6.6, {client}")));
+        c
+    };
+    for i in 0..3 {
+        let res = via_proxy("198.51.100.7")
+            .login(&format!("nobody{i}"), "wrong", None)
+            .await;
+        assert_eq!(res.status, 401);
+    }
+    let blocked = via_proxy("198.51.100.7").login("alice", PASSWORD, None).await;
+    assert_eq!(blocked.status, 423, "the spraying client is blocked");
+    let other = via_proxy("198.51.100.8").login("alice", PASSWORD, None).await;
+    assert_eq!(other.status, 200, "its neighbour behind the same proxy is not");
+    let audit = t.server.store.recent_audit(10).unwrap();
+    assert!(audit.iter().any(|r| r.client_ip == "198.51.100.7"));
+    assert!(audit.iter().all(|r| r.client_ip != "6.6.6.6"));
+}

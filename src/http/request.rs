@@ -4,7 +4,7 @@
 use hyper::body::Bytes;
 use hyper::http::request::Parts;
 use hyper::{HeaderMap, Method};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 pub struct Request {
     pub method: Method,
@@ -93,6 +93,32 @@ fn decode(s: &str) -> Result<String, &'static str> {
 }
 
 impl Request {
+    /// The client's address: the peer, unless the peer is a trusted reverse proxy, in which
+    /// case the nearest address in `X-Forwarded-For` that is not itself a trusted proxy
+    /// (entries further left are whatever the client claimed, so they are never believed).
+    pub fn client_ip(&self, trusted: &[IpAddr]) -> IpAddr {
+        let peer = self.peer.ip();
+        if !trusted.contains(&peer) {
+            return peer;
+        }
+        let hops: Vec<&str> = self
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect();
+        for hop in hops.iter().rev() {
+            match hop.parse::<IpAddr>() {
+                Ok(ip) if trusted.contains(&ip) => continue,
+                Ok(ip) => return ip,
+                Err(_) => return peer,
+            }
+        }
+        peer
+    }
+
     pub fn parse(parts: Parts, body: Bytes, peer: SocketAddr) -> Result<Request, &'static str> {
         let query = Params::parse(parts.uri.query().unwrap_or(""))?;
         let is_form = parts
@@ -165,5 +191,51 @@ mod tests {
         assert!(p.unique("ticket").is_err());
         assert_eq!(p.unique("service"), Ok(Some("s")));
         assert_eq!(p.unique("none"), Ok(None));
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let request = |peer: &str, xff: &[&str]| {
+            let mut headers = HeaderMap::new();
+            for v in xff {
+                headers.append("x-forwarded-for", v.parse().unwrap());
+            }
+            Request {
+                method: Method::GET,
+                path: "/".into(),
+                prefix: String::new(),
+                query: Params::default(),
+                form: Params::default(),
+                body: Bytes::new(),
+                headers,
+                peer: format!("{peer}:1234").parse().unwrap(),
+            }
+        };
+        let trusted: Vec<IpAddr> = vec!["127.0.0.1".parse().unwrap(), "10.0.0.5".parse().unwrap()];
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        // Direct clients are who they are, whatever they claim.
+        assert_eq!(
+            request("203.0.113.9", &["1.2.3.4"]).client_ip(&trusted),
+            ip("203.0.113.9")
+        );
+        // Through the proxy: the address it saw; a spoofed entry further left is ignored.
+        assert_eq!(
+            request("127.0.0.1", &["6.6.6.6, 198.51.100.7"]).client_ip(&trusted),
+            ip("198.51.100.7")
+        );
+        // Two trusted hops, and the header split over two lines.
+        assert_eq!(
+            request("127.0.0.1", &["198.51.100.7", "10.0.0.5"]).client_ip(&trusted),
+            ip("198.51.100.7")
+        );
+        // No header, or garbage: the proxy's own address.
+        assert_eq!(
+            request("127.0.0.1", &[]).client_ip(&trusted),
+            ip("127.0.0.1")
+        );
+        assert_eq!(
+            request("127.0.0.1", &["nonsense"]).client_ip(&trusted),
+            ip("127.0.0.1")
+        );
     }
 }

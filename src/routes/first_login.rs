@@ -98,7 +98,7 @@ impl App {
             Err(_) => return self.error_page(req, StatusCode::BAD_REQUEST),
         };
         let id = pending.account_id.clone();
-        let ip = req.peer.ip().to_string();
+        let ip = self.client_ip(req).to_string();
         let changed = self
             .cas
             .store

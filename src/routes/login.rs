@@ -133,7 +133,7 @@ impl App {
         };
         let outcome = self
             .auth
-            .password_login(username, password, req.peer.ip())
+            .password_login(username, password, self.client_ip(req))
             .await;
         let account = match outcome {
             Ok(Outcome::Success(account)) => account,
@@ -166,7 +166,7 @@ impl App {
         let new = NewSession {
             account,
             remember_me: remember,
-            client_ip: req.peer.ip().to_string(),
+            client_ip: self.client_ip(req).to_string(),
             user_agent: req.header("user-agent").unwrap_or("").to_string(),
         };
         let (tgc, session) = match self.cas.create_session(new).await {

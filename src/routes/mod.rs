@@ -145,6 +145,11 @@ impl App {
         )
     }
 
+    /// The client's address, seen through trusted reverse proxies.
+    fn client_ip(&self, req: &Request) -> std::net::IpAddr {
+        req.client_ip(&self.config.http.trusted_proxies)
+    }
+
     /// A cookie for the prefix this request came in under.
     fn cookie<'a>(
         &'a self,

@@ -208,6 +208,8 @@ pub struct Client {
     addr: SocketAddr,
     bind: Option<IpAddr>,
     pub jar: BTreeMap<String, String>,
+    /// Sent with every request (e.g. the X-Forwarded-For a reverse proxy adds).
+    pub headers: Vec<(String, String)>,
 }
 
 pub fn enc(s: &str) -> String {
@@ -220,6 +222,7 @@ impl Client {
             addr,
             bind,
             jar: BTreeMap::new(),
+            headers: Vec::new(),
         }
     }
 
@@ -274,6 +277,9 @@ impl Client {
         }
         for (k, v) in headers {
             req = req.header(*k, *v);
+        }
+        for (k, v) in &self.headers {
+            req = req.header(k.as_str(), v.as_str());
         }
         let res = sender
             .send_request(req.body(Full::new(Bytes::from(body.to_string()))).unwrap())
