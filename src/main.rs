@@ -100,6 +100,8 @@ enum UserCommand {
     Lock { account: String },
     /// Unlock an account.
     Unlock { account: String },
+    /// End every SSO session of an account; its applications get single logout.
+    Logout { account: String },
     /// Show one account.
     Show { account: String },
     /// List accounts: id, kind, status, name.
@@ -323,6 +325,14 @@ fn user(config: &Config, cmd: UserCommand) -> Result<(), String> {
         }
         UserCommand::Lock { account } => set_status(config, &account, Status::Locked)?,
         UserCommand::Unlock { account } => set_status(config, &account, Status::Active)?,
+        UserCommand::Logout { account } => {
+            let id = account_id(&account)?;
+            let ended = open(config)?
+                .delete_sessions_of(&id, now())
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no account '{id}'"))?;
+            println!("{id}: {ended} session(s) ended");
+        }
         UserCommand::Show { account } => {
             let id = account_id(&account)?;
             let a = open(config)?

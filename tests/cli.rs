@@ -67,6 +67,8 @@ fn user_commands() {
     }
     assert!(!out.contains("$2b$"), "no hash shown");
     assert!(unicas(&db, &["user", "lock", "20231234"]).0);
+    let (ok, out, _) = unicas(&db, &["user", "logout", "20231234"]);
+    assert!(ok && out.trim() == "20231234: 0 session(s) ended", "{out}");
     assert!(unicas(&db, &["user", "list"])
         .1
         .contains("20231234\tstudent\tlocked\t张三"));
@@ -117,6 +119,7 @@ fn user_commands() {
         ],
         vec!["user", "passwd", "ghost", "--password", "p"],
         vec!["user", "lock", "ghost"],
+        vec!["user", "logout", "ghost"],
     ] {
         let (ok, _, err) = unicas(&db, &bad);
         assert!(

@@ -228,3 +228,46 @@ async fn front_channel_applications_are_logged_out_by_the_browser() {
         .await;
     assert_eq!(out.status, 302);
 }
+
+#[tokio::test]
+async fn an_administrator_ends_the_sessions_from_the_command_line() {
+    let t = server().await;
+    let app = Receiver::http().await;
+    register(&t, "https://app3.test/", &app, LogoutType::Back);
+    let mut browser = t.client();
+    let ticket = browser.ticket("https://app3.test/").await;
+    validate(&t, "https://app3.test/", &ticket).await;
+
+    // Another process: the real binary on the same database.
+    let db = t.config.db.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_unicas"))
+            .arg("--db")
+            .arg(db)
+            .args(["user", "logout", "alice"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "alice: 1 session(s) ended"
+    );
+    // The running server notices within its 5 s check, without any call from the test.
+    let mut got = Vec::new();
+    for _ in 0..80 {
+        got = app.received();
+        if !got.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(got.len(), 1, "no LogoutRequest within 8 s");
+    assert_eq!(session_index(&got[0]), ticket);
+    let again = browser
+        .get(&format!("/cas/login?service={}", enc("https://app3.test/")))
+        .await;
+    assert_eq!(again.status, 200, "the session is gone");
+}

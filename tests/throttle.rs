@@ -202,10 +202,17 @@ async fn behind_a_reverse_proxy_each_client_has_its_own_address_budget() {
             .await;
         assert_eq!(res.status, 401);
     }
-    let blocked = via_proxy("198.51.100.7").login("alice", PASSWORD, None).await;
+    let blocked = via_proxy("198.51.100.7")
+        .login("alice", PASSWORD, None)
+        .await;
     assert_eq!(blocked.status, 423, "the spraying client is blocked");
-    let other = via_proxy("198.51.100.8").login("alice", PASSWORD, None).await;
-    assert_eq!(other.status, 200, "its neighbour behind the same proxy is not");
+    let other = via_proxy("198.51.100.8")
+        .login("alice", PASSWORD, None)
+        .await;
+    assert_eq!(
+        other.status, 200,
+        "its neighbour behind the same proxy is not"
+    );
     let audit = t.server.store.recent_audit(10).unwrap();
     assert!(audit.iter().any(|r| r.client_ip == "198.51.100.7"));
     assert!(audit.iter().all(|r| r.client_ip != "6.6.6.6"));

@@ -80,6 +80,34 @@ impl Store {
         })
     }
 
+    /// Ends every SSO session of an account (an administrator's "log out everywhere").
+    /// Returns how many there were; `None` if there is no such account.
+    pub fn delete_sessions_of(&self, account_id: &str, now: i64) -> Result<Option<usize>> {
+        self.write(|tx| {
+            let exists = tx
+                .prepare_cached("SELECT 1 FROM accounts WHERE id = ?1")?
+                .exists([account_id])?;
+            if !exists {
+                return Ok(None);
+            }
+            let n = tx.execute(
+                "DELETE FROM sso_sessions WHERE account_id = ?1",
+                [account_id],
+            )?;
+            super::audit::insert(
+                tx,
+                &super::AuditEvent {
+                    event: "sessions_ended",
+                    account_id: Some(account_id),
+                    client_ip: "",
+                    detail: &format!("administrator; {n} session(s)"),
+                },
+                now,
+            )?;
+            Ok(Some(n))
+        })
+    }
+
     /// Deletes sessions past their absolute or idle limit, in bounded batches so writers
     /// never wait long. Returns how many went.
     pub fn sweep_sessions(&self, now: i64) -> Result<usize> {
