@@ -77,6 +77,9 @@ pub struct SamlConfig {
     pub not_before_skew: i64,
     /// Seconds after now until its `NotOnOrAfter`.
     pub lifetime: i64,
+    /// Release attributes in SAML answers for plain-http `TARGET`s too. The CAS SAML
+    /// profile forbids it; intranet applications without TLS may need it.
+    pub attributes_over_http: bool,
 }
 
 impl Default for SamlConfig {
@@ -84,6 +87,7 @@ impl Default for SamlConfig {
         SamlConfig {
             not_before_skew: 5,
             lifetime: 60,
+            attributes_over_http: false,
         }
     }
 }

@@ -216,3 +216,20 @@ async fn renew_on_the_query_refuses_a_ticket_from_sso() {
         .await;
     assert_eq!(read_like_phpcas(&res.body).unwrap().0, "alice");
 }
+
+#[tokio::test]
+async fn no_attributes_go_to_a_target_without_tls_unless_configured() {
+    let plain = "http://intranet.test/app";
+    for allowed in [false, true] {
+        let t = TestServer::start_with(|c| c.saml.attributes_over_http = allowed).await;
+        t.add_service(plain, None);
+        let mut c = t.client();
+        let body = java_body(&c.ticket(plain).await);
+        let res = saml_validate(&mut c, plain, &body).await;
+        // Every client still finds the user.
+        assert_eq!(read_like_java(&res.body).as_deref(), Some("alice"));
+        assert_eq!(read_like_phpcas(&res.body).unwrap().0, "alice");
+        let names = read_like_phpcas(&res.body).unwrap().1;
+        assert_eq!(names.contains(&"cn".to_string()), allowed, "{}", res.body);
+    }
+}

@@ -87,7 +87,8 @@ pub struct Window {
 }
 
 /// The SOAP-wrapped `samlp:Response`: Success with the assertion, or RequestDenied with the
-/// reason (HTTP 200 either way, as Apereo).
+/// reason (HTTP 200 either way, as Apereo). Without `with_attributes` the assertion has no
+/// AttributeStatement; every client still finds the user in the AuthenticationStatement.
 pub fn render_response(
     result: &Result<Validation, ValidationError>,
     target: &str,
@@ -95,6 +96,7 @@ pub fn render_response(
     issuer: &str,
     now: i64,
     window: &Window,
+    with_attributes: bool,
 ) -> String {
     let id = |prefix: &str| format!("_{prefix}{}", crate::tickets::random_base62(32));
     let mut out = String::with_capacity(2048);
@@ -151,6 +153,11 @@ pub fn render_response(
                  </saml:AuthenticationStatement>",
                 iso8601(v.auth_time)
             ));
+            if !with_attributes {
+                out.push_str("</saml:Assertion>");
+                out.push_str("</samlp:Response></SOAP-ENV:Body></SOAP-ENV:Envelope>");
+                return out;
+            }
             out.push_str("<saml:AttributeStatement>");
             out.push_str(&subject);
             for (name, values) in grouped(v) {

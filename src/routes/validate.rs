@@ -149,6 +149,11 @@ impl App {
             .ok()
             .and_then(|u| u.host_str().map(str::to_string))
             .unwrap_or_default();
+        // The SAML profile forbids releasing attributes to a site without TLS.
+        let with_attributes = saml.attributes_over_http
+            || target
+                .get(..6)
+                .is_some_and(|s| s.eq_ignore_ascii_case("https:"));
         let body = saml::render_response(
             &result,
             target,
@@ -156,6 +161,7 @@ impl App {
             &issuer,
             now,
             &window,
+            with_attributes,
         );
         Response::protocol("text/xml; charset=UTF-8", body)
     }
