@@ -8,6 +8,7 @@ use super::Cas;
 use crate::accounts::Account;
 use crate::store::{SsoSession, StoreError};
 use crate::tickets::ExpiringMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 pub(super) const HOT_TTL: i64 = 2;
@@ -16,6 +17,21 @@ pub(super) const HOT_TTL: i64 = 2;
 pub(super) struct HotCache {
     pub sessions: ExpiringMap<SsoSession>,
     pub accounts: ExpiringMap<Arc<Account>>,
+    /// Bumped by every invalidation. A reader remembers what it read only if no
+    /// invalidation happened meanwhile, so a row read just before a logout deleted it is
+    /// not put back after the logout dropped it.
+    epoch: AtomicU64,
+}
+
+impl HotCache {
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// Call after the store change and before dropping the entries.
+    pub fn invalidate(&self) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+    }
 }
 
 impl Cas {
@@ -33,6 +49,7 @@ impl Cas {
         ) {
             return Ok(Some((s, a)));
         }
+        let epoch = hot.epoch();
         let (hash, id) = (session_hash.to_string(), account_id.to_string());
         let found = self
             .store
@@ -40,23 +57,33 @@ impl Cas {
             .await?;
         Ok(found.map(|(session, account)| {
             let account = Arc::new(account);
-            self.remember_session(session_hash, &session);
+            self.remember_session(session_hash, &session, epoch);
             hot.accounts
                 .insert(account_id.to_string(), Arc::clone(&account), now + HOT_TTL);
+            if hot.epoch() != epoch {
+                hot.accounts.take(account_id);
+            }
             (session, account)
         }))
     }
 
-    pub(super) fn remember_session(&self, session_hash: &str, session: &SsoSession) {
+    /// Remembers a session read from the store when the epoch was `epoch`. If an
+    /// invalidation came in between, the entry is taken back out: an invalidation bumps the
+    /// epoch before it drops entries, so either it drops this one or this check sees it.
+    pub(super) fn remember_session(&self, session_hash: &str, session: &SsoSession, epoch: u64) {
         let expires = self.clock.now() + HOT_TTL;
         self.hot
             .sessions
             .insert(session_hash.to_string(), session.clone(), expires);
+        if self.hot.epoch() != epoch {
+            self.hot.sessions.take(session_hash);
+        }
     }
 
     /// Drops what is remembered about an account and its sessions; call after changing the
     /// account (password, status) or ending its sessions in this process.
     pub fn forget_account(&self, account_id: &str) {
+        self.hot.invalidate();
         self.hot.accounts.take(account_id);
         self.hot
             .sessions

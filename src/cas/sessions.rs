@@ -89,6 +89,7 @@ impl Cas {
                 return Ok(Some(live(id_hash, &s)));
             }
         }
+        let epoch = self.hot.epoch();
         let hash = id_hash.clone();
         let found = self
             .store
@@ -109,7 +110,7 @@ impl Cas {
             .await?;
         match found {
             Some(s) => {
-                self.remember_session(&id_hash, &s);
+                self.remember_session(&id_hash, &s, epoch);
                 Ok(Some(live(id_hash, &s)))
             }
             None => {
@@ -127,6 +128,7 @@ impl Cas {
         let id_hash = tickets::hash_id(tgc);
         let hash = id_hash.clone();
         let existed = self.store.call(move |st| st.delete_session(&hash)).await?;
+        self.hot.invalidate();
         self.hot.sessions.take(&id_hash);
         self.service_tickets
             .remove_where(|t| t.session_hash == id_hash);
