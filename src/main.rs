@@ -8,7 +8,7 @@ use unicas::accounts::{canonical_id, hash_password, valid_attribute_name, Kind, 
 use unicas::clock::{iso8601, Clock};
 use unicas::config::Config;
 use unicas::services::{LogoutType, NewService, Pattern};
-use unicas::store::{NewAccount, Store};
+use unicas::store::{AuditEvent, NewAccount, Store};
 
 #[derive(Parser)]
 #[command(
@@ -315,8 +315,14 @@ fn user(config: &Config, cmd: UserCommand) -> Result<(), String> {
             let id = account_id(&account)?;
             let hash = hash_password(&password, config.passwords.bcrypt_cost)
                 .map_err(|e| e.to_string())?;
+            let event = AuditEvent {
+                event: "password_set",
+                account_id: Some(&id),
+                client_ip: "",
+                detail: "administrator",
+            };
             if !open(config)?
-                .set_password(&id, &hash, must_change, now())
+                .set_password(&id, &hash, must_change, &event, now())
                 .map_err(|e| e.to_string())?
             {
                 return Err(format!("no account '{id}'"));

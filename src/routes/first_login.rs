@@ -103,14 +103,14 @@ impl App {
             .cas
             .store
             .call(move |s| {
-                let done = s.set_password(&id, &hash, false, now)?;
                 let event = AuditEvent {
                     event: "password_changed",
                     account_id: Some(&id),
                     client_ip: &ip,
                     detail: "first login",
                 };
-                s.audit(&event, now)?;
+                // The change, the end of the account's sessions and the audit row: one commit.
+                let done = s.set_password(&id, &hash, false, &event, now)?;
                 Ok(if done { s.account(&id)? } else { None })
             })
             .await;

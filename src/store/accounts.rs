@@ -102,7 +102,14 @@ impl Store {
 
     /// Replaces the password hash, remembers the old one, and ends the account's SSO
     /// sessions in the same transaction: a new password must not leave old sessions alive.
-    pub fn set_password(&self, id: &str, hash: &str, must_change: bool, now: i64) -> Result<bool> {
+    pub fn set_password(
+        &self,
+        id: &str,
+        hash: &str,
+        must_change: bool,
+        event: &super::AuditEvent,
+        now: i64,
+    ) -> Result<bool> {
         self.write(|tx| {
             let old: Option<String> = tx
                 .query_row("SELECT password_hash FROM accounts WHERE id = ?1", [id], |r| r.get(0))
@@ -118,6 +125,7 @@ impl Store {
                 params![id, hash, must_change, now],
             )?;
             tx.execute("DELETE FROM sso_sessions WHERE account_id = ?1", [id])?;
+            super::audit::insert(tx, event, now)?;
             Ok(true)
         })
     }
