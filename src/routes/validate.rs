@@ -44,8 +44,8 @@ impl App {
                     ticket,
                     service,
                     renew: req.query.flag("renew") || req.form.flag("renew"),
-                    // CAS 1.0 has no proxy support at all.
-                    pgt_url: pgt_url.filter(|_| endpoint != "/validate"),
+                    // CAS 1.0 has no proxy support at all; an empty pgtUrl is no pgtUrl.
+                    pgt_url: pgt_url.filter(|u| !u.is_empty() && endpoint != "/validate"),
                     accept_proxy_tickets: endpoint.ends_with("proxyValidate"),
                 };
                 self.cas.validate(request).await
