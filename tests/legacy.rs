@@ -177,6 +177,8 @@ async fn a_scripted_campus_client_logs_in_with_a_wrapped_password() {
         .await;
     assert_eq!(res.status, 401);
     assert!(res.body.contains("name=\"password\""));
+    // Scripts written for the campus product detect the failure by this element.
+    assert!(res.body.contains("id=\"showErrorTip\""), "{}", res.body);
 }
 
 #[tokio::test]

@@ -189,7 +189,8 @@ impl Chrome<'_> {
             html! {
                 div.card.login {
                     div.tabs { span.tab.active { (t.tab_password) } }
-                    @if let Some(error) = f.error { p.error role="alert" { (error) } }
+                    // `showErrorTip` is where the campus product's page puts it; scripts look for it.
+                    @if let Some(error) = f.error { p #showErrorTip .error role="alert" { (error) } }
                     form method="post" action=(action) autocomplete="off" {
                         input type="hidden" name="execution" value=(f.token);
                         input type="hidden" name="lt" value=(f.token);
