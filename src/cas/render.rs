@@ -1,7 +1,8 @@
 //! Renderings of one validation result: CAS 1.0 text, CAS 2.0/3.0 XML, JSON.
 //!
 //! XML follows what Apereo emits and clients parse: the literal `cas:` prefix bound to
-//! `http://www.yale.edu/tp/cas` (phpCAS strips the string `cas:`), `<cas:user>` with nothing
+//! `http://www.yale.edu/tp/cas` in single quotes, byte for byte Apereo's opening tag (phpCAS
+//! strips the string `cas:`; old clients match the raw text), `<cas:user>` with nothing
 //! around the name (campus clients regex-match it), the three protocol attributes first in
 //! XSD order, a multi-valued attribute as repeated elements.
 
@@ -22,9 +23,9 @@ pub fn render_cas1(result: &Result<Validation, ValidationError>) -> String {
 /// CAS 2.0/3.0 XML. `with_attributes` is false only where a service asked for bare 2.0.
 pub fn render_xml(result: &Result<Validation, ValidationError>, with_attributes: bool) -> String {
     let mut out = String::with_capacity(512);
-    out.push_str("<cas:serviceResponse xmlns:cas=\"");
+    out.push_str("<cas:serviceResponse xmlns:cas='");
     out.push_str(NS);
-    out.push_str("\">\n");
+    out.push_str("'>\n");
     match result {
         Ok(v) => {
             out.push_str("  <cas:authenticationSuccess>\n    <cas:user>");
@@ -101,11 +102,11 @@ pub fn render_json(result: &Result<Validation, ValidationError>) -> String {
 pub fn render_proxy(result: &Result<String, ValidationError>, json: bool) -> String {
     match (result, json) {
         (Ok(pt), false) => format!(
-            "<cas:serviceResponse xmlns:cas=\"{NS}\">\n  <cas:proxySuccess>\n    \
+            "<cas:serviceResponse xmlns:cas='{NS}'>\n  <cas:proxySuccess>\n    \
              <cas:proxyTicket>{pt}</cas:proxyTicket>\n  </cas:proxySuccess>\n</cas:serviceResponse>\n"
         ),
         (Err(e), false) => format!(
-            "<cas:serviceResponse xmlns:cas=\"{NS}\">\n  <cas:proxyFailure code=\"{}\">{}\
+            "<cas:serviceResponse xmlns:cas='{NS}'>\n  <cas:proxyFailure code=\"{}\">{}\
              </cas:proxyFailure>\n</cas:serviceResponse>\n",
             e.code.as_str(),
             text(&e.message)
@@ -187,6 +188,7 @@ mod tests {
             .unwrap();
         assert_eq!(user.text(), Some("20231234"));
         assert!(xml.contains("<cas:user>20231234</cas:user>"));
+        assert!(xml.starts_with("<cas:serviceResponse xmlns:cas='http://www.yale.edu/tp/cas'>\n"));
         let attrs: Vec<_> = doc
             .descendants()
             .find(|n| n.has_tag_name((NS, "attributes")))
