@@ -43,7 +43,10 @@ impl Authenticator {
         let (now, window, after) = (self.clock.now(), t.window, t.captcha_after);
         match self
             .store
-            .call(move |s| Ok(s.failures(&key, now, window)? >= after || s.is_locked(&key, now)?))
+            .call(move |s| {
+                let (failures, locked) = s.failures(&key, now, window)?;
+                Ok(failures >= after || locked)
+            })
             .await
         {
             Ok(needed) => needed,

@@ -99,13 +99,12 @@ impl Cas {
             };
             match service.logout_type {
                 LogoutType::None => {}
-                LogoutType::Front => {
-                    if let (Some(url), Some(true)) =
-                        (&service.logout_url, session.map(|s| s == p.session_hash))
-                    {
-                        front.push(url.clone());
-                    }
+                // Only the browser logging out now can load it; other sessions' front-channel
+                // applications cannot be reached.
+                LogoutType::Front if session == Some(p.session_hash.as_str()) => {
+                    front.extend(service.logout_url.clone());
                 }
+                LogoutType::Front => {}
                 LogoutType::Back => {
                     let cas = self.clone();
                     tokio::spawn(async move { cas.send_logout(&service, p).await });

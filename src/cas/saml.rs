@@ -153,27 +153,25 @@ pub fn render_response(
                  </saml:AuthenticationStatement>",
                 iso8601(v.auth_time)
             ));
-            if !with_attributes {
-                out.push_str("</saml:Assertion>");
-                out.push_str("</samlp:Response></SOAP-ENV:Body></SOAP-ENV:Envelope>");
-                return out;
-            }
-            out.push_str("<saml:AttributeStatement>");
-            out.push_str(&subject);
-            for (name, values) in grouped(v) {
-                out.push_str(&format!(
-                    "<saml:Attribute AttributeName=\"{}\" AttributeNamespace=\"{ATTRIBUTE_NS}\">",
-                    text(&name)
-                ));
-                for value in values {
+            if with_attributes {
+                out.push_str("<saml:AttributeStatement>");
+                out.push_str(&subject);
+                for (name, values) in grouped(v) {
                     out.push_str(&format!(
-                        "<saml:AttributeValue>{}</saml:AttributeValue>",
-                        text(&value)
+                        "<saml:Attribute AttributeName=\"{}\" AttributeNamespace=\"{ATTRIBUTE_NS}\">",
+                        text(&name)
                     ));
+                    for value in values {
+                        out.push_str(&format!(
+                            "<saml:AttributeValue>{}</saml:AttributeValue>",
+                            text(&value)
+                        ));
+                    }
+                    out.push_str("</saml:Attribute>");
                 }
-                out.push_str("</saml:Attribute>");
+                out.push_str("</saml:AttributeStatement>");
             }
-            out.push_str("</saml:AttributeStatement></saml:Assertion>");
+            out.push_str("</saml:Assertion>");
         }
     }
     out.push_str("</samlp:Response></SOAP-ENV:Body></SOAP-ENV:Envelope>");

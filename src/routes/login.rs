@@ -25,15 +25,9 @@ pub struct Target {
     pub post: bool,
 }
 
-enum ServiceParam {
-    None,
-    Registered(String),
-    Refused(Response),
-}
-
 impl App {
     /// `service` (or the SAML alias `TARGET`): absent, registered, or refused with a page.
-    fn service_param(&self, req: &Request) -> ServiceParam {
+    fn service_param(&self, req: &Request) -> Result<Option<String>, Response> {
         let params = if req.method == hyper::Method::POST {
             &req.form
         } else {
@@ -41,28 +35,25 @@ impl App {
         };
         let service = match (params.unique("service"), params.unique("TARGET")) {
             (Ok(s), Ok(t)) => s.or(t),
-            _ => return ServiceParam::Refused(self.error_page(req, StatusCode::BAD_REQUEST)),
+            _ => return Err(self.error_page(req, StatusCode::BAD_REQUEST)),
         };
         match service.filter(|s| !s.is_empty()) {
-            None => ServiceParam::None,
-            Some(s) if self.cas.registry.find(s).is_some() => {
-                ServiceParam::Registered(s.to_string())
-            }
+            None => Ok(None),
+            Some(s) if self.cas.registry.find(s).is_some() => Ok(Some(s.to_string())),
             Some(s) => {
                 tracing::info!(service = ?s.chars().take(200).collect::<String>(), "login for an unregistered service refused");
                 let chrome = self.chrome(req);
                 let t = chrome.t();
                 let page = chrome.message(t.not_authorized_title, t.not_authorized_body, &[]);
-                ServiceParam::Refused(self.page(req, StatusCode::FORBIDDEN, page))
+                Err(self.page(req, StatusCode::FORBIDDEN, page))
             }
         }
     }
 
     pub(super) async fn login_get(&self, req: &Request) -> Response {
         let service = match self.service_param(req) {
-            ServiceParam::Refused(res) => return res,
-            ServiceParam::None => None,
-            ServiceParam::Registered(s) => Some(s),
+            Ok(service) => service,
+            Err(refusal) => return refusal,
         };
         let renew = req.query.flag("renew");
         // Protocol: renew wins over gateway; gateway without service is a plain login.
@@ -97,9 +88,8 @@ impl App {
 
     pub(super) async fn login_post(&self, req: &Request) -> Response {
         let service = match self.service_param(req) {
-            ServiceParam::Refused(res) => return res,
-            ServiceParam::None => None,
-            ServiceParam::Registered(s) => Some(s),
+            Ok(service) => service,
+            Err(refusal) => return refusal,
         };
         let f = &req.form;
         let target = Target {

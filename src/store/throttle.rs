@@ -52,19 +52,9 @@ impl Store {
         })
     }
 
-    /// `true` if `key` is locked at `now` (read-only; for captcha hints and pages).
-    pub fn is_locked(&self, key: &str, now: i64) -> Result<bool> {
-        self.read(|conn| {
-            let until: Option<i64> = conn
-                .prepare_cached("SELECT locked_until FROM login_throttle WHERE key = ?1")?
-                .query_row([key], |r| r.get(0))
-                .optional()?;
-            Ok(until.is_some_and(|t| t > now))
-        })
-    }
-
-    /// Failures counted for `key` in its current window (0 once the window has passed).
-    pub fn failures(&self, key: &str, now: i64, window: i64) -> Result<i64> {
+    /// Failures counted for `key` in its current window (0 once the window has passed), and
+    /// whether it is locked at `now`. Read-only: for captcha demands and pages.
+    pub fn failures(&self, key: &str, now: i64, window: i64) -> Result<(i64, bool)> {
         self.read(|conn| {
             let row: Option<(i64, i64, i64)> = conn
                 .prepare_cached(
@@ -73,8 +63,8 @@ impl Store {
                 .query_row([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .optional()?;
             Ok(match row {
-                Some((f, start, until)) if now - start < window || until > now => f,
-                _ => 0,
+                Some((f, start, until)) if now - start < window || until > now => (f, until > now),
+                _ => (0, false),
             })
         })
     }
