@@ -9,17 +9,8 @@ use std::process::{Child, Command, Stdio};
 use support::*;
 
 fn cli(db: &std::path::Path, args: &[&str]) {
-    let out = Command::new(env!("CARGO_BIN_EXE_unicas"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (ok, _, err) = unicas(db, args);
+    assert!(ok, "{err}");
 }
 
 /// Starts `unicas serve` on a free port and returns it with the address it printed.

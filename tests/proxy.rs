@@ -66,6 +66,16 @@ fn failure_code(xml: &str) -> Option<String> {
         .and_then(|n| n.attribute("code").map(str::to_string))
 }
 
+fn proxy_path(pgt: &str, target: &str) -> String {
+    format!("/cas/proxy?pgt={pgt}&targetService={}", enc(target))
+}
+
+/// A proxy ticket for `target`, which must be issued.
+async fn proxy_ticket(c: &mut Client, pgt: &str, target: &str) -> String {
+    let res = c.get(&proxy_path(pgt, target)).await;
+    element(&res.body, "proxyTicket").expect(&res.body)
+}
+
 fn proxies(xml: &str) -> Vec<String> {
     let doc = roxmltree::Document::parse(xml).unwrap();
     doc.descendants()
@@ -111,12 +121,7 @@ async fn a_pgt_buys_proxy_tickets_and_chains_grow_newest_first() {
     let pgt = got[0].query("pgtId").unwrap();
     assert!(pgt.starts_with("PGT-") && pgt.len() <= 64);
 
-    let res = c
-        .get(&format!(
-            "/cas/proxy?pgt={pgt}&targetService={}",
-            enc(BACKEND)
-        ))
-        .await;
+    let res = c.get(&proxy_path(&pgt, BACKEND)).await;
     let pt = element(&res.body, "proxyTicket").expect(&res.body);
     assert!(pt.starts_with("PT-") && pt.len() <= 32, "{pt}");
 
@@ -126,16 +131,7 @@ async fn a_pgt_buys_proxy_tickets_and_chains_grow_newest_first() {
         failure_code(&refused.body).as_deref(),
         Some("INVALID_TICKET_SPEC")
     );
-    let pt = element(
-        &c.get(&format!(
-            "/cas/proxy?pgt={pgt}&targetService={}",
-            enc(BACKEND)
-        ))
-        .await
-        .body,
-        "proxyTicket",
-    )
-    .unwrap();
+    let pt = proxy_ticket(&mut c, &pgt, BACKEND).await;
     // ...and accepted by proxyValidate, with the chain; the backend asks for its own PGT.
     let cb2 = callback.url("/backend/cb");
     let res = validate_with_callback(&mut c, "proxyValidate", BACKEND, &pt, &cb2).await;
@@ -146,31 +142,13 @@ async fn a_pgt_buys_proxy_tickets_and_chains_grow_newest_first() {
     assert_eq!(failure_code(&again.body).as_deref(), Some("INVALID_TICKET"));
 
     let pgt2 = callback.received()[1].query("pgtId").unwrap();
-    let pt2 = element(
-        &c.get(&format!(
-            "/cas/proxy?pgt={pgt2}&targetService={}",
-            enc(THIRD)
-        ))
-        .await
-        .body,
-        "proxyTicket",
-    )
-    .unwrap();
+    let pt2 = proxy_ticket(&mut c, &pgt2, THIRD).await;
     let res = c.get(&validate_path("p3/proxyValidate", THIRD, &pt2)).await;
     assert_eq!(parse_cas(&res.body).unwrap().0, "alice");
     assert_eq!(proxies(&res.body), [cb2, cb1]);
 
     // JSON carries the same chain, newest first.
-    let pt3 = element(
-        &c.get(&format!(
-            "/cas/proxy?pgt={pgt2}&targetService={}",
-            enc(THIRD)
-        ))
-        .await
-        .body,
-        "proxyTicket",
-    )
-    .unwrap();
+    let pt3 = proxy_ticket(&mut c, &pgt2, THIRD).await;
     let res = c
         .get(&format!(
             "{}&format=JSON",
@@ -257,12 +235,7 @@ async fn callbacks_that_are_not_safe_or_not_allowed_get_no_pgt() {
     assert_eq!(parse_cas(&res.body).unwrap().0, "alice");
     assert!(element(&res.body, "proxyGrantingTicket").is_none());
     let offered = callback.received()[0].query("pgtId").unwrap();
-    let res = c
-        .get(&format!(
-            "/cas/proxy?pgt={offered}&targetService={}",
-            enc(BACKEND)
-        ))
-        .await;
+    let res = c.get(&proxy_path(&offered, BACKEND)).await;
     assert_eq!(failure_code(&res.body).as_deref(), Some("BAD_PGT"));
 }
 
@@ -287,25 +260,12 @@ async fn proxy_endpoint_errors_and_pgts_end_with_the_session() {
     assert_eq!(code(&res.body), "INVALID_REQUEST");
     let res = app.get(&format!("/cas/proxy?pgt={pgt}")).await;
     assert_eq!(code(&res.body), "INVALID_REQUEST");
-    let res = app
-        .get(&format!(
-            "/cas/proxy?pgt=PGT-nope&targetService={}",
-            enc(BACKEND)
-        ))
-        .await;
+    let res = app.get(&proxy_path("PGT-nope", BACKEND)).await;
     assert_eq!(code(&res.body), "BAD_PGT");
-    let res = app
-        .get(&format!(
-            "/cas/proxy?pgt={pgt}&targetService={}",
-            enc("https://unknown.test/")
-        ))
-        .await;
+    let res = app.get(&proxy_path(&pgt, "https://unknown.test/")).await;
     assert_eq!(code(&res.body), "UNAUTHORIZED_SERVICE");
     let res = app
-        .get(&format!(
-            "/cas/proxy?pgt={pgt}&targetService={}&format=JSON",
-            enc(BACKEND)
-        ))
+        .get(&format!("{}&format=JSON", proxy_path(&pgt, BACKEND)))
         .await;
     let json: serde_json::Value = serde_json::from_str(&res.body).unwrap();
     assert!(json["serviceResponse"]["proxySuccess"]["proxyTicket"]
@@ -315,11 +275,6 @@ async fn proxy_endpoint_errors_and_pgts_end_with_the_session() {
 
     // The user logs out: the PGT dies with the session.
     browser.get("/cas/logout").await;
-    let res = app
-        .get(&format!(
-            "/cas/proxy?pgt={pgt}&targetService={}",
-            enc(BACKEND)
-        ))
-        .await;
+    let res = app.get(&proxy_path(&pgt, BACKEND)).await;
     assert_eq!(code(&res.body), "BAD_PGT");
 }

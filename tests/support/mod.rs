@@ -14,6 +14,21 @@ use unicas::config::Config;
 use unicas::services::NewService;
 use unicas::store::NewAccount;
 
+/// Runs the real `unicas` binary on `db`: (success, stdout, stderr).
+pub fn unicas(db: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_unicas"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 pub const PASSWORD: &str = "Correct-Horse-9";
 pub const SERVICE: &str = "https://app.test/home";
 
