@@ -64,30 +64,24 @@ impl Server {
 pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, String> {
     config.validate()?;
     let config = Arc::new(config);
-    let path = config.db.clone();
-    let store = tokio::task::spawn_blocking(move || Store::open(&path))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
-    if demo {
-        let (store, config, now) = (store.clone(), Arc::clone(&config), clock.now());
-        tokio::task::spawn_blocking(move || demo::install(&store, &config, now))
-            .await
-            .map_err(|e| e.to_string())??;
-    }
-    let registry = {
-        let store = store.clone();
-        tokio::task::spawn_blocking(move || Registry::load(store))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?
+    // Files, the database and the system's certificates are read off the runtime threads.
+    let (store, registry, http) = {
+        let (config, now) = (Arc::clone(&config), clock.now());
+        blocking(move || {
+            let store = Store::open(&config.db).map_err(|e| e.to_string())?;
+            if demo {
+                demo::install(&store, &config, now)?;
+            }
+            let registry = Registry::load(store.clone()).map_err(|e| e.to_string())?;
+            Ok((store, registry, outbound::client(&config)?))
+        })
+        .await?
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
 
-    let http = outbound::client(&config)?;
     let hasher = PasswordHasher::new(config.passwords.bcrypt_cost, config.passwords.hash_threads);
     let cas = Cas::new(
         Arc::clone(&config),
@@ -102,12 +96,13 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
         clock: clock.clone(),
         throttle: config.throttle.clone(),
     };
-    let app = Arc::new(routes::App::new(
-        Arc::clone(&config),
-        cas,
-        auth,
-        demo.then_some(addr),
-    ));
+    let app = {
+        let config = Arc::clone(&config);
+        // App::new reads the configured logo file.
+        Arc::new(
+            blocking(move || Ok(routes::App::new(config, cas, auth, demo.then_some(addr)))).await?,
+        )
+    };
 
     let limits = http::Limits {
         header_timeout: Duration::from_secs(config.http.header_timeout),
@@ -126,6 +121,15 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
         shutdown,
         task,
     })
+}
+
+/// Runs blocking start-up work on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| e.to_string())?
 }
 
 /// Background work: the registry follows the database (the CLI edits it from another
