@@ -11,7 +11,7 @@ use crate::tickets::ExpiringMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-pub(super) const HOT_TTL: i64 = 2;
+const HOT_TTL: i64 = 2;
 
 #[derive(Default)]
 pub(super) struct HotCache {
