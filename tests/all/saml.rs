@@ -1,10 +1,8 @@
 //! SAML 1.1 validation with the requests mod_auth_cas, phpCAS and the Java client send, and
 //! the answers read the way each of them reads it.
 
-mod support;
-
+use crate::support::*;
 use roxmltree::{Document, Node};
-use support::*;
 
 const PROTOCOL: &str = "urn:oasis:names:tc:SAML:1.0:protocol";
 const ASSERTION: &str = "urn:oasis:names:tc:SAML:1.0:assertion";

@@ -1,11 +1,9 @@
 //! Single logout: back-channel LogoutRequests to local receivers (with retries and their
 //! audit), however the session ends, and front-channel logout on the logged-out page.
 
-mod support;
-
+use crate::support::receiver::{Received, Receiver};
+use crate::support::*;
 use std::sync::atomic::Ordering;
-use support::receiver::{Received, Receiver};
-use support::*;
 use unicas::services::{LogoutType, NewService};
 
 async fn server() -> TestServer {

@@ -1,8 +1,6 @@
 //! Malformed and oversized HTTP gets a 4xx, never a crash, and the server keeps serving.
 
-mod support;
-
-use support::*;
+use crate::support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn raw(addr: std::net::SocketAddr, request: &[u8]) -> String {

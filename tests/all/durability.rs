@@ -1,12 +1,10 @@
 //! Durability: once a page says a change succeeded, `kill -9` of the real binary right after
 //! cannot undo it.
 
-mod support;
-
+use crate::support::*;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
-use support::*;
 
 fn cli(db: &std::path::Path, args: &[&str]) {
     let (ok, _, err) = unicas(db, args);

@@ -1,8 +1,6 @@
 //! The command line: a public interface schools script against.
 
-mod support;
-
-use support::unicas;
+use crate::support::unicas;
 
 #[test]
 fn user_commands() {
@@ -300,10 +298,10 @@ fn config_example_prints_every_section() {
 
 #[tokio::test]
 async fn services_added_by_the_cli_reach_a_running_server() {
-    let t = support::TestServer::start().await;
+    let t = crate::support::TestServer::start().await;
     let db = t.config.db.clone();
     let service = "https://new.example.edu/";
-    let path = format!("/cas/login?service={}", support::enc(service));
+    let path = format!("/cas/login?service={}", crate::support::enc(service));
     assert_eq!(t.client().get(&path).await.status, 403);
     assert!(tokio::task::spawn_blocking(move || unicas(
         &db,

@@ -1,8 +1,6 @@
 //! The validation endpoints as CAS clients use them.
 
-mod support;
-
-use support::*;
+use crate::support::*;
 
 #[tokio::test]
 async fn cas1_validate_answers_yes_then_no() {

@@ -1,11 +1,9 @@
 //! Legacy compatibility: several path prefixes at once, and the campus product's login page
 //! as its scripted clients use it (scraped salt and execution, AES-wrapped password).
 
-mod support;
-
+use crate::support::*;
 use aes::cipher::{block_padding::Pkcs7, BlockEncryptMut, KeyIvInit};
 use base64::Engine;
-use support::*;
 
 async fn two_prefixes() -> TestServer {
     TestServer::start_with(|c| c.prefixes = vec!["/authserver".into()]).await

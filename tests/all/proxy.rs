@@ -1,10 +1,8 @@
 //! Proxy authentication against a local HTTPS callback with a test CA: PGT delivery, /proxy,
 //! /proxyValidate chains, and every refusal.
 
-mod support;
-
-use support::receiver::{Receiver, TestCa};
-use support::*;
+use crate::support::receiver::{Receiver, TestCa};
+use crate::support::*;
 use unicas::services::NewService;
 
 const BACKEND: &str = "https://backend.test/api";

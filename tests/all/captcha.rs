@@ -1,9 +1,7 @@
 //! The captcha demanded after a few failures, and the campus product's endpoints that
 //! report it (needCaptcha.html, checkNeedCaptcha.htl, captcha.html), all from one state.
 
-mod support;
-
-use support::*;
+use crate::support::*;
 
 async fn need(c: &mut Client, name: &str) -> (String, String) {
     let v4 = c

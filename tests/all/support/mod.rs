@@ -1,6 +1,5 @@
 //! Test harness: boots the real server on 127.0.0.1:0 with a temporary database and talks
 //! HTTP to it like a browser or CAS client, with a cookie jar and a choice of source address.
-#![allow(dead_code)]
 
 pub mod receiver;
 

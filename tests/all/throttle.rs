@@ -1,9 +1,7 @@
 //! Failed-login throttling: per account across addresses, per address across accounts,
 //! persistent across restarts.
 
-mod support;
-
-use support::*;
+use crate::support::*;
 
 /// These tests drive the lock itself, as a script that solves captchas would: the captcha
 /// demanded after a few failures is covered in tests/captcha.rs.

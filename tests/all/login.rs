@@ -1,8 +1,6 @@
 //! The login and logout flows as a browser sees them.
 
-mod support;
-
-use support::*;
+use crate::support::*;
 
 fn login_path(service: &str) -> String {
     format!("/cas/login?service={}", enc(service))

@@ -1,0 +1,17 @@
+//! The integration suite: one test binary (it links the server once), one module per area.
+//! Every test boots the real server on 127.0.0.1:0 with a temporary database, or runs the
+//! real binary, and speaks to it as a browser or a CAS client would.
+
+mod support;
+
+mod captcha;
+mod cli;
+mod durability;
+mod http_limits;
+mod legacy;
+mod login;
+mod logout;
+mod proxy;
+mod saml;
+mod throttle;
+mod validation;
