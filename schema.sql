@@ -88,7 +88,7 @@ CREATE TABLE IF NOT EXISTS sso_sessions (
 CREATE INDEX IF NOT EXISTS sso_sessions_account ON sso_sessions(account_id);
 CREATE INDEX IF NOT EXISTS sso_sessions_expiry ON sso_sessions(expires_at);
 
--- Failed-login counters per key ('account:<id>' or 'ip:<addr>'); kept here so a restart
+-- Failed-login counters per key ('account:<id>' or 'address:<addr>'); kept here so a restart
 -- does not hand an attacker a fresh budget.
 CREATE TABLE IF NOT EXISTS login_throttle (
     key          TEXT PRIMARY KEY,
@@ -141,4 +141,63 @@ CREATE TABLE logout_participants (
     account_id   TEXT NOT NULL,
     validated_at INTEGER NOT NULL,
     PRIMARY KEY (session_hash, service_id)  -- the most recent ticket per service, as Apereo
+) STRICT;
+
+-- @version 3: defects found from outside, and room for the flows ahead.
+
+-- Attribute release written out. NULL used to mean "everything"; now release_all says so and
+-- attributes lists names (empty: nothing beyond the user id, the new default). Services
+-- registered before keep releasing what they did.
+ALTER TABLE services ADD COLUMN release_all INTEGER NOT NULL DEFAULT 0;
+UPDATE services SET release_all = 1, attributes = '' WHERE attributes IS NULL;
+-- A regex pattern that matches any host is refused unless this is set. At the upgrade it is
+-- set for existing such patterns (in code), so they keep working and `service list` flags them.
+ALTER TABLE services ADD COLUMN allow_any_host INTEGER NOT NULL DEFAULT 0;
+-- Rows `serve --demo` made: disabled whenever the server runs without it.
+ALTER TABLE services ADD COLUMN demo INTEGER NOT NULL DEFAULT 0;
+UPDATE services SET demo = 1 WHERE name = 'Demo application' AND pattern LIKE '%/demo/*';
+
+-- Where an account came from: 'admin' (user add), 'import' (the roster), 'demo'.
+ALTER TABLE accounts ADD COLUMN source TEXT NOT NULL DEFAULT 'admin'
+    CHECK (source IN ('admin', 'import', 'demo'));
+UPDATE accounts SET source = 'demo' WHERE id = 'demo' AND name = '演示用户';
+-- From this version accounts.email and accounts.phone hold values sealed with the key file
+-- (AES-256-GCM, "v1:..."); the upgrade seals existing ones (in code).
+
+ALTER TABLE audit_log ADD COLUMN user_agent TEXT NOT NULL DEFAULT '';
+CREATE INDEX audit_log_at ON audit_log(at);
+
+-- Throttling keys: 'account:<id>' (captcha, and a global lock only at a far higher count),
+-- 'pair:<id>|<address>' (the lock people meet: that account from that address),
+-- 'address:<address>'. in_flight counts attempts being checked right now (a reservation,
+-- released when the attempt ends, stale after a minute); account_id ties pair rows to their
+-- account, to count the addresses failing for it.
+ALTER TABLE login_throttle ADD COLUMN in_flight INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE login_throttle ADD COLUMN in_flight_since INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE login_throttle ADD COLUMN account_id TEXT;
+CREATE INDEX login_throttle_account ON login_throttle(account_id) WHERE account_id IS NOT NULL;
+
+-- Single logout: one participant per service URL (up to the first '?', ';' or '#'), not per
+-- registry entry, so every application under one pattern is told. The ticket (the
+-- SessionIndex) is sealed with the key file.
+CREATE TABLE logout_participants_v3 (
+    session_hash TEXT NOT NULL,
+    service_key  TEXT NOT NULL,
+    service_id   INTEGER NOT NULL,
+    service      TEXT NOT NULL,
+    ticket       TEXT NOT NULL,
+    account_id   TEXT NOT NULL,
+    validated_at INTEGER NOT NULL,
+    PRIMARY KEY (session_hash, service_key)
+) STRICT;
+INSERT INTO logout_participants_v3
+    SELECT session_hash, service, service_id, service, ticket, account_id, validated_at
+    FROM logout_participants;
+DROP TABLE logout_participants;
+ALTER TABLE logout_participants_v3 RENAME TO logout_participants;
+
+-- Facts about the installation ('key_check': proves the key file belongs to this database).
+CREATE TABLE settings (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 ) STRICT;

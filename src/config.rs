@@ -26,6 +26,10 @@ pub struct Config {
     /// Extra CA certificates (PEM) trusted, besides the system's, when calling proxy
     /// callbacks and logout URLs.
     pub ca_file: Option<PathBuf>,
+    /// The installation's key file (created 0600 at first start): it seals contact details
+    /// and authenticates form tokens. Default: the database path with the extension `.key`.
+    /// Keep it with the database's backups, but not inside them.
+    pub key_file: Option<PathBuf>,
     pub tickets: TicketConfig,
     pub sessions: SessionConfig,
     pub throttle: ThrottleConfig,
@@ -117,8 +121,13 @@ pub struct SessionConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ThrottleConfig {
-    /// Failures per account within `window` that lock the account temporarily.
+    /// Failures of one account from one client address within `window` that lock the
+    /// account for that address (others can still log in, after a captcha).
     pub account_failures: i64,
+    /// Failures of one account from anywhere within `window` that lock it for everyone...
+    pub account_failures_global: i64,
+    /// ...when they came from at least this many addresses (an attack, audited).
+    pub global_lock_addresses: i64,
     /// Failures per client address within `window` that block that address temporarily.
     pub address_failures: i64,
     /// Counting window, seconds.
@@ -137,6 +146,15 @@ pub struct PasswordConfig {
     pub bcrypt_cost: u32,
     /// Threads that run bcrypt; 0 means one per core.
     pub hash_threads: usize,
+    /// The policy for new passwords: shortest length in characters...
+    pub min_length: usize,
+    /// ...how many of lower case, upper case, digits and symbols...
+    pub min_classes: usize,
+    /// ...how many earlier passwords may not come back...
+    pub history: usize,
+    /// ...and words of this installation a password may not contain (the school's
+    /// abbreviation, the system's name), besides the common passwords shipped inside.
+    pub context_words: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -155,6 +173,8 @@ pub struct HttpConfig {
     /// Without this, every client behind the proxy shares its address and one campus-wide
     /// throttle counter.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// `Strict-Transport-Security` max-age, seconds, sent when the public URL is https.
+    pub hsts_max_age: u64,
 }
 
 impl Default for Config {
@@ -168,6 +188,7 @@ impl Default for Config {
             school_name_en: "Unified Identity Authentication".into(),
             logo: None,
             ca_file: None,
+            key_file: None,
             tickets: TicketConfig::default(),
             sessions: SessionConfig::default(),
             throttle: ThrottleConfig::default(),
@@ -204,6 +225,8 @@ impl Default for ThrottleConfig {
     fn default() -> Self {
         ThrottleConfig {
             account_failures: 5,
+            account_failures_global: 50,
+            global_lock_addresses: 5,
             address_failures: 30,
             window: 900,
             lock_duration: 900,
@@ -217,6 +240,10 @@ impl Default for PasswordConfig {
         PasswordConfig {
             bcrypt_cost: 10,
             hash_threads: 0,
+            min_length: 8,
+            min_classes: 3,
+            history: 5,
+            context_words: Vec::new(),
         }
     }
 }
@@ -232,6 +259,7 @@ impl Default for HttpConfig {
                 std::net::IpAddr::from([127, 0, 0, 1]),
                 std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
             ],
+            hsts_max_age: 31_536_000,
         }
     }
 }
@@ -275,6 +303,14 @@ impl Config {
                 self.sessions.remember_me_lifetime,
             ),
             ("throttle.account_failures", self.throttle.account_failures),
+            (
+                "throttle.account_failures_global",
+                self.throttle.account_failures_global,
+            ),
+            (
+                "throttle.global_lock_addresses",
+                self.throttle.global_lock_addresses,
+            ),
             ("throttle.address_failures", self.throttle.address_failures),
             ("throttle.window", self.throttle.window),
             ("throttle.lock_duration", self.throttle.lock_duration),
@@ -295,6 +331,13 @@ impl Config {
         }
         if !(4..=31).contains(&self.passwords.bcrypt_cost) {
             return Err("passwords.bcrypt_cost must be between 4 and 31".into());
+        }
+        let p = &self.passwords;
+        if !(6..=64).contains(&p.min_length) || !(1..=4).contains(&p.min_classes) || p.history > 24
+        {
+            return Err(
+                "passwords: min_length must be 6-64, min_classes 1-4, history at most 24".into(),
+            );
         }
         if self.http.max_connections == 0 || self.http.max_body < 1024 {
             return Err(
@@ -339,9 +382,16 @@ impl Config {
         self.public_url.trim_end_matches('/').to_string()
     }
 
-    /// Cookies get `Secure` whenever users reach us over https.
+    /// Cookies get `Secure`, and responses HSTS, whenever users reach us over https.
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https:")
+    }
+
+    /// Where the installation's keys are.
+    pub fn key_file(&self) -> PathBuf {
+        self.key_file
+            .clone()
+            .unwrap_or_else(|| self.db.with_extension("key"))
     }
 
     /// A commented example configuration listing every key with its default.

@@ -1,33 +1,39 @@
 //! `serve --demo`: a demo account and the built-in demo application, created only when asked
-//! for and never with administrator rights.
+//! for, never with administrator rights, and never outliving demo mode: `serve` without
+//! `--demo` disables them, and `--demo` refuses a database that holds real accounts.
 
-use crate::accounts::{hash_password, Kind};
+use crate::accounts::hash_now;
 use crate::config::Config;
-use crate::services::NewService;
-use crate::store::{NewAccount, Store};
+use crate::model::{Kind, NewAccount, NewService, Release, Source};
+use crate::store::Store;
 
 pub const ACCOUNT: &str = "demo";
 pub const PASSWORD: &str = "Demo-2026";
 
-/// Creates the demo account and registers the demo application, unless already there.
+/// Creates the demo account and registers the demo application, unless already there, and
+/// makes them usable.
 pub fn install(store: &Store, config: &Config, now: i64) -> Result<(), String> {
+    if store.has_real_accounts().map_err(|e| e.to_string())? {
+        return Err(
+            "--demo refused: this database holds real accounts, and the demo account's \
+             password is public; use a separate database for the demo"
+                .into(),
+        );
+    }
     if store.account(ACCOUNT).map_err(|e| e.to_string())?.is_none() {
-        let hash =
-            hash_password(PASSWORD, config.passwords.bcrypt_cost).map_err(|e| e.to_string())?;
-        let account = NewAccount {
-            id: ACCOUNT.into(),
-            name: "演示用户".into(),
-            kind: Kind::Student,
-            department: "信息化管理中心".into(),
-            email: "demo@example.edu.cn".into(),
-            phone: String::new(),
-            password_hash: hash,
-            must_change: false,
-            attributes: vec![
-                ("memberOf".into(), "students".into()),
-                ("memberOf".into(), "library".into()),
-            ],
-        };
+        let mut account = NewAccount::new(
+            ACCOUNT,
+            "演示用户",
+            Kind::Student,
+            "信息化管理中心",
+            "demo@example.edu.cn",
+            "",
+            &["memberOf=students".into(), "memberOf=library".into()],
+        )
+        .map_err(|e| e.to_string())?;
+        account.source = Source::Demo;
+        account.password_hash =
+            hash_now(PASSWORD, config.passwords.bcrypt_cost).map_err(|e| e.to_string())?;
         store
             .insert_account(&account, now)
             .map_err(|e| e.to_string())?;
@@ -35,11 +41,14 @@ pub fn install(store: &Store, config: &Config, now: i64) -> Result<(), String> {
     let service = NewService {
         name: "Demo application".into(),
         pattern: format!("{}*", crate::routes::demo_service_url(config)),
+        // The demo shows what a service can receive.
+        release: Release::All,
         portal_title: Some("演示应用".into()),
+        demo: true,
         ..NewService::default()
     };
     store
         .insert_service(&service, now)
         .map_err(|e| e.to_string())?;
-    Ok(())
+    store.enable_demo(now).map_err(|e| e.to_string())
 }

@@ -1,5 +1,5 @@
 //! unicas: a CAS single sign-on server for universities. `start` boots the real server; the
-//! binary and the integration tests both use it.
+//! binary and the integration tests both use it. ARCHITECTURE.md maps the modules.
 
 pub mod accounts;
 pub mod cas;
@@ -7,18 +7,23 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod http;
+pub mod memory;
+pub mod model;
 pub mod outbound;
 pub mod pages;
 pub mod routes;
+pub mod secrets;
 pub mod services;
+pub mod sessions;
 pub mod store;
 pub mod tickets;
 
-use accounts::{Authenticator, PasswordHasher};
+use accounts::{Accounts, PasswordHasher, Policy};
 use cas::Cas;
 use clock::Clock;
 use config::Config;
 use services::Registry;
+use sessions::Sessions;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +37,9 @@ pub struct Server {
     pub clock: Clock,
     pub store: Store,
     pub app: Arc<routes::App>,
+    registry: Registry,
+    sessions: Sessions,
+    cas: Cas,
     shutdown: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -53,27 +61,45 @@ impl Server {
         self.shutdown.clone()
     }
 
-    /// Runs the periodic sweep now (tests use it after moving the clock).
+    /// Runs the periodic housekeeping now (tests use it after moving the clock).
     pub async fn sweep(&self) {
-        self.app.sweep().await;
+        sweep(
+            &self.app,
+            &self.sessions,
+            &self.cas,
+            &self.store,
+            &self.clock,
+            0,
+        )
+        .await;
+        self.cas.announce_ended(None).await;
+    }
+
+    /// Re-reads the service registry now instead of within its 2 s.
+    pub fn reload_registry(&self) -> store::Result<()> {
+        self.registry.reload()
     }
 }
 
-/// Opens the database, binds the listener and starts serving. With `demo`, a demo account
-/// and the built-in demo application are set up first.
+/// Opens the database, binds the listener and starts serving. With `demo`, the demo account
+/// and the built-in demo application are set up first; without it they are disabled.
 pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, String> {
     config.validate()?;
     let config = Arc::new(config);
     // Files, the database and the system's certificates are read off the runtime threads.
-    let (store, registry, http) = {
+    let (keys, store, registry, http) = {
         let (config, now) = (Arc::clone(&config), clock.now());
         blocking(move || {
-            let store = Store::open(&config.db).map_err(|e| e.to_string())?;
-            if demo {
-                demo::install(&store, &config, now)?;
+            let keys = Arc::new(secrets::Keys::load_or_create(&config.key_file())?);
+            let store = Store::open(&config.db, Arc::clone(&keys)).map_err(|e| e.to_string())?;
+            match demo {
+                true => demo::install(&store, &config, now)?,
+                false => store.disable_demo(now).map_err(|e| e.to_string())?,
             }
+            // No attempt survives a restart; their reservations must not either.
+            store.release_reservations().map_err(|e| e.to_string())?;
             let registry = Registry::load(store.clone()).map_err(|e| e.to_string())?;
-            Ok((store, registry, outbound::client(&config)?))
+            Ok((keys, store, registry, outbound::client(&config)?))
         })
         .await?
     };
@@ -82,45 +108,58 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
 
+    let sessions = Sessions::new(store.clone(), clock.clone(), config.sessions.clone());
     let hasher = PasswordHasher::new(config.passwords.bcrypt_cost, config.passwords.hash_threads);
+    let accounts = Accounts::new(
+        store.clone(),
+        hasher,
+        clock.clone(),
+        sessions.clone(),
+        config.throttle.clone(),
+        Policy::new(&config.passwords),
+    );
     let cas = Cas::new(
         Arc::clone(&config),
         store.clone(),
         registry.clone(),
+        sessions.clone(),
         clock.clone(),
         http,
     );
-    let auth = Authenticator {
-        store: store.clone(),
-        hasher,
+    let parts = routes::Parts {
+        config: Arc::clone(&config),
+        cas: cas.clone(),
+        accounts,
+        sessions: sessions.clone(),
         clock: clock.clone(),
-        throttle: config.throttle.clone(),
+        keys,
     };
-    let app = {
-        let config = Arc::clone(&config);
-        // App::new reads the configured logo file.
-        Arc::new(
-            blocking(move || Ok(routes::App::new(config, cas, auth, demo.then_some(addr)))).await?,
-        )
-    };
+    // App::new reads the configured logo file.
+    let app = Arc::new(blocking(move || Ok(routes::App::new(parts, demo.then_some(addr)))).await?);
 
     let limits = http::Limits {
         header_timeout: Duration::from_secs(config.http.header_timeout),
         body_timeout: Duration::from_secs(config.http.body_timeout),
         max_body: config.http.max_body,
         max_connections: config.http.max_connections,
+        hsts: config
+            .secure_cookies()
+            .then(|| format!("max-age={}", config.http.hsts_max_age)),
     };
     let (shutdown, shutdown_rx) = watch::channel(false);
-    spawn_housekeeping(Arc::clone(&app), registry, shutdown_rx.clone());
-    let task = tokio::spawn(http::serve(listener, Arc::clone(&app), limits, shutdown_rx));
-    Ok(Server {
+    let server = Server {
         addr,
         clock,
         store,
-        app,
+        app: Arc::clone(&app),
+        registry,
+        sessions,
+        cas,
         shutdown,
-        task,
-    })
+        task: tokio::spawn(http::serve(listener, app, limits, shutdown_rx.clone())),
+    };
+    spawn_housekeeping(&server, config.throttle.window, shutdown_rx);
+    Ok(server)
 }
 
 /// Runs blocking start-up work on the blocking pool.
@@ -132,18 +171,44 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| e.to_string())?
 }
 
-/// Background work: the registry follows the database (the CLI edits it from another
-/// process), and expired tickets, sessions and counters are swept.
-fn spawn_housekeeping(
-    app: Arc<routes::App>,
-    registry: Registry,
-    mut shutdown: watch::Receiver<bool>,
+/// Expired tickets, sessions, counters and memory go.
+async fn sweep(
+    app: &routes::App,
+    sessions: &Sessions,
+    cas: &Cas,
+    store: &Store,
+    clock: &Clock,
+    window: i64,
 ) {
+    app.sweep_memory();
+    cas.sweep_tickets();
+    if let Err(e) = sessions.sweep().await {
+        tracing::error!("sweeping sessions: {e}");
+    }
+    if window > 0 {
+        let now = clock.now();
+        if let Err(e) = store.call(move |s| s.sweep_throttle(now, window)).await {
+            tracing::error!("sweeping throttle counters: {e}");
+        }
+    }
+}
+
+/// Background work: the registry follows the database (the command line edits it from
+/// another process); expired tickets, sessions and counters are swept; session ends that
+/// failed are retried; and single logout is announced as soon as a session ends here, and
+/// within seconds of one ended by another process.
+fn spawn_housekeeping(server: &Server, window: i64, mut shutdown: watch::Receiver<bool>) {
+    let (app, registry, sessions, cas, store, clock) = (
+        Arc::clone(&server.app),
+        server.registry.clone(),
+        server.sessions.clone(),
+        server.cas.clone(),
+        server.store.clone(),
+        server.clock.clone(),
+    );
     tokio::spawn(async move {
         let mut reload = tokio::time::interval(Duration::from_secs(2));
-        let mut sweep = tokio::time::interval(Duration::from_secs(30));
-        // Every few seconds: expired tickets leave memory, and sessions ended by another
-        // process (an administrator's command) get their single logout.
+        let mut sweep_all = tokio::time::interval(Duration::from_secs(30));
         let mut quick = tokio::time::interval(Duration::from_secs(5));
         loop {
             tokio::select! {
@@ -153,10 +218,15 @@ fn spawn_housekeeping(
                         tracing::error!("registry reload: {e}");
                     }
                 }
-                _ = sweep.tick() => app.sweep().await,
+                _ = sweep_all.tick() => sweep(&app, &sessions, &cas, &store, &clock, window).await,
                 _ = quick.tick() => {
-                    app.cas.sweep_memory();
-                    app.cas.announce_ended(None).await;
+                    cas.sweep_tickets();
+                    sessions.sweep_memory();
+                    sessions.retry_ending().await;
+                    cas.announce_ended(None).await;
+                }
+                _ = sessions.wait_ended() => {
+                    cas.announce_ended(None).await;
                 }
                 _ = shutdown.changed() => return,
             }

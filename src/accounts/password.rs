@@ -9,6 +9,7 @@ use tokio::sync::oneshot;
 /// silently ignore the rest, so longer passwords are refused rather than truncated.
 pub const MAX_PASSWORD_BYTES: usize = 71;
 
+/// A password that cannot be hashed as given.
 #[derive(Debug, PartialEq, Eq)]
 pub enum PasswordError {
     Empty,
@@ -23,6 +24,30 @@ impl std::fmt::Display for PasswordError {
                 write!(f, "the password is longer than {MAX_PASSWORD_BYTES} bytes")
             }
         }
+    }
+}
+
+/// Hashing could not run (its threads are gone) or bcrypt itself failed: a server fault,
+/// never the user's.
+#[derive(Debug, PartialEq, Eq)]
+pub struct HashingFailed;
+
+impl std::fmt::Display for HashingFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("password hashing failed")
+    }
+}
+
+impl std::error::Error for HashingFailed {}
+
+/// Refuses passwords bcrypt cannot take whole.
+pub fn check_length(password: &str) -> Result<(), PasswordError> {
+    if password.is_empty() {
+        Err(PasswordError::Empty)
+    } else if password.len() > MAX_PASSWORD_BYTES {
+        Err(PasswordError::TooLong)
+    } else {
+        Ok(())
     }
 }
 
@@ -74,28 +99,33 @@ impl PasswordHasher {
         PasswordHasher { cost, jobs, dummy }
     }
 
-    /// Hashes on the pool. Refuses empty and over-long passwords.
-    pub async fn hash(&self, password: String) -> Result<String, PasswordError> {
-        check(&password)?;
+    /// Hashes on the pool a password `check_length` accepted.
+    pub async fn hash(&self, password: String) -> Result<String, HashingFailed> {
         let cost = self.cost;
-        self.run(move || hash_now(&password, cost))
-            .await
-            .and_then(|r| r)
+        self.run(move || hash_now(&password, cost)).await?
     }
 
     /// Verifies on the pool. `hash = None` (unknown account) spends the same time and fails.
     pub async fn verify(&self, password: String, hash: Option<String>) -> bool {
+        self.verify_any(password, hash.into_iter().collect()).await
+    }
+
+    /// Whether `password` matches any of `hashes` (password history), checked on the pool.
+    /// With no hashes at all, one verification against the dummy keeps the time the same.
+    pub async fn verify_any(&self, password: String, hashes: Vec<String>) -> bool {
         let dummy = Arc::clone(&self.dummy);
         self.run(move || {
-            let known = hash.is_some();
-            let hash = hash.as_deref().unwrap_or(&dummy);
-            // Over-long input: run a verification anyway so timing does not tell.
-            let ok =
+            if hashes.is_empty() {
+                let _ = bcrypt::non_truncating_verify(password.as_bytes(), &dummy);
+                return false;
+            }
+            hashes.iter().any(|hash| {
+                // Over-long input: run a verification anyway so timing does not tell.
                 bcrypt::non_truncating_verify(password.as_bytes(), hash).unwrap_or_else(|_| {
                     let _ = bcrypt::verify(b"x", &dummy);
                     false
-                });
-            ok && known
+                })
+            })
         })
         .await
         .unwrap_or(false)
@@ -104,41 +134,23 @@ impl PasswordHasher {
     async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, PasswordError> {
+    ) -> Result<T, HashingFailed> {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move || {
             let _ = tx.send(f());
         });
-        // The pool only stops with the process; a lost job reads as a failed verification.
-        if self.jobs.send(job).is_err() {
-            return Err(PasswordError::Empty);
-        }
-        rx.await.map_err(|_| PasswordError::Empty)
+        self.jobs.send(job).map_err(|_| HashingFailed)?;
+        rx.await.map_err(|_| HashingFailed)
     }
 }
 
-/// Hashes on the calling thread, for the command line.
-pub fn hash_password(password: &str, cost: u32) -> Result<String, PasswordError> {
-    check(password)?;
-    hash_now(password, cost)
-}
-
-fn check(password: &str) -> Result<(), PasswordError> {
-    if password.is_empty() {
-        Err(PasswordError::Empty)
-    } else if password.len() > MAX_PASSWORD_BYTES {
-        Err(PasswordError::TooLong)
-    } else {
-        Ok(())
-    }
-}
-
-fn hash_now(password: &str, cost: u32) -> Result<String, PasswordError> {
-    bcrypt::non_truncating_hash(password.as_bytes(), cost).map_err(|_| PasswordError::TooLong)
+/// Hashes on the calling thread, for the command line and the roster import.
+pub fn hash_now(password: &str, cost: u32) -> Result<String, HashingFailed> {
+    bcrypt::non_truncating_hash(password.as_bytes(), cost).map_err(|_| HashingFailed)
 }
 
 /// Nice the current thread so request handling preempts hashing when both want the CPU.
-fn lower_priority() {
+pub(crate) fn lower_priority() {
     // SAFETY: setpriority on our own thread id has no memory-safety preconditions.
     unsafe {
         let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
@@ -150,6 +162,7 @@ fn lower_priority() {
 mod tests {
     use super::*;
 
+    // security.md F10
     #[tokio::test]
     async fn verifies_exactly_and_refuses_truncation() {
         let hasher = PasswordHasher::new(4, 1);
@@ -159,10 +172,16 @@ mod tests {
         assert!(hasher.verify(long.clone(), Some(hash.clone())).await);
         assert!(!hasher.verify(format!("{long}Y"), Some(hash.clone())).await);
         assert_eq!(
-            hasher.hash(format!("{long}X")).await,
+            check_length(&format!("{long}X")),
             Err(PasswordError::TooLong)
         );
-        assert!(!hasher.verify("wrong".into(), Some(hash)).await);
+        assert_eq!(check_length(""), Err(PasswordError::Empty));
+        assert!(!hasher.verify("wrong".into(), Some(hash.clone())).await);
         assert!(!hasher.verify("unicas-dummy-password".into(), None).await);
+        assert!(
+            hasher
+                .verify_any(long, vec!["$2b$04$junk".into(), hash])
+                .await
+        );
     }
 }

@@ -7,8 +7,8 @@
 
 use super::Cas;
 use crate::clock::iso8601;
-use crate::services::{LogoutType, Service};
-use crate::store::{AuditEvent, LogoutParticipant};
+use crate::model::{AuditEvent, AuditRecord, LogoutType, Service};
+use crate::store::LogoutParticipant;
 use crate::tickets;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,11 +19,15 @@ use tokio::sync::Semaphore;
 /// for a long time) new ones are dropped rather than growing without bound.
 const MAX_PENDING: usize = 100_000;
 
+/// (session hash, service URL up to `?`, `;` or `#`): one participant per application.
+type Key = (String, String);
+
 pub struct SingleLogout {
     /// Validations record here, keyed like the table (the most recent ticket per session and
-    /// service wins); the store is written in batches, so validation does not pay a durable
-    /// write each. A crash loses at most the last few seconds of participants.
-    pending: Mutex<HashMap<(String, i64), LogoutParticipant>>,
+    /// application wins); the store is written in batches, so validation does not pay a
+    /// durable write each. A crash loses at most the last few seconds of participants; a
+    /// store that cannot be written loses none (the batch stays here until it is written).
+    pending: Mutex<HashMap<Key, LogoutParticipant>>,
     in_flight: Arc<Semaphore>,
 }
 
@@ -35,7 +39,7 @@ impl SingleLogout {
         }
     }
 
-    fn pending(&self) -> std::sync::MutexGuard<'_, HashMap<(String, i64), LogoutParticipant>> {
+    fn pending(&self) -> std::sync::MutexGuard<'_, HashMap<Key, LogoutParticipant>> {
         self.pending.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -51,19 +55,22 @@ pub fn logout_request(user: &str, ticket: &str, now: i64) -> String {
          <samlp:SessionIndex>{}</samlp:SessionIndex></samlp:LogoutRequest>",
         tickets::random_base62(29),
         iso8601(now),
-        super::render::text(user),
-        super::render::text(ticket)
+        super::render::escape_xml(user),
+        super::render::escape_xml(ticket)
     )
 }
 
 impl Cas {
     /// Notes that `service` validated `ticket` of a session, unless it opted out.
     pub(super) fn record_participant(&self, service: &Service, participant: LogoutParticipant) {
-        if service.logout_type == LogoutType::None {
+        if service.logout_type() == LogoutType::None {
             return;
         }
         let mut pending = self.logout.pending();
-        let key = (participant.session_hash.clone(), participant.service_id);
+        let key = (
+            participant.session_hash.clone(),
+            participant.service_key().to_string(),
+        );
         if pending.len() < MAX_PENDING || pending.contains_key(&key) {
             pending.insert(key, participant);
         }
@@ -76,16 +83,24 @@ impl Cas {
         let batch: Vec<LogoutParticipant> = std::mem::take(&mut *self.logout.pending())
             .into_values()
             .collect();
-        let ended = self
-            .store
-            .call(move |s| {
-                if !batch.is_empty() {
-                    s.insert_logout_participants(&batch)?;
+        if !batch.is_empty() {
+            let written = batch.clone();
+            if let Err(e) = self
+                .store
+                .call(move |s| s.insert_logout_participants(&written))
+                .await
+            {
+                tracing::error!("single logout: recording participants failed, will retry: {e}");
+                // Back into memory, unless a newer ticket of the same application came in.
+                let mut pending = self.logout.pending();
+                for p in batch {
+                    let key = (p.session_hash.clone(), p.service_key().to_string());
+                    pending.entry(key).or_insert(p);
                 }
-                s.take_ended_participants()
-            })
-            .await;
-        let ended = match ended {
+                return Vec::new();
+            }
+        }
+        let ended = match self.store.call(|s| s.take_ended_participants()).await {
             Ok(ended) => ended,
             Err(e) => {
                 tracing::error!("single logout: {e}");
@@ -97,12 +112,12 @@ impl Cas {
             let Some(service) = self.registry.by_id(p.service_id) else {
                 continue;
             };
-            match service.logout_type {
+            match service.logout_type() {
                 LogoutType::None => {}
                 // Only the browser logging out now can load it; other sessions' front-channel
                 // applications cannot be reached.
                 LogoutType::Front if session == Some(p.session_hash.as_str()) => {
-                    front.extend(service.logout_url.clone());
+                    front.extend(service.logout_url().map(str::to_string));
                 }
                 LogoutType::Front => {}
                 LogoutType::Back => {
@@ -117,9 +132,8 @@ impl Cas {
     /// POSTs one `LogoutRequest`, retrying with doubling delays, and audits the outcome.
     async fn send_logout(&self, service: &Service, p: LogoutParticipant) {
         let url = service
-            .logout_url
-            .clone()
-            .unwrap_or_else(|| p.service.clone());
+            .logout_url()
+            .map_or_else(|| p.service.clone(), str::to_string);
         let xml = logout_request(&p.account_id, &p.ticket, self.clock.now());
         // mod_auth_cas requires the body to start with `logoutRequest=`.
         let body = format!(
@@ -163,28 +177,29 @@ impl Cas {
                 tokio::time::sleep(Duration::from_secs(delay)).await;
             }
         }
-        let detail = format!(
-            "service={} url={url} ticket={} result={outcome} attempts={attempts}",
-            service.id,
-            tickets::log_label(&p.ticket)
-        );
-        let event = if delivered { "slo_sent" } else { "slo_failed" };
-        tracing::info!(service = service.id, %url, result = %outcome, attempts, "{event}");
+        let (service_id, ticket) = (service.id, tickets::log_label(&p.ticket));
+        tracing::info!(service = service_id, url = ?url, result = %outcome, attempts, delivered, "single logout");
+        let event = match delivered {
+            true => AuditEvent::LogoutDelivered {
+                service_id,
+                url,
+                ticket,
+                result: outcome,
+                attempts,
+            },
+            false => AuditEvent::LogoutFailed {
+                service_id,
+                url,
+                ticket,
+                result: outcome,
+                attempts,
+            },
+        };
         let now = self.clock.now();
         let account = p.account_id.clone();
         let audited = self
             .store
-            .call(move |s| {
-                s.audit(
-                    &AuditEvent {
-                        event,
-                        account_id: Some(&account),
-                        client_ip: "",
-                        detail: &detail,
-                    },
-                    now,
-                )
-            })
+            .call(move |s| s.audit(&AuditRecord::system(event, Some(&account)), now))
             .await;
         if let Err(e) = audited {
             tracing::error!("audit single logout: {e}");
@@ -192,7 +207,9 @@ impl Cas {
     }
 }
 
-fn error_kind(e: &reqwest::Error) -> &'static str {
+/// What went wrong with an outgoing request, in a word: never the error's own text, which
+/// carries the URL (and with it, for proxy callbacks, the PGT).
+pub(super) fn error_kind(e: &reqwest::Error) -> &'static str {
     if e.is_timeout() {
         "timeout"
     } else if e.is_connect() {

@@ -1,51 +1,41 @@
-//! The CAS protocol: SSO sessions, service tickets, validation and its renderings. Nothing
-//! here knows about hyper; `http/` parses requests into these calls and renders the results.
+//! The CAS protocol: service tickets, validation and its renderings, proxy tickets, SAML 1.1
+//! and single logout. Nothing here knows about hyper; `routes/` turns requests into these
+//! calls and the results into responses. Sessions come from `sessions/`, applications from
+//! the registry (`services/`).
 
-mod hot;
 mod logout;
 mod proxy;
 mod render;
 pub mod saml;
-mod sessions;
+mod tickets;
 mod validate;
 
-pub use render::{render_cas1, render_json, render_proxy, render_xml};
-pub use sessions::{LiveSession, NewSession};
+pub use logout::logout_request;
+pub use render::{escape_xml, render_cas1, render_json, render_proxy, render_xml};
 pub use validate::{ErrorCode, ValidateRequest, Validation, ValidationError};
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::model::Service;
 use crate::services::Registry;
+use crate::sessions::{LiveSession, Sessions};
 use crate::store::Store;
-use crate::tickets::{self, ExpiringMap, Kind};
+use crate::tickets::{new_id, Kind};
 use std::sync::Arc;
-
-/// A service ticket between its issue and its one validation.
-#[derive(Clone, Debug)]
-pub struct ServiceTicket {
-    /// Exactly as the client sent it (decoded once); compared byte for byte at validation.
-    pub service: String,
-    pub account_id: String,
-    pub session_hash: String,
-    /// Issued from a password login just now, not from an existing SSO session.
-    pub from_new_login: bool,
-    /// For a proxy ticket, the proxy chain, newest first; empty for a service ticket.
-    pub proxies: Vec<String>,
-}
+use tickets::{Target, Tickets};
 
 /// The protocol engine shared by every handler.
 #[derive(Clone)]
 pub struct Cas {
-    pub config: Arc<Config>,
-    pub store: Store,
-    pub registry: Registry,
-    pub clock: Clock,
+    config: Arc<Config>,
+    store: Store,
+    registry: Registry,
+    sessions: Sessions,
+    clock: Clock,
     /// Outgoing HTTP: proxy callbacks and back-channel logout.
-    pub http: reqwest::Client,
-    /// Service and proxy tickets between issue and their one validation.
-    service_tickets: Arc<ExpiringMap<ServiceTicket>>,
+    http: reqwest::Client,
+    tickets: Arc<Tickets>,
     logout: Arc<logout::SingleLogout>,
-    hot: Arc<hot::HotCache>,
 }
 
 impl Cas {
@@ -53,67 +43,50 @@ impl Cas {
         config: Arc<Config>,
         store: Store,
         registry: Registry,
+        sessions: Sessions,
         clock: Clock,
         http: reqwest::Client,
     ) -> Cas {
         Cas {
+            logout: Arc::new(logout::SingleLogout::new(config.logout.concurrency)),
             store,
             registry,
+            sessions,
             clock,
             http,
-            service_tickets: Arc::default(),
-            logout: Arc::new(logout::SingleLogout::new(config.logout.concurrency)),
-            hot: Arc::default(),
+            tickets: Arc::default(),
             config,
         }
+    }
+
+    /// The enabled registry entry `service` belongs to, if any: nothing is ever issued to,
+    /// or redirected to, a service without one.
+    pub fn registered(&self, service: &str) -> Option<Service> {
+        self.registry.find(service)
     }
 
     /// Mints a service ticket for `service` (already matched against the registry).
     pub fn issue_service_ticket(
         &self,
         service: &str,
-        session: &LiveSession,
+        session: &Arc<LiveSession>,
         from_new_login: bool,
     ) -> String {
-        let id = tickets::new_id(Kind::ServiceTicket);
-        let st = ServiceTicket {
+        let id = new_id(Kind::ServiceTicket);
+        let target = Target {
             service: service.to_string(),
-            account_id: session.account_id.clone(),
-            session_hash: session.id_hash.clone(),
-            from_new_login,
             proxies: Vec::new(),
         };
         let expires = self.clock.now() + self.config.tickets.service_ticket_ttl;
-        self.service_tickets.insert(id.clone(), st, expires);
+        self.tickets
+            .insert(&id, Arc::clone(session), target, from_new_login, expires);
         id
     }
 
-    /// Drops expired tickets and sessions, then announces ended sessions; run periodically.
-    pub async fn sweep(&self) {
-        let now = self.clock.now();
-        let tickets = self.sweep_memory();
-        let window = self.config.throttle.window;
-        let swept = self
-            .store
-            .call(move |s| Ok((s.sweep_sessions(now)?, s.sweep_throttle(now, window)?)))
-            .await;
-        match swept {
-            Ok((sessions, counters)) => {
-                tracing::debug!(tickets, sessions, counters, "sweep");
-            }
-            Err(e) => tracing::error!("sweep failed: {e}"),
-        }
-        // Sessions the sweep (or another process) ended get their single logout.
-        self.announce_ended(None).await;
-    }
-
-    /// Drops expired tickets and remembered rows from memory (cheap; run every few seconds,
-    /// so a flood of tickets minted and never validated does not pile up); returns how many
-    /// tickets went.
-    pub fn sweep_memory(&self) -> usize {
-        let now = self.clock.now();
-        self.sweep_hot(now);
-        self.service_tickets.sweep(now)
+    /// Drops expired tickets from memory (cheap; run every few seconds, so a flood of tickets
+    /// minted and never validated does not pile up); returns how many went.
+    pub fn sweep_tickets(&self) -> usize {
+        self.tickets.sweep(self.clock.now())
     }
 
     /// Appends `ticket=` to a service URL, before any fragment, keeping the rest as sent.

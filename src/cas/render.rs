@@ -29,7 +29,7 @@ pub fn render_xml(result: &Result<Validation, ValidationError>, with_attributes:
     match result {
         Ok(v) => {
             out.push_str("  <cas:authenticationSuccess>\n    <cas:user>");
-            out.push_str(&text(&v.user));
+            out.push_str(&escape_xml(&v.user));
             out.push_str("</cas:user>\n");
             if with_attributes {
                 out.push_str("    <cas:attributes>\n");
@@ -56,7 +56,7 @@ pub fn render_xml(result: &Result<Validation, ValidationError>, with_attributes:
             out.push_str("  <cas:authenticationFailure code=\"");
             out.push_str(e.code.as_str());
             out.push_str("\">");
-            out.push_str(&text(&e.message));
+            out.push_str(&escape_xml(&e.message));
             out.push_str("</cas:authenticationFailure>\n");
         }
     }
@@ -109,7 +109,7 @@ pub fn render_proxy(result: &Result<String, ValidationError>, json: bool) -> Str
             "<cas:serviceResponse xmlns:cas='{NS}'>\n  <cas:proxyFailure code=\"{}\">{}\
              </cas:proxyFailure>\n</cas:serviceResponse>\n",
             e.code.as_str(),
-            text(&e.message)
+            escape_xml(&e.message)
         ),
         (Ok(pt), true) => {
             json!({ "serviceResponse": { "proxySuccess": { "proxyTicket": pt } } }).to_string()
@@ -134,21 +134,21 @@ pub(super) fn protocol_attributes(v: &Validation) -> Vec<(String, String)> {
 fn element(out: &mut String, name: &str, value: &str) {
     // Names come from the registry and accounts, which admit only XML-safe names; anything
     // else is dropped rather than emitted as markup.
-    if !crate::accounts::valid_attribute_name(name) {
+    if !crate::model::valid_attribute_name(name) {
         return;
     }
     out.push_str("      <cas:");
     out.push_str(name);
     out.push('>');
-    out.push_str(&text(value));
+    out.push_str(&escape_xml(value));
     out.push_str("</cas:");
     out.push_str(name);
     out.push_str(">\n");
 }
 
-/// XML text: characters XML 1.0 forbids are dropped (escaping cannot make them legal), the
+/// Escapes text for XML content and attribute values: characters XML 1.0 forbids are dropped (escaping cannot make them legal), the
 /// five markup characters and CR escaped.
-pub fn text(s: &str) -> String {
+pub fn escape_xml(s: &str) -> String {
     let legal: String = s
         .chars()
         .filter(|&c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}'))

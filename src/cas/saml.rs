@@ -3,7 +3,7 @@
 //! phpCAS and the Java client parse (they match namespaces and local names, and mod_auth_cas
 //! walks direct children, so the nesting below is load-bearing).
 
-use super::render::text;
+use super::render::escape_xml;
 use super::{Validation, ValidationError};
 use crate::clock::iso8601;
 use quick_xml::events::Event;
@@ -32,23 +32,16 @@ pub fn parse_request(body: &[u8]) -> Result<SamlRequest, String> {
     let mut depth = 0usize;
     loop {
         match reader.read_event_into(&mut buf) {
-            Ok(Event::Start(e)) | Ok(Event::Empty(e)) => {
+            Ok(Event::Start(e)) => {
                 depth += 1;
-                if depth > 32 {
+                if depth > MAX_DEPTH {
                     return Err("the request nests too deeply".into());
                 }
-                match e.local_name().as_ref() {
-                    b"Request" => {
-                        request_id = e
-                            .try_get_attribute("RequestID")
-                            .ok()
-                            .flatten()
-                            .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()));
-                    }
-                    b"AssertionArtifact" => in_artifact = true,
-                    _ => {}
-                }
+                request_id = request_id.or_else(|| request_id_of(&e));
+                in_artifact |= e.local_name().as_ref() == b"AssertionArtifact";
             }
+            // An empty element opens and closes at once: it never deepens the nesting.
+            Ok(Event::Empty(e)) => request_id = request_id.or_else(|| request_id_of(&e)),
             Ok(Event::Text(t)) if in_artifact => {
                 let decoded = t.decode().map_err(|e| e.to_string())?;
                 artifact
@@ -60,6 +53,8 @@ pub fn parse_request(body: &[u8]) -> Result<SamlRequest, String> {
                     break;
                 }
             }
+            // No document type, so no entity can be declared, let alone expanded (XXE).
+            Ok(Event::DocType(_)) => return Err("a DOCTYPE is not accepted".into()),
             Ok(Event::Eof) => break,
             Ok(_) => {}
             Err(e) => return Err(format!("malformed XML: {e}")),
@@ -71,6 +66,20 @@ pub fn parse_request(body: &[u8]) -> Result<SamlRequest, String> {
         return Err("no samlp:AssertionArtifact in the request".into());
     }
     Ok(SamlRequest { ticket, request_id })
+}
+
+/// Elements open at once, at most; real requests nest four deep.
+const MAX_DEPTH: usize = 32;
+
+/// The `RequestID` of a `Request` element.
+fn request_id_of(e: &quick_xml::events::BytesStart) -> Option<String> {
+    if e.local_name().as_ref() != b"Request" {
+        return None;
+    }
+    e.try_get_attribute("RequestID")
+        .ok()
+        .flatten()
+        .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
 }
 
 fn percent_decode(s: &str) -> String {
@@ -109,10 +118,10 @@ pub fn render_response(
          IssueInstant=\"{}\" MajorVersion=\"1\" MinorVersion=\"1\" Recipient=\"{}\"",
         id("r"),
         iso8601(now),
-        text(target)
+        escape_xml(target)
     ));
     if let Some(rid) = request_id {
-        out.push_str(&format!(" InResponseTo=\"{}\"", text(rid)));
+        out.push_str(&format!(" InResponseTo=\"{}\"", escape_xml(rid)));
     }
     out.push('>');
     match result {
@@ -120,7 +129,7 @@ pub fn render_response(
             out.push_str(&format!(
                 "<samlp:Status><samlp:StatusCode Value=\"samlp:RequestDenied\"/>\
                  <samlp:StatusMessage>{}</samlp:StatusMessage></samlp:Status>",
-                text(&format!("{}: {}", e.code.as_str(), e.message))
+                escape_xml(&format!("{}: {}", e.code.as_str(), e.message))
             ));
         }
         Ok(v) => {
@@ -129,7 +138,7 @@ pub fn render_response(
                  <saml:SubjectConfirmation><saml:ConfirmationMethod>\
                  urn:oasis:names:tc:SAML:1.0:cm:artifact</saml:ConfirmationMethod>\
                  </saml:SubjectConfirmation></saml:Subject>",
-                text(&v.user)
+                escape_xml(&v.user)
             );
             out.push_str(
                 "<samlp:Status><samlp:StatusCode Value=\"samlp:Success\"/></samlp:Status>",
@@ -142,10 +151,10 @@ pub fn render_response(
                  </saml:AudienceRestrictionCondition></saml:Conditions>",
                 id("a"),
                 iso8601(now),
-                text(issuer),
+                escape_xml(issuer),
                 iso8601(window.not_before),
                 iso8601(window.not_on_or_after),
-                text(target)
+                escape_xml(target)
             ));
             out.push_str(&format!(
                 "<saml:AuthenticationStatement AuthenticationInstant=\"{}\" \
@@ -159,12 +168,12 @@ pub fn render_response(
                 for (name, values) in grouped(v) {
                     out.push_str(&format!(
                         "<saml:Attribute AttributeName=\"{}\" AttributeNamespace=\"{ATTRIBUTE_NS}\">",
-                        text(&name)
+                        escape_xml(&name)
                     ));
                     for value in values {
                         out.push_str(&format!(
                             "<saml:AttributeValue>{}</saml:AttributeValue>",
-                            text(&value)
+                            escape_xml(&value)
                         ));
                     }
                     out.push_str("</saml:Attribute>");
@@ -214,5 +223,19 @@ mod tests {
         assert!(parse_request(b"<a><b/></a>").is_err());
         assert!(parse_request(b"<a><AssertionArtifact>").is_err());
         assert!(parse_request(b"not xml <").is_err());
+    }
+
+    #[test]
+    fn nesting_is_bounded_but_siblings_are_not_nesting() {
+        let siblings = format!(
+            "<Envelope><Body><Request>{}<AssertionArtifact>ST-1</AssertionArtifact></Request></Body></Envelope>",
+            "<a/>".repeat(1000)
+        );
+        assert_eq!(parse_request(siblings.as_bytes()).unwrap().ticket, "ST-1");
+        let deep = format!(
+            "{}<AssertionArtifact>ST-1</AssertionArtifact>",
+            "<a>".repeat(33)
+        );
+        assert!(parse_request(deep.as_bytes()).is_err());
     }
 }

@@ -3,7 +3,7 @@
 //! its first validation attempt, successful or not, and concurrent attempts cannot both win.
 
 use super::Cas;
-use crate::accounts::Status;
+use crate::model::Status;
 use crate::store::LogoutParticipant;
 use crate::tickets::{self, Kind};
 
@@ -109,20 +109,20 @@ impl Cas {
             ));
         }
         let now = self.clock.now();
-        let Some((expires_at, st)) = self.service_tickets.take(ticket) else {
+        let Some(st) = self.tickets.take(ticket) else {
             return Err(ValidationError::new(
                 InvalidTicket,
                 format!("Ticket '{shown}' not recognized"),
             ));
         };
-        if now > expires_at {
+        if now > st.expires_at {
             return Err(ValidationError::new(
                 InvalidTicket,
                 format!("Ticket '{shown}' has expired"),
             ));
         }
-        if st.service != service {
-            tracing::info!(ticket = %tickets::log_label(ticket), issued_for = ?st.service, presented = ?service, "INVALID_SERVICE");
+        if st.target.service != service {
+            tracing::info!(ticket = %tickets::log_label(ticket), issued_for = ?st.target.service, presented = ?service, "INVALID_SERVICE");
             return Err(ValidationError::new(
                 InvalidService,
                 format!("Ticket '{shown}' does not match the service"),
@@ -142,7 +142,8 @@ impl Cas {
         };
 
         let found = self
-            .session_and_account(&st.session_hash, &st.account_id)
+            .sessions
+            .with_account(&st.session.id_hash, &st.session.account_id)
             .await;
         let (session, account) = match found {
             Ok(Some((session, account)))
@@ -168,7 +169,7 @@ impl Cas {
         self.record_participant(
             &registered,
             LogoutParticipant {
-                session_hash: st.session_hash.clone(),
+                session_hash: st.session.id_hash.clone(),
                 service_id: registered.id,
                 service: service.to_string(),
                 ticket: ticket.to_string(),
@@ -182,7 +183,7 @@ impl Cas {
             auth_time: session.auth_time,
             from_new_login: st.from_new_login,
             remember_me: session.remember_me,
-            proxies: st.proxies,
+            proxies: st.target.proxies.clone(),
             pgt_iou,
         })
     }

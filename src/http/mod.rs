@@ -1,12 +1,17 @@
-//! hyper glue: the accept loop, per-connection limits, and request/response helpers.
+//! hyper glue: the accept loop, per-connection limits, request parsing, responses and the
+//! headers every response carries, and cookies. A handler that panics costs its request a
+//! generic 500, never the connection's other requests or the server.
 
+mod cookies;
 mod request;
 mod response;
 
+pub use cookies::{Cookie, Cookies};
 pub use request::{Params, Repeated, Request};
-pub use response::{csp_with_form_action, csp_with_images, csp_with_script, Cookie, Response};
+pub use response::{csp_with_form_action, csp_with_images, csp_with_script, Response};
 
 use bytes_limit::read_body;
+use futures_util::FutureExt;
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
@@ -24,13 +29,15 @@ pub trait Handler: Send + Sync + 'static {
     fn handle(&self, req: Request) -> impl Future<Output = Response> + Send;
 }
 
-/// Limits applied to every connection.
-#[derive(Clone, Copy, Debug)]
+/// Limits applied to every connection, and what every response carries.
+#[derive(Clone, Debug)]
 pub struct Limits {
     pub header_timeout: Duration,
     pub body_timeout: Duration,
     pub max_body: usize,
     pub max_connections: usize,
+    /// `Strict-Transport-Security` for every response, when users reach us over https.
+    pub hsts: Option<String>,
 }
 
 /// Accepts connections until `shutdown` turns true, then lets open requests finish.
@@ -61,17 +68,20 @@ pub async fn serve<H: Handler>(
         let _ = stream.set_nodelay(true);
         let handler = Arc::clone(&handler);
         let mut shutdown = shutdown.clone();
+        let limits = limits.clone();
         tokio::spawn(async move {
+            let header_timeout = limits.header_timeout;
+            let limits = Arc::new(limits);
             let service = service_fn(move |req| {
-                let handler = Arc::clone(&handler);
+                let (handler, limits) = (Arc::clone(&handler), Arc::clone(&limits));
                 async move {
-                    Ok::<_, std::convert::Infallible>(dispatch(&*handler, req, peer, limits).await)
+                    Ok::<_, std::convert::Infallible>(dispatch(&*handler, req, peer, &limits).await)
                 }
             });
             let conn = http1::Builder::new()
                 // Without a timer hyper silently disables its header timeout (slowloris).
                 .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_timeout)
+                .header_read_timeout(header_timeout)
                 .max_buf_size(16 * 1024)
                 .serve_connection(TokioIo::new(stream), service);
             tokio::pin!(conn);
@@ -91,20 +101,32 @@ async fn dispatch<H: Handler>(
     handler: &H,
     req: hyper::Request<Incoming>,
     peer: SocketAddr,
-    limits: Limits,
+    limits: &Limits,
 ) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
-    let body = match read_body(body, &parts.headers, limits.max_body, limits.body_timeout).await {
-        Ok(b) => b,
-        Err(status) => {
-            return Response::plain(status, status.canonical_reason().unwrap_or("error"))
-                .into_hyper()
-        }
+    let res = match read_body(body, &parts.headers, limits.max_body, limits.body_timeout).await {
+        Err(status) => Response::plain(status, status.canonical_reason().unwrap_or("error")),
+        Ok(body) => match Request::parse(parts, body, peer) {
+            Err(msg) => Response::plain(hyper::StatusCode::BAD_REQUEST, msg),
+            Ok(req) => match std::panic::AssertUnwindSafe(handler.handle(req))
+                .catch_unwind()
+                .await
+            {
+                Ok(res) => res,
+                // The panic message went to the log through the panic hook; the client learns
+                // nothing of it (security.md J11).
+                Err(_) => Response::plain(
+                    hyper::StatusCode::INTERNAL_SERVER_ERROR,
+                    "Internal Server Error",
+                ),
+            },
+        },
     };
-    match Request::parse(parts, body, peer) {
-        Ok(req) => handler.handle(req).await.into_hyper(),
-        Err(msg) => Response::plain(hyper::StatusCode::BAD_REQUEST, msg).into_hyper(),
+    match &limits.hsts {
+        Some(hsts) => res.header(hyper::header::STRICT_TRANSPORT_SECURITY, hsts.as_str()),
+        None => res,
     }
+    .into_hyper()
 }
 
 mod bytes_limit {

@@ -146,15 +146,31 @@ impl Request {
         })
     }
 
-    /// The value of cookie `name` (the first, if the browser sent several).
-    pub fn cookie(&self, name: &str) -> Option<&str> {
+    /// The value of `cookie`, or `None` if the browser sent none, or more than one: a
+    /// sibling subdomain or another path can plant a second cookie of the same name, and
+    /// which one a browser sends first is not ours to choose (no "first wins").
+    pub fn cookie(&self, cookie: super::Cookie) -> Option<&str> {
+        let mut values = self.cookies(cookie.name());
+        let first = values.next();
+        match values.next() {
+            Some(_) => None,
+            None => first,
+        }
+    }
+
+    /// Whether the browser sent `cookie` more than once.
+    pub fn cookie_repeated(&self, cookie: super::Cookie) -> bool {
+        self.cookies(cookie.name()).nth(1).is_some()
+    }
+
+    fn cookies<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.headers
             .get_all(hyper::header::COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(';'))
             .filter_map(|c| c.trim().split_once('='))
-            .find(|(k, _)| *k == name)
+            .filter(move |(k, _)| *k == name)
             .map(|(_, v)| v.trim_matches('"'))
     }
 

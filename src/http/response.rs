@@ -11,32 +11,6 @@ pub struct Response {
     pub body: Bytes,
 }
 
-/// A `Set-Cookie` we send. Every cookie is HttpOnly and SameSite=Lax, with no Domain.
-pub struct Cookie<'a> {
-    pub name: &'a str,
-    pub value: &'a str,
-    pub path: &'a str,
-    /// `None` makes a session cookie; `Some(0)` deletes it.
-    pub max_age: Option<i64>,
-    pub secure: bool,
-}
-
-impl Cookie<'_> {
-    fn header(&self) -> String {
-        let mut c = format!(
-            "{}={}; Path={}; HttpOnly; SameSite=Lax",
-            self.name, self.value, self.path
-        );
-        if let Some(age) = self.max_age {
-            c.push_str(&format!("; Max-Age={age}"));
-        }
-        if self.secure {
-            c.push_str("; Secure");
-        }
-        c
-    }
-}
-
 /// Content-Security-Policy of our pages: nothing inline, nothing foreign, no framing.
 pub const CSP: &str =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -123,9 +97,9 @@ impl Response {
         self
     }
 
-    pub fn cookie(mut self, cookie: &Cookie) -> Response {
-        self.headers
-            .push((hyper::header::SET_COOKIE, cookie.header()));
+    /// Adds a `Set-Cookie` line (see `http::cookies` for what goes in one).
+    pub(super) fn set_cookie(mut self, line: String) -> Response {
+        self.headers.push((hyper::header::SET_COOKIE, line));
         self
     }
 

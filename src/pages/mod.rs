@@ -233,8 +233,16 @@ impl Chrome<'_> {
         )
     }
 
-    /// The forced password change of the first login (修改密码).
-    pub fn change_password(&self, token: &str, account_id: &str, error: Option<&str>) -> Markup {
+    /// The forced password change of the first login (修改密码), with the rules beside the
+    /// fields. Field names are stable for scripts: `password`, `newPassword`,
+    /// `confirmPassword`.
+    pub fn change_password(
+        &self,
+        token: &str,
+        account_id: &str,
+        policy: &crate::accounts::Policy,
+        error: Option<&str>,
+    ) -> Markup {
         let t = self.t();
         self.page(
             t.change_title,
@@ -245,13 +253,27 @@ impl Chrome<'_> {
                     @if let Some(error) = error { p.error role="alert" { (error) } }
                     form method="post" action=(format!("{}/login/password", self.prefix)) autocomplete="off" {
                         input type="hidden" name="execution" value=(token);
+                        label.sr for="password" { (t.current_password) }
+                        input #password type="password" name="password" placeholder=(t.current_password) required;
+                        label.sr for="newPassword" { (t.new_password) }
                         input #newPassword type="password" name="newPassword" placeholder=(t.new_password) required;
-                        input #repeatPassword type="password" name="repeatPassword" placeholder=(t.repeat_password) required;
+                        label.sr for="confirmPassword" { (t.repeat_password) }
+                        input #confirmPassword type="password" name="confirmPassword" placeholder=(t.repeat_password) required;
+                        p.rules { (self.policy_rules(policy)) }
                         button type="submit" { (t.confirm_button) }
                     }
                 }
             },
         )
+    }
+
+    /// The password rules in words, from the configured policy.
+    pub fn policy_rules(&self, policy: &crate::accounts::Policy) -> String {
+        let t = self.t();
+        t.password_rules
+            .replace("{min}", &policy.min_length.to_string())
+            .replace("{classes}", &policy.min_classes.to_string())
+            .replace("{history}", &policy.history.to_string())
     }
 
     /// The help page (在线帮助).

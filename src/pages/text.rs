@@ -18,7 +18,6 @@ pub struct Text {
     pub captcha_wrong: &'static str,
     pub captcha_refresh: &'static str,
     pub form_expired: &'static str,
-    pub service_label: &'static str,
     pub not_authorized_title: &'static str,
     pub not_authorized_body: &'static str,
     pub logged_in_title: &'static str,
@@ -44,6 +43,13 @@ pub struct Text {
     pub confirm_button: &'static str,
     pub password_mismatch: &'static str,
     pub password_weak: &'static str,
+    pub password_wrong_current: &'static str,
+    pub password_reused: &'static str,
+    pub password_common: &'static str,
+    pub password_contains_account: &'static str,
+    pub password_rules: &'static str,
+    pub current_password: &'static str,
+    pub bad_request_body: &'static str,
 }
 
 pub const ZH: Text = Text {
@@ -63,7 +69,6 @@ pub const ZH: Text = Text {
     captcha_wrong: "验证码错误，请重新输入。",
     captcha_refresh: "看不清，换一张",
     form_expired: "页面已过期，请重新登录。",
-    service_label: "登录后将前往：",
     not_authorized_title: "应用未授权",
     not_authorized_body:
         "该应用未在统一身份认证平台注册，无法使用统一身份认证登录。请联系应用管理员。",
@@ -94,8 +99,14 @@ pub const ZH: Text = Text {
     repeat_password: "请再次确认新密码",
     confirm_button: "确定",
     password_mismatch: "两次输入的密码不一致。",
-    password_weak:
-        "密码至少8位，须包含大写字母、小写字母、数字、特殊字符中的至少三类，且不能包含账号。",
+    password_weak: "新密码不符合学校密码要求，请按下方规则设置。",
+    password_wrong_current: "当前密码不正确。",
+    password_reused: "新密码不能与当前密码或最近使用过的密码相同。",
+    password_common: "该密码过于常见或容易猜到，请换一个。",
+    password_contains_account: "密码不能包含账号。",
+    password_rules: "密码规则：至少{min}位；包含大写字母、小写字母、数字、特殊字符中的至少{classes}类；不能包含账号；不能是常见密码；不能与最近{history}次使用过的密码相同。",
+    current_password: "请输入当前密码",
+    bad_request_body: "请求无效，请返回重试。",
 };
 
 pub const EN: Text = Text {
@@ -115,7 +126,6 @@ pub const EN: Text = Text {
     captcha_wrong: "The characters did not match the image. Please try again.",
     captcha_refresh: "Show another image",
     form_expired: "The page has expired. Please log in again.",
-    service_label: "After login you will continue to:",
     not_authorized_title: "Application not authorized",
     not_authorized_body: "This application is not registered with the identity service and cannot use it to log in. Please contact the application's administrator.",
     logged_in_title: "Logged in",
@@ -145,5 +155,12 @@ pub const EN: Text = Text {
     repeat_password: "Repeat the new password",
     confirm_button: "Confirm",
     password_mismatch: "The two passwords differ.",
-    password_weak: "Use at least 8 characters with at least three of: upper case, lower case, digits, symbols; do not include your account.",
+    password_weak: "The new password does not meet the university's rules below.",
+    password_wrong_current: "The current password is incorrect.",
+    password_reused: "Choose a password you have not used recently.",
+    password_common: "This password is too common or easy to guess. Please choose another.",
+    password_contains_account: "The password must not contain your account.",
+    password_rules: "Rules: at least {min} characters; at least {classes} of upper case, lower case, digits and symbols; not containing your account; not a common password; none of your last {history} passwords.",
+    current_password: "Current password",
+    bad_request_body: "The request was not valid. Please go back and try again.",
 };

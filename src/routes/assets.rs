@@ -1,8 +1,9 @@
 //! Static files, embedded in the binary. Only the names listed here exist: no file system
 //! lookups, no traversal.
 
+use super::error::{Failure, Handled};
 use super::App;
-use crate::http::{Request, Response};
+use crate::http::Response;
 use hyper::StatusCode;
 use std::path::Path;
 
@@ -36,14 +37,14 @@ pub fn logo(path: Option<&Path>) -> (&'static str, Vec<u8>) {
 }
 
 impl App {
-    pub(super) fn asset(&self, req: &Request, name: &str) -> Response {
+    pub(super) fn asset(&self, name: &str) -> Handled {
         let (content_type, body): (&str, Vec<u8>) = match name {
             "unicas.css" => ("text/css; charset=UTF-8", CSS.into()),
             "autosubmit.js" => ("application/javascript; charset=UTF-8", AUTOSUBMIT.into()),
             "logo" => (self.logo.0, self.logo.1.clone()),
-            _ => return self.error_page(req, StatusCode::NOT_FOUND),
+            _ => return Err(Failure::Refused(StatusCode::NOT_FOUND)),
         };
-        Response::new(StatusCode::OK, content_type, body)
-            .header(hyper::header::CACHE_CONTROL, "public, max-age=3600")
+        Ok(Response::new(StatusCode::OK, content_type, body)
+            .header(hyper::header::CACHE_CONTROL, "public, max-age=3600"))
     }
 }

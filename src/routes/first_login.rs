@@ -1,16 +1,19 @@
-//! Steps interposed between a successful password check and the SSO session: today the forced
-//! password change (initial password, or one that fails the policy). No session or ticket
-//! exists until the steps are done; the pending login lives 10 minutes, bound to a cookie.
+//! Steps interposed between correct credentials and the SSO session: the forced password
+//! change (the initial password, or one that fails today's policy). No session or ticket
+//! exists until the steps are done; the paused login lives 10 minutes, bound to a cookie of
+//! its own, and its form carries a token of its own (CSRF).
 
+use super::error::{Failure, Handled};
 use super::login::Target;
 use super::App;
-use crate::accounts::{check_new_password, Account, PolicyError};
-use crate::http::{Request, Response};
-use crate::store::AuditEvent;
+use crate::accounts::{PasswordChange, PolicyError};
+use crate::http::{Cookie, Request, Response};
+use crate::model::audit::Actor;
+use crate::model::Account;
+use crate::pages::Text;
 use crate::tickets::{self, Kind};
 use hyper::StatusCode;
 
-pub(super) const PENDING: &str = "UNICAS_PENDING";
 const PENDING_TTL: i64 = 600;
 
 #[derive(Clone, Debug)]
@@ -30,104 +33,94 @@ impl App {
         target: &Target,
         remember: bool,
     ) -> Response {
-        let key = tickets::new_id(Kind::LoginForm);
-        let token = tickets::new_id(Kind::LoginForm);
+        let key = tickets::new_id(Kind::PendingLogin);
+        let token = tickets::new_id(Kind::PendingLogin);
         let pending = PendingLogin {
             account_id: account.id.clone(),
             target: target.clone(),
             remember,
             token: token.clone(),
         };
-        self.pending_logins.insert(
-            tickets::hash_id(&key),
-            pending,
-            self.cas.clock.now() + PENDING_TTL,
-        );
+        let now = self.clock.now();
+        self.pending_logins
+            .insert(tickets::hash_id(&key), pending, now + PENDING_TTL, now);
         let chrome = self.chrome(req);
-        self.page(
-            req,
-            StatusCode::OK,
-            chrome.change_password(&token, &account.id, None),
-        )
-        .cookie(&self.cookie(req, PENDING, &key, None))
+        let page = chrome.change_password(&token, &account.id, self.accounts.policy(), None);
+        let res = self.page(req, StatusCode::OK, page);
+        self.cookies.set(res, Cookie::Pending, &key, None)
     }
 
-    pub(super) async fn first_login_password(&self, req: &Request) -> Response {
+    pub(super) async fn first_login_password(&self, req: &Request) -> Handled {
         let key = req
-            .cookie(PENDING)
+            .cookie(Cookie::Pending)
             .map(tickets::hash_id)
             .unwrap_or_default();
-        let now = self.cas.clock.now();
-        let chrome = self.chrome(req);
-        let t = chrome.t();
-        let Some(pending) = self.pending_logins.get(&key, now) else {
-            let page = chrome.message(
-                t.form_expired,
-                "",
-                &[(t.back_to_login, format!("{}/login", req.prefix))],
-            );
-            return self.page(req, StatusCode::FORBIDDEN, page);
+        // Taken while it is worked on, so of two concurrent submits only one goes on; put
+        // back if the new password is refused.
+        let now = self.clock.now();
+        let Some((expires, pending)) = self.pending_logins.take(&key) else {
+            return Err(Failure::Refused(StatusCode::FORBIDDEN));
+        };
+        if expires < now {
+            return Err(Failure::Refused(StatusCode::FORBIDDEN));
+        }
+        let put_back = || {
+            self.pending_logins
+                .insert(key.clone(), pending.clone(), expires, now)
         };
         if req.form.get("execution") != Some(pending.token.as_str()) {
-            return self.page(
-                req,
-                StatusCode::FORBIDDEN,
-                chrome.message(t.form_expired, "", &[]),
-            );
+            put_back();
+            return Err(Failure::Refused(StatusCode::FORBIDDEN));
         }
-        let password = req.form.get("newPassword").unwrap_or("");
-        let repeat = req.form.get("repeatPassword").unwrap_or("");
-        if let Err(e) = check_new_password(&pending.account_id, password, repeat) {
-            let error = match e {
-                PolicyError::Mismatch => t.password_mismatch,
-                PolicyError::Weak => t.password_weak,
-            };
-            let page = chrome.change_password(&pending.token, &pending.account_id, Some(error));
-            return self.page(req, StatusCode::BAD_REQUEST, page);
-        }
-        // Spent only once the new password is acceptable; a concurrent second submit loses.
-        if self.pending_logins.take(&key).is_none() {
-            return self.page(
-                req,
-                StatusCode::FORBIDDEN,
-                chrome.message(t.form_expired, "", &[]),
-            );
-        }
-        let hash = match self.auth.hasher.hash(password.to_string()).await {
-            Ok(h) => h,
-            Err(_) => return self.error_page(req, StatusCode::BAD_REQUEST),
+        let f = &req.form;
+        let change = PasswordChange {
+            account_id: &pending.account_id,
+            current: Some(f.get("password").unwrap_or("")),
+            new: f.get("newPassword").unwrap_or(""),
+            repeat: f.get("confirmPassword").unwrap_or(""),
+            must_change: false,
+            by: Actor::FirstLogin,
         };
-        let id = pending.account_id.clone();
-        let ip = self.client_ip(req).to_string();
+        let chrome = self.chrome(req);
         let changed = self
-            .cas
-            .store
-            .call(move |s| {
-                let event = AuditEvent {
-                    event: "password_changed",
-                    account_id: Some(&id),
-                    client_ip: &ip,
-                    detail: "first login",
-                };
-                // The change, the end of the account's sessions and the audit row: one commit.
-                let done = s.set_password(&id, &hash, false, &event, now)?;
-                Ok(if done { s.account(&id)? } else { None })
-            })
+            .accounts
+            .change_password(change, &self.client(req))
             .await;
-        // Changing the password ended the account's sessions in the store.
-        self.cas.forget_account(&pending.account_id);
-        match changed {
-            Ok(Some(account)) => {
-                let res = self
-                    .finish_login(req, &account, &pending.target, pending.remember)
-                    .await;
-                res.cookie(&self.cookie(req, PENDING, "", Some(0)))
-            }
-            Ok(None) => self.error_page(req, StatusCode::FORBIDDEN),
+        let account = match changed {
+            Ok(Ok(account)) => account,
             Err(e) => {
-                tracing::error!("first-login password change: {e}");
-                self.error_page(req, StatusCode::INTERNAL_SERVER_ERROR)
+                put_back();
+                return Err(e.into());
             }
+            Ok(Err(refused)) => {
+                put_back();
+                let error = policy_message(chrome.t(), refused);
+                let page = chrome.change_password(
+                    &pending.token,
+                    &pending.account_id,
+                    self.accounts.policy(),
+                    Some(error),
+                );
+                return Ok(self.page(req, StatusCode::BAD_REQUEST, page));
+            }
+        };
+        let res = self
+            .finish_login(req, &account, &pending.target, pending.remember, false)
+            .await?;
+        Ok(self.cookies.clear(res, Cookie::Pending))
+    }
+}
+
+/// The sentence for a refused password, in the page's language.
+pub(super) fn policy_message(t: &'static Text, e: PolicyError) -> &'static str {
+    match e {
+        PolicyError::Mismatch => t.password_mismatch,
+        PolicyError::WrongCurrent => t.password_wrong_current,
+        PolicyError::Reused => t.password_reused,
+        PolicyError::Common => t.password_common,
+        PolicyError::ContainsAccount => t.password_contains_account,
+        PolicyError::TooShort | PolicyError::TooLong | PolicyError::TooFewClasses => {
+            t.password_weak
         }
     }
 }

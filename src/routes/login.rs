@@ -1,22 +1,17 @@
-//! `/login`: the credential requestor (GET) and acceptor (POST), and `/logout`.
+//! `/login`: the credential requestor (GET) and acceptor (POST), and `finish_login`, where
+//! every way of proving who one is ends.
 
-use super::{wisedu, App, FLOW, TGC};
-use crate::accounts::{Account, Outcome, MAX_PASSWORD_BYTES};
-use crate::cas::{Cas, LiveSession, NewSession};
-use crate::http::{Request, Response};
+use super::error::Handled;
+use super::{campus, App};
+use crate::accounts::{Login, MAX_PASSWORD_BYTES};
+use crate::cas::Cas;
+use crate::http::{Cookie, Request, Response};
+use crate::model::Account;
 use crate::pages::LoginForm;
+use crate::sessions::{LiveSession, NewSession};
 use crate::tickets::{self, Kind};
 use hyper::StatusCode;
-
-/// A login form token (Apereo's `execution`, CAS `lt`): single use, and bound to the browser
-/// that loaded the form through the flow cookie, so a form posted from another site or
-/// another browser is refused (login CSRF) and a captured form cannot be replayed.
-#[derive(Clone, Debug)]
-pub struct LoginFormState {
-    browser_hash: String,
-    /// The page's `pwdEncryptSalt`, for clients that wrap the password (see `wisedu`).
-    salt: String,
-}
+use std::sync::Arc;
 
 /// What the login was for, carried from the request to the end of the flow.
 #[derive(Clone, Debug, Default)]
@@ -39,7 +34,7 @@ impl App {
         };
         match service.filter(|s| !s.is_empty()) {
             None => Ok(None),
-            Some(s) if self.cas.registry.find(s).is_some() => Ok(Some(s.to_string())),
+            Some(s) if self.cas.registered(s).is_some() => Ok(Some(s.to_string())),
             Some(s) => {
                 tracing::info!(service = ?s.chars().take(200).collect::<String>(), "login for an unregistered service refused");
                 let chrome = self.chrome(req);
@@ -50,10 +45,10 @@ impl App {
         }
     }
 
-    pub(super) async fn login_get(&self, req: &Request) -> Response {
+    pub(super) async fn login_get(&self, req: &Request) -> Handled {
         let service = match self.service_param(req) {
             Ok(service) => service,
-            Err(refusal) => return refusal,
+            Err(refusal) => return Ok(refusal),
         };
         let renew = req.query.flag("renew");
         // Protocol: renew wins over gateway; gateway without service is a plain login.
@@ -62,34 +57,28 @@ impl App {
             service,
             post: wants_post(req.query.get("method")),
         };
-
-        let session = match (renew, req.cookie(TGC)) {
-            (false, Some(tgc)) => match self.cas.session(tgc).await {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::error!("session lookup: {e}");
-                    return self.error_page(req, StatusCode::INTERNAL_SERVER_ERROR);
-                }
-            },
+        let session = match (renew, req.cookie(Cookie::Tgc)) {
+            (false, Some(tgc)) => self.sessions.find(tgc).await?,
             _ => None,
         };
         match (session, &target.service) {
-            (Some(session), Some(_)) => self.deliver(req, &session, &target, false),
-            (Some(session), None) => self.logged_in_page(req, &session.account_id),
-            (None, Some(service)) if gateway => Response::redirect(service),
+            (Some(session), Some(_)) => Ok(self.deliver(req, &session, &target, false)),
+            (Some(session), None) => Ok(self.logged_in_page(req, &session.account_id)),
+            (None, Some(service)) if gateway => Ok(Response::redirect(service)),
             (None, _) => {
                 // `username` pre-fills the form (and brings the captcha if that name needs it).
                 let username = req.query.get("username").unwrap_or("");
-                self.login_form(req, &target, renew, username, None, StatusCode::OK)
-                    .await
+                Ok(self
+                    .login_form(req, &target, renew, username, None, StatusCode::OK)
+                    .await)
             }
         }
     }
 
-    pub(super) async fn login_post(&self, req: &Request) -> Response {
+    pub(super) async fn login_post(&self, req: &Request) -> Handled {
         let service = match self.service_param(req) {
             Ok(service) => service,
-            Err(refusal) => return refusal,
+            Err(refusal) => return Ok(refusal),
         };
         let f = &req.form;
         let target = Target {
@@ -99,88 +88,89 @@ impl App {
         let renew = f.flag("renew");
         let username = f.get("username").unwrap_or("");
         let t = self.chrome(req).t();
+        let client = self.client(req);
         // The form again, with a message and status; every refusal ends here.
         let again =
             |error, status| self.login_form(req, &target, renew, username, Some(error), status);
 
         let token = f.get("execution").or_else(|| f.get("lt")).unwrap_or("");
-        let Some(form) = self.take_form_token(req, token) else {
-            return again(t.form_expired, StatusCode::FORBIDDEN).await;
+        let now = self.clock.now();
+        let Some(salt) = self.forms.redeem(token, req.cookie(Cookie::Flow), now) else {
+            return Ok(again(t.form_expired, StatusCode::FORBIDDEN).await);
         };
         // Once the account name has collected failures, the captcha comes first; a wrong one
         // costs no password check. `captchaResponse` is the older campus pages' field.
-        if self.auth.needs_captcha(username).await {
+        if self.accounts.needs_captcha(username, &client).await {
             let answer = f.get("captcha").or_else(|| f.get("captchaResponse"));
             if !self.solve_captcha(req, answer.unwrap_or("")) {
-                return again(t.captcha_wrong, StatusCode::UNAUTHORIZED).await;
+                return Ok(again(t.captcha_wrong, StatusCode::UNAUTHORIZED).await);
             }
         }
         // A password too long to be one we accept may be the campus page's wrapped form.
         let sent = f.get("password").unwrap_or("");
         let password = match sent.len() > MAX_PASSWORD_BYTES {
-            true => wisedu::unwrap_password(sent, &form.salt).unwrap_or_else(|| sent.to_string()),
+            true => campus::unwrap_password(sent, &salt).unwrap_or_else(|| sent.to_string()),
             false => sent.to_string(),
         };
-        let outcome = self
-            .auth
-            .password_login(username, password, self.client_ip(req))
-            .await;
-        let account = match outcome {
-            Ok(Outcome::Success(account)) => account,
-            Ok(Outcome::Invalid) => {
-                return again(t.bad_credentials, StatusCode::UNAUTHORIZED).await
+        match self
+            .accounts
+            .password_login(username, password, &client)
+            .await?
+        {
+            Login::Success { account, weak } => {
+                let remember = self.config.sessions.remember_me && f.flag("rememberMe");
+                self.finish_login(req, &account, &target, remember, weak)
+                    .await
             }
-            Ok(Outcome::Throttled) => return again(t.throttled, StatusCode::LOCKED).await,
-            Err(e) => {
-                tracing::error!("login: {e}");
-                return self.error_page(req, StatusCode::INTERNAL_SERVER_ERROR);
-            }
-        };
-        let remember = self.config.sessions.remember_me && f.flag("rememberMe");
-        self.finish_login(req, &account, &target, remember).await
+            Login::Invalid => Ok(again(t.bad_credentials, StatusCode::UNAUTHORIZED).await),
+            Login::Throttled => Ok(again(t.throttled, StatusCode::LOCKED).await),
+        }
     }
 
-    /// The one place every successful authentication ends: an SSO session is created, the
-    /// TGC set, and the user sent on. Steps that must come first (a forced password change)
-    /// are interposed here, before any session or ticket exists.
+    /// The one place every successful authentication ends: the first-login steps are
+    /// interposed when the account needs them (`weak`: the password just typed fails today's
+    /// policy), before any session or ticket exists; then the SSO session is created, the
+    /// TGC set (always a fresh value, replacing the browser's earlier session), and the user
+    /// sent on.
     pub(super) async fn finish_login(
         &self,
         req: &Request,
         account: &Account,
         target: &Target,
         remember: bool,
-    ) -> Response {
-        if account.must_change {
-            return self.start_first_login(req, account, target, remember);
+        weak: bool,
+    ) -> Handled {
+        if account.must_change || weak {
+            return Ok(self.start_first_login(req, account, target, remember));
         }
+        let client = self.client(req);
         let new = NewSession {
             account,
             remember_me: remember,
-            client_ip: self.client_ip(req).to_string(),
-            user_agent: req.header("user-agent").unwrap_or("").to_string(),
+            client_ip: &client.ip,
+            user_agent: &client.user_agent,
         };
-        let (tgc, session) = match self.cas.create_session(new).await {
-            Ok(created) => created,
-            Err(e) => {
-                tracing::error!("create session: {e}");
-                return self.error_page(req, StatusCode::INTERNAL_SERVER_ERROR);
-            }
-        };
+        let replacing = req.cookie(Cookie::Tgc);
+        let (tgc, session) = self.sessions.create(new, replacing).await?;
         tracing::info!(account = %account.id, tgt = %tickets::log_label(&tgc), "SSO session started");
         let max_age = remember.then_some(self.config.sessions.remember_me_lifetime);
         let res = match &target.service {
             Some(_) => self.deliver(req, &session, target, true),
             None => self.logged_in_page(req, &account.id),
         };
-        self.cookie_everywhere(res, TGC, &tgc, max_age)
-            .cookie(&self.cookie(req, FLOW, "", Some(0)))
+        let res = match req.cookie_repeated(Cookie::Tgc) {
+            true => self.cookies.clear_everywhere(res, Cookie::Tgc),
+            false => res,
+        };
+        let res = self.cookies.set(res, Cookie::Tgc, &tgc, max_age);
+        Ok(self.cookies.clear(res, Cookie::Flow))
     }
 
     /// Issues a service ticket and sends the browser to the service with it.
     fn deliver(
         &self,
         req: &Request,
-        session: &LiveSession,
+        session: &Arc<LiveSession>,
         target: &Target,
         from_new_login: bool,
     ) -> Response {
@@ -216,9 +206,20 @@ impl App {
         self.page(req, StatusCode::OK, page)
     }
 
+    /// This browser's flow id (from its cookie, or a new one) and whether it is new.
+    pub(super) fn flow(&self, req: &Request) -> (String, bool) {
+        match req
+            .cookie(Cookie::Flow)
+            .filter(|v| tickets::well_formed(v, Kind::Flow))
+        {
+            Some(v) => (v.to_string(), false),
+            None => (tickets::new_id(Kind::Flow), true),
+        }
+    }
+
     /// Shows the form with a fresh single-use token bound to this browser's flow cookie.
     /// An account name that has collected failures gets the captcha field too.
-    async fn login_form(
+    pub(super) async fn login_form(
         &self,
         req: &Request,
         target: &Target,
@@ -227,23 +228,17 @@ impl App {
         error: Option<&str>,
         status: StatusCode,
     ) -> Response {
-        let captcha = !username.is_empty() && self.auth.needs_captcha(username).await;
-        let (browser, new_cookie) = self.flow_id(req);
-        let token = tickets::new_id(Kind::LoginForm);
-        let salt = tickets::random_base62(wisedu::SALT_CHARS);
-        let expires = self.cas.clock.now() + self.config.tickets.login_form_ttl;
-        self.login_forms.insert(
-            token.clone(),
-            LoginFormState {
-                browser_hash: tickets::hash_id(&browser),
-                salt: salt.clone(),
-            },
-            expires,
-        );
+        let captcha = !username.is_empty()
+            && self
+                .accounts
+                .needs_captcha(username, &self.client(req))
+                .await;
+        let (flow, new_flow) = self.flow(req);
+        let issued = self.forms.issue(&flow, self.clock.now());
         let chrome = self.chrome(req);
         let form = LoginForm {
-            token: &token,
-            salt: &salt,
+            token: &issued.token,
+            salt: &issued.salt,
             service: target.service.as_deref(),
             renew,
             method: target.post.then_some("POST"),
@@ -252,80 +247,19 @@ impl App {
             remember_me: self.config.sessions.remember_me,
             captcha,
         };
-        let csp = crate::http::csp_with_script(&crate::pages::salt_script(&salt));
+        let csp = crate::http::csp_with_script(&crate::pages::salt_script(&issued.salt));
         let res = self
             .page(req, status, chrome.login(&form))
             .header(hyper::header::CONTENT_SECURITY_POLICY, csp);
-        if new_cookie {
-            res.cookie(&self.cookie(req, FLOW, &browser, None))
-        } else {
-            res
+        match new_flow {
+            true => self.cookies.set(res, Cookie::Flow, &flow, None),
+            false => res,
         }
-    }
-
-    /// Spends a form token; its state if it was live and issued to this browser.
-    fn take_form_token(&self, req: &Request, token: &str) -> Option<LoginFormState> {
-        let (expires, state) = self.login_forms.take(token)?;
-        let browser = req.cookie(FLOW).map(tickets::hash_id);
-        (expires >= self.cas.clock.now() && browser.as_deref() == Some(state.browser_hash.as_str()))
-            .then_some(state)
-    }
-
-    pub(super) async fn logout(&self, req: &Request) -> Response {
-        let mut ended = None;
-        if let Some(tgc) = req.cookie(TGC) {
-            match self.cas.end_session(tgc).await {
-                Ok(true) => {
-                    tracing::info!(tgt = %tickets::log_label(tgc), "SSO session ended by logout");
-                    ended = Some(tickets::hash_id(tgc));
-                }
-                Ok(false) => {}
-                Err(e) => {
-                    tracing::error!("logout: {e}");
-                    return self.error_page(req, StatusCode::INTERNAL_SERVER_ERROR);
-                }
-            }
-        }
-        // Back-channel logout starts in the background; front-channel URLs come back for
-        // this page to load.
-        let front = match &ended {
-            Some(hash) => self.cas.announce_ended(Some(hash)).await,
-            None => Vec::new(),
-        };
-        // CAS 3.0 `service` redirects, only to a registered service; CAS 2.0 `url` is shown
-        // as a link, never followed automatically.
-        let registered = |name: &str| {
-            req.query
-                .get(name)
-                .filter(|s| self.cas.registry.find(s).is_some())
-                .map(str::to_string)
-        };
-        let (service, link) = (registered("service"), registered("url"));
-        let res = match (&service, front.is_empty()) {
-            (Some(service), true) => Response::redirect(service),
-            _ => {
-                let chrome = self.chrome(req);
-                let t = chrome.t();
-                let mut links = vec![(t.back_to_login, format!("{}/login", req.prefix))];
-                if let Some(url) = link.or(service.clone()) {
-                    links.insert(0, (t.continue_to, url));
-                }
-                let page = chrome.logged_out(&links, &front, service.as_deref());
-                let origins: Vec<String> = front
-                    .iter()
-                    .filter_map(|u| url::Url::parse(u).ok())
-                    .map(|u| u.origin().ascii_serialization())
-                    .collect();
-                self.page(req, StatusCode::OK, page).header(
-                    hyper::header::CONTENT_SECURITY_POLICY,
-                    crate::http::csp_with_images(&origins),
-                )
-            }
-        };
-        self.cookie_everywhere(res, TGC, "", Some(0))
     }
 }
 
+/// Whether the auto-submitting POST form was asked for; any other `method` value (`HEADER`,
+/// markup) means the ordinary redirect.
 fn wants_post(method: Option<&str>) -> bool {
     method.is_some_and(|m| m.eq_ignore_ascii_case("POST"))
 }

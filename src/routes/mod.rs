@@ -1,41 +1,63 @@
 //! The router and the state handlers share. Handlers are thin: parse the request, call the
-//! domain (`cas`, `accounts`), render a page or a protocol answer.
+//! domain (`cas`, `accounts`, `sessions`), render a page or a protocol answer. The table in
+//! `route` lists every path served under each prefix.
 
 mod assets;
+mod campus;
 mod captcha;
 mod demo;
+mod error;
 mod first_login;
 mod login;
+mod logout;
 mod validate;
-mod wisedu;
 
-use crate::accounts::Authenticator;
+use crate::accounts::Accounts;
 use crate::cas::Cas;
+use crate::clock::Clock;
 use crate::config::Config;
-use crate::http::{Cookie, Handler, Request, Response};
+use crate::http::{Cookie, Cookies, Handler, Request, Response};
+use crate::memory::ExpiringMap;
+use crate::model::Client;
 use crate::pages::{Chrome, Lang};
-use crate::tickets::ExpiringMap;
+use crate::sessions::Sessions;
+use crate::tickets::form::FormTokens;
+use error::{Failure, Handled};
 use hyper::{Method, StatusCode};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use demo::service_url as demo_service_url;
-pub use login::LoginFormState;
 
-/// Cookie names. `CASTGC` is the name the widespread campus product and older Apereo use.
-pub const TGC: &str = "CASTGC";
-const FLOW: &str = "UNICAS_FLOW";
-const LANG: &str = "unicas_lang";
+/// Captcha answers and paused logins held at most (each a few hundred bytes): bounded
+/// whatever the request rate.
+const CAPTCHA_CAPACITY: usize = 100_000;
+const PENDING_CAPACITY: usize = 50_000;
+/// Spent login-form tokens remembered at most (see `tickets::form`).
+const SPENT_FORMS_CAPACITY: usize = 200_000;
 
-pub struct App {
+/// The domain services the handlers call, wired once at start.
+pub struct Parts {
     pub config: Arc<Config>,
     pub cas: Cas,
-    pub auth: Authenticator,
+    pub accounts: Accounts,
+    pub sessions: Sessions,
+    pub clock: Clock,
+    pub keys: Arc<crate::secrets::Keys>,
+}
+
+pub struct App {
+    config: Arc<Config>,
+    cas: Cas,
+    accounts: Accounts,
+    sessions: Sessions,
+    clock: Clock,
+    cookies: Cookies,
+    forms: FormTokens,
     /// The public URL's prefix; the demo application and absolute links use it.
-    pub prefix: String,
+    prefix: String,
     /// Every prefix served, longest first.
     prefixes: Vec<String>,
-    login_forms: ExpiringMap<LoginFormState>,
     pending_logins: ExpiringMap<first_login::PendingLogin>,
     /// Captcha answers by browser (hash of the flow cookie).
     captchas: ExpiringMap<String>,
@@ -47,37 +69,101 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(
-        config: Arc<Config>,
-        cas: Cas,
-        auth: Authenticator,
-        demo_addr: Option<SocketAddr>,
-    ) -> App {
-        let prefix = config.prefix();
-        let prefixes = config.all_prefixes();
-        let logo = assets::logo(config.logo.as_deref());
-        let demo = demo_addr.map(|addr| demo::Demo::new(&config, addr));
-        App {
+    /// Wires the handlers. Reads the configured logo file: call it off the runtime threads.
+    pub fn new(parts: Parts, demo_addr: Option<SocketAddr>) -> App {
+        let Parts {
             config,
             cas,
-            auth,
-            prefix,
-            prefixes,
-            login_forms: ExpiringMap::default(),
-            pending_logins: ExpiringMap::default(),
-            captchas: ExpiringMap::default(),
+            accounts,
+            sessions,
+            clock,
+            keys,
+        } = parts;
+        App {
+            prefix: config.prefix(),
+            prefixes: config.all_prefixes(),
+            cookies: Cookies::new(&config),
+            forms: FormTokens::new(keys, config.tickets.login_form_ttl, SPENT_FORMS_CAPACITY),
+            logo: assets::logo(config.logo.as_deref()),
+            demo: demo_addr.map(|addr| demo::Demo::new(&config, addr)),
+            pending_logins: ExpiringMap::bounded(PENDING_CAPACITY),
+            captchas: ExpiringMap::bounded(CAPTCHA_CAPACITY),
             captcha_renders: tokio::sync::Semaphore::new(2),
-            logo,
-            demo,
+            config,
+            cas,
+            accounts,
+            sessions,
+            clock,
         }
     }
 
-    /// Expired entries of the in-memory maps go; the protocol's sweep runs alongside.
-    pub async fn sweep(&self) {
-        self.login_forms.sweep(self.cas.clock.now());
-        self.pending_logins.sweep(self.cas.clock.now());
-        self.captchas.sweep(self.cas.clock.now());
-        self.cas.sweep().await;
+    /// Expired entries of the in-memory maps go.
+    pub fn sweep_memory(&self) {
+        let now = self.clock.now();
+        self.pending_logins.sweep(now);
+        self.captchas.sweep(now);
+    }
+
+    /// Every path under a prefix, by method. Anything else is a 404 page; a known path with
+    /// another method is a 405 with `Allow`.
+    async fn route(&self, req: &Request, path: &str) -> Response {
+        let get = req.method == Method::GET || req.method == Method::HEAD;
+        let post = req.method == Method::POST;
+        let handled: Handled = match path {
+            "" | "/" if get => Ok(Response::redirect(&format!("{}/login", req.prefix))),
+            "/login" if get => self.login_get(req).await,
+            "/login" if post => self.login_post(req).await,
+            "/login/password" if post => self.first_login_password(req).await,
+            "/logout" if get || post => Ok(self.logout(req).await),
+            "/validate"
+            | "/serviceValidate"
+            | "/proxyValidate"
+            | "/p3/serviceValidate"
+            | "/p3/proxyValidate"
+                if get || post =>
+            {
+                Ok(self.validate(req, path).await)
+            }
+            "/proxy" if get || post => Ok(self.proxy(req).await),
+            "/samlValidate" if post => Ok(self.saml_validate(req).await),
+            "/captcha.html" | "/getCaptcha.htl" if get => Ok(self.captcha_image(req).await),
+            "/needCaptcha.html" if get => Ok(self.need_captcha(req, false).await),
+            "/checkNeedCaptcha.htl" if get => Ok(self.need_captcha(req, true).await),
+            "/help" if get => Ok(self.help(req)),
+            "/forgot" if get => Ok(self.forgot(req)),
+            p if get && p.starts_with("/assets/") => self.asset(&p["/assets/".len()..]),
+            ""
+            | "/"
+            | "/help"
+            | "/forgot"
+            | "/captcha.html"
+            | "/getCaptcha.htl"
+            | "/needCaptcha.html"
+            | "/checkNeedCaptcha.htl" => Ok(Response::method_not_allowed("GET, HEAD")),
+            "/login"
+            | "/logout"
+            | "/validate"
+            | "/serviceValidate"
+            | "/proxyValidate"
+            | "/p3/serviceValidate"
+            | "/p3/proxyValidate"
+            | "/proxy" => Ok(Response::method_not_allowed("GET, HEAD, POST")),
+            "/login/password" | "/samlValidate" => Ok(Response::method_not_allowed("POST")),
+            _ => Err(Failure::Refused(StatusCode::NOT_FOUND)),
+        };
+        self.respond(req, handled)
+    }
+
+    /// A handler's answer, or the error page for its failure.
+    fn respond(&self, req: &Request, handled: Handled) -> Response {
+        match handled {
+            Ok(res) => res,
+            Err(Failure::Internal(cause)) => {
+                tracing::error!(path = ?req.path, "{cause}");
+                self.error_page(req, StatusCode::INTERNAL_SERVER_ERROR)
+            }
+            Err(Failure::Refused(status)) => self.error_page(req, status),
+        }
     }
 
     fn lang(&self, req: &Request) -> Lang {
@@ -85,7 +171,7 @@ impl App {
             .get("lang")
             .or_else(|| req.query.get("locale"))
             .and_then(Lang::parse)
-            .or_else(|| req.cookie(LANG).and_then(Lang::parse))
+            .or_else(|| req.cookie(Cookie::Lang).and_then(Lang::parse))
             .unwrap_or(Lang::Zh)
     }
 
@@ -121,7 +207,9 @@ impl App {
     fn page(&self, req: &Request, status: StatusCode, markup: maud::Markup) -> Response {
         let res = Response::html(status, markup);
         match req.query.get("lang").and_then(Lang::parse) {
-            Some(lang) => self.cookie_everywhere(res, LANG, lang.code(), Some(365 * 24 * 3600)),
+            Some(lang) => self
+                .cookies
+                .set(res, Cookie::Lang, lang.code(), Some(365 * 24 * 3600)),
             None => res,
         }
     }
@@ -131,61 +219,39 @@ impl App {
         let t = chrome.t();
         let (title, body) = match status {
             StatusCode::NOT_FOUND => (t.not_found_title, ""),
-            StatusCode::BAD_REQUEST => (t.error_title, ""),
+            StatusCode::BAD_REQUEST => (t.error_title, t.bad_request_body),
+            StatusCode::FORBIDDEN => (t.form_expired, ""),
             _ => (t.error_title, t.error_body),
         };
-        self.page(
-            req,
-            status,
-            chrome.message(
-                title,
-                body,
-                &[(t.back_to_login, format!("{}/login", req.prefix))],
-            ),
-        )
+        let back = [(t.back_to_login, format!("{}/login", req.prefix))];
+        self.page(req, status, chrome.message(title, body, &back))
     }
 
-    /// The client's address, seen through trusted reverse proxies.
-    fn client_ip(&self, req: &Request) -> std::net::IpAddr {
-        req.client_ip(&self.config.http.trusted_proxies)
+    fn help(&self, req: &Request) -> Response {
+        let chrome = self.chrome(req);
+        self.page(req, StatusCode::OK, chrome.help())
     }
 
-    /// A cookie for the prefix this request came in under.
-    fn cookie<'a>(
-        &'a self,
-        req: &'a Request,
-        name: &'a str,
-        value: &'a str,
-        max_age: Option<i64>,
-    ) -> Cookie<'a> {
-        Cookie {
-            name,
-            value,
-            path: &req.prefix,
-            max_age,
-            secure: self.config.secure_cookies(),
+    fn forgot(&self, req: &Request) -> Response {
+        let chrome = self.chrome(req);
+        let t = chrome.t();
+        let back = [(t.back_to_login, format!("{}/login", req.prefix))];
+        let body = chrome.message(t.forgot_title, t.forgot_body, &back);
+        self.page(req, StatusCode::OK, body)
+    }
+
+    /// Who is asking: the client's address (seen through trusted reverse proxies) and
+    /// browser, for throttling and the audit log.
+    fn client(&self, req: &Request) -> Client {
+        Client {
+            ip: req.client_ip(&self.config.http.trusted_proxies).to_string(),
+            user_agent: req
+                .header("user-agent")
+                .unwrap_or("")
+                .chars()
+                .take(256)
+                .collect(),
         }
-    }
-
-    /// Sets a cookie under every prefix served, each with its own narrow `Path`: one SSO
-    /// session (and language choice) for applications on `/cas` and `/authserver` alike.
-    fn cookie_everywhere(
-        &self,
-        mut res: Response,
-        name: &str,
-        value: &str,
-        max_age: Option<i64>,
-    ) -> Response {
-        for prefix in &self.prefixes {
-            res = res.cookie(&Cookie {
-                name,
-                value,
-                path: prefix,
-                max_age,
-                secure: self.config.secure_cookies(),
-            });
-        }
-        res
     }
 }
 
@@ -205,55 +271,6 @@ impl Handler for App {
             return self.error_page(&req, StatusCode::NOT_FOUND);
         };
         req.prefix = prefix;
-        let method = req.method.clone();
-        let is_get = method == Method::GET || method == Method::HEAD;
-        let is_post = method == Method::POST;
-        match rest.as_str() {
-            "" | "/" if is_get => Response::redirect(&format!("{}/login", req.prefix)),
-            "/login" if is_get => self.login_get(&req).await,
-            "/login" if is_post => self.login_post(&req).await,
-            "/login" => Response::method_not_allowed("GET, HEAD, POST"),
-            "/login/password" if is_post => self.first_login_password(&req).await,
-            "/logout" if is_get || is_post => self.logout(&req).await,
-            "/validate"
-            | "/serviceValidate"
-            | "/proxyValidate"
-            | "/p3/serviceValidate"
-            | "/p3/proxyValidate"
-                if is_get || is_post =>
-            {
-                self.validate(&req, &rest).await
-            }
-            "/validate"
-            | "/serviceValidate"
-            | "/proxyValidate"
-            | "/p3/serviceValidate"
-            | "/p3/proxyValidate" => Response::method_not_allowed("GET, HEAD, POST"),
-            "/proxy" if is_get || is_post => self.proxy(&req).await,
-            "/proxy" => Response::method_not_allowed("GET, HEAD, POST"),
-            "/samlValidate" if is_post => self.saml_validate(&req).await,
-            "/samlValidate" => Response::method_not_allowed("POST"),
-            "/captcha.html" | "/getCaptcha.htl" if is_get => self.captcha_image(&req).await,
-            "/needCaptcha.html" if is_get => self.need_captcha(&req, false).await,
-            "/checkNeedCaptcha.htl" if is_get => self.need_captcha(&req, true).await,
-            "/help" if is_get => {
-                let chrome = self.chrome(&req);
-                self.page(&req, StatusCode::OK, chrome.help())
-            }
-            "/forgot" if is_get => {
-                let chrome = self.chrome(&req);
-                let t = chrome.t();
-                let body = chrome.message(
-                    t.forgot_title,
-                    t.forgot_body,
-                    &[(t.back_to_login, format!("{}/login", req.prefix))],
-                );
-                self.page(&req, StatusCode::OK, body)
-            }
-            path if path.starts_with("/assets/") && is_get => {
-                self.asset(&req, &path["/assets/".len()..])
-            }
-            _ => self.error_page(&req, StatusCode::NOT_FOUND),
-        }
+        self.route(&req, &rest).await
     }
 }

@@ -107,7 +107,7 @@ impl App {
 
     /// `POST /samlValidate?TARGET=service`: the SAML 1.1 form of the same validation.
     pub(super) async fn saml_validate(&self, req: &Request) -> Response {
-        let now = self.cas.clock.now();
+        let now = self.clock.now();
         let target = req.query.unique("TARGET").ok().flatten().unwrap_or("");
         let parsed = saml::parse_request(&req.body);
         let request_id = parsed.as_ref().ok().and_then(|r| r.request_id.clone());
@@ -143,6 +143,7 @@ impl App {
             not_before: now - saml.not_before_skew,
             not_on_or_after: now + saml.lifetime,
         };
+        // From configuration, never from the request's Host (security.md B16).
         let issuer = self
             .config
             .public_url()

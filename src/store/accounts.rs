@@ -1,42 +1,36 @@
-//! Accounts and their extra attributes.
+//! Accounts and their extra attributes. E-mail and phone are sealed with the key file.
 
-use super::{Result, Store};
-use crate::accounts::{Account, Kind, Status};
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use super::{audit, Result, Store};
+use crate::model::{Account, AuditEvent, AuditRecord, Kind, NewAccount, Source, Status};
+use crate::secrets::Keys;
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
-/// What `user add` (and later the roster import) inserts.
-#[derive(Clone, Debug)]
-pub struct NewAccount {
-    pub id: String,
-    pub name: String,
-    pub kind: Kind,
-    pub department: String,
-    pub email: String,
-    pub phone: String,
-    pub password_hash: String,
-    pub must_change: bool,
-    pub attributes: Vec<(String, String)>,
-}
+const COLUMNS: &str = "id, name, kind, department, email, phone, status, source, password_hash, \
+                       must_change, password_changed_at, created_at, updated_at";
 
-const COLUMNS: &str = "id, name, kind, department, email, phone, status, password_hash, must_change, created_at, updated_at";
-
-fn from_row(row: &Row) -> rusqlite::Result<Account> {
+fn from_row(keys: &Keys, row: &Row) -> rusqlite::Result<Account> {
     let text = |i: usize| row.get::<_, String>(i);
     let bad = |i: usize| {
-        rusqlite::Error::InvalidColumnType(i, "enum".into(), rusqlite::types::Type::Text)
+        rusqlite::Error::InvalidColumnType(
+            i,
+            "enum or sealed text".into(),
+            rusqlite::types::Type::Text,
+        )
     };
     Ok(Account {
         id: text(0)?,
         name: text(1)?,
         kind: Kind::parse(&text(2)?).ok_or_else(|| bad(2))?,
         department: text(3)?,
-        email: text(4)?,
-        phone: text(5)?,
+        email: keys.open(&text(4)?).ok_or_else(|| bad(4))?,
+        phone: keys.open(&text(5)?).ok_or_else(|| bad(5))?,
         status: Status::parse(&text(6)?).ok_or_else(|| bad(6))?,
-        password_hash: text(7)?,
-        must_change: row.get(8)?,
-        created_at: row.get(9)?,
-        updated_at: row.get(10)?,
+        source: Source::parse(&text(7)?).ok_or_else(|| bad(7))?,
+        password_hash: text(8)?,
+        must_change: row.get(9)?,
+        password_changed_at: row.get(10)?,
+        created_at: row.get(11)?,
+        updated_at: row.get(12)?,
         attributes: Vec::new(),
     })
 }
@@ -54,14 +48,24 @@ fn load_attributes(conn: &Connection, account: &mut Account) -> rusqlite::Result
 impl Store {
     /// Inserts a new account with its attributes; `false` if the id is taken.
     pub fn insert_account(&self, new: &NewAccount, now: i64) -> Result<bool> {
+        let keys = self.keys();
         self.write(|tx| {
             let inserted = tx.execute(
-                "INSERT INTO accounts (id, name, kind, department, email, phone, password_hash,
-                     must_change, password_changed_at, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?9) ON CONFLICT(id) DO NOTHING",
+                "INSERT INTO accounts (id, name, kind, department, email, phone, source,
+                     password_hash, must_change, password_changed_at, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?10)
+                 ON CONFLICT(id) DO NOTHING",
                 params![
-                    new.id, new.name, new.kind.as_str(), new.department, new.email, new.phone,
-                    new.password_hash, new.must_change, now
+                    new.id,
+                    new.name,
+                    new.kind.as_str(),
+                    new.department,
+                    keys.seal(&new.email),
+                    keys.seal(&new.phone),
+                    new.source.as_str(),
+                    new.password_hash,
+                    new.must_change,
+                    now
                 ],
             )?;
             if inserted == 0 {
@@ -79,10 +83,11 @@ impl Store {
 
     /// The account with this canonical id, with its attributes.
     pub fn account(&self, id: &str) -> Result<Option<Account>> {
+        let keys = self.keys();
         self.read(|conn| {
             let mut account = conn
                 .prepare_cached(&format!("SELECT {COLUMNS} FROM accounts WHERE id = ?1"))?
-                .query_row([id], from_row)
+                .query_row([id], |r| from_row(keys, r))
                 .optional()?;
             if let Some(account) = account.as_mut() {
                 load_attributes(conn, account)?;
@@ -93,21 +98,31 @@ impl Store {
 
     /// All accounts ordered by id, without attributes.
     pub fn accounts(&self) -> Result<Vec<Account>> {
+        let keys = self.keys();
         self.read(|conn| {
             conn.prepare(&format!("SELECT {COLUMNS} FROM accounts ORDER BY id"))?
-                .query_map([], from_row)?
+                .query_map([], |r| from_row(keys, r))?
                 .collect()
         })
     }
 
-    /// Replaces the password hash, remembers the old one, and ends the account's SSO
-    /// sessions in the same transaction: a new password must not leave old sessions alive.
+    /// Whether any account exists that `serve --demo` did not make.
+    pub fn has_real_accounts(&self) -> Result<bool> {
+        self.read(|conn| {
+            conn.prepare_cached("SELECT 1 FROM accounts WHERE source != 'demo' LIMIT 1")?
+                .exists([])
+        })
+    }
+
+    /// Replaces the password hash, remembers the old one, ends the account's SSO sessions
+    /// and writes the audit row, in one transaction: a new password must not leave old
+    /// sessions alive, and no half of the change can survive a crash without the rest.
     pub fn set_password(
         &self,
         id: &str,
         hash: &str,
         must_change: bool,
-        event: &super::AuditEvent,
+        record: &AuditRecord,
         now: i64,
     ) -> Result<bool> {
         self.write(|tx| {
@@ -124,23 +139,86 @@ impl Store {
                      updated_at = ?4 WHERE id = ?1",
                 params![id, hash, must_change, now],
             )?;
-            tx.execute("DELETE FROM sso_sessions WHERE account_id = ?1", [id])?;
-            super::audit::insert(tx, event, now)?;
+            end_sessions(tx, id)?;
+            audit::insert(tx, record, now)?;
             Ok(true)
         })
     }
 
-    /// Sets the status; locking or disabling also ends the account's SSO sessions.
+    /// Locks, unlocks or disables an account, with its audit row; anything but active also
+    /// ends the account's SSO sessions.
     pub fn set_status(&self, id: &str, status: Status, now: i64) -> Result<bool> {
         self.write(|tx| {
             let changed = tx.execute(
                 "UPDATE accounts SET status = ?2, updated_at = ?3 WHERE id = ?1",
                 params![id, status.as_str(), now],
             )?;
-            if status != Status::Active {
-                tx.execute("DELETE FROM sso_sessions WHERE account_id = ?1", [id])?;
+            if changed == 0 {
+                return Ok(false);
             }
-            Ok(changed > 0)
+            if status != Status::Active {
+                end_sessions(tx, id)?;
+            }
+            let event = match status {
+                Status::Active => AuditEvent::AccountUnlocked,
+                Status::Locked | Status::Disabled => AuditEvent::AccountLocked,
+            };
+            audit::insert(tx, &AuditRecord::system(event, Some(id)), now)?;
+            Ok(true)
+        })
+    }
+
+    /// Demo rows never outlive demo mode: without `--demo` the demo account is disabled
+    /// (its sessions end) and the demo application taken out of the registry.
+    pub fn disable_demo(&self, now: i64) -> Result<()> {
+        self.write(|tx| {
+            let ids: Vec<String> = tx
+                .prepare("SELECT id FROM accounts WHERE source = 'demo' AND status != 'disabled'")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            for id in ids {
+                tx.execute(
+                    "UPDATE accounts SET status = 'disabled', updated_at = ?2 WHERE id = ?1",
+                    params![id, now],
+                )?;
+                end_sessions(tx, &id)?;
+            }
+            tx.execute("UPDATE services SET enabled = 0 WHERE demo = 1", [])?;
+            Ok(())
+        })
+    }
+
+    /// Demo mode: the demo account and application are usable again.
+    pub fn enable_demo(&self, now: i64) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE accounts SET status = 'active', updated_at = ?1 WHERE source = 'demo'",
+                [now],
+            )?;
+            tx.execute("UPDATE services SET enabled = 1 WHERE demo = 1", [])?;
+            Ok(())
+        })
+    }
+}
+
+/// Deletes every SSO session of an account (its proxy-granting tickets go with them).
+pub(super) fn end_sessions(tx: &Transaction, account_id: &str) -> rusqlite::Result<usize> {
+    tx.execute(
+        "DELETE FROM sso_sessions WHERE account_id = ?1",
+        [account_id],
+    )
+}
+
+impl Store {
+    /// The hashes of the account's `n` most recent earlier passwords.
+    pub fn recent_password_hashes(&self, id: &str, n: usize) -> Result<Vec<String>> {
+        self.read(|conn| {
+            conn.prepare_cached(
+                "SELECT password_hash FROM password_history WHERE account_id = ?1
+                 ORDER BY changed_at DESC, rowid DESC LIMIT ?2",
+            )?
+            .query_map(params![id, n as i64], |r| r.get(0))?
+            .collect()
         })
     }
 }

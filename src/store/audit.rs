@@ -1,20 +1,22 @@
 //! The audit log of security events. Rows never carry secrets.
 
 use super::{Result, Store};
+use crate::model::AuditRecord;
 use rusqlite::{params, Transaction};
 
-/// One audit row.
-#[derive(Clone, Debug)]
-pub struct AuditEvent<'a> {
-    pub event: &'a str,
-    pub account_id: Option<&'a str>,
-    pub client_ip: &'a str,
-    pub detail: &'a str,
-}
-
-pub(super) fn insert(tx: &Transaction, e: &AuditEvent, now: i64) -> rusqlite::Result<()> {
-    tx.prepare_cached("INSERT INTO audit_log (at, event, account_id, client_ip, detail) VALUES (?1, ?2, ?3, ?4, ?5)")?
-        .execute(params![now, e.event, e.account_id, e.client_ip, e.detail])?;
+pub(super) fn insert(tx: &Transaction, r: &AuditRecord, now: i64) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO audit_log (at, event, account_id, client_ip, user_agent, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        now,
+        r.event.name(),
+        r.account_id,
+        r.client_ip,
+        r.user_agent,
+        r.event.detail()
+    ])?;
     Ok(())
 }
 
@@ -25,40 +27,33 @@ pub struct AuditRow {
     pub event: String,
     pub account_id: Option<String>,
     pub client_ip: String,
+    pub user_agent: String,
     pub detail: String,
 }
 
 impl Store {
-    /// The most recent `limit` rows, newest first.
-    pub fn recent_audit(&self, limit: i64) -> Result<Vec<AuditRow>> {
+    /// The most recent `limit` rows, newest first; only `account`'s when given.
+    pub fn recent_audit(&self, account: Option<&str>, limit: i64) -> Result<Vec<AuditRow>> {
         self.read(|conn| {
             conn.prepare_cached(
-                "SELECT at, event, account_id, client_ip, detail FROM audit_log
-                 ORDER BY id DESC LIMIT ?1",
+                "SELECT at, event, account_id, client_ip, user_agent, detail FROM audit_log
+                 WHERE ?1 IS NULL OR account_id = ?1 ORDER BY id DESC LIMIT ?2",
             )?
-            .query_map([limit], |r| {
+            .query_map(params![account, limit], |r| {
                 Ok(AuditRow {
                     at: r.get(0)?,
                     event: r.get(1)?,
                     account_id: r.get(2)?,
                     client_ip: r.get(3)?,
-                    detail: r.get(4)?,
+                    user_agent: r.get(4)?,
+                    detail: r.get(5)?,
                 })
             })?
             .collect()
         })
     }
 
-    pub fn audit(&self, e: &AuditEvent, now: i64) -> Result<()> {
-        self.write(|tx| insert(tx, e, now))
-    }
-
-    /// A successful password login in one transaction: the account's failure counter is
-    /// cleared and the event recorded.
-    pub fn record_login_success(&self, account_key: &str, e: &AuditEvent, now: i64) -> Result<()> {
-        self.write(|tx| {
-            tx.execute("DELETE FROM login_throttle WHERE key = ?1", [account_key])?;
-            insert(tx, e, now)
-        })
+    pub fn audit(&self, record: &AuditRecord, now: i64) -> Result<()> {
+        self.write(|tx| insert(tx, record, now))
     }
 }

@@ -1,10 +1,11 @@
-//! Single-logout participants: which services validated a ticket of which SSO session. Rows
-//! outlive their session on purpose; a session's end is announced by taking its rows.
+//! Single-logout participants: which applications validated a ticket of which SSO session.
+//! Rows outlive their session on purpose; a session's end is announced by taking its rows.
+//! The ticket each participant will be told about is sealed with the key file.
 
 use super::{Result, Store};
 use rusqlite::params;
 
-/// A service to tell when a session ends.
+/// An application to tell when a session ends.
 #[derive(Clone, Debug)]
 pub struct LogoutParticipant {
     pub session_hash: String,
@@ -17,24 +18,39 @@ pub struct LogoutParticipant {
     pub validated_at: i64,
 }
 
+impl LogoutParticipant {
+    /// One participant per application: the service URL up to the first `?`, `;` or `#`, as
+    /// Apereo keys them, so applications sharing one registered pattern are each told.
+    pub fn service_key(&self) -> &str {
+        let end = self
+            .service
+            .find(['?', ';', '#'])
+            .unwrap_or(self.service.len());
+        &self.service[..end]
+    }
+}
+
 impl Store {
-    /// Records a batch; a later ticket of the same session and service replaces the earlier
-    /// one (only the most recent is announced, as Apereo does).
+    /// Records a batch; a later ticket of the same session and application replaces the
+    /// earlier one (only the most recent is announced, as Apereo does).
     pub fn insert_logout_participants(&self, batch: &[LogoutParticipant]) -> Result<()> {
+        let keys = self.keys();
         self.write(|tx| {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO logout_participants
-                     (session_hash, service_id, service, ticket, account_id, validated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (session_hash, service_id) DO UPDATE SET service = excluded.service,
-                     ticket = excluded.ticket, validated_at = excluded.validated_at",
+                     (session_hash, service_key, service_id, service, ticket, account_id, validated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (session_hash, service_key) DO UPDATE SET service_id = excluded.service_id,
+                     service = excluded.service, ticket = excluded.ticket,
+                     validated_at = excluded.validated_at",
             )?;
             for p in batch {
                 insert.execute(params![
                     p.session_hash,
+                    p.service_key(),
                     p.service_id,
                     p.service,
-                    p.ticket,
+                    keys.seal(&p.ticket),
                     p.account_id,
                     p.validated_at
                 ])?;
@@ -49,36 +65,45 @@ impl Store {
     /// session is still gone, and only rows this call deleted are returned, so two
     /// concurrent callers never announce the same logout twice.
     pub fn take_ended_participants(&self) -> Result<Vec<LogoutParticipant>> {
-        let candidates: Vec<LogoutParticipant> = self.read(|conn| {
+        let keys = self.keys();
+        // (service_key, sealed ticket, participant): the sealed text identifies the row read.
+        let candidates: Vec<(String, String, LogoutParticipant)> = self.read(|conn| {
             conn.prepare_cached(
-                "SELECT session_hash, service_id, service, ticket, account_id, validated_at
+                "SELECT session_hash, service_id, service, ticket, account_id, validated_at, service_key
                  FROM logout_participants p WHERE NOT EXISTS
                      (SELECT 1 FROM sso_sessions s WHERE s.id_hash = p.session_hash)",
             )?
             .query_map([], |r| {
-                Ok(LogoutParticipant {
-                    session_hash: r.get(0)?,
-                    service_id: r.get(1)?,
-                    service: r.get(2)?,
-                    ticket: r.get(3)?,
-                    account_id: r.get(4)?,
-                    validated_at: r.get(5)?,
-                })
+                let sealed: String = r.get(3)?;
+                Ok((
+                    r.get(6)?,
+                    sealed.clone(),
+                    LogoutParticipant {
+                        session_hash: r.get(0)?,
+                        service_id: r.get(1)?,
+                        service: r.get(2)?,
+                        // A row sealed with other keys cannot be announced; it is taken all
+                        // the same, so it does not come back at every scan.
+                        ticket: keys.open(&sealed).unwrap_or_default(),
+                        account_id: r.get(4)?,
+                        validated_at: r.get(5)?,
+                    },
+                ))
             })?
             .collect()
         })?;
         if candidates.is_empty() {
-            return Ok(candidates);
+            return Ok(Vec::new());
         }
         self.write(|tx| {
             let mut delete = tx.prepare_cached(
                 "DELETE FROM logout_participants
-                 WHERE session_hash = ?1 AND service_id = ?2 AND ticket = ?3 AND NOT EXISTS
+                 WHERE session_hash = ?1 AND service_key = ?2 AND ticket = ?3 AND NOT EXISTS
                      (SELECT 1 FROM sso_sessions s WHERE s.id_hash = ?1)",
             )?;
             let mut taken = Vec::with_capacity(candidates.len());
-            for p in candidates {
-                if delete.execute(params![p.session_hash, p.service_id, p.ticket])? > 0 {
+            for (key, sealed, p) in candidates {
+                if delete.execute(params![p.session_hash, key, sealed])? > 0 {
                     taken.push(p);
                 }
             }

@@ -1,9 +1,11 @@
 //! SQLite: the only place with SQL. One writer connection (SQLite admits one writer at a
-//! time) and a few readers in WAL mode. Every method here blocks; async code reaches it
-//! through `blocking::run`, never on a runtime worker.
+//! time) and a few readers in WAL mode. Every method here blocks; async code reaches the
+//! store through `Store::call`, which runs the work on tokio's blocking pool.
 //!
 //! Durability: every connection runs `synchronous=FULL`, so a commit that returned is on disk
-//! before the caller tells a user "done". Short-lived tickets are not here (see `tickets/`).
+//! before the caller tells a user "done". Short-lived tickets are not here (see
+//! `cas::tickets`). Personal data (e-mail, phone) and the tickets kept for single logout are
+//! sealed with the installation's key file, which is not in the database.
 
 mod accounts;
 mod audit;
@@ -13,20 +15,21 @@ mod services;
 mod sessions;
 mod throttle;
 
-pub use accounts::NewAccount;
-pub use audit::{AuditEvent, AuditRow};
+pub use audit::AuditRow;
 pub use logout::LogoutParticipant;
 pub use proxy::ProxyGrantingTicket;
-pub use sessions::SsoSession;
-pub use throttle::ThrottleState;
+pub use services::ServiceUpdate;
+pub use sessions::{SessionRow, SsoSession};
+pub use throttle::{AttemptKeys, Throttle, ThrottleLimits};
 
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use crate::secrets::Keys;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Schema version this binary writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 const SCHEMA: &str = include_str!("../../schema.sql");
 const READERS: usize = 4;
 
@@ -35,6 +38,8 @@ pub enum StoreError {
     Sqlite(rusqlite::Error),
     /// The database was written by a newer unicas.
     TooNew(i64),
+    /// The key file is not the one this database was sealed with.
+    WrongKeys,
     Io(std::io::Error),
     /// A blocking task panicked or was cancelled; its transaction rolled back.
     Aborted,
@@ -47,6 +52,10 @@ impl std::fmt::Display for StoreError {
             StoreError::TooNew(v) => write!(
                 f,
                 "database schema version {v} is newer than this unicas supports ({SCHEMA_VERSION}); upgrade unicas"
+            ),
+            StoreError::WrongKeys => write!(
+                f,
+                "the key file does not belong to this database (its data was sealed with another key file)"
             ),
             StoreError::Io(e) => write!(f, "database file: {e}"),
             StoreError::Aborted => write!(f, "database task aborted"),
@@ -73,15 +82,23 @@ struct Inner {
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
+    keys: Arc<Keys>,
 }
 
 impl Store {
-    /// Opens (creating if needed) the database and brings its schema up to date.
-    pub fn open(path: &Path) -> Result<Store> {
+    /// Opens (creating if needed) the database, makes its files private, brings its schema
+    /// up to date, and checks that `keys` are the ones its data was sealed with.
+    pub fn open(path: &Path, keys: Arc<Keys>) -> Result<Store> {
         create_private(path)?;
-        let writer = connect(path)?;
+        let mut writer = connect(path)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
-        migrate(&writer)?;
+        migrate(&mut writer, &keys)?;
+        check_keys(&writer, &keys)?;
+        for suffix in ["-wal", "-shm"] {
+            let mut side = path.as_os_str().to_owned();
+            side.push(suffix);
+            make_private(Path::new(&side))?;
+        }
         let readers = (0..READERS)
             .map(|_| connect(path).map(Mutex::new))
             .collect::<Result<Vec<_>>>()?;
@@ -90,6 +107,7 @@ impl Store {
                 writer: Mutex::new(writer),
                 readers,
                 next_reader: AtomicUsize::new(0),
+                keys,
             }),
         })
     }
@@ -103,6 +121,11 @@ impl Store {
         tokio::task::spawn_blocking(move || f(&store))
             .await
             .map_err(|_| StoreError::Aborted)?
+    }
+
+    /// The installation's keys, for sealing and keyed lookups.
+    pub fn keys(&self) -> &Keys {
+        &self.inner.keys
     }
 
     /// Runs `f` on a reader connection.
@@ -129,7 +152,7 @@ impl Store {
         Ok(value)
     }
 
-    /// `PRAGMA synchronous` of every connection (2 = FULL), for tests and `health` checks.
+    /// `PRAGMA synchronous` of every connection (2 = FULL), for tests and health checks.
     pub fn synchronous_levels(&self) -> Result<Vec<i64>> {
         let mut levels =
             vec![lock(&self.inner.writer).pragma_query_value(None, "synchronous", |r| r.get(0))?];
@@ -151,13 +174,17 @@ fn connect(path: &Path) -> Result<Connection> {
     let conn = Connection::open_with_flags(path, flags)?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Deleted rows (spent codes, ended sessions, old contact details) are overwritten, not
+    // left in free pages for a copy of the file to reveal.
+    conn.pragma_update(None, "secure_delete", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
 
 /// SQLite would create the file 0644 and give `-wal`/`-shm` the same mode; the database
-/// holds password hashes and session hashes, so it is created 0600 first.
+/// holds password hashes and session hashes, so it is created 0600 first, and an existing
+/// file that others may read is tightened.
 fn create_private(path: &Path) -> Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     std::fs::OpenOptions::new()
@@ -166,25 +193,107 @@ fn create_private(path: &Path) -> Result<()> {
         .mode(0o600)
         .open(path)
         .map(drop)
-        .map_err(StoreError::Io)
+        .map_err(StoreError::Io)?;
+    make_private(path)
 }
 
-fn migrate(conn: &Connection) -> Result<()> {
+fn make_private(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(StoreError::Io(e)),
+    };
+    if meta.permissions().mode() & 0o077 != 0 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .map_err(StoreError::Io)?;
+    }
+    Ok(())
+}
+
+fn migrate(conn: &mut Connection, keys: &Keys) -> Result<()> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if version > SCHEMA_VERSION {
         return Err(StoreError::TooNew(version));
     }
-    if version < SCHEMA_VERSION {
-        let newer: String = sections()
-            .filter(|(v, _)| *v > version)
-            .map(|(_, sql)| sql)
-            .collect();
-        // One transaction: a crash mid-migration leaves the old schema, never a mix.
-        conn.execute_batch(&format!(
-            "BEGIN IMMEDIATE;\n{newer}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
-        ))?;
+    if version == SCHEMA_VERSION {
+        return Ok(());
+    }
+    // One transaction: a crash mid-migration leaves the old schema, never a mix.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for (v, sql) in sections().filter(|(v, _)| *v > version) {
+        tx.execute_batch(sql)?;
+        if v == 3 {
+            // A fresh database has nothing to convert; an upgraded one does.
+            if version > 0 {
+                upgrade_data_to_v3(&tx, keys)?;
+            }
+        }
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()?;
+    // Old page images (contact details before sealing) leave the main file now.
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    Ok(())
+}
+
+/// Version 3 seals contact details and single-logout tickets, and flags existing patterns
+/// that match any host so they keep working and are listed as such.
+fn upgrade_data_to_v3(tx: &Transaction, keys: &Keys) -> rusqlite::Result<()> {
+    let rows: Vec<(String, String, String)> = tx
+        .prepare("SELECT id, email, phone FROM accounts")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (id, email, phone) in rows {
+        tx.execute(
+            "UPDATE accounts SET email = ?2, phone = ?3 WHERE id = ?1",
+            rusqlite::params![id, keys.seal(&email), keys.seal(&phone)],
+        )?;
+    }
+    let rows: Vec<(String, String, String)> = tx
+        .prepare("SELECT session_hash, service_key, ticket FROM logout_participants")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (session, key, ticket) in rows {
+        tx.execute(
+            "UPDATE logout_participants SET ticket = ?3 WHERE session_hash = ?1 AND service_key = ?2",
+            rusqlite::params![session, key, keys.seal(&ticket)],
+        )?;
+    }
+    let patterns: Vec<(i64, String)> = tx
+        .prepare("SELECT id, pattern FROM services")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (id, pattern) in patterns {
+        if crate::model::Pattern::parse(&pattern).is_ok_and(|p| p.matches_any_host()) {
+            tx.execute("UPDATE services SET allow_any_host = 1 WHERE id = ?1", [id])?;
+        }
     }
     Ok(())
+}
+
+/// The first start writes a check value derived from the keys; later starts refuse keys
+/// that do not reproduce it, rather than fail to read every phone number later.
+fn check_keys(conn: &Connection, keys: &Keys) -> Result<()> {
+    let expected = keys.lookup("key-check", "unicas");
+    let stored: Option<String> = conn
+        .query_row(
+            "SELECT value FROM settings WHERE name = 'key_check'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match stored {
+        Some(v) if v == expected => Ok(()),
+        Some(_) => Err(StoreError::WrongKeys),
+        None => {
+            conn.execute(
+                "INSERT INTO settings (name, value) VALUES ('key_check', ?1)",
+                [expected],
+            )?;
+            Ok(())
+        }
+    }
 }
 
 /// `schema.sql` split at its `-- @version N` markers (each section keeps its marker line).
@@ -209,21 +318,39 @@ mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 
+    // security.md L01
     #[test]
     fn database_is_private_durable_and_versioned() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
-        let store = Store::open(&path).unwrap();
+        let keys = Arc::new(Keys::random());
+        let store = Store::open(&path, Arc::clone(&keys)).unwrap();
         assert!(store.synchronous_levels().unwrap().iter().all(|&l| l == 2));
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
+        for file in ["t.db", "t.db-wal", "t.db-shm"] {
+            let mode = std::fs::metadata(dir.path().join(file))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{file}");
+        }
         drop(store);
-        Store::open(&path).unwrap();
+        // A file someone made readable is tightened at the next start.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        Store::open(&path, Arc::clone(&keys)).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert!(matches!(
+            Store::open(&path, Arc::new(Keys::random())),
+            Err(StoreError::WrongKeys)
+        ));
         let conn = Connection::open(&path).unwrap();
         conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
             .unwrap();
         drop(conn);
-        assert!(matches!(Store::open(&path), Err(StoreError::TooNew(_))));
+        assert!(matches!(
+            Store::open(&path, keys),
+            Err(StoreError::TooNew(_))
+        ));
     }
 
     #[test]
@@ -233,22 +360,52 @@ mod tests {
     }
 
     #[test]
-    fn a_version_1_database_is_upgraded_in_place() {
+    fn a_version_2_database_is_upgraded_in_place_keeping_what_it_released() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
         let conn = Connection::open(&path).unwrap();
-        let (_, v1) = sections().next().unwrap();
-        conn.execute_batch(&format!("{v1}\nPRAGMA user_version = 1;"))
+        let old: String = sections()
+            .filter(|(v, _)| *v <= 2)
+            .map(|(_, s)| s)
+            .collect();
+        conn.execute_batch(&format!("{old}\nPRAGMA user_version = 2;"))
             .unwrap();
-        conn.execute(
-            "INSERT INTO services (name, pattern, created_at) VALUES ('a', 'https://a/', 0)",
-            [],
+        conn.execute_batch(
+            "INSERT INTO services (name, pattern, created_at) VALUES ('all', 'https://a.test/', 0);
+             INSERT INTO services (name, pattern, attributes, created_at) VALUES ('some', 'https://b.test/', 'cn', 0);
+             INSERT INTO services (name, pattern, created_at) VALUES ('open', '^https?://.*$', 0);
+             INSERT INTO accounts (id, name, kind, email, phone, password_hash, password_changed_at, created_at, updated_at)
+                 VALUES ('alice', 'A', 'student', 'a@x.edu', '13800138000', 'h', 0, 0, 0);
+             INSERT INTO logout_participants VALUES ('s', 1, 'https://a.test/', 'ST-secret', 'alice', 0);",
         )
         .unwrap();
         drop(conn);
-        let store = Store::open(&path).unwrap();
+        let store = Store::open(&path, Arc::new(Keys::random())).unwrap();
         let services = store.services().unwrap();
-        assert_eq!(services.len(), 1);
-        assert_eq!(services[0].logout_type, crate::services::LogoutType::Back);
+        use crate::model::Release;
+        assert_eq!(services[0].settings.release, Release::All);
+        assert_eq!(
+            services[1].settings.release,
+            Release::Only(vec!["cn".into()])
+        );
+        assert!(
+            services[2].settings.allow_any_host,
+            "kept working, and flagged"
+        );
+        let alice = store.account("alice").unwrap().unwrap();
+        assert_eq!(
+            (alice.email.as_str(), alice.phone.as_str()),
+            ("a@x.edu", "13800138000")
+        );
+        let raw = std::fs::read(&path).unwrap();
+        let wal = std::fs::read(dir.path().join("t.db-wal")).unwrap_or_default();
+        for secret in [&b"13800138000"[..], b"a@x.edu", b"ST-secret"] {
+            let found = |hay: &[u8]| hay.windows(secret.len()).any(|w| w == secret);
+            assert!(
+                !found(&raw) && !found(&wal),
+                "{:?} in clear",
+                std::str::from_utf8(secret)
+            );
+        }
     }
 }

@@ -1,36 +1,99 @@
 //! The service registry table.
 
 use super::{Result, Store};
-use crate::services::{LogoutType, NewService, Service};
-use rusqlite::params;
+use crate::model::{LogoutType, NewService, Release, Service};
+use rusqlite::{params, Row};
+
+const COLUMNS: &str = "id, enabled, name, pattern, release_all, attributes, attribute_aliases, \
+     allow_proxy, proxy_callback, logout_type, logout_url, allow_any_host, portal_title, \
+     portal_description, demo";
+
+fn from_row(r: &Row) -> rusqlite::Result<Service> {
+    let attributes: Option<String> = r.get(5)?;
+    let aliases: String = r.get(6)?;
+    let logout_type: String = r.get(9)?;
+    let names = || {
+        attributes
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect()
+    };
+    let settings = NewService {
+        name: r.get(2)?,
+        pattern: r.get(3)?,
+        release: if r.get(4)? {
+            Release::All
+        } else {
+            Release::Only(names())
+        },
+        attribute_aliases: aliases
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(s, a)| (s.to_string(), a.to_string()))
+            .collect(),
+        allow_proxy: r.get(7)?,
+        proxy_callback: r.get(8)?,
+        logout_type: LogoutType::parse(&logout_type).unwrap_or_default(),
+        logout_url: r.get(10)?,
+        allow_any_host: r.get(11)?,
+        portal_title: r.get(12)?,
+        portal_description: r.get(13)?,
+        demo: r.get(14)?,
+    };
+    Ok(Service::new(r.get(0)?, r.get(1)?, settings))
+}
+
+/// What `update_service` did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ServiceUpdate {
+    Updated,
+    NoSuchService,
+    /// Another service already has the pattern.
+    PatternTaken,
+}
+
+/// The column values of a service's settings, in `COLUMNS` order after `pattern`.
+fn release_columns(s: &NewService) -> (bool, String, String) {
+    let (all, names) = match &s.release {
+        Release::All => (true, String::new()),
+        Release::Only(names) => (false, names.join(",")),
+    };
+    let aliases: Vec<String> = s
+        .attribute_aliases
+        .iter()
+        .map(|(source, alias)| format!("{source}={alias}"))
+        .collect();
+    (all, names, aliases.join("\n"))
+}
 
 impl Store {
     /// Registers a service; returns its id, or `None` if the pattern is already registered.
     pub fn insert_service(&self, s: &NewService, now: i64) -> Result<Option<i64>> {
+        let (release_all, attributes, aliases) = release_columns(s);
         self.write(|tx| {
-            let attributes = s.attributes.as_ref().map(|a| a.join(","));
-            let aliases: Vec<String> = s
-                .attribute_aliases
-                .iter()
-                .map(|(source, alias)| format!("{source}={alias}"))
-                .collect();
             let n = tx.execute(
-                "INSERT INTO services (name, pattern, enabled, attributes, attribute_aliases,
-                     allow_proxy, proxy_callback, logout_type, logout_url, portal_title,
-                     portal_description, created_at)
-                 VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                "INSERT INTO services (name, pattern, enabled, release_all, attributes,
+                     attribute_aliases, allow_proxy, proxy_callback, logout_type, logout_url,
+                     allow_any_host, portal_title, portal_description, demo, created_at)
+                 VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
                  ON CONFLICT(pattern) DO NOTHING",
                 params![
                     s.name,
                     s.pattern,
+                    release_all,
                     attributes,
-                    aliases.join("\n"),
+                    aliases,
                     s.allow_proxy,
                     s.proxy_callback,
                     s.logout_type.as_str(),
                     s.logout_url,
+                    s.allow_any_host,
                     s.portal_title,
                     s.portal_description,
+                    s.demo,
                     now
                 ],
             )?;
@@ -38,46 +101,77 @@ impl Store {
         })
     }
 
+    /// Replaces a service's settings.
+    pub fn update_service(&self, id: i64, s: &NewService) -> Result<ServiceUpdate> {
+        let (release_all, attributes, aliases) = release_columns(s);
+        self.write(|tx| {
+            let taken = tx
+                .prepare_cached("SELECT 1 FROM services WHERE pattern = ?1 AND id != ?2")?
+                .exists(params![s.pattern, id])?;
+            if taken {
+                return Ok(ServiceUpdate::PatternTaken);
+            }
+            let n = tx.execute(
+                "UPDATE services SET name = ?2, pattern = ?3, release_all = ?4, attributes = ?5,
+                     attribute_aliases = ?6, allow_proxy = ?7, proxy_callback = ?8,
+                     logout_type = ?9, logout_url = ?10, allow_any_host = ?11,
+                     portal_title = ?12, portal_description = ?13
+                 WHERE id = ?1",
+                params![
+                    id,
+                    s.name,
+                    s.pattern,
+                    release_all,
+                    attributes,
+                    aliases,
+                    s.allow_proxy,
+                    s.proxy_callback,
+                    s.logout_type.as_str(),
+                    s.logout_url,
+                    s.allow_any_host,
+                    s.portal_title,
+                    s.portal_description
+                ],
+            )?;
+            Ok(match n {
+                0 => ServiceUpdate::NoSuchService,
+                _ => ServiceUpdate::Updated,
+            })
+        })
+    }
+
     /// Every registered service (enabled or not), in id order: earlier entries win matches.
     pub fn services(&self) -> Result<Vec<Service>> {
         self.read(|conn| {
-            conn.prepare_cached(
-                "SELECT id, enabled, name, pattern, attributes, attribute_aliases, allow_proxy,
-                     proxy_callback, logout_type, logout_url, portal_title, portal_description
-                 FROM services ORDER BY id",
-            )?
-            .query_map([], |r| {
-                let attributes: Option<String> = r.get(4)?;
-                let aliases: String = r.get(5)?;
-                let logout_type: String = r.get(8)?;
-                let settings = NewService {
-                    name: r.get(2)?,
-                    pattern: r.get(3)?,
-                    attributes: attributes.map(|a| {
-                        a.split(',')
-                            .filter(|s| !s.is_empty())
-                            .map(String::from)
-                            .collect()
-                    }),
-                    attribute_aliases: aliases
-                        .lines()
-                        .filter_map(|l| l.split_once('='))
-                        .map(|(s, a)| (s.to_string(), a.to_string()))
-                        .collect(),
-                    allow_proxy: r.get(6)?,
-                    proxy_callback: r.get(7)?,
-                    logout_type: LogoutType::parse(&logout_type).unwrap_or_default(),
-                    logout_url: r.get(9)?,
-                    portal_title: r.get(10)?,
-                    portal_description: r.get(11)?,
-                };
-                Ok(Service::new(r.get(0)?, r.get(1)?, settings))
-            })?
-            .collect()
+            conn.prepare_cached(&format!("SELECT {COLUMNS} FROM services ORDER BY id"))?
+                .query_map([], from_row)?
+                .collect()
+        })
+    }
+
+    /// One service by id.
+    pub fn service(&self, id: i64) -> Result<Option<Service>> {
+        use rusqlite::OptionalExtension;
+        self.read(|conn| {
+            conn.prepare_cached(&format!("SELECT {COLUMNS} FROM services WHERE id = ?1"))?
+                .query_row([id], from_row)
+                .optional()
         })
     }
 
     pub fn remove_service(&self, id: i64) -> Result<bool> {
         self.write(|tx| Ok(tx.execute("DELETE FROM services WHERE id = ?1", [id])? > 0))
+    }
+}
+
+impl Store {
+    /// Takes a service out of the registry, or puts it back, without touching its settings.
+    pub fn set_service_enabled(&self, id: i64, enabled: bool) -> Result<bool> {
+        self.write(|tx| {
+            Ok(tx.execute(
+                "UPDATE services SET enabled = ?2 WHERE id = ?1",
+                params![id, enabled],
+            )? > 0)
+        })
     }
 }

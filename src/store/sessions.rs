@@ -1,6 +1,7 @@
 //! SSO sessions (TGTs), keyed by the SHA-256 of the id the browser holds.
 
-use super::{Result, Store};
+use super::{audit, Result, Store};
+use crate::model::{AuditEvent, AuditRecord};
 use rusqlite::{params, OptionalExtension};
 
 /// A live SSO session as stored.
@@ -14,13 +15,50 @@ pub struct SsoSession {
     pub remember_me: bool,
 }
 
+/// A session as an account's own list shows it.
+#[derive(Clone, Debug)]
+pub struct SessionRow {
+    pub id_hash: String,
+    pub auth_time: i64,
+    pub last_used: i64,
+    pub client_ip: String,
+    pub user_agent: String,
+}
+
 impl Store {
+    /// The account's sessions, most recent first.
+    pub fn sessions_of(&self, account_id: &str) -> Result<Vec<SessionRow>> {
+        self.read(|conn| {
+            conn.prepare_cached(
+                "SELECT id_hash, auth_time, last_used, client_ip, user_agent FROM sso_sessions
+                 WHERE account_id = ?1 ORDER BY auth_time DESC",
+            )?
+            .query_map([account_id], |r| {
+                Ok(SessionRow {
+                    id_hash: r.get(0)?,
+                    auth_time: r.get(1)?,
+                    last_used: r.get(2)?,
+                    client_ip: r.get(3)?,
+                    user_agent: r.get(4)?,
+                })
+            })?
+            .collect()
+        })
+    }
+
+    /// Inserts a session. With `replacing`, the browser's earlier session ends in the same
+    /// transaction: a new login always gets a new id and the old one stops working (also
+    /// after `renew`). If both belong to the same account, the applications that were told
+    /// of the old session (single logout) and its proxy-granting tickets move to the new
+    /// one, so re-authenticating logs nobody out; an earlier session of someone else ends
+    /// with its single logout.
     pub fn insert_session(
         &self,
         id_hash: &str,
         s: &SsoSession,
         client_ip: &str,
         user_agent: &str,
+        replacing: Option<&str>,
     ) -> Result<()> {
         self.write(|tx| {
             tx.execute(
@@ -39,6 +77,23 @@ impl Store {
                     user_agent
                 ],
             )?;
+            let Some(old) = replacing else { return Ok(()) };
+            let owner: Option<String> = tx
+                .query_row(
+                    "SELECT account_id FROM sso_sessions WHERE id_hash = ?1",
+                    [old],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if owner.as_deref() == Some(s.account_id.as_str()) {
+                for table in ["logout_participants", "proxy_granting_tickets"] {
+                    tx.execute(
+                        &format!("UPDATE {table} SET session_hash = ?2 WHERE session_hash = ?1"),
+                        params![old, id_hash],
+                    )?;
+                }
+            }
+            tx.execute("DELETE FROM sso_sessions WHERE id_hash = ?1", [old])?;
             Ok(())
         })
     }
@@ -90,21 +145,10 @@ impl Store {
             if !exists {
                 return Ok(None);
             }
-            let n = tx.execute(
-                "DELETE FROM sso_sessions WHERE account_id = ?1",
-                [account_id],
-            )?;
-            super::audit::insert(
-                tx,
-                &super::AuditEvent {
-                    event: "sessions_ended",
-                    account_id: Some(account_id),
-                    client_ip: "",
-                    detail: &format!("administrator; {n} session(s)"),
-                },
-                now,
-            )?;
-            Ok(Some(n))
+            let count = super::accounts::end_sessions(tx, account_id)?;
+            let record = AuditRecord::system(AuditEvent::SessionsEnded { count }, Some(account_id));
+            audit::insert(tx, &record, now)?;
+            Ok(Some(count))
         })
     }
 

@@ -1,114 +1,300 @@
-//! Failed-login counters. The counter is raised *before* the password is checked, in one
-//! immediate transaction, so concurrent guesses cannot exceed the budget.
+//! Failed-login counters and the reservations that bound concurrent guesses.
+//!
+//! Three keys per attempt: the pair of account and client address (`pair:`), which locks the
+//! account for the addresses that failed, the account everywhere (`account:`), which brings
+//! the captcha and, only at a far higher count spread over many addresses, a global lock,
+//! and the address (`address:`), which stops one address spraying many accounts. So a
+//! classmate's five wrong guesses lock the student out only on the classmate's machine.
+//!
+//! An attempt first reserves a place (`in_flight`) on its pair and account; failures plus
+//! reservations may not exceed the budget, so concurrent guesses cannot either. The
+//! reservation is released when the attempt ends: correct logins racing each other are never
+//! counted as failures. A reservation left by a crash goes stale after a minute.
 
-use super::{audit, AuditEvent, Result, Store};
+use super::{audit, Result, Store};
+use crate::model::{AuditEvent, AuditRecord};
 use rusqlite::{params, OptionalExtension, Transaction};
+
+/// A reservation older than this is a leftover of a crash, not an attempt in progress.
+const STALE_RESERVATION: i64 = 60;
+
+/// The budgets, from the configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct ThrottleLimits {
+    /// Failures of one account from one address that lock that pair.
+    pub pair: i64,
+    /// Failures of one account from anywhere that lock it everywhere...
+    pub account: i64,
+    /// ...provided they came from at least this many addresses.
+    pub account_addresses: i64,
+    /// Failures from one address (any accounts) that block the address.
+    pub address: i64,
+    pub window: i64,
+    pub lock: i64,
+}
+
+/// The keys of one attempt.
+#[derive(Clone, Debug)]
+pub struct AttemptKeys {
+    /// Canonical account id, or a placeholder for names that cannot be accounts.
+    pub account_id: String,
+    pub client_ip: String,
+}
+
+impl AttemptKeys {
+    pub fn account(&self) -> String {
+        format!("account:{}", self.account_id)
+    }
+    fn pair(&self) -> String {
+        format!("pair:{}|{}", self.account_id, self.client_ip)
+    }
+    fn address(&self) -> String {
+        format!("address:{}", self.client_ip)
+    }
+}
 
 /// Answer of `begin_attempt`.
 #[derive(Debug, PartialEq, Eq)]
-pub enum ThrottleState {
-    /// The attempt may be evaluated; it has been counted as a failure until cleared.
+pub enum Throttle {
+    /// The attempt may be evaluated; a place is reserved until `end_attempt`.
     Allowed,
+    /// Other attempts in progress use up the budget: try again in a moment.
+    Busy,
     /// A key is locked until this time; the attempt must not be evaluated.
     Locked(i64),
 }
 
+struct Row {
+    failures: i64,
+    window_start: i64,
+    locked_until: i64,
+    in_flight: i64,
+    in_flight_since: i64,
+}
+
+impl Row {
+    /// Whether attempts in progress, with the failures already counted, use up `limit`:
+    /// then one more could not be counted in time. Failures alone never make it busy (the
+    /// lock decides about those).
+    fn busy(&self, limit: i64, now: i64, window: i64) -> bool {
+        let failures = if now - self.window_start < window {
+            self.failures
+        } else {
+            0
+        };
+        let reserved = if now - self.in_flight_since < STALE_RESERVATION {
+            self.in_flight
+        } else {
+            0
+        };
+        reserved > 0 && failures + reserved >= limit
+    }
+}
+
 impl Store {
-    /// Starts a password attempt. Refused if the account or the address is locked; otherwise
-    /// the attempt is counted against the account *now* (cleared on success), so concurrent
-    /// guesses cannot exceed the account's budget. The address is only charged for actual
-    /// failures (`record_failure`): many people log in at once behind one campus NAT.
+    /// Starts a password attempt: refused while any key is locked, postponed while the
+    /// reservations in progress would exceed a budget, otherwise reserved.
     pub fn begin_attempt(
         &self,
-        account: (&str, i64),
-        address: &str,
+        keys: &AttemptKeys,
+        l: &ThrottleLimits,
         now: i64,
-        window: i64,
-        lock: i64,
-    ) -> Result<ThrottleState> {
+    ) -> Result<Throttle> {
+        let (pair, account, address) = (keys.pair(), keys.account(), keys.address());
         self.write(|tx| {
-            for key in [account.0, address] {
-                if let Some(until) = locked_until(tx, key, now)? {
-                    return Ok(ThrottleState::Locked(until));
+            for key in [&pair, &account, &address] {
+                if let Some(until) = read(tx, key)?.map(|r| r.locked_until).filter(|&t| t > now) {
+                    return Ok(Throttle::Locked(until));
                 }
             }
-            count_failure(tx, account, now, window, lock)?;
-            Ok(ThrottleState::Allowed)
+            for (key, limit) in [(&pair, l.pair), (&account, l.account)] {
+                if read(tx, key)?.is_some_and(|r| r.busy(limit, now, l.window)) {
+                    return Ok(Throttle::Busy);
+                }
+            }
+            for key in [&pair, &account] {
+                reserve(tx, key, &keys.account_id, now)?;
+            }
+            Ok(Throttle::Allowed)
         })
     }
 
-    /// A failed attempt: charges the address and records the event in one transaction.
-    pub fn record_failure(
+    /// Ends an attempt begun with `Allowed`: releases its reservation, and on failure counts
+    /// it against the pair, the account and the address, all with the audit row in one
+    /// transaction. A success clears the pair's and the account's failures.
+    pub fn end_attempt(
         &self,
-        address: (&str, i64),
-        event: &AuditEvent,
+        keys: &AttemptKeys,
+        l: &ThrottleLimits,
+        succeeded: bool,
+        record: &AuditRecord,
         now: i64,
-        window: i64,
-        lock: i64,
     ) -> Result<()> {
+        let (pair, account, address) = (keys.pair(), keys.account(), keys.address());
         self.write(|tx| {
-            count_failure(tx, address, now, window, lock)?;
-            audit::insert(tx, event, now)
-        })
-    }
-
-    /// Failures counted for `key` in its current window (0 once the window has passed), and
-    /// whether it is locked at `now`. Read-only: for captcha demands and pages.
-    pub fn failures(&self, key: &str, now: i64, window: i64) -> Result<(i64, bool)> {
-        self.read(|conn| {
-            let row: Option<(i64, i64, i64)> = conn
-                .prepare_cached(
-                    "SELECT failures, window_start, locked_until FROM login_throttle WHERE key = ?1",
+            for key in [&pair, &account] {
+                tx.prepare_cached(
+                    "UPDATE login_throttle SET in_flight = max(in_flight - 1, 0) WHERE key = ?1",
                 )?
-                .query_row([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .optional()?;
-            Ok(match row {
-                Some((f, start, until)) if now - start < window || until > now => (f, until > now),
-                _ => (0, false),
-            })
+                .execute([key])?;
+            }
+            if succeeded {
+                tx.prepare_cached(
+                    "UPDATE login_throttle SET failures = 0, locked_until = 0 WHERE key IN (?1, ?2)",
+                )?
+                .execute([&pair, &account])?;
+            } else {
+                count_failure(tx, &pair, Some(&keys.account_id), l.pair, now, l)?;
+                count_failure(tx, &address, None, l.address, now, l)?;
+                // The account is locked for everyone only when the failures come from many
+                // addresses: a wide attack, for an administrator to look at.
+                let failures = count_failure(tx, &account, None, i64::MAX, now, l)?;
+                if failures >= l.account {
+                    let addresses = failing_addresses(tx, &keys.account_id, now, l.window)?;
+                    if addresses >= l.account_addresses {
+                        tx.prepare_cached(
+                            "UPDATE login_throttle SET locked_until = ?2 WHERE key = ?1 AND locked_until <= ?3",
+                        )?
+                        .execute(params![account, now + l.lock, now])?;
+                        let alarm = AuditRecord::system(
+                            AuditEvent::AccountLockedByFailures { addresses },
+                            Some(&keys.account_id),
+                        );
+                        audit::insert(tx, &alarm, now)?;
+                    }
+                }
+            }
+            audit::insert(tx, record, now)
         })
     }
 
-    /// Drops expired counters.
+    /// Failures counted for the account name in its current window (0 once the window has
+    /// passed), and whether the name is locked at `now` for `client_ip` (its pair) or for
+    /// everyone. Read-only: for captcha demands.
+    pub fn failures(&self, keys: &AttemptKeys, now: i64, window: i64) -> Result<(i64, bool)> {
+        let (pair, account) = (keys.pair(), keys.account());
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT failures, window_start, locked_until FROM login_throttle WHERE key = ?1",
+            )?;
+            let mut row = |key: &str| {
+                stmt.query_row([key], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                })
+                .optional()
+            };
+            let account = row(&account)?;
+            let pair = row(&pair)?;
+            let failures = match account {
+                Some((f, start, _)) if now - start < window => f,
+                _ => 0,
+            };
+            let locked = [account, pair]
+                .iter()
+                .flatten()
+                .any(|(_, _, until)| *until > now);
+            Ok((failures, locked))
+        })
+    }
+
+    /// Forgets every reservation: at start no attempt can be in progress.
+    pub fn release_reservations(&self) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE login_throttle SET in_flight = 0 WHERE in_flight > 0",
+                [],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Drops counters that no longer count.
     pub fn sweep_throttle(&self, now: i64, window: i64) -> Result<usize> {
         self.write(|tx| {
             tx.execute(
-                "DELETE FROM login_throttle WHERE locked_until <= ?1 AND window_start + ?2 <= ?1",
-                params![now, window],
+                "DELETE FROM login_throttle WHERE locked_until <= ?1 AND window_start + ?2 <= ?1
+                     AND (in_flight = 0 OR in_flight_since + ?3 <= ?1)",
+                params![now, window, STALE_RESERVATION],
             )
         })
     }
 }
 
-fn locked_until(tx: &Transaction, key: &str, now: i64) -> rusqlite::Result<Option<i64>> {
-    let until: Option<i64> = tx
-        .prepare_cached("SELECT locked_until FROM login_throttle WHERE key = ?1")?
-        .query_row([key], |r| r.get(0))
-        .optional()?;
-    Ok(until.filter(|&t| t > now))
+fn read(tx: &Transaction, key: &str) -> rusqlite::Result<Option<Row>> {
+    tx.prepare_cached(
+        "SELECT failures, window_start, locked_until, in_flight, in_flight_since
+         FROM login_throttle WHERE key = ?1",
+    )?
+    .query_row([key], |r| {
+        Ok(Row {
+            failures: r.get(0)?,
+            window_start: r.get(1)?,
+            locked_until: r.get(2)?,
+            in_flight: r.get(3)?,
+            in_flight_since: r.get(4)?,
+        })
+    })
+    .optional()
 }
 
-/// Adds one failure to `key` within its window; reaching `limit` locks it for `lock` seconds.
+fn reserve(tx: &Transaction, key: &str, account_id: &str, now: i64) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO login_throttle (key, failures, window_start, locked_until, in_flight, in_flight_since, account_id)
+         VALUES (?1, 0, ?2, 0, 1, ?2, ?3)
+         ON CONFLICT(key) DO UPDATE SET
+             in_flight = CASE WHEN in_flight_since + ?4 <= ?2 THEN 1 ELSE in_flight + 1 END,
+             in_flight_since = ?2",
+    )?
+    .execute(params![key, now, key.starts_with("pair:").then_some(account_id), STALE_RESERVATION])?;
+    Ok(())
+}
+
+/// Adds one failure to `key` within its window; reaching `limit` locks it for the lock
+/// duration. Returns the failures now counted.
 fn count_failure(
     tx: &Transaction,
-    (key, limit): (&str, i64),
+    key: &str,
+    account_id: Option<&str>,
+    limit: i64,
     now: i64,
-    window: i64,
-    lock: i64,
-) -> rusqlite::Result<()> {
-    let row: Option<(i64, i64)> = tx
-        .prepare_cached("SELECT failures, window_start FROM login_throttle WHERE key = ?1")?
-        .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let (failures, start) = match row {
-        Some((f, start)) if now - start < window => (f + 1, start),
+    l: &ThrottleLimits,
+) -> rusqlite::Result<i64> {
+    let row = read(tx, key)?;
+    let (failures, start) = match &row {
+        Some(r) if now - r.window_start < l.window && r.failures > 0 => {
+            (r.failures + 1, r.window_start)
+        }
         _ => (1, now),
     };
-    let locked_until = if failures >= limit { now + lock } else { 0 };
+    let keep = row.as_ref().map_or(0, |r| r.locked_until);
+    let locked_until = if failures >= limit {
+        now + l.lock
+    } else {
+        keep
+    };
     tx.prepare_cached(
-        "INSERT INTO login_throttle (key, failures, window_start, locked_until) VALUES (?1, ?2, ?3, ?4)
+        "INSERT INTO login_throttle (key, failures, window_start, locked_until, account_id)
+         VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT(key) DO UPDATE SET failures = ?2, window_start = ?3, locked_until = ?4",
     )?
-    .execute(params![key, failures, start, locked_until])?;
-    Ok(())
+    .execute(params![key, failures, start, locked_until, account_id])?;
+    Ok(failures)
+}
+
+/// Distinct addresses with failures for this account in the current window.
+fn failing_addresses(
+    tx: &Transaction,
+    account_id: &str,
+    now: i64,
+    window: i64,
+) -> rusqlite::Result<i64> {
+    tx.prepare_cached(
+        "SELECT count(*) FROM login_throttle WHERE account_id = ?1 AND key LIKE 'pair:%'
+             AND failures > 0 AND window_start > ?2",
+    )?
+    .query_row(params![account_id, now - window], |r| r.get(0))
 }

@@ -1,9 +1,7 @@
 //! Ticket and token identifiers: random, URL-safe, and never stored in the clear when they
-//! grant a session.
+//! grant a session. `form` makes the login form's tokens.
 
-mod expiring;
-
-pub use expiring::ExpiringMap;
+pub mod form;
 
 use rand::{rngs::OsRng, TryRngCore};
 use sha2::{Digest, Sha256};
@@ -22,7 +20,10 @@ pub enum Kind {
     ProxyGrantingTicket,
     ProxyGrantingTicketIou,
     TicketGrantingTicket,
-    LoginForm,
+    /// The cookie that ties a browser's login form, captcha and pending steps together.
+    Flow,
+    /// The cookie of a login paused for its first-login steps.
+    PendingLogin,
 }
 
 impl Kind {
@@ -33,7 +34,8 @@ impl Kind {
             Kind::ProxyGrantingTicket => "PGT-",
             Kind::ProxyGrantingTicketIou => "PGTIOU-",
             Kind::TicketGrantingTicket => "TGT-",
-            Kind::LoginForm => "LT-",
+            Kind::Flow => "FLOW-",
+            Kind::PendingLogin => "PL-",
         }
     }
 }
@@ -68,12 +70,7 @@ pub fn random_base62(n: usize) -> String {
 
 /// Hex SHA-256, the form in which session ids are stored and looked up.
 pub fn hash_id(id: &str) -> String {
-    let digest = Sha256::digest(id.as_bytes());
-    let mut hex = String::with_capacity(64);
-    for byte in digest {
-        hex.push_str(&format!("{byte:02x}"));
-    }
-    hex
+    crate::secrets::hex(&Sha256::digest(id.as_bytes()))
 }
 
 /// True if `s` could be an identifier we minted: the prefix, then only the ticket alphabet,

@@ -32,7 +32,15 @@ fn user_commands() {
     assert!(ok, "{out}");
     let (ok, _, err) = unicas(
         &db,
-        &["user", "add", "20231234", "--name", "x", "--password", "p"],
+        &[
+            "user",
+            "add",
+            "20231234",
+            "--name",
+            "x",
+            "--password",
+            "Other-Pass-2",
+        ],
     );
     assert!(
         !ok && err.trim().lines().count() == 1 && err.contains("already exists"),

@@ -73,8 +73,9 @@ async fn a_password_change_and_its_session_survive_kill_9() {
                 "/cas/login/password",
                 &[
                     ("execution", &step.input("execution").unwrap()),
+                    ("password", "123456"),
                     ("newPassword", "New-Pass-2026"),
-                    ("repeatPassword", "New-Pass-2026"),
+                    ("confirmPassword", "New-Pass-2026"),
                 ],
             )
             .await;

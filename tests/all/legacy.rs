@@ -183,10 +183,10 @@ async fn a_scripted_campus_client_logs_in_with_a_wrapped_password() {
 async fn attributes_are_released_on_service_validate_with_aliases_and_container_id() {
     let t = TestServer::start().await;
     let portal = "https://portal.test/";
-    t.register(unicas::services::NewService {
+    t.register(unicas::model::NewService {
         name: "portal".into(),
         pattern: portal.into(),
-        attributes: Some(vec!["cn".into(), "containerId".into()]),
+        release: unicas::model::Release::Only(vec!["cn".into(), "containerId".into()]),
         attribute_aliases: vec![
             ("cn".into(), "userName".into()),
             ("cn".into(), "user_name".into()),

@@ -92,7 +92,7 @@ async fn every_failure_looks_the_same_and_answers_401() {
     t.add_user("carol", PASSWORD, false, &[]);
     t.server
         .store
-        .set_status("carol", unicas::accounts::Status::Locked, t.clock().now())
+        .set_status("carol", unicas::model::Status::Locked, t.clock().now())
         .unwrap();
     let mut bodies = Vec::new();
     for (user, pw) in [
@@ -142,12 +142,17 @@ async fn form_tokens_are_single_use_and_bound_to_the_browser() {
         .map(|(a, b)| (a, b.to_string()))
         .collect::<Vec<_>>()
     };
-    // Another browser (no flow cookie) cannot use this token.
+    // Another browser (no flow cookie, or its own) cannot use this token.
     let mut other = t.client();
     let f = fields(&token);
     let refs: Vec<(&str, &str)> = f.iter().map(|(a, b)| (*a, b.as_str())).collect();
     assert_eq!(other.post("/cas/login", &refs).await.status, 403);
-    // Spent by that attempt: not usable by the right browser either.
+    other.get("/cas/login").await;
+    assert_eq!(other.post("/cas/login", &refs).await.status, 403);
+    // One attempt spends it, failed or not: the right browser cannot try again with it.
+    let mut wrong = refs.clone();
+    wrong[1] = ("password", "wrong");
+    assert_eq!(c.post("/cas/login", &wrong).await.status, 401);
     assert_eq!(c.post("/cas/login", &refs).await.status, 403);
     // No token at all.
     assert_eq!(c.post("/cas/login", &refs[..3]).await.status, 403);
@@ -346,40 +351,49 @@ async fn must_change_accounts_change_their_password_before_any_session() {
     let res = c.login("bob", "123456", Some(SERVICE)).await;
     assert_eq!(res.status, 200);
     assert!(res.body.contains("修改密码"));
+    assert!(res.body.contains("密码规则"), "the rules beside the field");
     assert!(res.set_cookie("CASTGC").is_none());
     let token = res.input("execution").unwrap();
-    let weak = c
-        .post(
-            "/cas/login/password",
-            &[
-                ("execution", &token),
-                ("newPassword", "abc"),
-                ("repeatPassword", "abc"),
-            ],
-        )
-        .await;
-    assert_eq!(weak.status, 400);
-    assert!(weak.body.contains("至少8位"));
+    let step = |current: &'static str, new: &'static str, confirm: &'static str| {
+        vec![
+            ("execution", token.clone()),
+            ("password", current.to_string()),
+            ("newPassword", new.to_string()),
+            ("confirmPassword", confirm.to_string()),
+        ]
+    };
+    for (fields, message) in [
+        (step("123456", "abc", "abc"), "不符合学校密码要求"),
+        (
+            step("123456", "New-Pass-2026", "New-Pass-2027"),
+            "两次输入的密码不一致",
+        ),
+        (
+            step("wrong", "New-Pass-2026", "New-Pass-2026"),
+            "当前密码不正确",
+        ),
+        (step("123456", "P@ssw0rd!", "P@ssw0rd!"), "过于常见"),
+    ] {
+        let refused = c.post_owned("/cas/login/password", &fields).await;
+        assert_eq!(refused.status, 400);
+        assert!(
+            refused.body.contains(message),
+            "{message}: {}",
+            refused.body
+        );
+    }
     let mut other = t.client();
     let stolen = other
-        .post(
+        .post_owned(
             "/cas/login/password",
-            &[
-                ("execution", &token),
-                ("newPassword", "New-Pass-2026"),
-                ("repeatPassword", "New-Pass-2026"),
-            ],
+            &step("123456", "New-Pass-2026", "New-Pass-2026"),
         )
         .await;
     assert_eq!(stolen.status, 403);
     let done = c
-        .post(
+        .post_owned(
             "/cas/login/password",
-            &[
-                ("execution", &token),
-                ("newPassword", "New-Pass-2026"),
-                ("repeatPassword", "New-Pass-2026"),
-            ],
+            &step("123456", "New-Pass-2026", "New-Pass-2026"),
         )
         .await;
     assert_eq!(done.status, 302, "{}", done.body);

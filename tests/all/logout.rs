@@ -4,7 +4,7 @@
 use crate::support::receiver::{Received, Receiver};
 use crate::support::*;
 use std::sync::atomic::Ordering;
-use unicas::services::{LogoutType, NewService};
+use unicas::model::{LogoutType, NewService};
 
 async fn server() -> TestServer {
     TestServer::start_with(|c| {
@@ -103,7 +103,7 @@ async fn logout_tells_every_service_that_validated_a_ticket_of_the_session() {
     assert_eq!(mail.received().len(), 1);
     assert!(quiet.received().is_empty());
 
-    let audit = t.server.store.recent_audit(20).unwrap();
+    let audit = t.server.store.recent_audit(None, 20).unwrap();
     let sent: Vec<_> = audit.iter().filter(|r| r.event == "slo_sent").collect();
     assert_eq!(sent.len(), 2, "{audit:?}");
     assert!(sent.iter().all(|r| r.detail.contains("result=HTTP 200")));
@@ -139,7 +139,7 @@ async fn failed_deliveries_are_retried_with_backoff_and_audited() {
     assert_eq!(got.len(), 3);
     let mut audit = Vec::new();
     for _ in 0..100 {
-        audit = t.server.store.recent_audit(20).unwrap();
+        audit = t.server.store.recent_audit(None, 20).unwrap();
         if audit.iter().any(|r| r.event == "slo_failed") {
             break;
         }
@@ -177,7 +177,7 @@ async fn sessions_ended_by_expiry_or_by_an_administrator_are_announced_too() {
     validate(&t, "https://app2.test/", &ticket).await;
     t.server
         .store
-        .set_status("alice", unicas::accounts::Status::Locked, t.clock().now())
+        .set_status("alice", unicas::model::Status::Locked, t.clock().now())
         .unwrap();
     t.server.sweep().await;
     let got = app.wait_for(2).await;

@@ -404,7 +404,7 @@ async fn tickets_die_with_their_session_and_with_a_locked_account() {
     let st = c.ticket(SERVICE).await;
     t.server
         .store
-        .set_status("alice", unicas::accounts::Status::Locked, t.clock().now())
+        .set_status("alice", unicas::model::Status::Locked, t.clock().now())
         .unwrap();
     let res = c.get(&validate_path("serviceValidate", SERVICE, &st)).await;
     assert_eq!(parse_cas(&res.body).unwrap_err().0, "INVALID_TICKET");
@@ -440,7 +440,7 @@ async fn a_lock_made_by_another_process_takes_effect_within_two_seconds() {
     // The command line locks the account (another process: no in-memory invalidation).
     t.server
         .store
-        .set_status("alice", unicas::accounts::Status::Locked, t.clock().now())
+        .set_status("alice", unicas::model::Status::Locked, t.clock().now())
         .unwrap();
     t.clock().advance(3);
     let res = c

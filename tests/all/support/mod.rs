@@ -7,11 +7,10 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
-use unicas::accounts::{hash_password, Kind};
+use unicas::accounts::hash_now;
 use unicas::clock::Clock;
 use unicas::config::Config;
-use unicas::services::NewService;
-use unicas::store::NewAccount;
+use unicas::model::{Kind, NewAccount, NewService, Release};
 
 /// Runs the real `unicas` binary on `db`: (success, stdout, stderr).
 pub fn unicas(db: &std::path::Path, args: &[&str]) -> (bool, String, String) {
@@ -50,7 +49,8 @@ pub fn test_config(dir: &tempfile::TempDir) -> Config {
 }
 
 impl TestServer {
-    /// A server with `alice` and the service `https://app.test/home` (all attributes).
+    /// A server with `alice` and the service `https://app.test/home` (releasing every
+    /// attribute).
     pub async fn start() -> TestServer {
         Self::start_with(|_| {}).await
     }
@@ -100,20 +100,23 @@ impl TestServer {
     }
 
     pub fn add_user(&self, id: &str, password: &str, must_change: bool, attrs: &[(&str, &str)]) {
-        let account = NewAccount {
-            id: id.into(),
-            name: format!("User {id}"),
-            kind: Kind::Student,
-            department: "Physics".into(),
-            email: format!("{id}@example.edu"),
-            phone: "13800000000".into(),
-            password_hash: hash_password(password, 4).unwrap(),
-            must_change,
-            attributes: attrs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        };
+        let mut account = NewAccount::new(
+            id,
+            &format!("User {id}"),
+            Kind::Student,
+            "Physics",
+            &format!("{id}@example.edu"),
+            "13800000000",
+            &[],
+        )
+        .unwrap();
+        // As they might stand in an old database: escaping must hold whatever the values.
+        account.attributes = attrs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        account.password_hash = hash_now(password, 4).unwrap();
+        account.must_change = must_change;
         assert!(self
             .server
             .store
@@ -121,11 +124,16 @@ impl TestServer {
             .unwrap());
     }
 
+    /// Registers `pattern`, releasing the listed attributes, or every one with `None`.
     pub fn add_service(&self, pattern: &str, attributes: Option<&[&str]>) {
+        let release = match attributes {
+            None => Release::All,
+            Some(names) => Release::Only(names.iter().map(|s| s.to_string()).collect()),
+        };
         let s = NewService {
             name: pattern.into(),
             pattern: pattern.into(),
-            attributes: attributes.map(|a| a.iter().map(|s| s.to_string()).collect()),
+            release,
             ..NewService::default()
         };
         self.register(s);
@@ -138,7 +146,7 @@ impl TestServer {
             .insert_service(&s, self.clock().now())
             .unwrap()
             .unwrap();
-        self.server.app.cas.registry.reload().unwrap();
+        self.server.reload_registry().unwrap();
     }
 
     pub fn client(&self) -> Client {
@@ -257,6 +265,12 @@ impl Client {
             &body,
         )
         .await
+    }
+
+    /// `post` with owned values.
+    pub async fn post_owned(&mut self, path: &str, form: &[(&str, String)]) -> Resp {
+        let refs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.post(path, &refs).await
     }
 
     pub async fn send(

@@ -1,6 +1,7 @@
-//! Compatibility with the most widespread campus CAS product (Wisedu IDS, `/authserver`):
-//! the browser-side password wrapping its login page does, and the helper endpoints that
-//! timetable apps, library apps and departments' scripts call before they log in.
+//! Compatibility with the login page of the campus CAS product most schools migrate from
+//! (served under `/authserver`): the browser-side password wrapping its page does, and the
+//! helper endpoints that timetable apps, library apps and departments' scripts call before
+//! they log in. The wrapping adds nothing over TLS; it is undone so such clients keep working.
 
 use super::App;
 use crate::http::{Request, Response};
@@ -14,7 +15,11 @@ impl App {
     /// login for that name must carry a captcha. Same answer for real and invented names.
     pub(super) async fn need_captcha(&self, req: &Request, json: bool) -> Response {
         let username = req.query.get("username").unwrap_or("");
-        let needed = !username.is_empty() && self.auth.needs_captcha(username).await;
+        let needed = !username.is_empty()
+            && self
+                .accounts
+                .needs_captcha(username, &self.client(req))
+                .await;
         match json {
             true => Response::new(
                 StatusCode::OK,
@@ -31,8 +36,6 @@ impl App {
     }
 }
 
-/// Characters of the per-page salt, which is also the AES-128 key.
-pub const SALT_CHARS: usize = 16;
 /// The random prefix the page's script puts before the password.
 const RANDOM_PREFIX: usize = 64;
 

@@ -64,6 +64,9 @@ impl Pattern {
             Some(p) => (p, true),
             None => (pattern, false),
         };
+        if !has_authority(url_part) {
+            return Err(PatternError::NotHttpUrl);
+        }
         let url = Url::parse(url_part).map_err(|_| PatternError::NotHttpUrl)?;
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
             return Err(PatternError::NotHttpUrl);
@@ -87,6 +90,26 @@ impl Pattern {
 
     pub(super) fn never(text: &str) -> Pattern {
         Pattern::Never(text.to_string())
+    }
+
+    /// Whether the pattern admits hosts nobody registered: a regex that matches URLs on
+    /// hosts under `.invalid` (a reserved name no real application has) would match any
+    /// host, and the server would become an open redirector. Exact and prefix patterns always
+    /// name their host.
+    pub fn matches_any_host(&self) -> bool {
+        let Pattern::Regex(r) = self else {
+            return false;
+        };
+        let host = crate::tickets::random_base62(12).to_ascii_lowercase();
+        [
+            format!("https://{host}.invalid/"),
+            format!("http://{host}.invalid/"),
+            format!("https://{host}.invalid/{host}?q={host}"),
+            format!("https://{host}.invalid:8443/{host}"),
+            format!("https://{host}.example.invalid/"),
+        ]
+        .iter()
+        .any(|u| r.is_match(u))
     }
 
     /// `url` is the normalized form from `normalize`.
@@ -113,7 +136,10 @@ impl std::fmt::Display for Pattern {
 /// The form patterns are matched against: the WHATWG parse of `service` (lower-case scheme
 /// and host, default port dropped, dot segments resolved) without its fragment. `None` for
 /// anything that is not a plain absolute http(s) URL: control characters or spaces anywhere
-/// (browsers strip tabs and newlines and would see another URL), user info, or excess length.
+/// (browsers strip tabs and newlines and would see another URL), user info, excess length,
+/// or a raw form without `//` after the scheme: `http:/host/x` and `http:host/x` parse to a
+/// URL with that host, but the raw string is what goes into `Location`, and browsers resolve
+/// it against our own origin.
 pub fn normalize(service: &str) -> Option<String> {
     if service.len() > MAX_SERVICE_LEN
         || service
@@ -122,12 +148,32 @@ pub fn normalize(service: &str) -> Option<String> {
     {
         return None;
     }
+    if !has_authority(service) {
+        return None;
+    }
     let url = Url::parse(service).ok()?;
     let ok = matches!(url.scheme(), "http" | "https")
         && url.host().is_some()
         && url.username().is_empty()
         && url.password().is_none();
     ok.then(|| without_fragment(&url))
+}
+
+/// Whether the raw text names its host right after `http://` or `https://`.
+fn has_authority(raw: &str) -> bool {
+    ["http://", "https://"].iter().any(|scheme| {
+        raw.get(..scheme.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
+            && !raw[scheme.len()..].starts_with('/')
+    })
+}
+
+/// A plain absolute http(s) URL (a logout URL), not a pattern: no `*`, no regex.
+pub fn check_url(url: &str) -> Result<(), PatternError> {
+    if url.starts_with('^') || url.ends_with('*') || normalize(url).is_none() {
+        return Err(PatternError::NotHttpUrl);
+    }
+    Ok(())
 }
 
 fn without_fragment(url: &Url) -> String {
@@ -189,6 +235,9 @@ mod tests {
             "https://app.te\tst/portal/",
             " https://app.test/portal/",
             "https%3A%2F%2Fapp.test%2Fportal%2F",
+            "https:/app.test/portal/x",
+            "https:app.test/portal/x",
+            "https:///app.test/portal/x",
         ] {
             assert!(!matches(prefix, evil), "{evil:?} matched");
         }
@@ -220,6 +269,38 @@ mod tests {
             Pattern::parse("^https://(a"),
             Err(PatternError::BadRegex(_))
         ));
+    }
+
+    #[test]
+    fn patterns_that_admit_any_host_are_recognised() {
+        for open in ["^.*$", "^https?://.*$", "^https://[^/]+/.*$"] {
+            assert!(Pattern::parse(open).unwrap().matches_any_host(), "{open}");
+        }
+        for closed in [
+            "https://app.test/*",
+            "https://app.test/home",
+            r"^https://[a-z0-9-]+\.edu\.test/.*$",
+            r"^https://app\.test(:\d+)?/.*$",
+        ] {
+            assert!(
+                !Pattern::parse(closed).unwrap().matches_any_host(),
+                "{closed}"
+            );
+        }
+    }
+
+    #[test]
+    fn logout_urls_are_urls_not_patterns() {
+        assert!(check_url("https://app.test/logout").is_ok());
+        for bad in [
+            "^https://.*$",
+            "https://app.test/*",
+            "app.test/logout",
+            "https:/app.test/x",
+            "javascript:x",
+        ] {
+            assert!(check_url(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

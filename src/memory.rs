@@ -1,10 +1,8 @@
-//! Short-lived, single-use secrets kept in memory: service tickets (10 s), login form tokens,
-//! pending first-login steps. Taking an entry removes it under the shard's lock, so of two
-//! concurrent takers exactly one gets it.
-//!
-//! Why memory and not SQLite: these live seconds, are worthless after a restart (the design's
-//! alternative was a `synchronous=NORMAL` file purged at startup, which behaves the same), and
-//! the SSO cycle is the hot path. A multi-node deployment swaps this for the shared store.
+//! A sharded map of short-lived entries kept in memory (captcha answers, pending first-login
+//! steps, the memory of sessions). Taking an entry removes it under the shard's lock, so of
+//! two concurrent takers exactly one gets it. A map made `bounded` never holds more than its
+//! capacity, whatever the request rate: when full, expired entries go first, then the one
+//! closest to expiry.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
@@ -15,6 +13,8 @@ const SHARDS: usize = 16;
 pub struct ExpiringMap<T> {
     shards: Vec<Mutex<HashMap<String, (i64, T)>>>,
     hasher: RandomState,
+    /// Most entries per shard.
+    shard_capacity: usize,
 }
 
 impl<T: Clone> Default for ExpiringMap<T> {
@@ -22,6 +22,7 @@ impl<T: Clone> Default for ExpiringMap<T> {
         ExpiringMap {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             hasher: RandomState::new(),
+            shard_capacity: usize::MAX,
         }
     }
 }
@@ -32,9 +33,31 @@ impl<T: Clone> ExpiringMap<T> {
         self.shards[i].lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Stores `value` under `key` until `expires_at` (unix seconds, inclusive).
-    pub fn insert(&self, key: String, value: T, expires_at: i64) {
-        self.shard(&key).insert(key, (expires_at, value));
+    /// A map that holds at most about `capacity` entries.
+    pub fn bounded(capacity: usize) -> Self {
+        ExpiringMap {
+            shard_capacity: capacity.div_ceil(SHARDS).max(1),
+            ..ExpiringMap::default()
+        }
+    }
+
+    /// Stores `value` under `key` until `expires_at` (unix seconds, inclusive). `now` lets a
+    /// full shard drop what has expired before it drops anything live.
+    pub fn insert(&self, key: String, value: T, expires_at: i64, now: i64) {
+        let mut shard = self.shard(&key);
+        if shard.len() >= self.shard_capacity && !shard.contains_key(&key) {
+            shard.retain(|_, (exp, _)| *exp >= now);
+            if shard.len() >= self.shard_capacity {
+                let soonest = shard
+                    .iter()
+                    .min_by_key(|(_, (exp, _))| *exp)
+                    .map(|(k, _)| k.clone());
+                if let Some(k) = soonest {
+                    shard.remove(&k);
+                }
+            }
+        }
+        shard.insert(key, (expires_at, value));
     }
 
     /// Removes and returns the entry, whether or not it has expired (a spent or expired
@@ -61,7 +84,8 @@ impl<T: Clone> ExpiringMap<T> {
         }
     }
 
-    /// Drops expired entries; returns how many.
+    /// Drops expired entries, giving back the table's memory when most of it went; returns
+    /// how many entries went.
     pub fn sweep(&self, now: i64) -> usize {
         let mut n = 0;
         for shard in &self.shards {
@@ -69,19 +93,31 @@ impl<T: Clone> ExpiringMap<T> {
             let before = map.len();
             map.retain(|_, (exp, _)| *exp >= now);
             n += before - map.len();
+            if map.capacity() > 64 && map.len() < map.capacity() / 4 {
+                let keep = map.len() * 2;
+                map.shrink_to(keep);
+            }
         }
         n
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.shards
             .iter()
             .map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).len())
             .sum()
     }
+}
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+/// Asks the allocator to hand freed pages back to the system. After a flood of short-lived
+/// entries, glibc keeps the pages of freed tables in its arenas; resident memory should come
+/// back down once they are gone.
+pub fn release_freed_memory() {
+    // SAFETY: malloc_trim only walks the allocator's own free lists.
+    #[cfg(target_env = "gnu")]
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
@@ -94,7 +130,7 @@ mod tests {
     fn an_entry_is_taken_once_under_contention() {
         for round in 0..200 {
             let map = Arc::new(ExpiringMap::<u32>::default());
-            map.insert(format!("k{round}"), 7, 100);
+            map.insert(format!("k{round}"), 7, 100, 0);
             let winners: usize = (0..8)
                 .map(|_| {
                     let map = Arc::clone(&map);
@@ -111,10 +147,22 @@ mod tests {
     #[test]
     fn sweep_drops_only_expired() {
         let map = ExpiringMap::default();
-        map.insert("old".into(), 1, 10);
-        map.insert("new".into(), 2, 20);
+        map.insert("old".into(), 1, 10, 0);
+        map.insert("new".into(), 2, 20, 0);
         assert_eq!(map.sweep(15), 1);
         assert_eq!(map.get("new", 15), Some(2));
         assert_eq!(map.get("new", 21), None);
+    }
+
+    #[test]
+    fn a_bounded_map_never_outgrows_its_capacity() {
+        let map = ExpiringMap::bounded(160);
+        for i in 0..10_000 {
+            map.insert(format!("k{i}"), i, 1_000 + i, 0);
+        }
+        assert!(map.len() <= 160, "{}", map.len());
+        // The newest survive; the oldest (closest to expiry) went first.
+        assert_eq!(map.get("k9999", 0), Some(9999));
+        assert_eq!(map.get("k0", 0), None);
     }
 }

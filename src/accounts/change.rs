@@ -1,0 +1,81 @@
+//! The one way a password changes hands: the policy, the current password (or, for an
+//! administrator, none), the history, the hash, and then in one transaction the new hash,
+//! the history row, the end of every SSO session of the account and the audit row; after
+//! it, the memory of sessions forgets the account and single logout is woken. The
+//! first-login step uses it today; the portal, recovery and the administrator tomorrow.
+
+use super::{check_length, Accounts, AccountsError, PolicyError};
+use crate::model::audit::Actor;
+use crate::model::{Account, AuditEvent, Client};
+
+/// A request to change a password.
+pub struct PasswordChange<'a> {
+    pub account_id: &'a str,
+    /// The current password, where the person must prove they know it.
+    pub current: Option<&'a str>,
+    pub new: &'a str,
+    pub repeat: &'a str,
+    /// Require another change at the next login (an administrator's temporary password).
+    pub must_change: bool,
+    pub by: Actor,
+}
+
+impl Accounts {
+    /// Changes the password; `Ok(Err(_))` says which rule refused it, with nothing changed.
+    pub async fn change_password(
+        &self,
+        change: PasswordChange<'_>,
+        client: &Client,
+    ) -> Result<Result<Account, PolicyError>, AccountsError> {
+        let id = change.account_id.to_string();
+        let history = self.policy.history;
+        let found = self
+            .store
+            .call(move |s| {
+                let account = s.account(&id)?;
+                let recent = s.recent_password_hashes(&id, history)?;
+                Ok(account.map(|a| (a, recent)))
+            })
+            .await?;
+        let Some((account, mut recent)) = found else {
+            return Ok(Err(PolicyError::WrongCurrent));
+        };
+        if let Some(current) = change.current {
+            let known = Some(account.password_hash.clone());
+            if check_length(current).is_err() || !self.hasher.verify(current.into(), known).await {
+                return Ok(Err(PolicyError::WrongCurrent));
+            }
+        }
+        if let Err(e) = self
+            .policy
+            .check_new(&account.id, change.new, change.repeat)
+        {
+            return Ok(Err(e));
+        }
+        recent.push(account.password_hash.clone());
+        if self.hasher.verify_any(change.new.to_string(), recent).await {
+            return Ok(Err(PolicyError::Reused));
+        }
+        let hash = self.hasher.hash(change.new.to_string()).await?;
+        let (id, now, client, must_change) = (
+            account.id.clone(),
+            self.clock.now(),
+            client.clone(),
+            change.must_change,
+        );
+        let event = AuditEvent::PasswordChanged { by: change.by };
+        let changed = self
+            .store
+            .call(move |s| {
+                let record = client.record(event, Some(&id));
+                if !s.set_password(&id, &hash, must_change, &record, now)? {
+                    return Ok(None);
+                }
+                s.account(&id)
+            })
+            .await?;
+        // The store ended the account's sessions in the same commit.
+        self.sessions.forget_account(&account.id);
+        Ok(changed.ok_or(PolicyError::WrongCurrent))
+    }
+}

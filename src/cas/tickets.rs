@@ -1,0 +1,222 @@
+//! Service and proxy tickets between their issue and their one validation, in memory.
+//!
+//! Why memory and not SQLite: tickets live seconds, are worthless after a restart (the
+//! design's alternative was a `synchronous=NORMAL` file purged at start, which behaves the
+//! same), and the SSO cycle is the hot path. A multi-node deployment swaps this for the
+//! shared store.
+//!
+//! Records are compact, because a flood of logins mints hundreds of thousands of tickets that
+//! may never be validated: the key is 128 bits of the ticket's SHA-256 (any change to a
+//! ticket changes it), the session is shared by reference with its other tickets, and the
+//! service string is shared by every ticket issued for it. Taking a ticket removes it under
+//! its shard's lock, so of two concurrent validations exactly one gets it.
+
+use crate::sessions::LiveSession;
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+const SHARDS: usize = 16;
+
+/// What a ticket was issued for: the service exactly as the client sent it (compared byte for
+/// byte at validation), and for a proxy ticket the proxy chain, newest first.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct Target {
+    pub service: String,
+    pub proxies: Vec<String>,
+}
+
+/// A ticket as validation finds it.
+#[derive(Clone, Debug)]
+pub struct Issued {
+    pub expires_at: i64,
+    pub session: Arc<LiveSession>,
+    pub target: Arc<Target>,
+    /// Issued from a login just now, not from an existing SSO session.
+    pub from_new_login: bool,
+}
+
+struct Record {
+    expires_at: u32,
+    from_new_login: bool,
+    session: Arc<LiveSession>,
+    target: Arc<Target>,
+}
+
+type Key = (u64, u64);
+
+/// The keys are already uniformly random (a SHA-256 prefix): hashing them again buys nothing.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
+    }
+}
+
+type Shard = HashMap<Key, Record, BuildHasherDefault<KeyHasher>>;
+
+#[derive(Default)]
+pub struct Tickets {
+    shards: [Mutex<Shard>; SHARDS],
+    targets: Mutex<HashSet<Arc<Target>>>,
+}
+
+fn key(ticket: &str) -> Key {
+    let d = Sha256::digest(ticket.as_bytes());
+    let half = |i: usize| u64::from_le_bytes(d[i..i + 8].try_into().expect("8 bytes"));
+    (half(0), half(8))
+}
+
+impl Tickets {
+    fn shard(&self, key: &Key) -> MutexGuard<'_, Shard> {
+        self.shards[(key.0 % SHARDS as u64) as usize]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records `ticket` until `expires_at`.
+    pub fn insert(
+        &self,
+        ticket: &str,
+        session: Arc<LiveSession>,
+        target: Target,
+        from_new_login: bool,
+        expires_at: i64,
+    ) {
+        let target = self.intern(target);
+        let k = key(ticket);
+        let record = Record {
+            expires_at: u32::try_from(expires_at.max(0)).unwrap_or(u32::MAX),
+            from_new_login,
+            session,
+            target,
+        };
+        self.shard(&k).insert(k, record);
+    }
+
+    /// Removes and returns the ticket, expired or not (a spent or expired ticket is gone
+    /// either way); the caller checks the expiry.
+    pub fn take(&self, ticket: &str) -> Option<Issued> {
+        let k = key(ticket);
+        let r = self.shard(&k).remove(&k)?;
+        Some(Issued {
+            expires_at: i64::from(r.expires_at),
+            session: r.session,
+            target: r.target,
+            from_new_login: r.from_new_login,
+        })
+    }
+
+    /// Drops expired tickets and gives their memory back; returns how many went.
+    pub fn sweep(&self, now: i64) -> usize {
+        let mut gone = 0;
+        let mut shrunk = false;
+        for shard in &self.shards {
+            let mut map = shard.lock().unwrap_or_else(|p| p.into_inner());
+            let before = map.len();
+            map.retain(|_, r| i64::from(r.expires_at) >= now);
+            gone += before - map.len();
+            if map.capacity() > 1024 && map.len() < map.capacity() / 4 {
+                let keep = map.len() * 2;
+                map.shrink_to(keep);
+                shrunk = true;
+            }
+        }
+        self.targets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|t| Arc::strong_count(t) > 1);
+        if shrunk {
+            crate::memory::release_freed_memory();
+        }
+        gone
+    }
+
+    /// One shared copy of each target in use.
+    fn intern(&self, target: Target) -> Arc<Target> {
+        let mut targets = self.targets.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = targets.get(&target) {
+            return Arc::clone(t);
+        }
+        let t = Arc::new(target);
+        targets.insert(Arc::clone(&t));
+        t
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().unwrap().len()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session() -> Arc<LiveSession> {
+        Arc::new(LiveSession {
+            id_hash: "h".into(),
+            account_id: "alice".into(),
+            auth_time: 0,
+            remember_me: false,
+        })
+    }
+
+    fn target(s: &str) -> Target {
+        Target {
+            service: s.into(),
+            proxies: vec![],
+        }
+    }
+
+    #[test]
+    fn a_ticket_is_taken_once_under_contention() {
+        for round in 0..200 {
+            let tickets = Arc::new(Tickets::default());
+            let id = format!("ST-{round}");
+            tickets.insert(&id, session(), target("https://a/"), true, 100);
+            let winners: usize = (0..8)
+                .map(|_| {
+                    let (tickets, id) = (Arc::clone(&tickets), id.clone());
+                    std::thread::spawn(move || tickets.take(&id).is_some() as usize)
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .map(|h| h.join().unwrap())
+                .sum();
+            assert_eq!(winners, 1);
+        }
+    }
+
+    #[test]
+    fn services_are_shared_and_expired_tickets_swept() {
+        let tickets = Tickets::default();
+        for i in 0..1000 {
+            tickets.insert(
+                &format!("ST-{i}"),
+                session(),
+                target("https://a/"),
+                false,
+                10 + i % 2,
+            );
+        }
+        assert_eq!(tickets.targets.lock().unwrap().len(), 1);
+        assert_eq!(tickets.sweep(11), 500);
+        assert_eq!(tickets.len(), 500);
+        assert!(tickets.take("ST-1").is_some());
+        assert!(tickets.take("st-1").is_none(), "no case folding");
+        tickets.sweep(100);
+        assert_eq!(tickets.targets.lock().unwrap().len(), 0);
+    }
+}

@@ -1,0 +1,123 @@
+//! The command line: flags (clap), turned into calls on the library. The rules for accounts
+//! and services live with `NewAccount` and `NewService`; these files only translate.
+
+mod serve;
+mod service;
+mod user;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use unicas::clock::{iso8601, Clock};
+use unicas::config::Config;
+use unicas::secrets::Keys;
+use unicas::store::Store;
+
+#[derive(Parser)]
+#[command(
+    name = "unicas",
+    version,
+    about = "A CAS single sign-on server for universities"
+)]
+pub struct Cli {
+    /// SQLite database file (overrides the config file's `db`).
+    #[arg(long, global = true)]
+    db: Option<PathBuf>,
+    /// TOML configuration file; keys it leaves out keep their defaults.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(serve::ServeArgs),
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Manage the service registry.
+    #[command(subcommand)]
+    Service(service::ServiceCommand),
+    /// Read the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Configuration helpers.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// The most recent security events, newest first.
+    Tail {
+        /// Only this account's events.
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print a commented example configuration with every key and its default.
+    Example,
+}
+
+pub fn run(cli: Cli) -> Result<(), String> {
+    let mut config = match &cli.config {
+        Some(path) => Config::from_file(path)?,
+        None => Config::default(),
+    };
+    if let Some(db) = cli.db {
+        config.db = db;
+    }
+    match cli.command {
+        Command::Serve(args) => serve::serve(config, args),
+        Command::User(cmd) => user::run(&config, cmd),
+        Command::Service(cmd) => service::run(&config, cmd),
+        Command::Audit(AuditCommand::Tail { account, limit }) => {
+            audit_tail(&config, account, limit)
+        }
+        Command::Config(ConfigCommand::Example) => {
+            print!("{}", Config::example());
+            Ok(())
+        }
+    }
+}
+
+/// The database, opened with the installation's key file.
+fn open(config: &Config) -> Result<Store, String> {
+    let keys = Keys::load_or_create(&config.key_file())?;
+    Store::open(&config.db, std::sync::Arc::new(keys)).map_err(|e| e.to_string())
+}
+
+fn now() -> i64 {
+    Clock::system().now()
+}
+
+/// One line per event: time, event, account, address, details, browser. Control characters
+/// from a client are shown escaped, so no row can pose as two.
+fn audit_tail(config: &Config, account: Option<String>, limit: i64) -> Result<(), String> {
+    let account = account.map(|a| user::account_id(&a)).transpose()?;
+    let rows = open(config)?
+        .recent_audit(account.as_deref(), limit.clamp(1, 10_000))
+        .map_err(|e| e.to_string())?;
+    for r in rows {
+        println!(
+            "{}\t{}\t{}\t{}\t{}\t{}",
+            iso8601(r.at),
+            r.event,
+            r.account_id.as_deref().unwrap_or("-"),
+            if r.client_ip.is_empty() {
+                "-"
+            } else {
+                &r.client_ip
+            },
+            r.detail.escape_debug(),
+            r.user_agent.escape_debug()
+        );
+    }
+    Ok(())
+}

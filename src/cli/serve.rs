@@ -1,0 +1,83 @@
+//! `unicas serve`.
+
+use clap::Args;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use unicas::clock::Clock;
+use unicas::config::Config;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8080.
+    #[arg(long)]
+    listen: Option<std::net::SocketAddr>,
+    /// Public URL including the path prefix, e.g. https://sso.example.edu/cas.
+    #[arg(long)]
+    public_url: Option<String>,
+    /// A path prefix to serve (repeatable), in addition to the public URL's: e.g.
+    /// `--prefix /cas --prefix /authserver`. Replaces the config file's `prefixes`.
+    #[arg(long = "prefix", value_name = "PATH")]
+    prefixes: Vec<String>,
+    /// Extra CA certificates (PEM) to trust for proxy callbacks and logout requests.
+    #[arg(long, value_name = "FILE")]
+    ca_file: Option<PathBuf>,
+    /// Create a demo account and the built-in demo application (refused on a database with
+    /// real accounts; serving without it disables them).
+    #[arg(long)]
+    demo: bool,
+}
+
+pub fn serve(mut config: Config, args: ServeArgs) -> Result<(), String> {
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    if let Some(url) = args.public_url {
+        config.public_url = url;
+    }
+    if !args.prefixes.is_empty() {
+        config.prefixes = args.prefixes;
+    }
+    if args.ca_file.is_some() {
+        config.ca_file = args.ca_file;
+    }
+    // Logs go to stderr, coloured only for a person at a terminal (journald and log files
+    // get plain text).
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    std::panic::set_hook(Box::new(|info| tracing::error!("panic: {info}")));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let base = config.base_url();
+        let server = unicas::start(config.clone(), Clock::system(), args.demo).await?;
+        println!("unicas listening on {} (public URL {base})", server.addr);
+        if args.demo {
+            println!(
+                "demo: open {} and log in as '{}' with password '{}'",
+                unicas::routes::demo_service_url(&config),
+                unicas::demo::ACCOUNT,
+                unicas::demo::PASSWORD
+            );
+        }
+        let stop = server.shutdown_handle();
+        tokio::spawn(async move {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+            }
+            tracing::info!("shutting down");
+            let _ = stop.send(true);
+        });
+        server.wait().await;
+        Ok(())
+    })
+}

@@ -1,0 +1,198 @@
+//! `unicas user ...`: accounts from the command line.
+
+use super::{now, open};
+use clap::Subcommand;
+use unicas::accounts::{check_length, hash_now, Policy};
+use unicas::clock::iso8601;
+use unicas::config::Config;
+use unicas::model::audit::Actor;
+use unicas::model::{canonical_id, AuditEvent, AuditRecord, Kind, NewAccount, Phone, Status};
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Add an account.
+    Add {
+        account: String,
+        #[arg(long)]
+        name: String,
+        /// Must meet the password policy, unless --must-change makes it temporary.
+        #[arg(long)]
+        password: String,
+        /// student, staff or admin.
+        #[arg(long, default_value = "student")]
+        kind: String,
+        #[arg(long, default_value = "")]
+        email: String,
+        #[arg(long, default_value = "")]
+        phone: String,
+        #[arg(long, default_value = "")]
+        department: String,
+        /// Extra attribute KEY=VALUE; repeat a key for several values.
+        #[arg(long = "attr")]
+        attrs: Vec<String>,
+        /// Require a password change at the next login.
+        #[arg(long)]
+        must_change: bool,
+    },
+    /// Set an account's password (ends its SSO sessions).
+    Passwd {
+        account: String,
+        /// Must meet the password policy, unless --must-change makes it temporary.
+        #[arg(long)]
+        password: String,
+        /// Require a password change at the next login.
+        #[arg(long)]
+        must_change: bool,
+    },
+    /// Lock an account (ends its SSO sessions).
+    Lock { account: String },
+    /// Unlock an account.
+    Unlock { account: String },
+    /// End every SSO session of an account; its applications get single logout.
+    Logout { account: String },
+    /// Show one account.
+    Show { account: String },
+    /// List accounts: id, kind, status, name.
+    List,
+}
+
+pub fn account_id(input: &str) -> Result<String, String> {
+    canonical_id(input)
+        .ok_or_else(|| format!("invalid account {input:?}: use 1-64 of a-z 0-9 . _ @ -"))
+}
+
+/// A password an administrator sets: bcrypt must take it whole, and unless it is temporary
+/// (`must_change`) it must meet the policy like any other.
+fn admin_password(
+    config: &Config,
+    id: &str,
+    password: &str,
+    must_change: bool,
+) -> Result<String, String> {
+    check_length(password).map_err(|e| e.to_string())?;
+    if !must_change {
+        Policy::new(&config.passwords).check(id, password).map_err(|e| {
+            format!("the password does not meet the policy ({e}); choose another, or add --must-change to make it temporary")
+        })?;
+    }
+    hash_now(password, config.passwords.bcrypt_cost).map_err(|e| e.to_string())
+}
+
+pub fn run(config: &Config, cmd: UserCommand) -> Result<(), String> {
+    match cmd {
+        UserCommand::Add {
+            account,
+            name,
+            password,
+            kind,
+            email,
+            phone,
+            department,
+            attrs,
+            must_change,
+        } => {
+            let kind = Kind::parse(&kind)
+                .ok_or_else(|| format!("invalid kind {kind:?}: use student, staff or admin"))?;
+            let mut new =
+                NewAccount::new(&account, &name, kind, &department, &email, &phone, &attrs)
+                    .map_err(|e| e.to_string())?;
+            new.password_hash = admin_password(config, &new.id, &password, must_change)?;
+            new.must_change = must_change;
+            if !open(config)?
+                .insert_account(&new, now())
+                .map_err(|e| e.to_string())?
+            {
+                return Err(format!("account '{}' already exists", new.id));
+            }
+            println!("added {}", new.id);
+        }
+        UserCommand::Passwd {
+            account,
+            password,
+            must_change,
+        } => {
+            let id = account_id(&account)?;
+            let hash = admin_password(config, &id, &password, must_change)?;
+            let record = AuditRecord::system(
+                AuditEvent::PasswordChanged {
+                    by: Actor::Administrator,
+                },
+                Some(&id),
+            );
+            if !open(config)?
+                .set_password(&id, &hash, must_change, &record, now())
+                .map_err(|e| e.to_string())?
+            {
+                return Err(format!("no account '{id}'"));
+            }
+            println!("password set for {id}");
+        }
+        UserCommand::Lock { account } => set_status(config, &account, Status::Locked)?,
+        UserCommand::Unlock { account } => set_status(config, &account, Status::Active)?,
+        UserCommand::Logout { account } => {
+            let id = account_id(&account)?;
+            let ended = open(config)?
+                .delete_sessions_of(&id, now())
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no account '{id}'"))?;
+            println!("{id}: {ended} session(s) ended");
+        }
+        UserCommand::Show { account } => {
+            let id = account_id(&account)?;
+            let a = open(config)?
+                .account(&id)
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no account '{id}'"))?;
+            let phone = Phone::parse(&a.phone)
+                .map(|p| p.masked())
+                .unwrap_or_default();
+            println!(
+                "account: {}\nname: {}\nkind: {}\nstatus: {}",
+                a.id,
+                a.name,
+                a.kind.as_str(),
+                a.status.as_str()
+            );
+            println!(
+                "source: {}\ndepartment: {}\nemail: {}\nphone: {phone}",
+                a.source.as_str(),
+                a.department,
+                a.email
+            );
+            println!(
+                "must_change: {}\npassword_changed: {}\ncreated: {}\nupdated: {}",
+                a.must_change,
+                iso8601(a.password_changed_at),
+                iso8601(a.created_at),
+                iso8601(a.updated_at)
+            );
+            for (k, v) in &a.attributes {
+                println!("attr: {k}={v}");
+            }
+        }
+        UserCommand::List => {
+            for a in open(config)?.accounts().map_err(|e| e.to_string())? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    a.id,
+                    a.kind.as_str(),
+                    a.status.as_str(),
+                    a.name
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn set_status(config: &Config, account: &str, status: Status) -> Result<(), String> {
+    let id = account_id(account)?;
+    if !open(config)?
+        .set_status(&id, status, now())
+        .map_err(|e| e.to_string())?
+    {
+        return Err(format!("no account '{id}'"));
+    }
+    println!("{id} is {}", status.as_str());
+    Ok(())
+}

@@ -1,0 +1,64 @@
+//! `/logout`: ends the SSO session, tells the applications (single logout), and forgets the
+//! cookie, always: even when the store cannot be written at this moment the cookie is
+//! expired and the session refused until its end is written (`Sessions::end`).
+//!
+//! A cross-site `GET /logout` (an image on another site) logs the user out: the protocol
+//! requires logout by GET, the harm is a nuisance, and it never redirects off the registry
+//! (security.md D04, an accepted risk).
+
+use super::App;
+use crate::http::{Cookie, Request, Response};
+use crate::tickets;
+use hyper::StatusCode;
+
+impl App {
+    pub(super) async fn logout(&self, req: &Request) -> Response {
+        let mut ended = None;
+        if let Some(tgc) = req.cookie(Cookie::Tgc) {
+            if self.sessions.end(tgc).await {
+                tracing::info!(tgt = %tickets::log_label(tgc), "SSO session ended by logout");
+                ended = Some(tickets::hash_id(tgc));
+            }
+        }
+        // Back-channel logout starts in the background; front-channel URLs come back for
+        // this page to load.
+        let front = match &ended {
+            Some(hash) => self.cas.announce_ended(Some(hash)).await,
+            None => Vec::new(),
+        };
+        // CAS 3.0 `service` redirects, only to a registered service; CAS 2.0 `url` is shown
+        // as a link, never followed automatically.
+        let registered = |name: &str| {
+            req.query
+                .get(name)
+                .filter(|s| self.cas.registered(s).is_some())
+                .map(str::to_string)
+        };
+        let (service, link) = (registered("service"), registered("url"));
+        let res = match (&service, front.is_empty()) {
+            (Some(service), true) => Response::redirect(service),
+            _ => {
+                let chrome = self.chrome(req);
+                let t = chrome.t();
+                let mut links = vec![(t.back_to_login, format!("{}/login", req.prefix))];
+                if let Some(url) = link.or(service.clone()) {
+                    links.insert(0, (t.continue_to, url));
+                }
+                let page = chrome.logged_out(&links, &front, service.as_deref());
+                let origins: Vec<String> = front
+                    .iter()
+                    .filter_map(|u| url::Url::parse(u).ok())
+                    .map(|u| u.origin().ascii_serialization())
+                    .collect();
+                self.page(req, StatusCode::OK, page).header(
+                    hyper::header::CONTENT_SECURITY_POLICY,
+                    crate::http::csp_with_images(&origins),
+                )
+            }
+        };
+        match req.cookie_repeated(Cookie::Tgc) {
+            true => self.cookies.clear_everywhere(res, Cookie::Tgc),
+            false => self.cookies.clear(res, Cookie::Tgc),
+        }
+    }
+}

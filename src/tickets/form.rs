@@ -1,0 +1,206 @@
+//! Login form tokens (Apereo's `execution`, CAS 1's `lt`): single use, bound to the browser
+//! that loaded the form, and stateless until spent.
+//!
+//! A token is the time it was issued and a random nonce, authenticated with the
+//! installation's key and the browser's flow cookie. Issuing one stores nothing, so a flood
+//! of anonymous `GET /login` costs no memory. Spending one records its nonce until the token
+//! would have expired anyway; that record has a fixed capacity, and when it is full the
+//! oldest records go and every token issued before them stops being accepted (`floor`), so
+//! a forgotten record can never make a spent token good again. Under such a flood people at
+//! worst reload the form; memory stays bounded.
+//!
+//! The page's password-wrapping salt (see `routes::campus`) is derived from the nonce, so
+//! it needs no storage either.
+
+use crate::secrets::Keys;
+use base64::Engine;
+use std::collections::{HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+const PREFIX: &str = "LT-";
+const NONCE: usize = 16;
+const TAG: usize = 16;
+/// Characters of the per-page salt, which is also the AES-128 key of the wrapped password.
+pub const SALT_CHARS: usize = 16;
+
+/// A form token as issued: the value for the hidden field and the page's salt.
+pub struct FormToken {
+    pub token: String,
+    pub salt: String,
+}
+
+pub struct FormTokens {
+    keys: Arc<Keys>,
+    ttl: i64,
+    spent: Mutex<Spent>,
+}
+
+struct Spent {
+    nonces: HashSet<[u8; NONCE]>,
+    /// In the order spent: (nonce, issued at).
+    order: VecDeque<([u8; NONCE], i64)>,
+    /// Tokens issued at or before this time are refused.
+    floor: i64,
+    capacity: usize,
+}
+
+impl FormTokens {
+    pub fn new(keys: Arc<Keys>, ttl: i64, capacity: usize) -> FormTokens {
+        FormTokens {
+            keys,
+            ttl,
+            spent: Mutex::new(Spent {
+                nonces: HashSet::new(),
+                order: VecDeque::new(),
+                floor: i64::MIN,
+                capacity,
+            }),
+        }
+    }
+
+    /// A fresh token for the browser holding `flow`.
+    pub fn issue(&self, flow: &str, now: i64) -> FormToken {
+        let mut nonce = [0u8; NONCE];
+        nonce.copy_from_slice(&super::random_base62(NONCE).as_bytes()[..NONCE]);
+        let mut raw = Vec::with_capacity(8 + NONCE + TAG);
+        raw.extend_from_slice(&now.to_be_bytes());
+        raw.extend_from_slice(&nonce);
+        let tag = self.tag(flow, &raw);
+        raw.extend_from_slice(&tag);
+        FormToken {
+            token: format!("{PREFIX}{}", B64.encode(raw)),
+            salt: self.salt(&nonce),
+        }
+    }
+
+    /// Spends `token` if it is authentic, was issued to `flow`, is neither expired nor spent;
+    /// returns the page's salt. Every token is spent by its first presentation.
+    pub fn redeem(&self, token: &str, flow: Option<&str>, now: i64) -> Option<String> {
+        let flow = flow?;
+        let raw = B64.decode(token.strip_prefix(PREFIX)?).ok()?;
+        if raw.len() != 8 + NONCE + TAG {
+            return None;
+        }
+        let (body, tag) = raw.split_at(8 + NONCE);
+        if !crate::secrets::constant_time_eq(&self.tag(flow, body), tag) {
+            return None;
+        }
+        let issued = i64::from_be_bytes(body[..8].try_into().ok()?);
+        let nonce: [u8; NONCE] = body[8..].try_into().ok()?;
+        if issued > now || now > issued + self.ttl {
+            return None;
+        }
+        let mut spent = self.spent.lock().unwrap_or_else(|p| p.into_inner());
+        if issued <= spent.floor || !spent.nonces.insert(nonce) {
+            return None;
+        }
+        spent.order.push_back((nonce, issued));
+        // Records of tokens that have expired anyway can go without raising the floor.
+        while let Some(&(old, at)) = spent.order.front() {
+            if at + self.ttl < now {
+                spent.order.pop_front();
+                spent.nonces.remove(&old);
+            } else {
+                break;
+            }
+        }
+        while spent.order.len() > spent.capacity {
+            if let Some((old, at)) = spent.order.pop_front() {
+                spent.nonces.remove(&old);
+                spent.floor = spent.floor.max(at);
+            }
+        }
+        Some(self.salt(&nonce))
+    }
+
+    fn tag(&self, flow: &str, body: &[u8]) -> [u8; TAG] {
+        let mut data = Vec::with_capacity(flow.len() + 1 + body.len());
+        data.extend_from_slice(flow.as_bytes());
+        data.push(0);
+        data.extend_from_slice(body);
+        let mac = self.keys.mac("login-form", &data);
+        let mut tag = [0u8; TAG];
+        tag.copy_from_slice(&mac[..TAG]);
+        tag
+    }
+
+    fn salt(&self, nonce: &[u8]) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTWXYZabcdefhijkmnprstwxyz2345678";
+        self.keys.mac("login-salt", nonce)[..SALT_CHARS]
+            .iter()
+            .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+            .collect()
+    }
+
+    #[cfg(test)]
+    fn records(&self) -> usize {
+        self.spent.lock().unwrap().nonces.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(capacity: usize) -> FormTokens {
+        FormTokens::new(Arc::new(Keys::random()), 1800, capacity)
+    }
+
+    // security.md D01, D02
+    #[test]
+    fn a_token_is_single_use_bound_to_its_browser_and_expires() {
+        let t = tokens(1000);
+        let issued = t.issue("FLOW-a", 100);
+        assert_eq!(issued.salt.len(), SALT_CHARS);
+        assert_eq!(
+            t.redeem(&issued.token, Some("FLOW-b"), 101),
+            None,
+            "another browser"
+        );
+        assert_eq!(t.redeem(&issued.token, None, 101), None, "no flow cookie");
+        assert_eq!(
+            t.redeem(&issued.token, Some("FLOW-a"), 101),
+            Some(issued.salt.clone())
+        );
+        assert_eq!(t.redeem(&issued.token, Some("FLOW-a"), 102), None, "spent");
+        let late = t.issue("FLOW-a", 100);
+        assert_eq!(
+            t.redeem(&late.token, Some("FLOW-a"), 100 + 1801),
+            None,
+            "expired"
+        );
+        let genuine = t.issue("FLOW-a", 100).token;
+        // Another issue time, the tag unchanged.
+        let flipped = if genuine.as_bytes()[12] == b'A' {
+            "B"
+        } else {
+            "A"
+        };
+        let forged = format!("{}{flipped}{}", &genuine[..12], &genuine[13..]);
+        assert_eq!(t.redeem(&forged, Some("FLOW-a"), 101), None);
+        assert_eq!(t.redeem("LT-garbage", Some("FLOW-a"), 101), None);
+    }
+
+    #[test]
+    fn issuing_stores_nothing_and_spent_records_stay_bounded_without_reviving_tokens() {
+        let t = tokens(100);
+        for i in 0..100_000 {
+            t.issue(&format!("FLOW-{i}"), 100);
+        }
+        assert_eq!(t.records(), 0);
+        let early = t.issue("FLOW-x", 99);
+        let spent_early = t.issue("FLOW-x", 99);
+        assert!(t.redeem(&spent_early.token, Some("FLOW-x"), 200).is_some());
+        for i in 0..1_000 {
+            let tok = t.issue("FLOW-y", 100 + i);
+            assert!(t.redeem(&tok.token, Some("FLOW-y"), 200 + i).is_some());
+        }
+        assert!(t.records() <= 100);
+        // Its record is gone, yet the spent token stays spent; so does an older unspent one.
+        assert_eq!(t.redeem(&spent_early.token, Some("FLOW-x"), 1_300), None);
+        assert_eq!(t.redeem(&early.token, Some("FLOW-x"), 1_300), None);
+        let fresh = t.issue("FLOW-x", 1_300);
+        assert!(t.redeem(&fresh.token, Some("FLOW-x"), 1_301).is_some());
+    }
+}
