@@ -75,6 +75,15 @@ impl Server {
         self.cas.announce_ended(None).await;
     }
 
+    /// Announces ended sessions now and waits until every back-channel logout delivery has
+    /// finished, retries included.
+    pub async fn settle_logout(&self) {
+        self.cas.announce_ended(None).await;
+        while self.cas.logout_deliveries() > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// Re-reads the service registry now instead of within its 2 s.
     pub fn reload_registry(&self) -> store::Result<()> {
         self.registry.reload()
@@ -182,6 +191,7 @@ async fn sweep(
 ) {
     app.sweep_memory();
     cas.sweep_tickets();
+    sessions.retry_ending().await;
     if let Err(e) = sessions.sweep().await {
         tracing::error!("sweeping sessions: {e}");
     }

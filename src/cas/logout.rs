@@ -11,6 +11,7 @@ use crate::model::{AuditEvent, AuditRecord, LogoutType, Service};
 use crate::store::LogoutParticipant;
 use crate::tickets;
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -29,6 +30,8 @@ pub struct SingleLogout {
     /// store that cannot be written loses none (the batch stays here until it is written).
     pending: Mutex<HashMap<Key, LogoutParticipant>>,
     in_flight: Arc<Semaphore>,
+    /// Deliveries started and not yet finished (retries included).
+    deliveries: std::sync::atomic::AtomicUsize,
 }
 
 impl SingleLogout {
@@ -36,6 +39,7 @@ impl SingleLogout {
         SingleLogout {
             pending: Mutex::new(HashMap::new()),
             in_flight: Arc::new(Semaphore::new(concurrency)),
+            deliveries: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -122,11 +126,20 @@ impl Cas {
                 LogoutType::Front => {}
                 LogoutType::Back => {
                     let cas = self.clone();
-                    tokio::spawn(async move { cas.send_logout(&service, p).await });
+                    cas.logout.deliveries.fetch_add(1, Ordering::SeqCst);
+                    tokio::spawn(async move {
+                        cas.send_logout(&service, p).await;
+                        cas.logout.deliveries.fetch_sub(1, Ordering::SeqCst);
+                    });
                 }
             }
         }
         front
+    }
+
+    /// Back-channel deliveries still under way (graceful shutdown and tests wait for none).
+    pub fn logout_deliveries(&self) -> usize {
+        self.logout.deliveries.load(Ordering::SeqCst)
     }
 
     /// POSTs one `LogoutRequest`, retrying with doubling delays, and audits the outcome.

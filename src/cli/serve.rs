@@ -1,7 +1,7 @@
 //! `unicas serve`.
 
 use clap::Args;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use unicas::clock::Clock;
 use unicas::config::Config;
@@ -57,15 +57,20 @@ pub fn serve(mut config: Config, args: ServeArgs) -> Result<(), String> {
     runtime.block_on(async move {
         let base = config.base_url();
         let server = unicas::start(config.clone(), Clock::system(), args.demo).await?;
-        println!("unicas listening on {} (public URL {base})", server.addr);
+        // A closed stdout (the starting script went away) must not stop the server: the
+        // result of these writes is ignored rather than unwrapped as println! would.
+        let mut out = std::io::stdout();
+        let _ = writeln!(out, "unicas listening on {} (public URL {base})", server.addr);
         if args.demo {
-            println!(
+            let _ = writeln!(
+                out,
                 "demo: open {} and log in as '{}' with password '{}'",
                 unicas::routes::demo_service_url(&config),
                 unicas::demo::ACCOUNT,
                 unicas::demo::PASSWORD
             );
         }
+        let _ = out.flush();
         let stop = server.shutdown_handle();
         tokio::spawn(async move {
             let mut term =

@@ -83,6 +83,9 @@ struct Inner {
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
     keys: Arc<Keys>,
+    /// Tests make every write fail, as on a full or read-only disk (`fail_writes`).
+    #[cfg(feature = "test-hooks")]
+    failing: std::sync::atomic::AtomicBool,
 }
 
 impl Store {
@@ -108,6 +111,8 @@ impl Store {
                 readers,
                 next_reader: AtomicUsize::new(0),
                 keys,
+                #[cfg(feature = "test-hooks")]
+                failing: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }
@@ -145,11 +150,25 @@ impl Store {
         &self,
         f: impl FnOnce(&Transaction) -> rusqlite::Result<T>,
     ) -> Result<T> {
+        #[cfg(feature = "test-hooks")]
+        if self.inner.failing.load(Ordering::SeqCst) {
+            return Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_READONLY),
+                Some("write refused by a test".into()),
+            )));
+        }
         let mut conn = lock(&self.inner.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = f(&tx)?;
         tx.commit()?;
         Ok(value)
+    }
+
+    /// Makes every write fail (or work again), as a full or read-only disk would. Only in
+    /// builds with the `test-hooks` feature.
+    #[cfg(feature = "test-hooks")]
+    pub fn fail_writes(&self, failing: bool) {
+        self.inner.failing.store(failing, Ordering::SeqCst);
     }
 
     /// `PRAGMA synchronous` of every connection (2 = FULL), for tests and health checks.

@@ -318,6 +318,204 @@ async fn services_added_by_the_cli_reach_a_running_server() {
     .0)
     .await
     .unwrap());
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    t.server.reload_registry().unwrap();
     assert_eq!(t.client().get(&path).await.status, 200);
+}
+
+/// Issue "Defects found from outside" #1, security.md A15: a service registered without
+/// `--attributes` learns nothing beyond the user id, and `service show` says so in words.
+#[tokio::test]
+async fn services_release_nothing_beyond_the_id_unless_told() {
+    let t = crate::support::TestServer::start().await;
+    let db = t.config.db.clone();
+    let service = "https://quiet.example.edu/";
+    let out = tokio::task::spawn_blocking(move || {
+        let added = unicas(
+            &db,
+            &["service", "add", "--name", "quiet", "--pattern", service],
+        );
+        let id = added.1.trim().rsplit(' ').next().unwrap().to_string();
+        (
+            added.0,
+            unicas(&db, &["service", "show", &id]).1,
+            unicas(&db, &["service", "list"]).1,
+        )
+    })
+    .await
+    .unwrap();
+    assert!(out.0);
+    assert!(
+        out.1.contains("release: none beyond the user id"),
+        "{}",
+        out.1
+    );
+    assert!(out.2.contains(&format!("quiet\t{service}\t-")), "{}", out.2);
+    t.server.reload_registry().unwrap();
+    let mut c = t.client();
+    let ticket = c.ticket(service).await;
+    let res = c
+        .get(&crate::support::validate_path(
+            "p3/serviceValidate",
+            service,
+            &ticket,
+        ))
+        .await;
+    let (user, attrs) = crate::support::parse_cas(&res.body).unwrap();
+    assert_eq!(user, "alice");
+    let names: Vec<&str> = attrs.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "authenticationDate",
+            "longTermAuthenticationRequestTokenUsed",
+            "isFromNewLogin"
+        ]
+    );
+}
+
+/// Issue "Defects found from outside" #9, security.md B04: a pattern that admits any host is
+/// an open redirector and needs `--allow-any-host` (and `service list` flags it); a logout
+/// URL is a URL, not a pattern.
+#[test]
+fn open_patterns_need_a_word_and_logout_urls_are_urls() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    for pattern in ["^.*$", "^https?://.*$", "^https://[^/]+/.*$"] {
+        let (ok, _, err) = unicas(
+            &db,
+            &["service", "add", "--name", "n", "--pattern", pattern],
+        );
+        assert!(!ok && err.contains("--allow-any-host"), "{pattern}: {err}");
+    }
+    let (ok, _, err) = unicas(
+        &db,
+        &[
+            "service",
+            "add",
+            "--name",
+            "n",
+            "--pattern",
+            "^.*$",
+            "--allow-any-host",
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(unicas(&db, &["service", "list"]).1.contains("\tANY HOST"));
+    assert!(unicas(&db, &["service", "show", "1"])
+        .1
+        .contains("any_host: yes"));
+    for url in [
+        "^https://.*$",
+        "https://app.test/*",
+        "app.test/logout",
+        "https:/app.test/x",
+    ] {
+        let (ok, _, err) = unicas(
+            &db,
+            &[
+                "service",
+                "add",
+                "--name",
+                "n",
+                "--pattern",
+                "https://app.test/",
+                "--logout-url",
+                url,
+            ],
+        );
+        assert!(!ok && err.contains("invalid logout URL"), "{url}: {err}");
+    }
+}
+
+/// Issue "Defects found from outside" #12, security.md L11: the demo account never outlives
+/// demo mode, and demo mode is refused on a database with real accounts.
+#[tokio::test]
+async fn demo_data_never_outlives_demo_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let demo = crate::support::serve_binary(&db, &["--demo"], None);
+    let mut c = crate::support::Client::new(demo.addr, None);
+    assert_eq!(c.login("demo", "Demo-2026", None).await.status, 200);
+    drop(demo);
+    let plain = crate::support::serve_binary(&db, &[], None);
+    let mut c = crate::support::Client::new(plain.addr, None);
+    assert_eq!(c.login("demo", "Demo-2026", None).await.status, 401);
+    drop(plain);
+    let (ok, _, err) = unicas(
+        &db,
+        &[
+            "user",
+            "add",
+            "s2024",
+            "--name",
+            "R",
+            "--password",
+            "Real-Pass-2026",
+        ],
+    );
+    assert!(ok, "{err}");
+    let (ok, _, err) = unicas(&db, &["serve", "--demo", "--listen", "127.0.0.1:0"]);
+    assert!(!ok && err.contains("--demo refused"), "{err}");
+}
+
+/// Issue "Defects found from outside" #13, security.md L01: a database someone made readable
+/// is tightened at start, and logs written to a file carry no colour codes.
+#[tokio::test]
+async fn an_existing_database_is_made_private_and_logs_are_plain_text() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    assert!(
+        unicas(
+            &db,
+            &[
+                "service",
+                "add",
+                "--name",
+                "n",
+                "--pattern",
+                "https://a.test/"
+            ]
+        )
+        .0
+    );
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let log = dir.path().join("log");
+    let running = crate::support::serve_binary(&db, &[], Some(&log));
+    let mut c = crate::support::Client::new(running.addr, None);
+    c.login("nobody", "wrong", None).await;
+    drop(running);
+    for file in ["p.db", "p.db-wal", "p.db-shm", "p.key"] {
+        let path = dir.path().join(file);
+        if let Ok(meta) = std::fs::metadata(&path) {
+            assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{file}");
+        }
+    }
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("login failed"), "{text}");
+    assert!(!text.contains('\u{1b}'), "ANSI escapes in a log file");
+}
+
+/// Issue "Defects found from outside" #14, security.md L05: locking and unlocking are
+/// audited, like every other administrator action.
+#[test]
+fn lock_and_unlock_are_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.db");
+    let add = [
+        "user",
+        "add",
+        "s1",
+        "--name",
+        "S",
+        "--password",
+        "Init-Pass-2026",
+    ];
+    assert!(unicas(&db, &add).0);
+    assert!(unicas(&db, &["user", "lock", "s1"]).0);
+    assert!(unicas(&db, &["user", "unlock", "s1"]).0);
+    let (ok, out, _) = unicas(&db, &["audit", "tail", "--account", "s1"]);
+    assert!(ok);
+    let events: Vec<&str> = out.lines().map(|l| l.split('\t').nth(1).unwrap()).collect();
+    assert_eq!(events, ["account_unlocked", "account_locked"], "{out}");
 }

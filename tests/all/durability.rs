@@ -2,43 +2,16 @@
 //! cannot undo it.
 
 use crate::support::*;
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 
 fn cli(db: &std::path::Path, args: &[&str]) {
     let (ok, _, err) = unicas(db, args);
     assert!(ok, "{err}");
 }
 
-/// Starts `unicas serve` on a free port and returns it with the address it printed.
-fn serve(db: &std::path::Path) -> (Child, SocketAddr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_unicas"))
-        .arg("--db")
-        .arg(db)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--public-url",
-            "https://cas.test/cas",
-        ])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split_whitespace()
-        .nth(3)
-        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-        .parse()
-        .unwrap();
-    (child, addr)
+fn serve(db: &std::path::Path) -> (Binary, std::net::SocketAddr) {
+    let running = serve_binary(db, &[], None);
+    let addr = running.addr;
+    (running, addr)
 }
 
 #[tokio::test]
@@ -81,8 +54,8 @@ async fn a_password_change_and_its_session_survive_kill_9() {
             .await;
         assert_eq!(done.status, 302, "{}", done.body);
         // The user has been told it worked: the power goes now.
-        server.kill().unwrap();
-        server.wait().unwrap();
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
 
         let (mut server, addr) = serve(&db);
         // The session the success page started is still there...
@@ -103,7 +76,7 @@ async fn a_password_change_and_its_session_survive_kill_9() {
             302,
             "round {round}: password change lost"
         );
-        server.kill().unwrap();
-        server.wait().unwrap();
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
     }
 }

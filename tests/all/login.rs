@@ -430,3 +430,161 @@ async fn help_assets_and_unknown_paths() {
     }
     assert_eq!(c.get("/cas/").await.location(), "/cas/login");
 }
+
+/// Issue "Defects found from outside" #3, security.md B03: a service whose raw form has no
+/// `//` after the scheme parses to a host, but browsers resolve the raw string against our
+/// own origin: it is refused, not redirected to.
+#[tokio::test]
+async fn services_without_an_authority_in_their_raw_form_are_refused() {
+    let t = TestServer::start().await;
+    t.add_service("http://127.0.0.1:9911/*", None);
+    for raw in [
+        "http:/127.0.0.1:9911/x",
+        "http:127.0.0.1:9911/x",
+        "http:///127.0.0.1:9911/x",
+        "//127.0.0.1:9911/x",
+    ] {
+        let mut c = t.client();
+        for path in [login_path(raw), format!("{}&gateway=true", login_path(raw))] {
+            let res = c.get(&path).await;
+            assert_eq!(res.status, 403, "{raw}");
+            assert!(res.header("location").is_none());
+        }
+        c.login("alice", PASSWORD, None).await;
+        let res = c.get(&login_path(raw)).await;
+        assert_eq!(res.status, 403, "{raw} with a session");
+    }
+    let ok = t
+        .client()
+        .login("alice", PASSWORD, Some("http://127.0.0.1:9911/x"))
+        .await;
+    assert_eq!(ok.status, 302);
+}
+
+/// Issue "Defects found from outside" #4: a second CASTGC (planted by a sibling subdomain or
+/// another path) means no SSO session, and the next login clears both.
+#[tokio::test]
+async fn two_sso_cookies_are_no_session_and_are_replaced() {
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    c.login("alice", PASSWORD, None).await;
+    let real = c.jar["CASTGC"].clone();
+    for cookies in [
+        format!("CASTGC={real}; CASTGC=TGT-planted0000000000000000000"),
+        format!("CASTGC=TGT-planted0000000000000000000; CASTGC={real}"),
+    ] {
+        let mut other = t.client();
+        let res = other
+            .send("GET", &login_path(SERVICE), &[("cookie", &cookies)], "")
+            .await;
+        assert_eq!(res.status, 200, "the login form, no ticket");
+        assert!(res.header("location").is_none());
+    }
+    // Logging in with both present sets ours and clears the planted one at the root.
+    let mut c = t.client();
+    let form = c.get(&login_path(SERVICE)).await;
+    let token = form.input("execution").unwrap();
+    let flow = c.jar["UNICAS_FLOW"].clone();
+    let body = format!(
+        "username=alice&password={}&service={}&execution={}",
+        enc(PASSWORD),
+        enc(SERVICE),
+        enc(&token)
+    );
+    let cookies =
+        format!("UNICAS_FLOW={flow}; CASTGC={real}; CASTGC=TGT-planted0000000000000000000");
+    c.jar.clear();
+    let res = c
+        .send(
+            "POST",
+            "/cas/login",
+            &[
+                ("cookie", &cookies),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ],
+            &body,
+        )
+        .await;
+    assert_eq!(res.status, 302);
+    let set: Vec<&str> = res
+        .all("set-cookie")
+        .into_iter()
+        .filter(|c| c.starts_with("CASTGC="))
+        .collect();
+    assert!(
+        set.iter()
+            .any(|c| c.contains("Path=/;") && c.contains("Max-Age=0")),
+        "{set:?}"
+    );
+    assert!(
+        set.last().unwrap().contains("Path=/cas;") && !set.last().unwrap().contains("Max-Age=0")
+    );
+}
+
+/// Issue "Defects found from outside" #5: with a public URL at the root, cookies get
+/// `Path=/` (an empty Path is read as the request's directory), so logout ends the session.
+#[tokio::test]
+async fn at_the_root_cookies_cover_every_path_and_logout_works() {
+    let t = TestServer::start_with(|c| c.public_url = "https://cas.test/".into()).await;
+    let mut c = t.client();
+    let form = c.get("/login").await;
+    assert_eq!(form.status, 200);
+    let token = form.input("execution").unwrap();
+    assert!(form.set_cookie("UNICAS_FLOW").unwrap().contains("Path=/;"));
+    let res = c
+        .post(
+            "/login",
+            &[
+                ("username", "alice"),
+                ("password", PASSWORD),
+                ("execution", &token),
+                ("service", SERVICE),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 302, "{}", res.body);
+    let tgc = res.set_cookie("CASTGC").unwrap();
+    assert!(tgc.contains("Path=/;"), "{tgc}");
+    let out = c.get("/logout").await;
+    assert!(out.set_cookie("CASTGC").unwrap().contains("Path=/;"));
+    let mut replay = t.client();
+    replay.jar.insert(
+        "CASTGC".into(),
+        tgc.split(';').next().unwrap()[7..].to_string(),
+    );
+    assert_eq!(
+        replay
+            .get(&format!("/login?service={}", enc(SERVICE)))
+            .await
+            .status,
+        200
+    );
+}
+
+/// Issue "Defects found from outside" #7, security.md L06: HSTS on every response when users
+/// reach the server over https, and never over plain http.
+#[tokio::test]
+async fn hsts_follows_the_public_url() {
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    for path in [
+        "/cas/login",
+        "/cas/nope",
+        "/cas/assets/unicas.css",
+        "/cas/serviceValidate",
+    ] {
+        let res = c.get(path).await;
+        assert_eq!(
+            res.header("strict-transport-security"),
+            Some("max-age=31536000"),
+            "{path}"
+        );
+    }
+    let plain = TestServer::start_with(|c| c.public_url = "http://cas.test/cas".into()).await;
+    assert!(plain
+        .client()
+        .get("/cas/login")
+        .await
+        .header("strict-transport-security")
+        .is_none());
+}

@@ -96,9 +96,10 @@ async fn logout_tells_every_service_that_validated_a_ticket_of_the_session() {
     let got = mail.wait_for(1).await;
     assert_eq!(session_index(&got[0]), mail_ticket);
 
-    // Nothing more arrives: no duplicates, nothing for the service that opted out.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Nothing more arrives: no duplicates, nothing for the service that opted out. Every
+    // delivery started (by the logout or by this sweep) has finished before the counts.
     t.server.sweep().await;
+    t.server.settle_logout().await;
     assert_eq!(library.received().len(), 1);
     assert_eq!(mail.received().len(), 1);
     assert!(quiet.received().is_empty());
@@ -259,4 +260,94 @@ async fn an_administrator_ends_the_sessions_from_the_command_line() {
         .get(&format!("/cas/login?service={}", enc("https://app3.test/")))
         .await;
     assert_eq!(again.status, 200, "the session is gone");
+}
+
+/// Issue "Defects found from outside" #2, the third-party suite's "single_logout (multiple
+/// services)": two applications under one registered pattern are each told.
+#[tokio::test]
+async fn applications_under_one_registration_are_each_told() {
+    let t = server().await;
+    let receiver = Receiver::http().await;
+    t.register(NewService {
+        name: "campus".into(),
+        pattern: format!("{}*", receiver.url("/")),
+        ..Default::default()
+    });
+    let (app1, app2) = (receiver.url("/app1/"), receiver.url("/app2/?x=1"));
+    let mut browser = t.client();
+    let first = browser.ticket(&app1).await;
+    validate(&t, &app1, &first).await;
+    let second = browser
+        .get(&format!("/cas/login?service={}", enc(&app2)))
+        .await
+        .ticket();
+    validate(&t, &app2, &second).await;
+    browser.get("/cas/logout").await;
+    t.server.settle_logout().await;
+    let got = receiver.received();
+    let mut indexes: Vec<String> = got.iter().map(session_index).collect();
+    indexes.sort();
+    let mut expected = vec![first, second];
+    expected.sort();
+    assert_eq!(indexes, expected);
+    let targets: Vec<&str> = got.iter().map(|r| r.target.as_str()).collect();
+    assert!(
+        targets.contains(&"/app1/") && targets.contains(&"/app2/?x=1"),
+        "{targets:?}"
+    );
+}
+
+/// Issue "Defects found from outside" #10: participants recorded while the store cannot be
+/// written are kept until it can, and their logout still reaches the application.
+#[tokio::test]
+async fn participants_recorded_while_the_store_fails_are_not_lost() {
+    let t = server().await;
+    let app = Receiver::http().await;
+    register(&t, "https://kept.test/", &app, LogoutType::Back);
+    let mut browser = t.client();
+    let ticket = browser.ticket("https://kept.test/").await;
+    validate(&t, "https://kept.test/", &ticket).await;
+    t.server.store.fail_writes(true);
+    t.server.settle_logout().await; // the flush fails
+    t.server.store.fail_writes(false);
+    browser.get("/cas/logout").await;
+    t.server.settle_logout().await;
+    let got = app.received();
+    assert_eq!(got.len(), 1, "the participant survived the failed flush");
+    assert_eq!(session_index(&got[0]), ticket);
+}
+
+/// Issue "Defects found from outside" #11, security.md K05: a logout while the store cannot
+/// be written still forgets the cookie, refuses the session at once, and writes its end
+/// (with the single logout) once the store is back.
+#[tokio::test]
+async fn logout_while_the_store_fails_still_ends_the_session() {
+    let t = server().await;
+    let app = Receiver::http().await;
+    register(&t, "https://late.test/", &app, LogoutType::Back);
+    let mut browser = t.client();
+    let ticket = browser.ticket("https://late.test/").await;
+    validate(&t, "https://late.test/", &ticket).await;
+    let tgc = browser.jar["CASTGC"].clone();
+    t.server.settle_logout().await;
+    t.server.store.fail_writes(true);
+    let out = browser.get("/cas/logout").await;
+    assert_eq!(out.status, 200);
+    assert!(out.set_cookie("CASTGC").unwrap().contains("Max-Age=0"));
+    let mut replay = t.client();
+    replay.jar.insert("CASTGC".into(), tgc.clone());
+    let res = replay
+        .get(&format!("/cas/login?service={}", enc("https://late.test/")))
+        .await;
+    assert_eq!(res.status, 200, "no ticket from an ended session");
+    t.server.store.fail_writes(false);
+    t.server.sweep().await;
+    t.server.settle_logout().await;
+    assert!(t
+        .server
+        .store
+        .session(&unicas::tickets::hash_id(&tgc))
+        .unwrap()
+        .is_none());
+    assert_eq!(session_index(&app.received()[0]), ticket);
 }

@@ -275,3 +275,55 @@ async fn proxy_endpoint_errors_and_pgts_end_with_the_session() {
     let res = app.get(&proxy_path(&pgt, BACKEND)).await;
     assert_eq!(code(&res.body), "BAD_PGT");
 }
+
+/// Issue "Defects found from outside" #6, security.md A10: without a registered callback
+/// pattern, a proxying service may only use callbacks at its own scheme, host and port;
+/// another port of its host is refused before any connection is made.
+#[tokio::test]
+async fn callbacks_default_to_the_services_own_origin() {
+    let ca = TestCa::new("origin test CA");
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = ca.write(dir.path());
+    let (own, other_port) = (Receiver::https(&ca).await, Receiver::https(&ca).await);
+    let t = TestServer::start_with(|c| c.ca_file = Some(ca_file)).await;
+    let service = own.url("/app");
+    t.register(NewService {
+        name: "own origin".into(),
+        pattern: service.clone(),
+        allow_proxy: true,
+        ..Default::default()
+    });
+    let mut c = t.client();
+    for refused in [
+        other_port.url("/cb"),
+        own.url("/cb").replacen("https:", "http:", 1),
+    ] {
+        let ticket = c.ticket(&service).await;
+        let res =
+            validate_with_callback(&mut c, "serviceValidate", &service, &ticket, &refused).await;
+        assert_eq!(
+            failure_code(&res.body).as_deref(),
+            Some("INVALID_PROXY_CALLBACK"),
+            "{refused}"
+        );
+    }
+    assert!(
+        other_port.received().is_empty(),
+        "no connection to another port"
+    );
+    let ticket = c.ticket(&service).await;
+    let res = validate_with_callback(
+        &mut c,
+        "serviceValidate",
+        &service,
+        &ticket,
+        &own.url("/cb"),
+    )
+    .await;
+    assert!(
+        element(&res.body, "proxyGrantingTicket").is_some(),
+        "{}",
+        res.body
+    );
+    assert_eq!(own.received().len(), 1);
+}

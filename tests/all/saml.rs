@@ -231,3 +231,44 @@ async fn no_attributes_go_to_a_target_without_tls_unless_configured() {
         assert_eq!(names.contains(&"cn".to_string()), allowed, "{}", res.body);
     }
 }
+
+/// Issue "Defects found from outside" #8: empty elements are not nesting; a request with
+/// many of them is read, one nested too deeply is refused.
+#[tokio::test]
+async fn many_empty_elements_are_not_deep_nesting() {
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    let ticket = c.ticket(SERVICE).await;
+    let body = format!(
+        "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\"><SOAP-ENV:Body>\
+         <samlp:Request xmlns:samlp=\"urn:oasis:names:tc:SAML:1.0:protocol\" RequestID=\"_1\">{}\
+         <samlp:AssertionArtifact>{ticket}</samlp:AssertionArtifact></samlp:Request></SOAP-ENV:Body></SOAP-ENV:Envelope>",
+        "<a/>".repeat(33)
+    );
+    let res = c
+        .send(
+            "POST",
+            &format!("/cas/samlValidate?TARGET={}", enc(SERVICE)),
+            &[("content-type", "text/xml")],
+            &body,
+        )
+        .await;
+    assert!(res.body.contains("samlp:Success"), "{}", res.body);
+    let deep = format!(
+        "{}<AssertionArtifact>ST-x</AssertionArtifact>",
+        "<a>".repeat(40)
+    );
+    let res = c
+        .send(
+            "POST",
+            &format!("/cas/samlValidate?TARGET={}", enc(SERVICE)),
+            &[("content-type", "text/xml")],
+            &deep,
+        )
+        .await;
+    assert!(
+        res.body.contains("RequestDenied") && res.body.contains("nests too deeply"),
+        "{}",
+        res.body
+    );
+}

@@ -27,6 +27,58 @@ pub fn unicas(db: &std::path::Path, args: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// The real binary serving `db` on a free port of 127.0.0.1.
+pub struct Binary {
+    pub child: std::process::Child,
+    pub addr: SocketAddr,
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `unicas serve` with `args` (after the test's listen address and public URL) and
+/// returns once it has printed the address it listens on. Its log goes to `log` if given.
+pub fn serve_binary(db: &std::path::Path, args: &[&str], log: Option<&std::path::Path>) -> Binary {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let stderr = match log {
+        Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+        None => Stdio::null(),
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_unicas"))
+        .arg("--db")
+        .arg(db)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--public-url",
+            "https://cas.test/cas",
+        ])
+        .args(args)
+        .env("RUST_LOG", if log.is_some() { "info" } else { "warn" })
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    // Whatever it prints later is read too, so it never writes into a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    let addr = line
+        .split_whitespace()
+        .nth(3)
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .parse()
+        .unwrap();
+    Binary { child, addr }
+}
+
 pub const PASSWORD: &str = "Correct-Horse-9";
 pub const SERVICE: &str = "https://app.test/home";
 
