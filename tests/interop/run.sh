@@ -42,19 +42,23 @@ cat "$WORK/srv.pem" "$WORK/srv.key" >"$WORK/front.pem"
 DB="$WORK/interop.db"
 $BIN --db "$DB" user add 20230001 --name "张三" --password "Interop-Pass-1" --kind student \
   --attr memberOf=students --attr memberOf=library >/dev/null
-$BIN --db "$DB" service add --name "interop" --pattern "https://app.interop.test/*" >/dev/null
+# Attributes are released only when asked for: this application asks for every one.
+$BIN --db "$DB" service add --name "interop" --pattern "https://app.interop.test/*" \
+  --all-attributes >/dev/null
 APACHE_CAS2=18481
 APACHE_SAML=18482
 for port in $APACHE_CAS2 $APACHE_SAML; do
-  $BIN --db "$DB" service add --name "apache $port" --pattern "http://127.0.0.1:$port/protected/*" >/dev/null
+  $BIN --db "$DB" service add --name "apache $port" --pattern "http://127.0.0.1:$port/protected/*" \
+    --all-attributes >/dev/null
 done
 # A phpCAS proxy application: the portal may proxy through its callback on the TLS front.
 PHP_PORT=18490
 CALLBACK_TLS_PORT=18444
 CALLBACK="https://127.0.0.1:$CALLBACK_TLS_PORT/pgtCallback"
 $BIN --db "$DB" service add --name "portal" --pattern "https://portal.interop.test/*" \
-  --proxy --proxy-callback "https://127.0.0.1:$CALLBACK_TLS_PORT/*" >/dev/null
-$BIN --db "$DB" service add --name "backend" --pattern "https://backend.interop.test/*" >/dev/null
+  --proxy --proxy-callback "https://127.0.0.1:$CALLBACK_TLS_PORT/*" --all-attributes >/dev/null
+$BIN --db "$DB" service add --name "backend" --pattern "https://backend.interop.test/*" \
+  --all-attributes >/dev/null
 $BIN --db "$DB" serve --listen 127.0.0.1:$PORT --public-url http://127.0.0.1:$PORT/cas \
   --ca-file "$WORK/ca.pem" >"$WORK/server.log" 2>&1 &
 UNICAS_PID=$!
