@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Runs the measurements recorded in BENCHMARKS.md: the bare-hyper ceiling, then unicas
-# (SSO cycle, minting, logins, validation latency while logins saturate bcrypt, idle RSS).
-# Loopback only; each run is bounded in time. Usage: examples/bench.sh [SECONDS]
+# Runs the measurements recorded in BENCHMARKS.md, all on loopback, each bounded in time:
+#  1. the ceiling (examples/ceiling.rs: a CAS server that does no work) and unicas, driven by
+#     the same load generator and by wrk with the same Lua script: SSO cycle and minting;
+#  2. unicas: logins, validation latency while logins saturate bcrypt, idle and peak memory;
+#  3. a million anonymous GET /login (memory stays bounded);
+#  4. the SSO cycle with 1,000 and with 1,000,000 live tickets, and with 1,000 and 100,000
+#     accounts, and the time to the first answer after start with 100,000 accounts.
+# Usage: examples/bench.sh [SECONDS]   (needs wrk and python3 for parts of it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-10}
@@ -9,31 +14,93 @@ cargo build -q --release --bin unicas --example loadgen --example ceiling
 R=target/release
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+LOAD=$R/examples/loadgen
 
+rss() { awk '/VmRSS/ {print $2/1024 " MB"}' /proc/$1/status; }
+peak() { awk '/VmHWM/ {print $2/1024 " MB"}' /proc/$1/status; }
+
+# A database with 64 accounts (and N more, sharing one hash, for the scale runs).
+make_db() {
+  local db=$1 extra=${2:-0}
+  for i in $(seq 0 63); do
+    $R/unicas --db "$db" user add "bench$i" --name Bench --password Bench-Pass-1 >/dev/null
+  done
+  $R/unicas --db "$db" service add --name bench --pattern 'https://bench.test/*' >/dev/null
+  if [ "$extra" -gt 0 ]; then
+    python3 - "$db" "$extra" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1]); n = int(sys.argv[2])
+h = db.execute("SELECT password_hash FROM accounts WHERE id='bench0'").fetchone()[0]
+db.executemany("INSERT INTO accounts (id, name, kind, password_hash, password_changed_at, created_at, updated_at) VALUES (?, 'x', 'student', ?, 0, 0, 0)",
+               ((f"s{i:07d}", h) for i in range(n)))
+db.commit()
+PY
+  fi
+}
+
+# serve DB [config lines...]: starts unicas; sets PID.
+serve() {
+  local db=$1; shift
+  printf '%s\n' "$@" > "$WORK/config.toml"
+  RUST_LOG=warn $R/unicas --db "$db" --config "$WORK/config.toml" serve --listen 127.0.0.1:18080 >/dev/null 2>&1 &
+  PID=$!
+  until curl -s -o /dev/null http://127.0.0.1:18080/cas/login; do sleep 0.05; done
+}
+
+tgc() {
+  local form token
+  form=$(curl -s -c "$WORK/jar" 'http://127.0.0.1:18080/cas/login')
+  token=$(printf '%s' "$form" | sed -n 's/.*name="execution" value="\([^"]*\)".*/\1/p' | head -1)
+  curl -s -b "$WORK/jar" -c "$WORK/jar" -o /dev/null -d "username=bench0&password=Bench-Pass-1&execution=$token" http://127.0.0.1:18080/cas/login
+  awk '$6 == "CASTGC" {print $7}' "$WORK/jar" | tail -1
+}
+
+echo "== 1. ceiling and unicas, same clients"
 $R/examples/ceiling 127.0.0.1:18090 >/dev/null &
+CEIL=$!
 sleep 0.5
-echo "== ceiling (bare hyper, constant CAS body)"
-$R/examples/loadgen 127.0.0.1:18090 get "$SECS" 64
-kill %1
+for mode in sso mint; do echo "ceiling $mode: $($LOAD 127.0.0.1:18090 $mode "$SECS" 64)"; done
+command -v wrk >/dev/null && echo "ceiling $(wrk -t2 -c64 -d"${SECS}s" -s examples/sso.lua http://127.0.0.1:18090 | grep 'wrk sso')"
+kill $CEIL; wait $CEIL 2>/dev/null || true
 
-DB=$WORK/bench.db
-for i in $(seq 0 63); do
-  $R/unicas --db "$DB" user add "bench$i" --name Bench --password Bench-Pass-1 >/dev/null
-done
-$R/unicas --db "$DB" service add --name bench --pattern 'https://bench.test/*' >/dev/null
-RUST_LOG=warn $R/unicas --db "$DB" serve --listen 127.0.0.1:18080 >/dev/null 2>&1 &
-PID=$!
-sleep 1
-echo "== idle RSS: $(awk '/VmRSS/ {print $2, $3}' /proc/$PID/status)"
-for mode in sso mint login mixed; do
-  echo "== unicas $mode"
-  $R/examples/loadgen 127.0.0.1:18080 "$mode" "$SECS" 64
-done
-echo "== RSS after load: $(awk '/VmRSS/ {print $2, $3}' /proc/$PID/status)"
-echo "== bcrypt alone (cost 10, 2 threads)"
-python3 - <<'PY' 2>/dev/null || echo "(python bcrypt not installed)"
+make_db "$WORK/bench.db"
+serve "$WORK/bench.db"
+echo "idle RSS: $(rss $PID)"
+for mode in sso mint; do echo "unicas $mode: $($LOAD 127.0.0.1:18080 $mode "$SECS" 64) | RSS $(rss $PID), peak $(peak $PID)"; done
+sleep 12  # the minted tickets expire and are swept before the next run
+command -v wrk >/dev/null && echo "unicas $(TGC=$(tgc) wrk -t2 -c64 -d"${SECS}s" -s examples/sso.lua http://127.0.0.1:18080 | grep 'wrk sso') | peak $(peak $PID)"
+
+echo "== 2. logins and validation under bcrypt load"
+for mode in login mixed; do echo "unicas $mode: $($LOAD 127.0.0.1:18080 $mode "$SECS" 64) | peak $(peak $PID)"; done
+python3 - <<'PY' 2>/dev/null || echo "(python bcrypt not installed: pip install bcrypt)"
 import bcrypt, time, concurrent.futures as cf
 h = bcrypt.hashpw(b"x", bcrypt.gensalt(10)); n = 40; t = time.time()
 with cf.ThreadPoolExecutor(2) as ex: list(ex.map(lambda _: bcrypt.checkpw(b"x", h), range(n)))
-print(f"{n / (time.time() - t):.1f} verifications/s")
+print(f"bcrypt alone (cost 10, 2 threads): {n / (time.time() - t):.1f} verifications/s")
 PY
+sleep 12  # the minted tickets expire and are swept
+echo "RSS after the runs, tickets expired: $(rss $PID), peak $(peak $PID)"
+kill $PID; wait $PID 2>/dev/null || true
+
+echo "== 3. a million anonymous GET /login"
+serve "$WORK/bench.db"
+echo "idle RSS: $(rss $PID)"
+echo "unicas anon: $($LOAD 127.0.0.1:18080 anon 1000 64) | RSS $(rss $PID), peak $(peak $PID)"
+kill $PID; wait $PID 2>/dev/null || true
+
+echo "== 4. scale: live tickets and accounts"
+serve "$WORK/bench.db" "[tickets]" "service_ticket_ttl = 600"
+echo "sso, 1,000 live tickets: $($LOAD 127.0.0.1:18080 prefill 1 64 >/dev/null; $LOAD 127.0.0.1:18080 sso "$SECS" 64)"
+echo "prefill to 1,000,000: $($LOAD 127.0.0.1:18080 prefill 1000 64) | RSS $(rss $PID)"
+echo "sso, 1,000,000 live tickets: $($LOAD 127.0.0.1:18080 sso "$SECS" 64) | RSS $(rss $PID), peak $(peak $PID)"
+kill $PID; wait $PID 2>/dev/null || true
+
+make_db "$WORK/big.db" 100000
+START=$(date +%s%N)
+RUST_LOG=warn $R/unicas --db "$WORK/big.db" serve --listen 127.0.0.1:18080 >/dev/null 2>&1 &
+PID=$!
+until curl -s -o /dev/null http://127.0.0.1:18080/cas/login; do sleep 0.005; done
+echo "first answer after start, 100,064 accounts: $(( ($(date +%s%N) - START) / 1000000 )) ms"
+echo "sso, 100,064 accounts: $($LOAD 127.0.0.1:18080 sso "$SECS" 64)"
+echo "logins, 100,064 accounts: $($LOAD 127.0.0.1:18080 login "$SECS" 64)"
+kill $PID; wait $PID 2>/dev/null || true

@@ -2,14 +2,19 @@
 //! in time, loopback only.
 //!
 //!   loadgen ADDR MODE SECONDS CONNECTIONS
-//!   MODE: get       GET /cas/serviceValidate?... repeatedly (against the ceiling: any body)
-//!         sso       log in once per connection, then loop: /login?service= (mints) and
+//!   MODE: sso       log in once per connection, then loop: /login?service= (mints) and
 //!                   /serviceValidate of that ticket
 //!         mint      log in once per connection, then loop /login?service= only
 //!         login     every iteration a fresh browser: GET the form, POST the password
 //!         mixed     CONNECTIONS/2 connections run `login`, the rest `sso`; reports the
 //!                   validation latency percentiles while bcrypt is saturated
-//! The server needs accounts `bench0`..`bench63` / `Bench-Pass-1` and service `https://bench.test/*`.
+//!         anon      anonymous GET /login (a fresh browser each time: no cookies) until
+//!                   SECONDS thousand forms were served
+//!         prefill   mint until SECONDS thousand tickets are live, then stop (for the
+//!                   runs at a million live tickets); counts as `mint`
+//! The server needs accounts `bench0`..`bench63` / `Bench-Pass-1` and service
+//! `https://bench.test/*`. The ceiling (examples/ceiling.rs) answers every mode the same way:
+//! its `/login` is already "logged in".
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -91,9 +96,13 @@ impl Conn {
 
     async fn login(&mut self, account: usize) -> bool {
         self.cookies.clear();
-        let (_, page, cookies) = self
+        let (status, page, cookies) = self
             .send("GET", &format!("/cas/login?service={SERVICE}"), None)
             .await;
+        // The ceiling has no login form: its /login always answers with a ticket.
+        if status == 302 {
+            return true;
+        }
         self.cookies = cookies.join("; ");
         let Some(start) = page.find("name=\"execution\" value=\"").map(|i| i + 24) else {
             return false;
@@ -127,28 +136,29 @@ async fn worker(
     duration: Duration,
     ready: Arc<tokio::sync::Barrier>,
     account: usize,
+    quota: u64,
 ) -> Tally {
     let mut conn = connect(addr).await;
     let mut t = Tally::default();
-    let logged_in = !matches!(mode, "sso" | "mint") || conn.login(account).await;
+    let logged_in = !matches!(mode, "sso" | "mint" | "prefill") || conn.login(account).await;
     ready.wait().await;
     if !logged_in {
         t.errors += 1;
         return t;
     }
     let until = Instant::now() + duration;
-    while Instant::now() < until {
+    while Instant::now() < until && !(quota > 0 && t.done >= quota) {
         match mode {
-            "get" => {
-                let (status, _, _) = conn
-                    .send(
-                        "GET",
-                        &format!("/cas/serviceValidate?service={SERVICE}&ticket=ST-x"),
-                        None,
-                    )
-                    .await;
+            "anon" => {
+                conn.cookies.clear();
+                let (status, page, _) = conn.send("GET", "/cas/login", None).await;
                 t.requests += 1;
-                t.done += (status == 200) as u64;
+                // The form itself, as a browser would render it.
+                if status == 200 && page.contains("name=\"execution\"") {
+                    t.done += 1
+                } else {
+                    t.errors += 1
+                }
             }
             "login" => {
                 let ok = conn.login(account).await;
@@ -169,7 +179,7 @@ async fn worker(
                     t.errors += 1;
                     continue;
                 };
-                if mode == "mint" {
+                if mode != "sso" {
                     t.done += 1;
                     continue;
                 }
@@ -207,13 +217,13 @@ async fn main() {
             .unwrap_or_else(|| "sso".into())
             .into_boxed_str(),
     );
-    let seconds: u64 = args
-        .get(3)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10)
-        .min(120);
+    let number: u64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(10);
     let conns: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(32);
-    let duration = Duration::from_secs(seconds);
+    // `prefill N` and `anon N`: N thousand answers, within at most five minutes.
+    let (duration, quota) = match mode {
+        "prefill" | "anon" => (Duration::from_secs(300), number * 1000 / conns as u64 + 1),
+        _ => (Duration::from_secs(number.min(300)), 0),
+    };
     let ready = Arc::new(tokio::sync::Barrier::new(conns));
     let tasks: Vec<_> = (0..conns)
         .map(|i| {
@@ -222,9 +232,13 @@ async fn main() {
                 "mixed" => "sso",
                 m => m,
             };
-            (m, tokio::spawn(worker(addr, m, duration, ready.clone(), i)))
+            (
+                m,
+                tokio::spawn(worker(addr, m, duration, ready.clone(), i, quota)),
+            )
         })
         .collect();
+    let started = Instant::now();
     let mut by_mode: std::collections::BTreeMap<&str, Tally> = Default::default();
     for (m, task) in tasks {
         let t = task.await.expect("worker");
@@ -234,12 +248,16 @@ async fn main() {
         total.errors += t.errors;
         total.latencies_us.extend(t.latencies_us);
     }
-    let secs = duration.as_secs_f64();
+    // A prefill runs until its quota; every other mode for the duration asked.
+    let secs = match mode {
+        "prefill" | "anon" => started.elapsed().as_secs_f64(),
+        _ => duration.as_secs_f64(),
+    };
     for (m, t) in by_mode.iter_mut() {
         let what = match *m {
             "login" => "logins",
-            "mint" => "tickets minted",
-            "get" => "responses",
+            "mint" | "prefill" => "tickets minted",
+            "anon" => "login forms",
             _ => "tickets validated",
         };
         print!(

@@ -1,18 +1,41 @@
 //! The one source of time. Production reads the system clock; tests move a manual clock to
 //! cross expiry boundaries without sleeping.
+//!
+//! Two readings: `now`, wall time, for what is stored or shown (sessions, audit, SAML), and
+//! `ticks`, monotonic seconds, for what lives only in this process's memory (service
+//! tickets): a wall clock set back an hour must not bring an expired ticket back to life.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Clock {
     /// Seconds added to the system time; only tests change it.
     offset: Arc<AtomicI64>,
+    /// Seconds added to the monotonic reading: tests move it forward, never back.
+    ticks_offset: Arc<AtomicI64>,
+    start: Instant,
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock {
+            offset: Arc::default(),
+            ticks_offset: Arc::default(),
+            start: Instant::now(),
+        }
+    }
 }
 
 impl Clock {
     pub fn system() -> Clock {
         Clock::default()
+    }
+
+    /// Monotonic seconds since this clock was made (starting at 1): never goes back.
+    pub fn ticks(&self) -> i64 {
+        1 + self.start.elapsed().as_secs() as i64 + self.ticks_offset.load(Ordering::Relaxed)
     }
 
     /// Unix time in seconds.
@@ -24,9 +47,13 @@ impl Clock {
         system + self.offset.load(Ordering::Relaxed)
     }
 
-    /// Moves this clock (and every copy of it) forward by `seconds`.
+    /// Moves this clock (and every copy of it) by `seconds`. Going back moves only the wall
+    /// clock, as a corrected system clock would; monotonic time never goes back.
     pub fn advance(&self, seconds: i64) {
         self.offset.fetch_add(seconds, Ordering::Relaxed);
+        if seconds > 0 {
+            self.ticks_offset.fetch_add(seconds, Ordering::Relaxed);
+        }
     }
 }
 

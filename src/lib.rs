@@ -223,6 +223,8 @@ fn spawn_housekeeping(server: &Server, window: i64, mut shutdown: watch::Receive
         loop {
             tokio::select! {
                 _ = reload.tick() => {
+                    // Expired tickets go often: a minting flood holds less memory.
+                    cas.sweep_tickets();
                     let registry = registry.clone();
                     if let Ok(Err(e)) = tokio::task::spawn_blocking(move || registry.reload()).await {
                         tracing::error!("registry reload: {e}");
@@ -230,7 +232,6 @@ fn spawn_housekeeping(server: &Server, window: i64, mut shutdown: watch::Receive
                 }
                 _ = sweep_all.tick() => sweep(&app, &sessions, &cas, &store, &clock, window).await,
                 _ = quick.tick() => {
-                    cas.sweep_tickets();
                     sessions.sweep_memory();
                     sessions.retry_ending().await;
                     cas.announce_ended(None).await;

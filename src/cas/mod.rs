@@ -77,7 +77,7 @@ impl Cas {
             service: service.to_string(),
             proxies: Vec::new(),
         };
-        let expires = self.clock.now() + self.config.tickets.service_ticket_ttl;
+        let expires = self.clock.ticks() + self.config.tickets.service_ticket_ttl;
         self.tickets
             .insert(&id, Arc::clone(session), target, from_new_login, expires);
         id
@@ -86,7 +86,7 @@ impl Cas {
     /// Drops expired tickets from memory (cheap; run every few seconds, so a flood of tickets
     /// minted and never validated does not pile up); returns how many went.
     pub fn sweep_tickets(&self) -> usize {
-        self.tickets.sweep(self.clock.now())
+        self.tickets.sweep(self.clock.ticks())
     }
 
     /// Appends `ticket=` to a service URL, before any fragment, keeping the rest as sent.

@@ -155,7 +155,7 @@ impl Cas {
             service: target.to_string(),
             proxies: pgt.proxies,
         };
-        let expires = now + self.config.tickets.service_ticket_ttl;
+        let expires = self.clock.ticks() + self.config.tickets.service_ticket_ttl;
         self.tickets.insert(&id, live, target, false, expires);
         Ok(id)
     }

@@ -5,15 +5,16 @@
 //! same), and the SSO cycle is the hot path. A multi-node deployment swaps this for the
 //! shared store.
 //!
-//! Records are compact, because a flood of logins mints hundreds of thousands of tickets that
-//! may never be validated: the key is 128 bits of the ticket's SHA-256 (any change to a
-//! ticket changes it), the session is shared by reference with its other tickets, and the
-//! service string is shared by every ticket issued for it. Taking a ticket removes it under
-//! its shard's lock, so of two concurrent validations exactly one gets it.
+//! Records are compact (32 bytes), because a flood of logins mints a million tickets that may
+//! never be validated: the key is 128 bits of the ticket's SHA-256 (any change to a ticket
+//! changes it), the session is shared by reference with its other tickets, and the service
+//! string is stored once for every ticket issued for it and named by a 32-bit index. Taking a
+//! ticket removes it under its shard's lock, so of two concurrent validations exactly one
+//! gets it.
 
 use crate::sessions::LiveSession;
 use sha2::{Digest, Sha256};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -39,9 +40,59 @@ pub struct Issued {
 
 struct Record {
     expires_at: u32,
-    from_new_login: bool,
+    /// The index in `Targets`, with `NEW_LOGIN` set for a ticket from a login just now.
+    target: u32,
     session: Arc<LiveSession>,
-    target: Arc<Target>,
+}
+
+const NEW_LOGIN: u32 = 1 << 31;
+
+/// Every target in use, stored once, with how many tickets name it.
+#[derive(Default)]
+struct Targets {
+    index: HashMap<Arc<Target>, u32>,
+    slots: Vec<Option<(Arc<Target>, u32)>>,
+    free: Vec<u32>,
+}
+
+impl Targets {
+    fn acquire(&mut self, target: Target) -> u32 {
+        if let Some(&i) = self.index.get(&target) {
+            if let Some((_, count)) = &mut self.slots[i as usize] {
+                *count += 1;
+            }
+            return i;
+        }
+        let target = Arc::new(target);
+        let i = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.slots.push(None);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.slots[i as usize] = Some((Arc::clone(&target), 1));
+        self.index.insert(target, i);
+        i
+    }
+
+    fn get(&self, i: u32) -> Option<Arc<Target>> {
+        self.slots.get(i as usize)?.as_ref().map(|(t, _)| Arc::clone(t))
+    }
+
+    fn release(&mut self, i: u32) {
+        let Some(slot) = self.slots.get_mut(i as usize) else {
+            return;
+        };
+        if let Some((target, count)) = slot {
+            *count -= 1;
+            if *count == 0 {
+                self.index.remove(&**target);
+                *slot = None;
+                self.free.push(i);
+            }
+        }
+    }
 }
 
 type Key = (u64, u64);
@@ -69,7 +120,7 @@ type Shard = HashMap<Key, Record, BuildHasherDefault<KeyHasher>>;
 #[derive(Default)]
 pub struct Tickets {
     shards: [Mutex<Shard>; SHARDS],
-    targets: Mutex<HashSet<Arc<Target>>>,
+    targets: Mutex<Targets>,
 }
 
 fn key(ticket: &str) -> Key {
@@ -85,6 +136,10 @@ impl Tickets {
             .unwrap_or_else(|p| p.into_inner())
     }
 
+    fn targets(&self) -> MutexGuard<'_, Targets> {
+        self.targets.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Records `ticket` until `expires_at`.
     pub fn insert(
         &self,
@@ -94,15 +149,16 @@ impl Tickets {
         from_new_login: bool,
         expires_at: i64,
     ) {
-        let target = self.intern(target);
+        let index = self.targets().acquire(target);
         let k = key(ticket);
         let record = Record {
             expires_at: u32::try_from(expires_at.max(0)).unwrap_or(u32::MAX),
-            from_new_login,
+            target: index | if from_new_login { NEW_LOGIN } else { 0 },
             session,
-            target,
         };
-        self.shard(&k).insert(k, record);
+        if let Some(replaced) = self.shard(&k).insert(k, record) {
+            self.targets().release(replaced.target & !NEW_LOGIN);
+        }
     }
 
     /// Removes and returns the ticket, expired or not (a spent or expired ticket is gone
@@ -110,11 +166,15 @@ impl Tickets {
     pub fn take(&self, ticket: &str) -> Option<Issued> {
         let k = key(ticket);
         let r = self.shard(&k).remove(&k)?;
+        let index = r.target & !NEW_LOGIN;
+        let mut targets = self.targets();
+        let target = targets.get(index)?;
+        targets.release(index);
         Some(Issued {
             expires_at: i64::from(r.expires_at),
             session: r.session,
-            target: r.target,
-            from_new_login: r.from_new_login,
+            target,
+            from_new_login: r.target & NEW_LOGIN != 0,
         })
     }
 
@@ -122,36 +182,32 @@ impl Tickets {
     pub fn sweep(&self, now: i64) -> usize {
         let mut gone = 0;
         let mut shrunk = false;
+        let mut released = Vec::new();
         for shard in &self.shards {
             let mut map = shard.lock().unwrap_or_else(|p| p.into_inner());
-            let before = map.len();
-            map.retain(|_, r| i64::from(r.expires_at) >= now);
-            gone += before - map.len();
+            map.retain(|_, r| {
+                let live = i64::from(r.expires_at) >= now;
+                if !live {
+                    released.push(r.target & !NEW_LOGIN);
+                }
+                live
+            });
             if map.capacity() > 1024 && map.len() < map.capacity() / 4 {
                 let keep = map.len() * 2;
                 map.shrink_to(keep);
                 shrunk = true;
             }
         }
-        self.targets
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|t| Arc::strong_count(t) > 1);
+        gone += released.len();
+        let mut targets = self.targets();
+        for i in released {
+            targets.release(i);
+        }
+        drop(targets);
         if shrunk {
             crate::memory::release_freed_memory();
         }
         gone
-    }
-
-    /// One shared copy of each target in use.
-    fn intern(&self, target: Target) -> Arc<Target> {
-        let mut targets = self.targets.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(t) = targets.get(&target) {
-            return Arc::clone(t);
-        }
-        let t = Arc::new(target);
-        targets.insert(Arc::clone(&t));
-        t
     }
 
     #[cfg(test)]
@@ -211,12 +267,17 @@ mod tests {
                 10 + i % 2,
             );
         }
-        assert_eq!(tickets.targets.lock().unwrap().len(), 1);
+        assert_eq!(tickets.targets.lock().unwrap().index.len(), 1);
         assert_eq!(tickets.sweep(11), 500);
         assert_eq!(tickets.len(), 500);
-        assert!(tickets.take("ST-1").is_some());
+        let taken = tickets.take("ST-1").unwrap();
+        assert_eq!(taken.target.service, "https://a/");
+        assert!(!taken.from_new_login);
         assert!(tickets.take("st-1").is_none(), "no case folding");
+        tickets.insert("ST-new", session(), target("https://b/"), true, 10);
+        assert!(tickets.take("ST-new").unwrap().from_new_login);
         tickets.sweep(100);
-        assert_eq!(tickets.targets.lock().unwrap().len(), 0);
+        assert_eq!(tickets.targets.lock().unwrap().index.len(), 0, "every target released");
+        assert_eq!(std::mem::size_of::<(Key, Record)>(), 32);
     }
 }

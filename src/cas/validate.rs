@@ -115,7 +115,7 @@ impl Cas {
                 format!("Ticket '{shown}' not recognized"),
             ));
         };
-        if now > st.expires_at {
+        if self.clock.ticks() > st.expires_at {
             return Err(ValidationError::new(
                 InvalidTicket,
                 format!("Ticket '{shown}' has expired"),

@@ -229,6 +229,8 @@ async fn malformed_and_foreign_tickets_are_refused_without_spending_the_real_one
     assert_eq!(sso.status, 302);
 }
 
+/// security.md A04, K06: a ticket works at TTL−1 s and not at TTL+1 s, and a wall clock set
+/// back afterwards does not bring it back.
 #[tokio::test]
 async fn tickets_expire_after_their_lifetime() {
     let t = TestServer::start().await;
@@ -245,6 +247,12 @@ async fn tickets_expire_after_their_lifetime() {
     let (code, message) = parse_cas(&res.body).unwrap_err();
     assert_eq!(code, "INVALID_TICKET");
     assert!(message.contains("expired"), "{message}");
+    // Expired, never presented, then the system clock is corrected back an hour.
+    let st = c.ticket(SERVICE).await;
+    t.clock().advance(11);
+    t.clock().advance(-3600);
+    let res = c.get(&validate_path("serviceValidate", SERVICE, &st)).await;
+    assert_eq!(parse_cas(&res.body).unwrap_err().0, "INVALID_TICKET");
 }
 
 #[tokio::test]
