@@ -18,7 +18,10 @@ fn answer(req: &hyper::Request<hyper::body::Incoming>) -> hyper::Response<Full<B
         let ticket = Alphanumeric.sample_string(&mut rand::rng(), 29);
         return hyper::Response::builder()
             .status(302)
-            .header("location", format!("https://bench.test/app?ticket=ST-{ticket}"))
+            .header(
+                "location",
+                format!("https://bench.test/app?ticket=ST-{ticket}"),
+            )
             .header("cache-control", "no-store")
             .body(Full::new(Bytes::new()))
             .expect("response");

@@ -42,6 +42,9 @@ pub struct Server {
     cas: Cas,
     shutdown: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    /// bcrypt verifications run so far (only with `test-hooks`).
+    #[cfg(feature = "test-hooks")]
+    pub password_verifications: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Server {
@@ -119,6 +122,8 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
 
     let sessions = Sessions::new(store.clone(), clock.clone(), config.sessions.clone());
     let hasher = PasswordHasher::new(config.passwords.bcrypt_cost, config.passwords.hash_threads);
+    #[cfg(feature = "test-hooks")]
+    let password_verifications = Arc::clone(&hasher.verifications);
     let accounts = Accounts::new(
         store.clone(),
         hasher,
@@ -137,6 +142,7 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
     );
     let parts = routes::Parts {
         config: Arc::clone(&config),
+        store: store.clone(),
         cas: cas.clone(),
         accounts,
         sessions: sessions.clone(),
@@ -166,6 +172,8 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
         cas,
         shutdown,
         task: tokio::spawn(http::serve(listener, app, limits, shutdown_rx.clone())),
+        #[cfg(feature = "test-hooks")]
+        password_verifications,
     };
     spawn_housekeeping(&server, config.throttle.window, shutdown_rx);
     Ok(server)
@@ -190,6 +198,7 @@ async fn sweep(
     window: i64,
 ) {
     app.sweep_memory();
+    app.report_ticket_misses().await;
     cas.sweep_tickets();
     sessions.retry_ending().await;
     if let Err(e) = sessions.sweep().await {
@@ -217,9 +226,12 @@ fn spawn_housekeeping(server: &Server, window: i64, mut shutdown: watch::Receive
         server.clock.clone(),
     );
     tokio::spawn(async move {
-        let mut reload = tokio::time::interval(Duration::from_secs(2));
-        let mut sweep_all = tokio::time::interval(Duration::from_secs(30));
-        let mut quick = tokio::time::interval(Duration::from_secs(5));
+        // Each first runs one period after start (everything is fresh at start).
+        let every = |secs| {
+            let period = Duration::from_secs(secs);
+            tokio::time::interval_at(tokio::time::Instant::now() + period, period)
+        };
+        let (mut reload, mut sweep_all, mut quick) = (every(2), every(30), every(5));
         loop {
             tokio::select! {
                 _ = reload.tick() => {

@@ -65,6 +65,27 @@ impl Accounts {
         }
     }
 
+    /// A login refused for a wrong captcha, before any password check: counted against the
+    /// client's address and audited (security.md F04).
+    pub async fn captcha_refused(
+        &self,
+        username: &str,
+        client: &Client,
+    ) -> Result<(), AccountsError> {
+        let (_, keys) = keys(username, client);
+        let (limits, now, client) = (self.limits(), self.clock.now(), client.clone());
+        self.store
+            .call(move |s| {
+                let event = AuditEvent::LoginFailed {
+                    reason: LoginFailure::Captcha,
+                };
+                let record = client.record(event, Some(&keys.account_id));
+                s.refuse_attempt(&keys, &limits, &record, now)
+            })
+            .await?;
+        Ok(())
+    }
+
     pub async fn password_login(
         &self,
         username: &str,

@@ -60,6 +60,9 @@ pub struct PasswordHasher {
     /// A real hash at the configured cost: unknown accounts are verified against it so they
     /// take as long as known ones (no timing oracle for user enumeration).
     dummy: Arc<str>,
+    /// bcrypt verifications run, for tests that check every path pays one.
+    #[cfg(feature = "test-hooks")]
+    pub verifications: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl PasswordHasher {
@@ -96,7 +99,13 @@ impl PasswordHasher {
         let dummy = hash_now("unicas-dummy-password", cost)
             .expect("bcrypt of a constant")
             .into();
-        PasswordHasher { cost, jobs, dummy }
+        PasswordHasher {
+            cost,
+            jobs,
+            dummy,
+            #[cfg(feature = "test-hooks")]
+            verifications: Arc::default(),
+        }
     }
 
     /// Hashes on the pool a password `check_length` accepted.
@@ -113,6 +122,9 @@ impl PasswordHasher {
     /// Whether `password` matches any of `hashes` (password history), checked on the pool.
     /// With no hashes at all, one verification against the dummy keeps the time the same.
     pub async fn verify_any(&self, password: String, hashes: Vec<String>) -> bool {
+        #[cfg(feature = "test-hooks")]
+        self.verifications
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let dummy = Arc::clone(&self.dummy);
         self.run(move || {
             if hashes.is_empty() {

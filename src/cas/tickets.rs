@@ -77,7 +77,10 @@ impl Targets {
     }
 
     fn get(&self, i: u32) -> Option<Arc<Target>> {
-        self.slots.get(i as usize)?.as_ref().map(|(t, _)| Arc::clone(t))
+        self.slots
+            .get(i as usize)?
+            .as_ref()
+            .map(|(t, _)| Arc::clone(t))
     }
 
     fn release(&mut self, i: u32) {
@@ -277,7 +280,11 @@ mod tests {
         tickets.insert("ST-new", session(), target("https://b/"), true, 10);
         assert!(tickets.take("ST-new").unwrap().from_new_login);
         tickets.sweep(100);
-        assert_eq!(tickets.targets.lock().unwrap().index.len(), 0, "every target released");
+        assert_eq!(
+            tickets.targets.lock().unwrap().index.len(),
+            0,
+            "every target released"
+        );
         assert_eq!(std::mem::size_of::<(Key, Record)>(), 32);
     }
 }

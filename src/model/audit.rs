@@ -92,6 +92,11 @@ pub enum AuditEvent {
         result: String,
         attempts: u32,
     },
+    /// Many invalid tickets presented from one address since the last report: one row for
+    /// the burst, not one per ticket.
+    InvalidTickets {
+        count: u64,
+    },
 }
 
 impl AuditEvent {
@@ -107,6 +112,7 @@ impl AuditEvent {
             AuditEvent::SessionsEnded { .. } => "sessions_ended",
             AuditEvent::LogoutDelivered { .. } => "slo_sent",
             AuditEvent::LogoutFailed { .. } => "slo_failed",
+            AuditEvent::InvalidTickets { .. } => "invalid_tickets",
         }
     }
 
@@ -137,6 +143,7 @@ impl AuditEvent {
             } => format!(
                 "service={service_id} url={url} ticket={ticket} result={result} attempts={attempts}"
             ),
+            AuditEvent::InvalidTickets { count } => format!("{count} invalid tickets"),
         }
     }
 }

@@ -227,6 +227,7 @@ impl Chrome<'_> {
                     }
                     p.hint { (t.login_hint) }
                     // Older campus clients read the salt from this script variable.
+                    // safe: base62 characters in a fixed string (see salt_script).
                     script { (maud::PreEscaped(salt_script(f.salt))) }
                 }
             },

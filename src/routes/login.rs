@@ -103,6 +103,7 @@ impl App {
         if self.accounts.needs_captcha(username, &client).await {
             let answer = f.get("captcha").or_else(|| f.get("captchaResponse"));
             if !self.solve_captcha(req, answer.unwrap_or("")) {
+                self.accounts.captcha_refused(username, &client).await?;
                 return Ok(again(t.captcha_wrong, StatusCode::UNAUTHORIZED).await);
             }
         }

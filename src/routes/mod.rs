@@ -39,6 +39,7 @@ const SPENT_FORMS_CAPACITY: usize = 200_000;
 /// The domain services the handlers call, wired once at start.
 pub struct Parts {
     pub config: Arc<Config>,
+    pub store: crate::store::Store,
     pub cas: Cas,
     pub accounts: Accounts,
     pub sessions: Sessions,
@@ -66,6 +67,9 @@ pub struct App {
     logo: (&'static str, Vec<u8>),
     /// Where the built-in demo application is served, when `--demo` asked for it.
     demo: Option<demo::Demo>,
+    /// Invalid tickets presented per client address since the last report.
+    ticket_misses: std::sync::Mutex<std::collections::HashMap<String, u64>>,
+    store: crate::store::Store,
 }
 
 impl App {
@@ -73,6 +77,7 @@ impl App {
     pub fn new(parts: Parts, demo_addr: Option<SocketAddr>) -> App {
         let Parts {
             config,
+            store,
             cas,
             accounts,
             sessions,
@@ -89,6 +94,8 @@ impl App {
             pending_logins: ExpiringMap::bounded(PENDING_CAPACITY),
             captchas: ExpiringMap::bounded(CAPTCHA_CAPACITY),
             captcha_renders: tokio::sync::Semaphore::new(2),
+            ticket_misses: Default::default(),
+            store,
             config,
             cas,
             accounts,
@@ -109,6 +116,13 @@ impl App {
     async fn route(&self, req: &Request, path: &str) -> Response {
         let get = req.method == Method::GET || req.method == Method::HEAD;
         let post = req.method == Method::POST;
+        // Forms of people (not protocol endpoints, which servers call) are refused when a
+        // browser says they were posted from another site (security.md D02, D03).
+        let form = post && matches!(path, "/login" | "/login/password");
+        if form && !self.same_site(req) {
+            tracing::info!(origin = ?req.header("origin"), path, "cross-site form post refused");
+            return self.error_page(req, StatusCode::FORBIDDEN);
+        }
         let handled: Handled = match path {
             "" | "/" if get => Ok(Response::redirect(&format!("{}/login", req.prefix))),
             "/login" if get => self.login_get(req).await,
@@ -149,9 +163,41 @@ impl App {
             | "/p3/proxyValidate"
             | "/proxy" => Ok(Response::method_not_allowed("GET, HEAD, POST")),
             "/login/password" | "/samlValidate" => Ok(Response::method_not_allowed("POST")),
+            // A handler that panics, for the test of what a fault looks like from outside.
+            #[cfg(feature = "test-hooks")]
+            "/test-panic" => panic!("a test asked for a panic"),
             _ => Err(Failure::Refused(StatusCode::NOT_FOUND)),
         };
         self.respond(req, handled)
+    }
+
+    /// Whether a form post comes from our own pages: a browser's `Sec-Fetch-Site` must not say
+    /// cross-site, and its `Origin` (when sent) must be this host or the public URL's origin.
+    /// Scripts that send neither are judged by the form's token alone.
+    fn same_site(&self, req: &Request) -> bool {
+        if req.header("sec-fetch-site") == Some("cross-site") {
+            return false;
+        }
+        let Some(origin) = req.header("origin") else {
+            return true;
+        };
+        let public = self
+            .config
+            .public_url()
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default();
+        let own_host = url::Url::parse(origin)
+            .ok()
+            .and_then(|u| {
+                let host = u.host_str()?.to_string();
+                Some(match u.port() {
+                    Some(p) => format!("{host}:{p}"),
+                    None => host,
+                })
+            })
+            .zip(req.header("host"))
+            .is_some_and(|(o, h)| o.eq_ignore_ascii_case(h));
+        origin == public || own_host
     }
 
     /// A handler's answer, or the error page for its failure.

@@ -8,6 +8,7 @@ use crate::cas::{
     ValidationError,
 };
 use crate::http::{Repeated, Request, Response};
+use crate::model::{AuditEvent, Client};
 use crate::tickets;
 
 enum Format {
@@ -62,7 +63,12 @@ impl App {
         match &result {
             Ok(v) => tracing::info!(endpoint, ticket = ?label, user = %v.user, "ticket validated"),
             Err(e) => {
-                tracing::info!(endpoint, ticket = ?label, code = e.code.as_str(), "ticket refused")
+                // One line per refusal only at debug: a burst of guesses becomes one
+                // aggregated event (`report_ticket_misses`), not thousands of lines.
+                tracing::debug!(endpoint, ticket = ?label, code = e.code.as_str(), "ticket refused");
+                if e.code == ErrorCode::InvalidTicket {
+                    self.note_ticket_miss(req);
+                }
             }
         }
         match format {
@@ -165,6 +171,60 @@ impl App {
             with_attributes,
         );
         Response::protocol("text/xml; charset=UTF-8", body)
+    }
+}
+
+/// Invalid tickets from one address per report below which nothing is reported (a user
+/// reloading a page with a spent ticket is no event).
+const MISS_THRESHOLD: u64 = 20;
+/// Addresses counted separately at most; beyond, they are counted together.
+const MISS_ADDRESSES: usize = 10_000;
+
+impl App {
+    fn note_ticket_miss(&self, req: &Request) {
+        let ip = self.client(req).ip;
+        let mut misses = self.ticket_misses.lock().unwrap_or_else(|p| p.into_inner());
+        let key = match misses.len() < MISS_ADDRESSES || misses.contains_key(&ip) {
+            true => ip,
+            false => "(other addresses)".to_string(),
+        };
+        *misses.entry(key).or_default() += 1;
+    }
+
+    /// Writes one audit row (and one warning) per address that presented many invalid
+    /// tickets since the last report (security.md A06); run periodically.
+    pub async fn report_ticket_misses(&self) {
+        let bursts: Vec<(String, u64)> =
+            std::mem::take(&mut *self.ticket_misses.lock().unwrap_or_else(|p| p.into_inner()))
+                .into_iter()
+                .filter(|(_, n)| *n >= MISS_THRESHOLD)
+                .collect();
+        if bursts.is_empty() {
+            return;
+        }
+        for (ip, count) in &bursts {
+            tracing::warn!(%ip, count, "many invalid tickets presented");
+        }
+        let now = self.clock.now();
+        let written = self
+            .store
+            .call(move |s| {
+                for (ip, count) in &bursts {
+                    let client = Client {
+                        ip: ip.clone(),
+                        user_agent: String::new(),
+                    };
+                    s.audit(
+                        &client.record(AuditEvent::InvalidTickets { count: *count }, None),
+                        now,
+                    )?;
+                }
+                Ok(())
+            })
+            .await;
+        if let Err(e) = written {
+            tracing::error!("audit of invalid tickets: {e}");
+        }
     }
 }
 

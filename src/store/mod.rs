@@ -83,9 +83,12 @@ struct Inner {
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
     keys: Arc<Keys>,
-    /// Tests make every write fail, as on a full or read-only disk (`fail_writes`).
+    /// Tests make every write fail, as on a full or read-only disk (`fail_writes`), or
+    /// every read too (`fail_reads`).
     #[cfg(feature = "test-hooks")]
     failing: std::sync::atomic::AtomicBool,
+    #[cfg(feature = "test-hooks")]
+    failing_reads: std::sync::atomic::AtomicBool,
 }
 
 impl Store {
@@ -113,6 +116,8 @@ impl Store {
                 keys,
                 #[cfg(feature = "test-hooks")]
                 failing: std::sync::atomic::AtomicBool::new(false),
+                #[cfg(feature = "test-hooks")]
+                failing_reads: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }
@@ -135,6 +140,10 @@ impl Store {
 
     /// Runs `f` on a reader connection.
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
+        #[cfg(feature = "test-hooks")]
+        if self.inner.failing_reads.load(Ordering::SeqCst) {
+            return Err(injected());
+        }
         let n = self.inner.readers.len();
         let start = self.inner.next_reader.fetch_add(1, Ordering::Relaxed);
         for i in 0..n {
@@ -152,10 +161,7 @@ impl Store {
     ) -> Result<T> {
         #[cfg(feature = "test-hooks")]
         if self.inner.failing.load(Ordering::SeqCst) {
-            return Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(
-                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_READONLY),
-                Some("write refused by a test".into()),
-            )));
+            return Err(injected());
         }
         let mut conn = lock(&self.inner.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -171,6 +177,12 @@ impl Store {
         self.inner.failing.store(failing, Ordering::SeqCst);
     }
 
+    /// Makes every read fail too (or work again). Only with `test-hooks`.
+    #[cfg(feature = "test-hooks")]
+    pub fn fail_reads(&self, failing: bool) {
+        self.inner.failing_reads.store(failing, Ordering::SeqCst);
+    }
+
     /// `PRAGMA synchronous` of every connection (2 = FULL), for tests and health checks.
     pub fn synchronous_levels(&self) -> Result<Vec<i64>> {
         let mut levels =
@@ -180,6 +192,15 @@ impl Store {
         }
         Ok(levels)
     }
+}
+
+/// The error a test's fault injection produces: what SQLite says of a read-only disk.
+#[cfg(feature = "test-hooks")]
+fn injected() -> StoreError {
+    StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_READONLY),
+        Some("refused by a test".into()),
+    ))
 }
 
 /// A poisoned mutex only means another thread panicked mid-query; SQLite rolled that

@@ -168,6 +168,23 @@ impl Store {
         })
     }
 
+    /// An attempt refused before any password check (a wrong captcha): it counts against the
+    /// client's address, so guessing captchas is throttled like guessing passwords, and is
+    /// audited; the account's budgets are not touched, as no password was tried.
+    pub fn refuse_attempt(
+        &self,
+        keys: &AttemptKeys,
+        l: &ThrottleLimits,
+        record: &AuditRecord,
+        now: i64,
+    ) -> Result<()> {
+        let address = keys.address();
+        self.write(|tx| {
+            count_failure(tx, &address, None, l.address, now, l)?;
+            audit::insert(tx, record, now)
+        })
+    }
+
     /// Failures counted for the account name in its current window (0 once the window has
     /// passed), and whether the name is locked at `now` for `client_ip` (its pair) or for
     /// everyone. Read-only: for captcha demands.

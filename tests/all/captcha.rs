@@ -20,6 +20,7 @@ async fn need(c: &mut Client, name: &str) -> (String, String) {
     (v4.body, v5.body)
 }
 
+/// security.md E03, F04
 #[tokio::test]
 async fn failures_bring_the_captcha_for_real_and_invented_names_alike() {
     let t = TestServer::start().await;
@@ -47,6 +48,7 @@ async fn failures_bring_the_captcha_for_real_and_invented_names_alike() {
     assert!(!res.body.contains("name=\"captcha\""));
 }
 
+/// security.md F04
 #[tokio::test]
 async fn without_the_right_captcha_the_password_is_not_even_tried() {
     let t = TestServer::start().await;

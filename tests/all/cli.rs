@@ -2,6 +2,7 @@
 
 use crate::support::unicas;
 
+/// security.md C08
 #[test]
 fn user_commands() {
     let dir = tempfile::tempdir().unwrap();

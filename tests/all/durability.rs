@@ -14,6 +14,7 @@ fn serve(db: &std::path::Path) -> (Binary, std::net::SocketAddr) {
     (running, addr)
 }
 
+/// security.md K03
 #[tokio::test]
 async fn a_password_change_and_its_session_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
@@ -78,5 +79,17 @@ async fn a_password_change_and_its_session_survive_kill_9() {
         );
         server.child.kill().unwrap();
         server.child.wait().unwrap();
+        // Killed twice now: the file is whole and consistent.
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let check: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok", "round {round}");
+        let dangling: i64 = conn
+            .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(dangling, 0, "round {round}");
     }
 }

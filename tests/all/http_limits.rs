@@ -3,14 +3,7 @@
 use crate::support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-async fn raw(addr: std::net::SocketAddr, request: &[u8]) -> String {
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(request).await.unwrap();
-    let mut out = Vec::new();
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), s.read_to_end(&mut out)).await;
-    String::from_utf8_lossy(&out).into_owned()
-}
-
+/// security.md J01, J02
 #[tokio::test]
 async fn bad_encoding_is_400() {
     let t = TestServer::start().await;
@@ -35,6 +28,7 @@ async fn bad_encoding_is_400() {
     assert_eq!(c.get("/cas/login").await.status, 200);
 }
 
+/// security.md J04
 #[tokio::test]
 async fn oversized_bodies_are_413_before_reading() {
     let t = TestServer::start().await;
@@ -53,6 +47,7 @@ async fn oversized_bodies_are_413_before_reading() {
     assert_eq!(res.status, 413);
 }
 
+/// security.md J03, J09
 #[tokio::test]
 async fn garbage_and_huge_headers_are_refused() {
     let t = TestServer::start().await;
@@ -75,6 +70,7 @@ async fn garbage_and_huge_headers_are_refused() {
     assert_eq!(t.client().get("/cas/login").await.status, 200);
 }
 
+/// security.md J05
 #[tokio::test]
 async fn a_slow_sender_is_cut_off() {
     let t = TestServer::start_with(|c| c.http.header_timeout = 1).await;
@@ -89,4 +85,119 @@ async fn a_slow_sender_is_cut_off() {
         closed.is_ok(),
         "connection still open after the header timeout"
     );
+}
+
+/// security.md J06: a body sent a byte at a time is cut off at the body timeout.
+#[tokio::test]
+async fn a_slow_body_is_cut_off() {
+    let t = TestServer::start_with(|c| c.http.body_timeout = 1).await;
+    let mut s = tokio::net::TcpStream::connect(t.server.addr).await.unwrap();
+    s.write_all(b"POST /cas/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 10000\r\n\r\nu")
+        .await
+        .unwrap();
+    let mut reply = Vec::new();
+    let mut byte = [0u8; 1];
+    for _ in 0..5 {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        if s.write_all(b"x").await.is_err() {
+            break;
+        }
+        if let Ok(Ok(n)) =
+            tokio::time::timeout(std::time::Duration::from_millis(10), s.read(&mut byte)).await
+        {
+            reply.extend_from_slice(&byte[..n]);
+            break;
+        }
+    }
+    let _ =
+        tokio::time::timeout(std::time::Duration::from_secs(5), s.read_to_end(&mut reply)).await;
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(reply.starts_with("HTTP/1.1 408"), "{reply:?}");
+    assert_eq!(t.client().get("/cas/login").await.status, 200);
+}
+
+/// security.md J03, J04: too many headers, an over-long URI, an endless chunked body.
+#[tokio::test]
+async fn header_floods_long_uris_and_endless_bodies_are_refused() {
+    let t = TestServer::start().await;
+    let mut many = String::from("GET /cas/login HTTP/1.1\r\nHost: x\r\n");
+    for i in 0..101 {
+        many.push_str(&format!("X-H{i}: v\r\n"));
+    }
+    many.push_str("\r\n");
+    let reply = raw(t.server.addr, many.as_bytes()).await;
+    assert!(
+        reply.is_empty() || reply.starts_with("HTTP/1.1 431"),
+        "{reply}"
+    );
+    let long = format!(
+        "GET /cas/login?service={} HTTP/1.1\r\nHost: x\r\n\r\n",
+        "a".repeat(70_000)
+    );
+    let reply = raw(t.server.addr, long.as_bytes()).await;
+    assert!(
+        reply.is_empty() || reply.starts_with("HTTP/1.1 414") || reply.starts_with("HTTP/1.1 431"),
+        "{reply}"
+    );
+    let mut s = tokio::net::TcpStream::connect(t.server.addr).await.unwrap();
+    s.write_all(b"POST /cas/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n")
+        .await
+        .unwrap();
+    let chunk = format!("1000\r\n{}\r\n", "a".repeat(4096));
+    let mut reply = Vec::new();
+    for _ in 0..64 {
+        if s.write_all(chunk.as_bytes()).await.is_err() {
+            break;
+        }
+    }
+    let _ =
+        tokio::time::timeout(std::time::Duration::from_secs(5), s.read_to_end(&mut reply)).await;
+    assert!(String::from_utf8_lossy(&reply).starts_with("HTTP/1.1 413"));
+    assert_eq!(t.client().get("/cas/login").await.status, 200);
+}
+
+/// security.md J09: an HTTP/0.9 line is refused; an absolute-form target is served as our
+/// own path, and the host it names appears nowhere.
+#[tokio::test]
+async fn old_and_absolute_request_lines() {
+    let t = TestServer::start().await;
+    let reply = raw(t.server.addr, b"GET /cas/login\r\n").await;
+    assert!(
+        reply.is_empty() || reply.starts_with("HTTP/1.1 400") || reply.starts_with("HTTP/1.0 400"),
+        "{reply}"
+    );
+    let reply = raw(
+        t.server.addr,
+        b"GET http://evil.test/cas/login HTTP/1.1\r\nHost: evil.test\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(!reply.contains("evil.test"));
+}
+
+/// security.md J10: methods beyond GET, HEAD and POST get 405 with `Allow`, never a CORS
+/// header; HEAD gets the headers alone; `GET /samlValidate` is 405.
+#[tokio::test]
+async fn other_methods_are_405_and_head_has_no_body() {
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    for method in ["TRACE", "OPTIONS", "PUT", "DELETE", "PATCH", "FOO"] {
+        for path in [
+            "/cas/login",
+            "/cas/serviceValidate",
+            "/cas/logout",
+            "/cas/proxy",
+        ] {
+            let res = c
+                .send(method, path, &[("origin", "https://evil.test")], "")
+                .await;
+            assert_eq!(res.status, 405, "{method} {path}");
+            assert!(res.header("allow").is_some());
+            assert!(res.header("access-control-allow-origin").is_none());
+        }
+    }
+    let head = c.send("HEAD", "/cas/login", &[], "").await;
+    assert_eq!(head.status, 200);
+    assert!(head.raw.is_empty());
+    assert_eq!(c.get("/cas/samlValidate").await.status, 405);
 }

@@ -6,6 +6,7 @@ fn login_path(service: &str) -> String {
     format!("/cas/login?service={}", enc(service))
 }
 
+/// security.md L06
 #[tokio::test]
 async fn login_page_has_the_manual_labels_and_standard_field_names() {
     let t = TestServer::start().await;
@@ -50,6 +51,7 @@ async fn login_page_has_the_manual_labels_and_standard_field_names() {
         .starts_with("unicas_lang=en"));
 }
 
+/// security.md D07, D08, L07
 #[tokio::test]
 async fn password_login_redirects_with_a_ticket_and_sets_a_hardened_tgc() {
     let t = TestServer::start().await;
@@ -86,6 +88,7 @@ async fn password_login_redirects_with_a_ticket_and_sets_a_hardened_tgc() {
     assert!(without.body.contains("您已登录") && without.body.contains("alice"));
 }
 
+/// security.md E01
 #[tokio::test]
 async fn every_failure_looks_the_same_and_answers_401() {
     let t = TestServer::start().await;
@@ -116,6 +119,7 @@ async fn every_failure_looks_the_same_and_answers_401() {
     assert!(bodies[0].contains("用户名或密码错误"));
 }
 
+/// security.md E07
 #[tokio::test]
 async fn account_names_are_canonical() {
     let t = TestServer::start().await;
@@ -125,6 +129,7 @@ async fn account_names_are_canonical() {
     }
 }
 
+/// security.md D01, D02
 #[tokio::test]
 async fn form_tokens_are_single_use_and_bound_to_the_browser() {
     let t = TestServer::start().await;
@@ -160,6 +165,7 @@ async fn form_tokens_are_single_use_and_bound_to_the_browser() {
     assert_eq!(res.status, 302);
 }
 
+/// security.md D05
 #[tokio::test]
 async fn a_cookie_set_before_login_is_never_the_session() {
     let t = TestServer::start().await;
@@ -174,6 +180,7 @@ async fn a_cookie_set_before_login_is_never_the_session() {
     assert_eq!(attacker.get(&login_path(SERVICE)).await.status, 200);
 }
 
+/// security.md D06
 #[tokio::test]
 async fn renew_asks_again_and_rotates_the_session() {
     let t = TestServer::start().await;
@@ -196,6 +203,7 @@ async fn renew_asks_again_and_rotates_the_session() {
     assert_ne!(c.jar["CASTGC"], old);
 }
 
+/// security.md B01
 #[tokio::test]
 async fn gateway_redirects_without_a_ticket_when_there_is_no_session() {
     let t = TestServer::start().await;
@@ -212,6 +220,7 @@ async fn gateway_redirects_without_a_ticket_when_there_is_no_session() {
     assert!(res.location().contains("ticket=ST-"));
 }
 
+/// security.md B01, B02, B03, B04, B05, B06, B07, B08, B10, B11, C01
 #[tokio::test]
 async fn unregistered_and_hostile_services_are_never_redirected_to() {
     let t = TestServer::start().await;
@@ -242,6 +251,7 @@ async fn unregistered_and_hostile_services_are_never_redirected_to() {
     assert!(res.header("location").is_none());
 }
 
+/// security.md B13, L06
 #[tokio::test]
 async fn method_post_answers_an_auto_submitting_form() {
     let t = TestServer::start().await;
@@ -263,6 +273,7 @@ async fn method_post_answers_an_auto_submitting_form() {
     );
 }
 
+/// security.md D07, D13
 #[tokio::test]
 async fn remember_me_makes_a_persistent_cookie_and_is_reported() {
     let t = TestServer::start().await;
@@ -290,6 +301,7 @@ async fn remember_me_makes_a_persistent_cookie_and_is_reported() {
     assert_eq!(c.get(&login_path(SERVICE)).await.status, 302);
 }
 
+/// security.md D09, K06
 #[tokio::test]
 async fn sessions_end_at_idle_and_absolute_limits() {
     let t = TestServer::start().await;
@@ -320,6 +332,7 @@ async fn sessions_end_at_idle_and_absolute_limits() {
     t.server.sweep().await;
 }
 
+/// security.md A12, B12
 #[tokio::test]
 async fn logout_ends_the_session_and_redirects_only_to_registered_services() {
     let t = TestServer::start().await;
@@ -343,6 +356,7 @@ async fn logout_ends_the_session_and_redirects_only_to_registered_services() {
     assert!(page.body.contains("已退出登录") && page.body.contains(&format!("href=\"{SERVICE}\"")));
 }
 
+/// security.md H07, H08
 #[tokio::test]
 async fn must_change_accounts_change_their_password_before_any_session() {
     let t = TestServer::start().await;
@@ -411,6 +425,7 @@ async fn must_change_accounts_change_their_password_before_any_session() {
     );
 }
 
+/// security.md L10
 #[tokio::test]
 async fn help_assets_and_unknown_paths() {
     let t = TestServer::start().await;
@@ -587,4 +602,19 @@ async fn hsts_follows_the_public_url() {
         .await
         .header("strict-transport-security")
         .is_none());
+}
+
+/// security.md B15: a registered service of 8 KB is served with its page echo bounded; a
+/// 60 KB one never reaches a handler (414 or 431).
+#[tokio::test]
+async fn very_long_services_are_bounded() {
+    let t = TestServer::start().await;
+    t.add_service("https://app.test/long/*", None);
+    let long = format!("https://app.test/long/{}", "a".repeat(8 * 1024));
+    let res = t.client().get(&login_path(&long)).await;
+    assert_eq!(res.status, 403, "over the 2 KB service cap: not registered");
+    assert!(res.body.len() < 20 * 1024);
+    let huge = format!("https://app.test/long/{}", "a".repeat(60 * 1024));
+    let res = t.client().get(&login_path(&huge)).await;
+    assert!(res.status == 414 || res.status == 431, "{}", res.status);
 }

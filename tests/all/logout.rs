@@ -61,6 +61,7 @@ async fn validate(t: &TestServer, service: &str, ticket: &str) {
     assert_eq!(parse_cas(&res.body).unwrap().0, "alice", "{}", res.body);
 }
 
+/// security.md A12, L04
 #[tokio::test]
 async fn logout_tells_every_service_that_validated_a_ticket_of_the_session() {
     let t = server().await;

@@ -13,5 +13,6 @@ mod login;
 mod logout;
 mod proxy;
 mod saml;
+mod security;
 mod throttle;
 mod validation;

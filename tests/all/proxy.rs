@@ -97,6 +97,7 @@ async fn validate_with_callback(
     .await
 }
 
+/// security.md A05
 #[tokio::test]
 async fn a_pgt_buys_proxy_tickets_and_chains_grow_newest_first() {
     let Setup { t, callback, .. } = setup().await;
@@ -158,6 +159,7 @@ async fn a_pgt_buys_proxy_tickets_and_chains_grow_newest_first() {
     assert_eq!(chain[0], callback.url("/backend/cb"));
 }
 
+/// security.md A10
 #[tokio::test]
 async fn callbacks_that_are_not_safe_or_not_allowed_get_no_pgt() {
     let Setup { t, callback, .. } = setup().await;
@@ -236,6 +238,7 @@ async fn callbacks_that_are_not_safe_or_not_allowed_get_no_pgt() {
     assert_eq!(failure_code(&res.body).as_deref(), Some("BAD_PGT"));
 }
 
+/// security.md A10, D11
 #[tokio::test]
 async fn proxy_endpoint_errors_and_pgts_end_with_the_session() {
     let Setup { t, callback, .. } = setup().await;
@@ -326,4 +329,82 @@ async fn callbacks_default_to_the_services_own_origin() {
         res.body
     );
     assert_eq!(own.received().len(), 1);
+}
+
+/// security.md A10 (d, e and the timeout): a callback that redirects is not followed, one
+/// that stalls is given up after the outbound timeout, an address inside the service's host
+/// on another port is refused unconnected; none of them gets a PGT, and validation succeeds.
+#[tokio::test]
+async fn redirecting_and_stalling_callbacks_get_no_pgt() {
+    let ca = TestCa::new("a10 test CA");
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = ca.write(dir.path());
+    let (callback, elsewhere) = (Receiver::https(&ca).await, Receiver::https(&ca).await);
+    let t = TestServer::start_with(|c| {
+        c.ca_file = Some(ca_file);
+        c.outbound.timeout = 1;
+    })
+    .await;
+    t.register(NewService {
+        name: "portal".into(),
+        pattern: PORTAL.into(),
+        allow_proxy: true,
+        proxy_callback: Some(format!("{}*", callback.url("/"))),
+        ..Default::default()
+    });
+    let mut c = t.client();
+    callback
+        .status
+        .store(302, std::sync::atomic::Ordering::SeqCst);
+    *callback.location.lock().unwrap() = elsewhere.url("/cb");
+    let ticket = c.ticket(PORTAL).await;
+    let res = validate_with_callback(
+        &mut c,
+        "serviceValidate",
+        PORTAL,
+        &ticket,
+        &callback.url("/cb"),
+    )
+    .await;
+    assert_eq!(parse_cas(&res.body).unwrap().0, "alice");
+    assert!(element(&res.body, "proxyGrantingTicket").is_none());
+    assert!(
+        elsewhere.received().is_empty(),
+        "the redirect was not followed"
+    );
+
+    callback
+        .status
+        .store(200, std::sync::atomic::Ordering::SeqCst);
+    callback
+        .delay_ms
+        .store(3000, std::sync::atomic::Ordering::SeqCst);
+    let ticket = c.ticket(PORTAL).await;
+    let res = validate_with_callback(
+        &mut c,
+        "serviceValidate",
+        PORTAL,
+        &ticket,
+        &callback.url("/cb"),
+    )
+    .await;
+    assert_eq!(parse_cas(&res.body).unwrap().0, "alice");
+    assert!(
+        element(&res.body, "proxyGrantingTicket").is_none(),
+        "stalled: no PGT"
+    );
+
+    for internal in [
+        "https://169.254.169.254/latest/meta-data/",
+        "https://127.0.0.1:22/",
+    ] {
+        let ticket = c.ticket(PORTAL).await;
+        let res =
+            validate_with_callback(&mut c, "serviceValidate", PORTAL, &ticket, internal).await;
+        assert_eq!(
+            failure_code(&res.body).as_deref(),
+            Some("INVALID_PROXY_CALLBACK"),
+            "{internal}"
+        );
+    }
 }

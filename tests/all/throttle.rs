@@ -141,6 +141,7 @@ async fn case_and_width_variants_share_one_counter() {
     assert_eq!(t.client().login("aLiCe", PASSWORD, None).await.status, 423);
 }
 
+/// security.md F01
 #[tokio::test]
 async fn success_resets_the_account_counter() {
     let t = no_captcha().await;
@@ -166,6 +167,7 @@ async fn success_resets_the_account_counter() {
     );
 }
 
+/// security.md F05
 #[tokio::test]
 async fn lock_survives_a_restart() {
     let t = no_captcha().await;
@@ -176,6 +178,7 @@ async fn lock_survives_a_restart() {
     assert_eq!(t.client().login("alice", PASSWORD, None).await.status, 423);
 }
 
+/// security.md F02
 #[tokio::test]
 async fn one_address_spraying_many_accounts_is_blocked_others_are_not() {
     let t = TestServer::start_with(|c| {
@@ -206,6 +209,7 @@ async fn one_address_spraying_many_accounts_is_blocked_others_are_not() {
     );
 }
 
+/// security.md F08
 #[tokio::test]
 async fn concurrent_guesses_cannot_exceed_the_budget() {
     let t = no_captcha().await;
@@ -272,6 +276,7 @@ async fn many_simultaneous_good_logins_from_one_address_lock_nothing() {
     );
 }
 
+/// security.md F03
 #[tokio::test]
 async fn behind_a_reverse_proxy_each_client_has_its_own_address_budget() {
     let t = TestServer::start_with(|c| {
@@ -306,4 +311,37 @@ async fn behind_a_reverse_proxy_each_client_has_its_own_address_budget() {
     let audit = t.server.store.recent_audit(None, 10).unwrap();
     assert!(audit.iter().any(|r| r.client_ip == "198.51.100.7"));
     assert!(audit.iter().all(|r| r.client_ip != "6.6.6.6"));
+}
+
+/// security.md F05: a lock survives the real server being killed with SIGKILL.
+#[tokio::test]
+async fn a_lock_survives_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.db");
+    let add = [
+        "user",
+        "add",
+        "s1",
+        "--name",
+        "S",
+        "--password",
+        "Kill-Pass-2026",
+    ];
+    assert!(unicas(&db, &add).0);
+    let config = dir.path().join("unicas.toml");
+    std::fs::write(&config, "[throttle]\ncaptcha_after = 0\n").unwrap();
+    let args = ["--config", config.to_str().unwrap()];
+    let running = serve_binary(&db, &args, None);
+    for _ in 0..5 {
+        let res = Client::new(running.addr, None)
+            .login("s1", "wrong", None)
+            .await;
+        assert_eq!(res.status, 401);
+    }
+    drop(running); // SIGKILL
+    let running = serve_binary(&db, &args, None);
+    let res = Client::new(running.addr, None)
+        .login("s1", "Kill-Pass-2026", None)
+        .await;
+    assert_eq!(res.status, 423);
 }

@@ -2,6 +2,7 @@
 
 use crate::support::*;
 
+/// security.md A01
 #[tokio::test]
 async fn cas1_validate_answers_yes_then_no() {
     let t = TestServer::start().await;
@@ -19,6 +20,7 @@ async fn cas1_validate_answers_yes_then_no() {
     assert_eq!(again.body, "no\n\n");
 }
 
+/// security.md A01, A15
 #[tokio::test]
 async fn service_validate_succeeds_once_with_attributes() {
     let t = TestServer::start().await;
@@ -40,6 +42,7 @@ async fn service_validate_succeeds_once_with_attributes() {
     assert_eq!(parse_cas(&again.body).unwrap_err().0, "INVALID_TICKET");
 }
 
+/// security.md D13
 #[tokio::test]
 async fn p3_lists_protocol_attributes_first_and_repeats_multi_values() {
     let t = TestServer::start().await;
@@ -76,6 +79,7 @@ async fn p3_lists_protocol_attributes_first_and_repeats_multi_values() {
     }
 }
 
+/// security.md C09
 #[tokio::test]
 async fn json_format_and_unknown_format() {
     let t = TestServer::start().await;
@@ -118,6 +122,7 @@ async fn json_format_and_unknown_format() {
     assert_eq!(parse_cas(&res.body).unwrap_err().0, "INVALID_REQUEST");
 }
 
+/// security.md A02, A03
 #[tokio::test]
 async fn wrong_service_is_invalid_service_and_burns_the_ticket() {
     let t = TestServer::start().await;
@@ -152,6 +157,7 @@ async fn wrong_service_is_invalid_service_and_burns_the_ticket() {
     }
 }
 
+/// security.md A08, A13
 #[tokio::test]
 async fn missing_and_repeated_parameters_are_invalid_request() {
     let t = TestServer::start().await;
@@ -180,6 +186,7 @@ async fn missing_and_repeated_parameters_are_invalid_request() {
     assert_eq!(c.get("/cas/validate?service=x").await.body, "no\n\n");
 }
 
+/// security.md A07, A08, A09, I01
 #[tokio::test]
 async fn malformed_and_foreign_tickets_are_refused_without_spending_the_real_one() {
     let t = TestServer::start().await;
@@ -200,6 +207,11 @@ async fn malformed_and_foreign_tickets_are_refused_without_spending_the_real_one
         format!("st-{}", &st[3..]),
         format!(" {st}"),
         format!("{st} "),
+        format!("{st}\t"),
+        format!("{st}\n"),
+        format!("{st}\0"),
+        format!("\u{ff33}\u{ff34}-{}", &st[3..]),
+        format!("\u{405}T-{}", &st[3..]),
         flipped,
         tgc,
         "<script>".into(),
@@ -209,8 +221,16 @@ async fn malformed_and_foreign_tickets_are_refused_without_spending_the_real_one
             .get(&validate_path("serviceValidate", SERVICE, &bad))
             .await;
         let (code, message) = parse_cas(&res.body).unwrap_err();
-        assert_eq!(code, "INVALID_TICKET", "{bad}");
+        assert_eq!(code, "INVALID_TICKET", "{bad:?}");
         assert!(message.chars().count() < 100);
+    }
+    // `+` and `%20` in the query are spaces: the same refusal.
+    for raw in [format!("{st}+"), format!("%20{st}")] {
+        let path = format!("/cas/serviceValidate?service={}&ticket={raw}", enc(SERVICE));
+        assert_eq!(
+            parse_cas(&c.get(&path).await.body).unwrap_err().0,
+            "INVALID_TICKET"
+        );
     }
     let pt = c
         .get(&validate_path("serviceValidate", SERVICE, "PT-abcdef"))
@@ -255,6 +275,7 @@ async fn tickets_expire_after_their_lifetime() {
     assert_eq!(parse_cas(&res.body).unwrap_err().0, "INVALID_TICKET");
 }
 
+/// security.md A11
 #[tokio::test]
 async fn renew_rejects_tickets_from_sso() {
     let t = TestServer::start().await;
@@ -302,6 +323,7 @@ async fn renew_rejects_tickets_from_sso() {
     assert_eq!(attrs[2], ("isFromNewLogin".into(), "false".into()));
 }
 
+/// security.md K01, A14
 #[tokio::test]
 async fn concurrent_validations_of_one_ticket_have_exactly_one_winner() {
     let t = TestServer::start().await;
@@ -316,11 +338,25 @@ async fn concurrent_validations_of_one_ticket_have_exactly_one_winner() {
                     "p3/serviceValidate",
                     "validate",
                     "proxyValidate",
-                ][i % 4];
-                let path = validate_path(endpoint, SERVICE, &st);
+                    "samlValidate",
+                ][i % 5];
+                let st = st.clone();
                 tokio::spawn(async move {
-                    let body = Client::new(addr, None).get(&path).await.body;
-                    body.starts_with("yes") || body.contains("authenticationSuccess")
+                    let mut client = Client::new(addr, None);
+                    if endpoint == "samlValidate" {
+                        let body = format!(
+                            "<Envelope><Body><Request><AssertionArtifact>{st}</AssertionArtifact></Request></Body></Envelope>"
+                        );
+                        let path = format!("/cas/samlValidate?TARGET={}", enc(SERVICE));
+                        let res = client.send("POST", &path, &[("content-type", "text/xml")], &body).await;
+                        return res.body.contains("samlp:Success")
+                            && res.body.contains("<saml:NameIdentifier>alice</saml:NameIdentifier>");
+                    }
+                    let body = client.get(&validate_path(endpoint, SERVICE, &st)).await.body;
+                    // The winner names the right user.
+                    body == "yes\nalice\n"
+                        || (body.starts_with('<')
+                            && parse_cas(&body).is_ok_and(|(user, _)| user == "alice"))
                 })
             })
             .collect();
@@ -332,6 +368,7 @@ async fn concurrent_validations_of_one_ticket_have_exactly_one_winner() {
     }
 }
 
+/// security.md A15
 #[tokio::test]
 async fn release_policy_limits_attributes_on_every_format() {
     let t = TestServer::start().await;
@@ -364,6 +401,7 @@ async fn release_policy_limits_attributes_on_every_format() {
     );
 }
 
+/// security.md C06, C07
 #[tokio::test]
 async fn hostile_attribute_values_are_escaped_in_xml_and_json() {
     let t = TestServer::start().await;
@@ -398,6 +436,7 @@ async fn hostile_attribute_values_are_escaped_in_xml_and_json() {
     );
 }
 
+/// security.md A12, D11
 #[tokio::test]
 async fn tickets_die_with_their_session_and_with_a_locked_account() {
     let t = TestServer::start().await;
@@ -420,6 +459,7 @@ async fn tickets_die_with_their_session_and_with_a_locked_account() {
     assert_eq!(again.status, 200, "a locked account's session is gone");
 }
 
+/// security.md J10
 #[tokio::test]
 async fn post_is_accepted_and_other_methods_are_not() {
     let t = TestServer::start().await;
@@ -437,6 +477,7 @@ async fn post_is_accepted_and_other_methods_are_not() {
     assert!(res.header("allow").is_some());
 }
 
+/// security.md D11
 #[tokio::test]
 async fn a_lock_made_by_another_process_takes_effect_within_two_seconds() {
     let t = TestServer::start().await;

@@ -79,6 +79,17 @@ pub fn serve_binary(db: &std::path::Path, args: &[&str], log: Option<&std::path:
     Binary { child, addr }
 }
 
+/// Sends raw bytes on a fresh connection and reads everything the server answers before it
+/// closes (or 5 s pass).
+pub async fn raw(addr: SocketAddr, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(request).await.unwrap();
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), s.read_to_end(&mut out)).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 pub const PASSWORD: &str = "Correct-Horse-9";
 pub const SERVICE: &str = "https://app.test/home";
 
@@ -342,10 +353,10 @@ impl Client {
                 .await
                 .unwrap();
         tokio::spawn(conn);
-        let mut req = hyper::Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", "cas.test");
+        let mut req = hyper::Request::builder().method(method).uri(path);
+        if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+            req = req.header("host", "cas.test");
+        }
         if !self.jar.is_empty() {
             let cookies = self
                 .jar

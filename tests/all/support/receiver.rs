@@ -87,6 +87,10 @@ pub struct Receiver {
     pub requests: Arc<Mutex<Vec<Received>>>,
     pub status: Arc<AtomicU16>,
     pub fail_first: Arc<AtomicU16>,
+    /// Milliseconds to wait before answering.
+    pub delay_ms: Arc<AtomicU16>,
+    /// Where a 3xx answer points.
+    pub location: Arc<Mutex<String>>,
     tls: bool,
 }
 
@@ -105,9 +109,12 @@ impl Receiver {
         let requests = Arc::new(Mutex::new(Vec::new()));
         let status = Arc::new(AtomicU16::new(200));
         let fail_first = Arc::new(AtomicU16::new(0));
+        let delay_ms = Arc::new(AtomicU16::new(0));
+        let location = Arc::new(Mutex::new(String::new()));
         let is_tls = tls.is_some();
         let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
         let (reqs, st, ff) = (requests.clone(), status.clone(), fail_first.clone());
+        let (dl, loc) = (delay_ms.clone(), location.clone());
         tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
@@ -115,10 +122,22 @@ impl Receiver {
                 };
                 let (reqs, st, ff, acceptor) =
                     (reqs.clone(), st.clone(), ff.clone(), acceptor.clone());
+                let (dl, loc) = (dl.clone(), loc.clone());
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req| {
                         let (reqs, st, ff) = (reqs.clone(), st.clone(), ff.clone());
-                        async move { Ok::<_, hyper::Error>(record(req, &reqs, &st, &ff).await) }
+                        let (dl, loc) = (dl.clone(), loc.clone());
+                        async move {
+                            let delay = dl.load(Ordering::SeqCst);
+                            tokio::time::sleep(std::time::Duration::from_millis(delay.into()))
+                                .await;
+                            let mut res = record(req, &reqs, &st, &ff).await;
+                            if res.status().is_redirection() {
+                                let to = loc.lock().unwrap().clone();
+                                res.headers_mut().insert("location", to.parse().unwrap());
+                            }
+                            Ok::<_, hyper::Error>(res)
+                        }
                     });
                     let http = hyper::server::conn::http1::Builder::new();
                     match acceptor {
@@ -142,6 +161,8 @@ impl Receiver {
             requests,
             status,
             fail_first,
+            delay_ms,
+            location,
             tls: is_tls,
         }
     }
