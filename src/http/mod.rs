@@ -104,33 +104,12 @@ async fn dispatch<H: Handler>(
     limits: &Limits,
 ) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
-    let res = match framing_error(&parts.headers) {
-        Some(res) => res,
-        None => answer(handler, parts, body, peer, limits).await,
-    };
+    let res = answer(handler, parts, body, peer, limits).await;
     match &limits.hsts {
         Some(hsts) => res.header(hyper::header::STRICT_TRANSPORT_SECURITY, hsts.as_str()),
         None => res,
     }
     .into_hyper()
-}
-
-/// A body framed two ways (`Content-Length` beside `Transfer-Encoding`, or a transfer coding
-/// other than plain `chunked`) is how request smuggling starts between a proxy and a server
-/// that read it differently: refused outright (security.md J08), and the connection closed.
-fn framing_error(headers: &hyper::HeaderMap) -> Option<Response> {
-    let te: Vec<&hyper::header::HeaderValue> = headers
-        .get_all(hyper::header::TRANSFER_ENCODING)
-        .iter()
-        .collect();
-    let ambiguous = !te.is_empty()
-        && (headers.contains_key(hyper::header::CONTENT_LENGTH)
-            || te.len() > 1
-            || !te[0].as_bytes().eq_ignore_ascii_case(b"chunked"));
-    ambiguous.then(|| {
-        Response::plain(hyper::StatusCode::BAD_REQUEST, "ambiguous message framing")
-            .header(hyper::header::CONNECTION, "close")
-    })
 }
 
 async fn answer<H: Handler>(

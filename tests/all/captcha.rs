@@ -114,3 +114,36 @@ async fn without_the_right_captcha_the_password_is_not_even_tried() {
         .await;
     assert_eq!(res.status, 401);
 }
+
+/// security.md F04: a wrong captcha is no password guess, but it is counted against the
+/// client's address, so guessing captchas is throttled too.
+#[tokio::test]
+async fn wrong_captchas_count_against_the_address() {
+    let t = TestServer::start_with(|c| {
+        c.throttle.captcha_after = 1;
+        c.throttle.address_failures = 3;
+    })
+    .await;
+    let from = "127.0.0.90";
+    assert_eq!(
+        t.client_from(from)
+            .login("alice", "wrong", None)
+            .await
+            .status,
+        401
+    );
+    for _ in 0..2 {
+        let res = t
+            .client_from(from)
+            .login_with("alice", PASSWORD, None, &[("captcha", "nope")])
+            .await;
+        assert!(res.body.contains("验证码错误"));
+    }
+    let res = t.client_from(from).login("bob", "x", None).await;
+    assert_eq!(res.status, 423, "the address is blocked");
+    let audit = t.server.store.recent_audit(Some("alice"), 10).unwrap();
+    assert_eq!(
+        audit.iter().filter(|r| r.detail == "wrong captcha").count(),
+        2
+    );
+}

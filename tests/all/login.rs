@@ -201,6 +201,15 @@ async fn renew_asks_again_and_rotates_the_session() {
     let res = c.post("/cas/login", &fields).await;
     assert_eq!(res.status, 302);
     assert_ne!(c.jar["CASTGC"], old);
+    // The old session is revoked, not merely replaced in this browser.
+    let mut replay = t.client();
+    replay.jar.insert("CASTGC".into(), old);
+    assert_eq!(replay.get(&login_path(SERVICE)).await.status, 200);
+    assert_eq!(
+        c.get(&login_path(SERVICE)).await.status,
+        302,
+        "the new one works"
+    );
 }
 
 /// security.md B01
