@@ -201,3 +201,10 @@ CREATE TABLE settings (
     name  TEXT PRIMARY KEY,
     value TEXT NOT NULL
 ) STRICT;
+
+-- @version 4: per-application access rules.
+
+-- Who may use the service, one rule per line: "allow KEY=VALUE" or "deny KEY=VALUE" on the
+-- account's attributes (uid, userType, department, containerId, any extra attribute); a value
+-- ending in '*' is a prefix. Empty: everyone, as before.
+ALTER TABLE services ADD COLUMN access_rules TEXT NOT NULL DEFAULT '';

@@ -16,7 +16,7 @@ pub use validate::{ErrorCode, ValidateRequest, Validation, ValidationError};
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::model::Service;
+use crate::model::{AuditEvent, Client, Service};
 use crate::services::Registry;
 use crate::sessions::{LiveSession, Sessions};
 use crate::store::Store;
@@ -63,6 +63,46 @@ impl Cas {
     /// or redirected to, a service without one.
     pub fn registered(&self, service: &str) -> Option<Service> {
         self.registry.find(service)
+    }
+
+    /// Whether the account behind `session` may use `service` (its access rules).
+    pub async fn admits(
+        &self,
+        service: &Service,
+        session: &LiveSession,
+    ) -> Result<bool, crate::store::StoreError> {
+        let found = self
+            .sessions
+            .with_account(&session.id_hash, &session.account_id)
+            .await?;
+        Ok(found.is_some_and(|(_, account)| service.admits(&account.attributes())))
+    }
+
+    /// Writes `access_denied` for `account_id` and `service` (a failed write is logged: the
+    /// refusal stands either way).
+    pub async fn record_denial(
+        &self,
+        service: &Service,
+        account_id: &str,
+        client: Option<&Client>,
+    ) {
+        tracing::info!(service = service.id, account = %account_id, "access denied by the service's rules");
+        let event = AuditEvent::AccessDenied {
+            service_id: service.id,
+            service: service.name().to_string(),
+        };
+        let (account, client, now) = (
+            account_id.to_string(),
+            client.cloned().unwrap_or_default(),
+            self.clock.now(),
+        );
+        let written = self
+            .store
+            .call(move |s| s.audit(&client.record(event, Some(&account)), now))
+            .await;
+        if let Err(e) = written {
+            tracing::error!("audit of a denied access: {e}");
+        }
     }
 
     /// Mints a service ticket for `service` (already matched against the registry).

@@ -138,11 +138,19 @@ impl Cas {
             .registry
             .find(&pgt.service)
             .is_some_and(|s| s.allow_proxy());
-        if !holder_may_proxy || self.registry.find(target).is_none() {
-            return Err(ValidationError::new(
+        let refused = || {
+            ValidationError::new(
                 UnauthorizedService,
                 "The target service is not authorized for proxy tickets from this service",
-            ));
+            )
+        };
+        let Some(registered) = self.registry.find(target).filter(|_| holder_may_proxy) else {
+            return Err(refused());
+        };
+        // The target's access rules hold for proxied access too.
+        if !registered.admits(&account.attributes()) {
+            self.record_denial(&registered, &account.id, None).await;
+            return Err(refused());
         }
         let id = tickets::new_id(Kind::ProxyTicket);
         let live = Arc::new(LiveSession {

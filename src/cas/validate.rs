@@ -162,6 +162,15 @@ impl Cas {
                 return Err(ValidationError::new(InternalError, "Internal error"));
             }
         };
+        // The rules are checked again here: one changed since the ticket was issued wins.
+        let attributes = account.attributes();
+        if !registered.admits(&attributes) {
+            self.record_denial(&registered, &account.id, None).await;
+            return Err(ValidationError::new(
+                UnauthorizedService,
+                "The account may not use this service",
+            ));
+        }
         let pgt_iou = match req.pgt_url.as_deref() {
             Some(url) => self.grant_pgt(&registered, service, url, &st).await?,
             None => None,
@@ -179,7 +188,7 @@ impl Cas {
         );
         Ok(Validation {
             user: account.id.clone(),
-            attributes: registered.release(account.attributes()),
+            attributes: registered.release(attributes),
             auth_time: session.auth_time,
             from_new_login: st.from_new_login,
             remember_me: session.remember_me,

@@ -3,7 +3,7 @@
 use super::{now, open};
 use clap::{Args, Subcommand};
 use unicas::config::Config;
-use unicas::model::{LogoutType, NewService, Release, Service};
+use unicas::model::{describe_rules, Effect, LogoutType, NewService, Release, Rule, Service};
 use unicas::store::ServiceUpdate;
 
 #[derive(Subcommand)]
@@ -73,6 +73,19 @@ pub struct Settings {
     /// deliberate, audited choice).
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     allow_any_host: Option<bool>,
+    /// Let in only accounts with this attribute value (repeatable; values for one key are
+    /// alternatives, different keys must all match; a value ending in '*' is a prefix):
+    /// e.g. `--allow kind=staff`, `--allow department=物理学院`, `--allow uid=2024*`.
+    /// Replaces the service's allow rules.
+    #[arg(long = "allow", value_name = "KEY=VALUE")]
+    allow: Vec<String>,
+    /// Keep out accounts with this attribute value (repeatable; beats any allow). Replaces
+    /// the service's deny rules.
+    #[arg(long = "deny", value_name = "KEY=VALUE")]
+    deny: Vec<String>,
+    /// Remove every access rule: everyone with an account may use the service.
+    #[arg(long, conflicts_with_all = ["allow", "deny"])]
+    no_rules: bool,
     /// Title and description shown in the portal.
     #[arg(long)]
     title: Option<String>,
@@ -138,6 +151,18 @@ impl Settings {
         }
         if let Some(any) = self.allow_any_host {
             s.allow_any_host = any;
+        }
+        if self.no_rules {
+            s.rules.clear();
+        }
+        for (effect, given) in [(Effect::Allow, &self.allow), (Effect::Deny, &self.deny)] {
+            if !given.is_empty() {
+                s.rules.retain(|r| r.effect != effect);
+                for text in given {
+                    s.rules
+                        .push(Rule::parse(effect, text).map_err(|e| e.to_string())?);
+                }
+            }
         }
         if self.title.is_some() {
             s.portal_title = self.title.filter(|t| !t.is_empty());
@@ -256,6 +281,12 @@ fn show(s: &Service) {
     println!("attributes: {}", attributes_column(&c.release));
     for (source, alias) in &c.attribute_aliases {
         println!("alias: {source}={alias}");
+    }
+    for line in describe_rules(&c.rules) {
+        println!("access: {line}");
+    }
+    for rule in &c.rules {
+        println!("rule: {}", rule.stored());
     }
     println!("proxy: {}", c.allow_proxy);
     println!(

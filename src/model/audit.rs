@@ -97,6 +97,11 @@ pub enum AuditEvent {
     InvalidTickets {
         count: u64,
     },
+    /// The service's access rules refused the account a ticket (or its validation).
+    AccessDenied {
+        service_id: i64,
+        service: String,
+    },
 }
 
 impl AuditEvent {
@@ -113,6 +118,7 @@ impl AuditEvent {
             AuditEvent::LogoutDelivered { .. } => "slo_sent",
             AuditEvent::LogoutFailed { .. } => "slo_failed",
             AuditEvent::InvalidTickets { .. } => "invalid_tickets",
+            AuditEvent::AccessDenied { .. } => "access_denied",
         }
     }
 
@@ -144,6 +150,10 @@ impl AuditEvent {
                 "service={service_id} url={url} ticket={ticket} result={result} attempts={attempts}"
             ),
             AuditEvent::InvalidTickets { count } => format!("{count} invalid tickets"),
+            AuditEvent::AccessDenied {
+                service_id,
+                service,
+            } => format!("service={service_id} {service}"),
         }
     }
 }

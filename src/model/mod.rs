@@ -13,7 +13,7 @@ pub use account::{
 };
 pub use audit::{AuditEvent, AuditRecord, Client};
 pub use pattern::{Pattern, PatternError};
-pub use service::{LogoutType, NewService, Release, Service};
+pub use service::{describe_rules, Effect, LogoutType, NewService, Release, Rule, Service};
 
 /// Input a person typed that breaks a rule, with the rule in words. The command line prints
 /// it as it is; pages show their own translated text.

@@ -59,6 +59,103 @@ impl LogoutType {
     }
 }
 
+/// Whether a rule lets people in or keeps them out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    Allow,
+    Deny,
+}
+
+/// One access rule: an attribute of the account and a value it must (allow) or must not
+/// (deny) have; a value ending in `*` matches every value that starts with the rest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    pub effect: Effect,
+    pub key: String,
+    pub value: String,
+}
+
+impl Rule {
+    /// `KEY=VALUE` given to `--allow` or `--deny`. `kind` is the account kind's attribute,
+    /// `userType`.
+    pub fn parse(effect: Effect, text: &str) -> Result<Rule, InputError> {
+        let Some((key, value)) = text.split_once('=') else {
+            return input_error(format!("invalid rule {text:?}: use KEY=VALUE"));
+        };
+        let key = match key.trim() {
+            "kind" => "userType",
+            k => k,
+        };
+        if !valid_attribute_name(key) {
+            return input_error(format!("invalid attribute name {key:?} in a rule"));
+        }
+        let value = value.trim();
+        if value.is_empty() || value.chars().any(char::is_control) || value == "*" {
+            return input_error(format!(
+                "invalid value in rule {text:?}: give a value (a prefix ends in '*')"
+            ));
+        }
+        Ok(Rule {
+            effect,
+            key: key.to_string(),
+            value: value.to_string(),
+        })
+    }
+
+    /// The stored form: `allow department=物理学院`.
+    pub fn stored(&self) -> String {
+        let effect = match self.effect {
+            Effect::Allow => "allow",
+            Effect::Deny => "deny",
+        };
+        format!("{effect} {}={}", self.key, self.value)
+    }
+
+    pub fn from_stored(line: &str) -> Option<Rule> {
+        let (effect, rest) = line.split_once(' ')?;
+        let effect = match effect {
+            "allow" => Effect::Allow,
+            "deny" => Effect::Deny,
+            _ => return None,
+        };
+        Rule::parse(effect, rest).ok()
+    }
+
+    fn matches(&self, value: &str) -> bool {
+        match self.value.strip_suffix('*') {
+            Some(prefix) => value.starts_with(prefix),
+            None => value == self.value,
+        }
+    }
+}
+
+/// A service's access rules in words, for `service show`.
+pub fn describe_rules(rules: &[Rule]) -> Vec<String> {
+    if rules.is_empty() {
+        return vec!["everyone with an account".into()];
+    }
+    let mut lines = Vec::new();
+    let mut keys: Vec<&str> = rules
+        .iter()
+        .filter(|r| r.effect == Effect::Allow)
+        .map(|r| r.key.as_str())
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    for key in keys {
+        let values: Vec<&str> = rules
+            .iter()
+            .filter(|r| r.effect == Effect::Allow && r.key == key)
+            .map(|r| r.value.as_str())
+            .collect();
+        lines.push(format!("allow only if {key} is {}", values.join(" or ")));
+    }
+    for r in rules.iter().filter(|r| r.effect == Effect::Deny) {
+        lines.push(format!("deny if {} is {}", r.key, r.value));
+    }
+    lines
+}
+
 /// A service's settings as an administrator gives them.
 #[derive(Clone, Debug)]
 pub struct NewService {
@@ -76,6 +173,8 @@ pub struct NewService {
     pub portal_description: Option<String>,
     /// Registered by `serve --demo`: disabled whenever the server runs without it.
     pub demo: bool,
+    /// Who may use it; none: everyone.
+    pub rules: Vec<Rule>,
 }
 
 impl Default for NewService {
@@ -93,6 +192,7 @@ impl Default for NewService {
             portal_title: None,
             portal_description: None,
             demo: false,
+            rules: Vec::new(),
         }
     }
 }
@@ -219,6 +319,35 @@ impl Service {
         released
     }
 
+    /// Whether an account with these attributes may use the service: every key the allow
+    /// rules name must have one of the values given for it, and no deny rule may match.
+    /// Without rules, everyone may.
+    pub fn admits(&self, attributes: &[(String, String)]) -> bool {
+        let has = |rule: &Rule| {
+            attributes
+                .iter()
+                .any(|(k, v)| *k == rule.key && rule.matches(v))
+        };
+        let rules = &self.settings.rules;
+        if rules.iter().any(|r| r.effect == Effect::Deny && has(r)) {
+            return false;
+        }
+        rules.iter().filter(|r| r.effect == Effect::Allow).all(|r| {
+            rules
+                .iter()
+                .filter(|o| o.effect == Effect::Allow && o.key == r.key)
+                .any(has)
+        })
+    }
+
+    /// The name people see for it.
+    pub fn title(&self) -> &str {
+        self.settings
+            .portal_title
+            .as_deref()
+            .unwrap_or(&self.settings.name)
+    }
+
     /// Whether `pgt_url` may receive proxy-granting tickets for this service. Without a
     /// registered callback pattern: only URLs with the service's own scheme, host and port,
     /// so a proxying service cannot make us knock on other ports of its host.
@@ -234,5 +363,80 @@ impl Service {
                 own.is_some() && own == origin(&url)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(rules: &[(&str, &str)]) -> Service {
+        let rules = rules
+            .iter()
+            .map(|(effect, text)| {
+                let effect = if *effect == "allow" {
+                    Effect::Allow
+                } else {
+                    Effect::Deny
+                };
+                Rule::parse(effect, text).unwrap()
+            })
+            .collect();
+        Service::new(
+            1,
+            true,
+            NewService {
+                name: "s".into(),
+                pattern: "https://s.test/".into(),
+                rules,
+                ..NewService::default()
+            },
+        )
+    }
+
+    fn attrs(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn rules_combine_as_documented() {
+        let open = service(&[]);
+        assert!(open.admits(&attrs(&[("uid", "x")])));
+        let staff = service(&[("allow", "kind=staff"), ("allow", "userType=admin")]);
+        assert!(staff.admits(&attrs(&[("userType", "staff")])));
+        assert!(
+            staff.admits(&attrs(&[("userType", "admin")])),
+            "values of one key: alternatives"
+        );
+        assert!(!staff.admits(&attrs(&[("userType", "student")])));
+        let both = service(&[("allow", "userType=student"), ("allow", "department=物理*")]);
+        assert!(both.admits(&attrs(&[
+            ("userType", "student"),
+            ("department", "物理学院")
+        ])));
+        assert!(
+            !both.admits(&attrs(&[
+                ("userType", "student"),
+                ("department", "化学学院")
+            ])),
+            "keys: all must match"
+        );
+        let deny = service(&[("allow", "uid=2024*"), ("deny", "uid=20240013")]);
+        assert!(deny.admits(&attrs(&[("uid", "20240012")])));
+        assert!(
+            !deny.admits(&attrs(&[("uid", "20240013")])),
+            "deny beats allow"
+        );
+        assert!(!deny.admits(&attrs(&[("uid", "20230001")])));
+        let multi = service(&[("allow", "memberOf=library")]);
+        assert!(multi.admits(&attrs(&[("memberOf", "students"), ("memberOf", "library")])));
+        assert!(Rule::parse(Effect::Allow, "novalue").is_err());
+        assert!(Rule::parse(Effect::Allow, "bad key=1").is_err());
+        assert!(Rule::parse(Effect::Allow, "uid=*").is_err());
+        let r = Rule::parse(Effect::Deny, "kind=student").unwrap();
+        assert_eq!(Rule::from_stored(&r.stored()), Some(r));
     }
 }

@@ -277,6 +277,24 @@ impl Chrome<'_> {
             .replace("{history}", &policy.history.to_string())
     }
 
+    /// The page of an application whose access rules refuse the account: its name, and the
+    /// way back to it or on to the portal.
+    pub fn access_denied(&self, app: &str, service: &str) -> Markup {
+        let t = self.t();
+        self.page(
+            t.access_denied_title,
+            html! {
+                div.card {
+                    h1 { (t.access_denied_title) }
+                    p { (t.app_name) (app) }
+                    p { (t.access_denied_body) }
+                    p { a.button href=(service) { (t.back_to_app) } }
+                    p { a.button href=(format!("{}/login", self.prefix)) { (t.to_portal) } }
+                }
+            },
+        )
+    }
+
     /// The help page (在线帮助).
     pub fn help(&self) -> Markup {
         let t = self.t();

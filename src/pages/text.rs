@@ -50,6 +50,11 @@ pub struct Text {
     pub password_rules: &'static str,
     pub current_password: &'static str,
     pub bad_request_body: &'static str,
+    pub access_denied_title: &'static str,
+    pub access_denied_body: &'static str,
+    pub app_name: &'static str,
+    pub back_to_app: &'static str,
+    pub to_portal: &'static str,
 }
 
 pub const ZH: Text = Text {
@@ -107,6 +112,11 @@ pub const ZH: Text = Text {
     password_rules: "密码规则：至少{min}位；包含大写字母、小写字母、数字、特殊字符中的至少{classes}类；不能包含账号；不能是常见密码；不能与最近{history}次使用过的密码相同。",
     current_password: "请输入当前密码",
     bad_request_body: "请求无效，请返回重试。",
+    access_denied_title: "您没有访问该应用的权限",
+    access_denied_body: "您的账号不在该应用的授权范围内。如需使用，请联系应用管理员。",
+    app_name: "应用名称：",
+    back_to_app: "返回应用",
+    to_portal: "前往综合服务大厅",
 };
 
 pub const EN: Text = Text {
@@ -163,4 +173,9 @@ pub const EN: Text = Text {
     password_rules: "Rules: at least {min} characters; at least {classes} of upper case, lower case, digits and symbols; not containing your account; not a common password; none of your last {history} passwords.",
     current_password: "Current password",
     bad_request_body: "The request was not valid. Please go back and try again.",
+    access_denied_title: "You may not use this application",
+    access_denied_body: "Your account is not among those this application admits. Please contact the application's administrator if you need it.",
+    app_name: "Application: ",
+    back_to_app: "Back to the application",
+    to_portal: "Go to the service hall",
 };

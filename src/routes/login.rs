@@ -1,7 +1,7 @@
 //! `/login`: the credential requestor (GET) and acceptor (POST), and `finish_login`, where
 //! every way of proving who one is ends.
 
-use super::error::Handled;
+use super::error::{Failure, Handled};
 use super::{campus, App};
 use crate::accounts::{Login, MAX_PASSWORD_BYTES};
 use crate::cas::Cas;
@@ -62,7 +62,7 @@ impl App {
             _ => None,
         };
         match (session, &target.service) {
-            (Some(session), Some(_)) => Ok(self.deliver(req, &session, &target, false)),
+            (Some(session), Some(_)) => self.deliver(req, &session, &target, false, gateway).await,
             (Some(session), None) => Ok(self.logged_in_page(req, &session.account_id)),
             (None, Some(service)) if gateway => Ok(Response::redirect(service)),
             (None, _) => {
@@ -156,7 +156,7 @@ impl App {
         tracing::info!(account = %account.id, tgt = %tickets::log_label(&tgc), "SSO session started");
         let max_age = remember.then_some(self.config.sessions.remember_me_lifetime);
         let res = match &target.service {
-            Some(_) => self.deliver(req, &session, target, true),
+            Some(_) => self.deliver(req, &session, target, true, false).await?,
             None => self.logged_in_page(req, &account.id),
         };
         let res = match req.cookie_repeated(Cookie::Tgc) {
@@ -167,17 +167,36 @@ impl App {
         Ok(self.cookies.clear(res, Cookie::Flow))
     }
 
-    /// Issues a service ticket and sends the browser to the service with it.
-    fn deliver(
+    /// Issues a service ticket and sends the browser to the service with it, if the
+    /// service's access rules admit the account. If not: no ticket, a 403 page naming the
+    /// application (or, with `gateway`, back to the service without a ticket), and the SSO
+    /// session stays as it is for other applications.
+    async fn deliver(
         &self,
         req: &Request,
         session: &Arc<LiveSession>,
         target: &Target,
         from_new_login: bool,
-    ) -> Response {
+        gateway: bool,
+    ) -> Handled {
         let Some(service) = &target.service else {
-            return self.logged_in_page(req, &session.account_id);
+            return Ok(self.logged_in_page(req, &session.account_id));
         };
+        let Some(registered) = self.cas.registered(service) else {
+            return Err(Failure::Refused(StatusCode::FORBIDDEN));
+        };
+        if !self.cas.admits(&registered, session).await? {
+            let client = self.client(req);
+            self.cas
+                .record_denial(&registered, &session.account_id, Some(&client))
+                .await;
+            if gateway {
+                return Ok(Response::redirect(service));
+            }
+            let chrome = self.chrome(req);
+            let page = chrome.access_denied(registered.title(), service);
+            return Ok(self.page(req, StatusCode::FORBIDDEN, page));
+        }
         let ticket = self
             .cas
             .issue_service_ticket(service, session, from_new_login);
@@ -188,10 +207,14 @@ impl App {
                 .map(|u| u.origin().ascii_serialization())
                 .unwrap_or_default();
             let csp = crate::http::csp_with_form_action(&origin);
-            Response::html(StatusCode::OK, chrome.post_redirect(service, &ticket))
-                .header(hyper::header::CONTENT_SECURITY_POLICY, csp)
+            Ok(
+                Response::html(StatusCode::OK, chrome.post_redirect(service, &ticket))
+                    .header(hyper::header::CONTENT_SECURITY_POLICY, csp),
+            )
         } else {
-            Response::redirect(&Cas::service_with_ticket(service, &ticket))
+            Ok(Response::redirect(&Cas::service_with_ticket(
+                service, &ticket,
+            )))
         }
     }
 

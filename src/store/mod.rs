@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Schema version this binary writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 const SCHEMA: &str = include_str!("../../schema.sql");
 const READERS: usize = 4;
 
@@ -401,6 +401,7 @@ mod tests {
 
     #[test]
     fn a_version_2_database_is_upgraded_in_place_keeping_what_it_released() {
+        // Upgraded to the current version through 3 (and whatever follows).
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
         let conn = Connection::open(&path).unwrap();

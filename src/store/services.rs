@@ -1,12 +1,12 @@
 //! The service registry table.
 
 use super::{Result, Store};
-use crate::model::{LogoutType, NewService, Release, Service};
+use crate::model::{LogoutType, NewService, Release, Rule, Service};
 use rusqlite::{params, Row};
 
 const COLUMNS: &str = "id, enabled, name, pattern, release_all, attributes, attribute_aliases, \
      allow_proxy, proxy_callback, logout_type, logout_url, allow_any_host, portal_title, \
-     portal_description, demo";
+     portal_description, demo, access_rules";
 
 fn from_row(r: &Row) -> rusqlite::Result<Service> {
     let attributes: Option<String> = r.get(5)?;
@@ -42,6 +42,11 @@ fn from_row(r: &Row) -> rusqlite::Result<Service> {
         portal_title: r.get(12)?,
         portal_description: r.get(13)?,
         demo: r.get(14)?,
+        rules: r
+            .get::<_, String>(15)?
+            .lines()
+            .filter_map(Rule::from_stored)
+            .collect(),
     };
     Ok(Service::new(r.get(0)?, r.get(1)?, settings))
 }
@@ -55,7 +60,15 @@ pub enum ServiceUpdate {
     PatternTaken,
 }
 
-/// The column values of a service's settings, in `COLUMNS` order after `pattern`.
+fn rules_column(s: &NewService) -> String {
+    s.rules
+        .iter()
+        .map(Rule::stored)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The column values of a service's release settings.
 fn release_columns(s: &NewService) -> (bool, String, String) {
     let (all, names) = match &s.release {
         Release::All => (true, String::new()),
@@ -77,8 +90,9 @@ impl Store {
             let n = tx.execute(
                 "INSERT INTO services (name, pattern, enabled, release_all, attributes,
                      attribute_aliases, allow_proxy, proxy_callback, logout_type, logout_url,
-                     allow_any_host, portal_title, portal_description, demo, created_at)
-                 VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                     allow_any_host, portal_title, portal_description, demo, created_at,
+                     access_rules)
+                 VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
                  ON CONFLICT(pattern) DO NOTHING",
                 params![
                     s.name,
@@ -94,7 +108,8 @@ impl Store {
                     s.portal_title,
                     s.portal_description,
                     s.demo,
-                    now
+                    now,
+                    rules_column(s)
                 ],
             )?;
             Ok((n > 0).then(|| tx.last_insert_rowid()))
@@ -115,7 +130,7 @@ impl Store {
                 "UPDATE services SET name = ?2, pattern = ?3, release_all = ?4, attributes = ?5,
                      attribute_aliases = ?6, allow_proxy = ?7, proxy_callback = ?8,
                      logout_type = ?9, logout_url = ?10, allow_any_host = ?11,
-                     portal_title = ?12, portal_description = ?13
+                     portal_title = ?12, portal_description = ?13, access_rules = ?14
                  WHERE id = ?1",
                 params![
                     id,
@@ -130,7 +145,8 @@ impl Store {
                     s.logout_url,
                     s.allow_any_host,
                     s.portal_title,
-                    s.portal_description
+                    s.portal_description,
+                    rules_column(s)
                 ],
             )?;
             Ok(match n {

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod access;
 mod captcha;
 mod cli;
 mod durability;

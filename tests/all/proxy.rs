@@ -408,3 +408,55 @@ async fn redirecting_and_stalling_callbacks_get_no_pgt() {
         );
     }
 }
+
+/// Access rules: a proxy ticket is refused for a target whose rules refuse the account, at
+/// `/proxy`, and one issued before a rule changed is refused at its validation.
+#[tokio::test]
+async fn proxy_tickets_follow_the_targets_access_rules() {
+    use unicas::model::{Effect, Rule};
+    let Setup { t, callback, .. } = setup().await;
+    let restricted = "https://restricted.test/";
+    t.register(NewService {
+        name: "restricted".into(),
+        pattern: restricted.into(),
+        rules: vec![Rule::parse(Effect::Deny, "uid=alice").unwrap()],
+        ..Default::default()
+    });
+    let mut c = t.client();
+    let ticket = c.ticket(PORTAL).await;
+    validate_with_callback(
+        &mut c,
+        "serviceValidate",
+        PORTAL,
+        &ticket,
+        &callback.url("/cb"),
+    )
+    .await;
+    let pgt = callback.received()[0].query("pgtId").unwrap();
+    let res = c.get(&proxy_path(&pgt, restricted)).await;
+    assert_eq!(
+        failure_code(&res.body).as_deref(),
+        Some("UNAUTHORIZED_SERVICE")
+    );
+    // Issued while allowed, refused once the rule says otherwise.
+    let pt = proxy_ticket(&mut c, &pgt, THIRD).await;
+    let mut third = t
+        .server
+        .store
+        .services()
+        .unwrap()
+        .into_iter()
+        .find(|s| s.settings.pattern == THIRD)
+        .unwrap();
+    third.settings.rules = vec![Rule::parse(Effect::Allow, "kind=staff").unwrap()];
+    t.server
+        .store
+        .update_service(third.id, &third.settings)
+        .unwrap();
+    t.server.reload_registry().unwrap();
+    let res = c.get(&validate_path("proxyValidate", THIRD, &pt)).await;
+    assert_eq!(
+        failure_code(&res.body).as_deref(),
+        Some("UNAUTHORIZED_SERVICE")
+    );
+}
