@@ -528,6 +528,7 @@ async fn a_fault_gives_a_generic_answer() {
     assert!(!res.body.contains("panic") && !res.body.contains(".rs"));
     assert_eq!(c.get("/cas/login").await.status, 200);
     let ticket = c.ticket(SERVICE).await;
+    t.clock().advance(3); // past the 2 s memory of sessions: validation must read the store
     t.server.store.fail_reads(true);
     let res = c
         .get(&validate_path("serviceValidate", SERVICE, &ticket))

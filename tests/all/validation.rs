@@ -453,6 +453,8 @@ async fn tickets_die_with_their_session_and_with_a_locked_account() {
         .store
         .set_status("alice", unicas::model::Status::Locked, t.clock().now())
         .unwrap();
+    // A change made outside this process is seen within the 2 s memory of sessions.
+    t.clock().advance(3);
     let res = c.get(&validate_path("serviceValidate", SERVICE, &st)).await;
     assert_eq!(parse_cas(&res.body).unwrap_err().0, "INVALID_TICKET");
     let again = c.get(&format!("/cas/login?service={}", enc(SERVICE))).await;
