@@ -208,3 +208,62 @@ CREATE TABLE settings (
 -- account's attributes (uid, userType, department, containerId, any extra attribute); a value
 -- ending in '*' is a prefix. Empty: everyone, as before.
 ALTER TABLE services ADD COLUMN access_rules TEXT NOT NULL DEFAULT '';
+
+-- @version 5: first login: the roster's initial passwords, phone binding with SMS codes.
+
+-- 1 while the account still has the roster's initial password (the last six characters of
+-- the ID number): a small guess budget, and it expires (first_login.initial_password_days).
+ALTER TABLE accounts ADD COLUMN initial_password INTEGER NOT NULL DEFAULT 0;
+-- The account must bind a phone at its next login (user add/passwd --must-bind-phone; roster
+-- imports need one under first_login.require_phone).
+ALTER TABLE accounts ADD COLUMN must_bind_phone INTEGER NOT NULL DEFAULT 0;
+-- The last four characters of the ID number, sealed: all that is kept of it, for an
+-- administrator confirming someone's identity by hand.
+ALTER TABLE accounts ADD COLUMN id_last4 TEXT NOT NULL DEFAULT '';
+
+-- Verified bindings (kind 'phone', 'email', 'wecom', 'wechat'): the value sealed, its keyed
+-- hash unique per kind, so one number binds one account. Never used before this version.
+DROP TABLE bindings;
+CREATE TABLE bindings (
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    kind       TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    value_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, kind),
+    UNIQUE (kind, value_hash)
+) STRICT;
+
+-- One-time codes (SMS, e-mail): only a keyed hash of the code; bound to the account, the
+-- target (phone or address, by keyed hash) and the purpose; five wrong tries void it.
+DROP TABLE one_time_codes;
+CREATE TABLE one_time_codes (
+    id          INTEGER PRIMARY KEY,
+    purpose     TEXT NOT NULL,
+    account_id  TEXT NOT NULL,
+    target_hash TEXT NOT NULL,
+    target      TEXT NOT NULL,             -- sealed, to show it masked
+    code_hash   TEXT NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX one_time_codes_account ON one_time_codes(account_id, purpose);
+
+-- Every SMS sent or attempted: what the rate limits count, and the outbox of the `log`
+-- provider (its text sealed). Kept 180 days.
+CREATE TABLE sms_log (
+    id         INTEGER PRIMARY KEY,
+    at         INTEGER NOT NULL,
+    phone_hash TEXT NOT NULL,
+    phone      TEXT NOT NULL,              -- sealed
+    account_id TEXT,
+    client_ip  TEXT NOT NULL DEFAULT '',
+    purpose    TEXT NOT NULL,
+    provider   TEXT NOT NULL,
+    result     TEXT NOT NULL,              -- 'sent', or why not
+    text       TEXT NOT NULL DEFAULT ''    -- sealed; only the log provider keeps it
+) STRICT;
+CREATE INDEX sms_log_phone ON sms_log(phone_hash, at);
+CREATE INDEX sms_log_at ON sms_log(at);
+CREATE INDEX sms_log_client ON sms_log(client_ip, at);

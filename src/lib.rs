@@ -9,8 +9,10 @@ pub mod demo;
 pub mod http;
 pub mod memory;
 pub mod model;
+pub mod otp;
 pub mod outbound;
 pub mod pages;
+pub mod roster;
 pub mod routes;
 pub mod secrets;
 pub mod services;
@@ -130,6 +132,7 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
         clock.clone(),
         sessions.clone(),
         config.throttle.clone(),
+        config.first_login.clone(),
         Policy::new(&config.passwords),
     );
     let cas = Cas::new(
@@ -140,9 +143,12 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
         clock.clone(),
         http,
     );
+    let sms_http = outbound::sms_client(&config)?;
+    let codes = otp::Codes::new(store.clone(), clock.clone(), config.sms.clone(), sms_http);
     let parts = routes::Parts {
         config: Arc::clone(&config),
         store: store.clone(),
+        codes,
         cas: cas.clone(),
         accounts,
         sessions: sessions.clone(),

@@ -25,3 +25,10 @@ pub fn client(config: &Config) -> Result<reqwest::Client, String> {
     }
     builder.build().map_err(|e| format!("HTTP client: {e}"))
 }
+
+/// The client for SMS gateways: their own short timeout, the same trust.
+pub fn sms_client(config: &Config) -> Result<reqwest::Client, String> {
+    let mut config = config.clone();
+    config.outbound.timeout = config.sms.timeout;
+    client(&config)
+}

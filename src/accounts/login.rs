@@ -28,12 +28,13 @@ pub enum Login {
 
 /// The throttling keys of an attempt: the canonical account name (or one placeholder for
 /// names that cannot be accounts), so lock-outs and captcha demands look the same for real
-/// and invented names.
-fn keys(username: &str, client: &Client) -> (Option<String>, AttemptKeys) {
+/// and invented names; and whether the account is still on its guessable initial password.
+fn keys(username: &str, client: &Client, initial: bool) -> (Option<String>, AttemptKeys) {
     let id = canonical_id(username);
     let keys = AttemptKeys {
         account_id: id.clone().unwrap_or_else(|| "-invalid-".into()),
         client_ip: client.ip.clone(),
+        initial,
     };
     (id, keys)
 }
@@ -47,7 +48,7 @@ impl Accounts {
         if t.captcha_after == 0 {
             return false;
         }
-        let (_, keys) = keys(username, client);
+        let (_, keys) = keys(username, client, false);
         let (now, window, after) = (self.clock.now(), t.window, t.captcha_after);
         match self
             .store
@@ -72,7 +73,7 @@ impl Accounts {
         username: &str,
         client: &Client,
     ) -> Result<(), AccountsError> {
-        let (_, keys) = keys(username, client);
+        let (_, keys) = keys(username, client, false);
         let (limits, now, client) = (self.limits(), self.clock.now(), client.clone());
         self.store
             .call(move |s| {
@@ -92,41 +93,17 @@ impl Accounts {
         password: String,
         client: &Client,
     ) -> Result<Login, AccountsError> {
-        let (id, keys) = keys(username, client);
-        let limits = self.limits();
-        let mut tries = 0;
-        loop {
-            let (k, now) = (keys.clone(), self.clock.now());
-            match self
-                .store
-                .call(move |s| s.begin_attempt(&k, &limits, now))
-                .await?
-            {
-                Throttle::Allowed => break,
-                Throttle::Busy if tries < BUSY_TRIES => {
-                    tries += 1;
-                    tokio::time::sleep(BUSY_WAIT).await;
-                }
-                Throttle::Busy | Throttle::Locked(_) => {
-                    tracing::info!(account = ?id, ip = %client.ip, "login refused: throttled");
-                    let (client, id) = (client.clone(), keys.account_id.clone());
-                    self.store
-                        .call(move |s| {
-                            let event = AuditEvent::LoginFailed {
-                                reason: LoginFailure::Throttled,
-                            };
-                            s.audit(&client.record(event, Some(&id)), now)
-                        })
-                        .await?;
-                    return Ok(Login::Throttled);
-                }
-            }
-        }
-
-        let account = match id.clone() {
+        let account = match canonical_id(username) {
             Some(id) => self.store.call(move |s| s.account(&id)).await?,
             None => None,
         };
+        let initial = account
+            .as_ref()
+            .is_some_and(|a| a.initial_password && a.status == Status::Active);
+        let (id, keys) = keys(username, client, initial);
+        if !self.reserve(&keys, client).await? {
+            return Ok(Login::Throttled);
+        }
         let verified = self
             .hasher
             .verify(
@@ -134,11 +111,18 @@ impl Accounts {
                 account.as_ref().map(|a| a.password_hash.clone()),
             )
             .await;
+        let now = self.clock.now();
         let failure = match &account {
             None => Some(LoginFailure::UnknownAccount),
             Some(_) if !verified => Some(LoginFailure::WrongPassword),
             Some(a) if a.status == Status::Locked => Some(LoginFailure::AccountLocked),
             Some(a) if a.status == Status::Disabled => Some(LoginFailure::AccountDisabled),
+            // Past its days, the initial password is no credential at all; the answer is
+            // the same as for a wrong one, so it never confirms a guess (the audit log and
+            // the help page tell why).
+            Some(a) if a.initial_password && self.initial_expired(a, now) => {
+                Some(LoginFailure::InitialExpired)
+            }
             Some(_) => None,
         };
         let event = match failure {
@@ -147,17 +131,12 @@ impl Accounts {
             },
             Some(reason) => AuditEvent::LoginFailed { reason },
         };
-        let now = self.clock.now();
-        let (k, client_owned) = (keys.clone(), client.clone());
-        self.store
-            .call(move |s| {
-                let record = client_owned.record(event, Some(&k.account_id));
-                s.end_attempt(&k, &limits, failure.is_none(), &record, now)
-            })
+        self.end_attempt(&keys, failure.is_none(), event, client)
             .await?;
         match (account, failure) {
             (Some(account), None) => {
-                let weak = self.policy.check(&account.id, &password).is_err();
+                let weak = self.policy.check(&account.id, &password).is_err()
+                    || self.password_too_old(&account, now);
                 Ok(Login::Success {
                     account: Box::new(account),
                     weak,
@@ -168,5 +147,72 @@ impl Accounts {
                 Ok(Login::Invalid)
             }
         }
+    }
+
+    /// Reserves a place for an attempt, waiting briefly while others in progress use the
+    /// budget; `false` (audited) when the attempt must not be evaluated.
+    pub(super) async fn reserve(
+        &self,
+        keys: &AttemptKeys,
+        client: &Client,
+    ) -> Result<bool, AccountsError> {
+        let limits = self.limits();
+        for _ in 0..=BUSY_TRIES {
+            let (k, now) = (keys.clone(), self.clock.now());
+            match self
+                .store
+                .call(move |s| s.begin_attempt(&k, &limits, now))
+                .await?
+            {
+                Throttle::Allowed => return Ok(true),
+                Throttle::Busy => tokio::time::sleep(BUSY_WAIT).await,
+                Throttle::Locked(_) => break,
+            }
+        }
+        tracing::info!(account = %keys.account_id, ip = %client.ip, "login refused: throttled");
+        let (client, id, now) = (client.clone(), keys.account_id.clone(), self.clock.now());
+        self.store
+            .call(move |s| {
+                let event = AuditEvent::LoginFailed {
+                    reason: LoginFailure::Throttled,
+                };
+                s.audit(&client.record(event, Some(&id)), now)
+            })
+            .await?;
+        Ok(false)
+    }
+
+    /// Ends a reserved attempt: counts it, and writes its audit row.
+    pub(super) async fn end_attempt(
+        &self,
+        keys: &AttemptKeys,
+        succeeded: bool,
+        event: AuditEvent,
+        client: &Client,
+    ) -> Result<(), AccountsError> {
+        let (k, client, limits, now) = (
+            keys.clone(),
+            client.clone(),
+            self.limits(),
+            self.clock.now(),
+        );
+        self.store
+            .call(move |s| {
+                let record = client.record(event, Some(&k.account_id));
+                s.end_attempt(&k, &limits, succeeded, &record, now)
+            })
+            .await?;
+        Ok(())
+    }
+
+    fn initial_expired(&self, account: &Account, now: i64) -> bool {
+        let days = self.first_login.initial_password_days;
+        days > 0 && now > account.password_changed_at + days * 86_400
+    }
+
+    /// The password is older than the policy's maximum age (0: no maximum).
+    fn password_too_old(&self, account: &Account, now: i64) -> bool {
+        let days = self.policy.max_age_days;
+        days > 0 && now > account.password_changed_at + days * 86_400
     }
 }

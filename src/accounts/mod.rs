@@ -15,7 +15,7 @@ pub use password::{
 pub use policy::{Policy, PolicyError};
 
 use crate::clock::Clock;
-use crate::config::ThrottleConfig;
+use crate::config::{FirstLoginConfig, ThrottleConfig};
 use crate::sessions::Sessions;
 use crate::store::{Store, StoreError, ThrottleLimits};
 use std::sync::Arc;
@@ -58,6 +58,7 @@ pub struct Accounts {
     clock: Clock,
     sessions: Sessions,
     throttle: ThrottleConfig,
+    first_login: FirstLoginConfig,
     policy: Arc<Policy>,
 }
 
@@ -68,6 +69,7 @@ impl Accounts {
         clock: Clock,
         sessions: Sessions,
         throttle: ThrottleConfig,
+        first_login: FirstLoginConfig,
         policy: Policy,
     ) -> Accounts {
         Accounts {
@@ -76,6 +78,7 @@ impl Accounts {
             clock,
             sessions,
             throttle,
+            first_login,
             policy: Arc::new(policy),
         }
     }
@@ -94,6 +97,7 @@ impl Accounts {
             address: t.address_failures,
             window: t.window,
             lock: t.lock_duration,
+            initial: self.first_login.initial_password_failures,
         }
     }
 }

@@ -47,6 +47,8 @@ pub struct Policy {
     pub min_length: usize,
     pub min_classes: usize,
     pub history: usize,
+    /// Days a password may be used before a change is forced at login (0: no limit).
+    pub max_age_days: i64,
     /// Words of this installation (the school's abbreviation, the system's name), lower case.
     context: Vec<String>,
     common: Vec<&'static str>,
@@ -63,6 +65,7 @@ impl Policy {
             min_length: config.min_length,
             min_classes: config.min_classes,
             history: config.history,
+            max_age_days: config.max_age_days,
             context: config
                 .context_words
                 .iter()

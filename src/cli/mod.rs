@@ -1,6 +1,7 @@
 //! The command line: flags (clap), turned into calls on the library. The rules for accounts
 //! and services live with `NewAccount` and `NewService`; these files only translate.
 
+mod import;
 mod serve;
 mod service;
 mod user;
@@ -42,6 +43,9 @@ enum Command {
     /// Read the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Text messages.
+    #[command(subcommand)]
+    Sms(SmsCommand),
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -55,6 +59,18 @@ enum AuditCommand {
         #[arg(long)]
         account: Option<String>,
         #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum SmsCommand {
+    /// The most recent text messages, newest first: time, number, purpose, provider,
+    /// result, and the text the `log` provider kept.
+    Outbox {
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long, default_value_t = 20)]
         limit: i64,
     },
 }
@@ -80,6 +96,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Command::Audit(AuditCommand::Tail { account, limit }) => {
             audit_tail(&config, account, limit)
         }
+        Command::Sms(SmsCommand::Outbox { phone, limit }) => sms_outbox(&config, phone, limit),
         Command::Config(ConfigCommand::Example) => {
             print!("{}", Config::example());
             Ok(())
@@ -117,6 +134,33 @@ fn audit_tail(config: &Config, account: Option<String>, limit: i64) -> Result<()
             },
             r.detail.escape_debug(),
             r.user_agent.escape_debug()
+        );
+    }
+    Ok(())
+}
+
+fn sms_outbox(config: &Config, phone: Option<String>, limit: i64) -> Result<(), String> {
+    let store = open(config)?;
+    let hash = match phone {
+        Some(p) => {
+            let p =
+                unicas::model::Phone::parse(&p).ok_or_else(|| format!("invalid phone {p:?}"))?;
+            Some(store.keys().lookup("phone", &p.e164()))
+        }
+        None => None,
+    };
+    let rows = store
+        .sms_outbox(hash.as_deref(), limit.clamp(1, 10_000))
+        .map_err(|e| e.to_string())?;
+    for r in rows {
+        let phone = store.keys().open(&r.phone).unwrap_or_default();
+        let text = store.keys().open(&r.text).unwrap_or_default();
+        println!(
+            "{}\t{phone}\t{}\t{}\t{}\t{text}",
+            iso8601(r.at),
+            r.purpose,
+            r.provider,
+            r.result
         );
     }
     Ok(())

@@ -7,6 +7,7 @@ use unicas::clock::iso8601;
 use unicas::config::Config;
 use unicas::model::audit::Actor;
 use unicas::model::{canonical_id, AuditEvent, AuditRecord, Kind, NewAccount, Phone, Status};
+use unicas::store::Bound;
 
 #[derive(Subcommand)]
 pub enum UserCommand {
@@ -33,6 +34,22 @@ pub enum UserCommand {
         /// Require a password change at the next login.
         #[arg(long)]
         must_change: bool,
+        /// Require binding a phone (with an SMS code) at the next login. Without it, --phone
+        /// is recorded as a verified binding (the administrator vouches for the number).
+        #[arg(long)]
+        must_bind_phone: bool,
+    },
+    /// Import the roster (CSV, UTF-8 or GBK): new accounts with their initial password (the
+    /// last six characters of the ID number), which they must change; existing ones get the
+    /// roster's name, department and kind. Bad rows are reported by line.
+    Import {
+        file: std::path::PathBuf,
+        /// Check the file and report, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Disable imported accounts that are not in this roster.
+        #[arg(long)]
+        disable_missing: bool,
     },
     /// Set an account's password (ends its SSO sessions).
     Passwd {
@@ -43,6 +60,9 @@ pub enum UserCommand {
         /// Require a password change at the next login.
         #[arg(long)]
         must_change: bool,
+        /// Require binding a phone at the next login.
+        #[arg(long)]
+        must_bind_phone: bool,
     },
     /// Lock an account (ends its SSO sessions).
     Lock { account: String },
@@ -90,6 +110,7 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<(), String> {
             department,
             attrs,
             must_change,
+            must_bind_phone,
         } => {
             let kind = Kind::parse(&kind)
                 .ok_or_else(|| format!("invalid kind {kind:?}: use student, staff or admin"))?;
@@ -98,18 +119,43 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<(), String> {
                     .map_err(|e| e.to_string())?;
             new.password_hash = admin_password(config, &new.id, &password, must_change)?;
             new.must_change = must_change;
-            if !open(config)?
+            new.must_bind_phone = must_bind_phone;
+            let store = open(config)?;
+            if !store
                 .insert_account(&new, now())
                 .map_err(|e| e.to_string())?
             {
                 return Err(format!("account '{}' already exists", new.id));
             }
+            // The administrator vouches for the number: a verified binding.
+            if !new.phone.is_empty() && !must_bind_phone {
+                let masked = Phone::parse(&new.phone)
+                    .map(|p| p.masked())
+                    .unwrap_or_default();
+                let record =
+                    AuditRecord::system(AuditEvent::PhoneBound { phone: masked }, Some(&new.id));
+                let bound = store
+                    .bind(&new.id, "phone", &new.phone, &record, now())
+                    .map_err(|e| e.to_string())?;
+                if bound == Bound::Taken {
+                    eprintln!(
+                        "unicas: that phone is bound to another account; not bound to {}",
+                        new.id
+                    );
+                }
+            }
             println!("added {}", new.id);
         }
+        UserCommand::Import {
+            file,
+            dry_run,
+            disable_missing,
+        } => super::import::import(config, &file, dry_run, disable_missing)?,
         UserCommand::Passwd {
             account,
             password,
             must_change,
+            must_bind_phone,
         } => {
             let id = account_id(&account)?;
             let hash = admin_password(config, &id, &password, must_change)?;
@@ -119,11 +165,17 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<(), String> {
                 },
                 Some(&id),
             );
-            if !open(config)?
+            let store = open(config)?;
+            if !store
                 .set_password(&id, &hash, must_change, &record, now())
                 .map_err(|e| e.to_string())?
             {
                 return Err(format!("no account '{id}'"));
+            }
+            if must_bind_phone {
+                store
+                    .set_must_bind_phone(&id, true)
+                    .map_err(|e| e.to_string())?;
             }
             println!("password set for {id}");
         }
@@ -143,9 +195,11 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<(), String> {
                 .account(&id)
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("no account '{id}'"))?;
-            let phone = Phone::parse(&a.phone)
-                .map(|p| p.masked())
-                .unwrap_or_default();
+            let masked = |p: Option<&str>| {
+                p.and_then(Phone::parse)
+                    .map(|p| p.masked())
+                    .unwrap_or_default()
+            };
             println!(
                 "account: {}\nname: {}\nkind: {}\nstatus: {}",
                 a.id,
@@ -154,14 +208,19 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<(), String> {
                 a.status.as_str()
             );
             println!(
-                "source: {}\ndepartment: {}\nemail: {}\nphone: {phone}",
+                "source: {}\ndepartment: {}\nemail: {}\nphone: {}\nbound_phone: {}",
                 a.source.as_str(),
                 a.department,
-                a.email
+                a.email,
+                masked(Some(&a.phone)),
+                masked(a.bound_phone.as_deref())
             );
             println!(
-                "must_change: {}\npassword_changed: {}\ncreated: {}\nupdated: {}",
-                a.must_change,
+                "must_change: {}\nmust_bind_phone: {}\ninitial_password: {}",
+                a.must_change, a.must_bind_phone, a.initial_password
+            );
+            println!(
+                "password_changed: {}\ncreated: {}\nupdated: {}",
                 iso8601(a.password_changed_at),
                 iso8601(a.created_at),
                 iso8601(a.updated_at)

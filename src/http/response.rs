@@ -85,6 +85,13 @@ impl Response {
             .header(hyper::header::LOCATION, location)
     }
 
+    /// 303: the answer to a form is another page, fetched with GET.
+    pub fn see_other(location: &str) -> Response {
+        let mut res = Response::redirect(location);
+        res.status = StatusCode::SEE_OTHER;
+        res
+    }
+
     pub fn method_not_allowed(allow: &str) -> Response {
         Response::plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
             .header(hyper::header::ALLOW, allow)

@@ -99,6 +99,12 @@ pub struct Account {
     pub source: Source,
     pub password_hash: String,
     pub must_change: bool,
+    /// Still the roster's initial password (guessable: a small budget, and it expires).
+    pub initial_password: bool,
+    /// Must bind a phone at the next login.
+    pub must_bind_phone: bool,
+    /// The verified phone binding (E.164), if any.
+    pub bound_phone: Option<String>,
     pub password_changed_at: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -110,7 +116,8 @@ impl Account {
     /// Every attribute this account could release, standard ones first. Empty values are
     /// left out; a service's release policy then picks from this list.
     pub fn attributes(&self) -> Vec<(String, String)> {
-        let mobile = Phone::parse(&self.phone)
+        // The verified number if there is one, else the roster's contact number.
+        let mobile = Phone::parse(self.bound_phone.as_deref().unwrap_or(&self.phone))
             .map(|p| p.national().to_string())
             .unwrap_or_default();
         let standard = [
@@ -152,6 +159,11 @@ pub struct NewAccount {
     pub source: Source,
     pub password_hash: String,
     pub must_change: bool,
+    /// The password is the roster's initial one.
+    pub initial_password: bool,
+    pub must_bind_phone: bool,
+    /// The last four characters of the ID number (roster imports), for an administrator.
+    pub id_last4: String,
     pub attributes: Vec<(String, String)>,
 }
 
@@ -200,6 +212,9 @@ impl NewAccount {
             source: Source::Admin,
             password_hash: String::new(),
             must_change: false,
+            initial_password: false,
+            must_bind_phone: false,
+            id_last4: String::new(),
             attributes,
         })
     }

@@ -6,12 +6,15 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
     Password,
+    /// The bound phone and an SMS code (动态码登录).
+    SmsCode,
 }
 
 impl Method {
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Password => "password",
+            Method::SmsCode => "sms code",
         }
     }
 }
@@ -19,6 +22,8 @@ impl Method {
 /// Why a login failed. Users all see one message; the log tells administrators the cause.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LoginFailure {
+    /// The roster's initial password is past its days.
+    InitialExpired,
     UnknownAccount,
     WrongPassword,
     AccountLocked,
@@ -30,6 +35,7 @@ pub enum LoginFailure {
 impl LoginFailure {
     pub fn as_str(self) -> &'static str {
         match self {
+            LoginFailure::InitialExpired => "initial password expired",
             LoginFailure::UnknownAccount => "unknown account",
             LoginFailure::WrongPassword => "wrong password",
             LoginFailure::AccountLocked => "account locked",
@@ -72,6 +78,32 @@ pub enum AuditEvent {
     },
     AccountLocked,
     AccountUnlocked,
+    AccountDisabled {
+        reason: &'static str,
+    },
+    /// An account on its initial password used up its daily budget of failures.
+    InitialPasswordLocked,
+    /// Many failures on initial passwords across accounts in an hour: someone is trying the
+    /// ID-number passwords of many students.
+    InitialPasswordSpray {
+        failures: i64,
+    },
+    PhoneBound {
+        /// Masked.
+        phone: String,
+    },
+    CodeSent {
+        purpose: &'static str,
+        /// Masked.
+        phone: String,
+        provider: String,
+        result: String,
+    },
+    CodeFailed {
+        purpose: &'static str,
+    },
+    /// The server's daily SMS budget is spent: sending stopped.
+    SmsBudgetSpent,
     PasswordChanged {
         by: Actor,
     },
@@ -113,6 +145,13 @@ impl AuditEvent {
             AuditEvent::AccountLockedByFailures { .. } => "account_locked_by_failures",
             AuditEvent::AccountLocked => "account_locked",
             AuditEvent::AccountUnlocked => "account_unlocked",
+            AuditEvent::AccountDisabled { .. } => "account_disabled",
+            AuditEvent::InitialPasswordLocked => "initial_password_locked",
+            AuditEvent::InitialPasswordSpray { .. } => "initial_password_spray",
+            AuditEvent::PhoneBound { .. } => "phone_bound",
+            AuditEvent::CodeSent { .. } => "code_sent",
+            AuditEvent::CodeFailed { .. } => "code_failed",
+            AuditEvent::SmsBudgetSpent => "sms_budget_spent",
             AuditEvent::PasswordChanged { .. } => "password_changed",
             AuditEvent::SessionsEnded { .. } => "sessions_ended",
             AuditEvent::LogoutDelivered { .. } => "slo_sent",
@@ -131,6 +170,22 @@ impl AuditEvent {
                 format!("failures from {addresses} addresses")
             }
             AuditEvent::AccountLocked | AuditEvent::AccountUnlocked => "administrator".into(),
+            AuditEvent::AccountDisabled { reason } => (*reason).into(),
+            AuditEvent::InitialPasswordLocked => {
+                "daily budget of the initial password spent".into()
+            }
+            AuditEvent::InitialPasswordSpray { failures } => {
+                format!("{failures} failures on initial passwords within an hour")
+            }
+            AuditEvent::PhoneBound { phone } => phone.clone(),
+            AuditEvent::CodeSent {
+                purpose,
+                phone,
+                provider,
+                result,
+            } => format!("{purpose} to {phone} via {provider}: {result}"),
+            AuditEvent::CodeFailed { purpose } => format!("wrong {purpose} code"),
+            AuditEvent::SmsBudgetSpent => "the daily SMS budget is spent".into(),
             AuditEvent::PasswordChanged { by } => by.as_str().into(),
             AuditEvent::SessionsEnded { count } => format!("{count} session(s)"),
             AuditEvent::LogoutDelivered {

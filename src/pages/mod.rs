@@ -2,8 +2,10 @@
 //! content, footer), and the pages built on it. Every value goes through maud's escaping; no
 //! page needs JavaScript.
 
+mod first_login;
 mod text;
 
+pub use first_login::FirstLoginView;
 pub use text::Text;
 
 use maud::{html, Markup, DOCTYPE};

@@ -9,6 +9,7 @@ use std::path::Path;
 
 const CSS: &str = include_str!("../../assets/unicas.css");
 const AUTOSUBMIT: &str = include_str!("../../assets/autosubmit.js");
+const COUNTDOWN: &str = include_str!("../../assets/countdown.js");
 const LOGO: &[u8] = include_bytes!("../../assets/logo.svg");
 
 /// The configured logo (read once at start), or the built-in one.
@@ -41,6 +42,7 @@ impl App {
         let (content_type, body): (&str, Vec<u8>) = match name {
             "unicas.css" => ("text/css; charset=UTF-8", CSS.into()),
             "autosubmit.js" => ("application/javascript; charset=UTF-8", AUTOSUBMIT.into()),
+            "countdown.js" => ("application/javascript; charset=UTF-8", COUNTDOWN.into()),
             "logo" => (self.logo.0, self.logo.1.clone()),
             _ => return Err(Failure::Refused(StatusCode::NOT_FOUND)),
         };

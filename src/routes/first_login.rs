@@ -1,7 +1,9 @@
-//! Steps interposed between correct credentials and the SSO session: the forced password
-//! change (the initial password, or one that fails today's policy). No session or ticket
-//! exists until the steps are done; the paused login lives 10 minutes, bound to a cookie of
-//! its own, and its form carries a token of its own (CSRF).
+//! The first-login steps (首次登录), between correct credentials and the SSO session: change
+//! the password (the roster's initial one, or one that fails today's policy) and bind a
+//! mobile phone with an SMS code, then "我已完成". No session or ticket exists until every
+//! step the account needs is done; each step's result is in the store at once, so leaving
+//! half way and logging in again resumes where it stopped. The paused login lives in memory
+//! for 30 minutes, bound to its own cookie, and its forms carry a token of their own.
 
 use super::error::{Failure, Handled};
 use super::login::Target;
@@ -9,67 +11,126 @@ use super::App;
 use crate::accounts::{PasswordChange, PolicyError};
 use crate::http::{Cookie, Request, Response};
 use crate::model::audit::Actor;
-use crate::model::Account;
-use crate::pages::Text;
+use crate::model::{Account, AuditEvent, Phone, Source};
+use crate::otp::{Purpose, Sent, SmsError};
+use crate::pages::{FirstLoginView, Text};
+use crate::store::{Bound, CodeCheck};
 use crate::tickets::{self, Kind};
 use hyper::StatusCode;
 
-const PENDING_TTL: i64 = 600;
+const PENDING_TTL: i64 = 1800;
 
 #[derive(Clone, Debug)]
 pub struct PendingLogin {
     account_id: String,
     target: Target,
     remember: bool,
-    /// CSRF token of the step's form.
+    /// CSRF token of the steps' forms.
     token: String,
+    /// The password just typed fails today's policy: it must change even without the flag.
+    weak: bool,
+    /// The number being bound (E.164), once a code went to it.
+    phone: Option<String>,
+}
+
+/// What one step's POST ended with, for the page that comes back.
+#[derive(Default)]
+struct Shown {
+    error: Option<String>,
+    phone_input: String,
+    wait: i64,
 }
 
 impl App {
-    pub(super) fn start_first_login(
+    /// Whether the account may go straight to a session, or must first take the steps.
+    pub(super) async fn needs_first_login(
+        &self,
+        account: &Account,
+        weak: bool,
+    ) -> Result<bool, Failure> {
+        Ok(account.must_change || weak || self.phone_needed(account).await?)
+    }
+
+    /// The phone step: required for roster imports (when configured) and flagged accounts
+    /// that have no bound phone yet.
+    async fn phone_needed(&self, account: &Account) -> Result<bool, Failure> {
+        let required = account.must_bind_phone
+            || (account.source == Source::Import && self.config.first_login.require_phone);
+        if !required {
+            return Ok(false);
+        }
+        let id = account.id.clone();
+        Ok(self
+            .store
+            .call(move |s| s.binding(&id, "phone"))
+            .await?
+            .is_none())
+    }
+
+    pub(super) async fn start_first_login(
         &self,
         req: &Request,
         account: &Account,
         target: &Target,
         remember: bool,
-    ) -> Response {
+        weak: bool,
+    ) -> Handled {
         let key = tickets::new_id(Kind::PendingLogin);
-        let token = tickets::new_id(Kind::PendingLogin);
         let pending = PendingLogin {
             account_id: account.id.clone(),
             target: target.clone(),
             remember,
-            token: token.clone(),
+            token: tickets::new_id(Kind::PendingLogin),
+            weak,
+            phone: None,
         };
         let now = self.clock.now();
-        self.pending_logins
-            .insert(tickets::hash_id(&key), pending, now + PENDING_TTL, now);
-        let chrome = self.chrome(req);
-        let page = chrome.change_password(&token, &account.id, self.accounts.policy(), None);
-        let res = self.page(req, StatusCode::OK, page);
-        self.cookies.set(res, Cookie::Pending, &key, None)
+        self.pending_logins.insert(
+            tickets::hash_id(&key),
+            pending.clone(),
+            now + PENDING_TTL,
+            now,
+        );
+        let res = self
+            .first_login_page(req, &pending, Shown::default(), StatusCode::OK)
+            .await?;
+        Ok(self.cookies.set(res, Cookie::Pending, &key, None))
     }
 
-    pub(super) async fn first_login_password(&self, req: &Request) -> Handled {
+    /// The paused login of this browser, and its key, if its cookie and form token match.
+    fn pending(&self, req: &Request, check_token: bool) -> Result<(String, PendingLogin), Failure> {
         let key = req
             .cookie(Cookie::Pending)
             .map(tickets::hash_id)
             .unwrap_or_default();
-        // Taken while it is worked on, so of two concurrent submits only one goes on; put
-        // back if the new password is refused.
-        let now = self.clock.now();
-        let Some((expires, pending)) = self.pending_logins.take(&key) else {
-            return Err(Failure::Refused(StatusCode::FORBIDDEN));
-        };
-        if expires < now {
+        let pending = self
+            .pending_logins
+            .get(&key, self.clock.now())
+            .ok_or(Failure::Refused(StatusCode::FORBIDDEN))?;
+        if check_token && req.form.get("execution") != Some(pending.token.as_str()) {
             return Err(Failure::Refused(StatusCode::FORBIDDEN));
         }
-        let put_back = || {
-            self.pending_logins
-                .insert(key.clone(), pending.clone(), expires, now)
-        };
-        if req.form.get("execution") != Some(pending.token.as_str()) {
-            put_back();
+        Ok((key, pending))
+    }
+
+    fn keep(&self, key: &str, pending: &PendingLogin) {
+        let now = self.clock.now();
+        self.pending_logins
+            .insert(key.to_string(), pending.clone(), now + PENDING_TTL, now);
+    }
+
+    /// `GET /login/first`: the steps as they stand.
+    pub(super) async fn first_login_get(&self, req: &Request) -> Handled {
+        let (_, pending) = self.pending(req, false)?;
+        self.first_login_page(req, &pending, Shown::default(), StatusCode::OK)
+            .await
+    }
+
+    /// `POST /login/first/password`. The paused login is taken while the change runs, so
+    /// of concurrent submits only one changes the password; it is put back after.
+    pub(super) async fn first_login_password(&self, req: &Request) -> Handled {
+        let (key, mut pending) = self.pending(req, true)?;
+        if self.pending_logins.take(&key).is_none() {
             return Err(Failure::Refused(StatusCode::FORBIDDEN));
         }
         let f = &req.form;
@@ -81,33 +142,266 @@ impl App {
             must_change: false,
             by: Actor::FirstLogin,
         };
-        let chrome = self.chrome(req);
+        let t = self.chrome(req).t();
         let changed = self
             .accounts
             .change_password(change, &self.client(req))
             .await;
-        let account = match changed {
-            Ok(Ok(account)) => account,
-            Err(e) => {
-                put_back();
-                return Err(e.into());
+        if let Ok(Ok(_)) = changed {
+            pending.weak = false;
+        }
+        self.keep(&key, &pending);
+        match changed? {
+            Ok(_) => Ok(self.see_steps(req)),
+            Err(refused) => {
+                let shown = Shown {
+                    error: Some(policy_message(t, refused).to_string()),
+                    ..Shown::default()
+                };
+                self.first_login_page(req, &pending, shown, StatusCode::BAD_REQUEST)
+                    .await
             }
-            Ok(Err(refused)) => {
-                put_back();
-                let error = policy_message(chrome.t(), refused);
-                let page = chrome.change_password(
-                    &pending.token,
-                    &pending.account_id,
-                    self.accounts.policy(),
-                    Some(error),
-                );
-                return Ok(self.page(req, StatusCode::BAD_REQUEST, page));
+        }
+    }
+
+    /// `POST /login/first/phone`: `action=send` sends a code to `phone`; `action=bind`
+    /// checks `code` and binds the number it went to.
+    pub(super) async fn first_login_phone(&self, req: &Request) -> Handled {
+        let (key, mut pending) = self.pending(req, true)?;
+        let t = self.chrome(req).t();
+        let client = self.client(req);
+        let account = self.account(&pending.account_id).await?;
+        if account.must_change || pending.weak {
+            return Err(Failure::Refused(StatusCode::FORBIDDEN));
+        }
+        let typed = req.form.get("phone").unwrap_or("").trim().to_string();
+        if req.form.get("action") == Some("bind") {
+            let Some(phone) = pending.phone.as_deref().and_then(Phone::parse) else {
+                return self
+                    .step_refused(
+                        req,
+                        &pending,
+                        t.code_missing.into(),
+                        typed,
+                        StatusCode::BAD_REQUEST,
+                    )
+                    .await;
+            };
+            let code = req.form.get("code").unwrap_or("");
+            match self
+                .codes
+                .check(Purpose::Bind, &account.id, &phone, code, &client)
+                .await?
+            {
+                CodeCheck::Valid => {}
+                CodeCheck::Wrong(left) => {
+                    let error = t.code_wrong.replace("{n}", &left.to_string());
+                    return self
+                        .step_refused(
+                            req,
+                            &pending,
+                            error,
+                            phone.national().into(),
+                            StatusCode::BAD_REQUEST,
+                        )
+                        .await;
+                }
+                CodeCheck::Missing => {
+                    return self
+                        .step_refused(
+                            req,
+                            &pending,
+                            t.code_missing.into(),
+                            phone.national().into(),
+                            StatusCode::BAD_REQUEST,
+                        )
+                        .await
+                }
             }
+            // Uniqueness is checked only now that the code proved the number is theirs, so
+            // asking for codes tells nobody which numbers are bound (security.md E05).
+            let (id, value, now) = (account.id.clone(), phone.e164(), self.clock.now());
+            let event = AuditEvent::PhoneBound {
+                phone: phone.masked(),
+            };
+            let bound = self
+                .store
+                .call(move |s| s.bind(&id, "phone", &value, &client.record(event, Some(&id)), now))
+                .await?;
+            return match bound {
+                Bound::Bound => {
+                    pending.phone = None;
+                    self.keep(&key, &pending);
+                    self.sessions.forget_account(&account.id);
+                    Ok(self.see_steps(req))
+                }
+                Bound::Taken => {
+                    self.step_refused(
+                        req,
+                        &pending,
+                        t.phone_taken.into(),
+                        phone.national().into(),
+                        StatusCode::CONFLICT,
+                    )
+                    .await
+                }
+            };
+        }
+        let Some(phone) = Phone::parse(&typed) else {
+            return self
+                .step_refused(
+                    req,
+                    &pending,
+                    t.phone_invalid.into(),
+                    typed,
+                    StatusCode::BAD_REQUEST,
+                )
+                .await;
         };
+        if self.codes.near_cap(&client, &phone).await? {
+            let answer = req.form.get("captcha").unwrap_or("");
+            if !self.solve_captcha(req, answer) {
+                let error = t.captcha_needed.into();
+                return self
+                    .step_refused(req, &pending, error, typed, StatusCode::BAD_REQUEST)
+                    .await;
+            }
+        }
+        let sent = self
+            .codes
+            .send(Purpose::Bind, &account.id, &phone, &client, true)
+            .await?;
+        let (error, wait) = match sent {
+            Sent::Sent { wait } => {
+                pending.phone = Some(phone.e164());
+                self.keep(&key, &pending);
+                (None, wait)
+            }
+            Sent::TooSoon(wait) => (Some(t.sms_too_soon.replace("{n}", &wait.to_string())), wait),
+            Sent::Limited => (Some(t.sms_limited.to_string()), 0),
+            Sent::Failed(e) => (Some(sms_message(t, &e).to_string()), 0),
+        };
+        let status = match error {
+            Some(_) => StatusCode::TOO_MANY_REQUESTS,
+            None => StatusCode::OK,
+        };
+        let shown = Shown {
+            error,
+            phone_input: typed,
+            wait,
+        };
+        self.first_login_page(req, &pending, shown, status).await
+    }
+
+    /// `POST /login/first/done` ("我已完成"): with every step done, the session and on to
+    /// the service; otherwise the steps again.
+    pub(super) async fn first_login_done(&self, req: &Request) -> Handled {
+        let (key, pending) = self.pending(req, true)?;
+        let account = self.account(&pending.account_id).await?;
+        if account.must_change || pending.weak || self.phone_needed(&account).await? {
+            let shown = Shown {
+                error: Some(self.chrome(req).t().finish_first.into()),
+                ..Shown::default()
+            };
+            return self
+                .first_login_page(req, &pending, shown, StatusCode::BAD_REQUEST)
+                .await;
+        }
+        // Spent here: of two concurrent submits only one gets a session.
+        if self.pending_logins.take(&key).is_none() {
+            return Err(Failure::Refused(StatusCode::FORBIDDEN));
+        }
         let res = self
             .finish_login(req, &account, &pending.target, pending.remember, false)
             .await?;
         Ok(self.cookies.clear(res, Cookie::Pending))
+    }
+
+    /// A step refused: the steps page with the reason, and what was typed.
+    async fn step_refused(
+        &self,
+        req: &Request,
+        pending: &PendingLogin,
+        error: String,
+        phone_input: String,
+        status: StatusCode,
+    ) -> Handled {
+        let shown = Shown {
+            error: Some(error),
+            phone_input,
+            wait: 0,
+        };
+        self.first_login_page(req, pending, shown, status).await
+    }
+
+    /// After a step that worked: the steps page again (a GET, so a reload repeats nothing).
+    fn see_steps(&self, req: &Request) -> Response {
+        Response::see_other(&format!("{}/login/first", req.prefix))
+    }
+
+    async fn account(&self, id: &str) -> Result<Account, Failure> {
+        let id = id.to_string();
+        self.store
+            .call(move |s| s.account(&id))
+            .await?
+            .ok_or(Failure::Refused(StatusCode::FORBIDDEN))
+    }
+
+    async fn first_login_page(
+        &self,
+        req: &Request,
+        pending: &PendingLogin,
+        shown: Shown,
+        status: StatusCode,
+    ) -> Handled {
+        let account = self.account(&pending.account_id).await?;
+        let id = account.id.clone();
+        let bound = self.store.call(move |s| s.binding(&id, "phone")).await?;
+        let phone_pending = self.phone_needed(&account).await?;
+        let client = self.client(req);
+        // A code sent in an earlier visit (the user left and came back) still counts.
+        let live = self.codes.pending(&account.id, Purpose::Bind).await?;
+        let code_sent_to = pending
+            .phone
+            .as_deref()
+            .and_then(Phone::parse)
+            .or(live.as_ref().map(|(p, _)| p.clone()));
+        let wait = match (shown.wait, &live) {
+            (0, Some((_, at))) => (self.config.sms.resend_after - (self.clock.now() - at)).max(0),
+            (w, _) => w,
+        };
+        let typed = match (&shown.phone_input, &code_sent_to) {
+            (input, _) if !input.is_empty() => input.clone(),
+            (_, Some(p)) => p.national().to_string(),
+            _ => String::new(),
+        };
+        let captcha = match Phone::parse(&typed) {
+            Some(p) if phone_pending => self.codes.near_cap(&client, &p).await?,
+            _ => false,
+        };
+        let chrome = self.chrome(req);
+        let view = FirstLoginView {
+            token: &pending.token,
+            account_id: &account.id,
+            password_pending: account.must_change || pending.weak,
+            phone_pending,
+            phone_bound: bound.as_deref().and_then(Phone::parse).map(|p| p.masked()),
+            phone_input: &typed,
+            code_sent_to: code_sent_to.map(|p| p.masked()),
+            wait,
+            captcha,
+            error: shown.error,
+            rules: chrome.policy_rules(self.accounts.policy()),
+        };
+        let mut res = self.page(req, status, chrome.first_login(&view));
+        if captcha {
+            // The captcha image needs the flow cookie to carry its answer.
+            let (flow, new_flow) = self.flow(req);
+            if new_flow {
+                res = self.cookies.set(res, Cookie::Flow, &flow, None);
+            }
+        }
+        Ok(res)
     }
 }
 
@@ -122,5 +416,14 @@ pub(super) fn policy_message(t: &'static Text, e: PolicyError) -> &'static str {
         PolicyError::TooShort | PolicyError::TooLong | PolicyError::TooFewClasses => {
             t.password_weak
         }
+    }
+}
+
+/// The sentence for a gateway that did not send.
+pub(super) fn sms_message(t: &'static Text, e: &SmsError) -> &'static str {
+    match e {
+        SmsError::RateLimited(_) => t.sms_limited,
+        SmsError::Misconfigured(_) => t.sms_unavailable,
+        SmsError::Unavailable(_) => t.sms_failed,
     }
 }

@@ -141,8 +141,10 @@ impl App {
         remember: bool,
         weak: bool,
     ) -> Handled {
-        if account.must_change || weak {
-            return Ok(self.start_first_login(req, account, target, remember));
+        if self.needs_first_login(account, weak).await? {
+            return self
+                .start_first_login(req, account, target, remember, weak)
+                .await;
         }
         let client = self.client(req);
         let new = NewSession {

@@ -43,6 +43,7 @@ pub struct Parts {
     pub cas: Cas,
     pub accounts: Accounts,
     pub sessions: Sessions,
+    pub codes: crate::otp::Codes,
     pub clock: Clock,
     pub keys: Arc<crate::secrets::Keys>,
 }
@@ -52,6 +53,7 @@ pub struct App {
     cas: Cas,
     accounts: Accounts,
     sessions: Sessions,
+    codes: crate::otp::Codes,
     clock: Clock,
     cookies: Cookies,
     forms: FormTokens,
@@ -81,6 +83,7 @@ impl App {
             cas,
             accounts,
             sessions,
+            codes,
             clock,
             keys,
         } = parts;
@@ -100,6 +103,7 @@ impl App {
             cas,
             accounts,
             sessions,
+            codes,
             clock,
         }
     }
@@ -118,7 +122,7 @@ impl App {
         let post = req.method == Method::POST;
         // Forms of people (not protocol endpoints, which servers call) are refused when a
         // browser says they were posted from another site (security.md D02, D03).
-        let form = post && matches!(path, "/login" | "/login/password");
+        let form = post && (path == "/login" || path.starts_with("/login/first/"));
         if form && !self.same_site(req) {
             tracing::info!(origin = ?req.header("origin"), path, "cross-site form post refused");
             return self.error_page(req, StatusCode::FORBIDDEN);
@@ -127,7 +131,10 @@ impl App {
             "" | "/" if get => Ok(Response::redirect(&format!("{}/login", req.prefix))),
             "/login" if get => self.login_get(req).await,
             "/login" if post => self.login_post(req).await,
-            "/login/password" if post => self.first_login_password(req).await,
+            "/login/first" if get => self.first_login_get(req).await,
+            "/login/first/password" if post => self.first_login_password(req).await,
+            "/login/first/phone" if post => self.first_login_phone(req).await,
+            "/login/first/done" if post => self.first_login_done(req).await,
             "/logout" if get || post => Ok(self.logout(req).await),
             "/validate"
             | "/serviceValidate"
@@ -162,7 +169,11 @@ impl App {
             | "/p3/serviceValidate"
             | "/p3/proxyValidate"
             | "/proxy" => Ok(Response::method_not_allowed("GET, HEAD, POST")),
-            "/login/password" | "/samlValidate" => Ok(Response::method_not_allowed("POST")),
+            "/login/first" => Ok(Response::method_not_allowed("GET, HEAD")),
+            "/login/first/password"
+            | "/login/first/phone"
+            | "/login/first/done"
+            | "/samlValidate" => Ok(Response::method_not_allowed("POST")),
             // A handler that panics, for the test of what a fault looks like from outside.
             #[cfg(feature = "test-hooks")]
             "/test-panic" => panic!("a test asked for a panic"),

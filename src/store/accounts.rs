@@ -6,7 +6,8 @@ use crate::secrets::Keys;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
 const COLUMNS: &str = "id, name, kind, department, email, phone, status, source, password_hash, \
-                       must_change, password_changed_at, created_at, updated_at";
+                       must_change, password_changed_at, created_at, updated_at, initial_password, \
+                       must_bind_phone";
 
 fn from_row(keys: &Keys, row: &Row) -> rusqlite::Result<Account> {
     let text = |i: usize| row.get::<_, String>(i);
@@ -31,6 +32,9 @@ fn from_row(keys: &Keys, row: &Row) -> rusqlite::Result<Account> {
         password_changed_at: row.get(10)?,
         created_at: row.get(11)?,
         updated_at: row.get(12)?,
+        initial_password: row.get(13)?,
+        must_bind_phone: row.get(14)?,
+        bound_phone: None,
         attributes: Vec::new(),
     })
 }
@@ -49,36 +53,7 @@ impl Store {
     /// Inserts a new account with its attributes; `false` if the id is taken.
     pub fn insert_account(&self, new: &NewAccount, now: i64) -> Result<bool> {
         let keys = self.keys();
-        self.write(|tx| {
-            let inserted = tx.execute(
-                "INSERT INTO accounts (id, name, kind, department, email, phone, source,
-                     password_hash, must_change, password_changed_at, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?10)
-                 ON CONFLICT(id) DO NOTHING",
-                params![
-                    new.id,
-                    new.name,
-                    new.kind.as_str(),
-                    new.department,
-                    keys.seal(&new.email),
-                    keys.seal(&new.phone),
-                    new.source.as_str(),
-                    new.password_hash,
-                    new.must_change,
-                    now
-                ],
-            )?;
-            if inserted == 0 {
-                return Ok(false);
-            }
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO account_attributes (account_id, name, value, position) VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            for (position, (name, value)) in new.attributes.iter().enumerate() {
-                stmt.execute(params![new.id, name, value, position as i64])?;
-            }
-            Ok(true)
-        })
+        self.write(|tx| insert(tx, keys, new, now))
     }
 
     /// The account with this canonical id, with its attributes.
@@ -91,6 +66,13 @@ impl Store {
                 .optional()?;
             if let Some(account) = account.as_mut() {
                 load_attributes(conn, account)?;
+                account.bound_phone = conn
+                    .prepare_cached(
+                        "SELECT value FROM bindings WHERE account_id = ?1 AND kind = 'phone'",
+                    )?
+                    .query_row([&account.id], |r| r.get::<_, String>(0))
+                    .optional()?
+                    .and_then(|v| keys.open(&v));
             }
             Ok(account)
         })
@@ -136,7 +118,7 @@ impl Store {
             )?;
             tx.execute(
                 "UPDATE accounts SET password_hash = ?2, must_change = ?3, password_changed_at = ?4,
-                     updated_at = ?4 WHERE id = ?1",
+                     updated_at = ?4, initial_password = 0 WHERE id = ?1",
                 params![id, hash, must_change, now],
             )?;
             end_sessions(tx, id)?;
@@ -161,7 +143,10 @@ impl Store {
             }
             let event = match status {
                 Status::Active => AuditEvent::AccountUnlocked,
-                Status::Locked | Status::Disabled => AuditEvent::AccountLocked,
+                Status::Locked => AuditEvent::AccountLocked,
+                Status::Disabled => AuditEvent::AccountDisabled {
+                    reason: "administrator",
+                },
             };
             audit::insert(tx, &AuditRecord::system(event, Some(id)), now)?;
             Ok(true)
@@ -219,6 +204,147 @@ impl Store {
             )?
             .query_map(params![id, n as i64], |r| r.get(0))?
             .collect()
+        })
+    }
+}
+
+fn insert(tx: &Transaction, keys: &Keys, new: &NewAccount, now: i64) -> rusqlite::Result<bool> {
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO accounts (id, name, kind, department, email, phone, source,
+                 password_hash, must_change, initial_password, must_bind_phone, id_last4,
+                 password_changed_at, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?13)
+             ON CONFLICT(id) DO NOTHING",
+        )?
+        .execute(params![
+            new.id,
+            new.name,
+            new.kind.as_str(),
+            new.department,
+            keys.seal(&new.email),
+            keys.seal(&new.phone),
+            new.source.as_str(),
+            new.password_hash,
+            new.must_change,
+            new.initial_password,
+            new.must_bind_phone,
+            keys.seal(&new.id_last4),
+            now
+        ])?;
+    if inserted == 0 {
+        return Ok(false);
+    }
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO account_attributes (account_id, name, value, position) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (position, (name, value)) in new.attributes.iter().enumerate() {
+        stmt.execute(params![new.id, name, value, position as i64])?;
+    }
+    Ok(true)
+}
+
+/// What importing a roster row did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Imported {
+    Added,
+    /// Name, department or kind changed.
+    Updated,
+    Unchanged,
+}
+
+impl Store {
+    /// The ids of the accounts that exist, of those given.
+    pub fn existing_ids(&self, ids: &[String]) -> Result<std::collections::HashSet<String>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached("SELECT 1 FROM accounts WHERE id = ?1")?;
+            let mut found = std::collections::HashSet::new();
+            for id in ids {
+                if stmt.exists([id])? {
+                    found.insert(id.clone());
+                }
+            }
+            Ok(found)
+        })
+    }
+
+    /// Imports roster rows in one transaction: new accounts are added (each with its
+    /// initial password's hash); existing ones get the roster's name, department and kind,
+    /// and nothing else: a password someone already changed is never reset.
+    pub fn import_accounts(&self, rows: &[NewAccount], now: i64) -> Result<Vec<Imported>> {
+        let keys = self.keys();
+        self.write(|tx| {
+            let mut done = Vec::with_capacity(rows.len());
+            for new in rows {
+                if !new.password_hash.is_empty() && insert(tx, keys, new, now)? {
+                    done.push(Imported::Added);
+                    continue;
+                }
+                let changed = tx
+                    .prepare_cached(
+                        "UPDATE accounts SET name = ?2, department = ?3, kind = ?4, updated_at = ?5
+                         WHERE id = ?1 AND (name != ?2 OR department != ?3 OR kind != ?4)",
+                    )?
+                    .execute(params![
+                        new.id,
+                        new.name,
+                        new.department,
+                        new.kind.as_str(),
+                        now
+                    ])?;
+                done.push(if changed > 0 {
+                    Imported::Updated
+                } else {
+                    Imported::Unchanged
+                });
+            }
+            Ok(done)
+        })
+    }
+
+    /// Disables the imported accounts not in `present` (ending their sessions), with an
+    /// audit row each; returns their ids.
+    pub fn disable_missing(
+        &self,
+        present: &std::collections::HashSet<String>,
+        now: i64,
+    ) -> Result<Vec<String>> {
+        self.write(|tx| {
+            let imported: Vec<String> = tx
+                .prepare(
+                    "SELECT id FROM accounts WHERE source = 'import' AND status != 'disabled'",
+                )?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let gone: Vec<String> = imported
+                .into_iter()
+                .filter(|id| !present.contains(id))
+                .collect();
+            for id in &gone {
+                tx.execute(
+                    "UPDATE accounts SET status = 'disabled', updated_at = ?2 WHERE id = ?1",
+                    params![id, now],
+                )?;
+                end_sessions(tx, id)?;
+                let record = AuditRecord::system(
+                    AuditEvent::AccountDisabled {
+                        reason: "not in the roster",
+                    },
+                    Some(id),
+                );
+                audit::insert(tx, &record, now)?;
+            }
+            Ok(gone)
+        })
+    }
+
+    /// Whether the account's must-bind flag is set (`user add/passwd --must-bind-phone`).
+    pub fn set_must_bind_phone(&self, id: &str, on: bool) -> Result<bool> {
+        self.write(|tx| {
+            Ok(tx.execute(
+                "UPDATE accounts SET must_bind_phone = ?2 WHERE id = ?1",
+                params![id, on],
+            )? > 0)
         })
     }
 }

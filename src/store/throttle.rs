@@ -31,7 +31,15 @@ pub struct ThrottleLimits {
     pub address: i64,
     pub window: i64,
     pub lock: i64,
+    /// Failures a day, from anywhere, for an account still on its initial password: then
+    /// it is locked for the day (`initial:` key).
+    pub initial: i64,
 }
+
+/// Failures on initial passwords, across every account, in an hour that mean someone is
+/// trying the ID-number passwords of many students: one audit row for an administrator.
+const INITIAL_SPRAY: i64 = 100;
+const DAY: i64 = 86_400;
 
 /// The keys of one attempt.
 #[derive(Clone, Debug)]
@@ -39,6 +47,8 @@ pub struct AttemptKeys {
     /// Canonical account id, or a placeholder for names that cannot be accounts.
     pub account_id: String,
     pub client_ip: String,
+    /// The account still has its initial password: the daily budget applies too.
+    pub initial: bool,
 }
 
 impl AttemptKeys {
@@ -50,6 +60,9 @@ impl AttemptKeys {
     }
     fn address(&self) -> String {
         format!("address:{}", self.client_ip)
+    }
+    fn initial(&self) -> Option<String> {
+        self.initial.then(|| format!("initial:{}", self.account_id))
     }
 }
 
@@ -101,8 +114,9 @@ impl Store {
         now: i64,
     ) -> Result<Throttle> {
         let (pair, account, address) = (keys.pair(), keys.account(), keys.address());
+        let initial = keys.initial().unwrap_or_default();
         self.write(|tx| {
-            for key in [&pair, &account, &address] {
+            for key in [&pair, &account, &address, &initial] {
                 if let Some(until) = read(tx, key)?.map(|r| r.locked_until).filter(|&t| t > now) {
                     return Ok(Throttle::Locked(until));
                 }
@@ -144,6 +158,20 @@ impl Store {
                 )?
                 .execute([&pair, &account])?;
             } else {
+                if let Some(initial) = keys.initial() {
+                    let day = ThrottleLimits { window: DAY, lock: DAY, ..*l };
+                    let failures = count_failure(tx, &initial, None, l.initial, now, &day)?;
+                    if failures == l.initial {
+                        let alarm = AuditRecord::system(AuditEvent::InitialPasswordLocked, Some(&keys.account_id));
+                        audit::insert(tx, &alarm, now)?;
+                    }
+                    let hour = ThrottleLimits { window: 3600, ..*l };
+                    let all = count_failure(tx, "initial-passwords", None, i64::MAX, now, &hour)?;
+                    if all == INITIAL_SPRAY {
+                        let alarm = AuditRecord::system(AuditEvent::InitialPasswordSpray { failures: all }, None);
+                        audit::insert(tx, &alarm, now)?;
+                    }
+                }
                 count_failure(tx, &pair, Some(&keys.account_id), l.pair, now, l)?;
                 count_failure(tx, &address, None, l.address, now, l)?;
                 // The account is locked for everyone only when the failures come from many

@@ -43,15 +43,7 @@ async fn a_password_change_and_its_session_survive_kill_9() {
         let step = browser.login(&account, "123456", Some(SERVICE)).await;
         assert!(step.body.contains("修改密码"), "{}", step.body);
         let done = browser
-            .post(
-                "/cas/login/password",
-                &[
-                    ("execution", &step.input("execution").unwrap()),
-                    ("password", "123456"),
-                    ("newPassword", "New-Pass-2026"),
-                    ("confirmPassword", "New-Pass-2026"),
-                ],
-            )
+            .change_initial_password(&step, "123456", "New-Pass-2026")
             .await;
         assert_eq!(done.status, 302, "{}", done.body);
         // The user has been told it worked: the power goes now.

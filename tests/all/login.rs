@@ -397,7 +397,7 @@ async fn must_change_accounts_change_their_password_before_any_session() {
         ),
         (step("123456", "P@ssw0rd!", "P@ssw0rd!"), "过于常见"),
     ] {
-        let refused = c.post_owned("/cas/login/password", &fields).await;
+        let refused = c.post_owned("/cas/login/first/password", &fields).await;
         assert_eq!(refused.status, 400);
         assert!(
             refused.body.contains(message),
@@ -408,16 +408,27 @@ async fn must_change_accounts_change_their_password_before_any_session() {
     let mut other = t.client();
     let stolen = other
         .post_owned(
-            "/cas/login/password",
+            "/cas/login/first/password",
             &step("123456", "New-Pass-2026", "New-Pass-2026"),
         )
         .await;
     assert_eq!(stolen.status, 403);
-    let done = c
+    // "我已完成" before the password is changed: the steps again, no session.
+    let early = c
+        .post("/cas/login/first/done", &[("execution", &token)])
+        .await;
+    assert_eq!(early.status, 400);
+    assert!(early.set_cookie("CASTGC").is_none());
+    let changed = c
         .post_owned(
-            "/cas/login/password",
+            "/cas/login/first/password",
             &step("123456", "New-Pass-2026", "New-Pass-2026"),
         )
+        .await;
+    assert_eq!(changed.status, 303);
+    assert!(!c.jar.contains_key("CASTGC"), "no session before 我已完成");
+    let done = c
+        .post("/cas/login/first/done", &[("execution", &token)])
         .await;
     assert_eq!(done.status, 302, "{}", done.body);
     assert!(done

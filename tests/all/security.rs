@@ -279,7 +279,7 @@ async fn forms_posted_from_another_site_are_refused() {
     let form = ("content-type", "application/x-www-form-urlencoded");
     let no_token = "password=123456&newPassword=New-Pass-2026&confirmPassword=New-Pass-2026";
     assert_eq!(
-        bob.send("POST", "/cas/login/password", &[form], no_token)
+        bob.send("POST", "/cas/login/first/password", &[form], no_token)
             .await
             .status,
         403
@@ -289,11 +289,16 @@ async fn forms_posted_from_another_site_are_refused() {
         ("sec-fetch-site", "cross-site"),
     ] {
         let res = bob
-            .send("POST", "/cas/login/password", &[form, foreign], &change)
+            .send(
+                "POST",
+                "/cas/login/first/password",
+                &[form, foreign],
+                &change,
+            )
             .await;
         assert_eq!(res.status, 403, "{foreign:?}");
     }
-    assert_eq!(bob.get("/cas/login/password").await.status, 405);
+    assert_eq!(bob.get("/cas/login/first/password").await.status, 405);
     // Nothing changed: the initial password still leads to the step.
     let again = t.client().login("bob", "123456", Some(SERVICE)).await;
     assert!(again.body.contains("修改密码"));
@@ -636,33 +641,50 @@ async fn one_time_secrets_have_one_winner_in_a_race() {
     }
     assert_eq!(wins, 1);
 
-    // The first-login step.
+    // The first-login steps: the password change, then "我已完成".
     t.add_user("bob", "123456", true, &[]);
     let mut bob = t.client();
     let step = bob.login("bob", "123456", Some(SERVICE)).await;
     let token = step.input("execution").unwrap();
     let pending = bob.jar["UNICAS_PENDING"].clone();
-    let tasks: Vec<_> = (0..16)
-        .map(|_| {
-            let mut c = t.client();
-            c.jar.insert("UNICAS_PENDING".into(), pending.clone());
-            let token = token.clone();
-            tokio::spawn(async move {
-                let fields = [
-                    ("execution", token.as_str()),
-                    ("password", "123456"),
-                    ("newPassword", "New-Pass-2026"),
-                    ("confirmPassword", "New-Pass-2026"),
-                ];
-                c.post("/cas/login/password", &fields).await.status
+    let race = |path: &'static str, fields: Vec<(&'static str, String)>| {
+        let tasks: Vec<_> = (0..16)
+            .map(|_| {
+                let mut c = t.client();
+                c.jar.insert("UNICAS_PENDING".into(), pending.clone());
+                let fields = fields.clone();
+                tokio::spawn(async move { c.post_owned(path, &fields).await.status })
             })
-        })
-        .collect();
-    let mut wins = 0;
-    for task in tasks {
-        wins += (task.await.unwrap() == 302) as usize;
-    }
-    assert_eq!(wins, 1, "one session from one pending login");
+            .collect::<Vec<_>>();
+        async move {
+            let mut statuses = Vec::new();
+            for task in tasks {
+                statuses.push(task.await.unwrap());
+            }
+            statuses
+        }
+    };
+    let changes = race(
+        "/cas/login/first/password",
+        vec![
+            ("execution", token.clone()),
+            ("password", "123456".into()),
+            ("newPassword", "New-Pass-2026".into()),
+            ("confirmPassword", "New-Pass-2026".into()),
+        ],
+    )
+    .await;
+    assert_eq!(
+        changes.iter().filter(|s| **s == 303).count(),
+        1,
+        "{changes:?}"
+    );
+    let done = race("/cas/login/first/done", vec![("execution", token.clone())]).await;
+    assert_eq!(
+        done.iter().filter(|s| **s == 302).count(),
+        1,
+        "one session: {done:?}"
+    );
     let audit = t.server.store.recent_audit(Some("bob"), 50).unwrap();
     assert_eq!(
         audit
@@ -730,16 +752,10 @@ async fn a_dump_of_every_table_holds_no_secret() {
         .await;
     let mut bob = t.client();
     let step = bob.login("bob", "Initial-Pass-1", Some(SERVICE)).await;
-    let fields = [
-        ("execution", step.input("execution").unwrap()),
-        ("password", "Initial-Pass-1".to_string()),
-        ("newPassword", "Brand-New-Pass-7".to_string()),
-        ("confirmPassword", "Brand-New-Pass-7".to_string()),
-    ];
-    assert_eq!(
-        bob.post_owned("/cas/login/password", &fields).await.status,
-        302
-    );
+    let done = bob
+        .change_initial_password(&step, "Initial-Pass-1", "Brand-New-Pass-7")
+        .await;
+    assert_eq!(done.status, 302);
     t.server.settle_logout().await;
     let conn = rusqlite::Connection::open(&t.config.db).unwrap();
     let tables: Vec<String> = conn
@@ -886,13 +902,8 @@ async fn the_audit_log_records_each_event_with_its_client() {
     browser().login("alice", PASSWORD, None).await;
     let mut c = browser();
     let step = c.login("bob", "123456", None).await;
-    let fields = [
-        ("execution", step.input("execution").unwrap()),
-        ("password", "123456".to_string()),
-        ("newPassword", "New-Pass-2026".to_string()),
-        ("confirmPassword", "New-Pass-2026".to_string()),
-    ];
-    c.post_owned("/cas/login/password", &fields).await;
+    c.change_initial_password(&step, "123456", "New-Pass-2026")
+        .await;
     let audit = t.server.store.recent_audit(None, 50).unwrap();
     for (event, account) in [
         ("login_failure", "alice"),

@@ -434,6 +434,22 @@ impl Client {
         self.post("/cas/login", &fields).await
     }
 
+    /// The first-login password step and "我已完成", from the steps page `step` the login
+    /// answered: the answer to "我已完成" (a 302 to the service when nothing else is needed).
+    pub async fn change_initial_password(&mut self, step: &Resp, current: &str, new: &str) -> Resp {
+        let token = step.input("execution").expect("the steps page's token");
+        let fields = [
+            ("execution", token.as_str()),
+            ("password", current),
+            ("newPassword", new),
+            ("confirmPassword", new),
+        ];
+        let changed = self.post("/cas/login/first/password", &fields).await;
+        assert_eq!(changed.status, 303, "{}", changed.body);
+        self.post("/cas/login/first/done", &[("execution", token.as_str())])
+            .await
+    }
+
     /// A fresh service ticket for `service` from a password login in a new browser session.
     pub async fn ticket(&mut self, service: &str) -> String {
         self.jar.clear();

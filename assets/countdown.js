@@ -1,0 +1,26 @@
+// The resend countdown of the SMS-code forms ("58秒后重新获取"): counts the seconds down in
+// place and re-enables the send button at zero. ES5, for IE10; without it the page still
+// works (the server answers an early resend with the seconds left).
+(function () {
+  var items = document.querySelectorAll ? document.querySelectorAll("[data-countdown]") : [];
+  for (var i = 0; i < items.length; i++) {
+    (function (el) {
+      var n = parseInt(el.getAttribute("data-countdown"), 10);
+      var template = el.getAttribute("data-template");
+      var form = el.parentNode;
+      while (form && form.tagName !== "FORM") { form = form.parentNode; }
+      var button = form ? form.querySelector("[data-resend]") : null;
+      if (button) { button.disabled = true; }
+      var timer = setInterval(function () {
+        n -= 1;
+        if (n <= 0) {
+          clearInterval(timer);
+          el.style.display = "none";
+          if (button) { button.disabled = false; }
+          return;
+        }
+        el.textContent = template.replace("{n}", n);
+      }, 1000);
+    })(items[i]);
+  }
+})();

@@ -1,0 +1,71 @@
+//! Verified bindings of an account: a phone number proved with an SMS code (or vouched for
+//! by an administrator), later an e-mail address, a WeCom or WeChat identity. The value is
+//! sealed; its keyed hash is unique per kind, so one number binds one account.
+
+use super::{audit, Result, Store};
+use crate::model::AuditRecord;
+use rusqlite::{params, OptionalExtension};
+
+/// What binding gave.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Bound {
+    Bound,
+    /// Another account has this value already.
+    Taken,
+}
+
+impl Store {
+    /// The value bound to an account for `kind`, unsealed.
+    pub fn binding(&self, account_id: &str, kind: &str) -> Result<Option<String>> {
+        let keys = self.keys();
+        self.read(|conn| {
+            conn.prepare_cached("SELECT value FROM bindings WHERE account_id = ?1 AND kind = ?2")?
+                .query_row(params![account_id, kind], |r| r.get::<_, String>(0))
+                .optional()
+                .map(|v| v.and_then(|v| keys.open(&v)))
+        })
+    }
+
+    /// The account bound to `value` for `kind`, if any.
+    pub fn account_by_binding(&self, kind: &str, value: &str) -> Result<Option<String>> {
+        let hash = self.keys().lookup(kind, value);
+        self.read(|conn| {
+            conn.prepare_cached(
+                "SELECT account_id FROM bindings WHERE kind = ?1 AND value_hash = ?2",
+            )?
+            .query_row(params![kind, hash], |r| r.get(0))
+            .optional()
+        })
+    }
+
+    /// Binds `value` to the account for `kind` (replacing its earlier one), with the audit
+    /// row, in one transaction; refused if another account has it.
+    pub fn bind(
+        &self,
+        account_id: &str,
+        kind: &str,
+        value: &str,
+        record: &AuditRecord,
+        now: i64,
+    ) -> Result<Bound> {
+        let keys = self.keys();
+        let hash = keys.lookup(kind, value);
+        self.write(|tx| {
+            let owner: Option<String> = tx
+                .prepare_cached("SELECT account_id FROM bindings WHERE kind = ?1 AND value_hash = ?2")?
+                .query_row(params![kind, hash], |r| r.get(0))
+                .optional()?;
+            if owner.as_deref().is_some_and(|o| o != account_id) {
+                return Ok(Bound::Taken);
+            }
+            tx.prepare_cached(
+                "INSERT INTO bindings (account_id, kind, value, value_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (account_id, kind) DO UPDATE SET value = ?3, value_hash = ?4, created_at = ?5",
+            )?
+            .execute(params![account_id, kind, keys.seal(value), hash, now])?;
+            tx.execute("UPDATE accounts SET must_bind_phone = 0 WHERE id = ?1 AND ?2 = 'phone'", params![account_id, kind])?;
+            audit::insert(tx, record, now)?;
+            Ok(Bound::Bound)
+        })
+    }
+}
