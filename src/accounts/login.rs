@@ -4,8 +4,9 @@
 
 use super::{Accounts, AccountsError};
 use crate::model::audit::{LoginFailure, Method};
-use crate::model::{canonical_id, Account, AuditEvent, Client, Status};
-use crate::store::{AttemptKeys, Throttle};
+use crate::model::{canonical_id, Account, AuditEvent, Client, Phone, Status};
+use crate::otp::{Codes, Purpose};
+use crate::store::{AttemptKeys, CodeCheck, Throttle};
 use std::time::Duration;
 
 /// How long an attempt waits for others in progress on the same budget before it gives up.
@@ -147,6 +148,49 @@ impl Accounts {
                 Ok(Login::Invalid)
             }
         }
+    }
+
+    /// A login with a phone and an SMS code, under the same throttle as passwords: `owner`
+    /// is the account the number is bound to (if any), `name` what its codes are kept
+    /// under. The account on success.
+    pub async fn code_login(
+        &self,
+        codes: &Codes,
+        phone: &Phone,
+        owner: Option<&str>,
+        name: &str,
+        code: &str,
+        client: &Client,
+    ) -> Result<Option<Account>, AccountsError> {
+        let keys = AttemptKeys {
+            account_id: owner.unwrap_or("-invalid-").to_string(),
+            client_ip: client.ip.clone(),
+            initial: false,
+        };
+        if !self.reserve(&keys, client).await? {
+            return Ok(None);
+        }
+        let checked = codes
+            .check(Purpose::Login, name, phone, code, client)
+            .await?;
+        let account = match (checked, owner) {
+            (CodeCheck::Valid, Some(id)) => {
+                let id = id.to_string();
+                self.store.call(move |s| s.account(&id)).await?
+            }
+            _ => None,
+        };
+        let event = match &account {
+            Some(_) => AuditEvent::LoginSucceeded {
+                method: Method::SmsCode,
+            },
+            None => AuditEvent::LoginFailed {
+                reason: LoginFailure::WrongCode,
+            },
+        };
+        self.end_attempt(&keys, account.is_some(), event, client)
+            .await?;
+        Ok(account)
     }
 
     /// Reserves a place for an attempt, waiting briefly while others in progress use the

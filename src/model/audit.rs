@@ -24,6 +24,8 @@ impl Method {
 pub enum LoginFailure {
     /// The roster's initial password is past its days.
     InitialExpired,
+    /// A login code that is wrong, expired, or for a number no account has.
+    WrongCode,
     UnknownAccount,
     WrongPassword,
     AccountLocked,
@@ -36,6 +38,7 @@ impl LoginFailure {
     pub fn as_str(self) -> &'static str {
         match self {
             LoginFailure::InitialExpired => "initial password expired",
+            LoginFailure::WrongCode => "wrong code",
             LoginFailure::UnknownAccount => "unknown account",
             LoginFailure::WrongPassword => "wrong password",
             LoginFailure::AccountLocked => "account locked",

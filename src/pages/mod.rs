@@ -115,7 +115,15 @@ impl Chrome<'_> {
 impl Chrome<'_> {
     /// The same login page again (a new captcha image), keeping what the form carries.
     fn login_again(&self, f: &LoginForm) -> String {
+        self.login_link(f, f.sms.is_some())
+    }
+
+    /// The login page with this form's service, in the password or the SMS-code mode.
+    fn login_link(&self, f: &LoginForm, sms: bool) -> String {
         let mut q = url::form_urlencoded::Serializer::new(String::new());
+        if sms {
+            q.append_pair("cllt", "dynamicLogin");
+        }
         if let Some(service) = f.service {
             q.append_pair("service", service);
         }
@@ -125,7 +133,9 @@ impl Chrome<'_> {
         if let Some(method) = f.method {
             q.append_pair("method", method);
         }
-        q.append_pair("username", f.username);
+        if !sms && !f.username.is_empty() {
+            q.append_pair("username", f.username);
+        }
         format!("{}/login?{}", self.prefix, q.finish())
     }
 
@@ -177,6 +187,18 @@ pub struct LoginForm<'a> {
     pub remember_me: bool,
     /// Ask for the image captcha (the account name has collected failures).
     pub captcha: bool,
+    /// Offer the SMS-code tab (动态码登录).
+    pub sms_login: bool,
+    /// Show the SMS-code form instead of the password form.
+    pub sms: Option<SmsForm<'a>>,
+}
+
+/// The SMS-code form's state: the number typed, where a code went (masked), and the seconds
+/// before another may be asked for.
+pub struct SmsForm<'a> {
+    pub phone: &'a str,
+    pub code_sent_to: Option<String>,
+    pub wait: i64,
 }
 
 impl Chrome<'_> {
@@ -186,42 +208,81 @@ impl Chrome<'_> {
     pub fn login(&self, f: &LoginForm) -> Markup {
         let t = self.t();
         let action = format!("{}/login", self.prefix);
+        let hidden = html! {
+            input type="hidden" name="execution" value=(f.token);
+            input type="hidden" name="lt" value=(f.token);
+            input type="hidden" name="_eventId" value="submit";
+            input type="hidden" name="dllt" value="generalLogin";
+            input type="hidden" name="rmShown" value="1";
+            @if let Some(service) = f.service { input type="hidden" name="service" value=(service); }
+            @if f.renew { input type="hidden" name="renew" value="true"; }
+            @if let Some(method) = f.method { input type="hidden" name="method" value=(method); }
+        };
+        let captcha = html! {
+            label.sr for="captcha" { (t.captcha_placeholder) }
+            input #captcha type="text" name="captcha" placeholder=(t.captcha_placeholder)
+                autocomplete="off" autocapitalize="off" required;
+            // Reloading the page (a link, no script) shows a new image.
+            img.captcha src=(format!("{}/captcha.html", self.prefix)) alt=(t.captcha_placeholder) width="160" height="60";
+            a.refresh href=(self.login_again(f)) { (t.captcha_refresh) }
+        };
         self.page(
             t.login_title,
             html! {
                 div.card.login {
-                    div.tabs { span.tab.active { (t.tab_password) } }
+                    div.tabs {
+                        @if f.sms.is_none() { span.tab.active { (t.tab_password) } }
+                        @else { a.tab href=(self.login_link(f, false)) { (t.tab_password) } }
+                        @if f.sms_login {
+                            @if f.sms.is_some() { span.tab.active { (t.tab_sms) } }
+                            @else { a.tab href=(self.login_link(f, true)) { (t.tab_sms) } }
+                        }
+                    }
                     // `showErrorTip` is where the campus product's page puts it; scripts look for it.
                     @if let Some(error) = f.error { p #showErrorTip .error role="alert" { (error) } }
-                    form method="post" action=(action) autocomplete="off" {
-                        input type="hidden" name="execution" value=(f.token);
-                        input type="hidden" name="lt" value=(f.token);
-                        input type="hidden" name="_eventId" value="submit";
-                        input type="hidden" name="dllt" value="generalLogin";
-                        input type="hidden" name="cllt" value="userNameLogin";
-                        input type="hidden" name="rmShown" value="1";
-                        input type="hidden" id="pwdEncryptSalt" value=(f.salt);
-                        input type="hidden" id="pwdDefaultEncryptSalt" value=(f.salt);
-                        @if let Some(service) = f.service { input type="hidden" name="service" value=(service); }
-                        @if f.renew { input type="hidden" name="renew" value="true"; }
-                        @if let Some(method) = f.method { input type="hidden" name="method" value=(method); }
-                        label.sr for="username" { (t.username_placeholder) }
-                        input #username type="text" name="username" value=(f.username)
-                            placeholder=(t.username_placeholder) autocapitalize="off" autocorrect="off" required;
-                        label.sr for="password" { (t.password_placeholder) }
-                        input #password type="password" name="password" placeholder=(t.password_placeholder) required;
-                        @if f.captcha {
-                            label.sr for="captcha" { (t.captcha_placeholder) }
-                            input #captcha type="text" name="captcha" placeholder=(t.captcha_placeholder)
-                                autocomplete="off" autocapitalize="off" required;
-                            // Reloading the page (a link, no script) shows a new image.
-                            img.captcha src=(format!("{}/captcha.html", self.prefix)) alt=(t.captcha_placeholder) width="160" height="60";
-                            a.refresh href=(self.login_again(f)) { (t.captcha_refresh) }
+                    @match &f.sms {
+                        None => {
+                            form #pwdFromId method="post" action=(action) autocomplete="off" {
+                                (hidden)
+                                input type="hidden" name="cllt" value="userNameLogin";
+                                input type="hidden" id="pwdEncryptSalt" value=(f.salt);
+                                input type="hidden" id="pwdDefaultEncryptSalt" value=(f.salt);
+                                label.sr for="username" { (t.username_placeholder) }
+                                input #username type="text" name="username" value=(f.username)
+                                    placeholder=(t.username_placeholder) autocapitalize="off" autocorrect="off" required;
+                                label.sr for="password" { (t.password_placeholder) }
+                                input #password type="password" name="password" placeholder=(t.password_placeholder) required;
+                                @if f.captcha { (captcha) }
+                                @if f.remember_me {
+                                    label.check { input #rememberMe type="checkbox" name="rememberMe" value="true"; " " (t.remember_me) }
+                                }
+                                button #login-submit type="submit" { (t.login_button) }
+                            }
                         }
-                        @if f.remember_me {
-                            label.check { input #rememberMe type="checkbox" name="rememberMe" value="true"; " " (t.remember_me) }
+                        Some(sms) => {
+                            form #phoneFromId method="post" action=(action) autocomplete="off" {
+                                (hidden)
+                                input type="hidden" name="cllt" value="dynamicLogin";
+                                p.hint { (t.sms_login_hint) }
+                                label.sr for="mobile" { (t.phone_placeholder) }
+                                input #mobile type="tel" name="mobile" value=(sms.phone) placeholder=(t.phone_placeholder) required;
+                                @if sms.code_sent_to.is_none() { (captcha) }
+                                button.secondary type="submit" name="action" value="send" data-resend="" { (t.send_code) }
+                                @if sms.wait > 0 {
+                                    p.hint data-countdown=(sms.wait) data-template=(t.resend_in) { (t.resend_in.replace("{n}", &sms.wait.to_string())) }
+                                }
+                                @if let Some(to) = &sms.code_sent_to {
+                                    p.notice { (t.code_sent_to) (to) }
+                                    label.sr for="dynamicCode" { (t.code_placeholder) }
+                                    input #dynamicCode type="text" name="dynamicCode" inputmode="numeric" maxlength="6" placeholder=(t.code_placeholder) autocomplete="one-time-code";
+                                    @if f.remember_me {
+                                        label.check { input type="checkbox" name="rememberMe" value="true"; " " (t.remember_me) }
+                                    }
+                                    button #code-submit type="submit" name="action" value="login" { (t.code_login_button) }
+                                }
+                            }
+                            script src=(format!("{}/assets/countdown.js", self.prefix)) {}
                         }
-                        button #login-submit type="submit" { (t.login_button) }
                     }
                     p.links {
                         a href=(format!("{}/forgot", self.prefix)) { (t.forgot_password) }
@@ -231,40 +292,6 @@ impl Chrome<'_> {
                     // Older campus clients read the salt from this script variable.
                     // safe: base62 characters in a fixed string (see salt_script).
                     script { (maud::PreEscaped(salt_script(f.salt))) }
-                }
-            },
-        )
-    }
-
-    /// The forced password change of the first login (修改密码), with the rules beside the
-    /// fields. Field names are stable for scripts: `password`, `newPassword`,
-    /// `confirmPassword`.
-    pub fn change_password(
-        &self,
-        token: &str,
-        account_id: &str,
-        policy: &crate::accounts::Policy,
-        error: Option<&str>,
-    ) -> Markup {
-        let t = self.t();
-        self.page(
-            t.change_title,
-            html! {
-                div.card {
-                    h1 { (t.change_title) }
-                    p { (t.change_intro) " (" (account_id) ")" }
-                    @if let Some(error) = error { p.error role="alert" { (error) } }
-                    form method="post" action=(format!("{}/login/password", self.prefix)) autocomplete="off" {
-                        input type="hidden" name="execution" value=(token);
-                        label.sr for="password" { (t.current_password) }
-                        input #password type="password" name="password" placeholder=(t.current_password) required;
-                        label.sr for="newPassword" { (t.new_password) }
-                        input #newPassword type="password" name="newPassword" placeholder=(t.new_password) required;
-                        label.sr for="confirmPassword" { (t.repeat_password) }
-                        input #confirmPassword type="password" name="confirmPassword" placeholder=(t.repeat_password) required;
-                        p.rules { (self.policy_rules(policy)) }
-                        button type="submit" { (t.confirm_button) }
-                    }
                 }
             },
         )

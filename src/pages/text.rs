@@ -83,6 +83,7 @@ pub struct Text {
     pub sms_login_hint: &'static str,
     pub code_login_button: &'static str,
     pub captcha_needed: &'static str,
+    pub code_login_failed: &'static str,
 }
 
 pub const ZH: Text = Text {
@@ -173,6 +174,7 @@ pub const ZH: Text = Text {
     sms_login_hint: "使用已绑定的手机号接收验证码登录。",
     code_login_button: "登录",
     captcha_needed: "请先输入图片验证码。",
+    code_login_failed: "手机号或验证码错误，请重新输入。",
 };
 
 pub const EN: Text = Text {
@@ -262,4 +264,5 @@ pub const EN: Text = Text {
     sms_login_hint: "Receive a code on your bound mobile phone and log in with it.",
     code_login_button: "Log in",
     captcha_needed: "Enter the characters in the image first.",
+    code_login_failed: "The number or the code is not right. Please try again.",
 };

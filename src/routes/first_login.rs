@@ -176,7 +176,16 @@ impl App {
         }
         let typed = req.form.get("phone").unwrap_or("").trim().to_string();
         if req.form.get("action") == Some("bind") {
-            let Some(phone) = pending.phone.as_deref().and_then(Phone::parse) else {
+            // The number the code went to: in this visit, or one before it left half way.
+            let earlier = match &pending.phone {
+                Some(_) => None,
+                None => self
+                    .codes
+                    .pending(&account.id, Purpose::Bind)
+                    .await?
+                    .map(|(p, _)| p),
+            };
+            let Some(phone) = pending.phone.as_deref().and_then(Phone::parse).or(earlier) else {
                 return self
                     .step_refused(
                         req,

@@ -7,7 +7,7 @@ use crate::accounts::{Login, MAX_PASSWORD_BYTES};
 use crate::cas::Cas;
 use crate::http::{Cookie, Request, Response};
 use crate::model::Account;
-use crate::pages::LoginForm;
+use crate::pages::{LoginForm, SmsForm};
 use crate::sessions::{LiveSession, NewSession};
 use crate::tickets::{self, Kind};
 use hyper::StatusCode;
@@ -65,11 +65,21 @@ impl App {
             (Some(session), Some(_)) => self.deliver(req, &session, &target, false, gateway).await,
             (Some(session), None) => Ok(self.logged_in_page(req, &session.account_id)),
             (None, Some(service)) if gateway => Ok(Response::redirect(service)),
+            (None, _) if self.sms_mode(&req.query) => {
+                let form = SmsForm {
+                    phone: "",
+                    code_sent_to: None,
+                    wait: 0,
+                };
+                Ok(self
+                    .login_form(req, &target, renew, "", Some(form), None, StatusCode::OK)
+                    .await)
+            }
             (None, _) => {
                 // `username` pre-fills the form (and brings the captcha if that name needs it).
                 let username = req.query.get("username").unwrap_or("");
                 Ok(self
-                    .login_form(req, &target, renew, username, None, StatusCode::OK)
+                    .login_form(req, &target, renew, username, None, None, StatusCode::OK)
                     .await)
             }
         }
@@ -86,12 +96,16 @@ impl App {
             post: wants_post(f.get("method")),
         };
         let renew = f.flag("renew");
+        if self.sms_mode(f) {
+            return self.sms_login_post(req, &target, renew).await;
+        }
         let username = f.get("username").unwrap_or("");
         let t = self.chrome(req).t();
         let client = self.client(req);
         // The form again, with a message and status; every refusal ends here.
-        let again =
-            |error, status| self.login_form(req, &target, renew, username, Some(error), status);
+        let again = |error, status| {
+            self.login_form(req, &target, renew, username, None, Some(error), status)
+        };
 
         let token = f.get("execution").or_else(|| f.get("lt")).unwrap_or("");
         let now = self.clock.now();
@@ -243,14 +257,23 @@ impl App {
         }
     }
 
-    /// Shows the form with a fresh single-use token bound to this browser's flow cookie.
-    /// An account name that has collected failures gets the captcha field too.
+    /// Whether the request is for the SMS-code login (the campus product's `cllt`), and it is
+    /// on.
+    pub(super) fn sms_mode(&self, params: &crate::http::Params) -> bool {
+        self.config.first_login.sms_login && params.get("cllt") == Some("dynamicLogin")
+    }
+
+    /// Shows the form with a fresh single-use token bound to this browser's flow cookie:
+    /// the password form, or with `sms` the SMS-code form. An account name that has
+    /// collected failures gets the captcha field too.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn login_form(
         &self,
         req: &Request,
         target: &Target,
         renew: bool,
         username: &str,
+        sms: Option<SmsForm<'_>>,
         error: Option<&str>,
         status: StatusCode,
     ) -> Response {
@@ -272,6 +295,8 @@ impl App {
             error,
             remember_me: self.config.sessions.remember_me,
             captcha,
+            sms_login: self.config.first_login.sms_login,
+            sms,
         };
         let csp = crate::http::csp_with_script(&crate::pages::salt_script(&issued.salt));
         let res = self

@@ -10,6 +10,7 @@ mod error;
 mod first_login;
 mod login;
 mod logout;
+mod sms_login;
 mod validate;
 
 use crate::accounts::Accounts;
@@ -122,7 +123,10 @@ impl App {
         let post = req.method == Method::POST;
         // Forms of people (not protocol endpoints, which servers call) are refused when a
         // browser says they were posted from another site (security.md D02, D03).
-        let form = post && (path == "/login" || path.starts_with("/login/first/"));
+        let form = post
+            && (path == "/login"
+                || path.starts_with("/login/first/")
+                || path == "/dynamicCode/getDynamicCode.htl");
         if form && !self.same_site(req) {
             tracing::info!(origin = ?req.header("origin"), path, "cross-site form post refused");
             return self.error_page(req, StatusCode::FORBIDDEN);
@@ -150,6 +154,7 @@ impl App {
             "/captcha.html" | "/getCaptcha.htl" if get => Ok(self.captcha_image(req).await),
             "/needCaptcha.html" if get => Ok(self.need_captcha(req, false).await),
             "/checkNeedCaptcha.htl" if get => Ok(self.need_captcha(req, true).await),
+            "/dynamicCode/getDynamicCode.htl" if post => self.dynamic_code(req).await,
             "/help" if get => Ok(self.help(req)),
             "/forgot" if get => Ok(self.forgot(req)),
             p if get && p.starts_with("/assets/") => self.asset(&p["/assets/".len()..]),

@@ -2,6 +2,7 @@
 //! HTTP to it like a browser or CAS client, with a cookie jar and a choice of source address.
 
 pub mod receiver;
+pub mod sms_gateway;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -185,6 +186,50 @@ impl TestServer {
             .store
             .insert_account(&account, self.clock().now())
             .unwrap());
+    }
+
+    /// An account as the roster import makes it: the initial password, to be changed, and a
+    /// phone to bind.
+    pub fn add_imported(&self, id: &str, initial: &str) {
+        let mut account = NewAccount::new(
+            id,
+            &format!("学生{id}"),
+            Kind::Student,
+            "物理学院",
+            "",
+            "",
+            &[],
+        )
+        .unwrap();
+        account.password_hash = hash_now(initial, 4).unwrap();
+        account.must_change = true;
+        account.initial_password = true;
+        account.source = unicas::model::Source::Import;
+        assert!(self
+            .server
+            .store
+            .insert_account(&account, self.clock().now())
+            .unwrap());
+    }
+
+    /// The code in the last text the `log` provider kept for `phone`.
+    pub fn sms_code(&self, phone: &str) -> Option<String> {
+        let store = &self.server.store;
+        let phone = unicas::model::Phone::parse(phone).unwrap();
+        let hash = store.keys().lookup("phone", &phone.e164());
+        let row = store
+            .sms_outbox(Some(&hash), 1)
+            .unwrap()
+            .into_iter()
+            .next()?;
+        let text = store.keys().open(&row.text)?;
+        let start = text.find("验证码为")? + "验证码为".len();
+        Some(text[start..start + 6].to_string())
+    }
+
+    /// Text messages recorded (sent or not) so far.
+    pub fn sms_count(&self) -> usize {
+        self.server.store.sms_outbox(None, 10_000).unwrap().len()
     }
 
     /// Registers `pattern`, releasing the listed attributes, or every one with `None`.

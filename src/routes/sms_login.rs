@@ -1,0 +1,212 @@
+//! Login with the bound phone and an SMS code (动态码登录): the login page's second tab, and
+//! the campus product's `dynamicCode/getDynamicCode.htl`, which its apps call. An image
+//! captcha comes before every send. Whether a number is bound shows nowhere: an unbound one
+//! gets the same answer, counted against the same limits, and no message leaves the server.
+//! A wrong code is a failed login like a wrong password (the same throttling).
+
+use super::error::{Failure, Handled};
+use super::first_login::sms_message;
+use super::login::Target;
+use super::App;
+use crate::http::{Request, Response};
+use crate::model::{Phone, Status};
+use crate::otp::{Purpose, Sent};
+use crate::pages::SmsForm;
+use hyper::StatusCode;
+
+/// What asking for a login code gave, for the page or the JSON answer.
+enum Asked {
+    Sent { to: String, wait: i64 },
+    CaptchaWrong,
+    BadPhone,
+    TooSoon(i64),
+    Refused(&'static str),
+}
+
+impl App {
+    /// The account a bound number belongs to (active ones only), and the name its codes
+    /// and limits go under: the account, or for an unbound number one of its own, so
+    /// limits treat both alike.
+    async fn phone_owner(&self, phone: &Phone) -> Result<(Option<String>, String), Failure> {
+        let value = phone.e164();
+        let owner = self
+            .store
+            .call(move |s| {
+                let Some(id) = s.account_by_binding("phone", &value)? else {
+                    return Ok(None);
+                };
+                Ok(s.account(&id)?
+                    .filter(|a| a.status == Status::Active)
+                    .map(|a| a.id))
+            })
+            .await?;
+        let name = owner.clone().unwrap_or_else(|| {
+            format!(
+                "-phone-{}",
+                self.store.keys().lookup("phone", &phone.e164())
+            )
+        });
+        Ok((owner, name))
+    }
+
+    /// Sends a login code to `phone` after the captcha, if the number is bound.
+    async fn ask_login_code(
+        &self,
+        req: &Request,
+        typed: &str,
+        answer: &str,
+    ) -> Result<Asked, Failure> {
+        let t = self.chrome(req).t();
+        let client = self.client(req);
+        if !self.solve_captcha(req, answer) {
+            self.accounts.captcha_refused(typed, &client).await?;
+            return Ok(Asked::CaptchaWrong);
+        }
+        let Some(phone) = Phone::parse(typed) else {
+            return Ok(Asked::BadPhone);
+        };
+        let (owner, name) = self.phone_owner(&phone).await?;
+        let sent = self
+            .codes
+            .send(Purpose::Login, &name, &phone, &client, owner.is_some())
+            .await?;
+        Ok(match sent {
+            Sent::Sent { wait } => Asked::Sent {
+                to: phone.masked(),
+                wait,
+            },
+            Sent::TooSoon(wait) => Asked::TooSoon(wait),
+            Sent::Limited => Asked::Refused(t.sms_limited),
+            Sent::Failed(e) => Asked::Refused(sms_message(t, &e)),
+        })
+    }
+
+    /// `POST /login` with `cllt=dynamicLogin`: `action=send` asks for a code; otherwise the
+    /// number and `dynamicCode` log in.
+    pub(super) async fn sms_login_post(
+        &self,
+        req: &Request,
+        target: &Target,
+        renew: bool,
+    ) -> Handled {
+        let f = &req.form;
+        let t = self.chrome(req).t();
+        let typed = f.get("mobile").unwrap_or("").trim();
+        let page = |error: Option<String>, to: Option<String>, wait: i64, status| async move {
+            let form = SmsForm {
+                phone: typed,
+                code_sent_to: to,
+                wait,
+            };
+            Ok(self
+                .login_form(req, target, renew, "", Some(form), error.as_deref(), status)
+                .await)
+        };
+        let token = f.get("execution").or_else(|| f.get("lt")).unwrap_or("");
+        if self
+            .forms
+            .redeem(
+                token,
+                req.cookie(crate::http::Cookie::Flow),
+                self.clock.now(),
+            )
+            .is_none()
+        {
+            return page(Some(t.form_expired.into()), None, 0, StatusCode::FORBIDDEN).await;
+        }
+        if f.get("action") == Some("send") {
+            let answer = f.get("captcha").unwrap_or("");
+            return match self.ask_login_code(req, typed, answer).await? {
+                Asked::Sent { to, wait } => page(None, Some(to), wait, StatusCode::OK).await,
+                Asked::CaptchaWrong => {
+                    page(
+                        Some(t.captcha_wrong.into()),
+                        None,
+                        0,
+                        StatusCode::UNAUTHORIZED,
+                    )
+                    .await
+                }
+                Asked::BadPhone => {
+                    page(
+                        Some(t.phone_invalid.into()),
+                        None,
+                        0,
+                        StatusCode::BAD_REQUEST,
+                    )
+                    .await
+                }
+                Asked::TooSoon(wait) => {
+                    let error = t.sms_too_soon.replace("{n}", &wait.to_string());
+                    let to = Phone::parse(typed).map(|p| p.masked());
+                    page(Some(error), to, wait, StatusCode::TOO_MANY_REQUESTS).await
+                }
+                Asked::Refused(message) => {
+                    page(Some(message.into()), None, 0, StatusCode::TOO_MANY_REQUESTS).await
+                }
+            };
+        }
+        let client = self.client(req);
+        let to = Phone::parse(typed).map(|p| p.masked());
+        let Some(phone) = Phone::parse(typed) else {
+            return page(
+                Some(t.phone_invalid.into()),
+                None,
+                0,
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        };
+        let (owner, name) = self.phone_owner(&phone).await?;
+        let code = f.get("dynamicCode").unwrap_or("");
+        let login = self
+            .accounts
+            .code_login(&self.codes, &phone, owner.as_deref(), &name, code, &client)
+            .await?;
+        match login {
+            Some(account) => {
+                let remember = self.config.sessions.remember_me && f.flag("rememberMe");
+                self.finish_login(req, &account, target, remember, false)
+                    .await
+            }
+            None => {
+                page(
+                    Some(t.code_login_failed.into()),
+                    to,
+                    0,
+                    StatusCode::UNAUTHORIZED,
+                )
+                .await
+            }
+        }
+    }
+
+    /// `POST dynamicCode/getDynamicCode.htl` (`mobile`, `captcha`): the campus product's
+    /// JSON for asking a login code: `{"code": "success"|"captchaError"|"timeExpire"|
+    /// "error", "message": …, "time": seconds}`.
+    pub(super) async fn dynamic_code(&self, req: &Request) -> Handled {
+        if !self.config.first_login.sms_login {
+            return Err(Failure::Refused(StatusCode::NOT_FOUND));
+        }
+        let t = self.chrome(req).t();
+        let typed = req.param("mobile").unwrap_or("").trim().to_string();
+        let answer = req.param("captcha").unwrap_or("").to_string();
+        let (code, message, time) = match self.ask_login_code(req, &typed, &answer).await? {
+            Asked::Sent { wait, .. } => ("success", String::new(), wait),
+            Asked::CaptchaWrong => ("captchaError", t.captcha_wrong.to_string(), 0),
+            Asked::BadPhone => ("error", t.phone_invalid.to_string(), 0),
+            Asked::TooSoon(wait) => (
+                "timeExpire",
+                t.sms_too_soon.replace("{n}", &wait.to_string()),
+                wait,
+            ),
+            Asked::Refused(m) => ("error", m.to_string(), 0),
+        };
+        let body =
+            serde_json::json!({ "code": code, "message": message, "time": time }).to_string();
+        Ok(
+            Response::new(StatusCode::OK, "application/json; charset=UTF-8", body)
+                .header(hyper::header::CACHE_CONTROL, "no-store"),
+        )
+    }
+}

@@ -1,0 +1,452 @@
+//! SMS codes: their limits, each gateway against a stand-in that checks its signature, the
+//! messages people see when a gateway says no, and logging in with a code.
+
+use crate::support::sms_gateway::{self, Gateway, Mode};
+use crate::support::*;
+
+const PHONE: &str = "13800138000";
+
+/// A browser at the phone step of bob's first login; returns it with the steps' token.
+async fn at_phone_step(t: &TestServer, id: &str, from: &str) -> (Client, String) {
+    t.add_imported(id, "31002X");
+    let mut c = t.client_from(from);
+    let steps = c.login(id, "31002X", None).await;
+    let token = steps.input("execution").unwrap();
+    let changed = c
+        .post(
+            "/cas/login/first/password",
+            &[
+                ("execution", token.as_str()),
+                ("password", "31002X"),
+                ("newPassword", "New-Pass-2026"),
+                ("confirmPassword", "New-Pass-2026"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, 303);
+    (c, token)
+}
+
+async fn send(c: &mut Client, token: &str, phone: &str) -> Resp {
+    c.post(
+        "/cas/login/first/phone",
+        &[("execution", token), ("action", "send"), ("phone", phone)],
+    )
+    .await
+}
+
+async fn bind(c: &mut Client, token: &str, code: &str) -> Resp {
+    c.post(
+        "/cas/login/first/phone",
+        &[("execution", token), ("action", "bind"), ("code", code)],
+    )
+    .await
+}
+
+/// security.md G01, G02, G06, G08: 60 s between codes to one number, 5 an hour; a code is
+/// spent by its use and dies after 5 minutes.
+#[tokio::test]
+async fn codes_wait_between_sends_are_capped_and_expire() {
+    // Only the number's hourly cap matters here (the others, and the captcha that comes
+    // near them, have their own tests).
+    let t = TestServer::start_with(|c| {
+        c.sms.per_phone_day = 100;
+        c.sms.per_address_hour = 100;
+        c.sms.per_address_day = 100;
+    })
+    .await;
+    let (mut c, token) = at_phone_step(&t, "20240001", "127.0.0.2").await;
+    assert!(send(&mut c, &token, PHONE)
+        .await
+        .body
+        .contains("验证码已发送至"));
+    let again = send(&mut c, &token, PHONE).await;
+    assert_eq!(again.status, 429);
+    assert!(again.body.contains("秒后重新获取"), "{}", again.body);
+    assert_eq!(t.sms_count(), 1);
+    for _ in 0..4 {
+        t.clock().advance(61);
+        assert_eq!(send(&mut c, &token, PHONE).await.status, 200);
+    }
+    t.clock().advance(61);
+    let capped = send(&mut c, &token, PHONE).await;
+    assert_eq!(capped.status, 429);
+    assert!(capped.body.contains("验证码发送次数已达上限"));
+    assert_eq!(t.sms_count(), 5, "five an hour");
+    // The last code: expired at 5 minutes + 1 s, never accepted after.
+    let code = t.sms_code(PHONE).unwrap();
+    t.clock().advance(300);
+    let late = bind(&mut c, &token, &code).await;
+    assert!(late.body.contains("验证码已失效"), "{}", late.body);
+    // An hour later (the paused login is gone: log in again) a fresh code works at
+    // 5 minutes − 1 s, once.
+    t.clock().advance(3600);
+    let mut c = t.client_from("127.0.0.2");
+    let steps = c.login("20240001", "New-Pass-2026", None).await;
+    let token = steps.input("execution").unwrap();
+    assert_eq!(send(&mut c, &token, PHONE).await.status, 200);
+    let code = t.sms_code(PHONE).unwrap();
+    t.clock().advance(299);
+    assert_eq!(bind(&mut c, &token, &code).await.status, 303);
+    assert!(bind(&mut c, &token, &code).await.status >= 400, "spent");
+}
+
+/// security.md G05, G07: five wrong entries void a code (the right one then fails); a code
+/// for one account, number or purpose serves no other.
+#[tokio::test]
+async fn wrong_entries_void_a_code_and_codes_stay_where_they_belong() {
+    let t = TestServer::start().await;
+    let (mut c, token) = at_phone_step(&t, "20240001", "127.0.0.3").await;
+    send(&mut c, &token, PHONE).await;
+    let code = t.sms_code(PHONE).unwrap();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for left in (0..5).rev() {
+        let res = bind(&mut c, &token, wrong).await;
+        assert!(
+            res.body.contains(&format!("还可尝试{left}次")),
+            "{left}: {}",
+            res.body
+        );
+    }
+    assert!(
+        bind(&mut c, &token, &code)
+            .await
+            .body
+            .contains("验证码已失效"),
+        "void"
+    );
+    // Bob's code in carol's flow does nothing.
+    let (mut carol, carol_token) = at_phone_step(&t, "20240002", "127.0.0.4").await;
+    t.clock().advance(61);
+    send(&mut c, &token, PHONE).await;
+    let bobs = t.sms_code(PHONE).unwrap();
+    send(&mut carol, &carol_token, "13900139000").await;
+    assert!(bind(&mut carol, &carol_token, &bobs).await.status >= 400);
+    assert_eq!(
+        bind(&mut c, &token, &bobs).await.status,
+        303,
+        "still bob's, unspent"
+    );
+}
+
+/// security.md G01, G05: twenty sends at once give one message; fifty wrong guesses at once
+/// evaluate at most five.
+#[tokio::test]
+async fn parallel_sends_and_guesses_stay_within_their_limits() {
+    let t = TestServer::start().await;
+    let (c, token) = at_phone_step(&t, "20240001", "127.0.0.5").await;
+    let race = |n: usize, code: Option<String>| {
+        let tasks: Vec<_> = (0..n)
+            .map(|i| {
+                let mut browser = Client::new(t.server.addr, None);
+                browser.jar = c.jar.clone();
+                let (token, code) = (token.clone(), code.clone());
+                tokio::spawn(async move {
+                    match code {
+                        None => send(&mut browser, &token, PHONE).await.body,
+                        Some(_) => {
+                            bind(&mut browser, &token, &format!("{:06}", 900_000 + i))
+                                .await
+                                .body
+                        }
+                    }
+                })
+            })
+            .collect::<Vec<_>>();
+        async move {
+            let mut bodies = Vec::new();
+            for task in tasks {
+                bodies.push(task.await.unwrap());
+            }
+            bodies
+        }
+    };
+    race(20, None).await;
+    assert_eq!(t.sms_count(), 1, "one message");
+    let bodies = race(50, Some(String::new())).await;
+    let evaluated = bodies.iter().filter(|b| b.contains("还可尝试")).count();
+    assert!(
+        (1..=5).contains(&evaluated),
+        "{evaluated} wrong guesses evaluated"
+    );
+    let audit = t.server.store.recent_audit(Some("20240001"), 200).unwrap();
+    assert!(audit.iter().filter(|r| r.event == "code_failed").count() >= evaluated);
+}
+
+/// A server sending through `provider` at the gateway stand-in.
+async fn with_gateway(provider: &str, gateway: &Gateway) -> TestServer {
+    let url = |path: &str| gateway.url(path);
+    let (aliyun, tencent, webhook) = (url("/aliyun/"), url("/tencent/"), url("/webhook"));
+    let provider = provider.to_string();
+    TestServer::start_with(move |c| {
+        c.sms.provider = provider;
+        c.sms.timeout = 1;
+        c.sms.aliyun.access_key_id = sms_gateway::ALIYUN_ID.into();
+        c.sms.aliyun.access_key_secret = sms_gateway::ALIYUN_SECRET.into();
+        c.sms.aliyun.template_code = "SMS_000000001".into();
+        c.sms.aliyun.endpoint = aliyun;
+        c.sms.tencent.secret_id = sms_gateway::TENCENT_ID.into();
+        c.sms.tencent.secret_key = sms_gateway::TENCENT_KEY.into();
+        c.sms.tencent.sdk_app_id = "1400000000".into();
+        c.sms.tencent.template_id = "100000".into();
+        c.sms.tencent.endpoint = tencent;
+        c.sms.webhook.url = webhook;
+        c.sms.webhook.secret = sms_gateway::WEBHOOK_SECRET.into();
+    })
+    .await
+}
+
+/// Issue "First login": each provider signs its request the way its gateway checks it, and
+/// the code it carries binds the phone.
+#[tokio::test]
+async fn each_provider_is_accepted_by_its_gateway() {
+    for (provider, phone_on_the_wire) in [
+        ("aliyun", "13800138000"),
+        ("tencent", "+8613800138000"),
+        ("webhook", "13800138000"),
+    ] {
+        let gateway = Gateway::start().await;
+        let t = with_gateway(provider, &gateway).await;
+        let (mut c, token) = at_phone_step(&t, "20240001", "127.0.0.6").await;
+        let sent = send(&mut c, &token, PHONE).await;
+        assert_eq!(sent.status, 200, "{provider}: {}", sent.body);
+        assert!(
+            gateway.rejected.lock().unwrap().is_empty(),
+            "{provider}: {:?}",
+            gateway.rejected
+        );
+        let delivered = gateway.delivered();
+        assert_eq!(delivered.len(), 1, "{provider}");
+        assert_eq!(delivered[0].phone, phone_on_the_wire);
+        assert_eq!(delivered[0].provider, provider);
+        assert_eq!(
+            bind(&mut c, &token, &delivered[0].code).await.status,
+            303,
+            "{provider}"
+        );
+        // Nothing of the code is kept anywhere but its hash: no outbox text for real gateways.
+        assert!(t.sms_code(PHONE).is_none());
+    }
+}
+
+/// Issue "First login": a gateway's refusal is a sentence people understand, and a slow
+/// gateway holds the page for the configured timeout only.
+#[tokio::test]
+async fn gateway_refusals_become_clear_messages() {
+    let gateway = Gateway::start().await;
+    for (provider, mode, message) in [
+        ("aliyun", Mode::RateLimited, "验证码发送次数已达上限"),
+        ("aliyun", Mode::BadTemplate, "短信服务暂不可用"),
+        ("tencent", Mode::RateLimited, "验证码发送次数已达上限"),
+        ("tencent", Mode::BadTemplate, "短信服务暂不可用"),
+        ("webhook", Mode::BadTemplate, "短信服务暂不可用"),
+        ("webhook", Mode::Slow, "短信发送失败"),
+    ] {
+        gateway.set_mode(mode);
+        let t = with_gateway(provider, &gateway).await;
+        let (mut c, token) = at_phone_step(&t, "20240001", "127.0.0.7").await;
+        let started = std::time::Instant::now();
+        let res = send(&mut c, &token, PHONE).await;
+        assert!(
+            res.body.contains(message),
+            "{provider} {mode:?}: {}",
+            res.body
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(8),
+            "bounded by the timeout"
+        );
+        let audit = t.server.store.recent_audit(Some("20240001"), 10).unwrap();
+        assert!(audit
+            .iter()
+            .any(|r| r.event == "code_sent" && !r.detail.ends_with(": sent")));
+    }
+}
+
+/// Issue "First login", security.md G04: once the sends from an address near their cap, an
+/// image captcha comes first.
+#[tokio::test]
+async fn near_a_cap_a_captcha_comes_first() {
+    let t = TestServer::start_with(|c| c.sms.per_address_hour = 4).await;
+    let (mut c, token) = at_phone_step(&t, "20240001", "127.0.0.8").await;
+    send(&mut c, &token, PHONE).await;
+    t.clock().advance(61);
+    send(&mut c, &token, "13900139000").await;
+    t.clock().advance(61);
+    let asked = send(&mut c, &token, "13700137000").await;
+    assert!(asked.body.contains("请先输入图片验证码"), "{}", asked.body);
+    assert_eq!(t.sms_count(), 2);
+    c.get("/cas/captcha.html").await;
+    let answer = t.server.app.captcha_answer(&c.jar["UNICAS_FLOW"]).unwrap();
+    let res = c
+        .post(
+            "/cas/login/first/phone",
+            &[
+                ("execution", token.as_str()),
+                ("action", "send"),
+                ("phone", "13700137000"),
+                ("captcha", answer.as_str()),
+            ],
+        )
+        .await;
+    assert!(
+        res.body.contains("验证码已发送至 137****7000"),
+        "{}",
+        res.body
+    );
+}
+
+/// Issue "First login": log in with the bound phone and a code (动态码登录), the tab on the
+/// login page and the campus product's JSON endpoint; an unbound number gets the same
+/// answers and no message.
+#[tokio::test]
+async fn logging_in_with_the_bound_phone_and_a_code() {
+    let t = TestServer::start().await;
+    let record =
+        unicas::model::AuditRecord::system(unicas::model::AuditEvent::AccountUnlocked, None);
+    t.server
+        .store
+        .bind("alice", "phone", "+8613800138000", &record, t.clock().now())
+        .unwrap();
+    let mut c = t.client();
+    let page = c.get(&format!("/cas/login?service={}", enc(SERVICE))).await;
+    assert!(page.body.contains("短信登录"));
+    let page = c
+        .get(&format!(
+            "/cas/login?service={}&cllt=dynamicLogin",
+            enc(SERVICE)
+        ))
+        .await;
+    assert!(page.body.contains("name=\"mobile\"") && page.body.contains("name=\"captcha\""));
+    let ask = |c: &mut Client, page: &Resp, phone: &str| {
+        let token = page.input("execution").unwrap();
+        let phone = phone.to_string();
+        let flow = c.jar["UNICAS_FLOW"].clone();
+        let answer = t.server.app.captcha_answer(&flow);
+        async move { (token, phone, answer) }
+    };
+    c.get("/cas/captcha.html").await;
+    let (token, phone, answer) = ask(&mut c, &page, PHONE).await;
+    let sent = c
+        .post(
+            "/cas/login",
+            &[
+                ("cllt", "dynamicLogin"),
+                ("action", "send"),
+                ("execution", &token),
+                ("mobile", &phone),
+                ("captcha", &answer.unwrap()),
+                ("service", SERVICE),
+            ],
+        )
+        .await;
+    assert!(
+        sent.body.contains("验证码已发送至 138****8000"),
+        "{}",
+        sent.body
+    );
+    let code = t.sms_code(PHONE).unwrap();
+    let token = sent.input("execution").unwrap();
+    let wrong = c
+        .post(
+            "/cas/login",
+            &[
+                ("cllt", "dynamicLogin"),
+                ("execution", &token),
+                ("mobile", PHONE),
+                ("dynamicCode", "000001"),
+                ("service", SERVICE),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.body.contains("手机号或验证码错误"));
+    let token = wrong.input("execution").unwrap();
+    let res = c
+        .post(
+            "/cas/login",
+            &[
+                ("cllt", "dynamicLogin"),
+                ("execution", &token),
+                ("mobile", PHONE),
+                ("dynamicCode", &code),
+                ("service", SERVICE),
+            ],
+        )
+        .await;
+    // The wrong guess voided nothing but one try: the right code still logs in.
+    assert_eq!(res.status, 302, "{}", res.body);
+    let ok = c
+        .get(&validate_path("serviceValidate", SERVICE, &res.ticket()))
+        .await;
+    assert_eq!(parse_cas(&ok.body).unwrap().0, "alice");
+    let audit = t.server.store.recent_audit(Some("alice"), 10).unwrap();
+    assert!(audit
+        .iter()
+        .any(|r| r.event == "login_success" && r.detail == "sms code"));
+
+    // The JSON endpoint, for a bound and an unbound number: alike, and only one message.
+    let before = t.sms_count();
+    let mut answers = Vec::new();
+    for phone in ["13800138000", "13900139000"] {
+        let mut app = t.client();
+        app.get("/cas/captcha.html").await;
+        let answer = t
+            .server
+            .app
+            .captcha_answer(&app.jar["UNICAS_FLOW"])
+            .unwrap();
+        t.clock().advance(61);
+        let res = app
+            .post(
+                "/cas/dynamicCode/getDynamicCode.htl",
+                &[("mobile", phone), ("captcha", &answer)],
+            )
+            .await;
+        assert_eq!(
+            res.header("content-type"),
+            Some("application/json; charset=UTF-8")
+        );
+        answers.push(res.body);
+        let wrong = app
+            .post(
+                "/cas/dynamicCode/getDynamicCode.htl",
+                &[("mobile", phone), ("captcha", "nope")],
+            )
+            .await;
+        assert!(wrong.body.contains("\"code\":\"captchaError\""));
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert!(answers[0].contains("\"code\":\"success\"") && answers[0].contains("\"time\":60"));
+    let delivered: Vec<_> = t
+        .server
+        .store
+        .sms_outbox(None, 100)
+        .unwrap()
+        .into_iter()
+        .take(t.sms_count() - before)
+        .filter(|r| r.result == "sent")
+        .collect();
+    assert_eq!(delivered.len(), 1, "only the bound number got a message");
+}
+
+/// Issue "First login": `unicas sms outbox` prints the log provider's messages, newest first.
+#[tokio::test]
+async fn the_outbox_shows_what_the_log_provider_sent() {
+    let t = TestServer::start().await;
+    let (mut c, token) = at_phone_step(&t, "20240001", "127.0.0.9").await;
+    send(&mut c, &token, PHONE).await;
+    let code = t.sms_code(PHONE).unwrap();
+    let db = t.config.db.clone();
+    let (ok, out, err) = tokio::task::spawn_blocking(move || {
+        unicas(&db, &["sms", "outbox", "--phone", "13800138000"])
+    })
+    .await
+    .unwrap();
+    assert!(ok, "{err}");
+    let line = out.lines().next().unwrap();
+    assert!(
+        line.contains("+8613800138000\tbind\tlog\tsent") && line.contains(&code),
+        "{line}"
+    );
+}
