@@ -191,7 +191,8 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<(), String> {
         }
         UserCommand::Show { account } => {
             let id = account_id(&account)?;
-            let a = open(config)?
+            let store = open(config)?;
+            let a = store
                 .account(&id)
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("no account '{id}'"))?;
@@ -217,8 +218,13 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<(), String> {
             );
             println!(
                 "must_change: {}\nmust_bind_phone: {}\ninitial_password: {}",
-                a.must_change, a.must_bind_phone, a.initial_password
+                a.must_change,
+                a.phone_required(config.first_login.require_phone),
+                a.initial_password
             );
+            if let Some(last4) = store.id_last4(&a.id).map_err(|e| e.to_string())? {
+                println!("id_number_last4: {last4}");
+            }
             println!(
                 "password_changed: {}\ncreated: {}\nupdated: {}",
                 iso8601(a.password_changed_at),

@@ -113,6 +113,12 @@ pub struct Account {
 }
 
 impl Account {
+    /// Whether the account must have a bound phone: flagged so, or imported from the roster
+    /// where the school requires it of imports (`[first_login] require_phone`).
+    pub fn phone_required(&self, of_imports: bool) -> bool {
+        self.must_bind_phone || (self.source == Source::Import && of_imports)
+    }
+
     /// Every attribute this account could release, standard ones first. Empty values are
     /// left out; a service's release policy then picks from this list.
     pub fn attributes(&self) -> Vec<(String, String)> {

@@ -11,7 +11,7 @@ use super::App;
 use crate::accounts::{PasswordChange, PolicyError};
 use crate::http::{Cookie, Request, Response};
 use crate::model::audit::Actor;
-use crate::model::{Account, AuditEvent, Phone, Source};
+use crate::model::{Account, AuditEvent, Phone};
 use crate::otp::{Purpose, Sent, SmsError};
 use crate::pages::{FirstLoginView, Text};
 use crate::store::{Bound, CodeCheck};
@@ -54,9 +54,7 @@ impl App {
     /// The phone step: required for roster imports (when configured) and flagged accounts
     /// that have no bound phone yet.
     async fn phone_needed(&self, account: &Account) -> Result<bool, Failure> {
-        let required = account.must_bind_phone
-            || (account.source == Source::Import && self.config.first_login.require_phone);
-        if !required {
+        if !account.phone_required(self.config.first_login.require_phone) {
             return Ok(false);
         }
         let id = account.id.clone();

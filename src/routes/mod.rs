@@ -229,10 +229,7 @@ impl App {
     }
 
     fn lang(&self, req: &Request) -> Lang {
-        req.query
-            .get("lang")
-            .or_else(|| req.query.get("locale"))
-            .and_then(Lang::parse)
+        chosen_lang(req)
             .or_else(|| req.cookie(Cookie::Lang).and_then(Lang::parse))
             .unwrap_or(Lang::Zh)
     }
@@ -265,10 +262,10 @@ impl App {
         }
     }
 
-    /// Sends an HTML page; an explicit `lang=` choice is remembered in a cookie.
+    /// Sends an HTML page; an explicit language choice is remembered in a cookie.
     fn page(&self, req: &Request, status: StatusCode, markup: maud::Markup) -> Response {
         let res = Response::html(status, markup);
-        match req.query.get("lang").and_then(Lang::parse) {
+        match chosen_lang(req) {
             Some(lang) => self
                 .cookies
                 .set(res, Cookie::Lang, lang.code(), Some(365 * 24 * 3600)),
@@ -335,4 +332,12 @@ impl Handler for App {
         req.prefix = prefix;
         self.route(&req, &rest).await
     }
+}
+
+/// The language asked for in the query: `lang=` (our switch) or `locale=` (Apereo's).
+fn chosen_lang(req: &Request) -> Option<Lang> {
+    req.query
+        .get("lang")
+        .or_else(|| req.query.get("locale"))
+        .and_then(Lang::parse)
 }

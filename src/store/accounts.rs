@@ -96,6 +96,20 @@ impl Store {
         })
     }
 
+    /// The last four characters of the account's ID number, kept (sealed) from the roster
+    /// so an administrator can confirm who is asking: the only part of the number stored.
+    pub fn id_last4(&self, id: &str) -> Result<Option<String>> {
+        let keys = self.keys();
+        self.read(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT id_last4 FROM accounts WHERE id = ?1")?
+                .query_row([id], |r| r.get::<_, String>(0))
+                .optional()?
+                .and_then(|v| keys.open(&v))
+                .filter(|v| !v.is_empty()))
+        })
+    }
+
     /// Replaces the password hash, remembers the old one, ends the account's SSO sessions
     /// and writes the audit row, in one transaction: a new password must not leave old
     /// sessions alive, and no half of the change can survive a crash without the rest.
