@@ -152,7 +152,7 @@ impl Accounts {
 
     /// A login with a phone and an SMS code, under the same throttle as passwords: `owner`
     /// is the account the number is bound to (if any), `name` what its codes are kept
-    /// under. The account on success.
+    /// under.
     pub async fn code_login(
         &self,
         codes: &Codes,
@@ -161,14 +161,14 @@ impl Accounts {
         name: &str,
         code: &str,
         client: &Client,
-    ) -> Result<Option<Account>, AccountsError> {
+    ) -> Result<Login, AccountsError> {
         let keys = AttemptKeys {
             account_id: owner.unwrap_or("-invalid-").to_string(),
             client_ip: client.ip.clone(),
             initial: false,
         };
         if !self.reserve(&keys, client).await? {
-            return Ok(None);
+            return Ok(Login::Throttled);
         }
         let checked = codes
             .check(Purpose::Login, name, phone, code, client)
@@ -190,7 +190,13 @@ impl Accounts {
         };
         self.end_attempt(&keys, account.is_some(), event, client)
             .await?;
-        Ok(account)
+        Ok(match account {
+            Some(account) => Login::Success {
+                account: Box::new(account),
+                weak: false,
+            },
+            None => Login::Invalid,
+        })
     }
 
     /// Reserves a place for an attempt, waiting briefly while others in progress use the

@@ -60,6 +60,9 @@ pub struct Codes {
     sender: Sender,
     /// The day (unix days) the budget alarm was last written: once a day is enough.
     alarm_day: Arc<AtomicI64>,
+    /// A code every send uses instead of a random one (only with `test-hooks`).
+    #[cfg(feature = "test-hooks")]
+    fixed: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl Codes {
@@ -70,7 +73,24 @@ impl Codes {
             store,
             clock,
             alarm_day: Arc::new(AtomicI64::new(-1)),
+            #[cfg(feature = "test-hooks")]
+            fixed: Arc::default(),
         }
+    }
+
+    /// Makes every send use `code` (or random codes again), so a test can give two people
+    /// the same code. Only with `test-hooks`.
+    #[cfg(feature = "test-hooks")]
+    pub fn fix_codes(&self, code: Option<&str>) {
+        *self.fixed.lock().unwrap_or_else(|p| p.into_inner()) = code.map(str::to_string);
+    }
+
+    fn new_code(&self) -> String {
+        #[cfg(feature = "test-hooks")]
+        if let Some(code) = self.fixed.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+            return code;
+        }
+        six_digits()
     }
 
     /// Seconds a code lives, for messages.
@@ -132,7 +152,7 @@ impl Codes {
         deliver: bool,
     ) -> Result<Sent, StoreError> {
         let now = self.clock.now();
-        let code = six_digits();
+        let code = self.new_code();
         let phone_hash = self.phone_hash(phone);
         let code_hash = self.code_hash(account_id, purpose, &phone_hash, &code);
         let sealed = self.store.keys().seal(&phone.e164());

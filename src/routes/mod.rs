@@ -76,6 +76,12 @@ pub struct App {
 }
 
 impl App {
+    /// The SMS codes, for tests that fix them. Only with `test-hooks`.
+    #[cfg(feature = "test-hooks")]
+    pub fn codes(&self) -> &crate::otp::Codes {
+        &self.codes
+    }
+
     /// Wires the handlers. Reads the configured logo file: call it off the runtime threads.
     pub fn new(parts: Parts, demo_addr: Option<SocketAddr>) -> App {
         let Parts {

@@ -8,6 +8,7 @@ use super::error::{Failure, Handled};
 use super::first_login::sms_message;
 use super::login::Target;
 use super::App;
+use crate::accounts::Login;
 use crate::http::{Request, Response};
 use crate::model::{Phone, Status};
 use crate::otp::{Purpose, Sent};
@@ -164,20 +165,16 @@ impl App {
             .code_login(&self.codes, &phone, owner.as_deref(), &name, code, &client)
             .await?;
         match login {
-            Some(account) => {
+            Login::Success { account, .. } => {
                 let remember = self.config.sessions.remember_me && f.flag("rememberMe");
                 self.finish_login(req, &account, target, remember, false)
                     .await
             }
-            None => {
-                page(
-                    Some(t.code_login_failed.into()),
-                    to,
-                    0,
-                    StatusCode::UNAUTHORIZED,
-                )
-                .await
+            Login::Invalid => {
+                let failed = Some(t.code_login_failed.into());
+                page(failed, to, 0, StatusCode::UNAUTHORIZED).await
             }
+            Login::Throttled => page(Some(t.throttled.into()), to, 0, StatusCode::LOCKED).await,
         }
     }
 

@@ -738,9 +738,9 @@ async fn a_captcha_answer_is_spent_once_in_a_race() {
     assert_eq!(passed, 1, "one login got past one captcha answer");
 }
 
-/// security.md L02, D08: a dump of every table after logins, validations, a password change
-/// and single-logout records holds no password, no whole ticket or TGC, no contact detail in
-/// clear.
+/// security.md L02, D08, G09: a dump of every table after logins, validations, a password
+/// change, an SMS code and single-logout records holds no password, no whole ticket or TGC,
+/// no code, no contact detail in clear.
 #[tokio::test]
 async fn a_dump_of_every_table_holds_no_secret() {
     let t = TestServer::start().await;
@@ -756,6 +756,36 @@ async fn a_dump_of_every_table_holds_no_secret() {
         .change_initial_password(&step, "Initial-Pass-1", "Brand-New-Pass-7")
         .await;
     assert_eq!(done.status, 302);
+    // A phone code waiting to be entered (security.md G09: only its keyed hash is kept).
+    t.add_imported("s9", "31002X");
+    let mut carol = t.client();
+    let step = carol.login("s9", "31002X", None).await;
+    let token = step.input("execution").unwrap();
+    let fields = [
+        ("execution", token.as_str()),
+        ("password", "31002X"),
+        ("newPassword", "Carol-Pass-2026"),
+        ("confirmPassword", "Carol-Pass-2026"),
+    ];
+    assert_eq!(
+        carol
+            .post("/cas/login/first/password", &fields)
+            .await
+            .status,
+        303
+    );
+    let sent = carol
+        .post(
+            "/cas/login/first/phone",
+            &[
+                ("execution", &token),
+                ("action", "send"),
+                ("phone", "13912345678"),
+            ],
+        )
+        .await;
+    let code = t.sms_code("13912345678").unwrap();
+    assert!(!sent.body.contains(&code), "the page never shows the code");
     t.server.settle_logout().await;
     let conn = rusqlite::Connection::open(&t.config.db).unwrap();
     let tables: Vec<String> = conn
@@ -783,7 +813,12 @@ async fn a_dump_of_every_table_holds_no_secret() {
             })
             .unwrap();
         for row in rows {
-            dump.push_str(&row.unwrap());
+            let row = row.unwrap();
+            // Only where a code could be: elsewhere six digits may occur by chance.
+            if table == "one_time_codes" || table == "sms_log" {
+                assert!(!row.contains(&code), "the code in {table}: {row}");
+            }
+            dump.push_str(&row);
             dump.push('\n');
         }
     }
@@ -795,6 +830,7 @@ async fn a_dump_of_every_table_holds_no_secret() {
         &ticket,
         &tgc,
         "13800000000",
+        "13912345678",
         "alice@example.edu",
     ] {
         assert!(!dump.contains(secret), "{secret} in a table");
@@ -802,8 +838,8 @@ async fn a_dump_of_every_table_holds_no_secret() {
     assert!(dump.contains("$2b$"), "bcrypt hashes, for comparison");
 }
 
-/// security.md L04: the log at `trace` holds no password, whole ticket, TGC, phone number or
-/// cookie value.
+/// security.md L04, G09: the log at `trace` holds no password, whole ticket, TGC, SMS code,
+/// phone number or cookie value.
 #[tokio::test]
 async fn trace_logs_hold_no_secret() {
     let dir = tempfile::tempdir().unwrap();
@@ -818,6 +854,17 @@ async fn trace_logs_hold_no_secret() {
         "Log-Secret-Pass-9",
         "--phone",
         "13912345678",
+    ];
+    assert!(unicas(&db, &add).0);
+    let add = [
+        "user",
+        "add",
+        "s2",
+        "--name",
+        "S",
+        "--password",
+        "Log-Secret-Pass-8",
+        "--must-bind-phone",
     ];
     assert!(unicas(&db, &add).0);
     assert!(
@@ -867,16 +914,52 @@ async fn trace_logs_hold_no_secret() {
         .login("s1", "Wrong-Guess-Pass-1", None)
         .await;
     c.get("/cas/logout").await;
+    // An SMS code sent and used (security.md G09).
+    let mut phone_step = Client::new(addr, None);
+    let step = phone_step.login("s2", "Log-Secret-Pass-8", None).await;
+    let token = step.input("execution").unwrap();
+    let send = [
+        ("execution", token.as_str()),
+        ("action", "send"),
+        ("phone", "13712345678"),
+    ];
+    phone_step.post("/cas/login/first/phone", &send).await;
+    let outbox = unicas(&db, &["sms", "outbox", "--phone", "13712345678"]).1;
+    let start = outbox.find("验证码为").expect("the outbox has the message") + "验证码为".len();
+    let code = outbox[start..start + 6].to_string();
+    let bind = [
+        ("execution", token.as_str()),
+        ("action", "bind"),
+        ("code", code.as_str()),
+    ];
+    assert_eq!(
+        phone_step
+            .post("/cas/login/first/phone", &bind)
+            .await
+            .status,
+        303
+    );
     let _ = child.kill();
     let _ = child.wait();
     let text = std::fs::read_to_string(&log).unwrap();
+    // Six digits standing alone (not a timestamp's fraction, not part of a longer number).
+    let bytes = text.as_bytes();
+    let standalone = text.match_indices(&code).any(|(i, _)| {
+        let before = i.checked_sub(1).map(|j| bytes[j]);
+        let after = bytes.get(i + 6).copied();
+        !matches!(before, Some(b'0'..=b'9' | b'.')) && !matches!(after, Some(b'0'..=b'9'))
+    });
+    assert!(!standalone, "the SMS code {code} in the log");
+    assert!(text.contains("137****5678"), "the send was logged, masked");
     assert!(
         text.contains("SSO session started"),
         "the log was written: {text}"
     );
     for secret in [
         "Log-Secret-Pass-9",
+        "Log-Secret-Pass-8",
         "Wrong-Guess-Pass-1",
+        "13712345678",
         ticket.as_str(),
         tgc.as_str(),
         "13912345678",

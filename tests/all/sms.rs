@@ -450,3 +450,210 @@ async fn the_outbox_shows_what_the_log_provider_sent() {
         "{line}"
     );
 }
+
+/// A send with the image captcha solved first.
+async fn send_with_captcha(t: &TestServer, c: &mut Client, token: &str, phone: &str) -> Resp {
+    c.get("/cas/captcha.html").await;
+    let answer = t.server.app.captcha_answer(&c.jar["UNICAS_FLOW"]).unwrap();
+    c.post(
+        "/cas/login/first/phone",
+        &[
+            ("execution", token),
+            ("action", "send"),
+            ("phone", phone),
+            ("captcha", answer.as_str()),
+        ],
+    )
+    .await
+}
+
+/// security.md G11: a number is read the ways people type it and becomes one +86 mobile
+/// number; anything else is refused with a clear message, escaped, and nothing is sent.
+#[tokio::test]
+async fn phone_numbers_are_normalised_or_refused() {
+    let t = TestServer::start_with(|c| {
+        c.sms.per_phone_hour = 100;
+        c.sms.per_phone_day = 100;
+        c.sms.per_address_hour = 100;
+        c.sms.per_address_day = 100;
+    })
+    .await;
+    let (mut c, token) = at_phone_step(&t, "20240001", "127.0.0.20").await;
+    for typed in [
+        "+86 138 0013 8000",
+        "0086-138-0013-8000",
+        "１３８００１３８０００",
+        "(138) 0013 8000",
+    ] {
+        t.clock().advance(61);
+        let sent = send(&mut c, &token, typed).await;
+        assert!(
+            sent.body.contains("验证码已发送至 138****8000"),
+            "{typed}: {}",
+            sent.body
+        );
+    }
+    let before = t.sms_count();
+    for typed in [
+        "1380013800",
+        "138001380001",
+        "12345678901",
+        "+1 202 555 0123",
+        "+44 7911 123456",
+        "'; DROP TABLE accounts;--",
+        "<script>alert(1)</script>",
+    ] {
+        t.clock().advance(61);
+        let refused = send(&mut c, &token, typed).await;
+        assert!(
+            refused.body.contains("请输入正确的手机号"),
+            "{typed}: {}",
+            refused.body
+        );
+        assert!(!refused.body.contains("<script>alert"));
+    }
+    assert_eq!(t.sms_count(), before, "no message for a refused number");
+    // The number all four forms named is the one bound.
+    t.clock().advance(61);
+    send(&mut c, &token, "+86１３８-0013-8000").await;
+    let code = t.sms_code(PHONE).unwrap();
+    let bound = bind(&mut c, &token, &code).await;
+    assert_eq!(bound.status, 303, "{}", bound.body);
+    assert!(unicas(&t.config.db, &["user", "show", "20240001"])
+        .1
+        .contains("bound_phone: 138****8000"));
+}
+
+/// security.md G03: one address sending to many numbers meets its hourly cap, captcha or
+/// not; across addresses the server's daily budget stops every send, with one audit alert.
+#[tokio::test]
+async fn address_caps_and_the_server_budget() {
+    let t = TestServer::start_with(|c| {
+        c.sms.per_address_hour = 3;
+        c.sms.per_day = 5;
+    })
+    .await;
+    let (mut c, token) = at_phone_step(&t, "20240001", "127.0.0.30").await;
+    assert!(send(&mut c, &token, "13800138001")
+        .await
+        .body
+        .contains("验证码已发送"));
+    assert!(send(&mut c, &token, "13800138002")
+        .await
+        .body
+        .contains("验证码已发送"));
+    let third = send_with_captcha(&t, &mut c, &token, "13800138003").await;
+    assert!(third.body.contains("验证码已发送"), "{}", third.body);
+    let fourth = send_with_captcha(&t, &mut c, &token, "13800138004").await;
+    assert!(
+        fourth.body.contains("验证码发送次数已达上限"),
+        "{}",
+        fourth.body
+    );
+    assert_eq!(t.sms_count(), 3);
+
+    for (n, ip) in ["127.0.0.31", "127.0.0.32"].into_iter().enumerate() {
+        let (mut other, token) = at_phone_step(&t, &format!("2024010{n}"), ip).await;
+        let sent = send(&mut other, &token, &format!("1390013900{n}")).await;
+        assert!(sent.body.contains("验证码已发送"), "{}", sent.body);
+    }
+    for (n, ip) in ["127.0.0.33", "127.0.0.34"].into_iter().enumerate() {
+        let (mut late, token) = at_phone_step(&t, &format!("2024020{n}"), ip).await;
+        let refused = send(&mut late, &token, &format!("1370013700{n}")).await;
+        assert!(
+            refused.body.contains("验证码发送次数已达上限"),
+            "{}",
+            refused.body
+        );
+    }
+    assert_eq!(t.sms_count(), 5, "the server's budget holds");
+    let alarms = t
+        .server
+        .store
+        .recent_audit(None, 100)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.event == "sms_budget_spent")
+        .count();
+    assert_eq!(alarms, 1, "one alert a day, not one per refusal");
+}
+
+/// security.md G10: two people given the same code at once (a test hook fixes it) each
+/// complete only their own binding: codes are looked up by account, never by value.
+#[tokio::test]
+async fn the_same_code_for_two_people_binds_each_only_to_their_own() {
+    let t = TestServer::start().await;
+    t.server.app.codes().fix_codes(Some("424242"));
+    let (mut alice, alice_token) = at_phone_step(&t, "20240001", "127.0.0.40").await;
+    let (mut bob, bob_token) = at_phone_step(&t, "20240002", "127.0.0.41").await;
+    send(&mut alice, &alice_token, "13800138001").await;
+    send(&mut bob, &bob_token, "13900139002").await;
+    assert_eq!(t.sms_code("13800138001").as_deref(), Some("424242"));
+    assert_eq!(t.sms_code("13900139002").as_deref(), Some("424242"));
+    assert_eq!(bind(&mut bob, &bob_token, "424242").await.status, 303);
+    assert_eq!(bind(&mut alice, &alice_token, "424242").await.status, 303);
+    let shown = |id: &str| unicas(&t.config.db, &["user", "show", id]).1;
+    assert!(shown("20240001").contains("bound_phone: 138****8001"));
+    assert!(shown("20240002").contains("bound_phone: 139****9002"));
+}
+
+async fn code_login(c: &mut Client, token: &str, code: &str) -> Resp {
+    let fields = [
+        ("cllt", "dynamicLogin"),
+        ("execution", token),
+        ("mobile", PHONE),
+        ("dynamicCode", code),
+    ];
+    c.post("/cas/login", &fields).await
+}
+
+/// security.md F11: code logins and password logins feed one throttle: four wrong passwords
+/// and one wrong code lock the account for that address, and then even the right code is
+/// refused there.
+#[tokio::test]
+async fn code_logins_share_the_password_throttle() {
+    let t = TestServer::start_with(|c| c.throttle.captcha_after = 0).await;
+    let record =
+        unicas::model::AuditRecord::system(unicas::model::AuditEvent::AccountUnlocked, None);
+    t.server
+        .store
+        .bind("alice", "phone", "+8613800138000", &record, t.clock().now())
+        .unwrap();
+    for _ in 0..4 {
+        let res = t
+            .client_from("127.0.0.50")
+            .login("alice", "wrong", None)
+            .await;
+        assert_eq!(res.status, 401);
+    }
+    let mut c = t.client_from("127.0.0.50");
+    let page = c.get("/cas/login?cllt=dynamicLogin").await;
+    c.get("/cas/captcha.html").await;
+    let answer = t.server.app.captcha_answer(&c.jar["UNICAS_FLOW"]).unwrap();
+    let token = page.input("execution").unwrap();
+    let sent = c
+        .post(
+            "/cas/login",
+            &[
+                ("cllt", "dynamicLogin"),
+                ("action", "send"),
+                ("execution", &token),
+                ("mobile", PHONE),
+                ("captcha", &answer),
+            ],
+        )
+        .await;
+    assert!(sent.body.contains("验证码已发送"), "{}", sent.body);
+    let code = t.sms_code(PHONE).unwrap();
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    let res = code_login(&mut c, &sent.input("execution").unwrap(), wrong).await;
+    assert_eq!(res.status, 401);
+    let res = code_login(&mut c, &res.input("execution").unwrap(), &code).await;
+    assert_eq!(res.status, 423, "{}", res.body);
+    assert!(res.set_cookie("CASTGC").is_none());
+    let res = t
+        .client_from("127.0.0.50")
+        .login("alice", PASSWORD, None)
+        .await;
+    assert_eq!(res.status, 423);
+}
