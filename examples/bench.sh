@@ -5,7 +5,9 @@
 #  2. unicas: logins, validation latency while logins saturate bcrypt, idle and peak memory;
 #  3. a million anonymous GET /login (memory stays bounded);
 #  4. the SSO cycle with 1,000 and with 1,000,000 live tickets, and with 1,000 and 100,000
-#     accounts, and the time to the first answer after start with 100,000 accounts.
+#     accounts, and the time to the first answer after start with 100,000 accounts;
+#  5. failed-login timing for unknown, real and locked accounts (security.md E02);
+#  6. the roster import of 30,000 rows against bcrypt alone at the configured cost.
 # Usage: examples/bench.sh [SECONDS]   (needs wrk and python3 for parts of it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -104,3 +106,32 @@ echo "first answer after start, 100,064 accounts: $(( ($(date +%s%N) - START) / 
 echo "sso, 100,064 accounts: $($LOAD 127.0.0.1:18080 sso "$SECS" 64)"
 echo "logins, 100,064 accounts: $($LOAD 127.0.0.1:18080 login "$SECS" 64)"
 kill $PID; wait $PID 2>/dev/null || true
+
+echo "== 5. failed-login timing: unknown, real and locked accounts (security.md E02)"
+$R/unicas --db "$WORK/bench.db" user lock bench2 >/dev/null
+serve "$WORK/bench.db" "[throttle]" "captcha_after = 0" "account_failures = 1000000" \
+  "account_failures_global = 1000000" "address_failures = 1000000"
+$LOAD 127.0.0.1:18080 timing 200
+kill $PID; wait $PID 2>/dev/null || true
+
+echo "== 6. roster import, 30,000 rows (bcrypt cost 10)"
+python3 - "$WORK/roster.csv" 30000 <<'PY'
+import sys
+W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+with open(sys.argv[1], "w") as f:
+    f.write("account,name,kind,id_number,department,phone,email\n")
+    for i in range(int(sys.argv[2])):
+        first = f"110105{2000 + i % 8}{1 + i % 12:02d}{1 + i % 28:02d}{i % 1000:03d}"
+        check = "10X98765432"[sum(int(d) * w for d, w in zip(first, W)) % 11]
+        f.write(f"{2024000000 + i},学生{i},学生,{first}{check},物理学院,,\n")
+PY
+START=$(date +%s%N)
+$R/unicas --db "$WORK/import.db" user import "$WORK/roster.csv" 2>&1 | tail -2
+echo "import of 30,000 rows: $(( ($(date +%s%N) - START) / 1000000 )) ms in all"
+python3 - <<'PY' 2>/dev/null || echo "(python bcrypt not installed: pip install bcrypt)"
+import bcrypt, time, concurrent.futures as cf, os
+n = 400; t = time.time()
+with cf.ThreadPoolExecutor(os.cpu_count()) as ex:
+    list(ex.map(lambda i: bcrypt.hashpw(b"%06d" % i, bcrypt.gensalt(10)), range(n)))
+print(f"bcrypt hashing alone (cost 10, {os.cpu_count()} threads): {n / (time.time() - t):.1f} hashes/s")
+PY

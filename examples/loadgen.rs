@@ -12,6 +12,10 @@
 //!                   SECONDS thousand forms were served
 //!         prefill   mint until SECONDS thousand tickets are live, then stop (for the
 //!                   runs at a million live tickets); counts as `mint`
+//!         timing    SECONDS rounds, one connection: each round a wrong password for an
+//!                   unknown name (`zz999`), a real account (`bench1`) and a locked one
+//!                   (`bench2`), in a shuffled order; reports the POSTs' median times and a
+//!                   Mann-Whitney test of each against `bench1` (security.md E02)
 //! The server needs accounts `bench0`..`bench63` / `Bench-Pass-1` and service
 //! `https://bench.test/*`. The ceiling (examples/ceiling.rs) answers every mode the same way:
 //! its `/login` is already "logged in".
@@ -219,6 +223,9 @@ async fn main() {
     );
     let number: u64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(10);
     let conns: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(32);
+    if mode == "timing" {
+        return timing(addr, number as usize).await;
+    }
     // `prefill N` and `anon N`: N thousand answers, within at most five minutes.
     let (duration, quota) = match mode {
         "prefill" | "anon" => (Duration::from_secs(300), number * 1000 / conns as u64 + 1),
@@ -279,4 +286,73 @@ async fn main() {
         }
         println!();
     }
+}
+
+/// security.md E02: does a failed login take longer for a real account than for an invented
+/// or locked one? Interleaved samples, so drift affects every kind alike.
+async fn timing(addr: SocketAddr, rounds: usize) {
+    use rand::seq::SliceRandom;
+    const NAMES: [&str; 3] = ["zz999", "bench1", "bench2"];
+    let mut conn = connect(addr).await;
+    let mut samples: [Vec<f64>; 3] = Default::default();
+    let mut order = [0, 1, 2];
+    for _ in 0..rounds {
+        order.shuffle(&mut rand::rng());
+        for &i in &order {
+            conn.cookies.clear();
+            let (_, page, cookies) = conn.send("GET", "/cas/login", None).await;
+            conn.cookies = cookies.join("; ");
+            let start = page.find("name=\"execution\" value=\"").expect("a form") + 24;
+            let token = &page[start..start + page[start..].find('"').unwrap_or(0)];
+            let form = format!("username={}&password=Wrong-Pass-1&execution={token}", NAMES[i]);
+            let started = Instant::now();
+            let (status, _, _) = conn.send("POST", "/cas/login", Some(form)).await;
+            samples[i].push(started.elapsed().as_secs_f64() * 1000.0);
+            assert_eq!(status, 401, "{}: raise the throttle limits for this run", NAMES[i]);
+        }
+    }
+    let median = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let reference = median(&samples[1]);
+    for (i, name) in NAMES.iter().enumerate() {
+        print!("{name}: median {:.2} ms", median(&samples[i]));
+        if i != 1 {
+            print!(
+                " (Δ {:+.2} ms against bench1, Mann-Whitney p = {:.3})",
+                median(&samples[i]) - reference,
+                mann_whitney_p(&samples[i], &samples[1])
+            );
+        }
+        println!();
+    }
+}
+
+/// Two-sided p-value of the Mann-Whitney U test, by the normal approximation (fine for
+/// samples of a few hundred; ties are rare with microsecond timings).
+fn mann_whitney_p(a: &[f64], b: &[f64]) -> f64 {
+    let mut all: Vec<(f64, bool)> = a.iter().map(|&x| (x, true)).collect();
+    all.extend(b.iter().map(|&x| (x, false)));
+    all.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let rank_sum: f64 = all
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, from_a))| *from_a)
+        .map(|(r, _)| r as f64 + 1.0)
+        .sum();
+    let (n1, n2) = (a.len() as f64, b.len() as f64);
+    let u = rank_sum - n1 * (n1 + 1.0) / 2.0;
+    let z = (u - n1 * n2 / 2.0) / (n1 * n2 * (n1 + n2 + 1.0) / 12.0).sqrt();
+    erfc(z.abs() / std::f64::consts::SQRT_2)
+}
+
+/// The complementary error function (Abramowitz and Stegun 7.1.26, error below 1.5e-7).
+fn erfc(x: f64) -> f64 {
+    let t = 1.0 / (1.0 + 0.3275911 * x);
+    let poly = t
+        * (0.254829592
+            + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+    poly * (-x * x).exp()
 }

@@ -250,7 +250,7 @@ pub const EN: Text = Text {
     code_sent_to: "A code was sent to ",
     resend_in: "Send again in {n} s",
     password_first: "Change your password first, then bind your phone.",
-    finish_first: "Complete the steps above, then click “I'm done”.",
+    finish_first: "Complete the steps above, then click \"I'm done\".",
     phone_invalid: "Enter a valid mainland China mobile number.",
     code_wrong: "The code is not right. {n} tries left.",
     code_missing: "The code is no longer valid. Please ask for a new one.",

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Screenshots of the pages people see, as headless Chromium renders them at phone and desktop
+# width, in Chinese and English: the login page (both tabs), each first-login step, and the
+# access-denied page. Each page is fetched by walking the real flow with curl, so it is the
+# page the server sends at that step; Chromium then renders it with the server's assets.
+# Usage: examples/screenshots.sh [OUTDIR]   (needs chromium and fonts-noto-cjk from Debian)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=$(realpath -m "${1:-target/screenshots}")
+mkdir -p "$OUT"
+cargo build -q --bin unicas
+BIN=target/debug/unicas
+WORK=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+DB=$WORK/shots.db
+PORT=18100
+BASE=http://127.0.0.1:$PORT/cas
+
+$BIN --db "$DB" service add --name 教务系统 --pattern 'https://jw.example.edu/*' >/dev/null
+$BIN --db "$DB" service add --name 财务系统 --pattern 'https://cw.example.edu/*' >/dev/null
+$BIN --db "$DB" service edit 2 --allow kind=staff >/dev/null
+python3 - "$WORK/roster.csv" <<'PY'
+import sys
+W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+with open(sys.argv[1], "w") as f:
+    f.write("account,name,kind,id_number,department,phone,email\n")
+    for i, lang in enumerate(["zh", "en"]):
+        first = f"1101052003080745{i}"
+        check = "10X98765432"[sum(int(d) * w for d, w in zip(first, W)) % 11]
+        f.write(f"2024000{i},张三{i},学生,{first}{check},物理学院,,\n")
+PY
+$BIN --db "$DB" user import "$WORK/roster.csv" >/dev/null 2>&1
+RUST_LOG=warn $BIN --db "$DB" serve --listen 127.0.0.1:$PORT --public-url "$BASE" >/dev/null 2>&1 &
+until curl -s -o /dev/null "$BASE/login"; do sleep 0.1; done
+
+# shot NAME LANG FILE: renders a saved page at both widths.
+shot() {
+  local name=$1 lang=$2 file=$3
+  sed -i "s#<head>#<head><base href=\"http://127.0.0.1:$PORT/\">#" "$file"
+  for size in 390,844 1280,800; do
+    chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+      --disable-background-networking --disable-component-update --disable-sync \
+      --hide-scrollbars --user-data-dir="$WORK/chrome" --window-size=$size \
+      --screenshot="$OUT/$name-$lang-${size%%,*}.png" "file://$file" >/dev/null 2>&1
+  done
+}
+
+field() { sed -n "s/.*name=\"$1\" value=\"\([^\"]*\)\".*/\1/p" "$2" | head -1; }
+
+i=0
+for lang in zh en; do
+  jar=$WORK/jar-$lang
+  get() { curl -s -b "$jar" -c "$jar" "$@"; }
+  account=2024000$i
+  initial=$(sed -n "s/^$account,[^,]*,[^,]*,[0-9]\{12\}\([0-9X]*\),.*/\1/p" "$WORK/roster.csv")
+  get -o "$WORK/login.html" "$BASE/login?service=https%3A%2F%2Fjw.example.edu%2F&lang=$lang"
+  shot login "$lang" "$WORK/login.html"
+  get -o "$WORK/sms.html" "$BASE/login?service=https%3A%2F%2Fjw.example.edu%2F&cllt=dynamicLogin"
+  shot login-sms "$lang" "$WORK/sms.html"
+
+  get -o "$WORK/step1.html" --data-urlencode "username=$account" --data-urlencode "password=$initial" \
+    --data-urlencode "execution=$(field execution "$WORK/login.html")" \
+    --data-urlencode "service=https://jw.example.edu/" "$BASE/login"
+  shot first-password "$lang" "$WORK/step1.html"
+  token=$(field execution "$WORK/step1.html")
+  get -o "$WORK/refused.html" -d "execution=$token&password=$initial&newPassword=abc12345&confirmPassword=abc12345" \
+    "$BASE/login/first/password"
+  shot first-password-refused "$lang" "$WORK/refused.html"
+  get -o /dev/null -d "execution=$token&password=$initial&newPassword=New-Pass-2026&confirmPassword=New-Pass-2026" \
+    "$BASE/login/first/password"
+  get -o "$WORK/step2.html" "$BASE/login/first"
+  shot first-phone "$lang" "$WORK/step2.html"
+  phone=1380013800$i
+  get -o "$WORK/sent.html" -d "execution=$token&action=send&phone=$phone" "$BASE/login/first/phone"
+  shot first-phone-sent "$lang" "$WORK/sent.html"
+  code=$($BIN --db "$DB" sms outbox --phone "$phone" --limit 1 | sed -n 's/.*验证码为\([0-9]\{6\}\).*/\1/p')
+  get -o /dev/null -d "execution=$token&action=bind&code=$code" "$BASE/login/first/phone"
+  get -o "$WORK/step3.html" "$BASE/login/first"
+  shot first-done "$lang" "$WORK/step3.html"
+  get -o /dev/null -d "execution=$token" "$BASE/login/first/done"
+  get -o "$WORK/denied.html" "$BASE/login?service=https%3A%2F%2Fcw.example.edu%2F"
+  shot access-denied "$lang" "$WORK/denied.html"
+  i=$((i + 1))
+done
+ls "$OUT"
