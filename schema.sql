@@ -267,3 +267,38 @@ CREATE TABLE sms_log (
 CREATE INDEX sms_log_phone ON sms_log(phone_hash, at);
 CREATE INDEX sms_log_at ON sms_log(at);
 CREATE INDEX sms_log_client ON sms_log(client_ip, at);
+
+-- @version 6: self-service: e-mail codes beside SMS, the portal, security questions.
+
+-- The SMS log becomes the log of every message sent for a code or a notice, by channel
+-- ('sms' or 'email'); the target (number or address) by keyed hash, and sealed.
+ALTER TABLE sms_log RENAME TO messages;
+ALTER TABLE messages RENAME COLUMN phone_hash TO target_hash;
+ALTER TABLE messages RENAME COLUMN phone TO target;
+ALTER TABLE messages ADD COLUMN channel TEXT NOT NULL DEFAULT 'sms';
+DROP INDEX sms_log_phone;
+DROP INDEX sms_log_at;
+DROP INDEX sms_log_client;
+CREATE INDEX messages_target ON messages(channel, target_hash, at);
+CREATE INDEX messages_at ON messages(channel, at);
+CREATE INDEX messages_client ON messages(channel, client_ip, at);
+CREATE INDEX messages_account ON messages(channel, account_id, at);
+
+-- A code's channel: an account may wait for a phone code and an e-mail code at once.
+ALTER TABLE one_time_codes ADD COLUMN channel TEXT NOT NULL DEFAULT 'sms';
+DROP INDEX one_time_codes_account;
+CREATE INDEX one_time_codes_account ON one_time_codes(account_id, purpose, channel);
+
+-- The URL the portal links to (through /login?service=); empty: not in the portal.
+ALTER TABLE services ADD COLUMN portal_url TEXT NOT NULL DEFAULT '';
+
+-- Up to three security questions per account; the answer normalised (case, width, spaces)
+-- and hashed with bcrypt like a password.
+CREATE TABLE security_questions (
+    account_id  TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    slot        INTEGER NOT NULL CHECK (slot BETWEEN 1 AND 3),
+    question    TEXT NOT NULL,
+    answer_hash TEXT NOT NULL,
+    set_at      INTEGER NOT NULL,
+    PRIMARY KEY (account_id, slot)
+) STRICT;

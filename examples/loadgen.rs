@@ -304,11 +304,18 @@ async fn timing(addr: SocketAddr, rounds: usize) {
             conn.cookies = cookies.join("; ");
             let start = page.find("name=\"execution\" value=\"").expect("a form") + 24;
             let token = &page[start..start + page[start..].find('"').unwrap_or(0)];
-            let form = format!("username={}&password=Wrong-Pass-1&execution={token}", NAMES[i]);
+            let form = format!(
+                "username={}&password=Wrong-Pass-1&execution={token}",
+                NAMES[i]
+            );
             let started = Instant::now();
             let (status, _, _) = conn.send("POST", "/cas/login", Some(form)).await;
             samples[i].push(started.elapsed().as_secs_f64() * 1000.0);
-            assert_eq!(status, 401, "{}: raise the throttle limits for this run", NAMES[i]);
+            assert_eq!(
+                status, 401,
+                "{}: raise the throttle limits for this run",
+                NAMES[i]
+            );
         }
     }
     let median = |v: &[f64]| {

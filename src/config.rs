@@ -40,6 +40,8 @@ pub struct Config {
     pub logout: LogoutConfig,
     pub first_login: FirstLoginConfig,
     pub sms: SmsConfig,
+    pub mail: MailConfig,
+    pub recovery: RecoveryConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -78,6 +80,9 @@ pub struct SmsConfig {
     pub sign_name: String,
     /// The message for `log` and `webhook`: {sign}, {code} and {minutes} are filled in.
     pub template: String,
+    /// A security notice (password reset or changed, phone changed) for `log` and
+    /// `webhook`: {sign} and {event} are filled in.
+    pub notice_template: String,
     /// Seconds a code is valid (at most 600).
     pub code_ttl: i64,
     /// Seconds before another code may be sent for the same number and purpose.
@@ -107,6 +112,8 @@ impl Default for SmsConfig {
             provider: "log".into(),
             sign_name: "统一身份认证".into(),
             template: "【{sign}】您的验证码为{code}，{minutes}分钟内有效，请勿泄露。".into(),
+            notice_template: "【{sign}】您的账号{event}。如非本人操作，请立即联系学校信息中心。"
+                .into(),
             code_ttl: 300,
             resend_after: 60,
             max_attempts: 5,
@@ -141,6 +148,8 @@ pub struct AliyunConfig {
     pub access_key_secret: String,
     /// The approved template (SMS_…) with a `${code}` parameter.
     pub template_code: String,
+    /// The approved notice template with an `${event}` parameter; empty: no notices by SMS.
+    pub notice_template_code: String,
     pub region: String,
     pub endpoint: String,
 }
@@ -151,6 +160,7 @@ impl Default for AliyunConfig {
             access_key_id: String::new(),
             access_key_secret: String::new(),
             template_code: String::new(),
+            notice_template_code: String::new(),
             region: "cn-hangzhou".into(),
             endpoint: "https://dysmsapi.aliyuncs.com/".into(),
         }
@@ -166,6 +176,8 @@ pub struct TencentConfig {
     pub sdk_app_id: String,
     /// The approved template with {1} (the code) and {2} (minutes).
     pub template_id: String,
+    /// The approved notice template with {1} (what happened); empty: no notices by SMS.
+    pub notice_template_id: String,
     pub region: String,
     pub endpoint: String,
 }
@@ -177,8 +189,110 @@ impl Default for TencentConfig {
             secret_key: String::new(),
             sdk_app_id: String::new(),
             template_id: String::new(),
+            notice_template_id: String::new(),
             region: "ap-guangzhou".into(),
             endpoint: "https://sms.tencentcloudapi.com/".into(),
+        }
+    }
+}
+
+/// E-mail: codes to bind an address and recover a password, and security notices.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailConfig {
+    /// `log` (messages go to the log, codes masked, and to `unicas mail outbox`) or `smtp`.
+    pub provider: String,
+    /// The sender, e.g. `统一身份认证 <noreply@example.edu>`.
+    pub from: String,
+    /// Seconds a code is valid (at most 1800: mail can be slow).
+    pub code_ttl: i64,
+    pub resend_after: i64,
+    pub max_attempts: i64,
+    /// Codes per recipient per hour and day, per account per day, per client address per
+    /// hour and day, and for the whole server per day.
+    pub per_recipient_hour: i64,
+    pub per_recipient_day: i64,
+    pub per_account_day: i64,
+    pub per_address_hour: i64,
+    pub per_address_day: i64,
+    pub per_day: i64,
+    /// Seconds an SMTP delivery may take, connection included.
+    pub timeout: u64,
+    /// Show codes in the log provider's log lines (development only).
+    pub log_show_code: bool,
+    pub smtp: SmtpConfig,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            provider: "log".into(),
+            from: "统一身份认证 <noreply@example.edu>".into(),
+            code_ttl: 600,
+            resend_after: 60,
+            max_attempts: 5,
+            per_recipient_hour: 5,
+            per_recipient_day: 10,
+            per_account_day: 10,
+            per_address_hour: 10,
+            per_address_day: 30,
+            per_day: 5000,
+            timeout: 10,
+            log_show_code: false,
+            smtp: SmtpConfig::default(),
+        }
+    }
+}
+
+/// The school's mail server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    /// `starttls` (port 587), `tls` (implicit TLS, port 465), or `none` (only to a server on
+    /// this machine).
+    pub security: String,
+    /// Empty: no authentication.
+    pub username: String,
+    pub password: String,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        SmtpConfig {
+            host: String::new(),
+            port: 587,
+            security: "starttls".into(),
+            username: String::new(),
+            password: String::new(),
+        }
+    }
+}
+
+/// Forgot password (忘记密码).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RecoveryConfig {
+    /// Seconds a recovery may take from the first step to the new password.
+    pub ttl: i64,
+    /// Recoveries an account may start a day (each needs an image captcha).
+    pub per_account_day: i64,
+    /// Wrong answers to the security questions that end a recovery.
+    pub max_answer_attempts: i64,
+    /// Whom to ask when nothing is bound, in Chinese and English.
+    pub contact: String,
+    pub contact_en: String,
+}
+
+impl Default for RecoveryConfig {
+    fn default() -> Self {
+        RecoveryConfig {
+            ttl: 900,
+            per_account_day: 10,
+            max_answer_attempts: 5,
+            contact: "如果没有绑定邮箱、手机或没有预设问题，请联系管理员，进行人工找回密码。".into(),
+            contact_en: "If you have bound no e-mail or phone and set no security questions, ask the administrator to reset your password.".into(),
         }
     }
 }
@@ -345,6 +459,8 @@ impl Default for Config {
             logout: LogoutConfig::default(),
             first_login: FirstLoginConfig::default(),
             sms: SmsConfig::default(),
+            mail: MailConfig::default(),
+            recovery: RecoveryConfig::default(),
         }
     }
 }
@@ -530,6 +646,49 @@ impl Config {
         {
             return Err(
                 "sms: code_ttl must be 60-600, resend_after, max_attempts and timeout positive"
+                    .into(),
+            );
+        }
+        let mail = &self.mail;
+        match mail.provider.as_str() {
+            "log" => {}
+            "smtp" => {
+                let s = &mail.smtp;
+                if s.host.is_empty() || s.port == 0 {
+                    return Err("mail.smtp: host and port must be set".into());
+                }
+                match s.security.as_str() {
+                    "starttls" | "tls" => {}
+                    "none" if ["localhost", "127.0.0.1", "::1"].contains(&s.host.as_str()) => {}
+                    "none" => {
+                        return Err("mail.smtp.security = \"none\" is only for a server on this machine (localhost)".into())
+                    }
+                    other => {
+                        return Err(format!(
+                            "mail.smtp.security: {other:?}: use starttls, tls or none"
+                        ))
+                    }
+                }
+            }
+            other => return Err(format!("mail.provider: {other:?}: use log or smtp")),
+        }
+        if mail.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(format!("mail.from: {:?} is not an address", mail.from));
+        }
+        if !(60..=1800).contains(&mail.code_ttl)
+            || mail.resend_after < 1
+            || mail.max_attempts < 1
+            || mail.timeout == 0
+        {
+            return Err(
+                "mail: code_ttl must be 60-1800, resend_after, max_attempts and timeout positive"
+                    .into(),
+            );
+        }
+        let r = &self.recovery;
+        if !(60..=3600).contains(&r.ttl) || r.per_account_day < 1 || r.max_answer_attempts < 1 {
+            return Err(
+                "recovery: ttl must be 60-3600, per_account_day and max_answer_attempts positive"
                     .into(),
             );
         }

@@ -101,8 +101,8 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
     config.validate()?;
     let config = Arc::new(config);
     // Files, the database and the system's certificates are read off the runtime threads.
-    let (keys, store, registry, http) = {
-        let (config, now) = (Arc::clone(&config), clock.now());
+    let (keys, store, registry, http, codes) = {
+        let (config, now, clock) = (Arc::clone(&config), clock.now(), clock.clone());
         blocking(move || {
             let keys = Arc::new(secrets::Keys::load_or_create(&config.key_file())?);
             let store = Store::open(&config.db, Arc::clone(&keys)).map_err(|e| e.to_string())?;
@@ -113,7 +113,9 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
             // No attempt survives a restart; their reservations must not either.
             store.release_reservations().map_err(|e| e.to_string())?;
             let registry = Registry::load(store.clone()).map_err(|e| e.to_string())?;
-            Ok((keys, store, registry, outbound::client(&config)?))
+            let sms_http = outbound::sms_client(&config)?;
+            let codes = otp::Codes::new(store.clone(), clock, &config, sms_http)?;
+            Ok((keys, store, registry, outbound::client(&config)?, codes))
         })
         .await?
     };
@@ -143,8 +145,6 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
         clock.clone(),
         http,
     );
-    let sms_http = outbound::sms_client(&config)?;
-    let codes = otp::Codes::new(store.clone(), clock.clone(), config.sms.clone(), sms_http);
     let parts = routes::Parts {
         config: Arc::clone(&config),
         store: store.clone(),

@@ -5,7 +5,7 @@
 use super::{Accounts, AccountsError};
 use crate::model::audit::{LoginFailure, Method};
 use crate::model::{canonical_id, Account, AuditEvent, Client, Phone, Status};
-use crate::otp::{Codes, Purpose};
+use crate::otp::{Codes, Purpose, Recipient};
 use crate::store::{AttemptKeys, CodeCheck, Throttle};
 use std::time::Duration;
 
@@ -171,7 +171,13 @@ impl Accounts {
             return Ok(Login::Throttled);
         }
         let checked = codes
-            .check(Purpose::Login, name, phone, code, client)
+            .check(
+                Purpose::Login,
+                name,
+                &Recipient::Phone(phone.clone()),
+                code,
+                client,
+            )
             .await?;
         let account = match (checked, owner) {
             (CodeCheck::Valid, Some(id)) => {

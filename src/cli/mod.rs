@@ -10,6 +10,8 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use unicas::clock::{iso8601, Clock};
 use unicas::config::Config;
+use unicas::model::{Email, Phone};
+use unicas::otp::Recipient;
 use unicas::secrets::Keys;
 use unicas::store::Store;
 
@@ -46,6 +48,9 @@ enum Command {
     /// Text messages.
     #[command(subcommand)]
     Sms(SmsCommand),
+    /// E-mail.
+    #[command(subcommand)]
+    Mail(MailCommand),
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -76,6 +81,18 @@ enum SmsCommand {
 }
 
 #[derive(Subcommand)]
+enum MailCommand {
+    /// The most recent e-mails, newest first: time, address, purpose, provider, result,
+    /// and the subject and body the `log` provider kept (line breaks as \n).
+    Outbox {
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+}
+
+#[derive(Subcommand)]
 enum ConfigCommand {
     /// Print a commented example configuration with every key and its default.
     Example,
@@ -96,7 +113,18 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Command::Audit(AuditCommand::Tail { account, limit }) => {
             audit_tail(&config, account, limit)
         }
-        Command::Sms(SmsCommand::Outbox { phone, limit }) => sms_outbox(&config, phone, limit),
+        Command::Sms(SmsCommand::Outbox { phone, limit }) => {
+            let to = phone
+                .map(|p| Phone::parse(&p).ok_or_else(|| format!("invalid phone {p:?}")))
+                .transpose()?;
+            outbox(&config, "sms", to.map(Recipient::Phone), limit)
+        }
+        Command::Mail(MailCommand::Outbox { to, limit }) => {
+            let to = to
+                .map(|e| Email::parse(&e).ok_or_else(|| format!("invalid e-mail address {e:?}")))
+                .transpose()?;
+            outbox(&config, "email", to.map(Recipient::Email), limit)
+        }
         Command::Config(ConfigCommand::Example) => {
             print!("{}", Config::example());
             Ok(())
@@ -139,28 +167,23 @@ fn audit_tail(config: &Config, account: Option<String>, limit: i64) -> Result<()
     Ok(())
 }
 
-fn sms_outbox(config: &Config, phone: Option<String>, limit: i64) -> Result<(), String> {
+/// The message log of one channel, newest first.
+fn outbox(config: &Config, channel: &str, to: Option<Recipient>, limit: i64) -> Result<(), String> {
     let store = open(config)?;
-    let hash = match phone {
-        Some(p) => {
-            let p =
-                unicas::model::Phone::parse(&p).ok_or_else(|| format!("invalid phone {p:?}"))?;
-            Some(store.keys().lookup("phone", &p.e164()))
-        }
-        None => None,
-    };
+    let hash = to.map(|r| store.keys().lookup(r.kind(), &r.value()));
     let rows = store
-        .sms_outbox(hash.as_deref(), limit.clamp(1, 10_000))
+        .outbox(channel, hash.as_deref(), limit.clamp(1, 10_000))
         .map_err(|e| e.to_string())?;
     for r in rows {
-        let phone = store.keys().open(&r.phone).unwrap_or_default();
+        let to = store.keys().open(&r.target).unwrap_or_default();
         let text = store.keys().open(&r.text).unwrap_or_default();
         println!(
-            "{}\t{phone}\t{}\t{}\t{}\t{text}",
+            "{}\t{to}\t{}\t{}\t{}\t{}",
             iso8601(r.at),
             r.purpose,
             r.provider,
-            r.result
+            r.result,
+            text.replace('\n', "\\n")
         );
     }
     Ok(())

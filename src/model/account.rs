@@ -277,6 +277,29 @@ pub fn normalize_email(email: &str) -> Result<String, InputError> {
     Ok(format!("{local}@{}", domain.to_ascii_lowercase()))
 }
 
+/// An e-mail address codes and notices may be sent to: checked like every address we keep,
+/// and lower-cased whole, so one mailbox is one binding whatever case it is typed in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(input: &str) -> Option<Email> {
+        let normal = normalize_email(input).ok()?;
+        (!normal.is_empty()).then(|| Email(normal.to_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `z***@example.edu`, for every page and log except right after the user typed it.
+    pub fn masked(&self) -> String {
+        let (local, domain) = self.0.rsplit_once('@').unwrap_or(("", &self.0));
+        let first: String = local.chars().take(1).collect();
+        format!("{first}***@{domain}")
+    }
+}
+
 /// A mainland China mobile number: what SMS codes may be sent to. Accepts what people type
 /// (`+86 138 0013 8000`, `0086…`, dashes, full-width digits) and nothing else: no landlines,
 /// no foreign or premium numbers (toll fraud), no letters.

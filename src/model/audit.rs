@@ -56,6 +56,10 @@ pub enum Actor {
     FirstLogin,
     /// An administrator, from the command line.
     Administrator,
+    /// The account holder, in the portal's account management.
+    Portal,
+    /// The account holder, through forgot-password recovery.
+    Recovery,
 }
 
 impl Actor {
@@ -63,6 +67,8 @@ impl Actor {
         match self {
             Actor::FirstLogin => "first login",
             Actor::Administrator => "administrator",
+            Actor::Portal => "portal",
+            Actor::Recovery => "recovery",
         }
     }
 }
@@ -95,18 +101,48 @@ pub enum AuditEvent {
         /// Masked.
         phone: String,
     },
+    EmailBound {
+        /// Masked.
+        email: String,
+    },
+    /// A WeCom or WeChat identity unbound by its holder.
+    Unbound {
+        kind: &'static str,
+    },
+    SecurityQuestionsSet {
+        count: usize,
+    },
     CodeSent {
         purpose: &'static str,
-        /// Masked.
-        phone: String,
+        /// Masked phone or e-mail address.
+        to: String,
         provider: String,
         result: String,
+    },
+    /// A security notice (password reset or changed, phone or e-mail changed).
+    NoticeSent {
+        notice: &'static str,
+        /// Masked.
+        to: String,
+        result: String,
+    },
+    /// Forgot password: an account name (existing or not) and a solved captcha.
+    RecoveryStarted,
+    /// A recovery method proved: the account may set a new password.
+    RecoveryVerified {
+        method: &'static str,
+    },
+    /// Wrong security answers.
+    RecoveryFailed {
+        method: &'static str,
     },
     CodeFailed {
         purpose: &'static str,
     },
     /// The server's daily SMS budget is spent: sending stopped.
     SmsBudgetSpent,
+    /// The server's daily e-mail budget is spent: sending stopped.
+    MailBudgetSpent,
     PasswordChanged {
         by: Actor,
     },
@@ -152,9 +188,17 @@ impl AuditEvent {
             AuditEvent::InitialPasswordLocked => "initial_password_locked",
             AuditEvent::InitialPasswordSpray { .. } => "initial_password_spray",
             AuditEvent::PhoneBound { .. } => "phone_bound",
+            AuditEvent::EmailBound { .. } => "email_bound",
+            AuditEvent::Unbound { .. } => "unbound",
+            AuditEvent::SecurityQuestionsSet { .. } => "security_questions_set",
             AuditEvent::CodeSent { .. } => "code_sent",
+            AuditEvent::NoticeSent { .. } => "notice_sent",
+            AuditEvent::RecoveryStarted => "recovery_started",
+            AuditEvent::RecoveryVerified { .. } => "recovery_verified",
+            AuditEvent::RecoveryFailed { .. } => "recovery_failed",
             AuditEvent::CodeFailed { .. } => "code_failed",
             AuditEvent::SmsBudgetSpent => "sms_budget_spent",
+            AuditEvent::MailBudgetSpent => "mail_budget_spent",
             AuditEvent::PasswordChanged { .. } => "password_changed",
             AuditEvent::SessionsEnded { .. } => "sessions_ended",
             AuditEvent::LogoutDelivered { .. } => "slo_sent",
@@ -181,14 +225,23 @@ impl AuditEvent {
                 format!("{failures} failures on initial passwords within an hour")
             }
             AuditEvent::PhoneBound { phone } => phone.clone(),
+            AuditEvent::EmailBound { email } => email.clone(),
+            AuditEvent::Unbound { kind } => (*kind).into(),
+            AuditEvent::SecurityQuestionsSet { count } => format!("{count} question(s)"),
             AuditEvent::CodeSent {
                 purpose,
-                phone,
+                to,
                 provider,
                 result,
-            } => format!("{purpose} to {phone} via {provider}: {result}"),
+            } => format!("{purpose} to {to} via {provider}: {result}"),
+            AuditEvent::NoticeSent { notice, to, result } => format!("{notice} to {to}: {result}"),
+            AuditEvent::RecoveryStarted => "captcha solved".into(),
+            AuditEvent::RecoveryVerified { method } | AuditEvent::RecoveryFailed { method } => {
+                (*method).into()
+            }
             AuditEvent::CodeFailed { purpose } => format!("wrong {purpose} code"),
             AuditEvent::SmsBudgetSpent => "the daily SMS budget is spent".into(),
+            AuditEvent::MailBudgetSpent => "the daily e-mail budget is spent".into(),
             AuditEvent::PasswordChanged { by } => by.as_str().into(),
             AuditEvent::SessionsEnded { count } => format!("{count} session(s)"),
             AuditEvent::LogoutDelivered {

@@ -9,7 +9,7 @@ pub mod pattern;
 pub mod service;
 
 pub use account::{
-    canonical_id, valid_attribute_name, Account, Kind, NewAccount, Phone, Source, Status,
+    canonical_id, valid_attribute_name, Account, Email, Kind, NewAccount, Phone, Source, Status,
 };
 pub use audit::{AuditEvent, AuditRecord, Client};
 pub use pattern::{Pattern, PatternError};

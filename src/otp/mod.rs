@@ -1,18 +1,21 @@
-//! One-time codes sent by SMS: 6 digits from the OS random source, valid 5 minutes, single
-//! use, bound to the account, the number and the purpose, stored only as a keyed hash; 5
-//! wrong entries void one. Sends are limited per number, account, client address and server
-//! (see `store::sms`), and go through the configured gateway (`sms.rs`, signed as in
-//! `sign.rs`).
+//! One-time codes by SMS or e-mail: 6 digits from the OS random source, valid a few
+//! minutes, single use, bound to the account, the target (number or address) and the
+//! purpose, stored only as a keyed hash; 5 wrong entries void one. Sends are limited per
+//! target, account, client address and server (see `store::messages`), and go through the
+//! configured gateway (`sms.rs`, signed as in `sign.rs`) or mail server (`mail.rs`).
+//! Security notices (a password reset, a phone changed) go the same way, without a code.
 
+pub mod mail;
 pub mod sign;
 mod sms;
 
-pub use sms::{Sender, SmsError};
+pub use mail::Mailer;
+pub use sms::Sender;
 
 use crate::clock::Clock;
-use crate::config::SmsConfig;
-use crate::model::{AuditEvent, Client, Phone};
-use crate::store::{CodeCheck, Reserved, SmsLimits, SmsRequest, Store, StoreError};
+use crate::config::{Config, MailConfig, SmsConfig};
+use crate::model::{AuditEvent, AuditRecord, Client, Email, Phone};
+use crate::store::{CodeCheck, Limits, MessageRequest, Reserved, Store, StoreError};
 use rand::{rngs::OsRng, TryRngCore};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -20,12 +23,14 @@ use std::sync::Arc;
 /// What a code is for; a code for one purpose never serves another.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
-    /// Binding a phone to the account (first login, the portal).
+    /// Binding a phone or an e-mail address to the account (first login, the portal).
     Bind,
     /// Logging in with the bound phone (动态码登录).
     Login,
     /// Recovering a forgotten password.
     Recovery,
+    /// Proving it is still the account holder before a change in the portal.
+    Verify,
 }
 
 impl Purpose {
@@ -34,6 +39,149 @@ impl Purpose {
             Purpose::Bind => "bind",
             Purpose::Login => "login",
             Purpose::Recovery => "recovery",
+            Purpose::Verify => "verify",
+        }
+    }
+
+    fn words(self) -> (&'static str, &'static str) {
+        match self {
+            Purpose::Bind => ("绑定", "binding"),
+            Purpose::Login => ("登录", "logging in"),
+            Purpose::Recovery => ("找回密码", "password recovery"),
+            Purpose::Verify => ("身份验证", "identity check"),
+        }
+    }
+}
+
+/// Where a code or notice goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Recipient {
+    Phone(Phone),
+    Email(Email),
+}
+
+impl Recipient {
+    /// The message channel: `sms` or `email`.
+    pub fn channel(&self) -> &'static str {
+        match self {
+            Recipient::Phone(_) => "sms",
+            Recipient::Email(_) => "email",
+        }
+    }
+
+    /// The binding kind this target is: `phone` or `email`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Recipient::Phone(_) => "phone",
+            Recipient::Email(_) => "email",
+        }
+    }
+
+    /// `+8613800138000` or the address, as bindings store it.
+    pub fn value(&self) -> String {
+        match self {
+            Recipient::Phone(p) => p.e164(),
+            Recipient::Email(e) => e.as_str().to_string(),
+        }
+    }
+
+    pub fn masked(&self) -> String {
+        match self {
+            Recipient::Phone(p) => p.masked(),
+            Recipient::Email(e) => e.masked(),
+        }
+    }
+
+    /// The phone number, if this is one.
+    pub fn into_phone(self) -> Option<Phone> {
+        match self {
+            Recipient::Phone(p) => Some(p),
+            Recipient::Email(_) => None,
+        }
+    }
+
+    /// A stored binding (`kind`, `value`) as a target.
+    pub fn parse(kind: &str, value: &str) -> Option<Recipient> {
+        match kind {
+            "phone" => Phone::parse(value).map(Recipient::Phone),
+            "email" => Email::parse(value).map(Recipient::Email),
+            _ => None,
+        }
+    }
+}
+
+/// How a send is carried out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// Wait for the gateway, so the page can say if it refused (the person typed the
+    /// target themselves: binding).
+    Wait,
+    /// Answer at once and deliver afterwards: a flow that must not tell, by its timing,
+    /// whether the target belongs to the account (recovery, code login).
+    Background,
+    /// Count it and answer like a real send, but send nothing: the target is not the
+    /// account's, in a flow that must not say so.
+    Pretend,
+}
+
+/// What a message carries: a code, or the words of a security notice.
+#[derive(Clone, Copy, Debug)]
+pub enum Content<'a> {
+    Code { code: &'a str, minutes: i64 },
+    Notice { event: &'a str },
+}
+
+/// A security notice to the account's bound phone or e-mail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Notice {
+    PasswordReset,
+    PasswordChanged,
+    PhoneChanged,
+    EmailChanged,
+}
+
+impl Notice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Notice::PasswordReset => "password reset",
+            Notice::PasswordChanged => "password changed",
+            Notice::PhoneChanged => "phone changed",
+            Notice::EmailChanged => "e-mail changed",
+        }
+    }
+
+    /// What happened, as the message says it: (Chinese, English).
+    fn words(self) -> (&'static str, &'static str) {
+        match self {
+            Notice::PasswordReset => (
+                "密码已通过找回密码重置",
+                "password was reset through password recovery",
+            ),
+            Notice::PasswordChanged => ("密码已修改", "password was changed"),
+            Notice::PhoneChanged => ("绑定手机已更换", "bound mobile phone was changed"),
+            Notice::EmailChanged => ("绑定邮箱已更换", "bound e-mail address was changed"),
+        }
+    }
+}
+
+/// Why a gateway or mail server did not send; people see a sentence for each kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SendError {
+    /// The gateway's own rate limit for this target or account.
+    RateLimited(String),
+    /// The gateway refuses the configuration (signature, template, credentials, balance).
+    Misconfigured(String),
+    /// No answer in time, no connection, or an answer that makes no sense.
+    Unavailable(String),
+}
+
+impl SendError {
+    /// For the message log: what went wrong, in a word or two and the gateway's code.
+    pub fn describe(&self) -> String {
+        match self {
+            SendError::RateLimited(c) => format!("rate limited: {c}"),
+            SendError::Misconfigured(c) => format!("refused: {c}"),
+            SendError::Unavailable(c) => format!("unavailable: {c}"),
         }
     }
 }
@@ -41,243 +189,525 @@ impl Purpose {
 /// What a send request gave.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Sent {
-    /// On its way (or, for a send that must only pretend, accounted as if): the number
-    /// masked, and the seconds before another may be asked for.
+    /// On its way (or, for a send that must only pretend, accounted as if), and the seconds
+    /// before another may be asked for.
     Sent { wait: i64 },
     /// Too soon after the last one: wait this many seconds.
     TooSoon(i64),
     /// A cap is reached; try again later (tomorrow, for a daily one).
     Limited,
     /// The gateway did not take it.
-    Failed(SmsError),
+    Failed(SendError),
+}
+
+/// A message composed for one target, ready for its channel.
+struct Outgoing {
+    target: Recipient,
+    /// The code's purpose, or the notice's name.
+    purpose: &'static str,
+    code: Option<String>,
+    minutes: i64,
+    event: &'static str,
+    /// The SMS text, or the e-mail's subject and body.
+    subject: String,
+    text: String,
 }
 
 #[derive(Clone)]
 pub struct Codes {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     store: Store,
     clock: Clock,
-    config: Arc<SmsConfig>,
+    sms: SmsConfig,
+    mail: MailConfig,
     sender: Sender,
-    /// The day (unix days) the budget alarm was last written: once a day is enough.
-    alarm_day: Arc<AtomicI64>,
+    mailer: Mailer,
+    school: (String, String),
+    /// The day (unix days) each channel's budget alarm was last written: once a day is
+    /// enough. [sms, email]
+    alarm_day: [AtomicI64; 2],
     /// A code every send uses instead of a random one (only with `test-hooks`).
     #[cfg(feature = "test-hooks")]
-    fixed: Arc<std::sync::Mutex<Option<String>>>,
+    fixed: std::sync::Mutex<Option<String>>,
 }
 
 impl Codes {
-    pub fn new(store: Store, clock: Clock, config: SmsConfig, http: reqwest::Client) -> Codes {
-        Codes {
-            sender: Sender::new(config.clone(), http),
-            config: Arc::new(config),
-            store,
-            clock,
-            alarm_day: Arc::new(AtomicI64::new(-1)),
-            #[cfg(feature = "test-hooks")]
-            fixed: Arc::default(),
-        }
+    pub fn new(
+        store: Store,
+        clock: Clock,
+        config: &Config,
+        http: reqwest::Client,
+    ) -> Result<Codes, String> {
+        Ok(Codes {
+            inner: Arc::new(Inner {
+                sender: Sender::new(config.sms.clone(), http),
+                mailer: Mailer::new(&config.mail, config.ca_file.as_deref())?,
+                sms: config.sms.clone(),
+                mail: config.mail.clone(),
+                school: (config.school_name.clone(), config.school_name_en.clone()),
+                store,
+                clock,
+                alarm_day: [AtomicI64::new(-1), AtomicI64::new(-1)],
+                #[cfg(feature = "test-hooks")]
+                fixed: Default::default(),
+            }),
+        })
     }
 
     /// Makes every send use `code` (or random codes again), so a test can give two people
     /// the same code. Only with `test-hooks`.
     #[cfg(feature = "test-hooks")]
     pub fn fix_codes(&self, code: Option<&str>) {
-        *self.fixed.lock().unwrap_or_else(|p| p.into_inner()) = code.map(str::to_string);
+        *self.inner.fixed.lock().unwrap_or_else(|p| p.into_inner()) = code.map(str::to_string);
     }
 
     fn new_code(&self) -> String {
         #[cfg(feature = "test-hooks")]
-        if let Some(code) = self.fixed.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+        if let Some(code) = self
+            .inner
+            .fixed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        {
             return code;
         }
         six_digits()
     }
 
-    /// Seconds a code lives, for messages.
-    pub fn ttl(&self) -> i64 {
-        self.config.code_ttl
-    }
-
-    fn limits(&self) -> SmsLimits {
-        let c = &self.config;
-        SmsLimits {
-            resend_after: c.resend_after,
-            per_phone_hour: c.per_phone_hour,
-            per_phone_day: c.per_phone_day,
-            per_account_day: c.per_account_day,
-            per_address_hour: c.per_address_hour,
-            per_address_day: c.per_address_day,
-            per_day: c.per_day,
+    /// Seconds a code on this target's channel lives, for messages.
+    pub fn ttl(&self, target: &Recipient) -> i64 {
+        match target {
+            Recipient::Phone(_) => self.inner.sms.code_ttl,
+            Recipient::Email(_) => self.inner.mail.code_ttl,
         }
     }
 
-    fn phone_hash(&self, phone: &Phone) -> String {
-        self.store.keys().lookup("phone", &phone.e164())
+    fn limits(&self, target: &Recipient) -> Limits {
+        match target {
+            Recipient::Phone(_) => {
+                let c = &self.inner.sms;
+                Limits {
+                    resend_after: c.resend_after,
+                    per_target_hour: c.per_phone_hour,
+                    per_target_day: c.per_phone_day,
+                    per_account_day: c.per_account_day,
+                    per_address_hour: c.per_address_hour,
+                    per_address_day: c.per_address_day,
+                    per_day: c.per_day,
+                }
+            }
+            Recipient::Email(_) => {
+                let c = &self.inner.mail;
+                Limits {
+                    resend_after: c.resend_after,
+                    per_target_hour: c.per_recipient_hour,
+                    per_target_day: c.per_recipient_day,
+                    per_account_day: c.per_account_day,
+                    per_address_hour: c.per_address_hour,
+                    per_address_day: c.per_address_day,
+                    per_day: c.per_day,
+                }
+            }
+        }
+    }
+
+    fn max_attempts(&self, target: &Recipient) -> i64 {
+        match target {
+            Recipient::Phone(_) => self.inner.sms.max_attempts,
+            Recipient::Email(_) => self.inner.mail.max_attempts,
+        }
+    }
+
+    fn provider(&self, target: &Recipient) -> &str {
+        match target {
+            Recipient::Phone(_) => self.inner.sender.provider(),
+            Recipient::Email(_) => self.inner.mailer.provider(),
+        }
+    }
+
+    fn target_hash(&self, target: &Recipient) -> String {
+        self.inner
+            .store
+            .keys()
+            .lookup(target.kind(), &target.value())
     }
 
     fn code_hash(
         &self,
         account_id: &str,
         purpose: Purpose,
-        phone_hash: &str,
+        target_hash: &str,
         code: &str,
     ) -> String {
-        let data = format!("{account_id}\0{}\0{phone_hash}\0{code}", purpose.as_str());
-        self.store.keys().lookup("otp", &data)
+        let data = format!("{account_id}\0{}\0{target_hash}\0{code}", purpose.as_str());
+        self.inner.store.keys().lookup("otp", &data)
     }
 
-    /// Whether sends from this client or to this number are near their caps, so the next
+    /// Whether sends from this client or to this target are near their caps, so the next
     /// send must come after an image captcha.
-    pub async fn near_cap(&self, client: &Client, phone: &Phone) -> Result<bool, StoreError> {
+    pub async fn near_cap(&self, client: &Client, target: &Recipient) -> Result<bool, StoreError> {
         let (ip, hash, limits, now) = (
             client.ip.clone(),
-            self.phone_hash(phone),
-            self.limits(),
-            self.clock.now(),
+            self.target_hash(target),
+            self.limits(target),
+            self.inner.clock.now(),
         );
-        self.store
-            .call(move |s| s.sms_near_cap(&ip, &hash, &limits, now))
+        let channel = target.channel();
+        self.inner
+            .store
+            .call(move |s| s.near_cap(channel, &ip, &hash, &limits, now))
             .await
     }
 
-    /// Sends a fresh code for `purpose` to `phone` on behalf of `account_id`. With
-    /// `deliver` false nothing leaves the server, but the send is counted and answered
-    /// exactly like a real one: for flows that must not tell whether a number is bound.
+    /// Sends a fresh code for `purpose` to `target` on behalf of `account_id`, delivered as
+    /// `delivery` says.
     pub async fn send(
         &self,
         purpose: Purpose,
         account_id: &str,
-        phone: &Phone,
+        target: &Recipient,
         client: &Client,
-        deliver: bool,
+        delivery: Delivery,
     ) -> Result<Sent, StoreError> {
-        let now = self.clock.now();
+        let now = self.inner.clock.now();
         let code = self.new_code();
-        let phone_hash = self.phone_hash(phone);
-        let code_hash = self.code_hash(account_id, purpose, &phone_hash, &code);
-        let sealed = self.store.keys().seal(&phone.e164());
-        let (limits, provider) = (self.limits(), self.sender.provider().to_string());
-        let (account, ip, ttl) = (
-            account_id.to_string(),
-            client.ip.clone(),
-            self.config.code_ttl,
-        );
-        let reserved = {
-            let (phone_hash, sealed) = (phone_hash.clone(), sealed.clone());
-            self.store
-                .call(move |s| {
-                    let request = SmsRequest {
-                        phone_hash: &phone_hash,
-                        phone: &sealed,
-                        account_id: &account,
-                        client_ip: &ip,
-                        purpose: purpose.as_str(),
-                        provider: &provider,
-                        code_hash: deliver.then_some(code_hash.as_str()),
-                        expires_at: now + ttl,
-                    };
-                    s.reserve_sms(&request, &limits, now)
-                })
-                .await?
-        };
-        let log_id = match reserved {
-            Reserved::Go { log_id } => log_id,
-            Reserved::TooSoon(wait) => return Ok(Sent::TooSoon(wait)),
-            Reserved::Limited => return Ok(Sent::Limited),
-            Reserved::BudgetSpent => {
-                self.budget_alarm(now).await;
-                return Ok(Sent::Limited);
-            }
-        };
-        let text = self
-            .config
-            .template
-            .replace("{sign}", &self.config.sign_name)
-            .replace("{code}", &code)
-            .replace("{minutes}", &(self.config.code_ttl / 60).to_string());
-        let result = match deliver {
-            true => {
-                let message = sms::Message {
-                    phone,
-                    code: &code,
-                    minutes: self.config.code_ttl / 60,
-                    purpose: purpose.as_str(),
-                    text: text.clone(),
-                };
-                self.sender.send(&message).await
-            }
-            false => Ok(()),
-        };
-        let outcome = match (&result, deliver) {
-            (Ok(()), true) => "sent".to_string(),
-            (Ok(()), false) => "not sent (no such binding)".to_string(),
-            (Err(e), _) => e.describe(),
-        };
-        // Only the log provider keeps the text (sealed), for `unicas sms outbox`.
-        let kept = match self.sender.provider() == "log" && deliver {
-            true => self.store.keys().seal(&text),
-            false => String::new(),
-        };
-        let event = AuditEvent::CodeSent {
+        let target_hash = self.target_hash(target);
+        let code_hash = self.code_hash(account_id, purpose, &target_hash, &code);
+        let ttl = self.ttl(target);
+        let request = Request {
+            target_hash,
             purpose: purpose.as_str(),
-            phone: phone.masked(),
-            provider: self.sender.provider().to_string(),
-            result: outcome.clone(),
+            code_hash: (delivery != Delivery::Pretend).then_some(code_hash),
+            expires_at: now + ttl,
         };
-        let (account, client_owned) = (account_id.to_string(), client.clone());
-        let stored = if result.is_ok() && deliver {
-            "sent".to_string()
-        } else {
-            outcome
+        let log_id = match self.reserve(target, account_id, client, request).await? {
+            Ok(log_id) => log_id,
+            Err(refused) => return Ok(refused),
         };
-        self.store
-            .call(move |s| {
-                s.finish_sms(log_id, &stored, &kept, &account, purpose.as_str())?;
-                s.audit(&client_owned.record(event, Some(&account)), now)
-            })
-            .await?;
-        match result {
-            Ok(()) => Ok(Sent::Sent {
-                wait: self.config.resend_after,
-            }),
-            Err(e) => {
-                tracing::warn!(provider = self.sender.provider(), error = %e.describe(), "SMS not sent");
-                Ok(Sent::Failed(e))
+        let outgoing = self.compose_code(target, purpose, code, ttl / 60);
+        let wait = self.limits(target).resend_after;
+        match delivery {
+            Delivery::Pretend => {
+                let event = self.sent_event(&outgoing, "not sent (no such binding)");
+                self.finish(
+                    log_id,
+                    "not sent (no such binding)",
+                    String::new(),
+                    event,
+                    account_id,
+                    client,
+                )
+                .await?;
+                Ok(Sent::Sent { wait })
             }
+            Delivery::Background => {
+                let (codes, account, client) =
+                    (self.clone(), account_id.to_string(), client.clone());
+                tokio::spawn(async move {
+                    if let Err(e) = codes.deliver(log_id, outgoing, &account, &client).await {
+                        tracing::error!("recording a message: {e}");
+                    }
+                });
+                Ok(Sent::Sent { wait })
+            }
+            Delivery::Wait => match self.deliver(log_id, outgoing, account_id, client).await? {
+                Ok(()) => Ok(Sent::Sent { wait }),
+                Err(e) => Ok(Sent::Failed(e)),
+            },
         }
     }
 
-    /// Checks `code` against the live code for this account, purpose and number. A wrong
+    /// Sends a security notice to `target` (in the background; the outcome goes to the
+    /// message log and the audit log). Notices meet only the server's daily budget.
+    pub async fn notify(
+        &self,
+        account_id: &str,
+        target: &Recipient,
+        notice: Notice,
+        client: &Client,
+    ) {
+        let request = Request {
+            target_hash: self.target_hash(target),
+            purpose: "notice",
+            code_hash: None,
+            expires_at: 0,
+        };
+        let log_id = match self.reserve(target, account_id, client, request).await {
+            Ok(Ok(log_id)) => log_id,
+            Ok(Err(_)) => return,
+            Err(e) => {
+                tracing::error!("a notice could not be recorded: {e}");
+                return;
+            }
+        };
+        let outgoing = self.compose_notice(target, notice);
+        let (codes, account, client) = (self.clone(), account_id.to_string(), client.clone());
+        tokio::spawn(async move {
+            if let Err(e) = codes.deliver(log_id, outgoing, &account, &client).await {
+                tracing::error!("recording a notice: {e}");
+            }
+        });
+    }
+
+    /// Reserves a send within the limits: the message log's row, or the answer to give.
+    async fn reserve(
+        &self,
+        target: &Recipient,
+        account_id: &str,
+        client: &Client,
+        r: Request,
+    ) -> Result<Result<i64, Sent>, StoreError> {
+        let now = self.inner.clock.now();
+        let (channel, limits) = (target.channel(), self.limits(target));
+        let sealed = self.inner.store.keys().seal(&target.value());
+        let (provider, account, ip) = (
+            self.provider(target).to_string(),
+            account_id.to_string(),
+            client.ip.clone(),
+        );
+        let reserved = self
+            .inner
+            .store
+            .call(move |s| {
+                let request = MessageRequest {
+                    channel,
+                    target_hash: &r.target_hash,
+                    target: &sealed,
+                    account_id: &account,
+                    client_ip: &ip,
+                    purpose: r.purpose,
+                    provider: &provider,
+                    code_hash: r.code_hash.as_deref(),
+                    expires_at: r.expires_at,
+                };
+                s.reserve_message(&request, &limits, now)
+            })
+            .await?;
+        Ok(match reserved {
+            Reserved::Go { log_id } => Ok(log_id),
+            Reserved::TooSoon(wait) => Err(Sent::TooSoon(wait)),
+            Reserved::Limited => Err(Sent::Limited),
+            Reserved::BudgetSpent => {
+                self.budget_alarm(target, now).await;
+                Err(Sent::Limited)
+            }
+        })
+    }
+
+    /// Hands the message to its gateway and records how it went.
+    async fn deliver(
+        &self,
+        log_id: i64,
+        m: Outgoing,
+        account_id: &str,
+        client: &Client,
+    ) -> Result<Result<(), SendError>, StoreError> {
+        let content = match &m.code {
+            Some(code) => Content::Code {
+                code,
+                minutes: m.minutes,
+            },
+            None => Content::Notice { event: m.event },
+        };
+        let result = match &m.target {
+            Recipient::Phone(phone) => {
+                let message = sms::Message {
+                    phone,
+                    content,
+                    purpose: m.purpose,
+                    text: m.text.clone(),
+                };
+                self.inner.sender.send(&message).await
+            }
+            Recipient::Email(to) => {
+                let mail = mail::Mail {
+                    to,
+                    content,
+                    purpose: m.purpose,
+                    subject: m.subject.clone(),
+                    body: m.text.clone(),
+                };
+                self.inner.mailer.send(&mail).await
+            }
+        };
+        let outcome = match &result {
+            Ok(()) => "sent".to_string(),
+            Err(e) => {
+                tracing::warn!(channel = m.target.channel(), provider = self.provider(&m.target), error = %e.describe(), "message not sent");
+                e.describe()
+            }
+        };
+        // Only the log providers keep the text (sealed), for the outbox commands.
+        let kept = match self.provider(&m.target) == "log" {
+            true => {
+                let text = match m.subject.is_empty() {
+                    true => m.text.clone(),
+                    false => format!("{}\n\n{}", m.subject, m.text),
+                };
+                self.inner.store.keys().seal(&text)
+            }
+            false => String::new(),
+        };
+        let event = self.sent_event(&m, &outcome);
+        self.finish(log_id, &outcome, kept, event, account_id, client)
+            .await?;
+        Ok(result)
+    }
+
+    fn sent_event(&self, m: &Outgoing, outcome: &str) -> AuditEvent {
+        match m.code {
+            Some(_) => AuditEvent::CodeSent {
+                purpose: m.purpose,
+                to: m.target.masked(),
+                provider: self.provider(&m.target).to_string(),
+                result: outcome.to_string(),
+            },
+            None => AuditEvent::NoticeSent {
+                notice: m.purpose,
+                to: m.target.masked(),
+                result: outcome.to_string(),
+            },
+        }
+    }
+
+    async fn finish(
+        &self,
+        log_id: i64,
+        outcome: &str,
+        kept: String,
+        event: AuditEvent,
+        account_id: &str,
+        client: &Client,
+    ) -> Result<(), StoreError> {
+        let (outcome, account, client, now) = (
+            outcome.to_string(),
+            account_id.to_string(),
+            client.clone(),
+            self.inner.clock.now(),
+        );
+        self.inner
+            .store
+            .call(move |s| {
+                s.finish_message(log_id, &outcome, &kept)?;
+                s.audit(&client.record(event, Some(&account)), now)
+            })
+            .await
+    }
+
+    fn compose_code(
+        &self,
+        target: &Recipient,
+        purpose: Purpose,
+        code: String,
+        minutes: i64,
+    ) -> Outgoing {
+        let (subject, text) = match target {
+            Recipient::Phone(_) => (
+                String::new(),
+                self.inner
+                    .sms
+                    .template
+                    .replace("{sign}", &self.inner.sms.sign_name)
+                    .replace("{code}", &code)
+                    .replace("{minutes}", &minutes.to_string()),
+            ),
+            Recipient::Email(_) => {
+                let (zh, en) = purpose.words();
+                let (school, school_en) = &self.inner.school;
+                (
+                    format!("【{school}】验证码 / Verification code"),
+                    format!(
+                        "您的验证码为 {code}，用于{zh}，{minutes}分钟内有效，请勿泄露给他人。\n\
+                         如非本人操作，请忽略本邮件。\n\n\
+                         Your verification code for {en} is {code}. It is valid for {minutes} \
+                         minutes; do not share it. If you did not ask for it, ignore this \
+                         message.\n\n{school} / {school_en}\n"
+                    ),
+                )
+            }
+        };
+        Outgoing {
+            target: target.clone(),
+            purpose: purpose.as_str(),
+            code: Some(code),
+            minutes,
+            event: "",
+            subject,
+            text,
+        }
+    }
+
+    fn compose_notice(&self, target: &Recipient, notice: Notice) -> Outgoing {
+        let (zh, en) = notice.words();
+        let when = crate::clock::iso8601(self.inner.clock.now());
+        let (subject, text) = match target {
+            Recipient::Phone(_) => (
+                String::new(),
+                self.inner
+                    .sms
+                    .notice_template
+                    .replace("{sign}", &self.inner.sms.sign_name)
+                    .replace("{event}", zh),
+            ),
+            Recipient::Email(_) => {
+                let (school, school_en) = &self.inner.school;
+                (
+                    format!("【{school}】账号安全提醒 / Account security notice"),
+                    format!(
+                        "您的统一身份认证账号{zh}（{when}）。如非本人操作，请立即联系学校信息中心。\n\n\
+                         Your account's {en} ({when}). If this was not you, contact the \
+                         university's IT centre at once.\n\n{school} / {school_en}\n"
+                    ),
+                )
+            }
+        };
+        Outgoing {
+            target: target.clone(),
+            purpose: notice.as_str(),
+            code: None,
+            minutes: 0,
+            event: zh,
+            subject,
+            text,
+        }
+    }
+
+    /// Checks `code` against the live code for this account, purpose and target. A wrong
     /// one is audited; the fifth voids the code.
     pub async fn check(
         &self,
         purpose: Purpose,
         account_id: &str,
-        phone: &Phone,
+        target: &Recipient,
         code: &str,
         client: &Client,
     ) -> Result<CodeCheck, StoreError> {
         let code = code.trim();
-        let phone_hash = self.phone_hash(phone);
+        let target_hash = self.target_hash(target);
         let well_formed = code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit());
         let code_hash = self.code_hash(
             account_id,
             purpose,
-            &phone_hash,
+            &target_hash,
             if well_formed { code } else { "-" },
         );
         let (account, now, max) = (
             account_id.to_string(),
-            self.clock.now(),
-            self.config.max_attempts,
+            self.inner.clock.now(),
+            self.max_attempts(target),
         );
         let client = client.clone();
-        self.store
+        self.inner
+            .store
             .call(move |s| {
                 let result = s.check_code(
                     &account,
                     purpose.as_str(),
-                    &phone_hash,
+                    &target_hash,
                     &code_hash,
                     max,
                     now,
@@ -293,42 +723,57 @@ impl Codes {
             .await
     }
 
-    /// Where the account's live code for `purpose` went, and when: to resume a flow.
+    /// Where the account's live code for `purpose` on `channel` went, and when: to resume a
+    /// flow.
     pub async fn pending(
         &self,
         account_id: &str,
         purpose: Purpose,
-    ) -> Result<Option<(Phone, i64)>, StoreError> {
-        let (account, now) = (account_id.to_string(), self.clock.now());
+        kind: &'static str,
+    ) -> Result<Option<(Recipient, i64)>, StoreError> {
+        let (account, now) = (account_id.to_string(), self.inner.clock.now());
+        let channel = if kind == "email" { "email" } else { "sms" };
         let found = self
+            .inner
             .store
-            .call(move |s| s.live_code(&account, purpose.as_str(), now))
+            .call(move |s| s.live_code(&account, purpose.as_str(), channel, now))
             .await?;
         Ok(found.and_then(|(sealed, at)| {
-            let phone = self.store.keys().open(&sealed)?;
-            Some((Phone::parse(&phone)?, at))
+            let value = self.inner.store.keys().open(&sealed)?;
+            Some((Recipient::parse(kind, &value)?, at))
         }))
     }
 
-    async fn budget_alarm(&self, now: i64) {
+    async fn budget_alarm(&self, target: &Recipient, now: i64) {
+        let (slot, event) = match target {
+            Recipient::Phone(_) => (0, AuditEvent::SmsBudgetSpent),
+            Recipient::Email(_) => (1, AuditEvent::MailBudgetSpent),
+        };
         let day = now / 86_400;
-        if self.alarm_day.swap(day, Ordering::SeqCst) == day {
+        if self.inner.alarm_day[slot].swap(day, Ordering::SeqCst) == day {
             return;
         }
-        tracing::error!("the daily SMS budget is spent: no more codes are sent today");
+        tracing::error!(
+            channel = target.channel(),
+            "the daily budget of messages is spent: no more are sent today"
+        );
         let result = self
+            .inner
             .store
-            .call(move |s| {
-                s.audit(
-                    &crate::model::AuditRecord::system(AuditEvent::SmsBudgetSpent, None),
-                    now,
-                )
-            })
+            .call(move |s| s.audit(&AuditRecord::system(event, None), now))
             .await;
         if let Err(e) = result {
-            tracing::error!("audit of the SMS budget: {e}");
+            tracing::error!("audit of the message budget: {e}");
         }
     }
+}
+
+/// A send to reserve, the parts that differ between codes and notices.
+struct Request {
+    target_hash: String,
+    purpose: &'static str,
+    code_hash: Option<String>,
+    expires_at: i64,
 }
 
 /// Six uniformly random digits from the operating system's RNG.

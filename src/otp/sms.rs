@@ -4,39 +4,17 @@
 //! school's own message platform; `aliyun` and `tencent` call those clouds' SendSms with
 //! their signatures. Every call is bounded by a short timeout.
 
-use super::sign;
+use super::{sign, Content, SendError};
 use crate::config::SmsConfig;
 use crate::model::Phone;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-/// Why a gateway did not send; people see a sentence for each kind.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SmsError {
-    /// The gateway's own rate limit for this number or account.
-    RateLimited(String),
-    /// The gateway refuses the configuration (signature, template, credentials, balance).
-    Misconfigured(String),
-    /// No answer in time, no connection, or an answer that makes no sense.
-    Unavailable(String),
-}
-
-impl SmsError {
-    /// For the SMS log: what went wrong, in a word or two and the gateway's code.
-    pub fn describe(&self) -> String {
-        match self {
-            SmsError::RateLimited(c) => format!("rate limited: {c}"),
-            SmsError::Misconfigured(c) => format!("refused: {c}"),
-            SmsError::Unavailable(c) => format!("unavailable: {c}"),
-        }
-    }
-}
-
-/// One message: the code, and the text of the configured template.
+/// One message: what it carries, and the text of the configured template (for `log` and
+/// `webhook`; the clouds fill in their approved templates themselves).
 pub struct Message<'a> {
     pub phone: &'a Phone,
-    pub code: &'a str,
-    pub minutes: i64,
+    pub content: Content<'a>,
     pub purpose: &'a str,
     pub text: String,
 }
@@ -57,7 +35,7 @@ impl Sender {
     }
 
     /// Sends `m`; `Ok` only when the gateway says it accepted the message.
-    pub async fn send(&self, m: &Message<'_>) -> Result<(), SmsError> {
+    pub async fn send(&self, m: &Message<'_>) -> Result<(), SendError> {
         let timeout = Duration::from_secs(self.config.timeout);
         let call = async {
             match self.config.provider.as_str() {
@@ -65,9 +43,9 @@ impl Sender {
                 "aliyun" => self.aliyun(m).await,
                 "tencent" => self.tencent(m).await,
                 _ => {
-                    let shown = match self.config.log_show_code {
-                        true => m.text.clone(),
-                        false => m.text.replace(m.code, "******"),
+                    let shown = match (m.content, self.config.log_show_code) {
+                        (Content::Code { code, .. }, false) => m.text.replace(code, "******"),
+                        _ => m.text.clone(),
                     };
                     tracing::info!(phone = %m.phone.masked(), purpose = m.purpose, text = %shown, "SMS (log provider)");
                     Ok(())
@@ -76,15 +54,22 @@ impl Sender {
         };
         tokio::time::timeout(timeout, call)
             .await
-            .unwrap_or_else(|_| Err(SmsError::Unavailable("timeout".into())))
+            .unwrap_or_else(|_| Err(SendError::Unavailable("timeout".into())))
     }
 
-    async fn webhook(&self, m: &Message<'_>) -> Result<(), SmsError> {
+    async fn webhook(&self, m: &Message<'_>) -> Result<(), SendError> {
         let w = &self.config.webhook;
+        let (template, params) = match m.content {
+            Content::Code { code, minutes } => (
+                "verify_code",
+                json!({ "code": code, "minutes": minutes.to_string() }),
+            ),
+            Content::Notice { event } => ("notice", json!({ "event": event })),
+        };
         let body = json!({
             "phone": m.phone.national(),
-            "template": "verify_code",
-            "params": { "code": m.code, "minutes": m.minutes.to_string() },
+            "template": template,
+            "params": params,
             "text": m.text,
             "purpose": m.purpose,
             "request_id": crate::tickets::random_base62(24),
@@ -103,7 +88,7 @@ impl Sender {
             .body(body)
             .send()
             .await
-            .map_err(|e| SmsError::Unavailable(super::transport(&e)))?;
+            .map_err(|e| SendError::Unavailable(super::transport(&e)))?;
         let status = res.status();
         let answer: Value = res
             .bytes()
@@ -113,16 +98,23 @@ impl Sender {
             .unwrap_or(Value::Null);
         match (status.as_u16(), answer["ok"].as_bool()) {
             (200..=299, Some(true)) => Ok(()),
-            (429, _) => Err(SmsError::RateLimited("HTTP 429".into())),
-            (s, _) => Err(SmsError::Misconfigured(format!(
+            (429, _) => Err(SendError::RateLimited("HTTP 429".into())),
+            (s, _) => Err(SendError::Misconfigured(format!(
                 "HTTP {s} {}",
                 answer["error"].as_str().unwrap_or("")
             ))),
         }
     }
 
-    async fn aliyun(&self, m: &Message<'_>) -> Result<(), SmsError> {
+    async fn aliyun(&self, m: &Message<'_>) -> Result<(), SendError> {
         let a = &self.config.aliyun;
+        let (template, param) = match m.content {
+            Content::Code { code, .. } => (&a.template_code, json!({ "code": code })),
+            Content::Notice { event } => (&a.notice_template_code, json!({ "event": event })),
+        };
+        if template.is_empty() {
+            return Err(SendError::Misconfigured("no notice template".into()));
+        }
         let mut params: Vec<(String, String)> = [
             ("AccessKeyId", a.access_key_id.as_str()),
             ("Action", "SendSms"),
@@ -132,7 +124,7 @@ impl Sender {
             ("SignName", self.config.sign_name.as_str()),
             ("SignatureMethod", "HMAC-SHA1"),
             ("SignatureVersion", "1.0"),
-            ("TemplateCode", a.template_code.as_str()),
+            ("TemplateCode", template.as_str()),
             ("Version", "2017-05-25"),
         ]
         .iter()
@@ -140,10 +132,7 @@ impl Sender {
         .collect();
         params.push(("SignatureNonce".into(), crate::tickets::random_base62(32)));
         params.push(("Timestamp".into(), crate::clock::iso8601(now())));
-        params.push((
-            "TemplateParam".into(),
-            json!({ "code": m.code }).to_string(),
-        ));
+        params.push(("TemplateParam".into(), param.to_string()));
         let signature = sign::aliyun_signature("POST", &params, &a.access_key_secret);
         params.push(("Signature".into(), signature));
         let body = params
@@ -158,7 +147,7 @@ impl Sender {
             .body(body)
             .send()
             .await
-            .map_err(|e| SmsError::Unavailable(super::transport(&e)))?;
+            .map_err(|e| SendError::Unavailable(super::transport(&e)))?;
         let answer: Value = res
             .bytes()
             .await
@@ -168,20 +157,29 @@ impl Sender {
         // The HTTP status alone says nothing: `Code` does ("OK" in upper case).
         match answer["Code"].as_str().unwrap_or("") {
             "OK" => Ok(()),
-            c if c.contains("LIMIT_CONTROL") => Err(SmsError::RateLimited(c.into())),
-            "" => Err(SmsError::Unavailable("no Code in the answer".into())),
-            c => Err(SmsError::Misconfigured(c.into())),
+            c if c.contains("LIMIT_CONTROL") => Err(SendError::RateLimited(c.into())),
+            "" => Err(SendError::Unavailable("no Code in the answer".into())),
+            c => Err(SendError::Misconfigured(c.into())),
         }
     }
 
-    async fn tencent(&self, m: &Message<'_>) -> Result<(), SmsError> {
+    async fn tencent(&self, m: &Message<'_>) -> Result<(), SendError> {
         let t = &self.config.tencent;
+        let (template, params) = match m.content {
+            Content::Code { code, minutes } => {
+                (&t.template_id, vec![code.to_string(), minutes.to_string()])
+            }
+            Content::Notice { event } => (&t.notice_template_id, vec![event.to_string()]),
+        };
+        if template.is_empty() {
+            return Err(SendError::Misconfigured("no notice template".into()));
+        }
         let payload = json!({
             "PhoneNumberSet": [m.phone.e164()],
             "SmsSdkAppId": t.sdk_app_id,
             "SignName": self.config.sign_name,
-            "TemplateId": t.template_id,
-            "TemplateParamSet": [m.code, m.minutes.to_string()],
+            "TemplateId": template,
+            "TemplateParamSet": params,
         })
         .to_string();
         let host = url::Url::parse(&t.endpoint)
@@ -217,7 +215,7 @@ impl Sender {
             .body(payload)
             .send()
             .await
-            .map_err(|e| SmsError::Unavailable(super::transport(&e)))?;
+            .map_err(|e| SendError::Unavailable(super::transport(&e)))?;
         let answer: Value = res
             .bytes()
             .await
@@ -227,8 +225,8 @@ impl Sender {
         let response = &answer["Response"];
         if let Some(code) = response["Error"]["Code"].as_str() {
             return Err(match code {
-                c if c.contains("LimitExceeded") => SmsError::RateLimited(c.into()),
-                c => SmsError::Misconfigured(c.into()),
+                c if c.contains("LimitExceeded") => SendError::RateLimited(c.into()),
+                c => SendError::Misconfigured(c.into()),
             });
         }
         // A request-level success may still hold a failed number: every entry counts.
@@ -238,9 +236,9 @@ impl Sender {
             .unwrap_or_default();
         match statuses.first().and_then(|s| s["Code"].as_str()) {
             Some("Ok") => Ok(()),
-            Some(c) if c.starts_with("LimitExceeded") => Err(SmsError::RateLimited(c.into())),
-            Some(c) => Err(SmsError::Misconfigured(c.into())),
-            None => Err(SmsError::Unavailable(
+            Some(c) if c.starts_with("LimitExceeded") => Err(SendError::RateLimited(c.into())),
+            Some(c) => Err(SendError::Misconfigured(c.into())),
+            None => Err(SendError::Unavailable(
                 "no SendStatusSet in the answer".into(),
             )),
         }

@@ -12,7 +12,7 @@ use crate::accounts::{PasswordChange, PolicyError};
 use crate::http::{Cookie, Request, Response};
 use crate::model::audit::Actor;
 use crate::model::{Account, AuditEvent, Phone};
-use crate::otp::{Purpose, Sent, SmsError};
+use crate::otp::{Delivery, Purpose, Recipient, SendError, Sent};
 use crate::pages::{FirstLoginView, Text};
 use crate::store::{Bound, CodeCheck};
 use crate::tickets::{self, Kind};
@@ -179,9 +179,9 @@ impl App {
                 Some(_) => None,
                 None => self
                     .codes
-                    .pending(&account.id, Purpose::Bind)
+                    .pending(&account.id, Purpose::Bind, "phone")
                     .await?
-                    .map(|(p, _)| p),
+                    .and_then(|(t, _)| t.into_phone()),
             };
             let Some(phone) = pending.phone.as_deref().and_then(Phone::parse).or(earlier) else {
                 return self
@@ -195,9 +195,10 @@ impl App {
                     .await;
             };
             let code = req.form.get("code").unwrap_or("");
+            let target = Recipient::Phone(phone.clone());
             match self
                 .codes
-                .check(Purpose::Bind, &account.id, &phone, code, &client)
+                .check(Purpose::Bind, &account.id, &target, code, &client)
                 .await?
             {
                 CodeCheck::Valid => {}
@@ -265,7 +266,8 @@ impl App {
                 )
                 .await;
         };
-        if self.codes.near_cap(&client, &phone).await? {
+        let target = Recipient::Phone(phone.clone());
+        if self.codes.near_cap(&client, &target).await? {
             let answer = req.form.get("captcha").unwrap_or("");
             if !self.solve_captcha(req, answer) {
                 let error = t.captcha_needed.into();
@@ -276,7 +278,7 @@ impl App {
         }
         let sent = self
             .codes
-            .send(Purpose::Bind, &account.id, &phone, &client, true)
+            .send(Purpose::Bind, &account.id, &target, &client, Delivery::Wait)
             .await?;
         let (error, wait) = match sent {
             Sent::Sent { wait } => {
@@ -367,7 +369,11 @@ impl App {
         let phone_pending = self.phone_needed(&account).await?;
         let client = self.client(req);
         // A code sent in an earlier visit (the user left and came back) still counts.
-        let live = self.codes.pending(&account.id, Purpose::Bind).await?;
+        let live = self
+            .codes
+            .pending(&account.id, Purpose::Bind, "phone")
+            .await?
+            .and_then(|(t, at)| Some((t.into_phone()?, at)));
         let code_sent_to = pending
             .phone
             .as_deref()
@@ -383,7 +389,7 @@ impl App {
             _ => String::new(),
         };
         let captcha = match Phone::parse(&typed) {
-            Some(p) if phone_pending => self.codes.near_cap(&client, &p).await?,
+            Some(p) if phone_pending => self.codes.near_cap(&client, &Recipient::Phone(p)).await?,
             _ => false,
         };
         let chrome = self.chrome(req);
@@ -427,10 +433,10 @@ pub(super) fn policy_message(t: &'static Text, e: PolicyError) -> &'static str {
 }
 
 /// The sentence for a gateway that did not send.
-pub(super) fn sms_message(t: &'static Text, e: &SmsError) -> &'static str {
+pub(super) fn sms_message(t: &'static Text, e: &SendError) -> &'static str {
     match e {
-        SmsError::RateLimited(_) => t.sms_limited,
-        SmsError::Misconfigured(_) => t.sms_unavailable,
-        SmsError::Unavailable(_) => t.sms_failed,
+        SendError::RateLimited(_) => t.sms_limited,
+        SendError::Misconfigured(_) => t.sms_unavailable,
+        SendError::Unavailable(_) => t.sms_failed,
     }
 }

@@ -11,20 +11,20 @@ mod accounts;
 mod audit;
 mod bindings;
 mod logout;
+mod messages;
 mod proxy;
 mod services;
 mod sessions;
-mod sms;
 mod throttle;
 
 pub use accounts::Imported;
 pub use audit::AuditRow;
 pub use bindings::Bound;
 pub use logout::LogoutParticipant;
+pub use messages::{CodeCheck, Limits, MessageRequest, MessageRow, Reserved};
 pub use proxy::ProxyGrantingTicket;
 pub use services::ServiceUpdate;
 pub use sessions::{SessionRow, SsoSession};
-pub use sms::{CodeCheck, Reserved, SmsLimits, SmsRequest, SmsRow};
 pub use throttle::{AttemptKeys, Throttle, ThrottleLimits};
 
 use crate::secrets::Keys;
@@ -34,7 +34,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Schema version this binary writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 const SCHEMA: &str = include_str!("../../schema.sql");
 const READERS: usize = 4;
 

@@ -74,7 +74,10 @@ async fn the_whole_first_login_as_the_manual_describes_it() {
     assert!(sent.body.contains("验证码已发送至 138****8000"));
     assert!(sent.body.contains("data-countdown=\"60\""));
     assert!(sent.body.contains("name=\"code\"") && sent.body.contains("确定绑定"));
-    let code = t.sms_code(PHONE).expect("the log provider kept the text");
+    let code = t
+        .sms_code(PHONE)
+        .await
+        .expect("the log provider kept the text");
     assert_eq!(bind(&mut c, &token, &code).await.status, 303);
     let page = c.get("/cas/login/first").await;
     assert!(page.body.contains("已绑定 138****8000"));
@@ -185,7 +188,7 @@ async fn leaving_half_way_resumes_where_it_stopped() {
         "{}",
         steps.body
     );
-    let code = t.sms_code(PHONE).unwrap();
+    let code = t.sms_code(PHONE).await.unwrap();
     let token = token(&steps);
     let bound = again
         .post(
@@ -334,7 +337,7 @@ async fn a_number_bound_to_another_account_is_refused_after_its_code() {
     change(&mut c, &token, "31002X").await;
     let sent = send(&mut c, &token, PHONE).await;
     assert_eq!(sent.status, 200, "the same answer as for a free number");
-    let code = t.sms_code(PHONE).unwrap();
+    let code = t.sms_code(PHONE).await.unwrap();
     let refused = bind(&mut c, &token, &code).await;
     assert_eq!(refused.status, 409);
     assert!(refused.body.contains("该手机号已绑定其他账号"));

@@ -784,7 +784,7 @@ async fn a_dump_of_every_table_holds_no_secret() {
             ],
         )
         .await;
-    let code = t.sms_code("13912345678").unwrap();
+    let code = t.sms_code("13912345678").await.unwrap();
     assert!(!sent.body.contains(&code), "the page never shows the code");
     t.server.settle_logout().await;
     let conn = rusqlite::Connection::open(&t.config.db).unwrap();

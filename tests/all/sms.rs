@@ -74,7 +74,7 @@ async fn codes_wait_between_sends_are_capped_and_expire() {
     assert!(capped.body.contains("验证码发送次数已达上限"));
     assert_eq!(t.sms_count(), 5, "five an hour");
     // The last code: expired at 5 minutes + 1 s, never accepted after.
-    let code = t.sms_code(PHONE).unwrap();
+    let code = t.sms_code(PHONE).await.unwrap();
     t.clock().advance(300);
     let late = bind(&mut c, &token, &code).await;
     assert!(late.body.contains("验证码已失效"), "{}", late.body);
@@ -85,7 +85,7 @@ async fn codes_wait_between_sends_are_capped_and_expire() {
     let steps = c.login("20240001", "New-Pass-2026", None).await;
     let token = steps.input("execution").unwrap();
     assert_eq!(send(&mut c, &token, PHONE).await.status, 200);
-    let code = t.sms_code(PHONE).unwrap();
+    let code = t.sms_code(PHONE).await.unwrap();
     t.clock().advance(299);
     assert_eq!(bind(&mut c, &token, &code).await.status, 303);
     assert!(bind(&mut c, &token, &code).await.status >= 400, "spent");
@@ -98,7 +98,7 @@ async fn wrong_entries_void_a_code_and_codes_stay_where_they_belong() {
     let t = TestServer::start().await;
     let (mut c, token) = at_phone_step(&t, "20240001", "127.0.0.3").await;
     send(&mut c, &token, PHONE).await;
-    let code = t.sms_code(PHONE).unwrap();
+    let code = t.sms_code(PHONE).await.unwrap();
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for left in (0..5).rev() {
         let res = bind(&mut c, &token, wrong).await;
@@ -119,7 +119,7 @@ async fn wrong_entries_void_a_code_and_codes_stay_where_they_belong() {
     let (mut carol, carol_token) = at_phone_step(&t, "20240002", "127.0.0.4").await;
     t.clock().advance(61);
     send(&mut c, &token, PHONE).await;
-    let bobs = t.sms_code(PHONE).unwrap();
+    let bobs = t.sms_code(PHONE).await.unwrap();
     send(&mut carol, &carol_token, "13900139000").await;
     assert!(bind(&mut carol, &carol_token, &bobs).await.status >= 400);
     assert_eq!(
@@ -225,7 +225,7 @@ async fn each_provider_is_accepted_by_its_gateway() {
             "{provider}"
         );
         // Nothing of the code is kept anywhere but its hash: no outbox text for real gateways.
-        assert!(t.sms_code(PHONE).is_none());
+        assert!(t.sms_code(PHONE).await.is_none());
     }
 }
 
@@ -345,7 +345,7 @@ async fn logging_in_with_the_bound_phone_and_a_code() {
         "{}",
         sent.body
     );
-    let code = t.sms_code(PHONE).unwrap();
+    let code = t.sms_code(PHONE).await.unwrap();
     let token = sent.input("execution").unwrap();
     let wrong = c
         .post(
@@ -418,10 +418,11 @@ async fn logging_in_with_the_bound_phone_and_a_code() {
     }
     assert_eq!(answers[0], answers[1]);
     assert!(answers[0].contains("\"code\":\"success\"") && answers[0].contains("\"time\":60"));
+    t.settle_messages().await;
     let delivered: Vec<_> = t
         .server
         .store
-        .sms_outbox(None, 100)
+        .outbox("sms", None, 100)
         .unwrap()
         .into_iter()
         .take(t.sms_count() - before)
@@ -436,7 +437,7 @@ async fn the_outbox_shows_what_the_log_provider_sent() {
     let t = TestServer::start().await;
     let (mut c, token) = at_phone_step(&t, "20240001", "127.0.0.9").await;
     send(&mut c, &token, PHONE).await;
-    let code = t.sms_code(PHONE).unwrap();
+    let code = t.sms_code(PHONE).await.unwrap();
     let db = t.config.db.clone();
     let (ok, out, err) = tokio::task::spawn_blocking(move || {
         unicas(&db, &["sms", "outbox", "--phone", "13800138000"])
@@ -516,7 +517,7 @@ async fn phone_numbers_are_normalised_or_refused() {
     // The number all four forms named is the one bound.
     t.clock().advance(61);
     send(&mut c, &token, "+86１３８-0013-8000").await;
-    let code = t.sms_code(PHONE).unwrap();
+    let code = t.sms_code(PHONE).await.unwrap();
     let bound = bind(&mut c, &token, &code).await;
     assert_eq!(bound.status, 303, "{}", bound.body);
     assert!(unicas(&t.config.db, &["user", "show", "20240001"])
@@ -588,8 +589,8 @@ async fn the_same_code_for_two_people_binds_each_only_to_their_own() {
     let (mut bob, bob_token) = at_phone_step(&t, "20240002", "127.0.0.41").await;
     send(&mut alice, &alice_token, "13800138001").await;
     send(&mut bob, &bob_token, "13900139002").await;
-    assert_eq!(t.sms_code("13800138001").as_deref(), Some("424242"));
-    assert_eq!(t.sms_code("13900139002").as_deref(), Some("424242"));
+    assert_eq!(t.sms_code("13800138001").await.as_deref(), Some("424242"));
+    assert_eq!(t.sms_code("13900139002").await.as_deref(), Some("424242"));
     assert_eq!(bind(&mut bob, &bob_token, "424242").await.status, 303);
     assert_eq!(bind(&mut alice, &alice_token, "424242").await.status, 303);
     let shown = |id: &str| unicas(&t.config.db, &["user", "show", id]).1;
@@ -644,7 +645,7 @@ async fn code_logins_share_the_password_throttle() {
         )
         .await;
     assert!(sent.body.contains("验证码已发送"), "{}", sent.body);
-    let code = t.sms_code(PHONE).unwrap();
+    let code = t.sms_code(PHONE).await.unwrap();
     let wrong = if code == "000000" { "000001" } else { "000000" };
     let res = code_login(&mut c, &sent.input("execution").unwrap(), wrong).await;
     assert_eq!(res.status, 401);

@@ -213,23 +213,60 @@ impl TestServer {
     }
 
     /// The code in the last text the `log` provider kept for `phone`.
-    pub fn sms_code(&self, phone: &str) -> Option<String> {
-        let store = &self.server.store;
+    pub async fn sms_code(&self, phone: &str) -> Option<String> {
         let phone = unicas::model::Phone::parse(phone).unwrap();
-        let hash = store.keys().lookup("phone", &phone.e164());
-        let row = store
-            .sms_outbox(Some(&hash), 1)
-            .unwrap()
-            .into_iter()
-            .next()?;
-        let text = store.keys().open(&row.text)?;
-        let start = text.find("验证码为")? + "验证码为".len();
-        Some(text[start..start + 6].to_string())
+        self.delivered("sms", &unicas::otp::Recipient::Phone(phone))
+            .await
+    }
+
+    /// Waits until every message handed to a gateway has its outcome recorded.
+    pub async fn settle_messages(&self) {
+        for _ in 0..100 {
+            let store = &self.server.store;
+            let pending = ["sms", "email"].iter().any(|c| {
+                store
+                    .outbox(c, None, 100)
+                    .unwrap()
+                    .iter()
+                    .any(|r| r.result == "pending")
+            });
+            if !pending {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("messages still pending after 2 s");
+    }
+
+    /// The code in the newest message the `log` provider delivered to `to` on `channel`.
+    /// Some flows deliver after answering, so this waits a little for the delivery.
+    pub async fn delivered(&self, channel: &str, to: &unicas::otp::Recipient) -> Option<String> {
+        let store = &self.server.store;
+        let hash = store.keys().lookup(to.kind(), &to.value());
+        for _ in 0..100 {
+            let row = store
+                .outbox(channel, Some(&hash), 1)
+                .unwrap()
+                .into_iter()
+                .next()?;
+            if row.result != "pending" {
+                let text = store.keys().open(&row.text)?;
+                let start = text.find("验证码为")? + "验证码为".len();
+                let digits: String = text[start..]
+                    .chars()
+                    .skip_while(|c| !c.is_ascii_digit())
+                    .take(6)
+                    .collect();
+                return Some(digits);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        None
     }
 
     /// Text messages recorded (sent or not) so far.
     pub fn sms_count(&self) -> usize {
-        self.server.store.sms_outbox(None, 10_000).unwrap().len()
+        self.server.store.outbox("sms", None, 10_000).unwrap().len()
     }
 
     /// Registers `pattern`, releasing the listed attributes, or every one with `None`.
