@@ -44,6 +44,8 @@ pub struct Server {
     cas: Cas,
     shutdown: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    /// The login throttle's window, for the counters' sweep.
+    throttle_window: i64,
     /// bcrypt verifications run so far (only with `test-hooks`).
     #[cfg(feature = "test-hooks")]
     pub password_verifications: Arc<std::sync::atomic::AtomicU64>,
@@ -74,7 +76,7 @@ impl Server {
             &self.cas,
             &self.store,
             &self.clock,
-            0,
+            self.throttle_window,
         )
         .await;
         self.cas.announce_ended(None).await;
@@ -178,10 +180,11 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
         cas,
         shutdown,
         task: tokio::spawn(http::serve(listener, app, limits, shutdown_rx.clone())),
+        throttle_window: config.throttle.window,
         #[cfg(feature = "test-hooks")]
         password_verifications,
     };
-    spawn_housekeeping(&server, config.throttle.window, shutdown_rx);
+    spawn_housekeeping(&server, shutdown_rx);
     Ok(server)
 }
 
@@ -222,7 +225,8 @@ async fn sweep(
 /// another process); expired tickets, sessions and counters are swept; session ends that
 /// failed are retried; and single logout is announced as soon as a session ends here, and
 /// within seconds of one ended by another process.
-fn spawn_housekeeping(server: &Server, window: i64, mut shutdown: watch::Receiver<bool>) {
+fn spawn_housekeeping(server: &Server, mut shutdown: watch::Receiver<bool>) {
+    let window = server.throttle_window;
     let (app, registry, sessions, cas, store, clock) = (
         Arc::clone(&server.app),
         server.registry.clone(),

@@ -246,6 +246,30 @@ impl Store {
         })
     }
 
+    /// Counts one use of a budget of `limit` uses per `window` seconds under `key` (e.g.
+    /// `recovery:<account>`); `false`, counting nothing, once it is spent.
+    pub fn spend_budget(&self, key: &str, limit: i64, window: i64, now: i64) -> Result<bool> {
+        self.write(|tx| {
+            let used = read(tx, key)?
+                .filter(|r| now - r.window_start < window)
+                .map_or(0, |r| r.failures);
+            if used >= limit {
+                return Ok(false);
+            }
+            let l = ThrottleLimits {
+                pair: 0,
+                account: 0,
+                account_addresses: 0,
+                address: 0,
+                window,
+                lock: 0,
+                initial: 0,
+            };
+            count_failure(tx, key, None, i64::MAX, now, &l)?;
+            Ok(true)
+        })
+    }
+
     /// Forgets every reservation: at start no attempt can be in progress.
     pub fn release_reservations(&self) -> Result<()> {
         self.write(|tx| {
@@ -257,13 +281,16 @@ impl Store {
         })
     }
 
-    /// Drops counters that no longer count.
+    /// Drops counters that no longer count: past their window (a day for the daily
+    /// budgets, `window` for the login counters), unlocked, with no attempt in progress.
     pub fn sweep_throttle(&self, now: i64, window: i64) -> Result<usize> {
         self.write(|tx| {
             tx.execute(
-                "DELETE FROM login_throttle WHERE locked_until <= ?1 AND window_start + ?2 <= ?1
+                "DELETE FROM login_throttle WHERE locked_until <= ?1
+                     AND window_start + CASE WHEN key LIKE 'initial%' OR key LIKE 'recovery:%'
+                         THEN ?4 ELSE ?2 END <= ?1
                      AND (in_flight = 0 OR in_flight_since + ?3 <= ?1)",
-                params![now, window, STALE_RESERVATION],
+                params![now, window, STALE_RESERVATION, DAY],
             )
         })
     }
