@@ -1,8 +1,8 @@
-//! The one way a password changes hands: the policy, the current password (or, for an
-//! administrator, none), the history, the hash, and then in one transaction the new hash,
-//! the history row, the end of every SSO session of the account and the audit row; after
-//! it, the memory of sessions forgets the account and single logout is woken. The
-//! first-login step uses it today; the portal, recovery and the administrator tomorrow.
+//! The one way a password changes hands: the policy, the current password (or, after a
+//! recovery, none), the history, the hash, and then in one transaction the new hash, the
+//! history row, the end of the account's SSO sessions (all, or all but the portal's own)
+//! and the audit row; after it, the memory of sessions forgets the account and single
+//! logout is woken. The first-login step, the portal and recovery use it.
 
 use super::{check_length, Accounts, AccountsError, PolicyError};
 use crate::model::audit::Actor;
@@ -17,6 +17,9 @@ pub struct PasswordChange<'a> {
     pub repeat: &'a str,
     /// Require another change at the next login (an administrator's temporary password).
     pub must_change: bool,
+    /// The SSO session (id hash) that stays: the portal's, where its holder made the change.
+    /// Every other session of the account ends.
+    pub keep_session: Option<&'a str>,
     pub by: Actor,
 }
 
@@ -63,12 +66,13 @@ impl Accounts {
             client.clone(),
             change.must_change,
         );
+        let keep = change.keep_session.map(str::to_string);
         let event = AuditEvent::PasswordChanged { by: change.by };
         let changed = self
             .store
             .call(move |s| {
                 let record = client.record(event, Some(&id));
-                if !s.set_password(&id, &hash, must_change, &record, now)? {
+                if !s.set_password(&id, &hash, must_change, keep.as_deref(), &record, now)? {
                     return Ok(None);
                 }
                 s.account(&id)

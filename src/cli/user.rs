@@ -167,7 +167,7 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<(), String> {
             );
             let store = open(config)?;
             if !store
-                .set_password(&id, &hash, must_change, &record, now())
+                .set_password(&id, &hash, must_change, None, &record, now())
                 .map_err(|e| e.to_string())?
             {
                 return Err(format!("no account '{id}'"));
@@ -184,7 +184,7 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<(), String> {
         UserCommand::Logout { account } => {
             let id = account_id(&account)?;
             let ended = open(config)?
-                .delete_sessions_of(&id, now())
+                .delete_sessions_of(&id, None, None, now())
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("no account '{id}'"))?;
             println!("{id}: {ended} session(s) ended");

@@ -138,6 +138,7 @@ impl App {
             new: f.get("newPassword").unwrap_or(""),
             repeat: f.get("confirmPassword").unwrap_or(""),
             must_change: false,
+            keep_session: None,
             by: Actor::FirstLogin,
         };
         let t = self.chrome(req).t();

@@ -111,13 +111,15 @@ impl Store {
     }
 
     /// Replaces the password hash, remembers the old one, ends the account's SSO sessions
-    /// and writes the audit row, in one transaction: a new password must not leave old
-    /// sessions alive, and no half of the change can survive a crash without the rest.
+    /// (but `keep`, the session of the person changing it in the portal) and writes the
+    /// audit row, in one transaction: a new password must not leave old sessions alive, and
+    /// no half of the change can survive a crash without the rest.
     pub fn set_password(
         &self,
         id: &str,
         hash: &str,
         must_change: bool,
+        keep: Option<&str>,
         record: &AuditRecord,
         now: i64,
     ) -> Result<bool> {
@@ -135,7 +137,7 @@ impl Store {
                      updated_at = ?4, initial_password = 0 WHERE id = ?1",
                 params![id, hash, must_change, now],
             )?;
-            end_sessions(tx, id)?;
+            end_sessions(tx, id, keep)?;
             audit::insert(tx, record, now)?;
             Ok(true)
         })
@@ -153,7 +155,7 @@ impl Store {
                 return Ok(false);
             }
             if status != Status::Active {
-                end_sessions(tx, id)?;
+                end_sessions(tx, id, None)?;
             }
             let event = match status {
                 Status::Active => AuditEvent::AccountUnlocked,
@@ -180,7 +182,7 @@ impl Store {
                     "UPDATE accounts SET status = 'disabled', updated_at = ?2 WHERE id = ?1",
                     params![id, now],
                 )?;
-                end_sessions(tx, &id)?;
+                end_sessions(tx, &id, None)?;
             }
             tx.execute("UPDATE services SET enabled = 0 WHERE demo = 1", [])?;
             Ok(())
@@ -201,11 +203,15 @@ impl Store {
 }
 
 /// Deletes every SSO session of an account (its proxy-granting tickets go with them).
-pub(super) fn end_sessions(tx: &Transaction, account_id: &str) -> rusqlite::Result<usize> {
-    tx.execute(
-        "DELETE FROM sso_sessions WHERE account_id = ?1",
-        [account_id],
-    )
+/// Ends the account's SSO sessions, except `keep` (a session's id hash) if given: the
+/// sessions go, and single logout follows for each (see `cas::logout`).
+pub(super) fn end_sessions(
+    tx: &Transaction,
+    account_id: &str,
+    keep: Option<&str>,
+) -> rusqlite::Result<usize> {
+    tx.prepare_cached("DELETE FROM sso_sessions WHERE account_id = ?1 AND id_hash != ?2")?
+        .execute(params![account_id, keep.unwrap_or("")])
 }
 
 impl Store {
@@ -339,7 +345,7 @@ impl Store {
                     "UPDATE accounts SET status = 'disabled', updated_at = ?2 WHERE id = ?1",
                     params![id, now],
                 )?;
-                end_sessions(tx, id)?;
+                end_sessions(tx, id, None)?;
                 let record = AuditRecord::system(
                     AuditEvent::AccountDisabled {
                         reason: "not in the roster",

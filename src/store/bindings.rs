@@ -1,6 +1,6 @@
 //! Verified bindings of an account: a phone number proved with an SMS code (or vouched for
-//! by an administrator), later an e-mail address, a WeCom or WeChat identity. The value is
-//! sealed; its keyed hash is unique per kind, so one number binds one account.
+//! by an administrator), an e-mail address proved with a code, a WeCom or WeChat identity.
+//! The value is sealed; its keyed hash is unique per kind, so one number binds one account.
 
 use super::{audit, Result, Store};
 use crate::model::AuditRecord;
@@ -23,6 +23,45 @@ impl Store {
                 .query_row(params![account_id, kind], |r| r.get::<_, String>(0))
                 .optional()
                 .map(|v| v.and_then(|v| keys.open(&v)))
+        })
+    }
+
+    /// Every binding of an account: (kind, value unsealed), by kind.
+    pub fn bindings_of(&self, account_id: &str) -> Result<Vec<(String, String)>> {
+        let keys = self.keys();
+        self.read(|conn| {
+            let rows = conn
+                .prepare_cached(
+                    "SELECT kind, value FROM bindings WHERE account_id = ?1 ORDER BY kind",
+                )?
+                .query_map([account_id], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows
+                .into_iter()
+                .filter_map(|(kind, v)| Some((kind, keys.open(&v)?)))
+                .collect())
+        })
+    }
+
+    /// Removes the account's binding of `kind`, with the audit row; `false` if there was none.
+    pub fn unbind(
+        &self,
+        account_id: &str,
+        kind: &str,
+        record: &AuditRecord,
+        now: i64,
+    ) -> Result<bool> {
+        self.write(|tx| {
+            let gone = tx.execute(
+                "DELETE FROM bindings WHERE account_id = ?1 AND kind = ?2",
+                params![account_id, kind],
+            )? > 0;
+            if gone {
+                audit::insert(tx, record, now)?;
+            }
+            Ok(gone)
         })
     }
 

@@ -13,6 +13,7 @@ mod bindings;
 mod logout;
 mod messages;
 mod proxy;
+mod questions;
 mod services;
 mod sessions;
 mod throttle;

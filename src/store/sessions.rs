@@ -1,7 +1,7 @@
 //! SSO sessions (TGTs), keyed by the SHA-256 of the id the browser holds.
 
 use super::{audit, Result, Store};
-use crate::model::{AuditEvent, AuditRecord};
+use crate::model::{AuditEvent, AuditRecord, Client};
 use rusqlite::{params, OptionalExtension};
 
 /// A live SSO session as stored.
@@ -135,9 +135,17 @@ impl Store {
         })
     }
 
-    /// Ends every SSO session of an account (an administrator's "log out everywhere").
-    /// Returns how many there were; `None` if there is no such account.
-    pub fn delete_sessions_of(&self, account_id: &str, now: i64) -> Result<Option<usize>> {
+    /// Ends every SSO session of an account but `keep` (an administrator's "log out
+    /// everywhere", or its holder's "sign out elsewhere"), with the audit row made by
+    /// `client` (`None`: the command line). Returns how many there were; `None` if there is
+    /// no such account.
+    pub fn delete_sessions_of(
+        &self,
+        account_id: &str,
+        keep: Option<&str>,
+        client: Option<&Client>,
+        now: i64,
+    ) -> Result<Option<usize>> {
         self.write(|tx| {
             let exists = tx
                 .prepare_cached("SELECT 1 FROM accounts WHERE id = ?1")?
@@ -145,8 +153,12 @@ impl Store {
             if !exists {
                 return Ok(None);
             }
-            let count = super::accounts::end_sessions(tx, account_id)?;
-            let record = AuditRecord::system(AuditEvent::SessionsEnded { count }, Some(account_id));
+            let count = super::accounts::end_sessions(tx, account_id, keep)?;
+            let event = AuditEvent::SessionsEnded { count };
+            let record = match client {
+                Some(c) => c.record(event, Some(account_id)),
+                None => AuditRecord::system(event, Some(account_id)),
+            };
             audit::insert(tx, &record, now)?;
             Ok(Some(count))
         })

@@ -1,0 +1,45 @@
+//! Security questions (密保问题): up to three per account, each a question key and the
+//! bcrypt hash of the normalised answer (see `accounts::questions`).
+
+use super::{audit, Result, Store};
+use crate::model::AuditRecord;
+use rusqlite::params;
+
+impl Store {
+    /// The account's questions and answer hashes, by slot.
+    pub fn questions(&self, account_id: &str) -> Result<Vec<(String, String)>> {
+        self.read(|conn| {
+            conn.prepare_cached(
+                "SELECT question, answer_hash FROM security_questions WHERE account_id = ?1
+                 ORDER BY slot",
+            )?
+            .query_map([account_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect()
+        })
+    }
+
+    /// Replaces the account's questions with `set` (question, answer hash), with the audit
+    /// row, in one transaction.
+    pub fn set_questions(
+        &self,
+        account_id: &str,
+        set: &[(String, String)],
+        record: &AuditRecord,
+        now: i64,
+    ) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "DELETE FROM security_questions WHERE account_id = ?1",
+                [account_id],
+            )?;
+            for (slot, (question, hash)) in set.iter().enumerate() {
+                tx.prepare_cached(
+                    "INSERT INTO security_questions (account_id, slot, question, answer_hash, set_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![account_id, slot as i64 + 1, question, hash, now])?;
+            }
+            audit::insert(tx, record, now)
+        })
+    }
+}
