@@ -32,6 +32,10 @@ pub struct SingleLogout {
     in_flight: Arc<Semaphore>,
     /// Deliveries started and not yet finished (retries included).
     deliveries: std::sync::atomic::AtomicUsize,
+    /// One announcement at a time: two running at once could each take part of the ended
+    /// sessions' participants, and the background's could take a browser's front-channel
+    /// applications before its own logout page asks for them.
+    announcing: tokio::sync::Mutex<()>,
 }
 
 impl SingleLogout {
@@ -40,6 +44,7 @@ impl SingleLogout {
             pending: Mutex::new(HashMap::new()),
             in_flight: Arc::new(Semaphore::new(concurrency)),
             deliveries: std::sync::atomic::AtomicUsize::new(0),
+            announcing: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -84,6 +89,25 @@ impl Cas {
     /// back-channel requests. Returns the front-channel logout URLs belonging to `session`
     /// (the one the user is logging out of now) for the logged-out page to load.
     pub async fn announce_ended(&self, session: Option<&str>) -> Vec<String> {
+        let _turn = self.logout.announcing.lock().await;
+        self.announce(session).await
+    }
+
+    /// Runs `end` (a logout ending this browser's session; its id hash if there was one) and
+    /// announces that session with no other announcement in between: the background's,
+    /// woken by this very end, must not take the session's front-channel applications.
+    pub async fn end_and_announce(
+        &self,
+        end: impl std::future::Future<Output = Option<String>>,
+    ) -> Vec<String> {
+        let _turn = self.logout.announcing.lock().await;
+        match end.await {
+            Some(hash) => self.announce(Some(&hash)).await,
+            None => Vec::new(),
+        }
+    }
+
+    async fn announce(&self, session: Option<&str>) -> Vec<String> {
         let batch: Vec<LogoutParticipant> = std::mem::take(&mut *self.logout.pending())
             .into_values()
             .collect();

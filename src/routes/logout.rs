@@ -13,19 +13,17 @@ use hyper::StatusCode;
 
 impl App {
     pub(super) async fn logout(&self, req: &Request) -> Response {
-        let mut ended = None;
-        if let Some(tgc) = req.cookie(Cookie::Tgc) {
-            if self.sessions.end(tgc).await {
-                tracing::info!(tgt = %tickets::log_label(tgc), "SSO session ended by logout");
-                ended = Some(tickets::hash_id(tgc));
-            }
-        }
         // Back-channel logout starts in the background; front-channel URLs come back for
         // this page to load.
-        let front = match &ended {
-            Some(hash) => self.cas.announce_ended(Some(hash)).await,
-            None => Vec::new(),
+        let end = async {
+            let tgc = req.cookie(Cookie::Tgc)?;
+            if !self.sessions.end(tgc).await {
+                return None;
+            }
+            tracing::info!(tgt = %tickets::log_label(tgc), "SSO session ended by logout");
+            Some(tickets::hash_id(tgc))
         };
+        let front = self.cas.end_and_announce(end).await;
         // CAS 3.0 `service` redirects, only to a registered service; CAS 2.0 `url` is shown
         // as a link, never followed automatically.
         let registered = |name: &str| {
