@@ -23,8 +23,11 @@ pub struct Config {
     pub school_name_en: String,
     /// Optional logo file (PNG, SVG or JPEG) replacing the built-in one.
     pub logo: Option<PathBuf>,
+    /// Times on pages (recent sign-ins, sessions) are shown at this offset from UTC, in
+    /// minutes: 480 is China Standard Time.
+    pub utc_offset_minutes: i32,
     /// Extra CA certificates (PEM) trusted, besides the system's, when calling proxy
-    /// callbacks and logout URLs.
+    /// callbacks and logout URLs, and the mail server.
     pub ca_file: Option<PathBuf>,
     /// The installation's key file (created 0600 at first start): it seals contact details
     /// and authenticates form tokens. Default: the database path with the extension `.key`.
@@ -447,6 +450,7 @@ impl Default for Config {
             school_name: "统一身份认证平台".into(),
             school_name_en: "Unified Identity Authentication".into(),
             logo: None,
+            utc_offset_minutes: 480,
             ca_file: None,
             key_file: None,
             tickets: TicketConfig::default(),
@@ -691,6 +695,9 @@ impl Config {
                 "recovery: ttl must be 60-3600, per_account_day and max_answer_attempts positive"
                     .into(),
             );
+        }
+        if self.utc_offset_minutes.abs() > 14 * 60 {
+            return Err("utc_offset_minutes must be within ±840".into());
         }
         if self.first_login.initial_password_days < 0
             || self.first_login.initial_password_failures < 1

@@ -44,6 +44,7 @@ pub fn install(store: &Store, config: &Config, now: i64) -> Result<(), String> {
         // The demo shows what a service can receive.
         release: Release::All,
         portal_title: Some("演示应用".into()),
+        portal_url: Some(crate::routes::demo_service_url(config)),
         demo: true,
         ..NewService::default()
     };

@@ -205,6 +205,34 @@ impl Accounts {
         })
     }
 
+    /// The logged-in holder typing the password again before a change in the portal, under
+    /// the same throttle as a login. `None`: throttled, nothing evaluated.
+    pub async fn confirm_password(
+        &self,
+        account: &Account,
+        password: &str,
+        client: &Client,
+    ) -> Result<Option<bool>, AccountsError> {
+        let keys = AttemptKeys {
+            account_id: account.id.clone(),
+            client_ip: client.ip.clone(),
+            initial: false,
+        };
+        if !self.reserve(&keys, client).await? {
+            return Ok(None);
+        }
+        let known = Some(account.password_hash.clone());
+        let right = super::check_length(password).is_ok()
+            && self.hasher.verify(password.to_string(), known).await;
+        let method = "password";
+        let event = match right {
+            true => AuditEvent::IdentityConfirmed { method },
+            false => AuditEvent::IdentityNotConfirmed { method },
+        };
+        self.end_attempt(&keys, right, event, client).await?;
+        Ok(Some(right))
+    }
+
     /// Reserves a place for an attempt, waiting briefly while others in progress use the
     /// budget; `false` (audited) when the attempt must not be evaluated.
     pub(super) async fn reserve(

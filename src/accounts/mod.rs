@@ -1,11 +1,12 @@
-//! Accounts as people use them: logging in with a password (throttled, with every failure
-//! looking the same from outside), and changing a password under the school's policy. The
-//! plain types live in `model`; nothing here knows about HTTP.
+//! Accounts as people use them: logging in with a password or a code (throttled, with every
+//! failure looking the same from outside), changing a password under the school's policy,
+//! and security questions. The plain types live in `model`; nothing here knows about HTTP.
 
 mod change;
 mod login;
 mod password;
 mod policy;
+mod questions;
 
 pub use change::PasswordChange;
 pub use login::Login;
@@ -13,6 +14,7 @@ pub use password::{
     check_length, hash_now, HashingFailed, PasswordError, PasswordHasher, MAX_PASSWORD_BYTES,
 };
 pub use policy::{Policy, PolicyError};
+pub use questions::{normalize_answer, question_text, QuestionsError, QUESTIONS};
 
 use crate::clock::Clock;
 use crate::config::{FirstLoginConfig, ThrottleConfig};

@@ -78,6 +78,18 @@ impl Cas {
         Ok(found.is_some_and(|(_, account)| service.admits(&account.attributes())))
     }
 
+    /// The applications the portal lists for `account`: enabled, with a portal URL, and
+    /// admitting the account (an application it may not use is not shown), in id order.
+    pub fn portal_services(&self, account: &crate::model::Account) -> Vec<Service> {
+        let attributes = account.attributes();
+        self.registry
+            .all()
+            .iter()
+            .filter(|s| s.enabled && s.portal_url().is_some() && s.admits(&attributes))
+            .cloned()
+            .collect()
+    }
+
     /// Writes `access_denied` for `account_id` and `service` (a failed write is logged: the
     /// refusal stands either way).
     pub async fn record_denial(

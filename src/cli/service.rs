@@ -91,6 +91,12 @@ pub struct Settings {
     title: Option<String>,
     #[arg(long)]
     description: Option<String>,
+    /// List the service in the portal, opening it at this URL (one of the service's own).
+    #[arg(long, value_name = "URL")]
+    portal: Option<String>,
+    /// Take the service out of the portal.
+    #[arg(long, conflicts_with = "portal")]
+    no_portal: bool,
     /// Take the service out of the registry without removing it, or put it back.
     #[arg(long, conflicts_with = "enable")]
     disable: bool,
@@ -169,6 +175,11 @@ impl Settings {
         }
         if self.description.is_some() {
             s.portal_description = self.description.filter(|d| !d.is_empty());
+        }
+        if self.no_portal {
+            s.portal_url = None;
+        } else if self.portal.is_some() {
+            s.portal_url = self.portal.filter(|u| !u.is_empty());
         }
         s.check().map_err(|e| e.to_string())?;
         Ok(s)
@@ -301,8 +312,9 @@ fn show(s: &Service) {
     println!("logout_type: {}", c.logout_type.as_str());
     println!("logout_url: {}", opt(&c.logout_url));
     println!(
-        "title: {}\ndescription: {}",
+        "title: {}\ndescription: {}\nportal: {}",
         opt(&c.portal_title),
-        opt(&c.portal_description)
+        opt(&c.portal_description),
+        opt(&c.portal_url)
     );
 }

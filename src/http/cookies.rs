@@ -23,6 +23,8 @@ pub enum Cookie {
     Pending,
     /// The language someone chose with the switch (a year).
     Lang,
+    /// A forgot-password recovery in progress.
+    Recovery,
 }
 
 impl Cookie {
@@ -32,6 +34,7 @@ impl Cookie {
             Cookie::Flow => "UNICAS_FLOW",
             Cookie::Pending => "UNICAS_PENDING",
             Cookie::Lang => "unicas_lang",
+            Cookie::Recovery => "UNICAS_RECOVERY",
         }
     }
 }

@@ -105,6 +105,8 @@ pub struct Account {
     pub must_bind_phone: bool,
     /// The verified phone binding (E.164), if any.
     pub bound_phone: Option<String>,
+    /// The verified e-mail binding, if any.
+    pub bound_email: Option<String>,
     pub password_changed_at: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -131,7 +133,8 @@ impl Account {
             ("cn", self.name.as_str()),
             ("userType", self.kind.as_str()),
             ("department", self.department.as_str()),
-            ("mail", self.email.as_str()),
+            // Likewise the verified address, else the roster's.
+            ("mail", self.bound_email.as_deref().unwrap_or(&self.email)),
             ("mobile", mobile.as_str()),
         ];
         // Relying parties built for the campus product tell students from staff by

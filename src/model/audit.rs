@@ -126,6 +126,13 @@ pub enum AuditEvent {
         to: String,
         result: String,
     },
+    /// The account holder proved it is them again before a change in the portal.
+    IdentityConfirmed {
+        method: &'static str,
+    },
+    IdentityNotConfirmed {
+        method: &'static str,
+    },
     /// Forgot password: an account name (existing or not) and a solved captcha.
     RecoveryStarted,
     /// A recovery method proved: the account may set a new password.
@@ -193,6 +200,8 @@ impl AuditEvent {
             AuditEvent::SecurityQuestionsSet { .. } => "security_questions_set",
             AuditEvent::CodeSent { .. } => "code_sent",
             AuditEvent::NoticeSent { .. } => "notice_sent",
+            AuditEvent::IdentityConfirmed { .. } => "identity_confirmed",
+            AuditEvent::IdentityNotConfirmed { .. } => "identity_not_confirmed",
             AuditEvent::RecoveryStarted => "recovery_started",
             AuditEvent::RecoveryVerified { .. } => "recovery_verified",
             AuditEvent::RecoveryFailed { .. } => "recovery_failed",
@@ -235,6 +244,8 @@ impl AuditEvent {
                 result,
             } => format!("{purpose} to {to} via {provider}: {result}"),
             AuditEvent::NoticeSent { notice, to, result } => format!("{notice} to {to}: {result}"),
+            AuditEvent::IdentityConfirmed { method }
+            | AuditEvent::IdentityNotConfirmed { method } => (*method).into(),
             AuditEvent::RecoveryStarted => "captcha solved".into(),
             AuditEvent::RecoveryVerified { method } | AuditEvent::RecoveryFailed { method } => {
                 (*method).into()

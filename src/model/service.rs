@@ -171,6 +171,9 @@ pub struct NewService {
     pub allow_any_host: bool,
     pub portal_title: Option<String>,
     pub portal_description: Option<String>,
+    /// Where the portal's link opens the application (it must match the pattern); `None`:
+    /// not listed in the portal.
+    pub portal_url: Option<String>,
     /// Registered by `serve --demo`: disabled whenever the server runs without it.
     pub demo: bool,
     /// Who may use it; none: everyone.
@@ -191,6 +194,7 @@ impl Default for NewService {
             allow_any_host: false,
             portal_title: None,
             portal_description: None,
+            portal_url: None,
             demo: false,
             rules: Vec::new(),
         }
@@ -237,6 +241,15 @@ impl NewService {
         for (source, alias) in &self.attribute_aliases {
             if !valid_attribute_name(source) || !valid_attribute_name(alias) {
                 return input_error(format!("invalid alias {source}={alias}: use SOURCE=ALIAS"));
+            }
+        }
+        if let Some(url) = &self.portal_url {
+            let normalized = pattern::normalize(url)
+                .ok_or_else(|| InputError(format!("invalid portal URL {url:?}")))?;
+            if !pattern.matches(&normalized) {
+                return input_error(
+                    "the portal URL must be one of the service's own URLs (match its pattern)",
+                );
             }
         }
         for text in [&self.portal_title, &self.portal_description]
@@ -338,6 +351,15 @@ impl Service {
                 .filter(|o| o.effect == Effect::Allow && o.key == r.key)
                 .any(has)
         })
+    }
+
+    /// The portal's link to it, if it is listed there.
+    pub fn portal_url(&self) -> Option<&str> {
+        self.settings.portal_url.as_deref()
+    }
+
+    pub fn description(&self) -> Option<&str> {
+        self.settings.portal_description.as_deref()
     }
 
     /// The name people see for it.

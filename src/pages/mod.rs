@@ -3,9 +3,16 @@
 //! page needs JavaScript.
 
 mod first_login;
+mod portal;
+mod recovery;
 mod text;
 
 pub use first_login::FirstLoginView;
+pub use portal::{
+    browser, AccountView, BindView, PortalApp, PortalView, QuestionsView, SessionLine, SignIn,
+    VerifyView,
+};
+pub use recovery::{Methods, RecoveryStep, RecoveryView};
 pub use text::Text;
 
 use maud::{html, Markup, DOCTYPE};
@@ -61,11 +68,23 @@ impl Chrome<'_> {
 
     /// The shared layout.
     pub fn page(&self, title: &str, body: Markup) -> Markup {
-        self.layout(title, None, body)
+        self.layout(title, None, false, body)
     }
 
-    /// The layout, optionally moving on to `refresh` after a second (without JavaScript).
-    fn layout(&self, title: &str, refresh: Option<&str>, body: Markup) -> Markup {
+    /// The layout at a desktop's width, for the portal's pages.
+    pub fn wide_page(&self, title: &str, body: Markup) -> Markup {
+        self.layout(title, None, true, body)
+    }
+
+    /// The layout, optionally moving on to `refresh` after a few seconds (without
+    /// JavaScript).
+    fn layout(
+        &self,
+        title: &str,
+        refresh: Option<(u32, &str)>,
+        wide: bool,
+        body: Markup,
+    ) -> Markup {
         let asset = |name: &str| format!("{}/assets/{}", self.prefix, name);
         html! {
             (DOCTYPE)
@@ -74,7 +93,7 @@ impl Chrome<'_> {
                     meta charset="utf-8";
                     meta http-equiv="X-UA-Compatible" content="IE=edge";
                     meta name="viewport" content="width=device-width, initial-scale=1";
-                    @if let Some(url) = refresh { meta http-equiv="refresh" content=(format!("1;url={url}")); }
+                    @if let Some((secs, url)) = refresh { meta http-equiv="refresh" content=(format!("{secs};url={url}")); }
                     title { (title) " - " (self.school_name) }
                     link rel="stylesheet" href=(asset("unicas.css"));
                 }
@@ -88,7 +107,7 @@ impl Chrome<'_> {
                             @if self.lang == Lang::En { b { "English" } } @else { a href=(self.switch_en) { "English" } }
                         }
                     }
-                    div.main { (body) }
+                    div.main.wide[wide] { (body) }
                     div.footer { (self.school_name) }
                 }
             }
@@ -150,7 +169,8 @@ impl Chrome<'_> {
         let t = self.t();
         self.layout(
             t.logged_out_title,
-            next,
+            next.map(|url| (1, url)),
+            false,
             html! {
                 div.card {
                     h1 { (t.logged_out_title) }

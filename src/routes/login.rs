@@ -22,7 +22,7 @@ pub struct Target {
 
 impl App {
     /// `service` (or the SAML alias `TARGET`): absent, registered, or refused with a page.
-    fn service_param(&self, req: &Request) -> Result<Option<String>, Response> {
+    pub(super) fn service_param(&self, req: &Request) -> Result<Option<String>, Response> {
         let params = if req.method == hyper::Method::POST {
             &req.form
         } else {
@@ -234,16 +234,9 @@ impl App {
         }
     }
 
-    fn logged_in_page(&self, req: &Request, account_id: &str) -> Response {
-        let chrome = self.chrome(req);
-        let t = chrome.t();
-        let body = format!("{} ({account_id})", t.logged_in_body);
-        let page = chrome.message(
-            t.logged_in_title,
-            &body,
-            &[(t.logout, format!("{}/logout", req.prefix))],
-        );
-        self.page(req, StatusCode::OK, page)
+    /// Logged in without a service: on to the portal.
+    fn logged_in_page(&self, req: &Request, _account_id: &str) -> Response {
+        Response::see_other(&format!("{}/portal", req.prefix))
     }
 
     /// This browser's flow id (from its cookie, or a new one) and whether it is new.

@@ -10,6 +10,8 @@ mod error;
 mod first_login;
 mod login;
 mod logout;
+mod portal;
+mod recovery;
 mod sms_login;
 mod validate;
 
@@ -34,6 +36,8 @@ pub use demo::service_url as demo_service_url;
 /// whatever the request rate.
 const CAPTCHA_CAPACITY: usize = 100_000;
 const PENDING_CAPACITY: usize = 50_000;
+/// Proofs of identity in the portal held at most (a session hash each).
+const REAUTH_CAPACITY: usize = 100_000;
 /// Spent login-form tokens remembered at most (see `tickets::form`).
 const SPENT_FORMS_CAPACITY: usize = 200_000;
 
@@ -63,6 +67,10 @@ pub struct App {
     /// Every prefix served, longest first.
     prefixes: Vec<String>,
     pending_logins: ExpiringMap<first_login::PendingLogin>,
+    /// Portal sessions that proved their holder recently (by session hash).
+    reauth: ExpiringMap<()>,
+    /// Forgot-password recoveries in progress (by hash of their cookie).
+    recoveries: ExpiringMap<recovery::Recovery>,
     /// Captcha answers by browser (hash of the flow cookie).
     captchas: ExpiringMap<String>,
     /// Captcha images drawn at once.
@@ -102,6 +110,8 @@ impl App {
             logo: assets::logo(config.logo.as_deref()),
             demo: demo_addr.map(|addr| demo::Demo::new(&config, addr)),
             pending_logins: ExpiringMap::bounded(PENDING_CAPACITY),
+            reauth: ExpiringMap::bounded(REAUTH_CAPACITY),
+            recoveries: ExpiringMap::bounded(recovery::RECOVERY_CAPACITY),
             captchas: ExpiringMap::bounded(CAPTCHA_CAPACITY),
             captcha_renders: tokio::sync::Semaphore::new(2),
             ticket_misses: Default::default(),
@@ -119,6 +129,8 @@ impl App {
     pub fn sweep_memory(&self) {
         let now = self.clock.now();
         self.pending_logins.sweep(now);
+        self.reauth.sweep(now);
+        self.recoveries.sweep(now);
         self.captchas.sweep(now);
     }
 
@@ -132,6 +144,9 @@ impl App {
         let form = post
             && (path == "/login"
                 || path.starts_with("/login/first/")
+                || path.starts_with("/account/")
+                || path == "/forgot"
+                || path.starts_with("/forgot/")
                 || path == "/dynamicCode/getDynamicCode.htl");
         if form && !self.same_site(req) {
             tracing::info!(origin = ?req.header("origin"), path, "cross-site form post refused");
@@ -162,12 +177,30 @@ impl App {
             "/checkNeedCaptcha.htl" if get => Ok(self.need_captcha(req, true).await),
             "/dynamicCode/getDynamicCode.htl" if post => self.dynamic_code(req).await,
             "/help" if get => Ok(self.help(req)),
-            "/forgot" if get => Ok(self.forgot(req)),
+            "/portal" if get => self.portal(req).await,
+            "/account" if get => self.account_get(req).await,
+            "/account/password" if post => self.account_password(req).await,
+            "/account/sessions" if post => self.account_sessions(req).await,
+            "/account/verify" if get => self.verify_get(req).await,
+            "/account/verify" if post => self.verify_post(req).await,
+            "/account/phone" if get => self.bind_get(req, false).await,
+            "/account/phone" if post => self.bind_post(req, false).await,
+            "/account/email" if get => self.bind_get(req, true).await,
+            "/account/email" if post => self.bind_post(req, true).await,
+            "/account/questions" if get => self.questions_get(req).await,
+            "/account/questions" if post => self.questions_post(req).await,
+            "/forgot" if get => self.forgot_get(req).await,
+            "/forgot" if post => self.forgot_post(req).await,
+            "/forgot/verify" if post => self.forgot_verify(req).await,
+            "/forgot/password" if post => self.forgot_password(req).await,
+            "/forgot/done" if get => Ok(self.forgot_done(req)),
             p if get && p.starts_with("/assets/") => self.asset(&p["/assets/".len()..]),
             ""
             | "/"
             | "/help"
-            | "/forgot"
+            | "/portal"
+            | "/account"
+            | "/forgot/done"
             | "/captcha.html"
             | "/getCaptcha.htl"
             | "/needCaptcha.html"
@@ -181,9 +214,15 @@ impl App {
             | "/p3/proxyValidate"
             | "/proxy" => Ok(Response::method_not_allowed("GET, HEAD, POST")),
             "/login/first" => Ok(Response::method_not_allowed("GET, HEAD")),
+            "/forgot" | "/account/verify" | "/account/phone" | "/account/email"
+            | "/account/questions" => Ok(Response::method_not_allowed("GET, HEAD, POST")),
             "/login/first/password"
             | "/login/first/phone"
             | "/login/first/done"
+            | "/account/password"
+            | "/account/sessions"
+            | "/forgot/verify"
+            | "/forgot/password"
             | "/samlValidate" => Ok(Response::method_not_allowed("POST")),
             // A handler that panics, for the test of what a fault looks like from outside.
             #[cfg(feature = "test-hooks")]
@@ -295,14 +334,6 @@ impl App {
     fn help(&self, req: &Request) -> Response {
         let chrome = self.chrome(req);
         self.page(req, StatusCode::OK, chrome.help())
-    }
-
-    fn forgot(&self, req: &Request) -> Response {
-        let chrome = self.chrome(req);
-        let t = chrome.t();
-        let back = [(t.back_to_login, format!("{}/login", req.prefix))];
-        let body = chrome.message(t.forgot_title, t.forgot_body, &back);
-        self.page(req, StatusCode::OK, body)
     }
 
     /// Who is asking: the client's address (seen through trusted reverse proxies) and

@@ -35,6 +35,7 @@ fn from_row(keys: &Keys, row: &Row) -> rusqlite::Result<Account> {
         initial_password: row.get(13)?,
         must_bind_phone: row.get(14)?,
         bound_phone: None,
+        bound_email: None,
         attributes: Vec::new(),
     })
 }
@@ -66,13 +67,17 @@ impl Store {
                 .optional()?;
             if let Some(account) = account.as_mut() {
                 load_attributes(conn, account)?;
-                account.bound_phone = conn
-                    .prepare_cached(
-                        "SELECT value FROM bindings WHERE account_id = ?1 AND kind = 'phone'",
-                    )?
-                    .query_row([&account.id], |r| r.get::<_, String>(0))
-                    .optional()?
-                    .and_then(|v| keys.open(&v));
+                let bound = |kind: &str| -> rusqlite::Result<Option<String>> {
+                    Ok(conn
+                        .prepare_cached(
+                            "SELECT value FROM bindings WHERE account_id = ?1 AND kind = ?2",
+                        )?
+                        .query_row([account.id.as_str(), kind], |r| r.get::<_, String>(0))
+                        .optional()?
+                        .and_then(|v| keys.open(&v)))
+                };
+                account.bound_phone = bound("phone")?;
+                account.bound_email = bound("email")?;
             }
             Ok(account)
         })

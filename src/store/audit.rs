@@ -39,16 +39,19 @@ impl Store {
                 "SELECT at, event, account_id, client_ip, user_agent, detail FROM audit_log
                  WHERE ?1 IS NULL OR account_id = ?1 ORDER BY id DESC LIMIT ?2",
             )?
-            .query_map(params![account, limit], |r| {
-                Ok(AuditRow {
-                    at: r.get(0)?,
-                    event: r.get(1)?,
-                    account_id: r.get(2)?,
-                    client_ip: r.get(3)?,
-                    user_agent: r.get(4)?,
-                    detail: r.get(5)?,
-                })
-            })?
+            .query_map(params![account, limit], row)?
+            .collect()
+        })
+    }
+
+    /// The account's `limit` most recent successful logins, newest first.
+    pub fn recent_logins(&self, account: &str, limit: i64) -> Result<Vec<AuditRow>> {
+        self.read(|conn| {
+            conn.prepare_cached(
+                "SELECT at, event, account_id, client_ip, user_agent, detail FROM audit_log
+                 WHERE account_id = ?1 AND event = 'login_success' ORDER BY id DESC LIMIT ?2",
+            )?
+            .query_map(params![account, limit], row)?
             .collect()
         })
     }
@@ -56,4 +59,15 @@ impl Store {
     pub fn audit(&self, record: &AuditRecord, now: i64) -> Result<()> {
         self.write(|tx| insert(tx, record, now))
     }
+}
+
+fn row(r: &rusqlite::Row) -> rusqlite::Result<AuditRow> {
+    Ok(AuditRow {
+        at: r.get(0)?,
+        event: r.get(1)?,
+        account_id: r.get(2)?,
+        client_ip: r.get(3)?,
+        user_agent: r.get(4)?,
+        detail: r.get(5)?,
+    })
 }

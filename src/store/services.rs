@@ -6,7 +6,7 @@ use rusqlite::{params, Row};
 
 const COLUMNS: &str = "id, enabled, name, pattern, release_all, attributes, attribute_aliases, \
      allow_proxy, proxy_callback, logout_type, logout_url, allow_any_host, portal_title, \
-     portal_description, demo, access_rules";
+     portal_description, demo, access_rules, portal_url";
 
 fn from_row(r: &Row) -> rusqlite::Result<Service> {
     let attributes: Option<String> = r.get(5)?;
@@ -47,6 +47,7 @@ fn from_row(r: &Row) -> rusqlite::Result<Service> {
             .lines()
             .filter_map(Rule::from_stored)
             .collect(),
+        portal_url: Some(r.get::<_, String>(16)?).filter(|u| !u.is_empty()),
     };
     Ok(Service::new(r.get(0)?, r.get(1)?, settings))
 }
@@ -91,8 +92,8 @@ impl Store {
                 "INSERT INTO services (name, pattern, enabled, release_all, attributes,
                      attribute_aliases, allow_proxy, proxy_callback, logout_type, logout_url,
                      allow_any_host, portal_title, portal_description, demo, created_at,
-                     access_rules)
-                 VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                     access_rules, portal_url)
+                 VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
                  ON CONFLICT(pattern) DO NOTHING",
                 params![
                     s.name,
@@ -109,7 +110,8 @@ impl Store {
                     s.portal_description,
                     s.demo,
                     now,
-                    rules_column(s)
+                    rules_column(s),
+                    s.portal_url.as_deref().unwrap_or("")
                 ],
             )?;
             Ok((n > 0).then(|| tx.last_insert_rowid()))
@@ -130,7 +132,8 @@ impl Store {
                 "UPDATE services SET name = ?2, pattern = ?3, release_all = ?4, attributes = ?5,
                      attribute_aliases = ?6, allow_proxy = ?7, proxy_callback = ?8,
                      logout_type = ?9, logout_url = ?10, allow_any_host = ?11,
-                     portal_title = ?12, portal_description = ?13, access_rules = ?14
+                     portal_title = ?12, portal_description = ?13, access_rules = ?14,
+                     portal_url = ?15
                  WHERE id = ?1",
                 params![
                     id,
@@ -146,7 +149,8 @@ impl Store {
                     s.allow_any_host,
                     s.portal_title,
                     s.portal_description,
-                    rules_column(s)
+                    rules_column(s),
+                    s.portal_url.as_deref().unwrap_or("")
                 ],
             )?;
             Ok(match n {

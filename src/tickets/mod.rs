@@ -24,6 +24,8 @@ pub enum Kind {
     Flow,
     /// The cookie of a login paused for its first-login steps.
     PendingLogin,
+    /// The cookie of a forgot-password recovery, and its form token.
+    Recovery,
 }
 
 impl Kind {
@@ -36,6 +38,7 @@ impl Kind {
             Kind::TicketGrantingTicket => "TGT-",
             Kind::Flow => "FLOW-",
             Kind::PendingLogin => "PL-",
+            Kind::Recovery => "RC-",
         }
     }
 }

@@ -84,8 +84,12 @@ async fn password_login_redirects_with_a_ticket_and_sets_a_hardened_tgc() {
     let again = c.get(&login_path(SERVICE)).await;
     assert_eq!(again.status, 302);
     assert_ne!(again.ticket(), res.ticket());
+    // Without a service: on to the portal, which knows who it is.
     let without = c.get("/cas/login").await;
-    assert!(without.body.contains("您已登录") && without.body.contains("alice"));
+    assert_eq!(without.status, 303);
+    assert_eq!(without.location(), "/cas/portal");
+    let portal = c.get("/cas/portal").await;
+    assert!(portal.body.contains("综合服务大厅") && portal.body.contains("User alice (alice)"));
 }
 
 /// security.md E01

@@ -71,7 +71,7 @@ async fn failures_from_many_addresses_lock_the_account_everywhere_and_are_audite
         .client_from("127.0.0.30")
         .login("alice", PASSWORD, None)
         .await;
-    assert_eq!(res.status, 200, "few addresses: no global lock");
+    assert_eq!(res.status, 303, "few addresses: no global lock");
     // Eight more from four addresses.
     for i in 0..8 {
         let ip = format!("127.0.0.{}", 40 + i % 4);
@@ -305,7 +305,7 @@ async fn behind_a_reverse_proxy_each_client_has_its_own_address_budget() {
         .login("alice", PASSWORD, None)
         .await;
     assert_eq!(
-        other.status, 200,
+        other.status, 303,
         "its neighbour behind the same proxy is not"
     );
     let audit = t.server.store.recent_audit(None, 10).unwrap();
