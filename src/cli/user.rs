@@ -64,6 +64,9 @@ pub enum UserCommand {
         #[arg(long)]
         must_bind_phone: bool,
     },
+    /// Reset a forgotten password: a random temporary one, printed once, which must be
+    /// changed at the next login. Ends the account's SSO sessions (single logout follows).
+    ResetPassword { account: String },
     /// Lock an account (ends its SSO sessions).
     Lock { account: String },
     /// Unlock an account.
@@ -179,6 +182,26 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<(), String> {
             }
             println!("password set for {id}");
         }
+        UserCommand::ResetPassword { account } => {
+            let id = account_id(&account)?;
+            let temporary = temporary_password();
+            let hash =
+                hash_now(&temporary, config.passwords.bcrypt_cost).map_err(|e| e.to_string())?;
+            let record = AuditRecord::system(
+                AuditEvent::PasswordChanged {
+                    by: Actor::Administrator,
+                },
+                Some(&id),
+            );
+            if !open(config)?
+                .set_password(&id, &hash, true, None, &record, now())
+                .map_err(|e| e.to_string())?
+            {
+                return Err(format!("no account '{id}'"));
+            }
+            println!("temporary password for {id}: {temporary}");
+            println!("(shown once; it must be changed at the next login, and every session of {id} has ended)");
+        }
         UserCommand::Lock { account } => set_status(config, &account, Status::Locked)?,
         UserCommand::Unlock { account } => set_status(config, &account, Status::Active)?,
         UserCommand::Logout { account } => {
@@ -260,4 +283,20 @@ fn set_status(config: &Config, account: &str, status: Status) -> Result<(), Stri
     }
     println!("{id} is {}", status.as_str());
     Ok(())
+}
+
+/// A temporary password from the OS random source: three groups of four letters and digits
+/// (about 71 bits), with an upper-case letter, a lower-case letter and a digit, easy to read
+/// out over the phone.
+fn temporary_password() -> String {
+    loop {
+        let raw = unicas::tickets::random_base62(12);
+        let has = |f: fn(&char) -> bool| raw.chars().any(|c| f(&c));
+        if has(char::is_ascii_uppercase)
+            && has(char::is_ascii_lowercase)
+            && has(char::is_ascii_digit)
+        {
+            return format!("{}-{}-{}", &raw[..4], &raw[4..8], &raw[8..]);
+        }
+    }
 }

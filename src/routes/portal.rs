@@ -12,7 +12,7 @@ use crate::accounts::{PasswordChange, QuestionsError};
 use crate::http::{Cookie, Request, Response};
 use crate::model::audit::Actor;
 use crate::model::{Account, AuditEvent, Email, Phone};
-use crate::otp::{Delivery, Notice, Purpose, Recipient, Sent};
+use crate::otp::{Delivery, Notice, Purpose, Recipient, SendError, Sent};
 use crate::pages::{
     AccountView, BindView, PortalApp, PortalView, QuestionsView, SessionLine, SignIn, Text,
     VerifyView,
@@ -374,7 +374,7 @@ impl App {
                         },
                         StatusCode::OK,
                     ),
-                    other => refused(send_refusal(t, other), StatusCode::TOO_MANY_REQUESTS),
+                    other => refused(send_refusal(t, other, to), StatusCode::TOO_MANY_REQUESTS),
                 }
             }
             (Some("code"), Some(to)) => {
@@ -653,7 +653,7 @@ impl App {
                     _ => 0,
                 };
                 let shown = Shown {
-                    error: Some(send_refusal(t, other)),
+                    error: Some(send_refusal(t, other, &to)),
                     input: typed,
                     wait,
                     ..Shown::default()
@@ -778,12 +778,16 @@ fn parse_recipient(email: bool, typed: &str) -> Option<Recipient> {
     }
 }
 
-/// The sentence for a send that did not go.
-pub(super) fn send_refusal(t: &'static Text, sent: Sent) -> String {
-    match sent {
-        Sent::TooSoon(wait) => t.sms_too_soon.replace("{n}", &wait.to_string()),
-        Sent::Limited => t.sms_limited.to_string(),
-        Sent::Failed(e) => sms_message(t, &e).to_string(),
-        Sent::Sent { .. } => String::new(),
+/// The sentence for a send to `to` that did not go.
+pub(super) fn send_refusal(t: &'static Text, sent: Sent, to: &Recipient) -> String {
+    match (sent, to) {
+        (Sent::TooSoon(wait), _) => t.sms_too_soon.replace("{n}", &wait.to_string()),
+        (Sent::Limited, _) => t.sms_limited.to_string(),
+        (Sent::Failed(e), Recipient::Phone(_)) => sms_message(t, &e).to_string(),
+        (Sent::Failed(SendError::Misconfigured(_)), Recipient::Email(_)) => {
+            t.mail_unavailable.into()
+        }
+        (Sent::Failed(_), Recipient::Email(_)) => t.mail_failed.into(),
+        (Sent::Sent { .. }, _) => String::new(),
     }
 }

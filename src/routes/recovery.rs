@@ -435,7 +435,7 @@ impl App {
                 },
                 other => Shown {
                     wait: if let Sent::TooSoon(w) = other { w } else { 0 },
-                    error: Some(send_refusal(t, other)),
+                    error: Some(send_refusal(t, other, &to)),
                     input: typed,
                     code_sent_to: None,
                 },

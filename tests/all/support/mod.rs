@@ -3,6 +3,7 @@
 
 pub mod receiver;
 pub mod sms_gateway;
+pub mod smtp;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -351,6 +352,31 @@ impl Resp {
                 .replace("&lt;", "<")
                 .replace("&gt;", ">"),
         )
+    }
+
+    /// Every form token (`execution`) of the page, in order.
+    pub fn tokens(&self) -> Vec<String> {
+        self.body
+            .split("name=\"execution\" value=\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next().map(str::to_string))
+            .collect()
+    }
+
+    /// The form token (`execution`) of the form posting to `action` (a path).
+    pub fn token_for(&self, action: &str) -> String {
+        let marker = format!("action=\"{action}\"");
+        let start = self
+            .body
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no form posting to {action} in {}", self.body));
+        let rest = Resp {
+            status: self.status,
+            headers: Vec::new(),
+            body: self.body[start..].to_string(),
+            raw: Vec::new(),
+        };
+        rest.input("execution").expect("the form's token")
     }
 
     /// The login page's per-page password salt.
