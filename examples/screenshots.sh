@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Screenshots of the pages people see, as headless Chromium renders them at phone and desktop
-# width, in Chinese and English: the login page (both tabs), each first-login step, and the
-# access-denied page. Each page is fetched by walking the real flow with curl, so it is the
+# width, in Chinese and English: the login page (both tabs), each first-login step, the
+# access-denied page, the portal and account management, and each step of forgot password. Each page is fetched by walking the real flow with curl, so it is the
 # page the server sends at that step; Chromium then renders it with the server's assets.
 # Usage: examples/screenshots.sh [OUTDIR]   (needs chromium and fonts-noto-cjk from Debian)
 set -euo pipefail
@@ -18,6 +18,10 @@ BASE=http://127.0.0.1:$PORT/cas
 
 $BIN --db "$DB" service add --name 教务系统 --pattern 'https://jw.example.edu/*' >/dev/null
 $BIN --db "$DB" service add --name 财务系统 --pattern 'https://cw.example.edu/*' >/dev/null
+$BIN --db "$DB" service edit 1 --portal https://jw.example.edu/ --title 教务管理系统 \
+  --description "选课、成绩、课表" >/dev/null
+$BIN --db "$DB" service add --name 图书馆 --pattern 'https://lib.example.edu/*' \
+  --portal https://lib.example.edu/ --description "借阅、预约、续借" >/dev/null
 $BIN --db "$DB" service edit 2 --allow kind=staff >/dev/null
 python3 - "$WORK/roster.csv" <<'PY'
 import sys
@@ -80,6 +84,35 @@ for lang in zh en; do
   get -o /dev/null -d "execution=$token" "$BASE/login/first/done"
   get -o "$WORK/denied.html" "$BASE/login?service=https%3A%2F%2Fcw.example.edu%2F"
   shot access-denied "$lang" "$WORK/denied.html"
+
+  # The portal and account management, logged in as that student.
+  get -o "$WORK/portal.html" "$BASE/portal"
+  shot portal "$lang" "$WORK/portal.html"
+  get -o "$WORK/account.html" "$BASE/account?done=phone"
+  shot account "$lang" "$WORK/account.html"
+  get -o "$WORK/verify.html" "$BASE/account/email"
+  shot account-verify "$lang" "$WORK/verify.html"
+  get -o /dev/null -d "execution=$(field execution "$WORK/verify.html")&next=email&action=password&password=New-Pass-2026" \
+    "$BASE/account/verify"
+  get -o "$WORK/email.html" "$BASE/account/email"
+  get -o "$WORK/email-sent.html" -d "execution=$(field execution "$WORK/email.html")&action=send&email=student$i@example.edu" \
+    "$BASE/account/email"
+  shot account-email "$lang" "$WORK/email-sent.html"
+  get -o "$WORK/questions.html" "$BASE/account/questions"
+  shot account-questions "$lang" "$WORK/questions.html"
+
+  # Forgot password, in a fresh browser: the four steps by phone.
+  jar=$WORK/jar-forgot-$lang
+  get -o "$WORK/forgot1.html" "$BASE/forgot?lang=$lang"
+  shot forgot-1-account "$lang" "$WORK/forgot1.html"
   i=$((i + 1))
+done
+
+# The later recovery steps sit behind the image captcha: the server's templates render them.
+cargo build -q --example recovery_pages
+target/debug/examples/recovery_pages "$WORK/pages"
+for page in "$WORK"/pages/*.html; do
+  name=$(basename "$page" .html)
+  shot "${name%-*}" "${name##*-}" "$page"
 done
 ls "$OUT"
