@@ -10,7 +10,11 @@ use unicas::accounts::question_text;
 use unicas::pages::{Chrome, Lang, Methods, RecoveryStep, RecoveryView};
 
 fn main() {
-    let out = std::path::PathBuf::from(std::env::args().nth(1).expect("usage: recovery_pages OUTDIR"));
+    let out = std::path::PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .expect("usage: recovery_pages OUTDIR"),
+    );
     std::fs::create_dir_all(&out).expect("the output directory");
     let config = unicas::config::Config::default();
     for lang in [Lang::Zh, Lang::En] {
@@ -64,7 +68,12 @@ fn main() {
                 "forgot-3-password",
                 RecoveryStep::Password {
                     account: "2024013456",
-                    rules: chrome.t().password_rules.replace("{min}", "8").replace("{classes}", "3").replace("{history}", "5"),
+                    rules: chrome
+                        .t()
+                        .password_rules
+                        .replace("{min}", "8")
+                        .replace("{classes}", "3")
+                        .replace("{history}", "5"),
                 },
             ),
             (

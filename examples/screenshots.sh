@@ -41,7 +41,8 @@ until curl -s -o /dev/null "$BASE/login"; do sleep 0.1; done
 shot() {
   local name=$1 lang=$2 file=$3
   sed -i "s#<head>#<head><base href=\"http://127.0.0.1:$PORT/\">#" "$file"
-  for size in 390,844 1280,800; do
+  # Tall enough for the longest page (account management) to show whole.
+  for size in 390,1900 1280,1500; do
     chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
       --disable-background-networking --disable-component-update --disable-sync \
       --hide-scrollbars --user-data-dir="$WORK/chrome" --window-size=$size \

@@ -109,9 +109,11 @@ impl Chrome<'_> {
         html! {
             div.bar {
                 span.who { (t.welcome) (name) " (" (account_id) ")" }
-                a href=(format!("{}/portal", self.prefix)) { (t.portal_title) }
-                a href=(self.account_url("")) { (t.account_title) }
-                a href=(format!("{}/logout", self.prefix)) { (t.logout) }
+                span.nav {
+                    a href=(format!("{}/portal", self.prefix)) { (t.portal_title) }
+                    a href=(self.account_url("")) { (t.account_title) }
+                    a href=(format!("{}/logout", self.prefix)) { (t.logout) }
+                }
             }
         }
     }
