@@ -111,9 +111,9 @@ async fn a_login_without_a_service_lands_in_the_portal() {
     }
 }
 
-/// Issue "Self-service": the password changes with the current one under the policy; the
-/// change ends every other session of the account (single logout) and keeps this one; the
-/// bound phone is told. Forms are single use.
+/// Issue "Self-service", security.md H09: the password changes with the current one under
+/// the policy; the change ends every other session of the account (single logout) and keeps
+/// this one; the bound phone is told. Forms are single use.
 #[tokio::test]
 async fn changing_the_password_keeps_this_session_and_ends_the_others() {
     let t = TestServer::start().await;
