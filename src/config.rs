@@ -42,6 +42,8 @@ pub struct Config {
     pub outbound: OutboundConfig,
     pub logout: LogoutConfig,
     pub first_login: FirstLoginConfig,
+    /// Offer login by scanning a QR code with a phone that is logged in (扫码登录).
+    pub qr_login: bool,
     pub sms: SmsConfig,
     pub mail: MailConfig,
     pub recovery: RecoveryConfig,
@@ -462,6 +464,7 @@ impl Default for Config {
             outbound: OutboundConfig::default(),
             logout: LogoutConfig::default(),
             first_login: FirstLoginConfig::default(),
+            qr_login: true,
             sms: SmsConfig::default(),
             mail: MailConfig::default(),
             recovery: RecoveryConfig::default(),

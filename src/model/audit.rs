@@ -8,6 +8,8 @@ pub enum Method {
     Password,
     /// The bound phone and an SMS code (动态码登录).
     SmsCode,
+    /// A QR code confirmed on a phone that was logged in (扫码登录).
+    QrCode,
 }
 
 impl Method {
@@ -15,6 +17,7 @@ impl Method {
         match self {
             Method::Password => "password",
             Method::SmsCode => "sms code",
+            Method::QrCode => "qr code",
         }
     }
 }
@@ -133,6 +136,11 @@ pub enum AuditEvent {
     IdentityNotConfirmed {
         method: &'static str,
     },
+    /// A phone confirmed a QR-code login for the computer at this address.
+    QrConfirmed {
+        computer: String,
+    },
+    QrCancelled,
     /// Forgot password: an account name (existing or not) and a solved captcha.
     RecoveryStarted,
     /// A recovery method proved: the account may set a new password.
@@ -202,6 +210,8 @@ impl AuditEvent {
             AuditEvent::NoticeSent { .. } => "notice_sent",
             AuditEvent::IdentityConfirmed { .. } => "identity_confirmed",
             AuditEvent::IdentityNotConfirmed { .. } => "identity_not_confirmed",
+            AuditEvent::QrConfirmed { .. } => "qr_confirmed",
+            AuditEvent::QrCancelled => "qr_cancelled",
             AuditEvent::RecoveryStarted => "recovery_started",
             AuditEvent::RecoveryVerified { .. } => "recovery_verified",
             AuditEvent::RecoveryFailed { .. } => "recovery_failed",
@@ -246,6 +256,8 @@ impl AuditEvent {
             AuditEvent::NoticeSent { notice, to, result } => format!("{notice} to {to}: {result}"),
             AuditEvent::IdentityConfirmed { method }
             | AuditEvent::IdentityNotConfirmed { method } => (*method).into(),
+            AuditEvent::QrConfirmed { computer } => format!("for the computer at {computer}"),
+            AuditEvent::QrCancelled => "cancelled on the phone".into(),
             AuditEvent::RecoveryStarted => "captcha solved".into(),
             AuditEvent::RecoveryVerified { method } | AuditEvent::RecoveryFailed { method } => {
                 (*method).into()

@@ -4,6 +4,7 @@
 
 mod first_login;
 mod portal;
+mod qr;
 mod recovery;
 mod text;
 
@@ -12,6 +13,7 @@ pub use portal::{
     browser, AccountView, BindView, PortalApp, PortalView, QuestionsView, SessionLine, SignIn,
     VerifyView,
 };
+pub use qr::{qr_png, QrConfirmView, QrPhoneLogin};
 pub use recovery::{Methods, RecoveryStep, RecoveryView};
 pub use text::Text;
 
@@ -134,14 +136,16 @@ impl Chrome<'_> {
 impl Chrome<'_> {
     /// The same login page again (a new captcha image), keeping what the form carries.
     fn login_again(&self, f: &LoginForm) -> String {
-        self.login_link(f, f.sms.is_some())
+        self.login_link(f, f.mode.cllt())
     }
 
-    /// The login page with this form's service, in the password or the SMS-code mode.
-    fn login_link(&self, f: &LoginForm, sms: bool) -> String {
+    /// The login page with this form's service, in the mode of `cllt` (the campus product's
+    /// name for it: `userNameLogin`, `dynamicLogin`, `qrLogin`).
+    fn login_link(&self, f: &LoginForm, cllt: &str) -> String {
+        let password = cllt == "userNameLogin";
         let mut q = url::form_urlencoded::Serializer::new(String::new());
-        if sms {
-            q.append_pair("cllt", "dynamicLogin");
+        if !password {
+            q.append_pair("cllt", cllt);
         }
         if let Some(service) = f.service {
             q.append_pair("service", service);
@@ -152,7 +156,7 @@ impl Chrome<'_> {
         if let Some(method) = f.method {
             q.append_pair("method", method);
         }
-        if !sms && !f.username.is_empty() {
+        if password && !f.username.is_empty() {
             q.append_pair("username", f.username);
         }
         format!("{}/login?{}", self.prefix, q.finish())
@@ -209,8 +213,33 @@ pub struct LoginForm<'a> {
     pub captcha: bool,
     /// Offer the SMS-code tab (动态码登录).
     pub sms_login: bool,
-    /// Show the SMS-code form instead of the password form.
-    pub sms: Option<SmsForm<'a>>,
+    /// Offer the QR-code tab (扫码登录).
+    pub qr_login: bool,
+    pub mode: LoginMode<'a>,
+}
+
+/// Which form the login page shows.
+pub enum LoginMode<'a> {
+    Password,
+    Sms(SmsForm<'a>),
+    Qr(QrForm<'a>),
+}
+
+impl LoginMode<'_> {
+    pub fn cllt(&self) -> &'static str {
+        match self {
+            LoginMode::Password => "userNameLogin",
+            LoginMode::Sms(_) => "dynamicLogin",
+            LoginMode::Qr(_) => "qrLogin",
+        }
+    }
+}
+
+/// The QR-code form's state: the login request the code stands for.
+pub struct QrForm<'a> {
+    pub uuid: &'a str,
+    /// Seconds the code is valid.
+    pub ttl: i64,
 }
 
 /// The SMS-code form's state: the number typed, where a code went (masked), and the seconds
@@ -251,17 +280,17 @@ impl Chrome<'_> {
             html! {
                 div.card.login {
                     div.tabs {
-                        @if f.sms.is_none() { span.tab.active { (t.tab_password) } }
-                        @else { a.tab href=(self.login_link(f, false)) { (t.tab_password) } }
-                        @if f.sms_login {
-                            @if f.sms.is_some() { span.tab.active { (t.tab_sms) } }
-                            @else { a.tab href=(self.login_link(f, true)) { (t.tab_sms) } }
+                        @for (cllt, label, offered) in [("userNameLogin", t.tab_password, true), ("dynamicLogin", t.tab_sms, f.sms_login), ("qrLogin", t.tab_qr, f.qr_login)] {
+                            @if offered {
+                                @if f.mode.cllt() == cllt { span.tab.active { (label) } }
+                                @else { a.tab href=(self.login_link(f, cllt)) { (label) } }
+                            }
                         }
                     }
                     // `showErrorTip` is where the campus product's page puts it; scripts look for it.
                     @if let Some(error) = f.error { p #showErrorTip .error role="alert" { (error) } }
-                    @match &f.sms {
-                        None => {
+                    @match &f.mode {
+                        LoginMode::Password => {
                             form #pwdFromId method="post" action=(action) autocomplete="off" {
                                 (hidden)
                                 input type="hidden" name="cllt" value="userNameLogin";
@@ -279,7 +308,7 @@ impl Chrome<'_> {
                                 button #login-submit type="submit" { (t.login_button) }
                             }
                         }
-                        Some(sms) => {
+                        LoginMode::Sms(sms) => {
                             form #phoneFromId method="post" action=(action) autocomplete="off" {
                                 (hidden)
                                 input type="hidden" name="cllt" value="dynamicLogin";
@@ -302,6 +331,24 @@ impl Chrome<'_> {
                                 }
                             }
                             script src=(format!("{}/assets/countdown.js", self.prefix)) {}
+                        }
+                        LoginMode::Qr(qr) => {
+                            div.qr {
+                                img.qrcode src=(format!("{}/qrCode/getCode?uuid={}", self.prefix, qr.uuid)) alt=(t.tab_qr) width="200" height="200";
+                                p.hint #qrStatus data-status=(format!("{}/qrCode/getStatus.htl?uuid={}", self.prefix, qr.uuid))
+                                    data-scanned=(t.qr_scanned) data-expired=(t.qr_expired) {
+                                    (t.qr_hint.replace("{n}", &(qr.ttl / 60).to_string()))
+                                }
+                            }
+                            form #qrLoginForm method="post" action=(action) {
+                                (hidden)
+                                input type="hidden" name="cllt" value="qrLogin";
+                                input type="hidden" name="uuid" value=(qr.uuid);
+                                // Without JavaScript nothing polls: the person says when they confirmed.
+                                button.secondary type="submit" { (t.qr_done) }
+                            }
+                            a.refresh href=(self.login_again(f)) { (t.qr_refresh) }
+                            script src=(format!("{}/assets/qrlogin.js", self.prefix)) {}
                         }
                     }
                     p.links {

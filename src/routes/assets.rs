@@ -10,6 +10,7 @@ use std::path::Path;
 const CSS: &str = include_str!("../../assets/unicas.css");
 const AUTOSUBMIT: &str = include_str!("../../assets/autosubmit.js");
 const COUNTDOWN: &str = include_str!("../../assets/countdown.js");
+const QRLOGIN: &str = include_str!("../../assets/qrlogin.js");
 const LOGO: &[u8] = include_bytes!("../../assets/logo.svg");
 
 /// The configured logo (read once at start), or the built-in one.
@@ -43,6 +44,7 @@ impl App {
             "unicas.css" => ("text/css; charset=UTF-8", CSS.into()),
             "autosubmit.js" => ("application/javascript; charset=UTF-8", AUTOSUBMIT.into()),
             "countdown.js" => ("application/javascript; charset=UTF-8", COUNTDOWN.into()),
+            "qrlogin.js" => ("application/javascript; charset=UTF-8", QRLOGIN.into()),
             "logo" => (self.logo.0, self.logo.1.clone()),
             _ => return Err(Failure::Refused(StatusCode::NOT_FOUND)),
         };

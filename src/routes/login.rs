@@ -7,11 +7,19 @@ use crate::accounts::{Login, MAX_PASSWORD_BYTES};
 use crate::cas::Cas;
 use crate::http::{Cookie, Request, Response};
 use crate::model::Account;
-use crate::pages::{LoginForm, SmsForm};
+use crate::pages::{LoginForm, LoginMode, QrForm, SmsForm};
 use crate::sessions::{LiveSession, NewSession};
 use crate::tickets::{self, Kind};
 use hyper::StatusCode;
 use std::sync::Arc;
+
+/// Which form the login page shows.
+pub(super) enum Form<'a> {
+    Password,
+    Sms(SmsForm<'a>),
+    /// The QR code of a login request: this one, or a new one.
+    Qr(Option<&'a str>),
+}
 
 /// What the login was for, carried from the request to the end of the flow.
 #[derive(Clone, Debug, Default)]
@@ -72,14 +80,41 @@ impl App {
                     wait: 0,
                 };
                 Ok(self
-                    .login_form(req, &target, renew, "", Some(form), None, StatusCode::OK)
+                    .login_form(
+                        req,
+                        &target,
+                        renew,
+                        "",
+                        Form::Sms(form),
+                        None,
+                        StatusCode::OK,
+                    )
                     .await)
             }
+            (None, _) if self.qr_mode(&req.query) => Ok(self
+                .login_form(
+                    req,
+                    &target,
+                    renew,
+                    "",
+                    Form::Qr(None),
+                    None,
+                    StatusCode::OK,
+                )
+                .await),
             (None, _) => {
                 // `username` pre-fills the form (and brings the captcha if that name needs it).
                 let username = req.query.get("username").unwrap_or("");
                 Ok(self
-                    .login_form(req, &target, renew, username, None, None, StatusCode::OK)
+                    .login_form(
+                        req,
+                        &target,
+                        renew,
+                        username,
+                        Form::Password,
+                        None,
+                        StatusCode::OK,
+                    )
                     .await)
             }
         }
@@ -99,12 +134,23 @@ impl App {
         if self.sms_mode(f) {
             return self.sms_login_post(req, &target, renew).await;
         }
+        if self.qr_mode(f) {
+            return self.qr_login_post(req, &target, renew).await;
+        }
         let username = f.get("username").unwrap_or("");
         let t = self.chrome(req).t();
         let client = self.client(req);
         // The form again, with a message and status; every refusal ends here.
         let again = |error, status| {
-            self.login_form(req, &target, renew, username, None, Some(error), status)
+            self.login_form(
+                req,
+                &target,
+                renew,
+                username,
+                Form::Password,
+                Some(error),
+                status,
+            )
         };
 
         let token = f.get("execution").or_else(|| f.get("lt")).unwrap_or("");
@@ -160,6 +206,22 @@ impl App {
                 .start_first_login(req, account, target, remember, weak)
                 .await;
         }
+        let (tgc, session) = self.start_session(req, account, remember).await?;
+        let res = match &target.service {
+            Some(_) => self.deliver(req, &session, target, true, false).await?,
+            None => self.logged_in_page(req, &account.id),
+        };
+        let res = self.with_session_cookie(req, res, &tgc, remember);
+        Ok(self.cookies.clear(res, Cookie::Flow))
+    }
+
+    /// A new SSO session for `account` in this browser (ending the one it had).
+    pub(super) async fn start_session(
+        &self,
+        req: &Request,
+        account: &Account,
+        remember: bool,
+    ) -> Result<(String, Arc<LiveSession>), Failure> {
         let client = self.client(req);
         let new = NewSession {
             account,
@@ -170,17 +232,23 @@ impl App {
         let replacing = req.cookie(Cookie::Tgc);
         let (tgc, session) = self.sessions.create(new, replacing).await?;
         tracing::info!(account = %account.id, tgt = %tickets::log_label(&tgc), "SSO session started");
+        Ok((tgc, session))
+    }
+
+    /// `res` with the new session's TGC (and without a second, planted one).
+    pub(super) fn with_session_cookie(
+        &self,
+        req: &Request,
+        res: Response,
+        tgc: &str,
+        remember: bool,
+    ) -> Response {
         let max_age = remember.then_some(self.config.sessions.remember_me_lifetime);
-        let res = match &target.service {
-            Some(_) => self.deliver(req, &session, target, true, false).await?,
-            None => self.logged_in_page(req, &account.id),
-        };
         let res = match req.cookie_repeated(Cookie::Tgc) {
             true => self.cookies.clear_everywhere(res, Cookie::Tgc),
             false => res,
         };
-        let res = self.cookies.set(res, Cookie::Tgc, &tgc, max_age);
-        Ok(self.cookies.clear(res, Cookie::Flow))
+        self.cookies.set(res, Cookie::Tgc, tgc, max_age)
     }
 
     /// Issues a service ticket and sends the browser to the service with it, if the
@@ -256,6 +324,13 @@ impl App {
         self.config.first_login.sms_login && params.get("cllt") == Some("dynamicLogin")
     }
 
+    /// Whether the request is for the QR-code login (`cllt=qrLogin`, or the campus
+    /// product's `display=qrLogin`), and it is on.
+    pub(super) fn qr_mode(&self, params: &crate::http::Params) -> bool {
+        self.config.qr_login
+            && (params.get("cllt") == Some("qrLogin") || params.get("display") == Some("qrLogin"))
+    }
+
     /// Shows the form with a fresh single-use token bound to this browser's flow cookie:
     /// the password form, or with `sms` the SMS-code form. An account name that has
     /// collected failures gets the captcha field too.
@@ -266,7 +341,7 @@ impl App {
         target: &Target,
         renew: bool,
         username: &str,
-        sms: Option<SmsForm<'_>>,
+        form: Form<'_>,
         error: Option<&str>,
         status: StatusCode,
     ) -> Response {
@@ -278,6 +353,20 @@ impl App {
         let (flow, new_flow) = self.flow(req);
         let issued = self.forms.issue(&flow, self.clock.now());
         let chrome = self.chrome(req);
+        // A QR code stands for a login request made now, for this browser.
+        let uuid = match form {
+            Form::Qr(Some(uuid)) => uuid.to_string(),
+            Form::Qr(None) => self.new_qr_request(req, &flow, target),
+            _ => String::new(),
+        };
+        let mode = match form {
+            Form::Password => LoginMode::Password,
+            Form::Sms(sms) => LoginMode::Sms(sms),
+            Form::Qr(_) => LoginMode::Qr(QrForm {
+                uuid: &uuid,
+                ttl: super::qr_login::QR_TTL,
+            }),
+        };
         let form = LoginForm {
             token: &issued.token,
             salt: &issued.salt,
@@ -289,7 +378,8 @@ impl App {
             remember_me: self.config.sessions.remember_me,
             captcha,
             sms_login: self.config.first_login.sms_login,
-            sms,
+            qr_login: self.config.qr_login,
+            mode,
         };
         let csp = crate::http::csp_with_script(&crate::pages::salt_script(&issued.salt));
         let res = self

@@ -11,6 +11,7 @@ mod first_login;
 mod login;
 mod logout;
 mod portal;
+mod qr_login;
 mod recovery;
 mod sms_login;
 mod validate;
@@ -71,6 +72,8 @@ pub struct App {
     reauth: ExpiringMap<()>,
     /// Forgot-password recoveries in progress (by hash of their cookie).
     recoveries: ExpiringMap<recovery::Recovery>,
+    /// QR-code login requests (by hash of their uuid).
+    qr_requests: ExpiringMap<qr_login::QrRequest>,
     /// Captcha answers by browser (hash of the flow cookie).
     captchas: ExpiringMap<String>,
     /// Captcha images drawn at once.
@@ -112,6 +115,7 @@ impl App {
             pending_logins: ExpiringMap::bounded(PENDING_CAPACITY),
             reauth: ExpiringMap::bounded(REAUTH_CAPACITY),
             recoveries: ExpiringMap::bounded(recovery::RECOVERY_CAPACITY),
+            qr_requests: ExpiringMap::bounded(qr_login::QR_CAPACITY),
             captchas: ExpiringMap::bounded(CAPTCHA_CAPACITY),
             captcha_renders: tokio::sync::Semaphore::new(2),
             ticket_misses: Default::default(),
@@ -131,6 +135,7 @@ impl App {
         self.pending_logins.sweep(now);
         self.reauth.sweep(now);
         self.recoveries.sweep(now);
+        self.qr_requests.sweep(now);
         self.captchas.sweep(now);
     }
 
@@ -147,6 +152,7 @@ impl App {
                 || path.starts_with("/account/")
                 || path == "/forgot"
                 || path.starts_with("/forgot/")
+                || path == "/qrCode/qrCodeLogin.do"
                 || path == "/dynamicCode/getDynamicCode.htl");
         if form && !self.same_site(req) {
             tracing::info!(origin = ?req.header("origin"), path, "cross-site form post refused");
@@ -194,6 +200,11 @@ impl App {
             "/forgot/verify" if post => self.forgot_verify(req).await,
             "/forgot/password" if post => self.forgot_password(req).await,
             "/forgot/done" if get => Ok(self.forgot_done(req)),
+            "/qrCode/getToken" if get => Ok(self.qr_token(req)),
+            "/qrCode/getCode" if get => self.qr_image(req),
+            "/qrCode/getStatus.htl" if get => Ok(self.qr_status(req)),
+            "/qrCode/qrCodeLogin.do" if get => self.qr_scan(req).await,
+            "/qrCode/qrCodeLogin.do" if post => self.qr_scan_post(req).await,
             p if get && p.starts_with("/assets/") => self.asset(&p["/assets/".len()..]),
             ""
             | "/"
@@ -201,6 +212,9 @@ impl App {
             | "/portal"
             | "/account"
             | "/forgot/done"
+            | "/qrCode/getToken"
+            | "/qrCode/getCode"
+            | "/qrCode/getStatus.htl"
             | "/captcha.html"
             | "/getCaptcha.htl"
             | "/needCaptcha.html"

@@ -6,7 +6,7 @@
 
 use super::error::{Failure, Handled};
 use super::first_login::sms_message;
-use super::login::Target;
+use super::login::{Form, Target};
 use super::App;
 use crate::accounts::Login;
 use crate::http::{Request, Response};
@@ -107,7 +107,15 @@ impl App {
                 wait,
             };
             Ok(self
-                .login_form(req, target, renew, "", Some(form), error.as_deref(), status)
+                .login_form(
+                    req,
+                    target,
+                    renew,
+                    "",
+                    Form::Sms(form),
+                    error.as_deref(),
+                    status,
+                )
                 .await)
         };
         let token = f.get("execution").or_else(|| f.get("lt")).unwrap_or("");

@@ -26,6 +26,8 @@ pub enum Kind {
     PendingLogin,
     /// The cookie of a forgot-password recovery, and its form token.
     Recovery,
+    /// A QR-code login request (the campus product's `uuid`).
+    QrLogin,
 }
 
 impl Kind {
@@ -39,6 +41,7 @@ impl Kind {
             Kind::Flow => "FLOW-",
             Kind::PendingLogin => "PL-",
             Kind::Recovery => "RC-",
+            Kind::QrLogin => "QR-",
         }
     }
 }

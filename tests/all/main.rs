@@ -16,6 +16,7 @@ mod logout;
 mod policy;
 mod portal;
 mod proxy;
+mod qr;
 mod recovery;
 mod roster;
 mod saml;

@@ -1,0 +1,393 @@
+//! QR-code login (扫码登录), with the campus product's paths so its pages and scripts work:
+//!
+//! - the computer's login page (`cllt=qrLogin` or `display=qrLogin`, or `qrCode/getToken`)
+//!   makes a login request bound to that browser's flow cookie, valid two minutes, and shows
+//!   its QR code (`qrCode/getCode?uuid=`), which encodes the phone's page;
+//! - the phone opens `qrCode/qrCodeLogin.do?uuid=`: with an SSO session (or after logging in
+//!   there) it shows who is asking (time, address, browser) and confirms or cancels;
+//! - the computer polls `qrCode/getStatus.htl` (`0` waiting, `2` scanned, `1` confirmed, `3`
+//!   expired or cancelled) and then posts the login form with `cllt=qrLogin` and the `uuid`,
+//!   which gives it its own SSO session and on to the service.
+//!
+//! The request is single use and only the browser that made it can use it: the QR code (or
+//! its uuid) alone yields nothing, and nothing happens without a confirmation on a phone.
+
+use super::error::{Failure, Handled};
+use super::login::Target;
+use super::App;
+use crate::http::{Cookie, Request, Response};
+use crate::model::audit::Method;
+use crate::model::{AuditEvent, Client, Status};
+use crate::pages::{qr_png, QrConfirmView, QrPhoneLogin};
+use crate::tickets::{self, Kind};
+use hyper::StatusCode;
+
+/// Seconds a QR code is valid.
+pub(super) const QR_TTL: i64 = 120;
+/// Login requests held at most in memory.
+pub(super) const QR_CAPACITY: usize = 50_000;
+
+/// A login request a QR code stands for.
+#[derive(Clone, Debug)]
+pub(super) struct QrRequest {
+    /// Hash of the flow cookie of the browser that asked: only it may use the request.
+    flow: String,
+    target: Target,
+    /// The computer asking: when, from where, with what.
+    requested_at: i64,
+    client: Client,
+    state: QrState,
+    expires_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum QrState {
+    Waiting,
+    Scanned,
+    /// Confirmed on a phone logged in as this account.
+    Confirmed(String),
+    Cancelled,
+}
+
+impl App {
+    /// A new login request for the browser with flow id `flow`; its uuid.
+    pub(super) fn new_qr_request(&self, req: &Request, flow: &str, target: &Target) -> String {
+        let uuid = tickets::new_id(Kind::QrLogin);
+        let now = self.clock.now();
+        let request = QrRequest {
+            flow: tickets::hash_id(flow),
+            target: target.clone(),
+            requested_at: now,
+            client: self.client(req),
+            state: QrState::Waiting,
+            expires_at: now + QR_TTL,
+        };
+        self.qr_requests
+            .insert(tickets::hash_id(&uuid), request, now + QR_TTL, now);
+        uuid
+    }
+
+    fn qr_request(&self, uuid: &str) -> Option<(String, QrRequest)> {
+        if !tickets::well_formed(uuid, Kind::QrLogin) {
+            return None;
+        }
+        let key = tickets::hash_id(uuid);
+        let request = self.qr_requests.get(&key, self.clock.now())?;
+        Some((key, request))
+    }
+
+    fn keep_qr(&self, key: &str, request: &QrRequest) {
+        let now = self.clock.now();
+        self.qr_requests
+            .insert(key.to_string(), request.clone(), request.expires_at, now);
+    }
+
+    /// Whether this browser made the request.
+    fn made_here(&self, req: &Request, request: &QrRequest) -> bool {
+        req.cookie(Cookie::Flow)
+            .is_some_and(|f| tickets::hash_id(f) == request.flow)
+    }
+
+    /// `GET qrCode/getToken`: a new request for this browser, its uuid as plain text.
+    pub(super) fn qr_token(&self, req: &Request) -> Response {
+        let (flow, new_flow) = self.flow(req);
+        let target = Target {
+            service: self.service_param(req).ok().flatten(),
+            post: false,
+        };
+        let uuid = self.new_qr_request(req, &flow, &target);
+        let res =
+            Response::plain(StatusCode::OK, &uuid).header(hyper::header::CACHE_CONTROL, "no-store");
+        match new_flow {
+            true => self.cookies.set(res, Cookie::Flow, &flow, None),
+            false => res,
+        }
+    }
+
+    /// `GET qrCode/getCode?uuid=`: the QR code (PNG) of the phone's page for a waiting
+    /// request.
+    pub(super) fn qr_image(&self, req: &Request) -> Handled {
+        let uuid = req.query.get("uuid").unwrap_or("");
+        let Some((_, request)) = self.qr_request(uuid) else {
+            return Err(Failure::Refused(StatusCode::NOT_FOUND));
+        };
+        if request.state != QrState::Waiting {
+            return Err(Failure::Refused(StatusCode::NOT_FOUND));
+        }
+        let origin = self
+            .config
+            .public_url()
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default();
+        let page = format!("{origin}{}/qrCode/qrCodeLogin.do?uuid={uuid}", req.prefix);
+        let png = qr_png(&page).ok_or(Failure::Refused(StatusCode::INTERNAL_SERVER_ERROR))?;
+        Ok(Response::new(StatusCode::OK, "image/png", png)
+            .header(hyper::header::CACHE_CONTROL, "no-store"))
+    }
+
+    /// `GET qrCode/getStatus.htl?uuid=`: `0` waiting, `2` scanned, `1` confirmed, `3`
+    /// expired, cancelled or not this browser's.
+    pub(super) fn qr_status(&self, req: &Request) -> Response {
+        let uuid = req.query.get("uuid").unwrap_or("");
+        let status = match self.qr_request(uuid) {
+            Some((_, r)) if self.made_here(req, &r) => match r.state {
+                QrState::Waiting => "0",
+                QrState::Scanned => "2",
+                QrState::Confirmed(_) => "1",
+                QrState::Cancelled => "3",
+            },
+            _ => "3",
+        };
+        Response::plain(StatusCode::OK, status).header(hyper::header::CACHE_CONTROL, "no-store")
+    }
+
+    /// `GET qrCode/qrCodeLogin.do?uuid=` (the phone, after scanning): the confirmation, or
+    /// first a login on the phone.
+    pub(super) async fn qr_scan(&self, req: &Request) -> Handled {
+        let uuid = req.query.get("uuid").unwrap_or("").to_string();
+        self.scan_page(req, &uuid, None, StatusCode::OK).await
+    }
+
+    async fn scan_page(
+        &self,
+        req: &Request,
+        uuid: &str,
+        error: Option<String>,
+        status: StatusCode,
+    ) -> Handled {
+        let chrome = self.chrome(req);
+        let t = chrome.t();
+        let Some((key, mut request)) = self.qr_request(uuid) else {
+            let page = chrome.message(t.qr_confirm_title, t.qr_invalid, &[]);
+            return Ok(self.page(req, StatusCode::NOT_FOUND, page));
+        };
+        let (flow, new_flow) = self.flow(req);
+        let token = self.forms.issue(&flow, self.clock.now()).token;
+        let holder = match req.cookie(Cookie::Tgc) {
+            Some(tgc) => self.sessions.find(tgc).await?,
+            None => None,
+        };
+        let page = match holder {
+            Some(session) => {
+                if request.state == QrState::Waiting {
+                    request.state = QrState::Scanned;
+                    self.keep_qr(&key, &request);
+                }
+                let app = request
+                    .target
+                    .service
+                    .as_deref()
+                    .and_then(|s| self.cas.registered(s));
+                let view = QrConfirmView {
+                    token,
+                    uuid,
+                    account: &session.account_id,
+                    requested_at: crate::clock::local_time(
+                        request.requested_at,
+                        self.config.utc_offset_minutes,
+                    ),
+                    address: &request.client.ip,
+                    browser: crate::pages::browser(&request.client.user_agent),
+                    app: app.as_ref().map(|s| s.title()),
+                };
+                chrome.qr_confirm(&view)
+            }
+            None => {
+                let username = req.form.get("username").unwrap_or("");
+                let captcha = !username.is_empty()
+                    && self
+                        .accounts
+                        .needs_captcha(username, &self.client(req))
+                        .await;
+                let view = QrPhoneLogin {
+                    token,
+                    uuid,
+                    username,
+                    captcha,
+                    error,
+                };
+                chrome.qr_phone_login(&view)
+            }
+        };
+        let res = self.page(req, status, page);
+        Ok(match new_flow {
+            true => self.cookies.set(res, Cookie::Flow, &flow, None),
+            false => res,
+        })
+    }
+
+    /// `POST qrCode/qrCodeLogin.do` (the phone): `action=login` with `username` and
+    /// `password`; `action=confirm` or `action=cancel`.
+    pub(super) async fn qr_scan_post(&self, req: &Request) -> Handled {
+        let f = &req.form;
+        let uuid = f.get("uuid").unwrap_or("").to_string();
+        let chrome = self.chrome(req);
+        let t = chrome.t();
+        let token = f.get("execution").unwrap_or("");
+        if self
+            .forms
+            .redeem(token, req.cookie(Cookie::Flow), self.clock.now())
+            .is_none()
+        {
+            return Err(Failure::Refused(StatusCode::FORBIDDEN));
+        }
+        let Some((key, mut request)) = self.qr_request(&uuid) else {
+            let page = chrome.message(t.qr_confirm_title, t.qr_invalid, &[]);
+            return Ok(self.page(req, StatusCode::NOT_FOUND, page));
+        };
+        let client = self.client(req);
+        if f.get("action") == Some("login") {
+            return self.qr_phone_login(req, &uuid).await;
+        }
+        let session = match req.cookie(Cookie::Tgc) {
+            Some(tgc) => self.sessions.find(tgc).await?,
+            None => None,
+        };
+        let Some(session) = session else {
+            return self
+                .scan_page(req, &uuid, None, StatusCode::UNAUTHORIZED)
+                .await;
+        };
+        if matches!(request.state, QrState::Confirmed(_) | QrState::Cancelled) {
+            let page = chrome.message(t.qr_confirm_title, t.qr_invalid, &[]);
+            return Ok(self.page(req, StatusCode::CONFLICT, page));
+        }
+        let (state, message, event) = match f.get("action") {
+            Some("confirm") => (
+                QrState::Confirmed(session.account_id.clone()),
+                t.qr_confirmed_done,
+                AuditEvent::QrConfirmed {
+                    computer: request.client.ip.clone(),
+                },
+            ),
+            _ => (
+                QrState::Cancelled,
+                t.qr_cancelled_done,
+                AuditEvent::QrCancelled,
+            ),
+        };
+        request.state = state;
+        self.keep_qr(&key, &request);
+        let (id, now) = (session.account_id.clone(), self.clock.now());
+        self.store
+            .call(move |s| s.audit(&client.record(event, Some(&id)), now))
+            .await?;
+        let page = chrome.message(t.qr_confirm_title, message, &[]);
+        Ok(self.page(req, StatusCode::OK, page))
+    }
+
+    /// The phone logs in (throttled like any password login) to confirm; an account that
+    /// must first take its first-login steps is sent to the login page for them.
+    async fn qr_phone_login(&self, req: &Request, uuid: &str) -> Handled {
+        let f = &req.form;
+        let t = self.chrome(req).t();
+        let client = self.client(req);
+        let username = f.get("username").unwrap_or("");
+        if self.accounts.needs_captcha(username, &client).await
+            && !self.solve_captcha(req, f.get("captcha").unwrap_or(""))
+        {
+            self.accounts.captcha_refused(username, &client).await?;
+            let error = Some(t.captcha_wrong.to_string());
+            return self
+                .scan_page(req, uuid, error, StatusCode::UNAUTHORIZED)
+                .await;
+        }
+        let password = f.get("password").unwrap_or("").to_string();
+        let account = match self
+            .accounts
+            .password_login(username, password, &client)
+            .await?
+        {
+            crate::accounts::Login::Success { account, weak } => {
+                if self.needs_first_login(&account, weak).await? {
+                    let chrome = self.chrome(req);
+                    let link = [(t.back_to_login, format!("{}/login", req.prefix))];
+                    let page = chrome.message(t.qr_confirm_title, t.qr_first_login_needed, &link);
+                    return Ok(self.page(req, StatusCode::OK, page));
+                }
+                account
+            }
+            crate::accounts::Login::Invalid => {
+                let error = Some(t.bad_credentials.to_string());
+                return self
+                    .scan_page(req, uuid, error, StatusCode::UNAUTHORIZED)
+                    .await;
+            }
+            crate::accounts::Login::Throttled => {
+                let error = Some(t.throttled.to_string());
+                return self.scan_page(req, uuid, error, StatusCode::LOCKED).await;
+            }
+        };
+        let (tgc, _) = self.start_session(req, &account, false).await?;
+        let back =
+            Response::see_other(&format!("{}/qrCode/qrCodeLogin.do?uuid={uuid}", req.prefix));
+        Ok(self.with_session_cookie(req, back, &tgc, false))
+    }
+
+    /// `POST /login` with `cllt=qrLogin` and `uuid` (the computer): once a phone confirmed,
+    /// this browser's own SSO session, and on to the service.
+    pub(super) async fn qr_login_post(
+        &self,
+        req: &Request,
+        target: &Target,
+        renew: bool,
+    ) -> Handled {
+        let f = &req.form;
+        let t = self.chrome(req).t();
+        let token = f.get("execution").or_else(|| f.get("lt")).unwrap_or("");
+        // The page again: with a new code, or (not yet confirmed) the same one.
+        let again = |error: &'static str, status, uuid: Option<&str>| {
+            let uuid = uuid.map(str::to_string);
+            async move {
+                let form = super::login::Form::Qr(uuid.as_deref());
+                self.login_form(req, target, renew, "", form, Some(error), status)
+                    .await
+            }
+        };
+        if self
+            .forms
+            .redeem(token, req.cookie(Cookie::Flow), self.clock.now())
+            .is_none()
+        {
+            return Ok(again(t.form_expired, StatusCode::FORBIDDEN, None).await);
+        }
+        let uuid = f.get("uuid").unwrap_or("");
+        let Some((key, request)) = self
+            .qr_request(uuid)
+            .filter(|(_, r)| self.made_here(req, r))
+        else {
+            return Ok(again(t.qr_invalid, StatusCode::FORBIDDEN, None).await);
+        };
+        let QrState::Confirmed(account_id) = request.state.clone() else {
+            let same = (request.state != QrState::Cancelled).then_some(uuid);
+            return Ok(again(t.qr_not_confirmed, StatusCode::UNAUTHORIZED, same).await);
+        };
+        // Spent here: of two posts only one gets a session.
+        if self.qr_requests.take(&key).is_none() {
+            return Ok(again(t.qr_invalid, StatusCode::FORBIDDEN, None).await);
+        }
+        let id = account_id.clone();
+        let account = self
+            .store
+            .call(move |s| s.account(&id))
+            .await?
+            .filter(|a| a.status == Status::Active);
+        let Some(account) = account else {
+            return Ok(again(t.qr_invalid, StatusCode::FORBIDDEN, None).await);
+        };
+        let (client, now) = (self.client(req), self.clock.now());
+        let event = AuditEvent::LoginSucceeded {
+            method: Method::QrCode,
+        };
+        self.store
+            .call(move |s| s.audit(&client.record(event, Some(&account_id)), now))
+            .await?;
+        // The request's service, else the one this form carries.
+        let target = match &request.target.service {
+            Some(_) => request.target,
+            None => target.clone(),
+        };
+        self.finish_login(req, &account, &target, false, false)
+            .await
+    }
+}

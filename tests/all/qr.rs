@@ -1,0 +1,235 @@
+//! QR-code login (扫码登录) with two devices: a computer showing the code and a phone
+//! confirming it.
+
+use crate::support::*;
+
+/// The computer's login page in the QR mode, and the uuid of its request.
+async fn qr_page(computer: &mut Client) -> (Resp, String) {
+    let page = computer
+        .get(&format!("/cas/login?service={}&cllt=qrLogin", enc(SERVICE)))
+        .await;
+    assert_eq!(page.status, 200);
+    let uuid = page.input("uuid").expect("the request's uuid");
+    (page, uuid)
+}
+
+async fn status(c: &mut Client, uuid: &str) -> String {
+    c.get(&format!("/cas/qrCode/getStatus.htl?uuid={uuid}"))
+        .await
+        .body
+}
+
+/// The phone, logged in as alice, opens what the code says and answers `action`.
+async fn phone_answers(phone: &mut Client, uuid: &str, action: &str) -> Resp {
+    let page = phone
+        .get(&format!("/cas/qrCode/qrCodeLogin.do?uuid={uuid}"))
+        .await;
+    let token = page.input("execution").expect("the confirmation's token");
+    phone
+        .post(
+            "/cas/qrCode/qrCodeLogin.do",
+            &[("execution", &token), ("uuid", uuid), ("action", action)],
+        )
+        .await
+}
+
+async fn computer_logs_in(computer: &mut Client, page: &Resp, uuid: &str) -> Resp {
+    let token = page.token_for("/cas/login");
+    computer
+        .post(
+            "/cas/login",
+            &[
+                ("execution", &token),
+                ("cllt", "qrLogin"),
+                ("uuid", uuid),
+                ("service", SERVICE),
+            ],
+        )
+        .await
+}
+
+/// Issue "QR-code login": the code the computer shows opens the phone's page; the phone,
+/// logged in, sees who asks and confirms; the computer then gets its own session and a
+/// ticket; the request is spent.
+#[tokio::test]
+async fn a_phone_confirms_and_the_computer_logs_in() {
+    let t = TestServer::start().await;
+    let mut computer = t.client_from("127.0.0.21");
+    computer.headers.push((
+        "user-agent".into(),
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36"
+            .into(),
+    ));
+    let (page, uuid) = qr_page(&mut computer).await;
+    assert!(page.body.contains("扫码登录") && page.body.contains("qrlogin.js"));
+    let image = computer
+        .get(&format!("/cas/qrCode/getCode?uuid={uuid}"))
+        .await;
+    assert_eq!(image.header("content-type"), Some("image/png"));
+    let picture = image::load_from_memory(&image.raw).unwrap().to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(
+        picture.width() as usize,
+        picture.height() as usize,
+        |x, y| picture.get_pixel(x as u32, y as u32).0[0],
+    );
+    let grids = prepared.detect_grids();
+    let (_, content) = grids[0].decode().expect("a readable QR code");
+    assert_eq!(
+        content,
+        format!("https://cas.test/cas/qrCode/qrCodeLogin.do?uuid={uuid}")
+    );
+    assert_eq!(status(&mut computer, &uuid).await, "0");
+
+    let mut phone = t.client();
+    phone.login("alice", PASSWORD, None).await;
+    let confirm = phone
+        .get(&format!("/cas/qrCode/qrCodeLogin.do?uuid={uuid}"))
+        .await;
+    for shown in [
+        "确认在电脑上登录？",
+        "alice",
+        "127.0.0.21",
+        "Chrome · Windows",
+        "确认登录",
+        "取消",
+    ] {
+        assert!(confirm.body.contains(shown), "{shown} in {}", confirm.body);
+    }
+    assert_eq!(status(&mut computer, &uuid).await, "2", "scanned");
+    let early = computer_logs_in(&mut computer, &page, &uuid).await;
+    assert_eq!(early.status, 401, "not confirmed yet");
+    assert!(early.body.contains("尚未在手机上确认"));
+    assert_eq!(
+        early.input("uuid").as_deref(),
+        Some(uuid.as_str()),
+        "the same code, still valid"
+    );
+
+    let page = early;
+    let done = phone_answers(&mut phone, &uuid, "confirm").await;
+    assert!(done.body.contains("已确认，请在电脑上继续"));
+    assert_eq!(status(&mut computer, &uuid).await, "1");
+    let res = computer_logs_in(&mut computer, &page, &uuid).await;
+    assert_eq!(res.status, 302, "{}", res.body);
+    let ticket = res.ticket();
+    assert!(
+        res.set_cookie("CASTGC").is_some(),
+        "the computer's own session"
+    );
+    let xml = computer
+        .get(&validate_path("serviceValidate", SERVICE, &ticket))
+        .await
+        .body;
+    assert_eq!(parse_cas(&xml).unwrap().0, "alice");
+    let audit = t.server.store.recent_audit(Some("alice"), 10).unwrap();
+    assert!(audit
+        .iter()
+        .any(|r| r.event == "login_success" && r.detail == "qr code"));
+    assert!(audit
+        .iter()
+        .any(|r| r.event == "qr_confirmed" && r.detail.contains("127.0.0.21")));
+
+    // Spent: the same post again gives nothing, and the request is gone.
+    let replay = computer_logs_in(&mut computer, &page, &uuid).await;
+    assert_eq!(replay.status, 403);
+    assert!(replay.set_cookie("CASTGC").is_none());
+    assert_eq!(status(&mut computer, &uuid).await, "3");
+}
+
+/// Issue "QR-code login": only the browser that showed the code can use the request; one
+/// who only saw the code (or its uuid) gets nothing, even after the phone confirmed.
+#[tokio::test]
+async fn the_request_belongs_to_the_browser_that_showed_it() {
+    let t = TestServer::start().await;
+    let mut computer = t.client();
+    let (page, uuid) = qr_page(&mut computer).await;
+    let mut onlooker = t.client();
+    let (onlooker_page, _) = qr_page(&mut onlooker).await;
+    assert_eq!(status(&mut onlooker, &uuid).await, "3", "not its request");
+    let mut phone = t.client();
+    phone.login("alice", PASSWORD, None).await;
+    phone_answers(&mut phone, &uuid, "confirm").await;
+    let stolen = computer_logs_in(&mut onlooker, &onlooker_page, &uuid).await;
+    assert_eq!(stolen.status, 403);
+    assert!(stolen.set_cookie("CASTGC").is_none());
+    assert_eq!(
+        computer_logs_in(&mut computer, &page, &uuid).await.status,
+        302
+    );
+}
+
+/// Issue "QR-code login": a cancel on the phone, and two minutes without a scan, end the
+/// request; the phone's page says the code expired.
+#[tokio::test]
+async fn cancelled_and_expired_requests_end() {
+    let t = TestServer::start().await;
+    let mut computer = t.client();
+    let mut phone = t.client();
+    phone.login("alice", PASSWORD, None).await;
+    let (page, uuid) = qr_page(&mut computer).await;
+    let cancelled = phone_answers(&mut phone, &uuid, "cancel").await;
+    assert!(cancelled.body.contains("已取消登录"));
+    assert_eq!(status(&mut computer, &uuid).await, "3");
+    assert_eq!(
+        computer_logs_in(&mut computer, &page, &uuid).await.status,
+        401
+    );
+
+    let (_, uuid) = qr_page(&mut computer).await;
+    t.clock().advance(121);
+    assert_eq!(status(&mut computer, &uuid).await, "3");
+    let late = phone
+        .get(&format!("/cas/qrCode/qrCodeLogin.do?uuid={uuid}"))
+        .await;
+    assert_eq!(late.status, 404);
+    assert!(late.body.contains("二维码已失效"));
+    let image = computer
+        .get(&format!("/cas/qrCode/getCode?uuid={uuid}"))
+        .await;
+    assert_eq!(image.status, 404);
+}
+
+/// Issue "QR-code login": a phone without a session logs in on the page the code opened
+/// (throttled like any login), then confirms; the campus product's `getToken` makes a
+/// request too.
+#[tokio::test]
+async fn a_phone_without_a_session_logs_in_first() {
+    let t = TestServer::start().await;
+    let mut computer = t.client();
+    let uuid = computer.get("/cas/qrCode/getToken").await.body;
+    assert!(uuid.starts_with("QR-"), "{uuid}");
+    let page = computer.get("/cas/login?display=qrLogin").await;
+    let mut phone = t.client();
+    let first = phone
+        .get(&format!("/cas/qrCode/qrCodeLogin.do?uuid={uuid}"))
+        .await;
+    assert!(first.body.contains("请先在手机上登录"));
+    let login = |token: String, password: &'static str| {
+        vec![
+            ("execution", token),
+            ("uuid", uuid.clone()),
+            ("action", "login".to_string()),
+            ("username", "alice".to_string()),
+            ("password", password.to_string()),
+        ]
+    };
+    let wrong = phone
+        .post_owned(
+            "/cas/qrCode/qrCodeLogin.do",
+            &login(first.input("execution").unwrap(), "nope"),
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    let ok = phone
+        .post_owned(
+            "/cas/qrCode/qrCodeLogin.do",
+            &login(wrong.input("execution").unwrap(), PASSWORD),
+        )
+        .await;
+    assert_eq!(ok.status, 303);
+    assert!(ok.set_cookie("CASTGC").is_some());
+    let confirmed = phone_answers(&mut phone, &uuid, "confirm").await;
+    assert!(confirmed.body.contains("已确认"));
+    let res = computer_logs_in(&mut computer, &page, &uuid).await;
+    assert_eq!(res.status, 302);
+}
