@@ -17,6 +17,7 @@ pub mod routes;
 pub mod secrets;
 pub mod services;
 pub mod sessions;
+pub mod social;
 pub mod store;
 pub mod tickets;
 
@@ -139,6 +140,7 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
         config.first_login.clone(),
         Policy::new(&config.passwords),
     );
+    let wx_http = http.clone();
     let cas = Cas::new(
         Arc::clone(&config),
         store.clone(),
@@ -151,6 +153,8 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
         config: Arc::clone(&config),
         store: store.clone(),
         codes,
+        wecom: social::WeCom::new(&config.wecom, wx_http.clone(), clock.clone()).map(Arc::new),
+        wechat: social::WeChat::new(&config.wechat, wx_http).map(Arc::new),
         cas: cas.clone(),
         accounts,
         sessions: sessions.clone(),

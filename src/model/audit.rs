@@ -10,6 +10,10 @@ pub enum Method {
     SmsCode,
     /// A QR code confirmed on a phone that was logged in (扫码登录).
     QrCode,
+    /// A WeCom identity bound to the account.
+    WeCom,
+    /// A WeChat identity bound to the account.
+    WeChat,
 }
 
 impl Method {
@@ -18,6 +22,8 @@ impl Method {
             Method::Password => "password",
             Method::SmsCode => "sms code",
             Method::QrCode => "qr code",
+            Method::WeCom => "wecom",
+            Method::WeChat => "wechat",
         }
     }
 }
@@ -107,6 +113,10 @@ pub enum AuditEvent {
     EmailBound {
         /// Masked.
         email: String,
+    },
+    /// A WeCom or WeChat identity bound to the account.
+    IdentityBound {
+        kind: &'static str,
     },
     /// A WeCom or WeChat identity unbound by its holder.
     Unbound {
@@ -204,6 +214,7 @@ impl AuditEvent {
             AuditEvent::InitialPasswordSpray { .. } => "initial_password_spray",
             AuditEvent::PhoneBound { .. } => "phone_bound",
             AuditEvent::EmailBound { .. } => "email_bound",
+            AuditEvent::IdentityBound { .. } => "identity_bound",
             AuditEvent::Unbound { .. } => "unbound",
             AuditEvent::SecurityQuestionsSet { .. } => "security_questions_set",
             AuditEvent::CodeSent { .. } => "code_sent",
@@ -245,7 +256,7 @@ impl AuditEvent {
             }
             AuditEvent::PhoneBound { phone } => phone.clone(),
             AuditEvent::EmailBound { email } => email.clone(),
-            AuditEvent::Unbound { kind } => (*kind).into(),
+            AuditEvent::IdentityBound { kind } | AuditEvent::Unbound { kind } => (*kind).into(),
             AuditEvent::SecurityQuestionsSet { count } => format!("{count} question(s)"),
             AuditEvent::CodeSent {
                 purpose,

@@ -6,6 +6,7 @@ mod first_login;
 mod portal;
 mod qr;
 mod recovery;
+mod social;
 mod text;
 
 pub use first_login::FirstLoginView;
@@ -215,6 +216,8 @@ pub struct LoginForm<'a> {
     pub sms_login: bool,
     /// Offer the QR-code tab (扫码登录).
     pub qr_login: bool,
+    /// Other ways in (企业微信登录, 微信登录): label and link.
+    pub others: Vec<(&'static str, String)>,
     pub mode: LoginMode<'a>,
 }
 
@@ -350,6 +353,9 @@ impl Chrome<'_> {
                             a.refresh href=(self.login_again(f)) { (t.qr_refresh) }
                             script src=(format!("{}/assets/qrlogin.js", self.prefix)) {}
                         }
+                    }
+                    @if !f.others.is_empty() {
+                        p.others { @for (label, href) in &f.others { a href=(href) { (label) } } }
                     }
                     p.links {
                         a href=(format!("{}/forgot", self.prefix)) { (t.forgot_password) }

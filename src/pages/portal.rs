@@ -53,9 +53,11 @@ pub struct AccountView<'a> {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub questions: usize,
-    /// Whether a WeCom / WeChat identity is bound.
+    /// Whether a WeCom / WeChat identity is bound, and whether the school uses them.
     pub wecom: bool,
     pub wechat: bool,
+    pub wecom_on: bool,
+    pub wechat_on: bool,
     pub sign_ins: Vec<SignIn>,
     pub sessions: Vec<SessionLine>,
 }
@@ -191,10 +193,11 @@ impl Chrome<'_> {
                     }
                     div.item {
                         h2 { (t.social_title) }
-                        @for (label, bound, kind) in [(t.wecom, v.wecom, "wecom"), (t.wechat, v.wechat, "wechat")] {
+                        @for (label, bound, on, kind) in [(t.wecom, v.wecom, v.wecom_on, "wecom"), (t.wechat, v.wechat, v.wechat_on, "wechat")] {
                             p {
                                 (label) ": " @if bound { (t.bound) } @else { (t.not_bound) }
                                 @if bound { " " a href=(format!("{}?next=unbind-{kind}", self.account_url("verify"))) { (t.unbind) } }
+                                @else if on { " " a href=(format!("{}?next=bind-{kind}", self.account_url("verify"))) { (t.bind_now) } }
                             }
                         }
                         p.hint { (t.social_hint) }

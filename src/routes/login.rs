@@ -324,6 +324,41 @@ impl App {
         self.config.first_login.sms_login && params.get("cllt") == Some("dynamicLogin")
     }
 
+    /// Links to log in through WeCom and WeChat, where configured (WeChat on a computer only
+    /// with a website application, or inside WeChat).
+    fn other_logins(&self, req: &Request, target: &Target) -> Vec<(&'static str, String)> {
+        let t = self.chrome(req).t();
+        let service = match &target.service {
+            Some(s) => format!(
+                "?service={}",
+                url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
+            ),
+            None => String::new(),
+        };
+        let in_wechat = req
+            .header("user-agent")
+            .unwrap_or("")
+            .contains("MicroMessenger");
+        let mut others = Vec::new();
+        if self.wecom.is_some() {
+            others.push((
+                t.wecom_login,
+                format!("{}/wecom/login{service}", req.prefix),
+            ));
+        }
+        if self
+            .wechat
+            .as_ref()
+            .is_some_and(|w| w.has_website() || in_wechat)
+        {
+            others.push((
+                t.wechat_login,
+                format!("{}/wechat/login{service}", req.prefix),
+            ));
+        }
+        others
+    }
+
     /// Whether the request is for the QR-code login (`cllt=qrLogin`, or the campus
     /// product's `display=qrLogin`), and it is on.
     pub(super) fn qr_mode(&self, params: &crate::http::Params) -> bool {
@@ -379,6 +414,7 @@ impl App {
             captcha,
             sms_login: self.config.first_login.sms_login,
             qr_login: self.config.qr_login,
+            others: self.other_logins(req, target),
             mode,
         };
         let csp = crate::http::csp_with_script(&crate::pages::salt_script(&issued.salt));

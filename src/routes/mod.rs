@@ -14,6 +14,7 @@ mod portal;
 mod qr_login;
 mod recovery;
 mod sms_login;
+mod social;
 mod validate;
 
 use crate::accounts::Accounts;
@@ -50,6 +51,8 @@ pub struct Parts {
     pub accounts: Accounts,
     pub sessions: Sessions,
     pub codes: crate::otp::Codes,
+    pub wecom: Option<Arc<crate::social::WeCom>>,
+    pub wechat: Option<Arc<crate::social::WeChat>>,
     pub clock: Clock,
     pub keys: Arc<crate::secrets::Keys>,
 }
@@ -60,6 +63,8 @@ pub struct App {
     accounts: Accounts,
     sessions: Sessions,
     codes: crate::otp::Codes,
+    wecom: Option<Arc<crate::social::WeCom>>,
+    wechat: Option<Arc<crate::social::WeChat>>,
     clock: Clock,
     cookies: Cookies,
     forms: FormTokens,
@@ -74,6 +79,10 @@ pub struct App {
     recoveries: ExpiringMap<recovery::Recovery>,
     /// QR-code login requests (by hash of their uuid).
     qr_requests: ExpiringMap<qr_login::QrRequest>,
+    /// Round trips through WeCom or WeChat under way (by hash of their `state`).
+    oauth_states: ExpiringMap<social::OAuthState>,
+    /// WeCom secondary-verification codes waiting for the account's password.
+    wecom_codes: ExpiringMap<String>,
     /// Captcha answers by browser (hash of the flow cookie).
     captchas: ExpiringMap<String>,
     /// Captcha images drawn at once.
@@ -102,6 +111,8 @@ impl App {
             accounts,
             sessions,
             codes,
+            wecom,
+            wechat,
             clock,
             keys,
         } = parts;
@@ -116,6 +127,8 @@ impl App {
             reauth: ExpiringMap::bounded(REAUTH_CAPACITY),
             recoveries: ExpiringMap::bounded(recovery::RECOVERY_CAPACITY),
             qr_requests: ExpiringMap::bounded(qr_login::QR_CAPACITY),
+            oauth_states: ExpiringMap::bounded(social::STATE_CAPACITY),
+            wecom_codes: ExpiringMap::bounded(social::STATE_CAPACITY),
             captchas: ExpiringMap::bounded(CAPTCHA_CAPACITY),
             captcha_renders: tokio::sync::Semaphore::new(2),
             ticket_misses: Default::default(),
@@ -125,6 +138,8 @@ impl App {
             accounts,
             sessions,
             codes,
+            wecom,
+            wechat,
             clock,
         }
     }
@@ -136,6 +151,8 @@ impl App {
         self.reauth.sweep(now);
         self.recoveries.sweep(now);
         self.qr_requests.sweep(now);
+        self.oauth_states.sweep(now);
+        self.wecom_codes.sweep(now);
         self.captchas.sweep(now);
     }
 
@@ -153,6 +170,7 @@ impl App {
                 || path == "/forgot"
                 || path.starts_with("/forgot/")
                 || path == "/qrCode/qrCodeLogin.do"
+                || path == "/wecom/verify"
                 || path == "/dynamicCode/getDynamicCode.htl");
         if form && !self.same_site(req) {
             tracing::info!(origin = ?req.header("origin"), path, "cross-site form post refused");
@@ -205,6 +223,14 @@ impl App {
             "/qrCode/getStatus.htl" if get => Ok(self.qr_status(req)),
             "/qrCode/qrCodeLogin.do" if get => self.qr_scan(req).await,
             "/qrCode/qrCodeLogin.do" if post => self.qr_scan_post(req).await,
+            "/wecom/login" if get => self.social_login(req, "wecom"),
+            "/wechat/login" if get => self.social_login(req, "wechat"),
+            "/wecom/bind" if get => self.social_bind(req, "wecom").await,
+            "/wechat/bind" if get => self.social_bind(req, "wechat").await,
+            "/wecom/callback" if get => self.social_callback(req, "wecom").await,
+            "/wechat/callback" if get => self.social_callback(req, "wechat").await,
+            "/wecom/verify" if get => self.wecom_verify_get(req),
+            "/wecom/verify" if post => self.wecom_verify_post(req).await,
             p if get && p.starts_with("/assets/") => self.asset(&p["/assets/".len()..]),
             ""
             | "/"
@@ -215,6 +241,12 @@ impl App {
             | "/qrCode/getToken"
             | "/qrCode/getCode"
             | "/qrCode/getStatus.htl"
+            | "/wecom/login"
+            | "/wechat/login"
+            | "/wecom/bind"
+            | "/wechat/bind"
+            | "/wecom/callback"
+            | "/wechat/callback"
             | "/captcha.html"
             | "/getCaptcha.htl"
             | "/needCaptcha.html"

@@ -31,6 +31,13 @@ pub(super) struct Holder {
     account: Arc<Account>,
 }
 
+impl Holder {
+    /// (session id hash, account id).
+    pub(super) fn ids(&self) -> (String, String) {
+        (self.session.id_hash.clone(), self.account.id.clone())
+    }
+}
+
 /// What a change page shows besides its form.
 #[derive(Default)]
 struct Shown {
@@ -42,7 +49,7 @@ struct Shown {
 
 impl App {
     /// The person behind this browser's SSO session, if any.
-    async fn holder(&self, req: &Request) -> Result<Option<Holder>, Failure> {
+    pub(super) async fn holder(&self, req: &Request) -> Result<Option<Holder>, Failure> {
         let Some(tgc) = req.cookie(Cookie::Tgc) else {
             return Ok(None);
         };
@@ -92,7 +99,7 @@ impl App {
             .is_some()
     }
 
-    fn verified(&self, holder: &Holder) -> bool {
+    pub(super) fn verified(&self, holder: &Holder) -> bool {
         self.reauth
             .get(&holder.session.id_hash, self.clock.now())
             .is_some()
@@ -140,8 +147,13 @@ impl App {
             return Ok(self.to_login(req));
         };
         let t = self.chrome(req).t();
-        let flash = req.query.get("done").and_then(|d| done_message(t, d));
-        self.account_page(req, &h, flash, None, StatusCode::OK)
+        // A binding refused on the way back from WeCom or WeChat is an error, not news.
+        let (flash, error) = match req.query.get("done") {
+            Some("taken") => (None, Some(t.social_taken.to_string())),
+            Some(d) => (done_message(t, d), None),
+            None => (None, None),
+        };
+        self.account_page(req, &h, flash, error, StatusCode::OK)
             .await
     }
 
@@ -187,6 +199,8 @@ impl App {
             questions,
             wecom: bound("wecom").is_some(),
             wechat: bound("wechat").is_some(),
+            wecom_on: self.wecom.is_some(),
+            wechat_on: self.wechat.is_some(),
             sign_ins: logins
                 .into_iter()
                 .map(|r| SignIn {
@@ -437,10 +451,14 @@ impl App {
                 .await?;
             return Ok(done(req, "unbind"));
         }
-        Ok(Response::see_other(&format!(
-            "{}/account/{next}",
-            req.prefix
-        )))
+        match next.strip_prefix("bind-") {
+            // Binding goes on through the provider's page.
+            Some(kind) => Ok(Response::see_other(&format!("{}/{kind}/bind", req.prefix))),
+            None => Ok(Response::see_other(&format!(
+                "{}/account/{next}",
+                req.prefix
+            ))),
+        }
     }
 
     /// `GET /account/phone` and `/account/email`.
@@ -755,6 +773,7 @@ fn done_message(t: &'static Text, what: &str) -> Option<&'static str> {
         "questions" => t.done_questions,
         "sessions" => t.done_sessions,
         "unbind" => t.done_unbind,
+        "bind" => t.done_bind,
         _ => return None,
     })
 }
@@ -767,6 +786,8 @@ fn next_step(next: Option<&str>) -> &'static str {
         Some("questions") => "questions",
         Some("unbind-wecom") => "unbind-wecom",
         Some("unbind-wechat") => "unbind-wechat",
+        Some("bind-wecom") => "bind-wecom",
+        Some("bind-wechat") => "bind-wechat",
         _ => "phone",
     }
 }

@@ -193,6 +193,12 @@ impl App {
                 chrome.qr_confirm(&view)
             }
             None => {
+                // Inside WeCom or WeChat the phone is identified without a password.
+                if req.method == hyper::Method::GET {
+                    if let Some(to_provider) = self.scan_in_app(req, uuid) {
+                        return to_provider;
+                    }
+                }
                 let username = req.form.get("username").unwrap_or("");
                 let captcha = !username.is_empty()
                     && self

@@ -28,6 +28,8 @@ pub enum Kind {
     Recovery,
     /// A QR-code login request (the campus product's `uuid`).
     QrLogin,
+    /// The `state` of a round trip through WeCom or WeChat, and a kept WeCom code.
+    OAuthState,
 }
 
 impl Kind {
@@ -42,6 +44,7 @@ impl Kind {
             Kind::PendingLogin => "PL-",
             Kind::Recovery => "RC-",
             Kind::QrLogin => "QR-",
+            Kind::OAuthState => "OA-",
         }
     }
 }

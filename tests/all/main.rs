@@ -22,5 +22,6 @@ mod roster;
 mod saml;
 mod security;
 mod sms;
+mod social;
 mod throttle;
 mod validation;

@@ -4,6 +4,7 @@
 pub mod receiver;
 pub mod sms_gateway;
 pub mod smtp;
+pub mod wx;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;

@@ -1,0 +1,484 @@
+//! Logging in and binding with WeCom (企业微信) and WeChat (微信).
+//!
+//! - `wecom/login`, `wechat/login`: to the provider's page (its QR code on a computer, its
+//!   silent OAuth inside its app), back at `…/callback` with a code and our `state`, which is
+//!   single use and bound to the browser's flow cookie; the identity's account logs in.
+//! - `wecom/bind`, `wechat/bind` (the portal, after a proof of identity): the same round
+//!   trip binds the identity to the logged-in account.
+//! - Inside WeCom or WeChat, a scanned QR code's page identifies the person silently.
+//! - `wecom/verify`: WeCom's secondary verification (二次验证), "学号/工号 + 密码 → 绑定成功":
+//!   WeCom opens it with a code; after the account's password, the member is bound and WeCom
+//!   told so.
+//!
+//! One identity binds one account; nothing is bound on a phone-number match.
+
+use super::error::{Failure, Handled};
+use super::login::Target;
+use super::App;
+use crate::http::{Cookie, Request, Response};
+use crate::model::audit::Method;
+use crate::model::{AuditEvent, Status};
+use crate::social::{WeComUser, WxError};
+use crate::store::Bound;
+use crate::tickets::{self, Kind};
+use hyper::StatusCode;
+
+/// Seconds between leaving for the provider's page and coming back.
+const STATE_TTL: i64 = 600;
+pub(super) const STATE_CAPACITY: usize = 50_000;
+/// Seconds WeCom's secondary-verification code lives (its codes last five minutes).
+const VERIFY_TTL: i64 = 300;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Provider {
+    WeCom,
+    /// `website`: the Open Platform website application (a QR code on a computer).
+    WeChat {
+        website: bool,
+    },
+}
+
+impl Provider {
+    fn kind(self) -> &'static str {
+        match self {
+            Provider::WeCom => "wecom",
+            Provider::WeChat { .. } => "wechat",
+        }
+    }
+}
+
+/// Why we sent someone to the provider.
+#[derive(Clone, Debug)]
+enum Purpose {
+    Login(Target),
+    /// Bind to the account of this session.
+    Bind {
+        session: String,
+        account: String,
+    },
+    /// Identify the phone that scanned this QR code.
+    Scan(String),
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct OAuthState {
+    flow: String,
+    provider: Provider,
+    purpose: Purpose,
+}
+
+impl App {
+    /// Inside the WeCom or WeChat app (by its user agent), with that provider configured.
+    fn in_app(&self, req: &Request) -> Option<Provider> {
+        let ua = req.header("user-agent").unwrap_or("");
+        if ua.contains("wxwork") && self.wecom.is_some() {
+            Some(Provider::WeCom)
+        } else if ua.contains("MicroMessenger") && self.wechat.is_some() {
+            Some(Provider::WeChat { website: false })
+        } else {
+            None
+        }
+    }
+
+    /// Sends the browser to `provider`'s page, to come back to our callback with `purpose`.
+    fn to_provider(&self, req: &Request, provider: Provider, purpose: Purpose) -> Handled {
+        let (flow, new_flow) = self.flow(req);
+        let state = tickets::new_id(Kind::OAuthState);
+        let now = self.clock.now();
+        let record = OAuthState {
+            flow: tickets::hash_id(&flow),
+            provider,
+            purpose,
+        };
+        self.oauth_states
+            .insert(tickets::hash_id(&state), record, now + STATE_TTL, now);
+        let origin = self
+            .config
+            .public_url()
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default();
+        let callback = format!("{origin}{}/{}/callback", req.prefix, provider.kind());
+        let in_app = self.in_app(req) == Some(provider);
+        let url = match (provider, &self.wecom, &self.wechat) {
+            (Provider::WeCom, Some(w), _) if in_app => w.oauth_url(&callback, &state),
+            (Provider::WeCom, Some(w), _) => w.web_login_url(&callback, &state),
+            (Provider::WeChat { website: true }, _, Some(w)) => w.qr_url(&callback, &state),
+            (Provider::WeChat { .. }, _, Some(w)) => w.oauth_url(&callback, &state),
+            _ => return Err(Failure::Refused(StatusCode::NOT_FOUND)),
+        };
+        let res = Response::redirect(&url);
+        Ok(match new_flow {
+            true => self.cookies.set(res, Cookie::Flow, &flow, None),
+            false => res,
+        })
+    }
+
+    /// `GET wecom/login`, `wechat/login` (`service` kept).
+    pub(super) fn social_login(&self, req: &Request, kind: &str) -> Handled {
+        let provider = match kind {
+            "wecom" if self.wecom.is_some() => Provider::WeCom,
+            "wechat" => match (&self.wechat, self.in_app(req)) {
+                (Some(_), Some(Provider::WeChat { .. })) => Provider::WeChat { website: false },
+                (Some(w), _) if w.has_website() => Provider::WeChat { website: true },
+                _ => return Err(Failure::Refused(StatusCode::NOT_FOUND)),
+            },
+            _ => return Err(Failure::Refused(StatusCode::NOT_FOUND)),
+        };
+        let target = Target {
+            service: match self.service_param(req) {
+                Ok(service) => service,
+                Err(refusal) => return Ok(refusal),
+            },
+            post: false,
+        };
+        self.to_provider(req, provider, Purpose::Login(target))
+    }
+
+    /// `GET wecom/bind`, `wechat/bind` (the portal): needs the session and a fresh proof.
+    pub(super) async fn social_bind(&self, req: &Request, kind: &str) -> Handled {
+        let Some(h) = self.holder(req).await? else {
+            return Ok(Response::redirect(&format!("{}/login", req.prefix)));
+        };
+        if !self.verified(&h) {
+            return Ok(Response::redirect(&format!(
+                "{}/account/verify?next=bind-{kind}",
+                req.prefix
+            )));
+        }
+        let provider = match kind {
+            "wecom" if self.wecom.is_some() => Provider::WeCom,
+            "wechat" => match (&self.wechat, self.in_app(req)) {
+                (Some(_), Some(Provider::WeChat { .. })) => Provider::WeChat { website: false },
+                (Some(w), _) if w.has_website() => Provider::WeChat { website: true },
+                _ => return Err(Failure::Refused(StatusCode::NOT_FOUND)),
+            },
+            _ => return Err(Failure::Refused(StatusCode::NOT_FOUND)),
+        };
+        let (session, account) = h.ids();
+        self.to_provider(req, provider, Purpose::Bind { session, account })
+    }
+
+    /// Inside WeCom or WeChat, a phone without a session that scanned `uuid` is identified
+    /// silently; `None` elsewhere.
+    pub(super) fn scan_in_app(&self, req: &Request, uuid: &str) -> Option<Handled> {
+        let provider = self.in_app(req)?;
+        Some(self.to_provider(req, provider, Purpose::Scan(uuid.to_string())))
+    }
+
+    /// `GET wecom/callback`, `wechat/callback`: `code` (absent if the person declined) and
+    /// `state`.
+    pub(super) async fn social_callback(&self, req: &Request, kind: &str) -> Handled {
+        let chrome = self.chrome(req);
+        let t = chrome.t();
+        let now = self.clock.now();
+        let state = req.query.get("state").unwrap_or("");
+        let found = tickets::well_formed(state, Kind::OAuthState)
+            .then(|| self.oauth_states.take(&tickets::hash_id(state)))
+            .flatten()
+            .filter(|(expires, s)| {
+                *expires >= now
+                    && s.provider.kind() == kind
+                    && req.cookie(Cookie::Flow).map(tickets::hash_id).as_deref() == Some(&s.flow)
+            });
+        let Some((_, state)) = found else {
+            let page = chrome.message(
+                t.wx_title,
+                t.social_expired,
+                &[(t.back_to_login, format!("{}/login", req.prefix))],
+            );
+            return Ok(self.page(req, StatusCode::FORBIDDEN, page));
+        };
+        let Some(code) = req.query.get("code").filter(|c| !c.is_empty()) else {
+            let page = chrome.message(
+                t.wx_title,
+                t.social_declined,
+                &[(t.back_to_login, format!("{}/login", req.prefix))],
+            );
+            return Ok(self.page(req, StatusCode::OK, page));
+        };
+        let identity = match self.identity(state.provider, code).await {
+            Ok(id) => id,
+            Err(e) => {
+                tracing::warn!(provider = kind, error = %e, "identity from code refused");
+                let why = match e {
+                    WxError::NotAnIdentity => t.social_outsider,
+                    _ => t.social_failed,
+                };
+                let page = chrome.message(
+                    t.wx_title,
+                    why,
+                    &[(t.back_to_login, format!("{}/login", req.prefix))],
+                );
+                return Ok(self.page(req, StatusCode::BAD_GATEWAY, page));
+            }
+        };
+        let client = self.client(req);
+        match state.purpose {
+            Purpose::Login(target) => {
+                let Some(account) = self
+                    .bound_account(state.provider, &identity.0, &identity.1)
+                    .await?
+                else {
+                    let links = [(t.back_to_login, format!("{}/login", req.prefix))];
+                    let page = chrome.message(t.wx_title, t.social_not_bound, &links);
+                    return Ok(self.page(req, StatusCode::OK, page));
+                };
+                let method = match state.provider {
+                    Provider::WeCom => Method::WeCom,
+                    Provider::WeChat { .. } => Method::WeChat,
+                };
+                let (id, c) = (account.id.clone(), client.clone());
+                let event = AuditEvent::LoginSucceeded { method };
+                self.store
+                    .call(move |s| s.audit(&c.record(event, Some(&id)), now))
+                    .await?;
+                self.finish_login(req, &account, &target, false, false)
+                    .await
+            }
+            Purpose::Bind { session, account } => {
+                // The portal's session must still be the one that asked.
+                let current = self.holder(req).await?;
+                if current.as_ref().map(|h| h.ids()) != Some((session, account.clone())) {
+                    return Err(Failure::Refused(StatusCode::FORBIDDEN));
+                }
+                let kind = state.provider.kind();
+                let event = AuditEvent::IdentityBound { kind };
+                let value = identity.0.clone();
+                let bound = self
+                    .store
+                    .call(move |s| {
+                        s.bind(
+                            &account,
+                            kind,
+                            &value,
+                            &client.record(event, Some(&account)),
+                            now,
+                        )
+                    })
+                    .await?;
+                Ok(match bound {
+                    Bound::Bound => {
+                        Response::see_other(&format!("{}/account?done=bind", req.prefix))
+                    }
+                    Bound::Taken => {
+                        Response::see_other(&format!("{}/account?done=taken", req.prefix))
+                    }
+                })
+            }
+            Purpose::Scan(uuid) => {
+                let back = format!("{}/qrCode/qrCodeLogin.do?uuid={}", req.prefix, uuid);
+                match self
+                    .bound_account(state.provider, &identity.0, &identity.1)
+                    .await?
+                {
+                    Some(account) if !self.needs_first_login(&account, false).await? => {
+                        let (tgc, _) = self.start_session(req, &account, false).await?;
+                        Ok(self.with_session_cookie(req, Response::see_other(&back), &tgc, false))
+                    }
+                    // Not bound (or not ready): the page asks for the password instead.
+                    _ => Ok(Response::see_other(&back)),
+                }
+            }
+        }
+    }
+
+    /// The identity behind a provider's code: (binding value, WeCom userid if any).
+    async fn identity(
+        &self,
+        provider: Provider,
+        code: &str,
+    ) -> Result<(String, Option<String>), WxError> {
+        match (provider, &self.wecom, &self.wechat) {
+            (Provider::WeCom, Some(w), _) => match w.user_of_code(code).await? {
+                WeComUser::Member(userid) => {
+                    Ok((format!("{}/{userid}", w.corp_id()), Some(userid)))
+                }
+                WeComUser::Outsider => Err(WxError::NotAnIdentity),
+            },
+            (Provider::WeChat { website }, _, Some(w)) => {
+                Ok((w.identity(code, website).await?, None))
+            }
+            _ => Err(WxError::Unavailable("not configured")),
+        }
+    }
+
+    /// The active account bound to the identity. With `wecom.userid_is_account` (a school
+    /// syncing WeCom from its roster), a userid that is an account's id is that account,
+    /// bound at this first use, unless the account has another WeCom identity already.
+    async fn bound_account(
+        &self,
+        provider: Provider,
+        value: &str,
+        userid: &Option<String>,
+    ) -> Result<Option<crate::model::Account>, Failure> {
+        let (kind, v) = (provider.kind(), value.to_string());
+        if let Some(id) = self
+            .store
+            .call(move |s| s.account_by_binding(kind, &v))
+            .await?
+        {
+            return self.active_account(&id).await;
+        }
+        let Some(id) = userid
+            .as_deref()
+            .filter(|_| self.config.wecom.userid_is_account)
+            .and_then(crate::model::canonical_id)
+        else {
+            return Ok(None);
+        };
+        let Some(account) = self.active_account(&id).await? else {
+            return Ok(None);
+        };
+        let (v, now) = (value.to_string(), self.clock.now());
+        let bound = self
+            .store
+            .call(move |s| {
+                if s.binding(&id, kind)?.is_some() {
+                    return Ok(Bound::Taken);
+                }
+                let event = AuditEvent::IdentityBound { kind };
+                s.bind(
+                    &id,
+                    kind,
+                    &v,
+                    &crate::model::AuditRecord::system(event, Some(&id)),
+                    now,
+                )
+            })
+            .await?;
+        Ok((bound == Bound::Bound).then_some(account))
+    }
+
+    async fn active_account(&self, id: &str) -> Result<Option<crate::model::Account>, Failure> {
+        let id = id.to_string();
+        Ok(self
+            .store
+            .call(move |s| s.account(&id))
+            .await?
+            .filter(|a| a.status == Status::Active))
+    }
+
+    /// `GET wecom/verify?code=`: WeCom's secondary verification opens this page; the code is
+    /// kept here until the account is proved.
+    pub(super) fn wecom_verify_get(&self, req: &Request) -> Handled {
+        if self.wecom.is_none() {
+            return Err(Failure::Refused(StatusCode::NOT_FOUND));
+        }
+        let code = req.query.get("code").unwrap_or("");
+        if code.is_empty() || code.len() > 512 {
+            return Err(Failure::Refused(StatusCode::BAD_REQUEST));
+        }
+        let key = tickets::new_id(Kind::OAuthState);
+        let now = self.clock.now();
+        self.wecom_codes.insert(
+            tickets::hash_id(&key),
+            code.to_string(),
+            now + VERIFY_TTL,
+            now,
+        );
+        Ok(self.verify_form(req, &key, "", None, StatusCode::OK))
+    }
+
+    fn verify_form(
+        &self,
+        req: &Request,
+        key: &str,
+        username: &str,
+        error: Option<&str>,
+        status: StatusCode,
+    ) -> Response {
+        let (flow, new_flow) = self.flow(req);
+        let token = self.forms.issue(&flow, self.clock.now()).token;
+        let chrome = self.chrome(req);
+        let page = chrome.wecom_verify(&token, key, username, error);
+        let res = self.page(req, status, page);
+        match new_flow {
+            true => self.cookies.set(res, Cookie::Flow, &flow, None),
+            false => res,
+        }
+    }
+
+    /// `POST wecom/verify`: `username`, `password` (throttled as a login); then the member is
+    /// bound and WeCom told; "绑定成功".
+    pub(super) async fn wecom_verify_post(&self, req: &Request) -> Handled {
+        let Some(wecom) = &self.wecom else {
+            return Err(Failure::Refused(StatusCode::NOT_FOUND));
+        };
+        let f = &req.form;
+        let chrome = self.chrome(req);
+        let t = chrome.t();
+        if self
+            .forms
+            .redeem(
+                f.get("execution").unwrap_or(""),
+                req.cookie(Cookie::Flow),
+                self.clock.now(),
+            )
+            .is_none()
+        {
+            return Err(Failure::Refused(StatusCode::FORBIDDEN));
+        }
+        let key = f.get("key").unwrap_or("");
+        let username = f.get("username").unwrap_or("");
+        let hashed = tickets::hash_id(key);
+        let Some(code) = self.wecom_codes.get(&hashed, self.clock.now()) else {
+            let page = chrome.message(t.wx_title, t.social_expired, &[]);
+            return Ok(self.page(req, StatusCode::FORBIDDEN, page));
+        };
+        let client = self.client(req);
+        let password = f.get("password").unwrap_or("").to_string();
+        let account = match self
+            .accounts
+            .password_login(username, password, &client)
+            .await?
+        {
+            crate::accounts::Login::Success { account, .. } => account,
+            crate::accounts::Login::Invalid => {
+                return Ok(self.verify_form(
+                    req,
+                    key,
+                    username,
+                    Some(t.bad_credentials),
+                    StatusCode::UNAUTHORIZED,
+                ));
+            }
+            crate::accounts::Login::Throttled => {
+                return Ok(self.verify_form(
+                    req,
+                    key,
+                    username,
+                    Some(t.throttled),
+                    StatusCode::LOCKED,
+                ));
+            }
+        };
+        // The code is spent by this attempt, whatever WeCom says.
+        self.wecom_codes.take(&hashed);
+        let verification = match wecom.verification(&code).await {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(error = %e, "WeCom secondary verification refused the code");
+                let page = chrome.message(t.wx_title, t.social_failed, &[]);
+                return Ok(self.page(req, StatusCode::BAD_GATEWAY, page));
+            }
+        };
+        let value = format!("{}/{}", wecom.corp_id(), verification.userid);
+        let (id, now, c) = (account.id.clone(), self.clock.now(), client.clone());
+        let event = AuditEvent::IdentityBound { kind: "wecom" };
+        let bound = self
+            .store
+            .call(move |s| s.bind(&id, "wecom", &value, &c.record(event, Some(&id)), now))
+            .await?;
+        if bound == Bound::Taken {
+            let page = chrome.message(t.wx_title, t.social_taken, &[]);
+            return Ok(self.page(req, StatusCode::CONFLICT, page));
+        }
+        if let Err(e) = wecom.verified(&verification).await {
+            tracing::warn!(error = %e, "WeCom did not take the confirmation");
+            let page = chrome.message(t.wx_title, t.social_failed, &[]);
+            return Ok(self.page(req, StatusCode::BAD_GATEWAY, page));
+        }
+        let portal = format!("{}/portal", req.prefix);
+        Ok(self.page(req, StatusCode::OK, chrome.bound(&portal)))
+    }
+}

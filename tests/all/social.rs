@@ -1,0 +1,427 @@
+//! WeCom (企业微信) and WeChat (微信): logging in with a bound identity, binding one (from the
+//! portal and through WeCom's secondary verification), the QR code scanned inside the apps,
+//! and the access token's life; against a local stand-in for their APIs.
+
+use crate::support::wx::{self, WeChatUser, WxMock};
+use crate::support::*;
+use unicas::model::{AuditEvent, AuditRecord};
+
+async fn server(mock: &WxMock, edit: impl FnOnce(&mut unicas::config::Config)) -> TestServer {
+    let base = mock.base();
+    TestServer::start_with(|c| {
+        c.wecom.corp_id = wx::CORP.into();
+        c.wecom.agent_id = wx::AGENT.into();
+        c.wecom.secret = wx::CORP_SECRET.into();
+        c.wecom.api_base = base.clone();
+        c.wecom.login_base = base.clone();
+        c.wecom.oauth_base = base.clone();
+        c.wechat.app_id = wx::WECHAT_APP.into();
+        c.wechat.secret = wx::WECHAT_SECRET.into();
+        c.wechat.website_app_id = wx::WEBSITE_APP.into();
+        c.wechat.website_secret = wx::WEBSITE_SECRET.into();
+        c.wechat.api_base = base.clone();
+        c.wechat.oauth_base = base;
+        edit(c);
+    })
+    .await
+}
+
+fn bind(t: &TestServer, id: &str, kind: &str, value: &str) {
+    let record = AuditRecord::system(AuditEvent::AccountUnlocked, None);
+    t.server
+        .store
+        .bind(id, kind, value, &record, t.clock().now())
+        .unwrap();
+}
+
+/// Goes where `res` redirects, at the stand-in, and returns the path it sends the browser
+/// back to on our server.
+async fn through_provider(res: &Resp) -> String {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let at_provider = client.get(res.location()).send().await.unwrap();
+    assert_eq!(
+        at_provider.status(),
+        302,
+        "{}",
+        at_provider.text().await.unwrap()
+    );
+    let back = at_provider.headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    back.strip_prefix("https://cas.test")
+        .expect("back to our public URL")
+        .to_string()
+}
+
+/// Logs in through WeCom's web login as whoever the stand-in lets scan.
+async fn wecom_login(c: &mut Client) -> Resp {
+    let start = c
+        .get(&format!("/cas/wecom/login?service={}", enc(SERVICE)))
+        .await;
+    assert_eq!(start.status, 302);
+    assert!(
+        start
+            .location()
+            .contains("/wwlogin/sso/login?login_type=CorpApp"),
+        "{}",
+        start.location()
+    );
+    let back = through_provider(&start).await;
+    c.get(&back).await
+}
+
+/// Issue "WeCom": 企业微信扫码登录 logs a bound member in, audited; the access token is
+/// fetched once and cached.
+#[tokio::test]
+async fn a_bound_wecom_member_logs_in() {
+    let mock = WxMock::start().await;
+    let t = server(&mock, |_| {}).await;
+    bind(&t, "alice", "wecom", &format!("{}/zhangsan", wx::CORP));
+    let mut c = t.client();
+    let page = c.get(&format!("/cas/login?service={}", enc(SERVICE))).await;
+    assert!(page.body.contains("企业微信登录") && page.body.contains("微信登录"));
+    mock.wecom_scanner(Some("zhangsan"));
+    let res = wecom_login(&mut c).await;
+    assert_eq!(res.status, 302, "{}", res.body);
+    let xml = c
+        .get(&validate_path("serviceValidate", SERVICE, &res.ticket()))
+        .await
+        .body;
+    assert_eq!(parse_cas(&xml).unwrap().0, "alice");
+    let audit = t.server.store.recent_audit(Some("alice"), 5).unwrap();
+    assert!(audit
+        .iter()
+        .any(|r| r.event == "login_success" && r.detail == "wecom"));
+    assert_eq!(wecom_login(&mut t.client()).await.status, 302);
+    assert_eq!(mock.token_calls(), 1, "the token is cached");
+}
+
+/// Issue "WeCom": an unbound member, someone outside the directory, a declined scan, a
+/// replayed or foreign `state`: no session, and a page that says why.
+#[tokio::test]
+async fn nobody_logs_in_without_a_bound_identity_and_this_browsers_state() {
+    let mock = WxMock::start().await;
+    let t = server(&mock, |_| {}).await;
+    mock.wecom_scanner(Some("lisi"));
+    let res = wecom_login(&mut t.client()).await;
+    assert!(
+        res.body.contains("尚未绑定统一身份认证账号"),
+        "{}",
+        res.body
+    );
+    assert!(res.set_cookie("CASTGC").is_none());
+    mock.wecom_scanner(None);
+    let res = wecom_login(&mut t.client()).await;
+    assert!(res.body.contains("不是本校成员"), "{}", res.body);
+    mock.declines();
+    let res = wecom_login(&mut t.client()).await;
+    assert!(res.body.contains("您已取消授权"));
+
+    bind(&t, "alice", "wecom", &format!("{}/zhangsan", wx::CORP));
+    mock.wecom_scanner(Some("zhangsan"));
+    let mut c = t.client();
+    let start = c.get("/cas/wecom/login").await;
+    let back = through_provider(&start).await;
+    let mut other = t.client();
+    let stolen = other.get(&back).await;
+    assert_eq!(stolen.status, 403, "another browser's state");
+    assert!(stolen.set_cookie("CASTGC").is_none());
+    let mut c = t.client();
+    let start = c.get("/cas/wecom/login").await;
+    let back = through_provider(&start).await;
+    assert_eq!(c.get(&back).await.status, 303, "to the portal");
+    assert_eq!(c.get(&back).await.status, 403, "a state is single use");
+}
+
+/// Issue "WeCom": the access token is renewed before it expires, once when WeCom says it
+/// expired, and one refresh serves many logins at once.
+#[tokio::test]
+async fn the_access_token_is_renewed_once_at_a_time() {
+    let mock = WxMock::start().await;
+    let t = server(&mock, |_| {}).await;
+    bind(&t, "alice", "wecom", &format!("{}/zhangsan", wx::CORP));
+    mock.wecom_scanner(Some("zhangsan"));
+    let logins: Vec<_> = (0..8)
+        .map(|_| {
+            let mut c = t.client();
+            tokio::spawn(async move { wecom_login(&mut c).await.status })
+        })
+        .collect();
+    for login in logins {
+        assert_eq!(login.await.unwrap(), 302);
+    }
+    assert_eq!(mock.token_calls(), 1, "eight logins at once, one token");
+    mock.expire_tokens();
+    assert_eq!(
+        wecom_login(&mut t.client()).await.status,
+        302,
+        "42001: renewed and retried"
+    );
+    assert_eq!(mock.token_calls(), 2);
+    t.clock().advance(7200);
+    assert_eq!(wecom_login(&mut t.client()).await.status, 302);
+    assert_eq!(mock.token_calls(), 3, "renewed before it expires");
+}
+
+/// Issue "WeCom", the manual's "点击验证身份 → 学号/工号 + 密码 → 绑定成功": WeCom's secondary
+/// verification opens our page with a code; the account's password binds the member and
+/// WeCom is told (tfa_succ; legacy: authsucc). One member binds one account.
+#[tokio::test]
+async fn secondary_verification_binds_the_member() {
+    for legacy in [false, true] {
+        let mock = WxMock::start().await;
+        let t = server(&mock, |c| {
+            if legacy {
+                c.wecom.tfa_api = "legacy".into();
+            }
+        })
+        .await;
+        t.add_user("bob", "Tea-Kettle-2026", false, &[]);
+        let code = mock.wecom_code("wangwu");
+        let mut phone = t.client();
+        let page = phone.get(&format!("/cas/wecom/verify?code={code}")).await;
+        assert!(page.body.contains("验证身份") && page.body.contains("学号"));
+        let form = |page: &Resp, user: &'static str, password: &'static str| {
+            vec![
+                ("execution", page.input("execution").unwrap()),
+                ("key", page.input("key").unwrap()),
+                ("username", user.to_string()),
+                ("password", password.to_string()),
+            ]
+        };
+        let wrong = phone
+            .post_owned("/cas/wecom/verify", &form(&page, "alice", "nope"))
+            .await;
+        assert_eq!(wrong.status, 401);
+        let done = phone
+            .post_owned("/cas/wecom/verify", &form(&wrong, "alice", PASSWORD))
+            .await;
+        assert_eq!(done.status, 200, "{}", done.body);
+        assert!(done.body.contains("绑定成功") && done.body.contains("返回(1)"));
+        let told = if legacy { "authsucc" } else { "tfa_succ" };
+        assert_eq!(mock.confirmed(), [("wangwu".to_string(), told.to_string())]);
+        assert_eq!(
+            t.server.store.binding("alice", "wecom").unwrap().as_deref(),
+            Some(format!("{}/wangwu", wx::CORP).as_str())
+        );
+        mock.wecom_scanner(Some("wangwu"));
+        let res = wecom_login(&mut t.client()).await;
+        assert_eq!(res.status, 302);
+
+        // The same member cannot be bound to bob too.
+        let code = mock.wecom_code("wangwu");
+        let page = phone.get(&format!("/cas/wecom/verify?code={code}")).await;
+        let taken = phone
+            .post_owned("/cas/wecom/verify", &form(&page, "bob", "Tea-Kettle-2026"))
+            .await;
+        assert_eq!(taken.status, 409);
+        assert!(taken.body.contains("已绑定其他账号"));
+        assert!(t.server.store.binding("bob", "wecom").unwrap().is_none());
+    }
+}
+
+/// Issue "WeCom": with `userid_is_account`, a member whose userid is a student number logs
+/// in as that account, which is bound at this first use.
+#[tokio::test]
+async fn a_userid_that_is_the_account_logs_in_and_is_bound() {
+    let mock = WxMock::start().await;
+    let t = server(&mock, |c| c.wecom.userid_is_account = true).await;
+    mock.wecom_scanner(Some("alice"));
+    assert_eq!(wecom_login(&mut t.client()).await.status, 302);
+    assert_eq!(
+        t.server.store.binding("alice", "wecom").unwrap().as_deref(),
+        Some(format!("{}/alice", wx::CORP).as_str())
+    );
+}
+
+/// Issue "QR-code login" and "WeCom": binding from the portal needs a proof, then the
+/// WeCom round trip; unbinding ends WeCom logins.
+#[tokio::test]
+async fn binding_and_unbinding_from_the_portal() {
+    let mock = WxMock::start().await;
+    let t = server(&mock, |_| {}).await;
+    let mut c = t.client();
+    c.login("alice", PASSWORD, None).await;
+    let account = c.get("/cas/account").await;
+    assert!(account.body.contains("next=bind-wecom"));
+    let verify = c.get("/cas/account/verify?next=bind-wecom").await;
+    let proved = c
+        .post(
+            "/cas/account/verify",
+            &[
+                ("execution", &verify.tokens()[0]),
+                ("next", "bind-wecom"),
+                ("action", "password"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(proved.location(), "/cas/wecom/bind");
+    let start = c.get("/cas/wecom/bind").await;
+    mock.wecom_scanner(Some("zhaoliu"));
+    let back = through_provider(&start).await;
+    let bound = c.get(&back).await;
+    assert_eq!(
+        (bound.status, bound.location()),
+        (303, "/cas/account?done=bind")
+    );
+    assert!(c
+        .get("/cas/account")
+        .await
+        .body
+        .contains("企业微信: 已绑定"));
+    let audit = t.server.store.recent_audit(Some("alice"), 5).unwrap();
+    assert!(audit
+        .iter()
+        .any(|r| r.event == "identity_bound" && r.detail == "wecom"));
+    mock.wecom_scanner(Some("zhaoliu"));
+    assert_eq!(wecom_login(&mut t.client()).await.status, 302);
+
+    let verify = c.get("/cas/account/verify?next=unbind-wecom").await;
+    let unbound = c
+        .post(
+            "/cas/account/verify",
+            &[
+                ("execution", &verify.tokens()[0]),
+                ("next", "unbind-wecom"),
+                ("action", "password"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(unbound.location(), "/cas/account?done=unbind");
+    mock.wecom_scanner(Some("zhaoliu"));
+    assert!(wecom_login(&mut t.client()).await.body.contains("尚未绑定"));
+}
+
+/// Issue "QR-code login": inside WeCom, the page a scanned code opens identifies the member
+/// silently (snsapi_base) and asks for the confirmation.
+#[tokio::test]
+async fn a_qr_code_scanned_inside_wecom_needs_no_password() {
+    let mock = WxMock::start().await;
+    let t = server(&mock, |_| {}).await;
+    bind(&t, "alice", "wecom", &format!("{}/zhangsan", wx::CORP));
+    let mut computer = t.client();
+    let page = computer.get("/cas/login?cllt=qrLogin").await;
+    let uuid = page.input("uuid").unwrap();
+    let mut phone = t.client();
+    phone.headers.push((
+        "user-agent".into(),
+        "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36 wxwork/4.1.22 MicroMessenger/7.0.1".into(),
+    ));
+    let scan = phone
+        .get(&format!("/cas/qrCode/qrCodeLogin.do?uuid={uuid}"))
+        .await;
+    assert_eq!(scan.status, 302);
+    assert!(
+        scan.location().contains("/connect/oauth2/authorize?appid=")
+            && scan.location().contains("scope=snsapi_base")
+    );
+    mock.wecom_scanner(Some("zhangsan"));
+    let back = through_provider(&scan).await;
+    let signed_in = phone.get(&back).await;
+    assert_eq!(signed_in.status, 303);
+    assert!(signed_in.set_cookie("CASTGC").is_some());
+    let confirm = phone.get(signed_in.location()).await;
+    assert!(confirm.body.contains("确认在电脑上登录？") && confirm.body.contains("alice"));
+    let token = confirm.input("execution").unwrap();
+    phone
+        .post(
+            "/cas/qrCode/qrCodeLogin.do",
+            &[
+                ("execution", &token),
+                ("uuid", &uuid),
+                ("action", "confirm"),
+            ],
+        )
+        .await;
+    let res = computer
+        .post(
+            "/cas/login",
+            &[
+                ("execution", &page.token_for("/cas/login")),
+                ("cllt", "qrLogin"),
+                ("uuid", &uuid),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303, "logged in, on to the portal");
+    assert!(res.set_cookie("CASTGC").is_some());
+}
+
+/// Issue "WeChat": the website application's QR code on a computer (unionid), the official
+/// account inside WeChat (openid only), snapshot visitors refused, codes single use.
+#[tokio::test]
+async fn wechat_identities_log_in() {
+    let mock = WxMock::start().await;
+    let t = server(&mock, |_| {}).await;
+    bind(&t, "alice", "wechat", "union/UNION-ALICE");
+    t.add_user("bob", "Tea-Kettle-2026", false, &[]);
+    bind(&t, "bob", "wechat", &format!("{}/oBOB", wx::WECHAT_APP));
+
+    mock.wechat_scanner(WeChatUser {
+        openid: "oWEBALICE".into(),
+        unionid: Some("UNION-ALICE".into()),
+        snapshot: false,
+    });
+    let mut c = t.client();
+    let start = c
+        .get(&format!("/cas/wechat/login?service={}", enc(SERVICE)))
+        .await;
+    assert!(
+        start.location().contains("/connect/qrconnect?appid=")
+            && start.location().contains("scope=snsapi_login")
+    );
+    let back = through_provider(&start).await;
+    let res = c.get(&back).await;
+    assert_eq!(res.status, 302, "{}", res.body);
+    let xml = c
+        .get(&validate_path("serviceValidate", SERVICE, &res.ticket()))
+        .await
+        .body;
+    assert_eq!(parse_cas(&xml).unwrap().0, "alice");
+
+    // Inside WeChat, the official account's page; no unionid: the app's openid.
+    mock.wechat_scanner(WeChatUser {
+        openid: "oBOB".into(),
+        unionid: None,
+        snapshot: false,
+    });
+    let mut phone = t.client();
+    phone.headers.push((
+        "user-agent".into(),
+        "Mozilla/5.0 (iPhone) AppleWebKit MicroMessenger/8.0.47".into(),
+    ));
+    let start = phone.get("/cas/wechat/login").await;
+    assert!(start
+        .location()
+        .contains("/connect/oauth2/authorize?appid="));
+    let back = through_provider(&start).await;
+    let res = phone.get(&back).await;
+    assert_eq!(res.status, 303, "bob, to the portal: {}", res.body);
+    let audit = t.server.store.recent_audit(Some("bob"), 5).unwrap();
+    assert!(audit
+        .iter()
+        .any(|r| r.event == "login_success" && r.detail == "wechat"));
+
+    mock.wechat_scanner(WeChatUser {
+        openid: "oSNAP".into(),
+        unionid: None,
+        snapshot: true,
+    });
+    let mut snap = t.client();
+    snap.headers
+        .push(("user-agent".into(), "MicroMessenger/8.0".into()));
+    let start = snap.get("/cas/wechat/login").await;
+    let back = through_provider(&start).await;
+    let res = snap.get(&back).await;
+    assert!(
+        res.body.contains("无法登录") && res.set_cookie("CASTGC").is_none(),
+        "{}",
+        res.body
+    );
+}
