@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Screenshots of the pages people see, as headless Chromium renders them at phone and desktop
-# width, in Chinese and English: the login page (both tabs), each first-login step, the
-# access-denied page, the portal and account management, and each step of forgot password. Each page is fetched by walking the real flow with curl, so it is the
+# width, in Chinese and English: the login page (each tab), each first-login step, the
+# access-denied page, the portal and account management, each step of forgot password, the
+# phone's QR confirmation, and the pages WeCom opens. Each page is fetched by walking the real flow with curl, so it is the
 # page the server sends at that step; Chromium then renders it with the server's assets.
 # Usage: examples/screenshots.sh [OUTDIR]   (needs chromium and fonts-noto-cjk from Debian)
 set -euo pipefail
@@ -62,6 +63,9 @@ for lang in zh en; do
   shot login "$lang" "$WORK/login.html"
   get -o "$WORK/sms.html" "$BASE/login?service=https%3A%2F%2Fjw.example.edu%2F&cllt=dynamicLogin"
   shot login-sms "$lang" "$WORK/sms.html"
+  get -o "$WORK/qr.html" "$BASE/login?service=https%3A%2F%2Fjw.example.edu%2F&cllt=qrLogin"
+  shot login-qr "$lang" "$WORK/qr.html"
+  uuid=$(field uuid "$WORK/qr.html")
 
   get -o "$WORK/step1.html" --data-urlencode "username=$account" --data-urlencode "password=$initial" \
     --data-urlencode "execution=$(field execution "$WORK/login.html")" \
@@ -86,6 +90,10 @@ for lang in zh en; do
   get -o "$WORK/denied.html" "$BASE/login?service=https%3A%2F%2Fcw.example.edu%2F"
   shot access-denied "$lang" "$WORK/denied.html"
 
+  # The phone that scanned the code, logged in as that student.
+  get -o "$WORK/qr-confirm.html" "$BASE/qrCode/qrCodeLogin.do?uuid=$uuid"
+  shot qr-confirm "$lang" "$WORK/qr-confirm.html"
+
   # The portal and account management, logged in as that student.
   get -o "$WORK/portal.html" "$BASE/portal"
   shot portal "$lang" "$WORK/portal.html"
@@ -109,9 +117,10 @@ for lang in zh en; do
   i=$((i + 1))
 done
 
-# The later recovery steps sit behind the image captcha: the server's templates render them.
-cargo build -q --example recovery_pages
-target/debug/examples/recovery_pages "$WORK/pages"
+# The later recovery steps sit behind the image captcha, and WeCom opens its pages itself:
+# the server's templates render them.
+cargo build -q --example page_gallery
+target/debug/examples/page_gallery "$WORK/pages"
 for page in "$WORK"/pages/*.html; do
   name=$(basename "$page" .html)
   shot "${name%-*}" "${name##*-}" "$page"

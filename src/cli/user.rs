@@ -67,6 +67,12 @@ pub enum UserCommand {
     /// Reset a forgotten password: a random temporary one, printed once, which must be
     /// changed at the next login. Ends the account's SSO sessions (single logout follows).
     ResetPassword { account: String },
+    /// Remove a binding of an account: `wecom`, `wechat`, `email` or `phone` (audited).
+    Unbind {
+        account: String,
+        /// wecom, wechat, email or phone.
+        kind: String,
+    },
     /// Lock an account (ends its SSO sessions).
     Lock { account: String },
     /// Unlock an account.
@@ -202,6 +208,28 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<(), String> {
             println!("temporary password for {id}: {temporary}");
             println!("(shown once; it must be changed at the next login, and every session of {id} has ended)");
         }
+        UserCommand::Unbind { account, kind } => {
+            let id = account_id(&account)?;
+            let kind: &'static str = match kind.as_str() {
+                "wecom" => "wecom",
+                "wechat" => "wechat",
+                "email" => "email",
+                "phone" => "phone",
+                other => {
+                    return Err(format!(
+                        "unknown binding {other:?}: use wecom, wechat, email or phone"
+                    ))
+                }
+            };
+            let record = AuditRecord::system(AuditEvent::Unbound { kind }, Some(&id));
+            if !open(config)?
+                .unbind(&id, kind, &record, now())
+                .map_err(|e| e.to_string())?
+            {
+                return Err(format!("{id} has no {kind} binding"));
+            }
+            println!("{id}: {kind} unbound");
+        }
         UserCommand::Lock { account } => set_status(config, &account, Status::Locked)?,
         UserCommand::Unlock { account } => set_status(config, &account, Status::Active)?,
         UserCommand::Logout { account } => {
@@ -247,6 +275,11 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<(), String> {
             );
             if let Some(last4) = store.id_last4(&a.id).map_err(|e| e.to_string())? {
                 println!("id_number_last4: {last4}");
+            }
+            for (kind, _) in store.bindings_of(&a.id).map_err(|e| e.to_string())? {
+                if kind == "wecom" || kind == "wechat" || kind == "email" {
+                    println!("bound: {kind}");
+                }
             }
             println!(
                 "password_changed: {}\ncreated: {}\nupdated: {}",

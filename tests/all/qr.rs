@@ -240,13 +240,20 @@ async fn a_phone_without_a_session_logs_in_first() {
 async fn the_campus_products_paths_under_authserver() {
     let t = TestServer::start_with(|c| c.prefixes = vec!["/authserver".into()]).await;
     let mut computer = t.client();
-    let uuid = computer.get("/authserver/qrCode/getToken?ts=1700000000000").await.body;
+    let uuid = computer
+        .get("/authserver/qrCode/getToken?ts=1700000000000")
+        .await
+        .body;
     assert!(uuid.starts_with("QR-"));
     let status = computer
-        .get(&format!("/authserver/qrCode/getStatus.htl?ts=1&uuid={uuid}"))
+        .get(&format!(
+            "/authserver/qrCode/getStatus.htl?ts=1&uuid={uuid}"
+        ))
         .await;
     assert_eq!(status.body, "0");
-    let image = computer.get(&format!("/authserver/qrCode/getCode?uuid={uuid}")).await;
+    let image = computer
+        .get(&format!("/authserver/qrCode/getCode?uuid={uuid}"))
+        .await;
     let picture = image::load_from_memory(&image.raw).unwrap().to_luma8();
     let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(
         picture.width() as usize,
@@ -254,7 +261,10 @@ async fn the_campus_products_paths_under_authserver() {
         |x, y| picture.get_pixel(x as u32, y as u32).0[0],
     );
     let (_, content) = prepared.detect_grids()[0].decode().unwrap();
-    assert_eq!(content, format!("https://cas.test/authserver/qrCode/qrCodeLogin.do?uuid={uuid}"));
+    assert_eq!(
+        content,
+        format!("https://cas.test/authserver/qrCode/qrCodeLogin.do?uuid={uuid}")
+    );
     let page = computer.get("/authserver/login?display=qrLogin").await;
     assert!(page.body.contains("id=\"qrLoginForm\""));
 }

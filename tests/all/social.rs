@@ -296,6 +296,21 @@ async fn binding_and_unbinding_from_the_portal() {
     assert_eq!(unbound.location(), "/cas/account?done=unbind");
     mock.wecom_scanner(Some("zhaoliu"));
     assert!(wecom_login(&mut t.client()).await.body.contains("尚未绑定"));
+
+    // The administrator unbinds too, audited.
+    bind(&t, "alice", "wechat", "union/U-ALICE");
+    assert!(unicas(&t.config.db, &["user", "show", "alice"])
+        .1
+        .contains("bound: wechat"));
+    let (ok, out, _) = unicas(&t.config.db, &["user", "unbind", "alice", "wechat"]);
+    assert!(ok && out.contains("alice: wechat unbound"), "{out}");
+    assert!(t.server.store.binding("alice", "wechat").unwrap().is_none());
+    let (ok, _, err) = unicas(&t.config.db, &["user", "unbind", "alice", "wechat"]);
+    assert!(!ok && err.contains("no wechat binding"));
+    let audit = t.server.store.recent_audit(Some("alice"), 3).unwrap();
+    assert!(audit
+        .iter()
+        .any(|r| r.event == "unbound" && r.detail == "wechat"));
 }
 
 /// Issue "QR-code login": inside WeCom, the page a scanned code opens identifies the member

@@ -1,10 +1,12 @@
-//! Renders the forgot-password steps that a script cannot reach over HTTP (they sit behind an
-//! image captcha) with the server's own templates, for `examples/screenshots.sh`:
+//! Renders the pages a script cannot reach over HTTP with the server's own templates, for
+//! `examples/screenshots.sh`: the forgot-password steps behind the image captcha, and the
+//! pages WeCom opens (secondary verification, "绑定成功"):
 //!
-//!   recovery_pages OUTDIR
+//!   page_gallery OUTDIR
 //!
-//! writes forgot-2-verify, forgot-2-questions, forgot-3-password and forgot-4-done, each
-//! `-zh.html` and `-en.html`, whose asset links point at `/cas/assets/`.
+//! writes forgot-2-verify, forgot-2-questions, forgot-3-password, forgot-4-done, wecom-verify
+//! and wecom-bound, each `-zh.html` and `-en.html`, whose asset links point at
+//! `/cas/assets/`.
 
 use unicas::accounts::question_text;
 use unicas::pages::{Chrome, Lang, Methods, RecoveryStep, RecoveryView};
@@ -83,6 +85,14 @@ fn main() {
                 },
             ),
         ];
+        let code = match lang {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        };
+        let write = |name: &str, page: maud::Markup| {
+            let file = out.join(format!("{name}-{code}.html"));
+            std::fs::write(&file, page.into_string()).expect("write the page");
+        };
         for (name, step) in steps {
             let view = RecoveryView {
                 step,
@@ -90,12 +100,12 @@ fn main() {
                 error: None,
                 contact,
             };
-            let code = match lang {
-                Lang::Zh => "zh",
-                Lang::En => "en",
-            };
-            let file = out.join(format!("{name}-{code}.html"));
-            std::fs::write(&file, chrome.recovery(&view).into_string()).expect("write the page");
+            write(name, chrome.recovery(&view));
         }
+        write(
+            "wecom-verify",
+            chrome.wecom_verify("token", "OA-example", "", None),
+        );
+        write("wecom-bound", chrome.bound("/cas/portal"));
     }
 }
