@@ -196,7 +196,7 @@ async fn changing_the_password_keeps_this_session_and_ends_the_others() {
     );
 }
 
-/// Issue "Self-service", security.md G12: a new phone needs a fresh proof of identity (the
+/// Issue "Self-service", security.md G12, D12: a new phone needs a fresh proof of identity (the
 /// password, or a code to the bound phone) and a code to the new number; the old number is
 /// told; the proof lasts ten minutes.
 #[tokio::test]
@@ -522,8 +522,8 @@ async fn security_questions_are_set_after_a_proof_and_hashed() {
     assert!(c.get("/cas/account").await.body.contains("已设置 2 个"));
 }
 
-/// Issue "Self-service": recent sign-ins (time, address, browser, method), the sessions, and
-/// "sign out everywhere else"; WeCom unbinding needs a proof.
+/// Issue "Self-service", security.md D12: recent sign-ins (time, address, browser, method),
+/// the sessions, and "sign out everywhere else"; WeCom unbinding needs a proof.
 #[tokio::test]
 async fn sessions_sign_ins_and_unbinding() {
     let t = TestServer::start().await;
@@ -576,7 +576,8 @@ async fn sessions_sign_ins_and_unbinding() {
         .contains("企业微信: 未绑定"));
 }
 
-/// security.md D02: the account forms refuse a post from another site.
+/// security.md D02, D03: the account forms refuse a post from another site, a post
+/// without its token, and a GET.
 #[tokio::test]
 async fn account_forms_refuse_other_sites() {
     let t = TestServer::start().await;
@@ -595,4 +596,16 @@ async fn account_forms_refuse_other_sites() {
         )
         .await;
     assert_eq!(res.status, 403);
+    for path in ["/cas/account/sessions", "/cas/account/password"] {
+        let no_token = c.post(path, &[("password", PASSWORD)]).await;
+        assert_eq!(no_token.status, 403, "{path}");
+        assert_eq!(c.get(path).await.status, 405, "{path}");
+    }
+    assert!(
+        c.get(&format!("/cas/login?service={}", enc(SERVICE)))
+            .await
+            .status
+            == 302,
+        "still logged in"
+    );
 }

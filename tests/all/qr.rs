@@ -189,8 +189,8 @@ async fn cancelled_and_expired_requests_end() {
     assert_eq!(image.status, 404);
 }
 
-/// Issue "QR-code login": a phone without a session logs in on the page the code opened
-/// (throttled like any login), then confirms; the campus product's `getToken` makes a
+/// Issue "QR-code login", security.md F11: a phone without a session logs in on the page the
+/// code opened (throttled like any login), then confirms; the campus product's `getToken` makes a
 /// request too.
 #[tokio::test]
 async fn a_phone_without_a_session_logs_in_first() {
