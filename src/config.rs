@@ -49,6 +49,7 @@ pub struct Config {
     pub recovery: RecoveryConfig,
     pub wecom: WeComConfig,
     pub wechat: WeChatConfig,
+    pub metrics: MetricsConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -347,6 +348,22 @@ impl Default for WeChatConfig {
     }
 }
 
+/// `GET /metrics`, at the root (outside the CAS prefix).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Client addresses (CIDR ranges) that may read it; the rest get 404.
+    pub allow: Vec<ipnet::IpNet>,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            allow: vec!["127.0.0.1/32".parse().unwrap(), "::1/128".parse().unwrap()],
+        }
+    }
+}
+
 /// Forgot password (忘记密码).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -542,6 +559,7 @@ impl Default for Config {
             recovery: RecoveryConfig::default(),
             wecom: WeComConfig::default(),
             wechat: WeChatConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod http;
 pub mod memory;
+pub mod metrics;
 pub mod model;
 pub mod otp;
 pub mod outbound;
@@ -21,7 +22,7 @@ pub mod social;
 pub mod store;
 pub mod tickets;
 
-use accounts::{Accounts, PasswordHasher, Policy};
+use accounts::{Accounts, PasswordHasher};
 use cas::Cas;
 use clock::Clock;
 use config::Config;
@@ -104,8 +105,10 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
     config.validate()?;
     let config = Arc::new(config);
     // Files, the database and the system's certificates are read off the runtime threads.
+    let metrics = Arc::new(metrics::Metrics::default());
     let (keys, store, registry, http, codes) = {
         let (config, now, clock) = (Arc::clone(&config), clock.now(), clock.clone());
+        let metrics = Arc::clone(&metrics);
         blocking(move || {
             let keys = Arc::new(secrets::Keys::load_or_create(&config.key_file())?);
             let store = Store::open(&config.db, Arc::clone(&keys)).map_err(|e| e.to_string())?;
@@ -117,7 +120,7 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
             store.release_reservations().map_err(|e| e.to_string())?;
             let registry = Registry::load(store.clone()).map_err(|e| e.to_string())?;
             let sms_http = outbound::sms_client(&config)?;
-            let codes = otp::Codes::new(store.clone(), clock, &config, sms_http)?;
+            let codes = otp::Codes::new(store.clone(), clock, &config, sms_http, metrics)?;
             Ok((keys, store, registry, outbound::client(&config)?, codes))
         })
         .await?
@@ -136,9 +139,8 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
         hasher,
         clock.clone(),
         sessions.clone(),
-        config.throttle.clone(),
-        config.first_login.clone(),
-        Policy::new(&config.passwords),
+        &config,
+        Arc::clone(&metrics),
     );
     let wx_http = http.clone();
     let cas = Cas::new(
@@ -148,8 +150,10 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
         sessions.clone(),
         clock.clone(),
         http,
+        Arc::clone(&metrics),
     );
     let parts = routes::Parts {
+        metrics,
         config: Arc::clone(&config),
         store: store.clone(),
         codes,

@@ -233,6 +233,23 @@ impl Accounts {
         Ok(Some(right))
     }
 
+    /// A login proved elsewhere (a QR code confirmed on a phone, a WeCom or WeChat identity):
+    /// audited and counted like the others.
+    pub async fn record_login(
+        &self,
+        account_id: &str,
+        method: Method,
+        client: &Client,
+    ) -> Result<(), AccountsError> {
+        self.metrics.login(method.as_str(), "success");
+        let (id, client, now) = (account_id.to_string(), client.clone(), self.clock.now());
+        let event = AuditEvent::LoginSucceeded { method };
+        self.store
+            .call(move |s| s.audit(&client.record(event, Some(&id)), now))
+            .await?;
+        Ok(())
+    }
+
     /// Reserves a place for an attempt, waiting briefly while others in progress use the
     /// budget; `false` (audited) when the attempt must not be evaluated.
     pub(super) async fn reserve(
@@ -254,6 +271,7 @@ impl Accounts {
             }
         }
         tracing::info!(account = %keys.account_id, ip = %client.ip, "login refused: throttled");
+        self.metrics.login("any", "throttled");
         let (client, id, now) = (client.clone(), keys.account_id.clone(), self.clock.now());
         self.store
             .call(move |s| {
@@ -274,6 +292,17 @@ impl Accounts {
         event: AuditEvent,
         client: &Client,
     ) -> Result<(), AccountsError> {
+        match &event {
+            AuditEvent::LoginSucceeded { method } => self.metrics.login(method.as_str(), "success"),
+            AuditEvent::LoginFailed { reason } => {
+                let method = match reason {
+                    LoginFailure::WrongCode => Method::SmsCode,
+                    _ => Method::Password,
+                };
+                self.metrics.login(method.as_str(), "failure");
+            }
+            _ => {}
+        }
         let (k, client, limits, now) = (
             keys.clone(),
             client.clone(),

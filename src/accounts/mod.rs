@@ -62,6 +62,7 @@ pub struct Accounts {
     throttle: ThrottleConfig,
     first_login: FirstLoginConfig,
     policy: Arc<Policy>,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Accounts {
@@ -70,18 +71,18 @@ impl Accounts {
         hasher: PasswordHasher,
         clock: Clock,
         sessions: Sessions,
-        throttle: ThrottleConfig,
-        first_login: FirstLoginConfig,
-        policy: Policy,
+        config: &crate::config::Config,
+        metrics: Arc<crate::metrics::Metrics>,
     ) -> Accounts {
         Accounts {
             store,
             hasher,
             clock,
             sessions,
-            throttle,
-            first_login,
-            policy: Arc::new(policy),
+            throttle: config.throttle.clone(),
+            first_login: config.first_login.clone(),
+            policy: Arc::new(Policy::new(&config.passwords)),
+            metrics,
         }
     }
 

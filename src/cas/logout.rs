@@ -216,6 +216,8 @@ impl Cas {
         }
         let (service_id, ticket) = (service.id, tickets::log_label(&p.ticket));
         tracing::info!(service = service_id, url = ?url, result = %outcome, attempts, delivered, "single logout");
+        self.metrics
+            .logout_delivery(if delivered { "delivered" } else { "failed" });
         let event = match delivered {
             true => AuditEvent::LogoutDelivered {
                 service_id,

@@ -36,6 +36,7 @@ pub struct Cas {
     http: reqwest::Client,
     tickets: Arc<Tickets>,
     logout: Arc<logout::SingleLogout>,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Cas {
@@ -46,8 +47,10 @@ impl Cas {
         sessions: Sessions,
         clock: Clock,
         http: reqwest::Client,
+        metrics: Arc<crate::metrics::Metrics>,
     ) -> Cas {
         Cas {
+            metrics,
             logout: Arc::new(logout::SingleLogout::new(config.logout.concurrency)),
             store,
             registry,
@@ -132,7 +135,12 @@ impl Cas {
         let expires = self.clock.ticks() + self.config.tickets.service_ticket_ttl;
         self.tickets
             .insert(&id, Arc::clone(session), target, from_new_login, expires);
+        self.metrics.ticket_issued(false);
         id
+    }
+
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.metrics
     }
 
     /// Drops expired tickets from memory (cheap; run every few seconds, so a flood of tickets

@@ -165,6 +165,7 @@ impl Cas {
         };
         let expires = self.clock.ticks() + self.config.tickets.service_ticket_ttl;
         self.tickets.insert(&id, live, target, false, expires);
+        self.metrics.ticket_issued(true);
         Ok(id)
     }
 }

@@ -226,6 +226,7 @@ struct Inner {
     sender: Sender,
     mailer: Mailer,
     school: (String, String),
+    metrics: Arc<crate::metrics::Metrics>,
     /// The day (unix days) each channel's budget alarm was last written: once a day is
     /// enough. [sms, email]
     alarm_day: [AtomicI64; 2],
@@ -240,9 +241,11 @@ impl Codes {
         clock: Clock,
         config: &Config,
         http: reqwest::Client,
+        metrics: Arc<crate::metrics::Metrics>,
     ) -> Result<Codes, String> {
         Ok(Codes {
             inner: Arc::new(Inner {
+                metrics,
                 sender: Sender::new(config.sms.clone(), http),
                 mailer: Mailer::new(&config.mail, config.ca_file.as_deref())?,
                 sms: config.sms.clone(),
@@ -392,6 +395,10 @@ impl Codes {
         let wait = self.limits(target).resend_after;
         match delivery {
             Delivery::Pretend => {
+                let provider = self.provider(target).to_string();
+                self.inner
+                    .metrics
+                    .message(target.channel(), &provider, "not sent");
                 let event = self.sent_event(&outgoing, "not sent (no such binding)");
                 self.finish(
                     log_id,
@@ -534,6 +541,11 @@ impl Codes {
                 self.inner.mailer.send(&mail).await
             }
         };
+        let provider = self.provider(&m.target).to_string();
+        let counted = if result.is_ok() { "sent" } else { "failed" };
+        self.inner
+            .metrics
+            .message(m.target.channel(), &provider, counted);
         let outcome = match &result {
             Ok(()) => "sent".to_string(),
             Err(e) => {

@@ -53,6 +53,7 @@ pub struct Parts {
     pub codes: crate::otp::Codes,
     pub wecom: Option<Arc<crate::social::WeCom>>,
     pub wechat: Option<Arc<crate::social::WeChat>>,
+    pub metrics: Arc<crate::metrics::Metrics>,
     pub clock: Clock,
     pub keys: Arc<crate::secrets::Keys>,
 }
@@ -65,6 +66,7 @@ pub struct App {
     codes: crate::otp::Codes,
     wecom: Option<Arc<crate::social::WeCom>>,
     wechat: Option<Arc<crate::social::WeChat>>,
+    metrics: Arc<crate::metrics::Metrics>,
     clock: Clock,
     cookies: Cookies,
     forms: FormTokens,
@@ -113,6 +115,7 @@ impl App {
             codes,
             wecom,
             wechat,
+            metrics,
             clock,
             keys,
         } = parts;
@@ -140,6 +143,7 @@ impl App {
             codes,
             wecom,
             wechat,
+            metrics,
             clock,
         }
     }
@@ -382,6 +386,70 @@ impl App {
         self.page(req, StatusCode::OK, chrome.help())
     }
 
+    /// `GET /health`: 200 when the database takes a write, else 503 (readiness);
+    /// `/health/live`: 200 while the process answers (liveness).
+    async fn health(&self, live_only: bool) -> Response {
+        let writable = live_only || self.store.call(|s| s.writable()).await.is_ok();
+        let (status, body) = match writable {
+            true => (StatusCode::OK, r#"{"status":"ok","database":"writable"}"#),
+            false => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                r#"{"status":"unavailable","database":"not writable"}"#,
+            ),
+        };
+        let body = if live_only {
+            r#"{"status":"ok"}"#
+        } else {
+            body
+        };
+        Response::new(status, "application/json", body.to_string())
+            .header(hyper::header::CACHE_CONTROL, "no-store")
+    }
+
+    /// `GET /metrics` for the addresses `metrics.allow` lists; a 404 for anyone else.
+    async fn metrics_page(&self, req: &Request) -> Response {
+        let ip = req.client_ip(&self.config.http.trusted_proxies);
+        if !self
+            .config
+            .metrics
+            .allow
+            .iter()
+            .any(|net| net.contains(&ip))
+        {
+            return Response::plain(StatusCode::NOT_FOUND, "not found");
+        }
+        let (now, db) = (self.clock.now(), self.config.db.clone());
+        // Off the runtime threads: a count in SQLite and two file sizes.
+        let read = self
+            .store
+            .call(move |s| {
+                let database_bytes = ["", "-wal"]
+                    .iter()
+                    .filter_map(|suffix| {
+                        let mut path = db.clone().into_os_string();
+                        path.push(suffix);
+                        std::fs::metadata(path).ok()
+                    })
+                    .map(|m| m.len())
+                    .sum();
+                Ok(crate::metrics::Gauges {
+                    sessions: s.live_sessions(now)?,
+                    database_bytes,
+                })
+            })
+            .await;
+        let gauges = read.unwrap_or(crate::metrics::Gauges {
+            sessions: -1,
+            database_bytes: 0,
+        });
+        Response::new(
+            StatusCode::OK,
+            "text/plain; version=0.0.4; charset=utf-8",
+            self.metrics.render(&gauges),
+        )
+        .header(hyper::header::CACHE_CONTROL, "no-store")
+    }
+
     /// Who is asking: the client's address (seen through trusted reverse proxies) and
     /// browser, for throttling and the audit log.
     fn client(&self, req: &Request) -> Client {
@@ -400,6 +468,13 @@ impl App {
 impl Handler for App {
     async fn handle(&self, mut req: Request) -> Response {
         req.prefix = self.prefix.clone();
+        // Operations, at the root whatever the prefix.
+        match req.path.as_str() {
+            "/health" => return self.health(false).await,
+            "/health/live" => return self.health(true).await,
+            "/metrics" => return self.metrics_page(&req).await,
+            _ => {}
+        }
         if let Some(demo) = &self.demo {
             if req.path.starts_with(demo.path()) {
                 return demo.handle(self, &req).await;
@@ -413,7 +488,11 @@ impl Handler for App {
             return self.error_page(&req, StatusCode::NOT_FOUND);
         };
         req.prefix = prefix;
-        self.route(&req, &rest).await
+        let started = std::time::Instant::now();
+        let res = self.route(&req, &rest).await;
+        self.metrics
+            .observe(crate::metrics::Metrics::endpoint(&rest), started.elapsed());
+        res
     }
 }
 

@@ -381,12 +381,8 @@ impl App {
         let Some(account) = account else {
             return Ok(again(t.qr_invalid, StatusCode::FORBIDDEN, None).await);
         };
-        let (client, now) = (self.client(req), self.clock.now());
-        let event = AuditEvent::LoginSucceeded {
-            method: Method::QrCode,
-        };
-        self.store
-            .call(move |s| s.audit(&client.record(event, Some(&account_id)), now))
+        self.accounts
+            .record_login(&account_id, Method::QrCode, &self.client(req))
             .await?;
         // The request's service, else the one this form carries.
         let target = match &request.target.service {

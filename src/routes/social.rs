@@ -227,10 +227,8 @@ impl App {
                     Provider::WeCom => Method::WeCom,
                     Provider::WeChat { .. } => Method::WeChat,
                 };
-                let (id, c) = (account.id.clone(), client.clone());
-                let event = AuditEvent::LoginSucceeded { method };
-                self.store
-                    .call(move |s| s.audit(&c.record(event, Some(&id)), now))
+                self.accounts
+                    .record_login(&account.id, method, &client)
                     .await?;
                 self.finish_login(req, &account, &target, false, false)
                     .await

@@ -60,6 +60,12 @@ impl App {
             .param("ticket")
             .map(tickets::log_label)
             .unwrap_or_default();
+        self.cas.metrics().validated(
+            endpoint,
+            result
+                .as_ref()
+                .map_or_else(|e| e.code.as_str(), |_| "success"),
+        );
         match &result {
             Ok(v) => tracing::info!(endpoint, ticket = ?label, user = %v.user, "ticket validated"),
             Err(e) => {
@@ -134,6 +140,12 @@ impl App {
                 "'TARGET' is required, once",
             )),
         };
+        self.cas.metrics().validated(
+            "/samlValidate",
+            result
+                .as_ref()
+                .map_or_else(|e| e.code.as_str(), |_| "success"),
+        );
         match &result {
             Ok(v) => tracing::info!(endpoint = "/samlValidate", user = %v.user, "ticket validated"),
             Err(e) => {

@@ -140,6 +140,20 @@ impl Store {
     }
 
     /// The installation's keys, for sealing and keyed lookups.
+    /// Whether the database takes a write now (readiness): a committed write of the time of
+    /// the check.
+    pub fn writable(&self) -> Result<()> {
+        let now = crate::clock::Clock::system().now();
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO settings (name, value) VALUES ('health_check', ?1)
+                 ON CONFLICT(name) DO UPDATE SET value = ?1",
+                [now.to_string()],
+            )?;
+            Ok(())
+        })
+    }
+
     pub fn keys(&self) -> &Keys {
         &self.inner.keys
     }

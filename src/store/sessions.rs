@@ -128,6 +128,16 @@ impl Store {
         })
     }
 
+    /// Live SSO sessions (within their absolute and idle limits), for the metrics.
+    pub fn live_sessions(&self, now: i64) -> Result<i64> {
+        self.read(|conn| {
+            conn.prepare_cached(
+                "SELECT count(*) FROM sso_sessions WHERE expires_at > ?1 AND last_used + idle_timeout > ?1",
+            )?
+            .query_row([now], |r| r.get(0))
+        })
+    }
+
     /// Deletes one session; `true` if it existed.
     pub fn delete_session(&self, id_hash: &str) -> Result<bool> {
         self.write(|tx| {

@@ -13,6 +13,7 @@ mod http_limits;
 mod legacy;
 mod login;
 mod logout;
+mod operations;
 mod policy;
 mod portal;
 mod proxy;
