@@ -54,6 +54,14 @@ enum Command {
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Copy the database, consistently, while the server runs (SQLite's online backup).
+    Backup {
+        /// Where the copy goes (must not exist; created 0600).
+        file: PathBuf,
+    },
+    /// Replace the database with a backup. The server must be stopped; the backup must pass
+    /// SQLite's integrity check and belong to this installation's key file.
+    Restore { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -127,6 +135,17 @@ pub fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Config(ConfigCommand::Example) => {
             print!("{}", Config::example());
+            Ok(())
+        }
+        Command::Backup { file } => {
+            unicas::store::backup(&config.db, &file).map_err(|e| e.to_string())?;
+            println!("backup written to {}", file.display());
+            Ok(())
+        }
+        Command::Restore { file } => {
+            let keys = Keys::load_or_create(&config.key_file())?;
+            unicas::store::restore(&config.db, &file, &keys).map_err(|e| e.to_string())?;
+            println!("{} restored from {}", config.db.display(), file.display());
             Ok(())
         }
     }

@@ -49,12 +49,15 @@ pub enum StoreError {
     Io(std::io::Error),
     /// A blocking task panicked or was cancelled; its transaction rolled back.
     Aborted,
+    /// A backup or restore that must not go ahead, and why.
+    Refused(String),
 }
 
 impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StoreError::Sqlite(e) => write!(f, "database error: {e}"),
+            StoreError::Refused(why) => f.write_str(why),
             StoreError::TooNew(v) => write!(
                 f,
                 "database schema version {v} is newer than this unicas supports ({SCHEMA_VERSION}); upgrade unicas"
@@ -85,6 +88,9 @@ pub struct Store {
 }
 
 struct Inner {
+    /// A shared lock on `<db>-lock` for as long as the store is open: `restore` takes it
+    /// exclusively, so it never replaces a database a server or command is using.
+    _in_use: std::fs::File,
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
@@ -101,10 +107,12 @@ impl Store {
     /// Opens (creating if needed) the database, makes its files private, brings its schema
     /// up to date, and checks that `keys` are the ones its data was sealed with.
     pub fn open(path: &Path, keys: Arc<Keys>) -> Result<Store> {
+        let in_use = lock_file(path, libc::LOCK_SH)
+            .map_err(|_| StoreError::Refused("a restore of this database is under way".into()))?;
         create_private(path)?;
         let mut writer = connect(path)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
-        migrate(&mut writer, &keys)?;
+        migrate(&mut writer, &keys, path)?;
         check_keys(&writer, &keys)?;
         for suffix in ["-wal", "-shm"] {
             let mut side = path.as_os_str().to_owned();
@@ -116,6 +124,7 @@ impl Store {
             .collect::<Result<Vec<_>>>()?;
         Ok(Store {
             inner: Arc::new(Inner {
+                _in_use: in_use,
                 writer: Mutex::new(writer),
                 readers,
                 next_reader: AtomicUsize::new(0),
@@ -257,6 +266,82 @@ fn create_private(path: &Path) -> Result<()> {
     make_private(path)
 }
 
+/// A consistent copy of the open database `conn` at `to` (created 0600): SQLite's online
+/// backup in one step, a single read transaction, so writers carry on and the copy holds
+/// exactly what was committed when it began.
+fn copy_database(conn: &Connection, to: &Path) -> Result<()> {
+    create_private(to)?;
+    let mut target = Connection::open(to)?;
+    {
+        let backup = rusqlite::backup::Backup::new(conn, &mut target)?;
+        backup.step(-1)?;
+    }
+    target
+        .query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0))
+        .map_err(StoreError::from)
+        .and_then(|verdict| match verdict.as_str() {
+            "ok" => Ok(()),
+            other => Err(StoreError::Refused(format!(
+                "the copy failed its integrity check: {other}"
+            ))),
+        })
+}
+
+/// `unicas backup`: a consistent copy of the database at `db` while it serves.
+pub fn backup(db: &Path, to: &Path) -> Result<()> {
+    if to.exists() {
+        return Err(StoreError::Refused(format!(
+            "{} exists already",
+            to.display()
+        )));
+    }
+    let source = Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    source.busy_timeout(std::time::Duration::from_secs(5))?;
+    copy_database(&source, to)
+}
+
+/// `unicas restore`: replaces the database at `db` with the backup `from`, once the backup
+/// checks out (integrity, and sealed with `keys`) and no process has `db` open for writing.
+pub fn restore(db: &Path, from: &Path, keys: &Keys) -> Result<()> {
+    let backup = Connection::open_with_flags(from, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let verdict: String = backup.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+    if verdict != "ok" {
+        return Err(StoreError::Refused(format!(
+            "the backup failed its integrity check: {verdict}"
+        )));
+    }
+    check_keys(&backup, keys)?;
+    // Every open store holds a shared lock: a server (or a command) using the database
+    // makes this refuse rather than pull the floor from under it.
+    let _exclusive = lock_file(db, libc::LOCK_EX)
+        .map_err(|_| StoreError::Refused("the database is in use: stop unicas first".into()))?;
+    create_private(db)?;
+    let mut target = connect(db)?;
+    let backup_step = rusqlite::backup::Backup::new(&backup, &mut target)?;
+    backup_step.step(-1)?;
+    Ok(())
+}
+
+/// Takes `operation` (`LOCK_SH` or `LOCK_EX`) on `<db>-lock` without waiting; the lock
+/// lasts as long as the returned file.
+fn lock_file(db: &Path, operation: libc::c_int) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::io::AsRawFd;
+    let mut path = db.as_os_str().to_owned();
+    path.push("-lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(&path)?;
+    // SAFETY: flock on a descriptor this function owns; no memory is involved.
+    match unsafe { libc::flock(file.as_raw_fd(), operation | libc::LOCK_NB) } {
+        0 => Ok(file),
+        _ => Err(std::io::Error::last_os_error()),
+    }
+}
+
 fn make_private(path: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let meta = match std::fs::metadata(path) {
@@ -271,13 +356,19 @@ fn make_private(path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn migrate(conn: &mut Connection, keys: &Keys) -> Result<()> {
+fn migrate(conn: &mut Connection, keys: &Keys, path: &Path) -> Result<()> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if version > SCHEMA_VERSION {
         return Err(StoreError::TooNew(version));
     }
     if version == SCHEMA_VERSION {
         return Ok(());
+    }
+    // An upgrade first copies the database as it is, beside it: the way back.
+    if version > 0 {
+        let mut copy = path.as_os_str().to_owned();
+        copy.push(format!(".v{version}.bak"));
+        copy_database(conn, Path::new(&copy))?;
     }
     // One transaction: a crash mid-migration leaves the old schema, never a mix.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -458,6 +549,12 @@ mod tests {
             (alice.email.as_str(), alice.phone.as_str()),
             ("a@x.edu", "13800138000")
         );
+        // The database as it was before the upgrade waits beside it.
+        let before = Connection::open(dir.path().join("t.db.v2.bak")).unwrap();
+        let version: i64 = before
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 2);
         let raw = std::fs::read(&path).unwrap();
         let wal = std::fs::read(dir.path().join("t.db-wal")).unwrap_or_default();
         for secret in [&b"13800138000"[..], b"a@x.edu", b"ST-secret"] {

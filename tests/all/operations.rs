@@ -93,3 +93,115 @@ async fn metrics_count_what_happens() {
         "not for addresses outside metrics.allow"
     );
 }
+
+/// Issue "Operations": `unicas backup` copies the database while it serves and is written
+/// to; the copy passes SQLite's integrity check and holds every row committed before it
+/// began, in order, none missing.
+#[tokio::test]
+async fn a_backup_under_write_load_holds_every_committed_row() {
+    use unicas::model::{AuditEvent, AuditRecord};
+    let t = TestServer::start().await;
+    let store = t.server.store.clone();
+    let now = t.clock().now();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let committed = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let writer = {
+        let (stop, committed) = (stop.clone(), committed.clone());
+        std::thread::spawn(move || {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                n += 1;
+                let record =
+                    AuditRecord::system(AuditEvent::InvalidTickets { count: n }, Some("load"));
+                store.audit(&record, now).unwrap();
+                committed.store(n, std::sync::atomic::Ordering::SeqCst);
+            }
+        })
+    };
+    while committed.load(std::sync::atomic::Ordering::SeqCst) < 200 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let before = committed.load(std::sync::atomic::Ordering::SeqCst);
+    let copy = t.dir.path().join("backup.db");
+    let (ok, out, err) = unicas(&t.config.db, &["backup", copy.to_str().unwrap()]);
+    let after = committed.load(std::sync::atomic::Ordering::SeqCst);
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    writer.join().unwrap();
+    assert!(ok, "{out}{err}");
+    assert!(after > before, "the writer kept going during the backup");
+
+    let backup = rusqlite::Connection::open(&copy).unwrap();
+    let verdict: String = backup
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(verdict, "ok");
+    let rows: Vec<u64> = backup
+        .prepare("SELECT detail FROM audit_log WHERE account_id = 'load' ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get::<_, String>(0))
+        .unwrap()
+        .map(|d| d.unwrap().split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        rows.len() as u64 >= before,
+        "{} rows, {before} committed before",
+        rows.len()
+    );
+    assert!(
+        rows.iter().copied().eq(1..=rows.len() as u64),
+        "in order, none missing"
+    );
+    assert!(
+        backup
+            .query_row(
+                "SELECT count(*) FROM accounts WHERE id = 'alice'",
+                [],
+                |r| r.get::<_, i64>(0)
+            )
+            .unwrap()
+            == 1
+    );
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&copy).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    let (ok, _, err) = unicas(&t.config.db, &["backup", copy.to_str().unwrap()]);
+    assert!(!ok && err.contains("exists already"), "{err}");
+}
+
+/// Issue "Operations": `unicas restore` refuses while the database is in use, and once the
+/// server is stopped puts the backup back, which the next start serves.
+#[tokio::test]
+async fn a_restore_waits_for_the_server_to_stop() {
+    let t = TestServer::start().await;
+    let copy = t.dir.path().join("before.db");
+    assert!(unicas(&t.config.db, &["backup", copy.to_str().unwrap()]).0);
+    t.add_user("later", "Tea-Kettle-2026", false, &[]);
+    let (ok, _, err) = unicas(&t.config.db, &["restore", copy.to_str().unwrap()]);
+    assert!(!ok && err.contains("in use"), "{err}");
+    let TestServer {
+        server,
+        config,
+        dir,
+    } = t;
+    server.stop().await;
+    let (ok, out, err) = unicas(&config.db, &["restore", copy.to_str().unwrap()]);
+    assert!(ok, "{out}{err}");
+    let t = TestServer {
+        server: unicas::start(config.clone(), unicas::clock::Clock::system(), false)
+            .await
+            .unwrap(),
+        config,
+        dir,
+    };
+    assert_eq!(t.client().login("alice", PASSWORD, None).await.status, 303);
+    assert!(
+        t.server.store.account("later").unwrap().is_none(),
+        "the backup's state"
+    );
+
+    // A file that is no database of this installation is refused.
+    let junk = t.dir.path().join("junk.db");
+    std::fs::write(&junk, b"not a database").unwrap();
+    let (ok, _, err) = unicas(&t.config.db, &["restore", junk.to_str().unwrap()]);
+    assert!(!ok, "{err}");
+}
