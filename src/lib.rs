@@ -54,15 +54,23 @@ pub struct Server {
 }
 
 impl Server {
-    /// Stops accepting, lets open requests finish, and waits for the accept loop to end.
+    /// Stops accepting, lets open requests finish, then writes the single-logout records
+    /// still in memory and waits (a while) for the deliveries under way.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
-        let _ = self.task.await;
+        self.wait().await;
     }
 
-    /// Resolves when the server stops by itself (it only does on shutdown).
+    /// Resolves when the server has stopped (it only does on shutdown), with what `stop`
+    /// finishes finished.
     pub async fn wait(self) {
         let _ = self.task.await;
+        self.cas.announce_ended(None).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while self.cas.logout_deliveries() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tracing::info!("stopped");
     }
 
     /// Asks the server to stop.

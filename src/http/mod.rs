@@ -40,14 +40,42 @@ pub struct Limits {
     pub hsts: Option<String>,
 }
 
-/// Accepts connections until `shutdown` turns true, then lets open requests finish.
+/// How long a shutdown waits for the requests in flight.
+const DRAIN: Duration = Duration::from_secs(30);
+
+/// Accepts connections until `shutdown` turns true, then lets open requests finish (each
+/// connection holds a permit until it closes; the last one back ends the wait).
 pub async fn serve<H: Handler>(
     listener: TcpListener,
     handler: Arc<H>,
     limits: Limits,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
+    accept(
+        listener,
+        handler,
+        limits.clone(),
+        shutdown,
+        Arc::clone(&permits),
+    )
+    .await;
+    let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
+    if tokio::time::timeout(DRAIN, permits.acquire_many(all))
+        .await
+        .is_err()
+    {
+        tracing::warn!("shutdown: requests still open after {} s", DRAIN.as_secs());
+    }
+}
+
+async fn accept<H: Handler>(
+    listener: TcpListener,
+    handler: Arc<H>,
+    limits: Limits,
+    mut shutdown: watch::Receiver<bool>,
+    permits: Arc<Semaphore>,
+) {
     loop {
         let permit = tokio::select! {
             p = Arc::clone(&permits).acquire_owned() => match p { Ok(p) => p, Err(_) => return },

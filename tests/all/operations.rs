@@ -205,3 +205,71 @@ async fn a_restore_waits_for_the_server_to_stop() {
     let (ok, _, err) = unicas(&t.config.db, &["restore", junk.to_str().unwrap()]);
     assert!(!ok, "{err}");
 }
+
+/// Issue "Operations": SIGTERM stops accepting, lets the requests in flight finish, and
+/// writes the single-logout records still in memory before the process exits.
+#[tokio::test]
+async fn sigterm_finishes_what_is_in_flight() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let add = [
+        "user",
+        "add",
+        "gina",
+        "--name",
+        "G",
+        "--password",
+        "Tea-Kettle-2026",
+    ];
+    assert!(unicas(&db, &add).0);
+    let service = ["service", "add", "--name", "a", "--pattern", SERVICE];
+    assert!(unicas(&db, &service).0);
+    let mut running = serve_binary(&db, &[], None);
+    let addr = running.addr;
+    // A validation leaves a single-logout record in memory (written every few seconds).
+    let mut c = Client::new(addr, None);
+    let ticket = c
+        .login("gina", "Tea-Kettle-2026", Some(SERVICE))
+        .await
+        .ticket();
+    let xml = c
+        .get(&validate_path("serviceValidate", SERVICE, &ticket))
+        .await
+        .body;
+    assert!(xml.contains("<cas:user>gina</cas:user>"));
+    // Logins at bcrypt cost 10 on two threads: several are in flight when the signal comes.
+    let logins: Vec<_> = (0..12)
+        .map(|_| {
+            tokio::spawn(async move {
+                Client::new(addr, None)
+                    .login("gina", "Tea-Kettle-2026", None)
+                    .await
+                    .status
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    // SAFETY: a signal to the child this test started.
+    unsafe { libc::kill(running.child.id() as i32, libc::SIGTERM) };
+    for login in logins {
+        assert_eq!(
+            login.await.unwrap(),
+            303,
+            "a request in flight was answered"
+        );
+    }
+    let status = running.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let recorded: i64 = conn
+        .query_row("SELECT count(*) FROM logout_participants", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        recorded, 1,
+        "the single-logout record was written at shutdown"
+    );
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "no longer accepting"
+    );
+}
