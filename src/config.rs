@@ -353,6 +353,7 @@ impl Default for WeChatConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct MetricsConfig {
     /// Client addresses (CIDR ranges) that may read it; the rest get 404.
+    #[serde(deserialize_with = "networks")]
     pub allow: Vec<ipnet::IpNet>,
 }
 
@@ -526,7 +527,8 @@ pub struct HttpConfig {
     /// from these addresses the client is the nearest untrusted address in that header.
     /// Without this, every client behind the proxy shares its address and one campus-wide
     /// throttle counter.
-    pub trusted_proxies: Vec<std::net::IpAddr>,
+    #[serde(deserialize_with = "networks")]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `Strict-Transport-Security` max-age, seconds, sent when the public URL is https.
     pub hsts_max_age: u64,
 }
@@ -619,10 +621,7 @@ impl Default for HttpConfig {
             body_timeout: 10,
             max_body: 16 * 1024,
             max_connections: 4096,
-            trusted_proxies: vec![
-                std::net::IpAddr::from([127, 0, 0, 1]),
-                std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
-            ],
+            trusted_proxies: vec!["127.0.0.1/32".parse().unwrap(), "::1/128".parse().unwrap()],
             hsts_max_age: 31_536_000,
         }
     }
@@ -871,6 +870,20 @@ impl Config {
     pub fn example() -> &'static str {
         include_str!("../examples/unicas.toml")
     }
+}
+
+/// Addresses or CIDR ranges (`10.0.0.0/8`, `127.0.0.1`, `::1`): an address alone is its own
+/// one-address range.
+fn networks<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ipnet::IpNet>, D::Error> {
+    let given: Vec<String> = Deserialize::deserialize(d)?;
+    given
+        .iter()
+        .map(|s| {
+            s.parse::<ipnet::IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| serde::de::Error::custom(format!("{s:?} is no address or CIDR range")))
+        })
+        .collect()
 }
 
 #[cfg(test)]

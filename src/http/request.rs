@@ -4,6 +4,7 @@
 use hyper::body::Bytes;
 use hyper::http::request::Parts;
 use hyper::{HeaderMap, Method};
+use ipnet::IpNet;
 use std::net::{IpAddr, SocketAddr};
 
 pub struct Request {
@@ -94,26 +95,40 @@ fn decode(s: &str) -> Result<String, &'static str> {
 
 impl Request {
     /// The client's address: the peer, unless the peer is a trusted reverse proxy, in which
-    /// case the nearest address in `X-Forwarded-For` that is not itself a trusted proxy
-    /// (entries further left are whatever the client claimed, so they are never believed).
-    pub fn client_ip(&self, trusted: &[IpAddr]) -> IpAddr {
+    /// case the nearest address the proxies recorded (`Forwarded: for=`, RFC 7239, else
+    /// `X-Forwarded-For`) that is not itself a trusted proxy. Entries further left are
+    /// whatever the client claimed, so they are never believed.
+    pub fn client_ip(&self, trusted: &[IpNet]) -> IpAddr {
         let peer = self.peer.ip();
-        if !trusted.contains(&peer) {
+        let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+        if !is_trusted(&peer) {
             return peer;
         }
-        let hops: Vec<&str> = self
-            .headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .collect();
+        let lines = |name: &str| -> Vec<String> {
+            self.headers
+                .get_all(name)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map(|v| v.trim().to_string())
+                .collect()
+        };
+        let forwarded = lines("forwarded");
+        let hops: Vec<Option<IpAddr>> = match forwarded.is_empty() {
+            false => forwarded
+                .iter()
+                .map(|element| forwarded_for(element))
+                .collect(),
+            true => lines("x-forwarded-for")
+                .iter()
+                .map(|hop| hop.parse().ok())
+                .collect(),
+        };
         for hop in hops.iter().rev() {
-            match hop.parse::<IpAddr>() {
-                Ok(ip) if trusted.contains(&ip) => continue,
-                Ok(ip) => return ip,
-                Err(_) => return peer,
+            match hop {
+                Some(ip) if is_trusted(ip) => continue,
+                Some(ip) => return *ip,
+                None => return peer,
             }
         }
         peer
@@ -184,6 +199,24 @@ impl Request {
     }
 }
 
+/// The address in one `Forwarded` element's `for=` (`for=192.0.2.43`,
+/// `for="[2001:db8:cafe::17]:4711"`); `None` for an obfuscated or missing one.
+fn forwarded_for(element: &str) -> Option<IpAddr> {
+    let value = element.split(';').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("for")
+            .then(|| v.trim().trim_matches('"'))
+    })?;
+    match value.strip_prefix('[') {
+        Some(v6) => v6.split(']').next()?.parse().ok(),
+        None => value
+            .parse()
+            .ok()
+            .or_else(|| value.rsplit_once(':').and_then(|(ip, _)| ip.parse().ok())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,7 +260,10 @@ mod tests {
                 peer: format!("{peer}:1234").parse().unwrap(),
             }
         };
-        let trusted: Vec<IpAddr> = vec!["127.0.0.1".parse().unwrap(), "10.0.0.5".parse().unwrap()];
+        let trusted: Vec<IpNet> = vec![
+            "127.0.0.1/32".parse().unwrap(),
+            "10.0.0.0/24".parse().unwrap(),
+        ];
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
         // Direct clients are who they are, whatever they claim.
         assert_eq!(
@@ -252,6 +288,49 @@ mod tests {
         assert_eq!(
             request("127.0.0.1", &["nonsense"]).client_ip(&trusted),
             ip("127.0.0.1")
+        );
+    }
+
+    #[test]
+    fn rfc_7239_forwarded_is_read_like_x_forwarded_for() {
+        let request = |peer: &str, forwarded: &str| {
+            let mut headers = HeaderMap::new();
+            headers.append("forwarded", forwarded.parse().unwrap());
+            headers.append("x-forwarded-for", "9.9.9.9".parse().unwrap());
+            Request {
+                method: Method::GET,
+                path: "/".into(),
+                prefix: String::new(),
+                query: Params::default(),
+                form: Params::default(),
+                body: Bytes::new(),
+                headers,
+                peer: format!("{peer}:1234").parse().unwrap(),
+            }
+        };
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(
+            request("10.1.2.3", "for=6.6.6.6, for=192.0.2.43;proto=https").client_ip(&trusted),
+            ip("192.0.2.43")
+        );
+        assert_eq!(
+            request(
+                "10.1.2.3",
+                r#"for="[2001:db8:cafe::17]:4711", for=10.0.0.9"#
+            )
+            .client_ip(&trusted),
+            ip("2001:db8:cafe::17")
+        );
+        assert_eq!(
+            request("10.1.2.3", "for=_hidden").client_ip(&trusted),
+            ip("10.1.2.3"),
+            "an obfuscated hop: the proxy's own address"
+        );
+        assert_eq!(
+            request("203.0.113.1", "for=192.0.2.43").client_ip(&trusted),
+            ip("203.0.113.1"),
+            "not from a trusted peer"
         );
     }
 }

@@ -273,3 +273,28 @@ async fn sigterm_finishes_what_is_in_flight() {
         "no longer accepting"
     );
 }
+
+/// Issue "Operations": `trusted_proxies` takes CIDR ranges, and `Forwarded` (RFC 7239) is
+/// believed like `X-Forwarded-For`, only from a trusted peer.
+#[tokio::test]
+async fn forwarded_addresses_only_from_trusted_peers() {
+    let t = TestServer::start_with(|c| {
+        c.http.trusted_proxies = vec!["127.0.0.0/24".parse().unwrap()];
+    })
+    .await;
+    for (peer, claimed, recorded) in [
+        ("127.0.0.5", "for=198.51.100.9;proto=https", "198.51.100.9"),
+        (
+            "127.0.0.6",
+            r#"for=6.6.6.6, for="[2001:db8::7]:4711""#,
+            "2001:db8::7",
+        ),
+        ("127.1.0.1", "for=198.51.100.10", "127.1.0.1"),
+    ] {
+        let mut c = t.client_from(peer);
+        c.headers.push(("forwarded".into(), claimed.into()));
+        c.login("alice", "wrong", None).await;
+        let last = t.server.store.recent_audit(Some("alice"), 1).unwrap();
+        assert_eq!(last[0].client_ip, recorded, "{peer} said {claimed}");
+    }
+}
