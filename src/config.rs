@@ -50,6 +50,7 @@ pub struct Config {
     pub wecom: WeComConfig,
     pub wechat: WeChatConfig,
     pub metrics: MetricsConfig,
+    pub log: LogConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -348,6 +349,26 @@ impl Default for WeChatConfig {
     }
 }
 
+/// The server's log (stderr). `RUST_LOG`, when set, overrides `level`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `plain` (text lines) or `json` (one object per line).
+    pub format: String,
+    /// Levels as `tracing` directives: `info`, or `info,unicas::tickets=warn` to drop the
+    /// line per validated ticket (the audit table keeps every security event regardless).
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: "plain".into(),
+            level: "info".into(),
+        }
+    }
+}
+
 /// `GET /metrics`, at the root (outside the CAS prefix).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -562,6 +583,7 @@ impl Default for Config {
             wecom: WeComConfig::default(),
             wechat: WeChatConfig::default(),
             metrics: MetricsConfig::default(),
+            log: LogConfig::default(),
         }
     }
 }
@@ -789,6 +811,15 @@ impl Config {
                 "recovery: ttl must be 60-3600, per_account_day and max_answer_attempts positive"
                     .into(),
             );
+        }
+        if !["plain", "json"].contains(&self.log.format.as_str()) {
+            return Err("log.format: use plain or json".into());
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return Err(format!(
+                "log.level: {:?} is no list of levels",
+                self.log.level
+            ));
         }
         let w = &self.wecom;
         if !w.corp_id.is_empty() && (w.agent_id.is_empty() || w.secret.is_empty()) {

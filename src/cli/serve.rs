@@ -42,13 +42,15 @@ pub fn serve(mut config: Config, args: ServeArgs) -> Result<(), String> {
     }
     // Logs go to stderr, coloured only for a person at a terminal (journald and log files
     // get plain text).
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log.level));
+    let log = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log.format.as_str() {
+        "json" => log.json().init(),
+        _ => log.with_ansi(std::io::stderr().is_terminal()).init(),
+    }
     std::panic::set_hook(Box::new(|info| tracing::error!("panic: {info}")));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

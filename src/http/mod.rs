@@ -131,8 +131,16 @@ async fn dispatch<H: Handler>(
     peer: SocketAddr,
     limits: &Limits,
 ) -> hyper::Response<Full<Bytes>> {
+    use tracing::Instrument;
     let (parts, body) = req.into_parts();
-    let res = answer(handler, parts, body, peer, limits).await;
+    // Every log line of this request carries its id, which the answer names too, so a
+    // complaint ("this page said…") can be found in the log.
+    let id = crate::tickets::random_base62(10);
+    let span = tracing::info_span!("request", id = %id);
+    let res = answer(handler, parts, body, peer, limits)
+        .instrument(span)
+        .await
+        .header(hyper::header::HeaderName::from_static("x-request-id"), id);
     match &limits.hsts {
         Some(hsts) => res.header(hyper::header::STRICT_TRANSPORT_SECURITY, hsts.as_str()),
         None => res,

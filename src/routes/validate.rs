@@ -67,11 +67,13 @@ impl App {
                 .map_or_else(|e| e.code.as_str(), |_| "success"),
         );
         match &result {
-            Ok(v) => tracing::info!(endpoint, ticket = ?label, user = %v.user, "ticket validated"),
+            Ok(v) => {
+                tracing::info!(target: "unicas::tickets", endpoint, ticket = ?label, user = %v.user, "ticket validated")
+            }
             Err(e) => {
                 // One line per refusal only at debug: a burst of guesses becomes one
                 // aggregated event (`report_ticket_misses`), not thousands of lines.
-                tracing::debug!(endpoint, ticket = ?label, code = e.code.as_str(), "ticket refused");
+                tracing::debug!(target: "unicas::tickets", endpoint, ticket = ?label, code = e.code.as_str(), "ticket refused");
                 if e.code == ErrorCode::InvalidTicket {
                     self.note_ticket_miss(req);
                 }
@@ -147,7 +149,9 @@ impl App {
                 .map_or_else(|e| e.code.as_str(), |_| "success"),
         );
         match &result {
-            Ok(v) => tracing::info!(endpoint = "/samlValidate", user = %v.user, "ticket validated"),
+            Ok(v) => {
+                tracing::info!(target: "unicas::tickets", endpoint = "/samlValidate", user = %v.user, "ticket validated")
+            }
             Err(e) => {
                 tracing::info!(
                     endpoint = "/samlValidate",

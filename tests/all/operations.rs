@@ -298,3 +298,92 @@ async fn forwarded_addresses_only_from_trusted_peers() {
         assert_eq!(last[0].client_ip, recorded, "{peer} said {claimed}");
     }
 }
+
+/// Issue "Operations": the log can be JSON, every line of a request carries its id (which
+/// the answer names in `X-Request-Id`), and the per-ticket line can be turned down while
+/// the audit table keeps every event.
+#[tokio::test]
+async fn json_logs_with_request_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("j.db");
+    let config = dir.path().join("unicas.toml");
+    std::fs::write(
+        &config,
+        "[log]\nformat = \"json\"\nlevel = \"info,unicas::tickets=warn\"\n",
+    )
+    .unwrap();
+    assert!(
+        unicas(
+            &db,
+            &[
+                "user",
+                "add",
+                "jo",
+                "--name",
+                "J",
+                "--password",
+                "Tea-Kettle-2026"
+            ]
+        )
+        .0
+    );
+    assert!(
+        unicas(
+            &db,
+            &["service", "add", "--name", "a", "--pattern", SERVICE]
+        )
+        .0
+    );
+    let log = dir.path().join("log");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_unicas"))
+        .arg("--db")
+        .arg(&db)
+        .arg("--config")
+        .arg(&config)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--public-url",
+            "https://cas.test/cas",
+        ])
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+    let addr = line.split_whitespace().nth(3).unwrap().parse().unwrap();
+    let mut c = Client::new(addr, None);
+    let login = c.login("jo", "Tea-Kettle-2026", Some(SERVICE)).await;
+    let id = login
+        .header("x-request-id")
+        .expect("the request's id")
+        .to_string();
+    c.get(&validate_path("serviceValidate", SERVICE, &login.ticket()))
+        .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let started = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "SSO session started")
+        .expect("the login's line");
+    assert_eq!(started["span"]["id"], id.as_str(), "{started}");
+    assert!(!text.contains("ticket validated"), "turned down: {text}");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let logins: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM audit_log WHERE event = 'login_success'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(logins, 1);
+}
