@@ -125,6 +125,21 @@ async fn accept<H: Handler>(
     }
 }
 
+/// A request's id: a counter from a random start, in hex. Unique within the process and
+/// cheap (no system call per request); it identifies, it proves nothing.
+fn request_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+    static NEXT: OnceLock<AtomicU64> = OnceLock::new();
+    let next = NEXT.get_or_init(|| {
+        let seed = crate::tickets::random_base62(11)
+            .bytes()
+            .fold(0u64, |acc, b| acc.wrapping_mul(62).wrapping_add(u64::from(b)));
+        AtomicU64::new(seed)
+    });
+    format!("{:016x}", next.fetch_add(1, Ordering::Relaxed))
+}
+
 async fn dispatch<H: Handler>(
     handler: &H,
     req: hyper::Request<Incoming>,
@@ -135,7 +150,7 @@ async fn dispatch<H: Handler>(
     let (parts, body) = req.into_parts();
     // Every log line of this request carries its id, which the answer names too, so a
     // complaint ("this page said…") can be found in the log.
-    let id = crate::tickets::random_base62(10);
+    let id = request_id();
     let span = tracing::info_span!("request", id = %id);
     let res = answer(handler, parts, body, peer, limits)
         .instrument(span)
