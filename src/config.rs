@@ -51,6 +51,7 @@ pub struct Config {
     pub wechat: WeChatConfig,
     pub metrics: MetricsConfig,
     pub log: LogConfig,
+    pub tls: TlsConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -349,6 +350,16 @@ impl Default for WeChatConfig {
     }
 }
 
+/// Direct HTTPS (without a reverse proxy): PEM files, read again on SIGHUP. Both empty:
+/// plain HTTP (behind nginx).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsConfig {
+    /// The certificate chain, the server's certificate first.
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
+}
+
 /// The server's log (stderr). `RUST_LOG`, when set, overrides `level`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -584,6 +595,7 @@ impl Default for Config {
             wechat: WeChatConfig::default(),
             metrics: MetricsConfig::default(),
             log: LogConfig::default(),
+            tls: TlsConfig::default(),
         }
     }
 }
@@ -811,6 +823,9 @@ impl Config {
                 "recovery: ttl must be 60-3600, per_account_day and max_answer_attempts positive"
                     .into(),
             );
+        }
+        if self.tls.cert_file.is_some() != self.tls.key_file.is_some() {
+            return Err("tls: cert_file and key_file go together".into());
         }
         if !["plain", "json"].contains(&self.log.format.as_str()) {
             return Err("log.format: use plain or json".into());

@@ -48,6 +48,8 @@ pub struct Server {
     task: tokio::task::JoinHandle<()>,
     /// The login throttle's window, for the counters' sweep.
     throttle_window: i64,
+    /// Direct HTTPS, when configured (reloaded on SIGHUP).
+    tls: Option<Arc<http::Tls>>,
     /// bcrypt verifications run so far (only with `test-hooks`).
     #[cfg(feature = "test-hooks")]
     pub password_verifications: Arc<std::sync::atomic::AtomicU64>,
@@ -71,6 +73,11 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         tracing::info!("stopped");
+    }
+
+    /// Direct HTTPS's certificate holder, to read the files again on SIGHUP.
+    pub fn tls(&self) -> Option<Arc<http::Tls>> {
+        self.tls.clone()
     }
 
     /// Asks the server to stop.
@@ -114,7 +121,7 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
     let config = Arc::new(config);
     // Files, the database and the system's certificates are read off the runtime threads.
     let metrics = Arc::new(metrics::Metrics::default());
-    let (keys, store, registry, http, codes) = {
+    let (keys, store, registry, http, codes, tls) = {
         let (config, now, clock) = (Arc::clone(&config), clock.now(), clock.clone());
         let metrics = Arc::clone(&metrics);
         blocking(move || {
@@ -129,7 +136,18 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
             let registry = Registry::load(store.clone()).map_err(|e| e.to_string())?;
             let sms_http = outbound::sms_client(&config)?;
             let codes = otp::Codes::new(store.clone(), clock, &config, sms_http, metrics)?;
-            Ok((keys, store, registry, outbound::client(&config)?, codes))
+            let tls = match (&config.tls.cert_file, &config.tls.key_file) {
+                (Some(cert), Some(key)) => Some(Arc::new(http::Tls::load(cert, key)?)),
+                _ => None,
+            };
+            Ok((
+                keys,
+                store,
+                registry,
+                outbound::client(&config)?,
+                codes,
+                tls,
+            ))
         })
         .await?
     };
@@ -177,6 +195,7 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
     let app = Arc::new(blocking(move || Ok(routes::App::new(parts, demo.then_some(addr)))).await?);
 
     let limits = http::Limits {
+        tls: tls.clone(),
         header_timeout: Duration::from_secs(config.http.header_timeout),
         body_timeout: Duration::from_secs(config.http.body_timeout),
         max_body: config.http.max_body,
@@ -197,6 +216,7 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
         shutdown,
         task: tokio::spawn(http::serve(listener, app, limits, shutdown_rx.clone())),
         throttle_window: config.throttle.window,
+        tls,
         #[cfg(feature = "test-hooks")]
         password_verifications,
     };

@@ -73,6 +73,21 @@ pub fn serve(mut config: Config, args: ServeArgs) -> Result<(), String> {
             );
         }
         let _ = out.flush();
+        if let Some(tls) = server.tls() {
+            tokio::spawn(async move {
+                let Ok(mut hup) =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+                else {
+                    return;
+                };
+                while hup.recv().await.is_some() {
+                    match tls.reload() {
+                        Ok(()) => tracing::info!("TLS certificate read again"),
+                        Err(e) => tracing::error!("TLS certificate kept, the new one failed: {e}"),
+                    }
+                }
+            });
+        }
         let stop = server.shutdown_handle();
         tokio::spawn(async move {
             let mut term =

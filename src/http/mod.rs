@@ -5,10 +5,12 @@
 mod cookies;
 mod request;
 mod response;
+mod tls;
 
 pub use cookies::{Cookie, Cookies};
 pub use request::{Params, Repeated, Request};
 pub use response::{csp_with_form_action, csp_with_images, csp_with_script, Response};
+pub use tls::Tls;
 
 use bytes_limit::read_body;
 use futures_util::FutureExt;
@@ -38,6 +40,8 @@ pub struct Limits {
     pub max_connections: usize,
     /// `Strict-Transport-Security` for every response, when users reach us over https.
     pub hsts: Option<String>,
+    /// Direct HTTPS, when configured.
+    pub tls: Option<Arc<Tls>>,
 }
 
 /// How long a shutdown waits for the requests in flight.
@@ -98,30 +102,55 @@ async fn accept<H: Handler>(
         let mut shutdown = shutdown.clone();
         let limits = limits.clone();
         tokio::spawn(async move {
-            let header_timeout = limits.header_timeout;
-            let limits = Arc::new(limits);
-            let service = service_fn(move |req| {
-                let (handler, limits) = (Arc::clone(&handler), Arc::clone(&limits));
-                async move {
-                    Ok::<_, std::convert::Infallible>(dispatch(&*handler, req, peer, &limits).await)
+            match limits.tls.clone() {
+                // A handshake gets the header timeout too: a client that never finishes it
+                // holds a connection no longer than one that never sends its headers.
+                Some(tls) => {
+                    let handshake = tls.acceptor().accept(stream);
+                    match tokio::time::timeout(limits.header_timeout, handshake).await {
+                        Ok(Ok(secure)) => {
+                            connection(secure, peer, handler, limits, &mut shutdown).await
+                        }
+                        _ => tracing::debug!(%peer, "TLS handshake failed or timed out"),
+                    }
                 }
-            });
-            let conn = http1::Builder::new()
-                // Without a timer hyper silently disables its header timeout (slowloris).
-                .timer(TokioTimer::new())
-                .header_read_timeout(header_timeout)
-                .max_buf_size(16 * 1024)
-                .serve_connection(TokioIo::new(stream), service);
-            tokio::pin!(conn);
-            tokio::select! {
-                _ = conn.as_mut() => {}
-                _ = shutdown.changed() => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = conn.await;
-                }
+                None => connection(stream, peer, handler, limits, &mut shutdown).await,
             }
             drop(permit);
         });
+    }
+}
+
+/// Serves one connection's requests until it closes, or (on shutdown) until the request in
+/// progress is answered.
+async fn connection<H: Handler, S>(
+    stream: S,
+    peer: SocketAddr,
+    handler: Arc<H>,
+    limits: Limits,
+    shutdown: &mut watch::Receiver<bool>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let header_timeout = limits.header_timeout;
+    let limits = Arc::new(limits);
+    let service = service_fn(move |req| {
+        let (handler, limits) = (Arc::clone(&handler), Arc::clone(&limits));
+        async move { Ok::<_, std::convert::Infallible>(dispatch(&*handler, req, peer, &limits).await) }
+    });
+    let conn = http1::Builder::new()
+        // Without a timer hyper silently disables its header timeout (slowloris).
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .max_buf_size(16 * 1024)
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = shutdown.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
     }
 }
 
@@ -134,7 +163,9 @@ fn request_id() -> String {
     let next = NEXT.get_or_init(|| {
         let seed = crate::tickets::random_base62(11)
             .bytes()
-            .fold(0u64, |acc, b| acc.wrapping_mul(62).wrapping_add(u64::from(b)));
+            .fold(0u64, |acc, b| {
+                acc.wrapping_mul(62).wrapping_add(u64::from(b))
+            });
         AtomicU64::new(seed)
     });
     format!("{:016x}", next.fetch_add(1, Ordering::Relaxed))

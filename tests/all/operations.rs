@@ -387,3 +387,92 @@ async fn json_logs_with_request_ids() {
         .unwrap();
     assert_eq!(logins, 1);
 }
+
+/// Issue "Operations": direct HTTPS from PEM files, read again on SIGHUP; a file that does
+/// not load keeps the certificate in use.
+#[tokio::test]
+async fn direct_https_and_a_certificate_renewed_on_sighup() {
+    use crate::support::receiver::TestCa;
+    let dir = tempfile::tempdir().unwrap();
+    let (first, second) = (TestCa::new("First CA"), TestCa::new("Second CA"));
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let (c1, k1) = first.server_pem();
+    std::fs::write(&cert, c1).unwrap();
+    std::fs::write(&key, k1).unwrap();
+    let config = dir.path().join("unicas.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[tls]\ncert_file = \"{}\"\nkey_file = \"{}\"\n",
+            cert.display(),
+            key.display()
+        ),
+    )
+    .unwrap();
+    let db = dir.path().join("t.db");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_unicas"))
+        .arg("--db")
+        .arg(&db)
+        .arg("--config")
+        .arg(&config)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--public-url",
+            "https://127.0.0.1/cas",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+    let addr: std::net::SocketAddr = line.split_whitespace().nth(3).unwrap().parse().unwrap();
+    let trusting = |ca: &TestCa| {
+        reqwest::Client::builder()
+            .use_rustls_tls()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(reqwest::Certificate::from_pem(ca.pem.as_bytes()).unwrap())
+            .build()
+            .unwrap()
+    };
+    let url = format!("https://127.0.0.1:{}/cas/login", addr.port());
+    let status = |client: reqwest::Client| {
+        let url = url.clone();
+        async move { client.get(&url).send().await.map(|r| r.status().as_u16()) }
+    };
+    assert_eq!(status(trusting(&first)).await.unwrap(), 200);
+    assert!(
+        status(trusting(&second)).await.is_err(),
+        "not the second CA's yet"
+    );
+    let plain = reqwest::get(format!("http://127.0.0.1:{}/cas/login", addr.port())).await;
+    assert!(plain.is_err(), "no plain HTTP on a TLS listener");
+
+    let (c2, k2) = second.server_pem();
+    std::fs::write(&cert, c2).unwrap();
+    std::fs::write(&key, k2).unwrap();
+    // SAFETY: a signal to the child this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGHUP) };
+    let mut renewed = false;
+    for _ in 0..50 {
+        if status(trusting(&second)).await.ok() == Some(200) {
+            renewed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(renewed, "the renewed certificate is served after SIGHUP");
+    std::fs::write(&cert, "not a certificate").unwrap();
+    unsafe { libc::kill(child.id() as i32, libc::SIGHUP) };
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(
+        status(trusting(&second)).await.unwrap(),
+        200,
+        "the broken file changed nothing"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -42,6 +42,14 @@ impl TestCa {
         path
     }
 
+    /// A certificate for 127.0.0.1 signed by this CA, and its key, as PEM.
+    pub fn server_pem(&self) -> (String, String) {
+        let params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &self.cert, &self.key).unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+
     pub fn server_config(&self) -> Arc<rustls::ServerConfig> {
         let params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
         let key = rcgen::KeyPair::generate().unwrap();
