@@ -944,6 +944,15 @@ mod tests {
     }
 
     #[test]
+    fn the_migration_example_is_a_valid_configuration() {
+        let parsed: Config =
+            toml::from_str(include_str!("../examples/deploy/authserver-migration.toml")).unwrap();
+        parsed.validate().unwrap();
+        assert_eq!(parsed.prefix(), "/authserver");
+        assert_eq!(parsed.all_prefixes(), ["/authserver", "/cas"]);
+    }
+
+    #[test]
     fn unknown_keys_are_refused() {
         assert!(toml::from_str::<Config>("listn = \"1.2.3.4:5\"").is_err());
     }
