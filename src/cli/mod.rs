@@ -1,6 +1,7 @@
 //! The command line: flags (clap), turned into calls on the library. The rules for accounts
 //! and services live with `NewAccount` and `NewService`; these files only translate.
 
+mod check;
 mod import;
 mod serve;
 mod service;
@@ -58,6 +59,22 @@ enum Command {
     Backup {
         /// Where the copy goes (must not exist; created 0600).
         file: PathBuf,
+    },
+    /// Check a live deployment as its applications see it: log in with a test account,
+    /// validate on every endpoint and format, SAML, single use, logout.
+    Check {
+        /// The CAS base URL, e.g. https://authserver.example.edu/authserver.
+        url: String,
+        /// A registered service URL to log in to.
+        #[arg(long)]
+        service: String,
+        /// A test account (one without first-login steps pending).
+        #[arg(long)]
+        account: String,
+        /// Its password; without it, the environment's UNICAS_CHECK_PASSWORD (which `ps`
+        /// does not show).
+        #[arg(long)]
+        password: Option<String>,
     },
     /// Replace the database with a backup. The server must be stopped; the backup must pass
     /// SQLite's integrity check and belong to this installation's key file.
@@ -136,6 +153,22 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Command::Config(ConfigCommand::Example) => {
             print!("{}", Config::example());
             Ok(())
+        }
+        Command::Check {
+            url,
+            service,
+            account,
+            password,
+        } => {
+            let password = password
+                .or_else(|| std::env::var("UNICAS_CHECK_PASSWORD").ok())
+                .ok_or("give --password or set UNICAS_CHECK_PASSWORD")?;
+            check::run(&check::CheckArgs {
+                base: &url,
+                service: &service,
+                account: &account,
+                password: &password,
+            })
         }
         Command::Backup { file } => {
             unicas::store::backup(&config.db, &file).map_err(|e| e.to_string())?;

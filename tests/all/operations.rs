@@ -476,3 +476,45 @@ async fn direct_https_and_a_certificate_renewed_on_sighup() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// `unicas check URL --service S --account alice` with the password in the environment.
+fn run_check(url: String, service: String, password: String) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_unicas"))
+        .args(["check", &url, "--service", &service, "--account", "alice"])
+        .env("UNICAS_CHECK_PASSWORD", password)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// Issue "Operations": `unicas check URL` runs the protocol against a live deployment as a
+/// stock client would, and says which part fails.
+#[tokio::test]
+async fn check_runs_the_protocol_against_a_live_deployment() {
+    let t = TestServer::start().await;
+    let url = format!("http://{}/cas", t.server.addr);
+    let check = |service: &str, password: &str| {
+        let (url, service, password) = (url.clone(), service.to_string(), password.to_string());
+        tokio::task::spawn_blocking(move || run_check(url, service, password))
+    };
+    let (ok, out) = check(SERVICE, PASSWORD).await.unwrap();
+    assert!(ok, "{out}");
+    for line in [
+        "ok    login:",
+        "ok    CAS 3.0 /p3/serviceValidate: <cas:user>alice</cas:user>",
+        "ok    a ticket is single use",
+        "ok    /validate",
+        "ok    /p3/serviceValidate&format=JSON",
+        "ok    SAML 1.1 /samlValidate",
+        "ok    logout",
+    ] {
+        assert!(out.contains(line), "{line} in {out}");
+    }
+    let (ok, out) = check(SERVICE, "wrong").await.unwrap();
+    assert!(!ok && out.contains("FAIL  login: HTTP 401"), "{out}");
+    let (ok, out) = check("https://unknown.test/", PASSWORD).await.unwrap();
+    assert!(!ok && out.contains("FAIL  login page: HTTP 403"), "{out}");
+}
