@@ -302,3 +302,16 @@ CREATE TABLE security_questions (
     set_at      INTEGER NOT NULL,
     PRIMARY KEY (account_id, slot)
 ) STRICT;
+
+-- @version 7: the admin console.
+
+-- Validations refused because the service differs from the one the ticket was issued for
+-- (INVALID_SERVICE), both as presented: the console shows the recent ones per application.
+CREATE TABLE service_mismatches (
+    id         INTEGER PRIMARY KEY,
+    service_id INTEGER NOT NULL,
+    issued     TEXT NOT NULL,
+    presented  TEXT NOT NULL,
+    at         INTEGER NOT NULL
+) STRICT;
+CREATE INDEX service_mismatches_service ON service_mismatches(service_id, id);

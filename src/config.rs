@@ -52,6 +52,7 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub log: LogConfig,
     pub tls: TlsConfig,
+    pub admin: AdminConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -360,6 +361,25 @@ pub struct TlsConfig {
     pub key_file: Option<PathBuf>,
 }
 
+/// The admin console (`/admin`): its own, shorter session after the second factor.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdminConfig {
+    /// Seconds without a request after which the console asks for the second factor again.
+    pub idle: i64,
+    /// Seconds after which it asks again whatever happened.
+    pub lifetime: i64,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig {
+            idle: 900,
+            lifetime: 7200,
+        }
+    }
+}
+
 /// The server's log (stderr). `RUST_LOG`, when set, overrides `level`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -553,6 +573,8 @@ pub struct HttpConfig {
     pub body_timeout: u64,
     /// Largest accepted form body, bytes.
     pub max_body: usize,
+    /// Largest roster uploaded in the admin console, bytes.
+    pub max_upload: usize,
     /// Simultaneous connections; further clients wait in the kernel's accept queue.
     pub max_connections: usize,
     /// Reverse proxies (nginx in front) whose `X-Forwarded-For` is believed: for requests
@@ -596,6 +618,7 @@ impl Default for Config {
             metrics: MetricsConfig::default(),
             log: LogConfig::default(),
             tls: TlsConfig::default(),
+            admin: AdminConfig::default(),
         }
     }
 }
@@ -654,6 +677,7 @@ impl Default for HttpConfig {
             header_timeout: 10,
             body_timeout: 10,
             max_body: 16 * 1024,
+            max_upload: 16 * 1024 * 1024,
             max_connections: 4096,
             trusted_proxies: vec!["127.0.0.1/32".parse().unwrap(), "::1/128".parse().unwrap()],
             hsts_max_age: 31_536_000,

@@ -21,6 +21,7 @@ pub mod sessions;
 pub mod social;
 pub mod store;
 pub mod tickets;
+pub mod totp;
 
 use accounts::{Accounts, PasswordHasher};
 use cas::Cas;
@@ -199,6 +200,7 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
         header_timeout: Duration::from_secs(config.http.header_timeout),
         body_timeout: Duration::from_secs(config.http.body_timeout),
         max_body: config.http.max_body,
+        max_upload: config.http.max_upload,
         max_connections: config.http.max_connections,
         hsts: config
             .secure_cookies()

@@ -4,7 +4,15 @@
 //! number itself is checked (GB 11643) and then dropped: only its last four characters are
 //! kept, for an administrator confirming someone's identity by hand.
 
+use crate::accounts::hash_now;
 use crate::model::{InputError, Kind, NewAccount, Source};
+use crate::store::{Imported, Store, StoreError};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// Rows written per transaction.
+const BATCH: usize = 500;
 
 /// A roster row turned into an account to insert or update, with its initial password.
 #[derive(Clone, Debug)]
@@ -156,6 +164,62 @@ fn row(
         initial_password: id.initial_password(),
         id_last4: id.last(4),
     })
+}
+
+/// The accounts to write, the new ones (not in `existing`) with their initial password
+/// hashed at `cost` on `threads` threads, each taking the next row; `tick` after each hash.
+pub fn hash_new(
+    rows: Vec<RosterRow>,
+    existing: &HashSet<String>,
+    cost: u32,
+    threads: usize,
+    tick: &(dyn Fn() + Sync),
+) -> Result<Vec<NewAccount>, String> {
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<NewAccount>>> = rows.iter().map(|_| Mutex::new(None)).collect();
+    let failed = Mutex::new(None);
+    std::thread::scope(|scope| {
+        for _ in 0..threads.max(1) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(row) = rows.get(i) else { return };
+                let mut account = row.account.clone();
+                if !existing.contains(&account.id) {
+                    match hash_now(&row.initial_password, cost) {
+                        Ok(hash) => account.password_hash = hash,
+                        Err(e) => {
+                            *failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+                            return;
+                        }
+                    }
+                    tick();
+                }
+                *slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(account);
+            });
+        }
+    });
+    if let Some(e) = failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e);
+    }
+    Ok(slots
+        .into_iter()
+        .filter_map(|s| s.into_inner().unwrap_or_else(|p| p.into_inner()))
+        .collect())
+}
+
+/// Writes the accounts, 500 a transaction: how many were added, updated, unchanged.
+pub fn write(store: &Store, accounts: &[NewAccount], now: i64) -> Result<[usize; 3], StoreError> {
+    let mut tally = [0usize; 3];
+    for batch in accounts.chunks(BATCH) {
+        for done in store.import_accounts(batch, now)? {
+            tally[match done {
+                Imported::Added => 0,
+                Imported::Updated => 1,
+                Imported::Unchanged => 2,
+            }] += 1;
+        }
+    }
+    Ok(tally)
 }
 
 /// A mainland resident ID number (居民身份证号码): 18 characters with the GB 11643-1999 check

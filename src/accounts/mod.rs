@@ -11,7 +11,8 @@ mod questions;
 pub use change::PasswordChange;
 pub use login::Login;
 pub use password::{
-    check_length, hash_now, HashingFailed, PasswordError, PasswordHasher, MAX_PASSWORD_BYTES,
+    check_length, hash_now, temporary_password, HashingFailed, PasswordError, PasswordHasher,
+    MAX_PASSWORD_BYTES,
 };
 pub use policy::{Policy, PolicyError};
 pub use questions::{normalize_answer, question_text, QuestionsError, QUESTIONS};

@@ -197,3 +197,16 @@ mod tests {
         );
     }
 }
+
+/// A temporary password an administrator hands over: three groups of four letters and
+/// digits from the OS random source (about 71 bits), with an upper-case letter, a lower-case
+/// letter and a digit, easy to read out over the phone; it must be changed at next login.
+pub fn temporary_password() -> String {
+    loop {
+        let raw = crate::tickets::random_base62(12);
+        let has = |f: fn(&char) -> bool| raw.chars().any(|c| f(&c));
+        if has(char::is_ascii_uppercase) && has(char::is_ascii_lowercase) && has(char::is_ascii_digit) {
+            return format!("{}-{}-{}", &raw[..4], &raw[4..8], &raw[8..]);
+        }
+    }
+}

@@ -123,6 +123,18 @@ impl Cas {
         }
         if st.target.service != service {
             tracing::info!(ticket = %tickets::log_label(ticket), issued_for = ?st.target.service, presented = ?service, "INVALID_SERVICE");
+            // The console shows these per application: the usual migration mistake.
+            if let Some(app) = self.registry.find(&st.target.service) {
+                let (issued, presented, now) =
+                    (st.target.service.clone(), service.to_string(), self.clock.now());
+                let recorded = self
+                    .store
+                    .call(move |s| s.record_mismatch(app.id, &issued, &presented, now))
+                    .await;
+                if let Err(e) = recorded {
+                    tracing::warn!("recording a service mismatch: {e}");
+                }
+            }
             return Err(ValidationError::new(
                 InvalidService,
                 format!("Ticket '{shown}' does not match the service"),

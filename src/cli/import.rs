@@ -7,16 +7,9 @@ use super::{now, open};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::Instant;
-use unicas::accounts::hash_now;
 use unicas::config::Config;
-use unicas::model::NewAccount;
-use unicas::roster::{self, RosterRow};
-use unicas::store::Imported;
-
-/// Rows written per transaction.
-const BATCH: usize = 500;
+use unicas::roster;
 
 pub fn import(
     config: &Config,
@@ -45,20 +38,19 @@ pub fn import(
         );
         return finish(&errors);
     }
-    let accounts = hash_initial_passwords(config, rows, &existing)?;
-    let mut tally = [0usize; 3];
-    for batch in accounts.chunks(BATCH) {
-        for done in store
-            .import_accounts(batch, now())
-            .map_err(|e| e.to_string())?
-        {
-            tally[match done {
-                Imported::Added => 0,
-                Imported::Updated => 1,
-                Imported::Unchanged => 2,
-            }] += 1;
-        }
-    }
+    let progress = Progress::new(new as u64);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    let accounts = roster::hash_new(
+        rows,
+        &existing,
+        config.passwords.bcrypt_cost,
+        threads,
+        &|| progress.tick(),
+    )?;
+    progress.done();
+    let tally = roster::write(&store, &accounts, now()).map_err(|e| e.to_string())?;
     let mut summary = format!(
         "imported: {} added, {} updated, {} unchanged, {} refused",
         tally[0],
@@ -82,54 +74,6 @@ fn finish(errors: &[roster::RowError]) -> Result<(), String> {
         0 => Ok(()),
         n => Err(format!("{n} row(s) could not be imported (listed above)")),
     }
-}
-
-/// The accounts to write, the new ones with their initial password hashed: every core hashes,
-/// each taking the next row.
-fn hash_initial_passwords(
-    config: &Config,
-    rows: Vec<RosterRow>,
-    existing: &std::collections::HashSet<String>,
-) -> Result<Vec<NewAccount>, String> {
-    let todo = rows
-        .iter()
-        .filter(|r| !existing.contains(&r.account.id))
-        .count();
-    let progress = Progress::new(todo as u64);
-    let next = AtomicUsize::new(0);
-    let slots: Vec<Mutex<Option<NewAccount>>> = rows.iter().map(|_| Mutex::new(None)).collect();
-    let failed = Mutex::new(None);
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2);
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(row) = rows.get(i) else { return };
-                let mut account = row.account.clone();
-                if !existing.contains(&account.id) {
-                    match hash_now(&row.initial_password, config.passwords.bcrypt_cost) {
-                        Ok(hash) => account.password_hash = hash,
-                        Err(e) => {
-                            *failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
-                            return;
-                        }
-                    }
-                    progress.tick();
-                }
-                *slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(account);
-            });
-        }
-    });
-    progress.done();
-    if let Some(e) = failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
-        return Err(e);
-    }
-    Ok(slots
-        .into_iter()
-        .filter_map(|s| s.into_inner().unwrap_or_else(|p| p.into_inner()))
-        .collect())
 }
 
 /// A progress bar with rows/s and ETA at a terminal; a plain line every 5% otherwise.

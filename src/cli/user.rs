@@ -190,7 +190,7 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<(), String> {
         }
         UserCommand::ResetPassword { account } => {
             let id = account_id(&account)?;
-            let temporary = temporary_password();
+            let temporary = unicas::accounts::temporary_password();
             let hash =
                 hash_now(&temporary, config.passwords.bcrypt_cost).map_err(|e| e.to_string())?;
             let record = AuditRecord::system(
@@ -316,20 +316,4 @@ fn set_status(config: &Config, account: &str, status: Status) -> Result<(), Stri
     }
     println!("{id} is {}", status.as_str());
     Ok(())
-}
-
-/// A temporary password from the OS random source: three groups of four letters and digits
-/// (about 71 bits), with an upper-case letter, a lower-case letter and a digit, easy to read
-/// out over the phone.
-fn temporary_password() -> String {
-    loop {
-        let raw = unicas::tickets::random_base62(12);
-        let has = |f: fn(&char) -> bool| raw.chars().any(|c| f(&c));
-        if has(char::is_ascii_uppercase)
-            && has(char::is_ascii_lowercase)
-            && has(char::is_ascii_digit)
-        {
-            return format!("{}-{}-{}", &raw[..4], &raw[4..8], &raw[8..]);
-        }
-    }
 }

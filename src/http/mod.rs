@@ -3,6 +3,7 @@
 //! generic 500, never the connection's other requests or the server.
 
 mod cookies;
+pub mod multipart;
 mod request;
 mod response;
 mod tls;
@@ -37,6 +38,8 @@ pub struct Limits {
     pub header_timeout: Duration,
     pub body_timeout: Duration,
     pub max_body: usize,
+    /// The larger limit of the one upload (the roster, in the admin console).
+    pub max_upload: usize,
     pub max_connections: usize,
     /// `Strict-Transport-Security` for every response, when users reach us over https.
     pub hsts: Option<String>,
@@ -201,7 +204,11 @@ async fn answer<H: Handler>(
     peer: SocketAddr,
     limits: &Limits,
 ) -> Response {
-    match read_body(body, &parts.headers, limits.max_body, limits.body_timeout).await {
+    let limit = match parts.uri.path().ends_with("/admin/import") {
+        true => limits.max_upload,
+        false => limits.max_body,
+    };
+    match read_body(body, &parts.headers, limit, limits.body_timeout).await {
         Err(status) => Response::plain(status, status.canonical_reason().unwrap_or("error")),
         Ok(body) => match Request::parse(parts, body, peer) {
             Err(msg) => Response::plain(hyper::StatusCode::BAD_REQUEST, msg),

@@ -146,6 +146,15 @@ pub enum AuditEvent {
     IdentityNotConfirmed {
         method: &'static str,
     },
+    /// An administrator's action in the console (the row's account is the administrator's).
+    AdminAction {
+        action: String,
+        target: String,
+    },
+    /// An administrator passed the console's second factor.
+    AdminEntered {
+        method: &'static str,
+    },
     /// A phone confirmed a QR-code login for the computer at this address.
     QrConfirmed {
         computer: String,
@@ -221,6 +230,8 @@ impl AuditEvent {
             AuditEvent::NoticeSent { .. } => "notice_sent",
             AuditEvent::IdentityConfirmed { .. } => "identity_confirmed",
             AuditEvent::IdentityNotConfirmed { .. } => "identity_not_confirmed",
+            AuditEvent::AdminAction { .. } => "admin_action",
+            AuditEvent::AdminEntered { .. } => "admin_entered",
             AuditEvent::QrConfirmed { .. } => "qr_confirmed",
             AuditEvent::QrCancelled => "qr_cancelled",
             AuditEvent::RecoveryStarted => "recovery_started",
@@ -267,6 +278,8 @@ impl AuditEvent {
             AuditEvent::NoticeSent { notice, to, result } => format!("{notice} to {to}: {result}"),
             AuditEvent::IdentityConfirmed { method }
             | AuditEvent::IdentityNotConfirmed { method } => (*method).into(),
+            AuditEvent::AdminAction { action, target } => format!("{action} {target}"),
+            AuditEvent::AdminEntered { method } => (*method).into(),
             AuditEvent::QrConfirmed { computer } => format!("for the computer at {computer}"),
             AuditEvent::QrCancelled => "cancelled on the phone".into(),
             AuditEvent::RecoveryStarted => "captcha solved".into(),

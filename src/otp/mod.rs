@@ -31,6 +31,8 @@ pub enum Purpose {
     Recovery,
     /// Proving it is still the account holder before a change in the portal.
     Verify,
+    /// An administrator's second factor for the console.
+    Admin,
 }
 
 impl Purpose {
@@ -40,6 +42,7 @@ impl Purpose {
             Purpose::Login => "login",
             Purpose::Recovery => "recovery",
             Purpose::Verify => "verify",
+            Purpose::Admin => "admin",
         }
     }
 
@@ -49,6 +52,7 @@ impl Purpose {
             Purpose::Login => ("登录", "logging in"),
             Purpose::Recovery => ("找回密码", "password recovery"),
             Purpose::Verify => ("身份验证", "identity check"),
+            Purpose::Admin => ("登录管理控制台", "the admin console"),
         }
     }
 }

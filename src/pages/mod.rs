@@ -2,6 +2,7 @@
 //! content, footer), and the pages built on it. Every value goes through maud's escaping; no
 //! page needs JavaScript.
 
+mod admin;
 mod first_login;
 mod portal;
 mod qr;
@@ -9,6 +10,7 @@ mod recovery;
 mod social;
 mod text;
 
+pub use admin::{AccountDetail, AdminFrame, AuditLine, PatternTest, SecondFactorView, ServiceDetail};
 pub use first_login::FirstLoginView;
 pub use portal::{
     browser, AccountView, BindView, PortalApp, PortalView, QuestionsView, SessionLine, SignIn,

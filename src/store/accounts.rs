@@ -93,6 +93,33 @@ impl Store {
         })
     }
 
+    /// Accounts whose id, name or department contains `text` (at most `limit`, by id).
+    pub fn search_accounts(&self, text: &str, limit: i64) -> Result<Vec<Account>> {
+        let keys = self.keys();
+        let pattern = format!(
+            "%{}%",
+            text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+        );
+        self.read(|conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM accounts
+                 WHERE id LIKE ?1 ESCAPE '\\' OR name LIKE ?1 ESCAPE '\\' OR department LIKE ?1 ESCAPE '\\'
+                 ORDER BY id LIMIT ?2"
+            ))?
+            .query_map(params![pattern, limit], |r| from_row(keys, r))?
+            .collect()
+        })
+    }
+
+    /// How many accounts there are, by status.
+    pub fn account_counts(&self) -> Result<Vec<(String, i64)>> {
+        self.read(|conn| {
+            conn.prepare_cached("SELECT status, count(*) FROM accounts GROUP BY status ORDER BY status")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
+        })
+    }
+
     /// Whether any account exists that `serve --demo` did not make.
     pub fn has_real_accounts(&self) -> Result<bool> {
         self.read(|conn| {

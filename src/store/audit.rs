@@ -61,7 +61,7 @@ impl Store {
     }
 }
 
-fn row(r: &rusqlite::Row) -> rusqlite::Result<AuditRow> {
+pub(super) fn row(r: &rusqlite::Row) -> rusqlite::Result<AuditRow> {
     Ok(AuditRow {
         at: r.get(0)?,
         event: r.get(1)?,

@@ -11,6 +11,7 @@ mod accounts;
 mod audit;
 mod bindings;
 mod logout;
+mod console;
 mod messages;
 mod proxy;
 mod questions;
@@ -22,6 +23,7 @@ pub use accounts::Imported;
 pub use audit::AuditRow;
 pub use bindings::Bound;
 pub use logout::LogoutParticipant;
+pub use console::AuditFilter;
 pub use messages::{CodeCheck, Limits, MessageRequest, MessageRow, Reserved};
 pub use proxy::ProxyGrantingTicket;
 pub use services::ServiceUpdate;
@@ -35,7 +37,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Schema version this binary writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 const SCHEMA: &str = include_str!("../../schema.sql");
 const READERS: usize = 4;
 

@@ -1,0 +1,406 @@
+//! The admin console (管理控制台): the second factor, the overview, accounts, applications
+//! (with the pattern tester, single-logout deliveries and validation mismatches), the audit
+//! log and the roster import. Every form carries the console's own token (`csrf`).
+
+use super::Chrome;
+use crate::model::{Account, Service};
+use maud::{html, Markup};
+
+/// The console's navigation and the administrator's name.
+pub struct AdminFrame<'a> {
+    pub admin: &'a str,
+    pub csrf: &'a str,
+}
+
+/// The second-factor page before the console.
+pub struct SecondFactorView<'a> {
+    pub token: String,
+    pub phone: Option<String>,
+    pub totp: bool,
+    pub code_sent: bool,
+    pub error: Option<&'a str>,
+}
+
+pub struct AccountDetail<'a> {
+    pub account: &'a Account,
+    pub bindings: Vec<(String, String)>,
+    pub id_last4: Option<String>,
+    pub sign_ins: Vec<(String, String, String)>,
+    pub sessions: Vec<(String, String, String)>,
+    pub done: Option<&'a str>,
+    /// A temporary password just set: shown this once.
+    pub temporary: Option<String>,
+}
+
+/// A service's page: its settings for the form, and what the console knows of it.
+pub struct ServiceDetail<'a> {
+    /// `None`: a new service.
+    pub service: Option<&'a Service>,
+    pub error: Option<String>,
+    /// Recent single-logout deliveries: time, URL, result, attempts.
+    pub deliveries: Vec<(String, String)>,
+    /// Recent validations refused with INVALID_SERVICE: time, issued for, presented.
+    pub mismatches: Vec<(String, String, String)>,
+}
+
+/// The pattern tester's answer.
+pub struct PatternTest {
+    pub url: String,
+    pub normalized: Option<String>,
+    pub matched: Option<(i64, String, String)>,
+}
+
+/// One audit row as the viewer shows it.
+pub struct AuditLine {
+    pub at: String,
+    pub event: String,
+    pub account: String,
+    pub address: String,
+    pub detail: String,
+    pub browser: String,
+}
+
+impl Chrome<'_> {
+    fn admin_url(&self, part: &str) -> String {
+        format!("{}/admin{part}", self.prefix)
+    }
+
+    fn admin_page(&self, title: &str, frame: &AdminFrame, body: Markup) -> Markup {
+        let t = self.t();
+        self.wide_page(
+            title,
+            html! {
+                div.bar {
+                    span.who { (t.admin_title) " · " (frame.admin) }
+                    span.nav {
+                        a href=(self.admin_url("")) { (t.admin_overview) }
+                        a href=(self.admin_url("/accounts")) { (t.admin_accounts) }
+                        a href=(self.admin_url("/services")) { (t.admin_services) }
+                        a href=(self.admin_url("/audit")) { (t.admin_audit) }
+                        a href=(self.admin_url("/import")) { (t.admin_import) }
+                        a href=(self.admin_url("/totp")) { (t.admin_totp) }
+                        a href=(format!("{}/portal", self.prefix)) { (t.portal_title) }
+                    }
+                }
+                div.card.admin { (body) }
+            },
+        )
+    }
+
+    fn csrf(&self, frame: &AdminFrame) -> Markup {
+        html! { input type="hidden" name="csrf" value=(frame.csrf); }
+    }
+
+    /// The second factor: a code to the administrator's bound phone, or TOTP.
+    pub fn admin_second_factor(&self, v: &SecondFactorView) -> Markup {
+        let t = self.t();
+        let action = self.admin_url("/verify");
+        self.page(
+            t.admin_title,
+            html! {
+                div.card {
+                    h1 { (t.admin_title) }
+                    p { (t.admin_second_factor) }
+                    @if let Some(error) = v.error { p #showErrorTip .error role="alert" { (error) } }
+                    @if v.totp {
+                        form method="post" action=(action) autocomplete="off" {
+                            input type="hidden" name="execution" value=(v.token);
+                            label.sr for="totp" { (t.admin_totp_code) }
+                            input #totp type="text" name="code" inputmode="numeric" maxlength="6" placeholder=(t.admin_totp_code) autocomplete="one-time-code";
+                            button type="submit" name="action" value="totp" { (t.verify_button) }
+                        }
+                    }
+                    @if let Some(phone) = &v.phone {
+                        div.step {
+                            p { (t.verify_by_code) (phone) }
+                            form method="post" action=(action) autocomplete="off" {
+                                input type="hidden" name="execution" value=(v.token);
+                                button.secondary type="submit" name="action" value="send" { (t.send_code) }
+                                @if v.code_sent {
+                                    label.sr for="code" { (t.code_placeholder) }
+                                    input #code type="text" name="code" inputmode="numeric" maxlength="6" placeholder=(t.code_placeholder) autocomplete="one-time-code";
+                                    button type="submit" name="action" value="sms" { (t.verify_button) }
+                                }
+                            }
+                        }
+                    }
+                    @if !v.totp && v.phone.is_none() { p.note { (t.admin_no_factor) } }
+                }
+            },
+        )
+    }
+
+    pub fn admin_overview(
+        &self,
+        frame: &AdminFrame,
+        counts: &[(String, i64)],
+        sessions: i64,
+        services: usize,
+        recent: &[AuditLine],
+    ) -> Markup {
+        let t = self.t();
+        self.admin_page(
+            t.admin_title,
+            frame,
+            html! {
+                h1 { (t.admin_overview) }
+                table.details {
+                    @for (status, n) in counts { tr { th { (t.admin_accounts) " (" (status) ")" } td { (n) } } }
+                    tr { th { (t.active_sessions) } td { (sessions) } }
+                    tr { th { (t.admin_services) } td { (services) } }
+                }
+                h2 { (t.admin_recent_events) }
+                (self.audit_table(recent))
+            },
+        )
+    }
+
+    fn audit_table(&self, rows: &[AuditLine]) -> Markup {
+        let t = self.t();
+        html! {
+            table.audit {
+                tr { th { (t.time) } th { (t.admin_event) } th { (t.admin_account) } th { (t.address) } th { (t.admin_detail) } th { (t.browser) } }
+                @for r in rows {
+                    tr { td { (r.at) } td { (r.event) } td { (r.account) } td { (r.address) } td { (r.detail) } td { (r.browser) } }
+                }
+            }
+        }
+    }
+
+    pub fn admin_accounts(&self, frame: &AdminFrame, query: &str, found: &[Account]) -> Markup {
+        let t = self.t();
+        self.admin_page(
+            t.admin_accounts,
+            frame,
+            html! {
+                h1 { (t.admin_accounts) }
+                form.search method="get" action=(self.admin_url("/accounts")) {
+                    label.sr for="q" { (t.admin_search) }
+                    input #q type="text" name="q" value=(query) placeholder=(t.admin_search);
+                    button type="submit" { (t.admin_search_button) }
+                }
+                table {
+                    tr { th { (t.admin_account) } th { (t.admin_name) } th { (t.admin_kind) } th { (t.admin_status) } th { (t.admin_department) } th { (t.phone_binding) } }
+                    @for a in found {
+                        tr {
+                            td { a href=(format!("{}?id={}", self.admin_url("/account"), url::form_urlencoded::byte_serialize(a.id.as_bytes()).collect::<String>())) { (a.id) } }
+                            td { (a.name) } td { (a.kind.as_str()) } td { (a.status.as_str()) } td { (a.department) }
+                            td { (a.bound_phone.as_deref().and_then(crate::model::Phone::parse).map(|p| p.masked()).unwrap_or_default()) }
+                        }
+                    }
+                }
+                @if found.is_empty() && !query.is_empty() { p.hint { (t.admin_nothing_found) } }
+            },
+        )
+    }
+
+    pub fn admin_account(&self, frame: &AdminFrame, v: &AccountDetail) -> Markup {
+        let t = self.t();
+        let a = v.account;
+        let action = self.admin_url("/account");
+        let button = |name: &str, label: &str| {
+            html! {
+                form.inline method="post" action=(action) {
+                    (self.csrf(frame))
+                    input type="hidden" name="id" value=(a.id);
+                    button.secondary type="submit" name="action" value=(name) { (label) }
+                }
+            }
+        };
+        self.admin_page(
+            &a.id,
+            frame,
+            html! {
+                h1 { (a.name) " (" (a.id) ")" }
+                @if let Some(done) = v.done { p.success role="status" { (t.admin_done) (done) } }
+                @if let Some(temporary) = &v.temporary {
+                    p.success role="status" { (t.admin_temporary) code { (temporary) } }
+                    p.note { (t.admin_temporary_once) }
+                }
+                table.details {
+                    tr { th { (t.admin_kind) } td { (a.kind.as_str()) } }
+                    tr { th { (t.admin_status) } td { (a.status.as_str()) } }
+                    tr { th { (t.admin_department) } td { (a.department) } }
+                    tr { th { (t.admin_source) } td { (a.source.as_str()) } }
+                    tr { th { (t.admin_must_change) } td { (a.must_change) } }
+                    tr { th { (t.password_changed_at) } td { (crate::clock::iso8601(a.password_changed_at)) } }
+                    @if let Some(last4) = &v.id_last4 { tr { th { (t.admin_id_last4) } td { (last4) } } }
+                    @for (kind, value) in &v.bindings { tr { th { (t.bound) " " (kind) } td { (value) } } }
+                }
+                div.actions {
+                    @if a.status == crate::model::Status::Active { (button("lock", t.admin_lock)) (button("disable", t.admin_disable)) }
+                    @else { (button("unlock", t.admin_unlock)) }
+                    (button("reset", t.admin_reset))
+                    (button("logout", t.admin_end_sessions))
+                    @for (kind, _) in &v.bindings { (button(&format!("unbind-{kind}"), &format!("{} {kind}", t.unbind))) }
+                }
+                h2 { (t.recent_sign_ins) }
+                table {
+                    tr { th { (t.time) } th { (t.address) } th { (t.method) } }
+                    @for (at, ip, method) in &v.sign_ins { tr { td { (at) } td { (ip) } td { (method) } } }
+                }
+                h2 { (t.active_sessions) }
+                table {
+                    tr { th { (t.signed_in_at) } th { (t.address) } th { (t.browser) } }
+                    @for (at, ip, browser) in &v.sessions { tr { td { (at) } td { (ip) } td { (browser) } } }
+                }
+            },
+        )
+    }
+
+    pub fn admin_services(&self, frame: &AdminFrame, services: &[Service], test: Option<&PatternTest>) -> Markup {
+        let t = self.t();
+        self.admin_page(
+            t.admin_services,
+            frame,
+            html! {
+                h1 { (t.admin_services) }
+                p { a.button.secondary href=(format!("{}?id=new", self.admin_url("/service"))) { (t.admin_new_service) } }
+                table {
+                    tr { th { "ID" } th { (t.admin_name) } th { (t.admin_pattern) } th { (t.admin_status) } th { (t.admin_release) } }
+                    @for s in services {
+                        tr {
+                            td { a href=(format!("{}?id={}", self.admin_url("/service"), s.id)) { (s.id) } }
+                            td { (s.name()) } td { code { (s.settings.pattern) } }
+                            td { @if s.enabled { (t.admin_enabled) } @else { (t.admin_disabled) } }
+                            td { (s.settings.release.describe()) }
+                        }
+                    }
+                }
+                h2 { (t.admin_pattern_test) }
+                form.search method="get" action=(self.admin_url("/services")) {
+                    label.sr for="url" { (t.admin_pattern_test) }
+                    input #url type="text" name="test" value=(test.map(|x| x.url.as_str()).unwrap_or("")) placeholder="https://jw.example.edu/home";
+                    button type="submit" { (t.admin_test_button) }
+                }
+                @if let Some(test) = test {
+                    table.details {
+                        tr { th { (t.admin_normalized) } td { @match &test.normalized { Some(n) => code { (n) }, None => (t.admin_not_a_url) } } }
+                        tr { th { (t.admin_matches) } td {
+                            @match &test.matched {
+                                Some((id, name, pattern)) => { (id) " · " (name) " · " code { (pattern) } }
+                                None => (t.admin_no_match),
+                            }
+                        } }
+                    }
+                }
+            },
+        )
+    }
+
+    pub fn admin_service(&self, frame: &AdminFrame, v: &ServiceDetail) -> Markup {
+        let t = self.t();
+        let s = v.service.map(|s| &s.settings);
+        let get = |f: fn(&crate::model::NewService) -> String| s.map(f).unwrap_or_default();
+        let release = match s.map(|s| &s.release) {
+            Some(crate::model::Release::All) => "*".to_string(),
+            Some(crate::model::Release::Only(names)) => names.join(","),
+            None => String::new(),
+        };
+        self.admin_page(
+            t.admin_services,
+            frame,
+            html! {
+                h1 { @match v.service { Some(s) => { (s.name()) " (" (s.id) ")" }, None => (t.admin_new_service) } }
+                @if let Some(error) = &v.error { p #showErrorTip .error role="alert" { (error) } }
+                form.settings method="post" action=(self.admin_url("/service")) {
+                    (self.csrf(frame))
+                    input type="hidden" name="id" value=(v.service.map(|s| s.id.to_string()).unwrap_or_else(|| "new".into()));
+                    label for="name" { (t.admin_name) } input #name type="text" name="name" value=(get(|s| s.name.clone())) required;
+                    label for="pattern" { (t.admin_pattern) } input #pattern type="text" name="pattern" value=(get(|s| s.pattern.clone())) required;
+                    label for="attributes" { (t.admin_release) " (" (t.admin_release_hint) ")" } input #attributes type="text" name="attributes" value=(release);
+                    label for="rules" { (t.admin_rules) " (" (t.admin_rules_hint) ")" }
+                    textarea #rules name="rules" rows="3" { (get(|s| s.rules.iter().map(|r| r.stored()).collect::<Vec<_>>().join("\n"))) }
+                    label for="logout_url" { (t.admin_logout_url) } input #logout_url type="text" name="logout_url" value=(get(|s| s.logout_url.clone().unwrap_or_default()));
+                    label for="logout_type" { (t.admin_logout_type) }
+                    select #logout_type name="logout_type" {
+                        @for kind in ["back", "front", "none"] {
+                            option value=(kind) selected[s.map(|s| s.logout_type.as_str()) == Some(kind)] { (kind) }
+                        }
+                    }
+                    label.check { input type="checkbox" name="proxy" value="true" checked[s.is_some_and(|s| s.allow_proxy)]; " " (t.admin_proxy) }
+                    label for="proxy_callback" { (t.admin_proxy_callback) } input #proxy_callback type="text" name="proxy_callback" value=(get(|s| s.proxy_callback.clone().unwrap_or_default()));
+                    label for="portal_url" { (t.admin_portal_url) } input #portal_url type="text" name="portal_url" value=(get(|s| s.portal_url.clone().unwrap_or_default()));
+                    label for="title" { (t.admin_title_field) } input #title type="text" name="title" value=(get(|s| s.portal_title.clone().unwrap_or_default()));
+                    label for="description" { (t.admin_description) } input #description type="text" name="description" value=(get(|s| s.portal_description.clone().unwrap_or_default()));
+                    label.check { input type="checkbox" name="enabled" value="true" checked[v.service.is_none_or(|s| s.enabled)]; " " (t.admin_enabled) }
+                    button type="submit" { (t.save) }
+                }
+                @if v.service.is_some() {
+                    h2 { (t.admin_deliveries) }
+                    table { tr { th { (t.time) } th { (t.admin_detail) } }
+                        @for (at, detail) in &v.deliveries { tr { td { (at) } td { (detail) } } } }
+                    h2 { (t.admin_mismatches) }
+                    p.hint { (t.admin_mismatches_hint) }
+                    table { tr { th { (t.time) } th { (t.admin_issued_for) } th { (t.admin_presented) } }
+                        @for (at, issued, presented) in &v.mismatches { tr { td { (at) } td { code { (issued) } } td { code { (presented) } } } } }
+                }
+            },
+        )
+    }
+
+    pub fn admin_audit(&self, frame: &AdminFrame, filters: &[(&str, &str)], rows: &[AuditLine], csv: &str) -> Markup {
+        let t = self.t();
+        self.admin_page(
+            t.admin_audit,
+            frame,
+            html! {
+                h1 { (t.admin_audit) }
+                form.search method="get" action=(self.admin_url("/audit")) {
+                    @for (name, value) in filters {
+                        label for=(name) { (name) }
+                        input id=(name) type="text" name=(name) value=(value);
+                    }
+                    button type="submit" { (t.admin_search_button) }
+                }
+                p { a href=(csv) { (t.admin_export_csv) } }
+                (self.audit_table(rows))
+            },
+        )
+    }
+
+    pub fn admin_import(&self, frame: &AdminFrame, report: Option<&str>, running: Option<(usize, usize)>) -> Markup {
+        let t = self.t();
+        self.admin_page(
+            t.admin_import,
+            frame,
+            html! {
+                h1 { (t.admin_import) }
+                p.hint { (t.admin_import_hint) }
+                @if let Some((done, total)) = running {
+                    p.notice #progress data-countdown="2" { (t.admin_import_progress.replace("{done}", &done.to_string()).replace("{total}", &total.to_string())) }
+                }
+                @if let Some(report) = report { pre.report { (report) } }
+                form method="post" action=(self.admin_url("/import")) enctype="multipart/form-data" {
+                    (self.csrf(frame))
+                    input type="file" name="roster" accept=".csv,text/csv" required;
+                    label.check { input type="checkbox" name="disable_missing" value="true"; " " (t.admin_disable_missing) }
+                    button.secondary type="submit" name="action" value="preview" { (t.admin_preview) }
+                    button type="submit" name="action" value="run" { (t.admin_run_import) }
+                }
+            },
+        )
+    }
+
+    /// TOTP enrolment: the QR code of a new secret, and the first code to confirm it.
+    pub fn admin_totp(&self, frame: &AdminFrame, enrolled: bool, secret: &str, error: Option<&str>) -> Markup {
+        let t = self.t();
+        self.admin_page(
+            t.admin_totp,
+            frame,
+            html! {
+                h1 { (t.admin_totp) }
+                @if enrolled { p.success { (t.admin_totp_enrolled) } }
+                @if let Some(error) = error { p.error role="alert" { (error) } }
+                p { (t.admin_totp_hint) }
+                img.qrcode src=(self.admin_url("/totp/qr")) alt="otpauth" width="200" height="200";
+                p.hint { code { (secret) } }
+                form method="post" action=(self.admin_url("/totp")) autocomplete="off" {
+                    (self.csrf(frame))
+                    input type="text" name="code" inputmode="numeric" maxlength="6" placeholder=(t.admin_totp_code) required;
+                    button type="submit" { (t.verify_button) }
+                }
+            },
+        )
+    }
+}
