@@ -45,6 +45,34 @@ impl<T: Clone> ExpiringMap<T> {
     /// full shard drop what has expired before it drops anything live.
     pub fn insert(&self, key: String, value: T, expires_at: i64, now: i64) {
         let mut shard = self.shard(&key);
+        self.put(&mut shard, key, value, expires_at, now);
+    }
+
+    /// Stores `value` unless a live entry already holds one at least as great; true if it
+    /// did. One lock for both, so two requests racing with the same value cannot both win
+    /// (a one-time code's step is used once).
+    pub fn raise(&self, key: String, value: T, expires_at: i64, now: i64) -> bool
+    where
+        T: PartialOrd,
+    {
+        let mut shard = self.shard(&key);
+        if let Some((exp, current)) = shard.get(&key) {
+            if *exp >= now && *current >= value {
+                return false;
+            }
+        }
+        self.put(&mut shard, key, value, expires_at, now);
+        true
+    }
+
+    fn put(
+        &self,
+        shard: &mut HashMap<String, (i64, T)>,
+        key: String,
+        value: T,
+        expires_at: i64,
+        now: i64,
+    ) {
         if shard.len() >= self.shard_capacity && !shard.contains_key(&key) {
             shard.retain(|_, (exp, _)| *exp >= now);
             if shard.len() >= self.shard_capacity {
@@ -141,6 +169,32 @@ mod tests {
                 .map(|h| h.join().unwrap())
                 .sum();
             assert_eq!(winners, 1);
+        }
+    }
+
+    #[test]
+    fn a_value_is_raised_past_once_under_contention() {
+        for round in 0..200 {
+            let map = Arc::new(ExpiringMap::<i64>::default());
+            map.insert("admin".into(), round, 100, 0);
+            let winners: usize = (0..8)
+                .map(|_| {
+                    let map = Arc::clone(&map);
+                    std::thread::spawn(move || {
+                        map.raise("admin".into(), round + 1, 100, 0) as usize
+                    })
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .map(|h| h.join().unwrap())
+                .sum();
+            assert_eq!(winners, 1);
+            assert!(
+                !map.raise("admin".into(), round, 100, 0),
+                "lower is refused"
+            );
+            // An expired entry no longer holds anything back.
+            assert!(map.raise("admin".into(), 0, 200, 150));
         }
     }
 

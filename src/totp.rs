@@ -39,7 +39,10 @@ pub fn verify(secret: &str, code: &str, now: i64) -> Option<i64> {
     }
     let current = now.div_euclid(STEP);
     (current - 1..=current + 1).find(|&step| {
-        crate::secrets::constant_time_eq(hotp(&key, step as u64, DIGITS).as_bytes(), code.as_bytes())
+        crate::secrets::constant_time_eq(
+            hotp(&key, step as u64, DIGITS).as_bytes(),
+            code.as_bytes(),
+        )
     })
 }
 
@@ -49,8 +52,17 @@ fn hotp(key: &[u8], counter: u64, digits: u32) -> String {
     mac.update(&counter.to_be_bytes());
     let hash = mac.finalize().into_bytes();
     let offset = (hash[19] & 0x0f) as usize;
-    let binary = u32::from_be_bytes([hash[offset] & 0x7f, hash[offset + 1], hash[offset + 2], hash[offset + 3]]);
-    format!("{:0width$}", binary % 10u32.pow(digits), width = digits as usize)
+    let binary = u32::from_be_bytes([
+        hash[offset] & 0x7f,
+        hash[offset + 1],
+        hash[offset + 2],
+        hash[offset + 3],
+    ]);
+    format!(
+        "{:0width$}",
+        binary % 10u32.pow(digits),
+        width = digits as usize
+    )
 }
 
 fn base32(bytes: &[u8]) -> String {

@@ -170,6 +170,27 @@ pub(crate) fn lower_priority() {
     }
 }
 
+/// A temporary password an administrator hands over: three groups of four letters and
+/// digits from the OS random source, without the look-alikes 0 O 1 l I (about 70 bits),
+/// with an upper-case letter, a lower-case letter and a digit, easy to read out over the
+/// phone; it must be changed at the next login.
+pub fn temporary_password() -> String {
+    loop {
+        let raw: String = std::iter::repeat_with(|| crate::tickets::random_base62(16))
+            .flat_map(|chunk| chunk.chars().collect::<Vec<_>>())
+            .filter(|c| !"0O1lI".contains(*c))
+            .take(12)
+            .collect();
+        let has = |f: fn(&char) -> bool| raw.chars().any(|c| f(&c));
+        if has(char::is_ascii_uppercase)
+            && has(char::is_ascii_lowercase)
+            && has(char::is_ascii_digit)
+        {
+            return format!("{}-{}-{}", &raw[..4], &raw[4..8], &raw[8..]);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,18 +216,5 @@ mod tests {
                 .verify_any(long, vec!["$2b$04$junk".into(), hash])
                 .await
         );
-    }
-}
-
-/// A temporary password an administrator hands over: three groups of four letters and
-/// digits from the OS random source (about 71 bits), with an upper-case letter, a lower-case
-/// letter and a digit, easy to read out over the phone; it must be changed at next login.
-pub fn temporary_password() -> String {
-    loop {
-        let raw = crate::tickets::random_base62(12);
-        let has = |f: fn(&char) -> bool| raw.chars().any(|c| f(&c));
-        if has(char::is_ascii_uppercase) && has(char::is_ascii_lowercase) && has(char::is_ascii_digit) {
-            return format!("{}-{}-{}", &raw[..4], &raw[4..8], &raw[8..]);
-        }
     }
 }

@@ -139,6 +139,16 @@ impl Cas {
         id
     }
 
+    /// Every registered service (the registry's snapshot).
+    pub fn services(&self) -> Arc<Vec<Service>> {
+        self.registry.all()
+    }
+
+    /// Re-reads the registry now (after a change from the admin console).
+    pub fn reload_registry(&self) -> Result<(), crate::store::StoreError> {
+        self.registry.reload()
+    }
+
     pub fn metrics(&self) -> &crate::metrics::Metrics {
         &self.metrics
     }

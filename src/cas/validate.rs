@@ -3,6 +3,7 @@
 //! its first validation attempt, successful or not, and concurrent attempts cannot both win.
 
 use super::Cas;
+use crate::model::pattern::normalize;
 use crate::model::Status;
 use crate::store::LogoutParticipant;
 use crate::tickets::{self, Kind};
@@ -125,8 +126,14 @@ impl Cas {
             tracing::info!(ticket = %tickets::log_label(ticket), issued_for = ?st.target.service, presented = ?service, "INVALID_SERVICE");
             // The console shows these per application: the usual migration mistake.
             if let Some(app) = self.registry.find(&st.target.service) {
-                let (issued, presented, now) =
-                    (st.target.service.clone(), service.to_string(), self.clock.now());
+                // Normalised, so the console shows the difference that matters; where only
+                // the spelling differs (case, a default port), as sent, so it still shows.
+                let normal = |s: &str| normalize(s).unwrap_or_else(|| s.to_string());
+                let (mut issued, mut presented) = (normal(&st.target.service), normal(service));
+                if issued == presented {
+                    (issued, presented) = (st.target.service.clone(), service.to_string());
+                }
+                let now = self.clock.now();
                 let recorded = self
                     .store
                     .call(move |s| s.record_mismatch(app.id, &issued, &presented, now))

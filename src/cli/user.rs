@@ -67,10 +67,11 @@ pub enum UserCommand {
     /// Reset a forgotten password: a random temporary one, printed once, which must be
     /// changed at the next login. Ends the account's SSO sessions (single logout follows).
     ResetPassword { account: String },
-    /// Remove a binding of an account: `wecom`, `wechat`, `email` or `phone` (audited).
+    /// Remove a binding of an account: `wecom`, `wechat`, `email`, `phone` or an
+    /// administrator's authenticator, `totp` (audited).
     Unbind {
         account: String,
-        /// wecom, wechat, email or phone.
+        /// wecom, wechat, email, phone or totp.
         kind: String,
     },
     /// Lock an account (ends its SSO sessions).
@@ -215,9 +216,11 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<(), String> {
                 "wechat" => "wechat",
                 "email" => "email",
                 "phone" => "phone",
+                // A lost authenticator: the administrator enrols a new one after an SMS code.
+                "totp" => "totp",
                 other => {
                     return Err(format!(
-                        "unknown binding {other:?}: use wecom, wechat, email or phone"
+                        "unknown binding {other:?}: use wecom, wechat, email, phone or totp"
                     ))
                 }
             };

@@ -64,7 +64,10 @@ mod tests {
         let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nabc\r\n--XyZ\r\nContent-Disposition: form-data; name=\"roster\"; filename=\"r.csv\"\r\nContent-Type: text/csv\r\n\r\naccount,name\r\n1,2\r\n--XyZ--\r\n";
         let parts = super::parse("multipart/form-data; boundary=XyZ", body).unwrap();
         assert_eq!(parts.len(), 2);
-        assert_eq!((parts[0].name.as_str(), parts[0].data), ("csrf", &b"abc"[..]));
+        assert_eq!(
+            (parts[0].name.as_str(), parts[0].data),
+            ("csrf", &b"abc"[..])
+        );
         assert_eq!(parts[1].filename.as_deref(), Some("r.csv"));
         assert_eq!(parts[1].data, b"account,name\r\n1,2");
         assert!(super::parse("multipart/form-data; boundary=XyZ", b"garbage").is_none());

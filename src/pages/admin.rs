@@ -248,7 +248,12 @@ impl Chrome<'_> {
         )
     }
 
-    pub fn admin_services(&self, frame: &AdminFrame, services: &[Service], test: Option<&PatternTest>) -> Markup {
+    pub fn admin_services(
+        &self,
+        frame: &AdminFrame,
+        services: &[Service],
+        test: Option<&PatternTest>,
+    ) -> Markup {
         let t = self.t();
         self.admin_page(
             t.admin_services,
@@ -323,7 +328,7 @@ impl Chrome<'_> {
                     label for="portal_url" { (t.admin_portal_url) } input #portal_url type="text" name="portal_url" value=(get(|s| s.portal_url.clone().unwrap_or_default()));
                     label for="title" { (t.admin_title_field) } input #title type="text" name="title" value=(get(|s| s.portal_title.clone().unwrap_or_default()));
                     label for="description" { (t.admin_description) } input #description type="text" name="description" value=(get(|s| s.portal_description.clone().unwrap_or_default()));
-                    label.check { input type="checkbox" name="enabled" value="true" checked[v.service.is_none_or(|s| s.enabled)]; " " (t.admin_enabled) }
+                    label.check { input type="checkbox" name="enabled" value="true" checked[v.service.map_or(true, |s| s.enabled)]; " " (t.admin_enabled) }
                     button type="submit" { (t.save) }
                 }
                 @if v.service.is_some() {
@@ -339,7 +344,13 @@ impl Chrome<'_> {
         )
     }
 
-    pub fn admin_audit(&self, frame: &AdminFrame, filters: &[(&str, &str)], rows: &[AuditLine], csv: &str) -> Markup {
+    pub fn admin_audit(
+        &self,
+        frame: &AdminFrame,
+        filters: &[(&str, &str)],
+        rows: &[AuditLine],
+        csv: &str,
+    ) -> Markup {
         let t = self.t();
         self.admin_page(
             t.admin_audit,
@@ -359,7 +370,12 @@ impl Chrome<'_> {
         )
     }
 
-    pub fn admin_import(&self, frame: &AdminFrame, report: Option<&str>, running: Option<(usize, usize)>) -> Markup {
+    pub fn admin_import(
+        &self,
+        frame: &AdminFrame,
+        report: Option<&str>,
+        running: Option<(usize, usize)>,
+    ) -> Markup {
         let t = self.t();
         self.admin_page(
             t.admin_import,
@@ -383,7 +399,13 @@ impl Chrome<'_> {
     }
 
     /// TOTP enrolment: the QR code of a new secret, and the first code to confirm it.
-    pub fn admin_totp(&self, frame: &AdminFrame, enrolled: bool, secret: &str, error: Option<&str>) -> Markup {
+    pub fn admin_totp(
+        &self,
+        frame: &AdminFrame,
+        enrolled: bool,
+        secret: &str,
+        error: Option<&str>,
+    ) -> Markup {
         let t = self.t();
         self.admin_page(
             t.admin_totp,

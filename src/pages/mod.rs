@@ -10,7 +10,9 @@ mod recovery;
 mod social;
 mod text;
 
-pub use admin::{AccountDetail, AdminFrame, AuditLine, PatternTest, SecondFactorView, ServiceDetail};
+pub use admin::{
+    AccountDetail, AdminFrame, AuditLine, PatternTest, SecondFactorView, ServiceDetail,
+};
 pub use first_login::FirstLoginView;
 pub use portal::{
     browser, AccountView, BindView, PortalApp, PortalView, QuestionsView, SessionLine, SignIn,

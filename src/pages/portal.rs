@@ -20,6 +20,8 @@ pub struct PortalView<'a> {
     pub name: &'a str,
     pub account_id: &'a str,
     pub apps: Vec<PortalApp>,
+    /// An administrator: a link to the console.
+    pub admin: bool,
 }
 
 /// One recent sign-in.
@@ -129,6 +131,7 @@ impl Chrome<'_> {
                 (self.portal_bar(v.name, v.account_id))
                 div.card {
                     h1 { (t.portal_title) }
+                    @if v.admin { p { a.button.secondary href=(format!("{}/admin", self.prefix)) { (t.admin_console_link) } } }
                     @if v.apps.is_empty() { p.hint { (t.no_apps) } }
                     ul.apps {
                         @for app in &v.apps {

@@ -2,6 +2,7 @@
 //! domain (`cas`, `accounts`, `sessions`), render a page or a protocol answer. The table in
 //! `route` lists every path served under each prefix.
 
+mod admin;
 mod assets;
 mod campus;
 mod captcha;
@@ -85,6 +86,12 @@ pub struct App {
     oauth_states: ExpiringMap<social::OAuthState>,
     /// WeCom secondary-verification codes waiting for the account's password.
     wecom_codes: ExpiringMap<String>,
+    /// Admin console grants (by SSO session hash), TOTP steps used and secrets being
+    /// enrolled (by administrator), and the roster import started from the console.
+    admin_grants: ExpiringMap<admin::AdminGrant>,
+    totp_steps: ExpiringMap<i64>,
+    totp_pending: ExpiringMap<String>,
+    import_job: std::sync::Mutex<Option<Arc<admin::ImportJob>>>,
     /// Captcha answers by browser (hash of the flow cookie).
     captchas: ExpiringMap<String>,
     /// Captcha images drawn at once.
@@ -132,6 +139,10 @@ impl App {
             qr_requests: ExpiringMap::bounded(qr_login::QR_CAPACITY),
             oauth_states: ExpiringMap::bounded(social::STATE_CAPACITY),
             wecom_codes: ExpiringMap::bounded(social::STATE_CAPACITY),
+            admin_grants: ExpiringMap::bounded(admin::GRANT_CAPACITY),
+            totp_steps: ExpiringMap::bounded(admin::GRANT_CAPACITY),
+            totp_pending: ExpiringMap::bounded(admin::GRANT_CAPACITY),
+            import_job: Default::default(),
             captchas: ExpiringMap::bounded(CAPTCHA_CAPACITY),
             captcha_renders: tokio::sync::Semaphore::new(2),
             ticket_misses: Default::default(),
@@ -157,6 +168,9 @@ impl App {
         self.qr_requests.sweep(now);
         self.oauth_states.sweep(now);
         self.wecom_codes.sweep(now);
+        self.admin_grants.sweep(now);
+        self.totp_steps.sweep(now);
+        self.totp_pending.sweep(now);
         self.captchas.sweep(now);
     }
 
@@ -175,6 +189,7 @@ impl App {
                 || path.starts_with("/forgot/")
                 || path == "/qrCode/qrCodeLogin.do"
                 || path == "/wecom/verify"
+                || path.starts_with("/admin")
                 || path == "/dynamicCode/getDynamicCode.htl");
         if form && !self.same_site(req) {
             tracing::info!(origin = ?req.header("origin"), path, "cross-site form post refused");
@@ -235,6 +250,20 @@ impl App {
             "/wechat/callback" if get => self.social_callback(req, "wechat").await,
             "/wecom/verify" if get => self.wecom_verify_get(req),
             "/wecom/verify" if post => self.wecom_verify_post(req).await,
+            "/admin" if get => self.admin_home(req).await,
+            "/admin/verify" if post => self.admin_verify(req).await,
+            "/admin/accounts" if get => self.admin_accounts(req).await,
+            "/admin/account" if get => self.admin_account(req).await,
+            "/admin/account" if post => self.admin_account_action(req).await,
+            "/admin/services" if get => self.admin_services(req).await,
+            "/admin/service" if get => self.admin_service(req).await,
+            "/admin/service" if post => self.admin_service_save(req).await,
+            "/admin/audit" if get => self.admin_audit(req).await,
+            "/admin/import" if get => self.admin_import_page(req).await,
+            "/admin/import" if post => self.admin_import(req).await,
+            "/admin/totp" if get => self.admin_totp_page(req).await,
+            "/admin/totp" if post => self.admin_totp_confirm(req).await,
+            "/admin/totp/qr" if get => self.admin_totp_qr(req).await,
             p if get && p.starts_with("/assets/") => self.asset(&p["/assets/".len()..]),
             ""
             | "/"
@@ -251,6 +280,11 @@ impl App {
             | "/wechat/bind"
             | "/wecom/callback"
             | "/wechat/callback"
+            | "/admin"
+            | "/admin/accounts"
+            | "/admin/services"
+            | "/admin/audit"
+            | "/admin/totp/qr"
             | "/captcha.html"
             | "/getCaptcha.htl"
             | "/needCaptcha.html"
@@ -273,6 +307,7 @@ impl App {
             | "/account/sessions"
             | "/forgot/verify"
             | "/forgot/password"
+            | "/admin/verify"
             | "/samlValidate" => Ok(Response::method_not_allowed("POST")),
             // A handler that panics, for the test of what a fault looks like from outside.
             #[cfg(feature = "test-hooks")]

@@ -32,6 +32,10 @@ pub(super) struct Holder {
 }
 
 impl Holder {
+    pub(super) fn account(&self) -> &Account {
+        &self.account
+    }
+
     /// (session id hash, account id).
     pub(super) fn ids(&self) -> (String, String) {
         (self.session.id_hash.clone(), self.account.id.clone())
@@ -105,7 +109,7 @@ impl App {
             .is_some()
     }
 
-    fn local_time(&self, unix: i64) -> String {
+    pub(super) fn local_time(&self, unix: i64) -> String {
         crate::clock::local_time(unix, self.config.utc_offset_minutes)
     }
 
@@ -136,6 +140,7 @@ impl App {
             name: &h.account.name,
             account_id: &h.account.id,
             apps,
+            admin: h.account.kind == crate::model::Kind::Admin,
         };
         let chrome = self.chrome(req);
         Ok(self.page(req, StatusCode::OK, chrome.portal(&view)))

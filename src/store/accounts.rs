@@ -98,7 +98,9 @@ impl Store {
         let keys = self.keys();
         let pattern = format!(
             "%{}%",
-            text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+            text.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
         );
         self.read(|conn| {
             conn.prepare_cached(&format!(
@@ -114,9 +116,11 @@ impl Store {
     /// How many accounts there are, by status.
     pub fn account_counts(&self) -> Result<Vec<(String, i64)>> {
         self.read(|conn| {
-            conn.prepare_cached("SELECT status, count(*) FROM accounts GROUP BY status ORDER BY status")?
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect()
+            conn.prepare_cached(
+                "SELECT status, count(*) FROM accounts GROUP BY status ORDER BY status",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect()
         })
     }
 

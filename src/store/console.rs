@@ -21,7 +21,13 @@ pub struct AuditFilter {
 
 impl Store {
     /// Records an INVALID_SERVICE refusal for the application the ticket was issued for.
-    pub fn record_mismatch(&self, service_id: i64, issued: &str, presented: &str, now: i64) -> Result<()> {
+    pub fn record_mismatch(
+        &self,
+        service_id: i64,
+        issued: &str,
+        presented: &str,
+        now: i64,
+    ) -> Result<()> {
         self.write(|tx| {
             tx.prepare_cached(
                 "INSERT INTO service_mismatches (service_id, issued, presented, at) VALUES (?1, ?2, ?3, ?4)",
@@ -55,7 +61,10 @@ impl Store {
                  WHERE event IN ('slo_sent', 'slo_failed') AND detail LIKE ?1
                  ORDER BY id DESC LIMIT ?2",
             )?
-            .query_map(params![format!("service={service_id} %"), limit], super::audit::row)?
+            .query_map(
+                params![format!("service={service_id} %"), limit],
+                super::audit::row,
+            )?
             .collect()
         })
     }

@@ -1,0 +1,1066 @@
+//! The admin console (`/admin`). Only administrator accounts, logged in through unicas, and
+//! only after a second factor (a code to the administrator's bound phone, or TOTP) as 等级
+//! 保护 2.0 asks of administrators; the console's grant is shorter than the SSO session (15
+//! minutes idle, 2 hours at most) and carries its own CSRF token, which every form sends
+//! back. Every action is audited under the administrator's account.
+
+use super::error::{Failure, Handled};
+use super::portal::Holder;
+use super::App;
+use crate::http::{Cookie, Request, Response};
+use crate::model::{Kind, NewService, Release, Rule, Status};
+use crate::otp::{Delivery, Purpose, Recipient, Sent};
+use crate::pages::{
+    AccountDetail, AdminFrame, AuditLine, PatternTest, SecondFactorView, ServiceDetail,
+};
+use crate::store::{AuditFilter, CodeCheck};
+use hyper::StatusCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+pub(super) const GRANT_CAPACITY: usize = 1_000;
+
+/// An administrator past the second factor, in one SSO session.
+#[derive(Clone, Debug)]
+pub(super) struct AdminGrant {
+    account: String,
+    csrf: String,
+    started: i64,
+}
+
+/// A roster import started from the console.
+#[derive(Default)]
+pub(super) struct ImportJob {
+    total: usize,
+    done: Arc<AtomicUsize>,
+    report: Mutex<Option<String>>,
+}
+
+/// What the gate decided.
+enum Gate {
+    /// Not logged in, or not an administrator: this answer.
+    Refused(Response),
+    SecondFactor(Holder),
+    Granted(Holder, AdminGrant),
+}
+
+impl App {
+    async fn admin_gate(&self, req: &Request) -> Result<Gate, Failure> {
+        let Some(h) = self.holder(req).await? else {
+            return Ok(Gate::Refused(Response::redirect(&format!(
+                "{}/login",
+                req.prefix
+            ))));
+        };
+        if h.account().kind != Kind::Admin || h.account().status != Status::Active {
+            let chrome = self.chrome(req);
+            let t = chrome.t();
+            let page = chrome.message(t.admin_title, t.admin_denied, &[]);
+            return Ok(Gate::Refused(self.page(req, StatusCode::FORBIDDEN, page)));
+        }
+        let (key, now) = (h.ids().0, self.clock.now());
+        match self.admin_grants.get(&key, now) {
+            Some(grant) if grant.account == h.account().id => {
+                // Each request extends the idle limit, never past the lifetime.
+                let until =
+                    (now + self.config.admin.idle).min(grant.started + self.config.admin.lifetime);
+                self.admin_grants.insert(key, grant.clone(), until, now);
+                Ok(Gate::Granted(h, grant))
+            }
+            _ => Ok(Gate::SecondFactor(h)),
+        }
+    }
+
+    /// The gate for a page: the grant, or the answer to give instead.
+    async fn admin_page_gate(
+        &self,
+        req: &Request,
+    ) -> Result<Result<(Holder, AdminGrant), Response>, Failure> {
+        Ok(match self.admin_gate(req).await? {
+            Gate::Refused(res) => Err(res),
+            Gate::SecondFactor(h) => Err(self
+                .second_factor_page(req, &h, None, false, StatusCode::OK)
+                .await?),
+            Gate::Granted(h, g) => Ok((h, g)),
+        })
+    }
+
+    /// The gate for a form: a grant (without one the action is refused, not shown the
+    /// second factor), and the console's CSRF token.
+    async fn admin_form_gate(
+        &self,
+        req: &Request,
+    ) -> Result<Result<(Holder, AdminGrant), Response>, Failure> {
+        match self.admin_gate(req).await? {
+            Gate::Refused(res) => Ok(Err(res)),
+            Gate::SecondFactor(_) => Err(Failure::Refused(StatusCode::FORBIDDEN)),
+            Gate::Granted(h, grant) => {
+                let sent = req.param("csrf").unwrap_or("");
+                if !crate::secrets::constant_time_eq(sent.as_bytes(), grant.csrf.as_bytes()) {
+                    return Err(Failure::Refused(StatusCode::FORBIDDEN));
+                }
+                Ok(Ok((h, grant)))
+            }
+        }
+    }
+
+    async fn second_factor_page(
+        &self,
+        req: &Request,
+        h: &Holder,
+        error: Option<&'static str>,
+        code_sent: bool,
+        status: StatusCode,
+    ) -> Result<Response, Failure> {
+        let (flow, new_flow) = self.flow(req);
+        let token = self.forms.issue(&flow, self.clock.now()).token;
+        let id = h.account().id.clone();
+        let totp = self
+            .store
+            .call(move |s| s.binding(&id, "totp"))
+            .await?
+            .is_some();
+        let view = SecondFactorView {
+            token,
+            phone: h
+                .account()
+                .bound_phone
+                .as_deref()
+                .and_then(crate::model::Phone::parse)
+                .map(|p| p.masked()),
+            totp,
+            code_sent,
+            error,
+        };
+        let chrome = self.chrome(req);
+        let res = self.page(req, status, chrome.admin_second_factor(&view));
+        Ok(match new_flow {
+            true => self.cookies.set(res, Cookie::Flow, &flow, None),
+            false => res,
+        })
+    }
+
+    /// `POST /admin/verify`: `action=send` (a code to the bound phone), `action=sms` with
+    /// `code`, or `action=totp` with `code`.
+    pub(super) async fn admin_verify(&self, req: &Request) -> Handled {
+        let h = match self.admin_gate(req).await? {
+            Gate::Refused(res) => return Ok(res),
+            Gate::SecondFactor(h) | Gate::Granted(h, _) => h,
+        };
+        if self
+            .forms
+            .redeem(
+                req.form.get("execution").unwrap_or(""),
+                req.cookie(Cookie::Flow),
+                self.clock.now(),
+            )
+            .is_none()
+        {
+            return Err(Failure::Refused(StatusCode::FORBIDDEN));
+        }
+        let t = self.chrome(req).t();
+        let client = self.client(req);
+        let account = h.account().clone();
+        let phone = account
+            .bound_phone
+            .as_deref()
+            .and_then(crate::model::Phone::parse)
+            .map(Recipient::Phone);
+        let code = req.form.get("code").unwrap_or("");
+        let now = self.clock.now();
+        let method = match (req.form.get("action"), &phone) {
+            (Some("send"), Some(to)) => {
+                let sent = self
+                    .codes
+                    .send(Purpose::Admin, &account.id, to, &client, Delivery::Wait)
+                    .await?;
+                let error = (!matches!(sent, Sent::Sent { .. })).then_some(t.sms_limited);
+                return self
+                    .second_factor_page(req, &h, error, true, StatusCode::OK)
+                    .await;
+            }
+            (Some("sms"), Some(to)) => {
+                let checked = self
+                    .codes
+                    .check(Purpose::Admin, &account.id, to, code, &client)
+                    .await?;
+                (checked == CodeCheck::Valid).then_some("sms code")
+            }
+            (Some("totp"), _) => {
+                let id = account.id.clone();
+                let secret = self.store.call(move |s| s.binding(&id, "totp")).await?;
+                let step = secret.and_then(|s| crate::totp::verify(&s, code, now));
+                // A step is used once: a code seen over a shoulder is spent.
+                step.filter(|&step| {
+                    self.totp_steps
+                        .raise(account.id.clone(), step, now + 120, now)
+                })
+                .map(|_| "totp")
+            }
+            _ => None,
+        };
+        let Some(method) = method else {
+            let (id, c) = (account.id.clone(), client.clone());
+            let event = crate::model::AuditEvent::IdentityNotConfirmed {
+                method: "admin second factor",
+            };
+            self.store
+                .call(move |s| s.audit(&c.record(event, Some(&id)), now))
+                .await?;
+            return self
+                .second_factor_page(
+                    req,
+                    &h,
+                    Some(t.admin_wrong_code),
+                    false,
+                    StatusCode::UNAUTHORIZED,
+                )
+                .await;
+        };
+        let grant = AdminGrant {
+            account: account.id.clone(),
+            csrf: crate::tickets::random_base62(32),
+            started: now,
+        };
+        let key = h.ids().0;
+        self.admin_grants
+            .insert(key, grant, now + self.config.admin.idle, now);
+        let (id, c) = (account.id.clone(), client.clone());
+        let event = crate::model::AuditEvent::AdminEntered { method };
+        self.store
+            .call(move |s| s.audit(&c.record(event, Some(&id)), now))
+            .await?;
+        Ok(Response::see_other(&format!("{}/admin", req.prefix)))
+    }
+
+    /// An administrator's action, audited under the administrator's account.
+    async fn admin_audit_row(
+        &self,
+        req: &Request,
+        grant: &AdminGrant,
+        action: &str,
+        target: &str,
+    ) -> Result<(), Failure> {
+        let (id, client, now) = (grant.account.clone(), self.client(req), self.clock.now());
+        let event = crate::model::AuditEvent::AdminAction {
+            action: action.to_string(),
+            target: target.to_string(),
+        };
+        self.store
+            .call(move |s| s.audit(&client.record(event, Some(&id)), now))
+            .await?;
+        Ok(())
+    }
+
+    fn audit_lines(&self, rows: Vec<crate::store::AuditRow>) -> Vec<AuditLine> {
+        rows.into_iter()
+            .map(|r| AuditLine {
+                at: self.local_time(r.at),
+                event: r.event,
+                account: r.account_id.unwrap_or_default(),
+                address: r.client_ip,
+                detail: r.detail,
+                browser: crate::pages::browser(&r.user_agent),
+            })
+            .collect()
+    }
+
+    /// `GET /admin`: the overview.
+    pub(super) async fn admin_home(&self, req: &Request) -> Handled {
+        let (_, grant) = match self.admin_page_gate(req).await? {
+            Ok(g) => g,
+            Err(res) => return Ok(res),
+        };
+        let now = self.clock.now();
+        let (counts, sessions, recent) = self
+            .store
+            .call(move |s| {
+                Ok((
+                    s.account_counts()?,
+                    s.live_sessions(now)?,
+                    s.recent_audit(None, 20)?,
+                ))
+            })
+            .await?;
+        let services = self.cas.services().len();
+        let frame = AdminFrame {
+            admin: &grant.account,
+            csrf: &grant.csrf,
+        };
+        let chrome = self.chrome(req);
+        let recent = self.audit_lines(recent);
+        Ok(self.page(
+            req,
+            StatusCode::OK,
+            chrome.admin_overview(&frame, &counts, sessions, services, &recent),
+        ))
+    }
+
+    /// `GET /admin/accounts?q=`: search by account, name, department, or a bound phone.
+    pub(super) async fn admin_accounts(&self, req: &Request) -> Handled {
+        let (_, grant) = match self.admin_page_gate(req).await? {
+            Ok(g) => g,
+            Err(res) => return Ok(res),
+        };
+        let q = req.query.get("q").unwrap_or("").trim().to_string();
+        let found = match q.is_empty() {
+            true => Vec::new(),
+            false => {
+                let query = q.clone();
+                self.store
+                    .call(move |s| {
+                        let mut found = Vec::new();
+                        if let Some(phone) = crate::model::Phone::parse(&query) {
+                            if let Some(id) = s.account_by_binding("phone", &phone.e164())? {
+                                found.extend(s.account(&id)?);
+                            }
+                        }
+                        for a in s.search_accounts(&query, 100)? {
+                            if !found.iter().any(|f: &crate::model::Account| f.id == a.id) {
+                                found.push(s.account(&a.id)?.unwrap_or(a));
+                            }
+                        }
+                        Ok(found)
+                    })
+                    .await?
+            }
+        };
+        let frame = AdminFrame {
+            admin: &grant.account,
+            csrf: &grant.csrf,
+        };
+        let chrome = self.chrome(req);
+        Ok(self.page(
+            req,
+            StatusCode::OK,
+            chrome.admin_accounts(&frame, &q, &found),
+        ))
+    }
+
+    /// `GET /admin/account?id=`: one account.
+    pub(super) async fn admin_account(&self, req: &Request) -> Handled {
+        let (_, grant) = match self.admin_page_gate(req).await? {
+            Ok(g) => g,
+            Err(res) => return Ok(res),
+        };
+        let id = req.query.get("id").unwrap_or("").to_string();
+        let done = req.query.get("done").map(str::to_string);
+        self.account_page_for(req, &grant, &id, done.as_deref(), None)
+            .await
+    }
+
+    async fn account_page_for(
+        &self,
+        req: &Request,
+        grant: &AdminGrant,
+        id: &str,
+        done: Option<&str>,
+        temporary: Option<String>,
+    ) -> Handled {
+        let id = id.to_string();
+        let found = self
+            .store
+            .call(move |s| {
+                let Some(account) = s.account(&id)? else {
+                    return Ok(None);
+                };
+                Ok(Some((
+                    account,
+                    s.bindings_of(&id)?,
+                    s.id_last4(&id)?,
+                    s.recent_logins(&id, 10)?,
+                    s.sessions_of(&id)?,
+                )))
+            })
+            .await?;
+        let Some((account, bindings, id_last4, logins, sessions)) = found else {
+            return Err(Failure::Refused(StatusCode::NOT_FOUND));
+        };
+        let masked = |kind: &str, value: &str| match crate::otp::Recipient::parse(kind, value) {
+            Some(r) => r.masked(),
+            None => "••••".to_string(),
+        };
+        let view = AccountDetail {
+            account: &account,
+            bindings: bindings
+                .iter()
+                .filter(|(k, _)| k != "totp")
+                .map(|(k, v)| (k.clone(), masked(k, v)))
+                .collect(),
+            id_last4,
+            sign_ins: logins
+                .into_iter()
+                .map(|r| (self.local_time(r.at), r.client_ip, r.detail))
+                .collect(),
+            sessions: sessions
+                .into_iter()
+                .map(|s| {
+                    (
+                        self.local_time(s.auth_time),
+                        s.client_ip,
+                        crate::pages::browser(&s.user_agent),
+                    )
+                })
+                .collect(),
+            done,
+            temporary,
+        };
+        let frame = AdminFrame {
+            admin: &grant.account,
+            csrf: &grant.csrf,
+        };
+        let chrome = self.chrome(req);
+        Ok(self.page(req, StatusCode::OK, chrome.admin_account(&frame, &view)))
+    }
+
+    /// `POST /admin/account`: `id` and `action` (lock, unlock, disable, reset, logout,
+    /// unbind-phone, unbind-email, unbind-wecom, unbind-wechat).
+    pub(super) async fn admin_account_action(&self, req: &Request) -> Handled {
+        let (_, grant) = match self.admin_form_gate(req).await? {
+            Ok(g) => g,
+            Err(res) => return Ok(res),
+        };
+        let id = req.form.get("id").unwrap_or("").to_string();
+        let action = req.form.get("action").unwrap_or("").to_string();
+        let now = self.clock.now();
+        let target = id.clone();
+        let mut temporary = None;
+        // Nobody locks themselves out of the console by a slip: another administrator (or
+        // the command line) can.
+        if id == grant.account && matches!(action.as_str(), "lock" | "disable") {
+            return Err(Failure::Refused(StatusCode::CONFLICT));
+        }
+        let known = match action.as_str() {
+            "lock" | "unlock" | "disable" => {
+                let status = match action.as_str() {
+                    "lock" => Status::Locked,
+                    "disable" => Status::Disabled,
+                    _ => Status::Active,
+                };
+                self.store
+                    .call(move |s| s.set_status(&target, status, now))
+                    .await?
+            }
+            "reset" => {
+                temporary = self
+                    .accounts
+                    .reset_password(&target, &self.client(req))
+                    .await?;
+                temporary.is_some()
+            }
+            "logout" => self
+                .store
+                .call(move |s| s.delete_sessions_of(&target, None, None, now))
+                .await?
+                .is_some(),
+            a if a.starts_with("unbind-") => {
+                let kind: &'static str = match &a["unbind-".len()..] {
+                    "phone" => "phone",
+                    "email" => "email",
+                    "wecom" => "wecom",
+                    "wechat" => "wechat",
+                    _ => return Err(Failure::Refused(StatusCode::BAD_REQUEST)),
+                };
+                self.store
+                    .call(move |s| {
+                        let record = crate::model::AuditRecord::system(
+                            crate::model::AuditEvent::Unbound { kind },
+                            Some(&target),
+                        );
+                        s.unbind(&target, kind, &record, now)
+                    })
+                    .await?
+            }
+            _ => return Err(Failure::Refused(StatusCode::BAD_REQUEST)),
+        };
+        if !known {
+            return Err(Failure::Refused(StatusCode::NOT_FOUND));
+        }
+        self.sessions.forget_account(&id);
+        self.admin_audit_row(req, &grant, &action, &id).await?;
+        if temporary.is_some() {
+            return self
+                .account_page_for(req, &grant, &id, Some(&action), temporary)
+                .await;
+        }
+        let back = format!(
+            "{}/admin/account?id={}&done={}",
+            req.prefix,
+            url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>(),
+            action
+        );
+        Ok(Response::see_other(&back))
+    }
+
+    /// `GET /admin/services` (and `?test=URL`: which entry matches, and how the URL was
+    /// normalised).
+    pub(super) async fn admin_services(&self, req: &Request) -> Handled {
+        let (_, grant) = match self.admin_page_gate(req).await? {
+            Ok(g) => g,
+            Err(res) => return Ok(res),
+        };
+        let services = self.store.call(|s| s.services()).await?;
+        let test = req
+            .query
+            .get("test")
+            .filter(|u| !u.is_empty())
+            .map(|url| PatternTest {
+                url: url.to_string(),
+                normalized: crate::model::pattern::normalize(url),
+                matched: self
+                    .cas
+                    .registered(url)
+                    .map(|s| (s.id, s.name().to_string(), s.settings.pattern.clone())),
+            });
+        let frame = AdminFrame {
+            admin: &grant.account,
+            csrf: &grant.csrf,
+        };
+        let chrome = self.chrome(req);
+        Ok(self.page(
+            req,
+            StatusCode::OK,
+            chrome.admin_services(&frame, &services, test.as_ref()),
+        ))
+    }
+
+    /// `GET /admin/service?id=` (or `id=new`).
+    pub(super) async fn admin_service(&self, req: &Request) -> Handled {
+        let (_, grant) = match self.admin_page_gate(req).await? {
+            Ok(g) => g,
+            Err(res) => return Ok(res),
+        };
+        let id = req.query.get("id").unwrap_or("new");
+        self.service_page(req, &grant, id.parse().ok(), None, StatusCode::OK)
+            .await
+    }
+
+    async fn service_page(
+        &self,
+        req: &Request,
+        grant: &AdminGrant,
+        id: Option<i64>,
+        error: Option<String>,
+        status: StatusCode,
+    ) -> Handled {
+        let found = match id {
+            Some(id) => Some(
+                self.store
+                    .call(move |s| Ok((s.service(id)?, s.deliveries(id, 20)?, s.mismatches(id)?)))
+                    .await?,
+            ),
+            None => None,
+        };
+        let (service, deliveries, mismatches) = match found {
+            Some((None, _, _)) => return Err(Failure::Refused(StatusCode::NOT_FOUND)),
+            Some((Some(s), d, m)) => (Some(s), d, m),
+            None => (None, Vec::new(), Vec::new()),
+        };
+        let view = ServiceDetail {
+            service: service.as_ref(),
+            error,
+            deliveries: deliveries
+                .into_iter()
+                .map(|r| (self.local_time(r.at), format!("{}: {}", r.event, r.detail)))
+                .collect(),
+            mismatches: mismatches
+                .into_iter()
+                .map(|(at, issued, presented)| (self.local_time(at), issued, presented))
+                .collect(),
+        };
+        let frame = AdminFrame {
+            admin: &grant.account,
+            csrf: &grant.csrf,
+        };
+        let chrome = self.chrome(req);
+        Ok(self.page(req, status, chrome.admin_service(&frame, &view)))
+    }
+
+    /// `POST /admin/service`: a new service (`id=new`) or a changed one.
+    pub(super) async fn admin_service_save(&self, req: &Request) -> Handled {
+        let (_, grant) = match self.admin_form_gate(req).await? {
+            Ok(g) => g,
+            Err(res) => return Ok(res),
+        };
+        let f = &req.form;
+        let id: Option<i64> = f.get("id").and_then(|i| i.parse().ok());
+        let text = |name: &str| f.get(name).unwrap_or("").trim().to_string();
+        let optional = |name: &str| Some(text(name)).filter(|v| !v.is_empty());
+        let mut rules = Vec::new();
+        for line in text("rules")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+        {
+            let parsed = match line.split_once(' ') {
+                Some(("allow", rule)) => Rule::parse(crate::model::Effect::Allow, rule.trim()),
+                Some(("deny", rule)) => Rule::parse(crate::model::Effect::Deny, rule.trim()),
+                _ => Err(crate::model::InputError(format!(
+                    "{line:?}: start with allow or deny"
+                ))),
+            };
+            match parsed {
+                Ok(rule) => rules.push(rule),
+                Err(e) => {
+                    return self
+                        .service_page(
+                            req,
+                            &grant,
+                            id,
+                            Some(e.to_string()),
+                            StatusCode::BAD_REQUEST,
+                        )
+                        .await
+                }
+            }
+        }
+        let attributes = text("attributes");
+        let settings = NewService {
+            name: text("name"),
+            pattern: text("pattern"),
+            release: match attributes.as_str() {
+                "*" => Release::All,
+                list => Release::Only(
+                    list.split(',')
+                        .map(|a| a.trim().to_string())
+                        .filter(|a| !a.is_empty())
+                        .collect(),
+                ),
+            },
+            allow_proxy: f.flag("proxy"),
+            proxy_callback: optional("proxy_callback"),
+            logout_type: crate::model::LogoutType::parse(&text("logout_type")).unwrap_or_default(),
+            logout_url: optional("logout_url"),
+            portal_url: optional("portal_url"),
+            portal_title: optional("title"),
+            portal_description: optional("description"),
+            rules,
+            ..NewService::default()
+        };
+        let settings = match id {
+            // Settings the form does not show (aliases, any-host) stay as they were.
+            Some(id) => match self.store.call(move |s| s.service(id)).await? {
+                Some(current) => NewService {
+                    attribute_aliases: current.settings.attribute_aliases,
+                    allow_any_host: current.settings.allow_any_host,
+                    demo: current.settings.demo,
+                    ..settings
+                },
+                None => return Err(Failure::Refused(StatusCode::NOT_FOUND)),
+            },
+            None => settings,
+        };
+        if let Err(e) = settings.check() {
+            return self
+                .service_page(
+                    req,
+                    &grant,
+                    id,
+                    Some(e.to_string()),
+                    StatusCode::BAD_REQUEST,
+                )
+                .await;
+        }
+        let (enabled, now) = (f.flag("enabled"), self.clock.now());
+        let saved = self
+            .store
+            .call(move |s| {
+                let id = match id {
+                    Some(id) => match s.update_service(id, &settings)? {
+                        crate::store::ServiceUpdate::Updated => Some(id),
+                        _ => None,
+                    },
+                    None => s.insert_service(&settings, now)?,
+                };
+                if let Some(id) = id {
+                    s.set_service_enabled(id, enabled)?;
+                }
+                Ok(id)
+            })
+            .await?;
+        let Some(saved) = saved else {
+            let t = self.chrome(req).t();
+            return self
+                .service_page(
+                    req,
+                    &grant,
+                    id,
+                    Some(t.admin_pattern_taken.into()),
+                    StatusCode::CONFLICT,
+                )
+                .await;
+        };
+        let _ = self.cas.reload_registry();
+        self.admin_audit_row(req, &grant, "service", &saved.to_string())
+            .await?;
+        Ok(Response::see_other(&format!(
+            "{}/admin/service?id={saved}",
+            req.prefix
+        )))
+    }
+
+    /// `GET /admin/audit`: filters `account`, `event`, `address`, `from`, `to` (dates,
+    /// `YYYY-MM-DD`); `format=csv` for the same rows as CSV.
+    pub(super) async fn admin_audit(&self, req: &Request) -> Handled {
+        let (_, grant) = match self.admin_page_gate(req).await? {
+            Ok(g) => g,
+            Err(res) => return Ok(res),
+        };
+        let q = |name: &str| req.query.get(name).unwrap_or("").trim().to_string();
+        // A local date's first (or last) second.
+        let day = |name: &str, end: bool| {
+            let text = q(name);
+            let mut parts = text.split('-').map(|p| p.parse::<i32>().ok());
+            let (Some(Some(y)), Some(Some(m)), Some(Some(d))) =
+                (parts.next(), parts.next(), parts.next())
+            else {
+                return 0;
+            };
+            let Ok(month) = time::Month::try_from(m as u8) else {
+                return 0;
+            };
+            let Ok(date) = time::Date::from_calendar_date(y, month, d as u8) else {
+                return 0;
+            };
+            let offset = i64::from(self.config.utc_offset_minutes) * 60;
+            date.midnight().assume_utc().unix_timestamp() - offset + if end { 86_399 } else { 0 }
+        };
+        let filter = AuditFilter {
+            account: q("account"),
+            event: q("event"),
+            address: q("address"),
+            from: day("from", false),
+            to: day("to", true),
+        };
+        let csv = q("format") == "csv";
+        let (f, limit) = (filter.clone(), if csv { 100_000 } else { 500 });
+        let rows = self.store.call(move |s| s.audit_search(&f, limit)).await?;
+        if csv {
+            self.admin_audit_row(
+                req,
+                &grant,
+                "audit export",
+                &format!("{} row(s)", rows.len()),
+            )
+            .await?;
+            let mut out = String::from("time,event,account,address,detail,user_agent\r\n");
+            for r in &rows {
+                let cells = [
+                    crate::clock::iso8601(r.at),
+                    r.event.clone(),
+                    r.account_id.clone().unwrap_or_default(),
+                    r.client_ip.clone(),
+                    r.detail.clone(),
+                    r.user_agent.clone(),
+                ];
+                let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+                out.push_str(&line.join(","));
+                out.push_str("\r\n");
+            }
+            return Ok(Response::new(
+                StatusCode::OK,
+                "text/csv; charset=UTF-8",
+                format!("\u{feff}{out}"),
+            )
+            .header(
+                hyper::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"unicas-audit.csv\"",
+            )
+            .header(hyper::header::CACHE_CONTROL, "no-store"));
+        }
+        let values = [q("account"), q("event"), q("address"), q("from"), q("to")];
+        let filters: Vec<(&str, &str)> = ["account", "event", "address", "from", "to"]
+            .into_iter()
+            .zip(values.iter().map(String::as_str))
+            .collect();
+        let mut export = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &filters {
+            export.append_pair(k, v);
+        }
+        export.append_pair("format", "csv");
+        let csv_link = format!("{}/admin/audit?{}", req.prefix, export.finish());
+        let frame = AdminFrame {
+            admin: &grant.account,
+            csrf: &grant.csrf,
+        };
+        let chrome = self.chrome(req);
+        let lines = self.audit_lines(rows);
+        Ok(self.page(
+            req,
+            StatusCode::OK,
+            chrome.admin_audit(&frame, &filters, &lines, &csv_link),
+        ))
+    }
+
+    /// `GET /admin/import`: the upload form, and the running import's progress.
+    pub(super) async fn admin_import_page(&self, req: &Request) -> Handled {
+        let (_, grant) = match self.admin_page_gate(req).await? {
+            Ok(g) => g,
+            Err(res) => return Ok(res),
+        };
+        let job = self
+            .import_job
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let (report, running) = match &job {
+            Some(job) => {
+                let report = job.report.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                let running = report
+                    .is_none()
+                    .then(|| (job.done.load(Ordering::Relaxed), job.total));
+                (report, running)
+            }
+            None => (None, None),
+        };
+        let frame = AdminFrame {
+            admin: &grant.account,
+            csrf: &grant.csrf,
+        };
+        let chrome = self.chrome(req);
+        let res = self.page(
+            req,
+            StatusCode::OK,
+            chrome.admin_import(&frame, report.as_deref(), running),
+        );
+        // While it runs, the page looks again every two seconds (no script needed).
+        Ok(match running {
+            Some(_) => res.header(hyper::header::REFRESH, "2"),
+            None => res,
+        })
+    }
+
+    /// `POST /admin/import` (multipart: `csrf`, `roster`, `disable_missing`, `action` =
+    /// `preview` or `run`).
+    pub(super) async fn admin_import(&self, req: &Request) -> Handled {
+        let content_type = req.header("content-type").unwrap_or("").to_string();
+        let Some(parts) = crate::http::multipart::parse(&content_type, &req.body) else {
+            return Err(Failure::Refused(StatusCode::BAD_REQUEST));
+        };
+        let field = |name: &str| parts.iter().find(|p| p.name == name).map(|p| p.data);
+        let text = |name: &str| {
+            field(name)
+                .and_then(|d| std::str::from_utf8(d).ok())
+                .unwrap_or("")
+        };
+        let grant = match self.admin_gate(req).await? {
+            Gate::Refused(res) => return Ok(res),
+            Gate::SecondFactor(_) => return Err(Failure::Refused(StatusCode::FORBIDDEN)),
+            Gate::Granted(_, grant) => grant,
+        };
+        if !crate::secrets::constant_time_eq(text("csrf").as_bytes(), grant.csrf.as_bytes()) {
+            return Err(Failure::Refused(StatusCode::FORBIDDEN));
+        }
+        let Some(file) = field("roster") else {
+            return Err(Failure::Refused(StatusCode::BAD_REQUEST));
+        };
+        let (rows, errors) = match crate::roster::parse(file) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                let job = ImportJob {
+                    report: Mutex::new(Some(e.to_string())),
+                    ..ImportJob::default()
+                };
+                *self.import_job.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(job));
+                return Ok(Response::see_other(&format!("{}/admin/import", req.prefix)));
+            }
+        };
+        let ids: Vec<String> = rows.iter().map(|r| r.account.id.clone()).collect();
+        let lookup = ids.clone();
+        let existing = self.store.call(move |s| s.existing_ids(&lookup)).await?;
+        let new = rows
+            .iter()
+            .filter(|r| !existing.contains(&r.account.id))
+            .count();
+        let mut report = format!(
+            "{} rows readable ({new} new, {} already there), {} refused\n",
+            rows.len(),
+            rows.len() - new,
+            errors.len()
+        );
+        for e in &errors {
+            report.push_str(&format!("{e}\n"));
+        }
+        if text("action") != "run" {
+            let job = ImportJob {
+                report: Mutex::new(Some(report)),
+                ..ImportJob::default()
+            };
+            *self.import_job.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(job));
+            return Ok(Response::see_other(&format!("{}/admin/import", req.prefix)));
+        }
+        {
+            let running = self.import_job.lock().unwrap_or_else(|p| p.into_inner());
+            if running
+                .as_ref()
+                .is_some_and(|j| j.report.lock().unwrap_or_else(|p| p.into_inner()).is_none())
+            {
+                return Err(Failure::Refused(StatusCode::CONFLICT));
+            }
+        }
+        let job = Arc::new(ImportJob {
+            total: new,
+            ..ImportJob::default()
+        });
+        *self.import_job.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&job));
+        self.admin_audit_row(
+            req,
+            &grant,
+            "import",
+            &format!("{} row(s), {} refused", rows.len(), errors.len()),
+        )
+        .await?;
+        let (store, cost, disable) = (
+            self.store.clone(),
+            self.config.passwords.bcrypt_cost,
+            text("disable_missing") == "true",
+        );
+        let now = self.clock.now();
+        // One core: the server keeps answering logins while the roster hashes.
+        tokio::task::spawn_blocking(move || {
+            let done = Arc::clone(&job.done);
+            let result = crate::roster::hash_new(rows, &existing, cost, 1, &|| {
+                done.fetch_add(1, Ordering::Relaxed);
+            })
+            .and_then(|accounts| {
+                crate::roster::write(&store, &accounts, now).map_err(|e| e.to_string())
+            })
+            .and_then(|tally| {
+                let mut summary = format!(
+                    "imported: {} added, {} updated, {} unchanged, {} refused",
+                    tally[0],
+                    tally[1],
+                    tally[2],
+                    errors.len()
+                );
+                if disable {
+                    let present = ids.into_iter().collect();
+                    let gone = store
+                        .disable_missing(&present, now)
+                        .map_err(|e| e.to_string())?;
+                    summary.push_str(&format!(", {} disabled (not in the roster)", gone.len()));
+                }
+                Ok(summary)
+            });
+            let text = match result {
+                Ok(summary) => format!("{summary}\n{report}"),
+                Err(e) => format!("the import stopped: {e}\n{report}"),
+            };
+            *job.report.lock().unwrap_or_else(|p| p.into_inner()) = Some(text);
+        });
+        Ok(Response::see_other(&format!("{}/admin/import", req.prefix)))
+    }
+
+    /// `GET /admin/totp`: a new secret to enrol (kept with the grant until confirmed).
+    pub(super) async fn admin_totp_page(&self, req: &Request) -> Handled {
+        let (_, grant) = match self.admin_page_gate(req).await? {
+            Ok(g) => g,
+            Err(res) => return Ok(res),
+        };
+        self.totp_page(req, &grant, None, StatusCode::OK).await
+    }
+
+    async fn totp_page(
+        &self,
+        req: &Request,
+        grant: &AdminGrant,
+        error: Option<&str>,
+        status: StatusCode,
+    ) -> Handled {
+        let now = self.clock.now();
+        let secret = self
+            .totp_pending
+            .get(&grant.account, now)
+            .unwrap_or_else(crate::totp::new_secret);
+        self.totp_pending
+            .insert(grant.account.clone(), secret.clone(), now + 600, now);
+        let id = grant.account.clone();
+        let enrolled = self
+            .store
+            .call(move |s| s.binding(&id, "totp"))
+            .await?
+            .is_some();
+        let frame = AdminFrame {
+            admin: &grant.account,
+            csrf: &grant.csrf,
+        };
+        let chrome = self.chrome(req);
+        Ok(self.page(
+            req,
+            status,
+            chrome.admin_totp(&frame, enrolled, &secret, error),
+        ))
+    }
+
+    /// `GET /admin/totp/qr`: the pending secret's `otpauth://` QR code.
+    pub(super) async fn admin_totp_qr(&self, req: &Request) -> Handled {
+        let (_, grant) = match self.admin_page_gate(req).await? {
+            Ok(g) => g,
+            Err(res) => return Ok(res),
+        };
+        let Some(secret) = self.totp_pending.get(&grant.account, self.clock.now()) else {
+            return Err(Failure::Refused(StatusCode::NOT_FOUND));
+        };
+        let uri = crate::totp::uri(&self.config.school_name_en, &grant.account, &secret);
+        let png = crate::pages::qr_png(&uri)
+            .ok_or(Failure::Refused(StatusCode::INTERNAL_SERVER_ERROR))?;
+        Ok(Response::new(StatusCode::OK, "image/png", png)
+            .header(hyper::header::CACHE_CONTROL, "no-store"))
+    }
+
+    /// `POST /admin/totp`: the first code confirms the pending secret, which replaces any
+    /// enrolled before.
+    pub(super) async fn admin_totp_confirm(&self, req: &Request) -> Handled {
+        let (_, grant) = match self.admin_form_gate(req).await? {
+            Ok(g) => g,
+            Err(res) => return Ok(res),
+        };
+        let now = self.clock.now();
+        let t = self.chrome(req).t();
+        let Some(secret) = self.totp_pending.get(&grant.account, now) else {
+            return self
+                .totp_page(
+                    req,
+                    &grant,
+                    Some(t.admin_wrong_code),
+                    StatusCode::BAD_REQUEST,
+                )
+                .await;
+        };
+        let Some(step) = crate::totp::verify(&secret, req.form.get("code").unwrap_or(""), now)
+        else {
+            return self
+                .totp_page(
+                    req,
+                    &grant,
+                    Some(t.admin_wrong_code),
+                    StatusCode::BAD_REQUEST,
+                )
+                .await;
+        };
+        self.totp_steps
+            .insert(grant.account.clone(), step, now + 120, now);
+        let (id, c) = (grant.account.clone(), self.client(req));
+        let event = crate::model::AuditEvent::AdminAction {
+            action: "enrol authenticator".into(),
+            target: grant.account.clone(),
+        };
+        self.store
+            .call(move |s| s.bind(&id, "totp", &secret, &c.record(event, Some(&id)), now))
+            .await?;
+        self.totp_pending.take(&grant.account);
+        Ok(Response::see_other(&format!("{}/admin/totp", req.prefix)))
+    }
+}
+
+/// A CSV cell (RFC 4180), with formulas defused for spreadsheets.
+fn csv_cell(value: &str) -> String {
+    let value = match value.starts_with(['=', '+', '-', '@']) {
+        true => format!("'{value}"),
+        false => value.to_string(),
+    };
+    match value.contains([',', '"', '\n', '\r']) {
+        true => format!("\"{}\"", value.replace('"', "\"\"")),
+        false => value,
+    }
+}

@@ -1,0 +1,987 @@
+//! The admin console (管理控制台): who may enter (an administrator, logged in through unicas,
+//! past a second factor), its own CSRF token, and every action it offers, each audited under
+//! the administrator's account.
+
+use crate::support::receiver::Receiver;
+use crate::support::*;
+use hmac::Mac;
+use unicas::model::{AuditEvent, AuditRecord, Kind, LogoutType, NewAccount, NewService};
+
+const ADMIN: &str = "it01";
+const ADMIN_PHONE: &str = "+8613900139000";
+
+fn add_admin(t: &TestServer, id: &str, phone: Option<&str>) {
+    let mut account =
+        NewAccount::new(id, "信息中心管理员", Kind::Admin, "信息中心", "", "", &[]).unwrap();
+    account.password_hash = unicas::accounts::hash_now(PASSWORD, 4).unwrap();
+    let store = &t.server.store;
+    assert!(store.insert_account(&account, t.clock().now()).unwrap());
+    if let Some(phone) = phone {
+        bind(t, id, "phone", phone);
+    }
+}
+
+fn bind(t: &TestServer, id: &str, kind: &str, value: &str) {
+    let record = AuditRecord::system(AuditEvent::AccountUnlocked, None);
+    t.server
+        .store
+        .bind(id, kind, value, &record, t.clock().now())
+        .unwrap();
+}
+
+/// The administrator's audit rows of `event`: their details.
+fn audited(t: &TestServer, account: &str, event: &str) -> Vec<String> {
+    let filter = unicas::store::AuditFilter {
+        account: account.into(),
+        event: event.into(),
+        ..Default::default()
+    };
+    t.server
+        .store
+        .audit_search(&filter, 1000)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.detail)
+        .collect()
+}
+
+/// Logs the administrator in and passes the SMS second factor: the browser, and the
+/// console's CSRF token.
+async fn console(t: &TestServer) -> (Client, String) {
+    let mut c = t.client();
+    assert_eq!(c.login(ADMIN, PASSWORD, None).await.status, 303);
+    let gate = c.get("/cas/admin").await;
+    let sent = c
+        .post(
+            "/cas/admin/verify",
+            &[
+                ("execution", &gate.token_for("/cas/admin/verify")),
+                ("action", "send"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    let code = t
+        .sms_code(ADMIN_PHONE)
+        .await
+        .expect("a code to the admin's phone");
+    let entered = c
+        .post(
+            "/cas/admin/verify",
+            &[
+                ("execution", &sent.token_for("/cas/admin/verify")),
+                ("action", "sms"),
+                ("code", &code),
+            ],
+        )
+        .await;
+    assert_eq!((entered.status, entered.location()), (303, "/cas/admin"));
+    let home = c.get("/cas/admin").await;
+    assert_eq!(home.status, 200);
+    let csrf = home.input("csrf").unwrap_or_default();
+    // The overview has no form; any console page carries the token in its forms.
+    let csrf = match csrf.is_empty() {
+        true => c
+            .get("/cas/admin/totp")
+            .await
+            .input("csrf")
+            .expect("the console token"),
+        false => csrf,
+    };
+    (c, csrf)
+}
+
+/// Issue "Operations", done means: a non-admin, an admin without the second factor and a
+/// forged CSRF token all fail; the second factor is audited; the console is never cached.
+#[tokio::test]
+async fn only_an_administrator_past_the_second_factor_acts() {
+    let t = TestServer::start().await;
+    add_admin(&t, ADMIN, Some(ADMIN_PHONE));
+    let lock_alice = |csrf: &str| {
+        vec![
+            ("csrf", csrf.to_string()),
+            ("id", "alice".into()),
+            ("action", "lock".into()),
+        ]
+    };
+    let alice_status = || t.server.store.account("alice").unwrap().unwrap().status;
+
+    let anonymous = t.client().get("/cas/admin").await;
+    assert_eq!(
+        (anonymous.status, anonymous.location()),
+        (302, "/cas/login")
+    );
+
+    let mut student = t.client();
+    student.login("alice", PASSWORD, None).await;
+    let refused = student.get("/cas/admin/accounts?q=alice").await;
+    assert_eq!(refused.status, 403);
+    assert!(
+        refused
+            .body
+            .contains("The admin console is for administrator accounts")
+            || refused.body.contains("管理控制台")
+    );
+    assert_eq!(
+        student
+            .post_owned("/cas/admin/account", &lock_alice("x"))
+            .await
+            .status,
+        403
+    );
+
+    // An administrator without the second factor sees only the second-factor page.
+    let mut admin = t.client();
+    admin.login(ADMIN, PASSWORD, None).await;
+    let gate = admin.get("/cas/admin/accounts?q=alice").await;
+    assert_eq!(gate.status, 200);
+    assert!(
+        gate.body.contains("第二重验证") && gate.body.contains("139****9000"),
+        "{}",
+        gate.body
+    );
+    assert!(!gate.body.contains("User alice") && gate.input("csrf").is_none());
+    assert_eq!(
+        admin
+            .post_owned("/cas/admin/account", &lock_alice("x"))
+            .await
+            .status,
+        403
+    );
+    let service = [
+        ("csrf", "x"),
+        ("id", "new"),
+        ("name", "x"),
+        ("pattern", "https://x.test/*"),
+    ];
+    assert_eq!(admin.post("/cas/admin/service", &service).await.status, 403);
+
+    // A wrong code is refused and audited.
+    let wrong = admin
+        .post(
+            "/cas/admin/verify",
+            &[
+                ("execution", &gate.token_for("/cas/admin/verify")),
+                ("action", "sms"),
+                ("code", "000000"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert_eq!(audited(&t, ADMIN, "identity_not_confirmed").len(), 1);
+    assert_eq!(alice_status(), unicas::model::Status::Active);
+
+    let (mut admin, csrf) = console(&t).await;
+    assert_eq!(audited(&t, ADMIN, "admin_entered"), vec!["sms code"]);
+    let home = admin.get("/cas/admin").await;
+    assert_eq!(home.header("cache-control"), Some("no-store"));
+    assert!(
+        home.body.contains("概览") && home.body.contains("login_success"),
+        "{}",
+        home.body
+    );
+
+    // With the grant: a forged, a missing and a cross-site token are refused.
+    for forged in ["", "forged-token"] {
+        assert_eq!(
+            admin
+                .post_owned("/cas/admin/account", &lock_alice(forged))
+                .await
+                .status,
+            403
+        );
+    }
+    let no_token = admin
+        .post("/cas/admin/account", &[("id", "alice"), ("action", "lock")])
+        .await;
+    assert_eq!(no_token.status, 403);
+    let body = format!("csrf={csrf}&id=alice&action=lock");
+    let cross_site = admin
+        .send(
+            "POST",
+            "/cas/admin/account",
+            &[
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("origin", "https://evil.test"),
+            ],
+            &body,
+        )
+        .await;
+    assert_eq!(cross_site.status, 403);
+    // The token of one administrator's console is not another's.
+    let mut student_with_token = t.client();
+    student_with_token.login("alice", PASSWORD, None).await;
+    assert_eq!(
+        student_with_token
+            .post_owned("/cas/admin/account", &lock_alice(&csrf))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(alice_status(), unicas::model::Status::Active);
+    assert!(audited(&t, ADMIN, "admin_action").is_empty());
+
+    let done = admin
+        .post_owned("/cas/admin/account", &lock_alice(&csrf))
+        .await;
+    assert_eq!(
+        (done.status, done.location()),
+        (303, "/cas/admin/account?id=alice&done=lock")
+    );
+    assert_eq!(alice_status(), unicas::model::Status::Locked);
+    assert_eq!(audited(&t, ADMIN, "admin_action"), vec!["lock alice"]);
+
+    // Another browser of the same administrator is another session: its own second factor.
+    let mut other = t.client();
+    other.login(ADMIN, PASSWORD, None).await;
+    assert!(other.get("/cas/admin").await.body.contains("第二重验证"));
+
+    // The grant is shorter than the SSO session: 15 idle minutes and it asks again.
+    t.clock().advance(14 * 60);
+    assert!(admin.get("/cas/admin").await.body.contains("概览"));
+    t.clock().advance(16 * 60);
+    let again = admin.get("/cas/admin").await;
+    assert!(again.body.contains("第二重验证"), "{}", again.body);
+    assert_eq!(
+        admin.get("/cas/portal").await.status,
+        200,
+        "the SSO session lives on"
+    );
+    assert_eq!(
+        admin
+            .post_owned("/cas/admin/account", &lock_alice(&csrf))
+            .await
+            .status,
+        403
+    );
+}
+
+/// Enters the console with an authenticator code, from the second-factor page `gate`.
+async fn enter(c: &mut Client, gate: &Resp, code: String) -> Resp {
+    let token = gate.token_for("/cas/admin/verify");
+    let form = [
+        ("execution", token),
+        ("action", "totp".into()),
+        ("code", code),
+    ];
+    c.post_owned("/cas/admin/verify", &form).await
+}
+
+/// An independent RFC 6238 code (HMAC-SHA1, 30 s, 6 digits) from the base32 secret.
+fn totp(secret: &str, now: i64) -> String {
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let (mut bits, mut n, mut key) = (0u64, 0, Vec::new());
+    for c in secret.bytes() {
+        bits = (bits << 5) | alphabet.iter().position(|&a| a == c).unwrap() as u64;
+        n += 5;
+        if n >= 8 {
+            key.push((bits >> (n - 8)) as u8);
+            n -= 8;
+        }
+    }
+    let mut mac = hmac::Hmac::<sha1::Sha1>::new_from_slice(&key).unwrap();
+    mac.update(&((now / 30) as u64).to_be_bytes());
+    let h = mac.finalize().into_bytes();
+    let o = (h[19] & 15) as usize;
+    let v = u32::from_be_bytes([h[o] & 0x7f, h[o + 1], h[o + 2], h[o + 3]]) % 1_000_000;
+    format!("{v:06}")
+}
+
+/// Issue "Operations": TOTP with a QR enrolment. The QR code is what an authenticator app
+/// reads; the first code confirms it; later entries take a code, each time step once.
+#[tokio::test]
+async fn an_administrator_enrols_an_authenticator_and_enters_with_it() {
+    let t = TestServer::start().await;
+    add_admin(&t, ADMIN, Some(ADMIN_PHONE));
+    let (mut admin, csrf) = console(&t).await;
+
+    let page = admin.get("/cas/admin/totp").await;
+    assert_eq!(page.status, 200);
+    let png = admin.get("/cas/admin/totp/qr").await;
+    assert_eq!(png.header("content-type"), Some("image/png"));
+    let picture = image::load_from_memory(&png.raw).unwrap().to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(
+        picture.width() as usize,
+        picture.height() as usize,
+        |x, y| picture.get_pixel(x as u32, y as u32).0[0],
+    );
+    let (_, uri) = prepared.detect_grids()[0].decode().unwrap();
+    let parsed = url::Url::parse(&uri).unwrap();
+    assert_eq!(parsed.scheme(), "otpauth");
+    assert_eq!(parsed.host_str(), Some("totp"));
+    let secret = parsed
+        .query_pairs()
+        .find(|(k, _)| k == "secret")
+        .unwrap()
+        .1
+        .into_owned();
+    assert!(secret.len() >= 32, "160 bits: {secret}");
+    assert!(
+        page.body.contains(&secret),
+        "the secret is also shown for typing in"
+    );
+
+    let wrong = admin
+        .post_owned(
+            "/cas/admin/totp",
+            &[("csrf", csrf.clone()), ("code", "123456".into())],
+        )
+        .await;
+    assert_eq!(wrong.status, 400);
+    let now = t.clock().now();
+    let confirmed = admin
+        .post_owned(
+            "/cas/admin/totp",
+            &[("csrf", csrf.clone()), ("code", totp(&secret, now))],
+        )
+        .await;
+    assert_eq!(confirmed.status, 303);
+    assert!(admin.get("/cas/admin/totp").await.body.contains("已登记"));
+    assert_eq!(
+        audited(&t, ADMIN, "admin_action"),
+        vec![format!("enrol authenticator {ADMIN}")]
+    );
+
+    let mut next = t.client();
+    next.login(ADMIN, PASSWORD, None).await;
+    let gate = next.get("/cas/admin").await;
+    assert!(gate.body.contains("动态口令"), "{}", gate.body);
+    // The code that confirmed the enrolment is spent.
+    let replay = enter(&mut next, &gate, totp(&secret, now)).await;
+    assert_eq!(replay.status, 401);
+    t.clock().advance(30);
+    let fresh = totp(&secret, t.clock().now());
+    let entered = enter(&mut next, &replay, fresh.clone()).await;
+    assert_eq!((entered.status, entered.location()), (303, "/cas/admin"));
+    assert!(next.get("/cas/admin").await.body.contains("概览"));
+    assert_eq!(
+        audited(&t, ADMIN, "admin_entered"),
+        vec!["totp", "sms code"]
+    );
+
+    // The same code from another browser (read over a shoulder) is refused.
+    let mut thief = t.client();
+    thief.login(ADMIN, PASSWORD, None).await;
+    let gate = thief.get("/cas/admin").await;
+    assert_eq!(enter(&mut thief, &gate, fresh).await.status, 401);
+
+    // A lost authenticator is removed from the command line; the phone still works.
+    let (ok, out, err) = unicas(&t.config.db, &["user", "unbind", ADMIN, "totp"]);
+    assert!(ok, "{out}{err}");
+    let gate = thief.get("/cas/admin").await;
+    assert!(!gate.body.contains("value=\"totp\"") && gate.body.contains("value=\"send\""));
+}
+
+/// Issue "Operations", accounts: search by account, name, department and phone (masked in
+/// the list); one account's bindings, sign-ins and sessions; every action, audited.
+#[tokio::test]
+async fn accounts_are_found_and_managed_from_the_console() {
+    let t = TestServer::start().await;
+    add_admin(&t, ADMIN, Some(ADMIN_PHONE));
+    bind(&t, "alice", "phone", "+8613800138000");
+    bind(&t, "alice", "email", "alice.private@example.com");
+    bind(&t, "alice", "wecom", "wx-alice");
+    t.add_user("bob", PASSWORD, false, &[]);
+    let mut alice = t.client_from("127.0.0.7");
+    alice.login("alice", PASSWORD, None).await;
+    let (mut admin, csrf) = console(&t).await;
+
+    for (q, finds_bob) in [
+        ("alice", false),
+        ("User alice", false),
+        ("Physics", true),
+        ("138 0013 8000", false),
+    ] {
+        let list = admin
+            .get(&format!("/cas/admin/accounts?q={}", enc(q)))
+            .await;
+        assert!(
+            list.body.contains("/cas/admin/account?id=alice"),
+            "{q}: {}",
+            list.body
+        );
+        assert_eq!(list.body.contains("?id=bob"), finds_bob, "{q}");
+        assert!(
+            list.body.contains("138****8000") && !list.body.contains("13800138000"),
+            "{q}"
+        );
+    }
+    assert!(!admin
+        .get("/cas/admin/accounts?q=nobody-at-all")
+        .await
+        .body
+        .contains("?id="));
+
+    let page = admin.get("/cas/admin/account?id=alice").await;
+    for shown in [
+        "138****8000",
+        "a***@example.com",
+        "127.0.0.7",
+        "password",
+        "unbind-wecom",
+    ] {
+        assert!(page.body.contains(shown), "{shown}: {}", page.body);
+    }
+    assert!(!page.body.contains("alice.private") && !page.body.contains("wx-alice"));
+
+    let act = |action: &str| {
+        [
+            ("csrf", csrf.clone()),
+            ("id", "alice".to_string()),
+            ("action", action.to_string()),
+        ]
+    };
+    // Ending her sessions logs her browser out.
+    assert_eq!(
+        admin
+            .post_owned("/cas/admin/account", &act("logout"))
+            .await
+            .status,
+        303
+    );
+    assert!(
+        alice
+            .get("/cas/login")
+            .await
+            .body
+            .contains("name=\"password\""),
+        "logged out"
+    );
+    assert!(t.server.store.sessions_of("alice").unwrap().is_empty());
+
+    for kind in ["phone", "email", "wecom"] {
+        let res = admin
+            .post_owned("/cas/admin/account", &act(&format!("unbind-{kind}")))
+            .await;
+        assert_eq!(res.status, 303, "{kind}");
+        assert!(
+            t.server.store.binding("alice", kind).unwrap().is_none(),
+            "{kind}"
+        );
+    }
+    let again = admin
+        .post_owned("/cas/admin/account", &act("unbind-phone"))
+        .await;
+    assert_eq!(again.status, 404, "nothing left to unbind");
+    assert_eq!(
+        admin
+            .post_owned("/cas/admin/account", &act("unbind-anything"))
+            .await
+            .status,
+        400
+    );
+
+    // The temporary password is shown once; it logs in only to a forced change.
+    let reset = admin.post_owned("/cas/admin/account", &act("reset")).await;
+    assert_eq!(reset.status, 200);
+    let start = reset.body.find("<code>").unwrap() + "<code>".len();
+    let temporary = reset.body[start..start + reset.body[start..].find('<').unwrap()].to_string();
+    assert!(temporary.len() >= 10, "{temporary}");
+    assert!(!admin
+        .get("/cas/admin/account?id=alice")
+        .await
+        .body
+        .contains(&temporary));
+    assert!(
+        t.server
+            .store
+            .account("alice")
+            .unwrap()
+            .unwrap()
+            .must_change
+    );
+    assert_eq!(t.client().login("alice", PASSWORD, None).await.status, 401);
+    let forced = t.client().login("alice", &temporary, None).await;
+    assert!(
+        forced.body.contains("name=\"newPassword\""),
+        "{}",
+        forced.body
+    );
+
+    for (action, status) in [
+        ("disable", "disabled"),
+        ("unlock", "active"),
+        ("lock", "locked"),
+    ] {
+        assert_eq!(
+            admin
+                .post_owned("/cas/admin/account", &act(action))
+                .await
+                .status,
+            303
+        );
+        let now = t.server.store.account("alice").unwrap().unwrap().status;
+        assert_eq!(now.as_str(), status, "{action}");
+    }
+    let no_one = admin
+        .post_owned(
+            "/cas/admin/account",
+            &[
+                ("csrf", csrf.clone()),
+                ("id", "nobody".into()),
+                ("action", "lock".into()),
+            ],
+        )
+        .await;
+    assert_eq!(no_one.status, 404);
+    // An administrator does not lock themselves out by a slip.
+    let own = admin
+        .post_owned(
+            "/cas/admin/account",
+            &[
+                ("csrf", csrf.clone()),
+                ("id", ADMIN.into()),
+                ("action", "lock".into()),
+            ],
+        )
+        .await;
+    assert_eq!(own.status, 409);
+
+    let mut actions = audited(&t, ADMIN, "admin_action");
+    actions.reverse();
+    assert_eq!(
+        actions,
+        [
+            "logout alice",
+            "unbind-phone alice",
+            "unbind-email alice",
+            "unbind-wecom alice",
+            "reset alice",
+            "disable alice",
+            "unlock alice",
+            "lock alice"
+        ]
+    );
+    // The account's own trail says what was done to it, from the administrator's address.
+    let changed = audited(&t, "alice", "password_changed");
+    assert_eq!(changed, vec!["administrator"]);
+}
+
+fn service_form(
+    csrf: &str,
+    id: &str,
+    fields: &[(&'static str, &str)],
+) -> Vec<(&'static str, String)> {
+    let mut form = vec![("csrf", csrf.to_string()), ("id", id.to_string())];
+    form.extend(fields.iter().map(|(k, v)| (*k, v.to_string())));
+    form
+}
+
+/// Issue "Operations", applications: add, edit and disable entries (release, rules, logout,
+/// portal), refused input loses nothing, and the pattern tester says which entry matches
+/// and how the URL was normalised.
+#[tokio::test]
+async fn applications_are_added_edited_disabled_and_tested() {
+    let t = TestServer::start().await;
+    add_admin(&t, ADMIN, Some(ADMIN_PHONE));
+    let (mut admin, csrf) = console(&t).await;
+    let mut alice = t.client();
+    alice.login("alice", PASSWORD, None).await;
+    let library = "https://lib.test/opac";
+    let login = format!("/cas/login?service={}", enc(library));
+
+    let list = admin.get("/cas/admin/services").await;
+    assert!(list.body.contains("https://app.test/home"), "{}", list.body);
+    assert_eq!(alice.get(&login).await.status, 403, "not registered yet");
+
+    let fields = [
+        ("name", "图书馆"),
+        ("pattern", "https://lib.test/*"),
+        ("attributes", "cn, mail"),
+        ("rules", "deny kind=student"),
+        ("logout_type", "back"),
+        ("logout_url", "https://lib.test/logout"),
+        ("portal_url", "https://lib.test/opac"),
+        ("title", "图书馆"),
+        ("description", "馆藏检索"),
+        ("enabled", "true"),
+    ];
+    // A rule in the wrong shape is refused with the reason, and nothing is saved.
+    let mut bad = fields.to_vec();
+    bad[3] = ("rules", "permit kind=student");
+    let refused = admin
+        .post_owned("/cas/admin/service", &service_form(&csrf, "new", &bad))
+        .await;
+    assert_eq!(refused.status, 400);
+    assert!(refused.body.contains("allow or deny"), "{}", refused.body);
+    assert_eq!(t.server.store.services().unwrap().len(), 1);
+
+    let created = admin
+        .post_owned("/cas/admin/service", &service_form(&csrf, "new", &fields))
+        .await;
+    assert_eq!(created.status, 303);
+    let id = created.location().rsplit('=').next().unwrap().to_string();
+    let saved = t
+        .server
+        .store
+        .service(id.parse().unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(saved.settings.pattern, "https://lib.test/*");
+    assert_eq!(saved.settings.release.describe(), "only cn, mail");
+    assert_eq!(
+        saved.settings.logout_url.as_deref(),
+        Some("https://lib.test/logout")
+    );
+    assert_eq!(
+        saved.settings.portal_description.as_deref(),
+        Some("馆藏检索")
+    );
+    // The running server follows at once: the rule keeps students out.
+    assert_eq!(alice.get(&login).await.status, 403);
+    let page = admin.get(&format!("/cas/admin/service?id={id}")).await;
+    assert!(
+        page.body.contains("deny userType=student") && page.body.contains("value=\"cn,mail\""),
+        "{}",
+        page.body
+    );
+
+    let mut open = fields.to_vec();
+    open[3] = ("rules", "");
+    let edited = admin
+        .post_owned("/cas/admin/service", &service_form(&csrf, &id, &open))
+        .await;
+    assert_eq!(edited.status, 303);
+    let res = alice.get(&login).await;
+    assert_eq!(res.status, 302);
+    assert!(res
+        .location()
+        .starts_with("https://lib.test/opac?ticket=ST-"));
+
+    // Disabled (the box unticked): the entry stays, listed as disabled, and matches nothing.
+    let disabled = open
+        .iter()
+        .filter(|(k, _)| *k != "enabled")
+        .copied()
+        .collect::<Vec<_>>();
+    assert_eq!(
+        admin
+            .post_owned("/cas/admin/service", &service_form(&csrf, &id, &disabled))
+            .await
+            .status,
+        303
+    );
+    assert_eq!(alice.get(&login).await.status, 403);
+    assert!(admin.get("/cas/admin/services").await.body.contains("停用"));
+
+    // Two entries with one pattern: refused, the first kept.
+    let mut twin = fields.to_vec();
+    twin[1] = ("pattern", "https://app.test/home");
+    twin[6] = ("portal_url", "");
+    let taken = admin
+        .post_owned("/cas/admin/service", &service_form(&csrf, "new", &twin))
+        .await;
+    assert_eq!(taken.status, 409, "{}", taken.body);
+    assert!(taken.body.contains("已有其他应用使用这个服务地址规则"));
+
+    let tested = admin
+        .get(&format!(
+            "/cas/admin/services?test={}",
+            enc("HTTPS://APP.test:443/home")
+        ))
+        .await;
+    assert!(
+        tested.body.contains("<code>https://app.test/home</code>"),
+        "{}",
+        tested.body
+    );
+    assert!(
+        tested.body.contains("1 · https://app.test/home"),
+        "{}",
+        tested.body
+    );
+    let unmatched = admin
+        .get(&format!(
+            "/cas/admin/services?test={}",
+            enc("https://evil.test/")
+        ))
+        .await;
+    assert!(unmatched.body.contains("没有应用匹配"));
+
+    let mut actions = audited(&t, ADMIN, "admin_action");
+    actions.reverse();
+    assert_eq!(
+        actions,
+        vec![
+            format!("service {id}"),
+            format!("service {id}"),
+            format!("service {id}")
+        ]
+    );
+}
+
+/// Issue "Operations": a validation refused with INVALID_SERVICE shows on the application's
+/// page with both URLs, and single-logout deliveries show with their HTTP result and tries.
+#[tokio::test]
+async fn mismatches_and_logout_deliveries_show_per_application() {
+    let t = TestServer::start_with(|c| {
+        c.logout.retry_delay = 1;
+        c.logout.attempts = 2;
+    })
+    .await;
+    add_admin(&t, ADMIN, Some(ADMIN_PHONE));
+    let receiver = Receiver::http().await;
+    let mail = "https://mail.test/";
+    t.register(NewService {
+        name: "邮件系统".into(),
+        pattern: mail.into(),
+        logout_type: LogoutType::Back,
+        logout_url: Some(receiver.url("/logout")),
+        ..Default::default()
+    });
+
+    let mut browser = t.client();
+    let ticket = browser.ticket(SERVICE).await;
+    let presented = "HTTPS://APP.test:443/elsewhere";
+    let refused = t
+        .client()
+        .get(&validate_path("serviceValidate", presented, &ticket))
+        .await;
+    assert_eq!(parse_cas(&refused.body).unwrap_err().0, "INVALID_SERVICE");
+
+    let ticket = browser.ticket(mail).await;
+    let ok = t
+        .client()
+        .get(&validate_path("serviceValidate", mail, &ticket))
+        .await;
+    assert!(parse_cas(&ok.body).is_ok());
+    browser.get("/cas/logout").await;
+    receiver.wait_for(1).await;
+    let delivered = unicas::store::AuditFilter {
+        event: "slo_sent".into(),
+        ..Default::default()
+    };
+    for _ in 0..100 {
+        if !t
+            .server
+            .store
+            .audit_search(&delivered, 1)
+            .unwrap()
+            .is_empty()
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
+    let (mut admin, _) = console(&t).await;
+    let app = admin.get("/cas/admin/service?id=1").await;
+    assert!(
+        app.body.contains("<code>https://app.test/home</code>"),
+        "{}",
+        app.body
+    );
+    assert!(
+        app.body.contains("<code>https://app.test/elsewhere</code>"),
+        "normalised: {}",
+        app.body
+    );
+    let mail_page = admin.get("/cas/admin/service?id=2").await;
+    assert!(
+        mail_page.body.contains("slo_sent")
+            && mail_page.body.contains("result=HTTP 200 attempts=1"),
+        "{}",
+        mail_page.body
+    );
+    assert!(
+        !mail_page.body.contains("elsewhere"),
+        "mismatches are per application"
+    );
+    assert!(
+        !app.body.contains("slo_sent"),
+        "deliveries are per application"
+    );
+    assert_eq!(admin.get("/cas/admin/service?id=99").await.status, 404);
+}
+
+/// Issue "Operations": the audit viewer filters by account, event, address and dates, and
+/// exports the same rows as CSV a spreadsheet opens safely; the export itself is audited.
+#[tokio::test]
+async fn the_audit_log_is_filtered_and_exported() {
+    let t = TestServer::start().await;
+    add_admin(&t, ADMIN, Some(ADMIN_PHONE));
+    t.add_user("bob", PASSWORD, false, &[]);
+    let mut hostile = t.client_from("127.0.0.9");
+    hostile.headers.push((
+        "user-agent".into(),
+        "=HYPERLINK(\"http://evil.test\",\"x\")".into(),
+    ));
+    hostile.login("alice", PASSWORD, None).await;
+    t.client_from("127.0.0.8")
+        .login("bob", "wrong-password-1", None)
+        .await;
+    let (mut admin, _) = console(&t).await;
+
+    let alice = admin.get("/cas/admin/audit?account=alice").await;
+    assert!(
+        alice.body.contains("login_success") && !alice.body.contains("login_failure"),
+        "{}",
+        alice.body
+    );
+    let failures = admin.get("/cas/admin/audit?event=login_failure").await;
+    assert!(failures.body.contains("bob") && failures.body.contains("127.0.0.8"));
+    assert!(!failures.body.contains("127.0.0.9"));
+    let by_address = admin.get("/cas/admin/audit?address=127.0.0.9").await;
+    assert!(by_address.body.contains("alice") && !by_address.body.contains("127.0.0.8"));
+    // Today (in the configured zone) holds them; a day long past holds none.
+    let today =
+        unicas::clock::local_time(t.clock().now(), t.config.utc_offset_minutes)[..10].to_string();
+    let dated = admin
+        .get(&format!(
+            "/cas/admin/audit?event=login_failure&from={today}&to={today}"
+        ))
+        .await;
+    assert!(dated.body.contains("127.0.0.8"), "{today}: {}", dated.body);
+    let past = admin
+        .get("/cas/admin/audit?event=login_failure&from=2001-01-01&to=2001-01-31")
+        .await;
+    assert!(!past.body.contains("127.0.0.8"));
+    // Markup in a stored user agent is shown as text.
+    assert!(!by_address.body.contains("<script"));
+
+    let csv = admin.get("/cas/admin/audit?account=alice&format=csv").await;
+    assert_eq!(csv.status, 200);
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=UTF-8"));
+    assert!(csv
+        .header("content-disposition")
+        .unwrap()
+        .contains("attachment"));
+    assert!(
+        csv.raw.starts_with(b"\xEF\xBB\xBF"),
+        "Excel reads UTF-8 with a BOM"
+    );
+    let text = csv.body.trim_start_matches('\u{feff}');
+    let mut lines = text.split("\r\n");
+    assert_eq!(
+        lines.next(),
+        Some("time,event,account,address,detail,user_agent")
+    );
+    let row = lines
+        .find(|l| l.contains("login_success"))
+        .expect("alice's login");
+    assert!(row.contains(",alice,127.0.0.9,"), "{row}");
+    assert!(
+        row.ends_with("\"'=HYPERLINK(\"\"http://evil.test\"\",\"\"x\"\")\""),
+        "defused and quoted: {row}"
+    );
+    assert!(!text.contains(",bob,"));
+    assert_eq!(
+        audited(&t, ADMIN, "admin_action"),
+        vec!["audit export 1 row(s)".to_string()]
+    );
+}
+
+/// A multipart/form-data body with the console token, the roster file and the action.
+fn upload(csrf: &str, roster: &str, action: &str) -> (String, String) {
+    let boundary = "----unicas-test-7d1f";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"roster\"; filename=\"名单.csv\"\r\nContent-Type: text/csv\r\n\r\n{roster}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"action\"\r\n\r\n{action}\r\n--{boundary}--\r\n"
+    );
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// A valid 18-character ID number from its first 17 digits (GB 11643 check character).
+fn id_number(first17: &str) -> String {
+    let sum: u32 = first17
+        .bytes()
+        .enumerate()
+        .map(|(i, d)| u32::from(d - b'0') * ((1u32 << (17 - i)) % 11))
+        .sum();
+    format!("{first17}{}", b"10X98765432"[(sum % 11) as usize] as char)
+}
+
+/// Issue "Operations": the roster is imported from the browser: uploaded, previewed with
+/// its errors (nothing written), then run with progress to a report; the accounts log in
+/// with their initial passwords, and the console shows the ID number's last four.
+#[tokio::test]
+async fn the_roster_is_imported_from_the_browser() {
+    let t = TestServer::start().await;
+    add_admin(&t, ADMIN, Some(ADMIN_PHONE));
+    let (mut admin, csrf) = console(&t).await;
+    let first = id_number("11010520030807451");
+    let second = id_number("31010419780312283");
+    let roster = format!(
+        "学号/工号,姓名,类别,身份证号,院系,手机,邮箱\n\
+         20240001,张三,学生,{first},物理学院,,\n\
+         T1001,李四,教职工,{second},财务处,,\n\
+         20240002,王五,学生,110105200308074512,物理学院,,\n"
+    );
+    let (ct, body) = upload(&csrf, &roster, "preview");
+    let preview = admin
+        .send("POST", "/cas/admin/import", &[("content-type", &ct)], &body)
+        .await;
+    assert_eq!(
+        (preview.status, preview.location()),
+        (303, "/cas/admin/import")
+    );
+    let report = admin.get("/cas/admin/import").await;
+    assert!(
+        report
+            .body
+            .contains("2 rows readable (2 new, 0 already there), 1 refused"),
+        "{}",
+        report.body
+    );
+    assert!(report.body.contains("line 4"), "{}", report.body);
+    assert!(
+        t.server.store.account("20240001").unwrap().is_none(),
+        "a preview writes nothing"
+    );
+
+    // Without the console's token the upload is refused.
+    let (ct, body) = upload("forged", &roster, "run");
+    assert_eq!(
+        admin
+            .send("POST", "/cas/admin/import", &[("content-type", &ct)], &body)
+            .await
+            .status,
+        403
+    );
+
+    let (ct, body) = upload(&csrf, &roster, "run");
+    let run = admin
+        .send("POST", "/cas/admin/import", &[("content-type", &ct)], &body)
+        .await;
+    assert_eq!(run.status, 303);
+    let mut done = None;
+    for _ in 0..200 {
+        let page = admin.get("/cas/admin/import").await;
+        if page.body.contains("imported:") {
+            assert!(page.header("refresh").is_none());
+            done = Some(page);
+            break;
+        }
+        assert!(
+            page.body.contains("正在导入") && page.header("refresh") == Some("2"),
+            "{}",
+            page.body
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let done = done.expect("the import finishes");
+    assert!(
+        done.body
+            .contains("imported: 2 added, 0 updated, 0 unchanged, 1 refused"),
+        "{}",
+        done.body
+    );
+
+    let account = admin.get("/cas/admin/account?id=20240001").await;
+    assert!(
+        account.body.contains(&first[14..]),
+        "the last four: {}",
+        account.body
+    );
+    assert!(
+        !account.body.contains(&first[..14]),
+        "never the whole number"
+    );
+    let step = t.client().login("20240001", &first[12..], None).await;
+    assert!(step.body.contains("name=\"newPassword\""), "{}", step.body);
+    assert_eq!(
+        audited(&t, ADMIN, "admin_action"),
+        vec!["import 2 row(s), 1 refused"]
+    );
+}
