@@ -2,8 +2,9 @@
 # Screenshots of the pages people see, as headless Chromium renders them at phone and desktop
 # width, in Chinese and English: the login page (each tab), each first-login step, the
 # access-denied page, the portal and account management, each step of forgot password, the
-# phone's QR confirmation, and the pages WeCom opens. Each page is fetched by walking the real flow with curl, so it is the
-# page the server sends at that step; Chromium then renders it with the server's assets.
+# phone's QR confirmation, the pages WeCom opens, and the admin console. Each page is fetched
+# by walking the real flow with curl, so it is the page the server sends at that step;
+# Chromium then renders it with the server's assets.
 # Usage: examples/screenshots.sh [OUTDIR]   (needs chromium and fonts-noto-cjk from Debian)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -109,6 +110,45 @@ for lang in zh en; do
   shot account-email "$lang" "$WORK/email-sent.html"
   get -o "$WORK/questions.html" "$BASE/account/questions"
   shot account-questions "$lang" "$WORK/questions.html"
+
+  # A validation for the wrong URL, for the console's mismatch list.
+  ticket=$(get -o /dev/null -w '%{redirect_url}' "$BASE/login?service=https%3A%2F%2Fjw.example.edu%2Fhome" | sed -n 's/.*ticket=//p')
+  curl -s -o /dev/null "$BASE/serviceValidate?service=https%3A%2F%2Fjw.example.edu%2Findex.do&ticket=$ticket"
+
+  # The admin console: an administrator's login, the SMS second factor, then each page.
+  jar=$WORK/jar-admin-$lang
+  admin=it0$i
+  $BIN --db "$DB" user add "$admin" --name 信息中心管理员 --kind admin --password Admin-Pass-2026 \
+    --phone 1390013900$i --department 信息中心 >/dev/null
+  get -o "$WORK/admin-login.html" "$BASE/login?lang=$lang"
+  get -o /dev/null --data-urlencode "username=$admin" --data-urlencode "password=Admin-Pass-2026" \
+    --data-urlencode "execution=$(field execution "$WORK/admin-login.html")" "$BASE/login"
+  get -o "$WORK/admin-gate.html" "$BASE/admin"
+  get -o "$WORK/admin-sent.html" -d "execution=$(field execution "$WORK/admin-gate.html")&action=send" "$BASE/admin/verify"
+  shot admin-second-factor "$lang" "$WORK/admin-sent.html"
+  code=$($BIN --db "$DB" sms outbox --phone 1390013900$i --limit 1 | sed -n 's/.*验证码为\([0-9]\{6\}\).*/\1/p')
+  get -o /dev/null -d "execution=$(field execution "$WORK/admin-sent.html")&action=sms&code=$code" "$BASE/admin/verify"
+  get -o "$WORK/admin-home.html" "$BASE/admin"
+  shot admin-overview "$lang" "$WORK/admin-home.html"
+  get -o "$WORK/admin-accounts.html" "$BASE/admin/accounts?q=%E7%89%A9%E7%90%86"
+  shot admin-accounts "$lang" "$WORK/admin-accounts.html"
+  get -o "$WORK/admin-account.html" "$BASE/admin/account?id=$account&done=unlock"
+  shot admin-account "$lang" "$WORK/admin-account.html"
+  get -o "$WORK/admin-services.html" "$BASE/admin/services?test=HTTPS%3A%2F%2FJW.example.edu%3A443%2Fhome"
+  shot admin-services "$lang" "$WORK/admin-services.html"
+  get -o "$WORK/admin-service.html" "$BASE/admin/service?id=1"
+  shot admin-service "$lang" "$WORK/admin-service.html"
+  get -o "$WORK/admin-audit.html" "$BASE/admin/audit?account=$account"
+  shot admin-audit "$lang" "$WORK/admin-audit.html"
+  get -o "$WORK/admin-import.html" "$BASE/admin/import"
+  csrf=$(field csrf "$WORK/admin-import.html")
+  printf 'account,name,kind,id_number,department,phone,email\n20249999,李四,学生,110105200308074599,物理学院,,\n' > "$WORK/bad.csv"
+  get -o /dev/null -F "csrf=$csrf" -F "roster=@$WORK/bad.csv;type=text/csv" -F action=preview "$BASE/admin/import"
+  test -n "$csrf"
+  get -o "$WORK/admin-import.html" "$BASE/admin/import"
+  shot admin-import "$lang" "$WORK/admin-import.html"
+  get -o "$WORK/admin-totp.html" "$BASE/admin/totp"
+  shot admin-totp "$lang" "$WORK/admin-totp.html"
 
   # Forgot password, in a fresh browser: the four steps by phone.
   jar=$WORK/jar-forgot-$lang

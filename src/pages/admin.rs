@@ -3,7 +3,7 @@
 //! log and the roster import. Every form carries the console's own token (`csrf`).
 
 use super::Chrome;
-use crate::model::{Account, Service};
+use crate::model::{Account, Kind, Release, Service, Source};
 use maud::{html, Markup};
 
 /// The console's navigation and the administrator's name.
@@ -25,6 +25,8 @@ pub struct AccountDetail<'a> {
     pub account: &'a Account,
     pub bindings: Vec<(String, String)>,
     pub id_last4: Option<String>,
+    /// When the password last changed, in local time.
+    pub password_changed: String,
     pub sign_ins: Vec<(String, String, String)>,
     pub sessions: Vec<(String, String, String)>,
     pub done: Option<&'a str>,
@@ -87,6 +89,52 @@ impl Chrome<'_> {
         )
     }
 
+    fn kind_name(&self, kind: Kind) -> &'static str {
+        let i = match kind {
+            Kind::Student => 0,
+            Kind::Staff => 1,
+            Kind::Admin => 2,
+        };
+        self.t().admin_kinds[i]
+    }
+
+    fn status_name<'a>(&self, status: &'a str) -> &'a str {
+        let t = self.t();
+        match status {
+            "active" => t.admin_statuses[0],
+            "locked" => t.admin_statuses[1],
+            "disabled" => t.admin_statuses[2],
+            other => other,
+        }
+    }
+
+    fn binding_name<'a>(&self, kind: &'a str) -> &'a str {
+        let t = self.t();
+        match kind {
+            "phone" => t.admin_phone,
+            "email" => t.admin_email,
+            "wecom" => t.wecom,
+            "wechat" => t.wechat,
+            other => other,
+        }
+    }
+
+    /// An account action in words, as its button says it.
+    fn action_name(&self, action: &str) -> String {
+        let t = self.t();
+        match action {
+            "lock" => t.admin_lock.into(),
+            "unlock" => t.admin_unlock.into(),
+            "disable" => t.admin_disable.into(),
+            "reset" => t.admin_reset.into(),
+            "logout" => t.admin_end_sessions.into(),
+            a => match a.strip_prefix("unbind-") {
+                Some(kind) => format!("{} {}", t.unbind, self.binding_name(kind)),
+                None => a.into(),
+            },
+        }
+    }
+
     fn csrf(&self, frame: &AdminFrame) -> Markup {
         html! { input type="hidden" name="csrf" value=(frame.csrf); }
     }
@@ -112,7 +160,7 @@ impl Chrome<'_> {
                     }
                     @if let Some(phone) = &v.phone {
                         div.step {
-                            p { (t.verify_by_code) (phone) }
+                            p { @if v.totp { (t.verify_by_code) } @else { (t.admin_code_to) } (phone) }
                             form method="post" action=(action) autocomplete="off" {
                                 input type="hidden" name="execution" value=(v.token);
                                 button.secondary type="submit" name="action" value="send" { (t.send_code) }
@@ -145,7 +193,7 @@ impl Chrome<'_> {
             html! {
                 h1 { (t.admin_overview) }
                 table.details {
-                    @for (status, n) in counts { tr { th { (t.admin_accounts) " (" (status) ")" } td { (n) } } }
+                    @for (status, n) in counts { tr { th { (t.admin_accounts) " · " (self.status_name(status)) } td { (n) } } }
                     tr { th { (t.active_sessions) } td { (sessions) } }
                     tr { th { (t.admin_services) } td { (services) } }
                 }
@@ -184,7 +232,7 @@ impl Chrome<'_> {
                     @for a in found {
                         tr {
                             td { a href=(format!("{}?id={}", self.admin_url("/account"), url::form_urlencoded::byte_serialize(a.id.as_bytes()).collect::<String>())) { (a.id) } }
-                            td { (a.name) } td { (a.kind.as_str()) } td { (a.status.as_str()) } td { (a.department) }
+                            td { (a.name) } td { (self.kind_name(a.kind)) } td { (self.status_name(a.status.as_str())) } td { (a.department) }
                             td { (a.bound_phone.as_deref().and_then(crate::model::Phone::parse).map(|p| p.masked()).unwrap_or_default()) }
                         }
                     }
@@ -212,27 +260,30 @@ impl Chrome<'_> {
             frame,
             html! {
                 h1 { (a.name) " (" (a.id) ")" }
-                @if let Some(done) = v.done { p.success role="status" { (t.admin_done) (done) } }
+                @if let Some(done) = v.done { p.success role="status" { (t.admin_done) (self.action_name(done)) } }
                 @if let Some(temporary) = &v.temporary {
                     p.success role="status" { (t.admin_temporary) code { (temporary) } }
                     p.note { (t.admin_temporary_once) }
                 }
                 table.details {
-                    tr { th { (t.admin_kind) } td { (a.kind.as_str()) } }
-                    tr { th { (t.admin_status) } td { (a.status.as_str()) } }
+                    tr { th { (t.admin_kind) } td { (self.kind_name(a.kind)) } }
+                    tr { th { (t.admin_status) } td { (self.status_name(a.status.as_str())) } }
                     tr { th { (t.admin_department) } td { (a.department) } }
-                    tr { th { (t.admin_source) } td { (a.source.as_str()) } }
-                    tr { th { (t.admin_must_change) } td { (a.must_change) } }
-                    tr { th { (t.password_changed_at) } td { (crate::clock::iso8601(a.password_changed_at)) } }
+                    tr { th { (t.admin_source) } td { (t.admin_sources[match a.source { Source::Admin => 0, Source::Import => 1, Source::Demo => 2 }]) } }
+                    tr { th { (t.admin_must_change) } td { @if a.must_change { (t.yes) } @else { (t.no) } } }
+                    tr { th { (t.password_changed_at) } td { (v.password_changed) } }
                     @if let Some(last4) = &v.id_last4 { tr { th { (t.admin_id_last4) } td { (last4) } } }
-                    @for (kind, value) in &v.bindings { tr { th { (t.bound) " " (kind) } td { (value) } } }
+                    @for (kind, value) in &v.bindings { tr { th { (t.bound) " · " (self.binding_name(kind)) } td { (value) } } }
                 }
                 div.actions {
                     @if a.status == crate::model::Status::Active { (button("lock", t.admin_lock)) (button("disable", t.admin_disable)) }
                     @else { (button("unlock", t.admin_unlock)) }
                     (button("reset", t.admin_reset))
                     (button("logout", t.admin_end_sessions))
-                    @for (kind, _) in &v.bindings { (button(&format!("unbind-{kind}"), &format!("{} {kind}", t.unbind))) }
+                    @for (kind, _) in &v.bindings {
+                        @let action = format!("unbind-{kind}");
+                        (button(&action, &self.action_name(&action)))
+                    }
                 }
                 h2 { (t.recent_sign_ins) }
                 table {
@@ -268,7 +319,7 @@ impl Chrome<'_> {
                             td { a href=(format!("{}?id={}", self.admin_url("/service"), s.id)) { (s.id) } }
                             td { (s.name()) } td { code { (s.settings.pattern) } }
                             td { @if s.enabled { (t.admin_enabled) } @else { (t.admin_disabled) } }
-                            td { (s.settings.release.describe()) }
+                            td { @match release_field(&s.settings.release).as_str() { "" => "—", names => (names) } }
                         }
                     }
                 }
@@ -297,11 +348,7 @@ impl Chrome<'_> {
         let t = self.t();
         let s = v.service.map(|s| &s.settings);
         let get = |f: fn(&crate::model::NewService) -> String| s.map(f).unwrap_or_default();
-        let release = match s.map(|s| &s.release) {
-            Some(crate::model::Release::All) => "*".to_string(),
-            Some(crate::model::Release::Only(names)) => names.join(","),
-            None => String::new(),
-        };
+        let release = s.map(|s| release_field(&s.release)).unwrap_or_default();
         self.admin_page(
             t.admin_services,
             frame,
@@ -319,8 +366,8 @@ impl Chrome<'_> {
                     label for="logout_url" { (t.admin_logout_url) } input #logout_url type="text" name="logout_url" value=(get(|s| s.logout_url.clone().unwrap_or_default()));
                     label for="logout_type" { (t.admin_logout_type) }
                     select #logout_type name="logout_type" {
-                        @for kind in ["back", "front", "none"] {
-                            option value=(kind) selected[s.map(|s| s.logout_type.as_str()) == Some(kind)] { (kind) }
+                        @for (kind, label) in ["back", "front", "none"].into_iter().zip(t.admin_logout_types) {
+                            option value=(kind) selected[s.map(|s| s.logout_type.as_str()) == Some(kind)] { (label) }
                         }
                     }
                     label.check { input type="checkbox" name="proxy" value="true" checked[s.is_some_and(|s| s.allow_proxy)]; " " (t.admin_proxy) }
@@ -359,8 +406,15 @@ impl Chrome<'_> {
                 h1 { (t.admin_audit) }
                 form.search method="get" action=(self.admin_url("/audit")) {
                     @for (name, value) in filters {
-                        label for=(name) { (name) }
-                        input id=(name) type="text" name=(name) value=(value);
+                        @let (label, hint) = match *name {
+                            "account" => (t.admin_account, ""),
+                            "event" => (t.admin_event, "login_failure"),
+                            "address" => (t.address, ""),
+                            "from" => (t.admin_from, "YYYY-MM-DD"),
+                            _ => (t.admin_to, "YYYY-MM-DD"),
+                        };
+                        label for=(name) { (label) }
+                        input id=(name) type="text" name=(name) value=(value) placeholder=(hint);
                     }
                     button type="submit" { (t.admin_search_button) }
                 }
@@ -404,6 +458,7 @@ impl Chrome<'_> {
         frame: &AdminFrame,
         enrolled: bool,
         secret: &str,
+        qr_png: &[u8],
         error: Option<&str>,
     ) -> Markup {
         let t = self.t();
@@ -415,8 +470,15 @@ impl Chrome<'_> {
                 @if enrolled { p.success { (t.admin_totp_enrolled) } }
                 @if let Some(error) = error { p.error role="alert" { (error) } }
                 p { (t.admin_totp_hint) }
-                img.qrcode src=(self.admin_url("/totp/qr")) alt="otpauth" width="200" height="200";
-                p.hint { code { (secret) } }
+                @let png = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, qr_png);
+                img.qrcode src=(format!("data:image/png;base64,{png}")) alt="otpauth" width="200" height="200";
+                // For typing in by hand: groups of four, as authenticator apps show them.
+                p.hint { code.secret {
+                    @for (i, group) in secret.as_bytes().chunks(4).enumerate() {
+                        @if i > 0 { " " }
+                        (std::str::from_utf8(group).unwrap_or(""))
+                    }
+                } }
                 form method="post" action=(self.admin_url("/totp")) autocomplete="off" {
                     (self.csrf(frame))
                     input type="text" name="code" inputmode="numeric" maxlength="6" placeholder=(t.admin_totp_code) required;
@@ -424,5 +486,13 @@ impl Chrome<'_> {
                 }
             },
         )
+    }
+}
+
+/// The release policy as the form takes it: `*` for every attribute, else the names.
+fn release_field(release: &Release) -> String {
+    match release {
+        Release::All => "*".into(),
+        Release::Only(names) => names.join(","),
     }
 }

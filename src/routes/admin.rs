@@ -388,6 +388,7 @@ impl App {
                 .map(|(k, v)| (k.clone(), masked(k, v)))
                 .collect(),
             id_last4,
+            password_changed: self.local_time(account.password_changed_at),
             sign_ins: logins
                 .into_iter()
                 .map(|r| (self.local_time(r.at), r.client_ip, r.detail))
@@ -980,32 +981,16 @@ impl App {
             .call(move |s| s.binding(&id, "totp"))
             .await?
             .is_some();
+        // The QR code travels inside the page: the secret never has a URL of its own.
+        let uri = crate::totp::uri(&self.config.school_name_en, &grant.account, &secret);
+        let png = crate::pages::qr_png(&uri).ok_or_else(|| Failure::Internal("QR code".into()))?;
         let frame = AdminFrame {
             admin: &grant.account,
             csrf: &grant.csrf,
         };
         let chrome = self.chrome(req);
-        Ok(self.page(
-            req,
-            status,
-            chrome.admin_totp(&frame, enrolled, &secret, error),
-        ))
-    }
-
-    /// `GET /admin/totp/qr`: the pending secret's `otpauth://` QR code.
-    pub(super) async fn admin_totp_qr(&self, req: &Request) -> Handled {
-        let (_, grant) = match self.admin_page_gate(req).await? {
-            Ok(g) => g,
-            Err(res) => return Ok(res),
-        };
-        let Some(secret) = self.totp_pending.get(&grant.account, self.clock.now()) else {
-            return Err(Failure::Refused(StatusCode::NOT_FOUND));
-        };
-        let uri = crate::totp::uri(&self.config.school_name_en, &grant.account, &secret);
-        let png = crate::pages::qr_png(&uri)
-            .ok_or(Failure::Refused(StatusCode::INTERNAL_SERVER_ERROR))?;
-        Ok(Response::new(StatusCode::OK, "image/png", png)
-            .header(hyper::header::CACHE_CONTROL, "no-store"))
+        let page = chrome.admin_totp(&frame, enrolled, &secret, &png, error);
+        Ok(self.page(req, status, page))
     }
 
     /// `POST /admin/totp`: the first code confirms the pending secret, which replaces any

@@ -263,7 +263,6 @@ impl App {
             "/admin/import" if post => self.admin_import(req).await,
             "/admin/totp" if get => self.admin_totp_page(req).await,
             "/admin/totp" if post => self.admin_totp_confirm(req).await,
-            "/admin/totp/qr" if get => self.admin_totp_qr(req).await,
             p if get && p.starts_with("/assets/") => self.asset(&p["/assets/".len()..]),
             ""
             | "/"
@@ -284,7 +283,6 @@ impl App {
             | "/admin/accounts"
             | "/admin/services"
             | "/admin/audit"
-            | "/admin/totp/qr"
             | "/captcha.html"
             | "/getCaptcha.htl"
             | "/needCaptcha.html"
