@@ -1,7 +1,8 @@
 //! `unicas check URL`: a self-test of a live deployment, as the school's applications see
 //! it. With a test account and a registered service URL it logs in, validates tickets on
 //! every endpoint and format (CAS 1.0, 2.0, 3.0, JSON, SAML 1.1), checks that a ticket is
-//! single use, and logs out; it prints what a stock client would read, and exits non-zero
+//! single use, that a proxy-granting ticket reaches the application's callback (when one is
+//! given), and logs out; it prints what a stock client would read, and exits non-zero
 //! if anything is not as the protocol says. The tool to run after an upgrade or migration.
 
 use std::collections::BTreeMap;
@@ -12,6 +13,8 @@ pub struct CheckArgs<'a> {
     pub service: &'a str,
     pub account: &'a str,
     pub password: &'a str,
+    /// The application's proxy callback (`pgtUrl`), to check proxy granting.
+    pub proxy_callback: Option<&'a str>,
 }
 
 /// A browser enough for the check: cookies by name (the client follows no redirects).
@@ -248,7 +251,37 @@ async fn checks(args: &CheckArgs<'_>) -> Result<(), String> {
         );
     }
 
-    // 3. SAML 1.1, as phpCAS and mod_auth_cas ask.
+    // 3. Proxy granting: the server calls the application's callback over https and, once
+    // it answered, names the PGT's IOU in the validation. The PGT itself goes only to the
+    // callback, so the check stops there.
+    match args.proxy_callback {
+        None => println!(
+            "skip  proxy: give --proxy-callback URL (the application's pgtUrl) to check it"
+        ),
+        Some(callback) => {
+            let next = browser
+                .send(http.get(format!("{base}/login?service={}", enc(service))))
+                .await?;
+            let result = match ticket(&next.location) {
+                None => Err(format!("no SSO: HTTP {} without a ticket", next.status)),
+                Some(t) => {
+                    let extra = format!("&pgtUrl={}", enc(callback));
+                    let answer = browser
+                        .send(validate("serviceValidate", &t, &extra))
+                        .await?;
+                    match answer.body.contains("<cas:proxyGrantingTicket>PGTIOU-") {
+                        true => {
+                            Ok("the callback took the PGT; the validation names its IOU".into())
+                        }
+                        false => Err(answer.body.trim().chars().take(200).collect()),
+                    }
+                }
+            };
+            report("proxy granting (pgtUrl)", result);
+        }
+    }
+
+    // 4. SAML 1.1, as phpCAS and mod_auth_cas ask.
     let next = browser
         .send(http.get(format!("{base}/login?service={}", enc(service))))
         .await?;
@@ -274,7 +307,7 @@ async fn checks(args: &CheckArgs<'_>) -> Result<(), String> {
         );
     }
 
-    // 4. Logout ends the session.
+    // 5. Logout ends the session.
     let out = browser.send(http.get(format!("{base}/logout"))).await?;
     let after = browser
         .send(http.get(format!("{base}/login?service={}", enc(service))))

@@ -61,7 +61,7 @@ enum Command {
         file: PathBuf,
     },
     /// Check a live deployment as its applications see it: log in with a test account,
-    /// validate on every endpoint and format, SAML, single use, logout.
+    /// validate on every endpoint and format, proxy granting, SAML, single use, logout.
     Check {
         /// The CAS base URL, e.g. https://authserver.example.edu/authserver.
         url: String,
@@ -75,6 +75,9 @@ enum Command {
         /// does not show).
         #[arg(long)]
         password: Option<String>,
+        /// The service's proxy callback (pgtUrl), to check that it receives a PGT.
+        #[arg(long)]
+        proxy_callback: Option<String>,
     },
     /// Replace the database with a backup. The server must be stopped; the backup must pass
     /// SQLite's integrity check and belong to this installation's key file.
@@ -159,6 +162,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
             service,
             account,
             password,
+            proxy_callback,
         } => {
             let password = password
                 .or_else(|| std::env::var("UNICAS_CHECK_PASSWORD").ok())
@@ -168,6 +172,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 service: &service,
                 account: &account,
                 password: &password,
+                proxy_callback: proxy_callback.as_deref(),
             })
         }
         Command::Backup { file } => {

@@ -478,9 +478,10 @@ async fn direct_https_and_a_certificate_renewed_on_sighup() {
 }
 
 /// `unicas check URL --service S --account alice` with the password in the environment.
-fn run_check(url: String, service: String, password: String) -> (bool, String) {
+fn run_check(url: String, service: String, password: String, extra: Vec<String>) -> (bool, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_unicas"))
         .args(["check", &url, "--service", &service, "--account", "alice"])
+        .args(extra)
         .env("UNICAS_CHECK_PASSWORD", password)
         .output()
         .unwrap();
@@ -494,14 +495,30 @@ fn run_check(url: String, service: String, password: String) -> (bool, String) {
 /// stock client would, and says which part fails.
 #[tokio::test]
 async fn check_runs_the_protocol_against_a_live_deployment() {
-    let t = TestServer::start().await;
+    // The proxy check needs a callback the server trusts: a local https receiver.
+    let ca = crate::support::receiver::TestCa::new("check test CA");
+    let ca_dir = tempfile::tempdir().unwrap();
+    let ca_file = ca.write(ca_dir.path());
+    let callback = crate::support::receiver::Receiver::https(&ca).await;
+    let t = TestServer::start_with(|c| c.ca_file = Some(ca_file)).await;
+    let portal = "https://portal.test/";
+    t.register(unicas::model::NewService {
+        name: "portal".into(),
+        pattern: portal.into(),
+        allow_proxy: true,
+        proxy_callback: Some(format!("{}*", callback.url("/"))),
+        ..Default::default()
+    });
     let url = format!("http://{}/cas", t.server.addr);
-    let check = |service: &str, password: &str| {
+    let check_with = |service: &str, password: &str, extra: &[&str]| {
         let (url, service, password) = (url.clone(), service.to_string(), password.to_string());
-        tokio::task::spawn_blocking(move || run_check(url, service, password))
+        let extra: Vec<String> = extra.iter().map(|e| e.to_string()).collect();
+        tokio::task::spawn_blocking(move || run_check(url, service, password, extra))
     };
+    let check = |service: &str, password: &str| check_with(service, password, &[]);
     let (ok, out) = check(SERVICE, PASSWORD).await.unwrap();
     assert!(ok, "{out}");
+    assert!(out.contains("skip  proxy"), "{out}");
     for line in [
         "ok    login:",
         "ok    CAS 3.0 /p3/serviceValidate: <cas:user>alice</cas:user>",
@@ -517,4 +534,24 @@ async fn check_runs_the_protocol_against_a_live_deployment() {
     assert!(!ok && out.contains("FAIL  login: HTTP 401"), "{out}");
     let (ok, out) = check("https://unknown.test/", PASSWORD).await.unwrap();
     assert!(!ok && out.contains("FAIL  login page: HTTP 403"), "{out}");
+
+    // Proxy granting: the callback receives the PGT, and the check says so.
+    let pgt_url = callback.url("/pgtCallback");
+    let (ok, out) = check_with(portal, PASSWORD, &["--proxy-callback", &pgt_url])
+        .await
+        .unwrap();
+    assert!(ok && out.contains("ok    proxy granting (pgtUrl)"), "{out}");
+    let got = callback.received();
+    assert_eq!(got.len(), 1);
+    assert!(got[0].query("pgtId").unwrap().starts_with("PGT-"));
+    // A service that may not proxy: the check fails and shows the CAS answer.
+    let (ok, out) = check_with(SERVICE, PASSWORD, &["--proxy-callback", &pgt_url])
+        .await
+        .unwrap();
+    assert!(
+        !ok && out.contains("FAIL  proxy granting (pgtUrl): "),
+        "{out}"
+    );
+    assert!(out.contains("UNAUTHORIZED_SERVICE_PROXY"), "{out}");
+    assert_eq!(callback.received().len(), 1, "no callback for it");
 }
