@@ -9,9 +9,11 @@
 #  5. failed-login timing for unknown, real and locked accounts (security.md E02);
 #  6. the roster import of 30,000 rows against bcrypt alone at the configured cost.
 # Usage: examples/bench.sh [SECONDS]   (needs wrk and python3 for parts of it)
+#        PARTS=1,2 examples/bench.sh 10   runs only the parts listed (default: all six)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-10}
+want() { [[ ",${PARTS:-1,2,3,4,5,6}," == *",$1,"* ]]; }
 cargo build -q --release --bin unicas --example loadgen --example ceiling
 R=target/release
 WORK=$(mktemp -d)
@@ -57,6 +59,11 @@ tgc() {
   awk '$6 == "CASTGC" {print $7}' "$WORK/jar" | tail -1
 }
 
+make_db "$WORK/bench.db"
+PID=
+stop() { [ -z "$PID" ] || { kill $PID; wait $PID 2>/dev/null || true; PID=; }; }
+
+if want 1; then
 echo "== 1. ceiling and unicas, same clients"
 $R/examples/ceiling 127.0.0.1:18090 >/dev/null &
 CEIL=$!
@@ -65,14 +72,16 @@ for mode in sso mint; do echo "ceiling $mode: $($LOAD 127.0.0.1:18090 $mode "$SE
 command -v wrk >/dev/null && echo "ceiling $(wrk -t2 -c64 -d"${SECS}s" -s examples/sso.lua http://127.0.0.1:18090 | grep 'wrk sso')"
 kill $CEIL; wait $CEIL 2>/dev/null || true
 
-make_db "$WORK/bench.db"
 serve "$WORK/bench.db"
 echo "idle RSS: $(rss $PID)"
 for mode in sso mint; do echo "unicas $mode: $($LOAD 127.0.0.1:18080 $mode "$SECS" 64) | RSS $(rss $PID), peak $(peak $PID)"; done
 sleep 12  # the minted tickets expire and are swept before the next run
 command -v wrk >/dev/null && echo "unicas $(TGC=$(tgc) wrk -t2 -c64 -d"${SECS}s" -s examples/sso.lua http://127.0.0.1:18080 | grep 'wrk sso') | peak $(peak $PID)"
+fi
 
-echo "== 2. logins and validation under bcrypt load"
+if want 2; then
+echo "== 2. logins and validation under bcrypt load (the same server as 1: its peak is of both)"
+[ -n "$PID" ] || serve "$WORK/bench.db"
 for mode in login mixed; do echo "unicas $mode: $($LOAD 127.0.0.1:18080 $mode "$SECS" 64) | peak $(peak $PID)"; done
 python3 - <<'PY' 2>/dev/null || echo "(python bcrypt not installed: pip install bcrypt)"
 import bcrypt, time, concurrent.futures as cf
@@ -82,14 +91,18 @@ print(f"bcrypt alone (cost 10, 2 threads): {n / (time.time() - t):.1f} verificat
 PY
 sleep 12  # the minted tickets expire and are swept
 echo "RSS after the runs, tickets expired: $(rss $PID), peak $(peak $PID)"
-kill $PID; wait $PID 2>/dev/null || true
+fi
+stop
 
+if want 3; then
 echo "== 3. a million anonymous GET /login"
 serve "$WORK/bench.db"
 echo "idle RSS: $(rss $PID)"
 echo "unicas anon: $($LOAD 127.0.0.1:18080 anon 1000 64) | RSS $(rss $PID), peak $(peak $PID)"
 kill $PID; wait $PID 2>/dev/null || true
+fi
 
+if want 4; then
 echo "== 4. scale: live tickets and accounts"
 serve "$WORK/bench.db" "[tickets]" "service_ticket_ttl = 600"
 echo "sso, 1,000 live tickets: $($LOAD 127.0.0.1:18080 prefill 1 64 >/dev/null; $LOAD 127.0.0.1:18080 sso "$SECS" 64)"
@@ -106,14 +119,18 @@ echo "first answer after start, 100,064 accounts: $(( ($(date +%s%N) - START) / 
 echo "sso, 100,064 accounts: $($LOAD 127.0.0.1:18080 sso "$SECS" 64)"
 echo "logins, 100,064 accounts: $($LOAD 127.0.0.1:18080 login "$SECS" 64)"
 kill $PID; wait $PID 2>/dev/null || true
+fi
 
+if want 5; then
 echo "== 5. failed-login timing: unknown, real and locked accounts (security.md E02)"
 $R/unicas --db "$WORK/bench.db" user lock bench2 >/dev/null
 serve "$WORK/bench.db" "[throttle]" "captcha_after = 0" "account_failures = 1000000" \
   "account_failures_global = 1000000" "address_failures = 1000000"
 $LOAD 127.0.0.1:18080 timing 200
 kill $PID; wait $PID 2>/dev/null || true
+fi
 
+if want 6; then
 echo "== 6. roster import, 30,000 rows (bcrypt cost 10)"
 python3 - "$WORK/roster.csv" 30000 <<'PY'
 import sys
@@ -135,3 +152,4 @@ with cf.ThreadPoolExecutor(os.cpu_count()) as ex:
     list(ex.map(lambda i: bcrypt.hashpw(b"%06d" % i, bcrypt.gensalt(10)), range(n)))
 print(f"bcrypt hashing alone (cost 10, {os.cpu_count()} threads): {n / (time.time() - t):.1f} hashes/s")
 PY
+fi
