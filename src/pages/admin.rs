@@ -185,6 +185,7 @@ impl Chrome<'_> {
         sessions: i64,
         services: usize,
         recent: &[AuditLine],
+        ended: Option<usize>,
     ) -> Markup {
         let t = self.t();
         self.admin_page(
@@ -192,6 +193,7 @@ impl Chrome<'_> {
             frame,
             html! {
                 h1 { (t.admin_overview) }
+                @if let Some(n) = ended { p.success role="status" { (t.admin_ended.replace("{n}", &n.to_string())) } }
                 table.details {
                     @for (status, n) in counts { tr { th { (t.admin_accounts) " · " (self.status_name(status)) } td { (n) } } }
                     tr { th { (t.active_sessions) } td { (sessions) } }
@@ -199,6 +201,13 @@ impl Chrome<'_> {
                 }
                 h2 { (t.admin_recent_events) }
                 (self.audit_table(recent))
+                h2 { (t.admin_end_all) }
+                p.hint { (t.admin_end_all_hint) }
+                form method="post" action=(self.admin_url("/sessions")) {
+                    (self.csrf(frame))
+                    label.check { input type="checkbox" name="confirm" value="yes" required; " " (t.admin_end_all_confirm) }
+                    button.danger type="submit" { (t.admin_end_all) }
+                }
             },
         )
     }

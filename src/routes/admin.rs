@@ -283,6 +283,7 @@ impl App {
             })
             .await?;
         let services = self.cas.services().len();
+        let ended = req.query.get("ended").and_then(|n| n.parse().ok());
         let frame = AdminFrame {
             admin: &grant.account,
             csrf: &grant.csrf,
@@ -292,7 +293,7 @@ impl App {
         Ok(self.page(
             req,
             StatusCode::OK,
-            chrome.admin_overview(&frame, &counts, sessions, services, &recent),
+            chrome.admin_overview(&frame, &counts, sessions, services, &recent, ended),
         ))
     }
 
@@ -491,6 +492,35 @@ impl App {
             action
         );
         Ok(Response::see_other(&back))
+    }
+
+    /// `POST /admin/sessions` with `confirm=yes`: ends every SSO session but the
+    /// administrator's own (after an incident: a leaked password list, a compromised
+    /// machine); every application gets its single logout.
+    pub(super) async fn admin_end_all(&self, req: &Request) -> Handled {
+        let (h, grant) = match self.admin_form_gate(req).await? {
+            Ok(g) => g,
+            Err(res) => return Ok(res),
+        };
+        if req.form.get("confirm") != Some("yes") {
+            return Err(Failure::Refused(StatusCode::BAD_REQUEST));
+        }
+        let (keep, admin, client, now) = (
+            h.ids().0,
+            grant.account.clone(),
+            self.client(req),
+            self.clock.now(),
+        );
+        let ended = self
+            .store
+            .call(move |s| s.end_all_sessions(&keep, &admin, &client, now))
+            .await?;
+        self.sessions.forget_all();
+        tracing::warn!(ended, admin = %grant.account, "every SSO session ended from the console");
+        Ok(Response::see_other(&format!(
+            "{}/admin?ended={ended}",
+            req.prefix
+        )))
     }
 
     /// `GET /admin/services` (and `?test=URL`: which entry matches, and how the URL was

@@ -255,6 +255,7 @@ impl App {
             "/admin/accounts" if get => self.admin_accounts(req).await,
             "/admin/account" if get => self.admin_account(req).await,
             "/admin/account" if post => self.admin_account_action(req).await,
+            "/admin/sessions" if post => self.admin_end_all(req).await,
             "/admin/services" if get => self.admin_services(req).await,
             "/admin/service" if get => self.admin_service(req).await,
             "/admin/service" if post => self.admin_service_save(req).await,
@@ -306,6 +307,7 @@ impl App {
             | "/forgot/verify"
             | "/forgot/password"
             | "/admin/verify"
+            | "/admin/sessions"
             | "/samlValidate" => Ok(Response::method_not_allowed("POST")),
             // A handler that panics, for the test of what a fault looks like from outside.
             #[cfg(feature = "test-hooks")]

@@ -68,6 +68,13 @@ impl Memory {
             .remove_where(|s| s.row.account_id == account_id);
     }
 
+    /// Drops everything remembered (every session ended at once).
+    pub fn forget_all(&self) {
+        self.invalidate();
+        self.accounts.remove_where(|_| true);
+        self.sessions.remove_where(|_| true);
+    }
+
     pub fn forget_session(&self, hash: &str) {
         self.invalidate();
         self.sessions.take(hash);

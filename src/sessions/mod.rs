@@ -269,6 +269,12 @@ impl Sessions {
         self.inner.ended.notify_one();
     }
 
+    /// Drops everything remembered; call after the store ended every session.
+    pub fn forget_all(&self) {
+        self.inner.memory.forget_all();
+        self.inner.ended.notify_one();
+    }
+
     /// Resolves when some session has ended since the last call (the single-logout announcer
     /// waits on it, besides its periodic scan for sessions other processes ended).
     pub async fn wait_ended(&self) {

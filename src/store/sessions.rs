@@ -174,6 +174,27 @@ impl Store {
         })
     }
 
+    /// Ends every SSO session but `keep` (an administrator's answer to an incident), with the
+    /// administrator's audit row in the same commit; returns how many ended. Single logout
+    /// follows for each, as for any session ended in the store.
+    pub fn end_all_sessions(
+        &self,
+        keep: &str,
+        admin: &str,
+        client: &Client,
+        now: i64,
+    ) -> Result<usize> {
+        self.write(|tx| {
+            let count = tx.execute("DELETE FROM sso_sessions WHERE id_hash != ?1", [keep])?;
+            let event = AuditEvent::AdminAction {
+                action: "end every session".into(),
+                target: format!("{count} session(s)"),
+            };
+            audit::insert(tx, &client.record(event, Some(admin)), now)?;
+            Ok(count)
+        })
+    }
+
     /// Deletes sessions past their absolute or idle limit, in bounded batches so writers
     /// never wait long. Returns how many went.
     pub fn sweep_sessions(&self, now: i64) -> Result<usize> {

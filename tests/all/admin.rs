@@ -93,6 +93,7 @@ async fn console(t: &TestServer) -> (Client, String) {
 
 /// Issue "Operations", done means: a non-admin, an admin without the second factor and a
 /// forged CSRF token all fail; the second factor is audited; the console is never cached.
+/// security.md D03 (admin actions), D11 (a console lock ends the session and its tickets).
 #[tokio::test]
 async fn only_an_administrator_past_the_second_factor_acts() {
     let t = TestServer::start().await;
@@ -208,6 +209,28 @@ async fn only_an_administrator_past_the_second_factor_acts() {
         )
         .await;
     assert_eq!(cross_site.status, 403);
+    let fetch_cross_site = admin
+        .send(
+            "POST",
+            "/cas/admin/account",
+            &[
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("sec-fetch-site", "cross-site"),
+            ],
+            &body,
+        )
+        .await;
+    assert_eq!(fetch_cross_site.status, 403);
+    // The same action by GET changes nothing; the console's POST-only paths answer 405.
+    let by_get = admin
+        .get(&format!(
+            "/cas/admin/account?id=alice&action=lock&csrf={csrf}"
+        ))
+        .await;
+    assert_eq!(by_get.status, 200);
+    for path in ["/cas/admin/verify", "/cas/admin/sessions"] {
+        assert_eq!(admin.get(path).await.status, 405, "{path}");
+    }
     // The token of one administrator's console is not another's.
     let mut student_with_token = t.client();
     student_with_token.login("alice", PASSWORD, None).await;
@@ -221,6 +244,11 @@ async fn only_an_administrator_past_the_second_factor_acts() {
     assert_eq!(alice_status(), unicas::model::Status::Active);
     assert!(audited(&t, ADMIN, "admin_action").is_empty());
 
+    // Alice holds a session and an outstanding ticket when the console locks her.
+    let outstanding = student
+        .get(&format!("/cas/login?service={}", enc(SERVICE)))
+        .await
+        .ticket();
     let done = admin
         .post_owned("/cas/admin/account", &lock_alice(&csrf))
         .await;
@@ -230,6 +258,18 @@ async fn only_an_administrator_past_the_second_factor_acts() {
     );
     assert_eq!(alice_status(), unicas::model::Status::Locked);
     assert_eq!(audited(&t, ADMIN, "admin_action"), vec!["lock alice"]);
+    let refused = t
+        .client()
+        .get(&validate_path("serviceValidate", SERVICE, &outstanding))
+        .await;
+    assert_eq!(parse_cas(&refused.body).unwrap_err().0, "INVALID_TICKET");
+    let again = student
+        .get(&format!("/cas/login?service={}", enc(SERVICE)))
+        .await;
+    assert!(
+        again.body.contains("name=\"password\""),
+        "the login form, no ticket"
+    );
 
     // Another browser of the same administrator is another session: its own second factor.
     let mut other = t.client();
@@ -379,6 +419,7 @@ async fn an_administrator_enrols_an_authenticator_and_enters_with_it() {
 
 /// Issue "Operations", accounts: search by account, name, department and phone (masked in
 /// the list); one account's bindings, sign-ins and sessions; every action, audited.
+/// security.md I02 (`%` and `_` match literally), H10 (the reset's temporary password).
 #[tokio::test]
 async fn accounts_are_found_and_managed_from_the_console() {
     let t = TestServer::start().await;
@@ -411,11 +452,12 @@ async fn accounts_are_found_and_managed_from_the_console() {
             "{q}"
         );
     }
-    assert!(!admin
-        .get("/cas/admin/accounts?q=nobody-at-all")
-        .await
-        .body
-        .contains("?id="));
+    for literal in ["nobody-at-all", "%", "_", "a%e", "_lice"] {
+        let list = admin
+            .get(&format!("/cas/admin/accounts?q={}", enc(literal)))
+            .await;
+        assert!(!list.body.contains("?id="), "{literal}: {}", list.body);
+    }
 
     let page = admin.get("/cas/admin/account?id=alice").await;
     for shown in [
@@ -801,6 +843,7 @@ async fn mismatches_and_logout_deliveries_show_per_application() {
 
 /// Issue "Operations": the audit viewer filters by account, event, address and dates, and
 /// exports the same rows as CSV a spreadsheet opens safely; the export itself is audited.
+/// security.md I04.
 #[tokio::test]
 async fn the_audit_log_is_filtered_and_exported() {
     let t = TestServer::start().await;
@@ -990,4 +1033,67 @@ async fn the_roster_is_imported_from_the_browser() {
         audited(&t, ADMIN, "admin_action"),
         vec!["import 2 row(s), 1 refused"]
     );
+}
+
+/// security.md ASVS 7.4.5: an administrator ends everyone's sessions (after an incident) but
+/// their own, only when they confirm; every application is told by single logout.
+#[tokio::test]
+async fn an_administrator_ends_every_session() {
+    let t = TestServer::start().await;
+    add_admin(&t, ADMIN, Some(ADMIN_PHONE));
+    t.add_user("bob", PASSWORD, false, &[]);
+    let receiver = Receiver::http().await;
+    let mail = "https://mail.test/";
+    t.register(NewService {
+        name: "mail".into(),
+        pattern: mail.into(),
+        logout_type: LogoutType::Back,
+        logout_url: Some(receiver.url("/logout")),
+        ..Default::default()
+    });
+    let mut alice = t.client();
+    let ticket = alice.ticket(mail).await;
+    let ok = t
+        .client()
+        .get(&validate_path("serviceValidate", mail, &ticket))
+        .await;
+    assert!(parse_cas(&ok.body).is_ok());
+    let mut bob = t.client();
+    bob.login("bob", PASSWORD, None).await;
+    let (mut admin, csrf) = console(&t).await;
+    assert!(t.server.store.sessions_of("alice").unwrap().len() == 1);
+
+    let unconfirmed = admin
+        .post_owned("/cas/admin/sessions", &[("csrf", csrf.clone())])
+        .await;
+    assert_eq!(unconfirmed.status, 400);
+    assert_eq!(t.server.store.sessions_of("bob").unwrap().len(), 1);
+
+    let ended = admin
+        .post_owned(
+            "/cas/admin/sessions",
+            &[("csrf", csrf.clone()), ("confirm", "yes".into())],
+        )
+        .await;
+    assert_eq!(
+        (ended.status, ended.location()),
+        (303, "/cas/admin?ended=2")
+    );
+    for (who, browser) in [("alice", &mut alice), ("bob", &mut bob)] {
+        assert!(t.server.store.sessions_of(who).unwrap().is_empty(), "{who}");
+        let page = browser.get("/cas/login").await;
+        assert!(
+            page.body.contains("name=\"password\""),
+            "{who} logs in again"
+        );
+    }
+    let home = admin.get("/cas/admin?ended=2").await;
+    assert!(home.body.contains("已结束 2 个登录会话"), "{}", home.body);
+    assert_eq!(t.server.store.sessions_of(ADMIN).unwrap().len(), 1);
+    assert_eq!(
+        audited(&t, ADMIN, "admin_action"),
+        vec!["end every session 2 session(s)"]
+    );
+    let got = receiver.wait_for(1).await;
+    assert!(got[0].body.starts_with("logoutRequest="), "{}", got[0].body);
 }
