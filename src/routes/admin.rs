@@ -36,6 +36,23 @@ pub(super) struct ImportJob {
     report: Mutex<Option<String>>,
 }
 
+impl ImportJob {
+    /// A job that is only a report (a preview, or a file that could not be read).
+    fn finished(report: String) -> ImportJob {
+        ImportJob {
+            report: Mutex::new(Some(report)),
+            ..ImportJob::default()
+        }
+    }
+
+    fn running(&self) -> bool {
+        self.report
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_none()
+    }
+}
+
 /// What the gate decided.
 enum Gate {
     /// Not logged in, or not an administrator: this answer.
@@ -888,11 +905,7 @@ impl App {
         let (rows, errors) = match crate::roster::parse(file) {
             Ok(parsed) => parsed,
             Err(e) => {
-                let job = ImportJob {
-                    report: Mutex::new(Some(e.to_string())),
-                    ..ImportJob::default()
-                };
-                *self.import_job.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(job));
+                self.replace_import(ImportJob::finished(e.to_string()))?;
                 return Ok(Response::see_other(&format!("{}/admin/import", req.prefix)));
             }
         };
@@ -913,27 +926,13 @@ impl App {
             report.push_str(&format!("{e}\n"));
         }
         if text("action") != "run" {
-            let job = ImportJob {
-                report: Mutex::new(Some(report)),
-                ..ImportJob::default()
-            };
-            *self.import_job.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(job));
+            self.replace_import(ImportJob::finished(report))?;
             return Ok(Response::see_other(&format!("{}/admin/import", req.prefix)));
         }
-        {
-            let running = self.import_job.lock().unwrap_or_else(|p| p.into_inner());
-            if running
-                .as_ref()
-                .is_some_and(|j| j.report.lock().unwrap_or_else(|p| p.into_inner()).is_none())
-            {
-                return Err(Failure::Refused(StatusCode::CONFLICT));
-            }
-        }
-        let job = Arc::new(ImportJob {
+        let job = self.replace_import(ImportJob {
             total: new,
             ..ImportJob::default()
-        });
-        *self.import_job.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&job));
+        })?;
         self.admin_audit_row(
             req,
             &grant,
@@ -980,6 +979,18 @@ impl App {
             *job.report.lock().unwrap_or_else(|p| p.into_inner()) = Some(text);
         });
         Ok(Response::see_other(&format!("{}/admin/import", req.prefix)))
+    }
+
+    /// Makes `job` the console's import, unless one is still running (409: a second run, or
+    /// a preview, would hide its progress).
+    fn replace_import(&self, job: ImportJob) -> Result<Arc<ImportJob>, Failure> {
+        let mut current = self.import_job.lock().unwrap_or_else(|p| p.into_inner());
+        if current.as_ref().is_some_and(|j| j.running()) {
+            return Err(Failure::Refused(StatusCode::CONFLICT));
+        }
+        let job = Arc::new(job);
+        *current = Some(Arc::clone(&job));
+        Ok(job)
     }
 
     /// `GET /admin/totp`: a new secret to enrol (kept with the grant until confirmed).

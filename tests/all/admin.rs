@@ -946,7 +946,8 @@ fn id_number(first17: &str) -> String {
 /// with their initial passwords, and the console shows the ID number's last four.
 #[tokio::test]
 async fn the_roster_is_imported_from_the_browser() {
-    let t = TestServer::start().await;
+    // bcrypt at its production cost, so a larger import is still running when asked again.
+    let t = TestServer::start_with(|c| c.passwords.bcrypt_cost = 10).await;
     add_admin(&t, ADMIN, Some(ADMIN_PHONE));
     let (mut admin, csrf) = console(&t).await;
     let first = id_number("11010520030807451");
@@ -1033,6 +1034,38 @@ async fn the_roster_is_imported_from_the_browser() {
         audited(&t, ADMIN, "admin_action"),
         vec!["import 2 row(s), 1 refused"]
     );
+
+    // While an import runs, another run or a preview is refused: it would hide the progress.
+    let mut larger = String::from("account,name,kind,id_number,department,phone,email\n");
+    for i in 0..20 {
+        let number = id_number(&format!("11010520030807{:03}", 100 + i));
+        larger.push_str(&format!(
+            "2024{:04},学生{i},学生,{number},物理学院,,\n",
+            1000 + i
+        ));
+    }
+    let (ct, body) = upload(&csrf, &larger, "run");
+    let started = admin
+        .send("POST", "/cas/admin/import", &[("content-type", &ct)], &body)
+        .await;
+    assert_eq!(started.status, 303);
+    let (ct, body) = upload(&csrf, &roster, "preview");
+    let refused = admin
+        .send("POST", "/cas/admin/import", &[("content-type", &ct)], &body)
+        .await;
+    assert_eq!(refused.status, 409);
+    for _ in 0..400 {
+        if admin
+            .get("/cas/admin/import")
+            .await
+            .body
+            .contains("imported: 20 added")
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the larger import did not finish");
 }
 
 /// security.md ASVS 7.4.5: an administrator ends everyone's sessions (after an incident) but
