@@ -315,3 +315,17 @@ CREATE TABLE service_mismatches (
     at         INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX service_mismatches_service ON service_mismatches(service_id, id);
+
+-- @version 8: one SQL for SQLite and PostgreSQL: no statement reads `rowid`, so the
+-- password history gets an id of its own (its order among changes made in one second).
+CREATE TABLE password_history_v8 (
+    id            INTEGER PRIMARY KEY,
+    account_id    TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    password_hash TEXT NOT NULL,
+    changed_at    INTEGER NOT NULL
+) STRICT;
+INSERT INTO password_history_v8 (id, account_id, password_hash, changed_at)
+    SELECT rowid, account_id, password_hash, changed_at FROM password_history ORDER BY rowid;
+DROP TABLE password_history;
+ALTER TABLE password_history_v8 RENAME TO password_history;
+CREATE INDEX password_history_account ON password_history(account_id, changed_at);

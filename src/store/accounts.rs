@@ -1,32 +1,26 @@
 //! Accounts and their extra attributes. E-mail and phone are sealed with the key file.
 
-use super::{audit, Result, Store};
+use super::db::{args, Db, Row};
+use super::{audit, Result, Store, StoreError};
 use crate::model::{Account, AuditEvent, AuditRecord, Kind, NewAccount, Source, Status};
 use crate::secrets::Keys;
-use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
 const COLUMNS: &str = "id, name, kind, department, email, phone, status, source, password_hash, \
                        must_change, password_changed_at, created_at, updated_at, initial_password, \
                        must_bind_phone";
 
-fn from_row(keys: &Keys, row: &Row) -> rusqlite::Result<Account> {
-    let text = |i: usize| row.get::<_, String>(i);
-    let bad = |i: usize| {
-        rusqlite::Error::InvalidColumnType(
-            i,
-            "enum or sealed text".into(),
-            rusqlite::types::Type::Text,
-        )
-    };
+fn from_row(keys: &Keys, row: &Row) -> Result<Account> {
+    let text = |i: usize| row.get::<String>(i);
+    let bad = |what: &str| StoreError::Corrupt(format!("account {what}"));
     Ok(Account {
         id: text(0)?,
         name: text(1)?,
-        kind: Kind::parse(&text(2)?).ok_or_else(|| bad(2))?,
+        kind: Kind::parse(&text(2)?).ok_or_else(|| bad("kind"))?,
         department: text(3)?,
-        email: keys.open(&text(4)?).ok_or_else(|| bad(4))?,
-        phone: keys.open(&text(5)?).ok_or_else(|| bad(5))?,
-        status: Status::parse(&text(6)?).ok_or_else(|| bad(6))?,
-        source: Source::parse(&text(7)?).ok_or_else(|| bad(7))?,
+        email: keys.open(&text(4)?).ok_or_else(|| bad("e-mail seal"))?,
+        phone: keys.open(&text(5)?).ok_or_else(|| bad("phone seal"))?,
+        status: Status::parse(&text(6)?).ok_or_else(|| bad("status"))?,
+        source: Source::parse(&text(7)?).ok_or_else(|| bad("source"))?,
         password_hash: text(8)?,
         must_change: row.get(9)?,
         password_changed_at: row.get(10)?,
@@ -40,13 +34,12 @@ fn from_row(keys: &Keys, row: &Row) -> rusqlite::Result<Account> {
     })
 }
 
-fn load_attributes(conn: &Connection, account: &mut Account) -> rusqlite::Result<()> {
-    let mut stmt = conn.prepare_cached(
+fn load_attributes(conn: &Db, account: &mut Account) -> Result<()> {
+    account.attributes = conn.query(
         "SELECT name, value FROM account_attributes WHERE account_id = ?1 ORDER BY position",
+        args![&account.id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    account.attributes = stmt
-        .query_map([&account.id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
     Ok(())
 }
 
@@ -61,25 +54,23 @@ impl Store {
     pub fn account(&self, id: &str) -> Result<Option<Account>> {
         let keys = self.keys();
         self.read(|conn| {
-            let mut account = conn
-                .prepare_cached(&format!("SELECT {COLUMNS} FROM accounts WHERE id = ?1"))?
-                .query_row([id], |r| from_row(keys, r))
-                .optional()?;
-            if let Some(account) = account.as_mut() {
-                load_attributes(conn, account)?;
-                let bound = |kind: &str| -> rusqlite::Result<Option<String>> {
-                    Ok(conn
-                        .prepare_cached(
-                            "SELECT value FROM bindings WHERE account_id = ?1 AND kind = ?2",
-                        )?
-                        .query_row([account.id.as_str(), kind], |r| r.get::<_, String>(0))
-                        .optional()?
-                        .and_then(|v| keys.open(&v)))
-                };
-                account.bound_phone = bound("phone")?;
-                account.bound_email = bound("email")?;
-            }
-            Ok(account)
+            let sql = format!("SELECT {COLUMNS} FROM accounts WHERE id = ?1");
+            let Some(mut account) = conn.query_opt(&sql, args![id], |r| from_row(keys, r))? else {
+                return Ok(None);
+            };
+            load_attributes(conn, &mut account)?;
+            let bound = |kind: &str| -> Result<Option<String>> {
+                Ok(conn
+                    .query_opt(
+                        "SELECT value FROM bindings WHERE account_id = ?1 AND kind = ?2",
+                        args![&account.id, kind],
+                        |r| r.get::<String>(0),
+                    )?
+                    .and_then(|v| keys.open(&v)))
+            };
+            account.bound_phone = bound("phone")?;
+            account.bound_email = bound("email")?;
+            Ok(Some(account))
         })
     }
 
@@ -87,9 +78,11 @@ impl Store {
     pub fn accounts(&self) -> Result<Vec<Account>> {
         let keys = self.keys();
         self.read(|conn| {
-            conn.prepare(&format!("SELECT {COLUMNS} FROM accounts ORDER BY id"))?
-                .query_map([], |r| from_row(keys, r))?
-                .collect()
+            conn.query(
+                &format!("SELECT {COLUMNS} FROM accounts ORDER BY id"),
+                args![],
+                |r| from_row(keys, r),
+            )
         })
     }
 
@@ -103,32 +96,36 @@ impl Store {
                 .replace('_', "\\_")
         );
         self.read(|conn| {
-            conn.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM accounts
-                 WHERE id LIKE ?1 ESCAPE '\\' OR name LIKE ?1 ESCAPE '\\' OR department LIKE ?1 ESCAPE '\\'
-                 ORDER BY id LIMIT ?2"
-            ))?
-            .query_map(params![pattern, limit], |r| from_row(keys, r))?
-            .collect()
+            conn.query(
+                &format!(
+                    "SELECT {COLUMNS} FROM accounts
+                     WHERE id LIKE ?1 ESCAPE '\\' OR name LIKE ?1 ESCAPE '\\' OR department LIKE ?1 ESCAPE '\\'
+                     ORDER BY id LIMIT ?2"
+                ),
+                args![&pattern, limit],
+                |r| from_row(keys, r),
+            )
         })
     }
 
     /// How many accounts there are, by status.
     pub fn account_counts(&self) -> Result<Vec<(String, i64)>> {
         self.read(|conn| {
-            conn.prepare_cached(
+            conn.query(
                 "SELECT status, count(*) FROM accounts GROUP BY status ORDER BY status",
-            )?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect()
+                args![],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
         })
     }
 
     /// Whether any account exists that `serve --demo` did not make.
     pub fn has_real_accounts(&self) -> Result<bool> {
         self.read(|conn| {
-            conn.prepare_cached("SELECT 1 FROM accounts WHERE source != 'demo' LIMIT 1")?
-                .exists([])
+            conn.exists(
+                "SELECT 1 FROM accounts WHERE source != 'demo' LIMIT 1",
+                args![],
+            )
         })
     }
 
@@ -138,9 +135,11 @@ impl Store {
         let keys = self.keys();
         self.read(|conn| {
             Ok(conn
-                .prepare_cached("SELECT id_last4 FROM accounts WHERE id = ?1")?
-                .query_row([id], |r| r.get::<_, String>(0))
-                .optional()?
+                .query_opt(
+                    "SELECT id_last4 FROM accounts WHERE id = ?1",
+                    args![id],
+                    |r| r.get::<String>(0),
+                )?
                 .and_then(|v| keys.open(&v))
                 .filter(|v| !v.is_empty()))
         })
@@ -160,18 +159,20 @@ impl Store {
         now: i64,
     ) -> Result<bool> {
         self.write(|tx| {
-            let old: Option<String> = tx
-                .query_row("SELECT password_hash FROM accounts WHERE id = ?1", [id], |r| r.get(0))
-                .optional()?;
+            let old: Option<String> = tx.query_opt(
+                "SELECT password_hash FROM accounts WHERE id = ?1",
+                args![id],
+                |r| r.get(0),
+            )?;
             let Some(old) = old else { return Ok(false) };
             tx.execute(
                 "INSERT INTO password_history (account_id, password_hash, changed_at) VALUES (?1, ?2, ?3)",
-                params![id, old, now],
+                args![id, &old, now],
             )?;
             tx.execute(
                 "UPDATE accounts SET password_hash = ?2, must_change = ?3, password_changed_at = ?4,
                      updated_at = ?4, initial_password = 0 WHERE id = ?1",
-                params![id, hash, must_change, now],
+                args![id, hash, must_change, now],
             )?;
             end_sessions(tx, id, keep)?;
             audit::insert(tx, record, now)?;
@@ -185,7 +186,7 @@ impl Store {
         self.write(|tx| {
             let changed = tx.execute(
                 "UPDATE accounts SET status = ?2, updated_at = ?3 WHERE id = ?1",
-                params![id, status.as_str(), now],
+                args![id, status.as_str(), now],
             )?;
             if changed == 0 {
                 return Ok(false);
@@ -209,18 +210,19 @@ impl Store {
     /// (its sessions end) and the demo application taken out of the registry.
     pub fn disable_demo(&self, now: i64) -> Result<()> {
         self.write(|tx| {
-            let ids: Vec<String> = tx
-                .prepare("SELECT id FROM accounts WHERE source = 'demo' AND status != 'disabled'")?
-                .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+            let ids: Vec<String> = tx.query(
+                "SELECT id FROM accounts WHERE source = 'demo' AND status != 'disabled'",
+                args![],
+                |r| r.get(0),
+            )?;
             for id in ids {
                 tx.execute(
                     "UPDATE accounts SET status = 'disabled', updated_at = ?2 WHERE id = ?1",
-                    params![id, now],
+                    args![&id, now],
                 )?;
                 end_sessions(tx, &id, None)?;
             }
-            tx.execute("UPDATE services SET enabled = 0 WHERE demo = 1", [])?;
+            tx.execute("UPDATE services SET enabled = 0 WHERE demo = 1", args![])?;
             Ok(())
         })
     }
@@ -230,72 +232,69 @@ impl Store {
         self.write(|tx| {
             tx.execute(
                 "UPDATE accounts SET status = 'active', updated_at = ?1 WHERE source = 'demo'",
-                [now],
+                args![now],
             )?;
-            tx.execute("UPDATE services SET enabled = 1 WHERE demo = 1", [])?;
+            tx.execute("UPDATE services SET enabled = 1 WHERE demo = 1", args![])?;
             Ok(())
         })
     }
 }
 
-/// Deletes every SSO session of an account (its proxy-granting tickets go with them).
 /// Ends the account's SSO sessions, except `keep` (a session's id hash) if given: the
-/// sessions go, and single logout follows for each (see `cas::logout`).
-pub(super) fn end_sessions(
-    tx: &Transaction,
-    account_id: &str,
-    keep: Option<&str>,
-) -> rusqlite::Result<usize> {
-    tx.prepare_cached("DELETE FROM sso_sessions WHERE account_id = ?1 AND id_hash != ?2")?
-        .execute(params![account_id, keep.unwrap_or("")])
+/// sessions go (their proxy-granting tickets with them), and single logout follows for
+/// each (see `cas::logout`).
+pub(super) fn end_sessions(tx: &Db, account_id: &str, keep: Option<&str>) -> Result<usize> {
+    tx.execute(
+        "DELETE FROM sso_sessions WHERE account_id = ?1 AND id_hash != ?2",
+        args![account_id, keep.unwrap_or("")],
+    )
 }
 
 impl Store {
     /// The hashes of the account's `n` most recent earlier passwords.
     pub fn recent_password_hashes(&self, id: &str, n: usize) -> Result<Vec<String>> {
         self.read(|conn| {
-            conn.prepare_cached(
+            conn.query(
                 "SELECT password_hash FROM password_history WHERE account_id = ?1
-                 ORDER BY changed_at DESC, rowid DESC LIMIT ?2",
-            )?
-            .query_map(params![id, n as i64], |r| r.get(0))?
-            .collect()
+                 ORDER BY changed_at DESC, id DESC LIMIT ?2",
+                args![id, n as i64],
+                |r| r.get(0),
+            )
         })
     }
 }
 
-fn insert(tx: &Transaction, keys: &Keys, new: &NewAccount, now: i64) -> rusqlite::Result<bool> {
-    let inserted = tx
-        .prepare_cached(
-            "INSERT INTO accounts (id, name, kind, department, email, phone, source,
-                 password_hash, must_change, initial_password, must_bind_phone, id_last4,
-                 password_changed_at, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?13)
-             ON CONFLICT(id) DO NOTHING",
-        )?
-        .execute(params![
-            new.id,
-            new.name,
+fn insert(tx: &Db, keys: &Keys, new: &NewAccount, now: i64) -> Result<bool> {
+    let inserted = tx.execute(
+        "INSERT INTO accounts (id, name, kind, department, email, phone, source,
+             password_hash, must_change, initial_password, must_bind_phone, id_last4,
+             password_changed_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?13)
+         ON CONFLICT(id) DO NOTHING",
+        args![
+            &new.id,
+            &new.name,
             new.kind.as_str(),
-            new.department,
-            keys.seal(&new.email),
-            keys.seal(&new.phone),
+            &new.department,
+            &keys.seal(&new.email),
+            &keys.seal(&new.phone),
             new.source.as_str(),
-            new.password_hash,
+            &new.password_hash,
             new.must_change,
             new.initial_password,
             new.must_bind_phone,
-            keys.seal(&new.id_last4),
+            &keys.seal(&new.id_last4),
             now
-        ])?;
+        ],
+    )?;
     if inserted == 0 {
         return Ok(false);
     }
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO account_attributes (account_id, name, value, position) VALUES (?1, ?2, ?3, ?4)",
-    )?;
     for (position, (name, value)) in new.attributes.iter().enumerate() {
-        stmt.execute(params![new.id, name, value, position as i64])?;
+        tx.execute(
+            "INSERT INTO account_attributes (account_id, name, value, position) VALUES (?1, ?2, ?3, ?4)",
+            args![&new.id, name, value, position as i64],
+        )?;
     }
     Ok(true)
 }
@@ -313,10 +312,9 @@ impl Store {
     /// The ids of the accounts that exist, of those given.
     pub fn existing_ids(&self, ids: &[String]) -> Result<std::collections::HashSet<String>> {
         self.read(|conn| {
-            let mut stmt = conn.prepare_cached("SELECT 1 FROM accounts WHERE id = ?1")?;
             let mut found = std::collections::HashSet::new();
             for id in ids {
-                if stmt.exists([id])? {
+                if conn.exists("SELECT 1 FROM accounts WHERE id = ?1", args![id])? {
                     found.insert(id.clone());
                 }
             }
@@ -336,18 +334,11 @@ impl Store {
                     done.push(Imported::Added);
                     continue;
                 }
-                let changed = tx
-                    .prepare_cached(
-                        "UPDATE accounts SET name = ?2, department = ?3, kind = ?4, updated_at = ?5
-                         WHERE id = ?1 AND (name != ?2 OR department != ?3 OR kind != ?4)",
-                    )?
-                    .execute(params![
-                        new.id,
-                        new.name,
-                        new.department,
-                        new.kind.as_str(),
-                        now
-                    ])?;
+                let changed = tx.execute(
+                    "UPDATE accounts SET name = ?2, department = ?3, kind = ?4, updated_at = ?5
+                     WHERE id = ?1 AND (name != ?2 OR department != ?3 OR kind != ?4)",
+                    args![&new.id, &new.name, &new.department, new.kind.as_str(), now],
+                )?;
                 done.push(if changed > 0 {
                     Imported::Updated
                 } else {
@@ -366,12 +357,11 @@ impl Store {
         now: i64,
     ) -> Result<Vec<String>> {
         self.write(|tx| {
-            let imported: Vec<String> = tx
-                .prepare(
-                    "SELECT id FROM accounts WHERE source = 'import' AND status != 'disabled'",
-                )?
-                .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+            let imported: Vec<String> = tx.query(
+                "SELECT id FROM accounts WHERE source = 'import' AND status != 'disabled'",
+                args![],
+                |r| r.get(0),
+            )?;
             let gone: Vec<String> = imported
                 .into_iter()
                 .filter(|id| !present.contains(id))
@@ -379,7 +369,7 @@ impl Store {
             for id in &gone {
                 tx.execute(
                     "UPDATE accounts SET status = 'disabled', updated_at = ?2 WHERE id = ?1",
-                    params![id, now],
+                    args![id, now],
                 )?;
                 end_sessions(tx, id, None)?;
                 let record = AuditRecord::system(
@@ -399,7 +389,7 @@ impl Store {
         self.write(|tx| {
             Ok(tx.execute(
                 "UPDATE accounts SET must_bind_phone = ?2 WHERE id = ?1",
-                params![id, on],
+                args![id, on],
             )? > 0)
         })
     }

@@ -1,22 +1,22 @@
 //! The audit log of security events. Rows never carry secrets.
 
+use super::db::{args, Db, Row};
 use super::{Result, Store};
 use crate::model::AuditRecord;
-use rusqlite::{params, Transaction};
 
-pub(super) fn insert(tx: &Transaction, r: &AuditRecord, now: i64) -> rusqlite::Result<()> {
-    tx.prepare_cached(
+pub(super) fn insert(tx: &Db, r: &AuditRecord, now: i64) -> Result<()> {
+    tx.execute(
         "INSERT INTO audit_log (at, event, account_id, client_ip, user_agent, detail)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![
-        now,
-        r.event.name(),
-        r.account_id,
-        r.client_ip,
-        r.user_agent,
-        r.event.detail()
-    ])?;
+        args![
+            now,
+            r.event.name(),
+            r.account_id,
+            &r.client_ip,
+            &r.user_agent,
+            &r.event.detail()
+        ],
+    )?;
     Ok(())
 }
 
@@ -35,24 +35,24 @@ impl Store {
     /// The most recent `limit` rows, newest first; only `account`'s when given.
     pub fn recent_audit(&self, account: Option<&str>, limit: i64) -> Result<Vec<AuditRow>> {
         self.read(|conn| {
-            conn.prepare_cached(
+            conn.query(
                 "SELECT at, event, account_id, client_ip, user_agent, detail FROM audit_log
                  WHERE ?1 IS NULL OR account_id = ?1 ORDER BY id DESC LIMIT ?2",
-            )?
-            .query_map(params![account, limit], row)?
-            .collect()
+                args![account, limit],
+                row,
+            )
         })
     }
 
     /// The account's `limit` most recent successful logins, newest first.
     pub fn recent_logins(&self, account: &str, limit: i64) -> Result<Vec<AuditRow>> {
         self.read(|conn| {
-            conn.prepare_cached(
+            conn.query(
                 "SELECT at, event, account_id, client_ip, user_agent, detail FROM audit_log
                  WHERE account_id = ?1 AND event = 'login_success' ORDER BY id DESC LIMIT ?2",
-            )?
-            .query_map(params![account, limit], row)?
-            .collect()
+                args![account, limit],
+                row,
+            )
         })
     }
 
@@ -61,7 +61,7 @@ impl Store {
     }
 }
 
-pub(super) fn row(r: &rusqlite::Row) -> rusqlite::Result<AuditRow> {
+pub(super) fn row(r: &Row) -> Result<AuditRow> {
     Ok(AuditRow {
         at: r.get(0)?,
         event: r.get(1)?,

@@ -2,9 +2,9 @@
 //! by an administrator), an e-mail address proved with a code, a WeCom or WeChat identity.
 //! The value is sealed; its keyed hash is unique per kind, so one number binds one account.
 
+use super::db::args;
 use super::{audit, Result, Store};
 use crate::model::AuditRecord;
-use rusqlite::{params, OptionalExtension};
 
 /// What binding gave.
 #[derive(Debug, PartialEq, Eq)]
@@ -19,10 +19,12 @@ impl Store {
     pub fn binding(&self, account_id: &str, kind: &str) -> Result<Option<String>> {
         let keys = self.keys();
         self.read(|conn| {
-            conn.prepare_cached("SELECT value FROM bindings WHERE account_id = ?1 AND kind = ?2")?
-                .query_row(params![account_id, kind], |r| r.get::<_, String>(0))
-                .optional()
-                .map(|v| v.and_then(|v| keys.open(&v)))
+            conn.query_opt(
+                "SELECT value FROM bindings WHERE account_id = ?1 AND kind = ?2",
+                args![account_id, kind],
+                |r| r.get::<String>(0),
+            )
+            .map(|v| v.and_then(|v| keys.open(&v)))
         })
     }
 
@@ -30,14 +32,11 @@ impl Store {
     pub fn bindings_of(&self, account_id: &str) -> Result<Vec<(String, String)>> {
         let keys = self.keys();
         self.read(|conn| {
-            let rows = conn
-                .prepare_cached(
-                    "SELECT kind, value FROM bindings WHERE account_id = ?1 ORDER BY kind",
-                )?
-                .query_map([account_id], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let rows = conn.query(
+                "SELECT kind, value FROM bindings WHERE account_id = ?1 ORDER BY kind",
+                args![account_id],
+                |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)),
+            )?;
             Ok(rows
                 .into_iter()
                 .filter_map(|(kind, v)| Some((kind, keys.open(&v)?)))
@@ -56,7 +55,7 @@ impl Store {
         self.write(|tx| {
             let gone = tx.execute(
                 "DELETE FROM bindings WHERE account_id = ?1 AND kind = ?2",
-                params![account_id, kind],
+                args![account_id, kind],
             )? > 0;
             if gone {
                 audit::insert(tx, record, now)?;
@@ -69,11 +68,11 @@ impl Store {
     pub fn account_by_binding(&self, kind: &str, value: &str) -> Result<Option<String>> {
         let hash = self.keys().lookup(kind, value);
         self.read(|conn| {
-            conn.prepare_cached(
+            conn.query_opt(
                 "SELECT account_id FROM bindings WHERE kind = ?1 AND value_hash = ?2",
-            )?
-            .query_row(params![kind, hash], |r| r.get(0))
-            .optional()
+                args![kind, &hash],
+                |r| r.get(0),
+            )
         })
     }
 
@@ -90,19 +89,25 @@ impl Store {
         let keys = self.keys();
         let hash = keys.lookup(kind, value);
         self.write(|tx| {
-            let owner: Option<String> = tx
-                .prepare_cached("SELECT account_id FROM bindings WHERE kind = ?1 AND value_hash = ?2")?
-                .query_row(params![kind, hash], |r| r.get(0))
-                .optional()?;
+            let owner: Option<String> = tx.query_opt(
+                "SELECT account_id FROM bindings WHERE kind = ?1 AND value_hash = ?2",
+                args![kind, &hash],
+                |r| r.get(0),
+            )?;
             if owner.as_deref().is_some_and(|o| o != account_id) {
                 return Ok(Bound::Taken);
             }
-            tx.prepare_cached(
+            tx.execute(
                 "INSERT INTO bindings (account_id, kind, value, value_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (account_id, kind) DO UPDATE SET value = ?3, value_hash = ?4, created_at = ?5",
-            )?
-            .execute(params![account_id, kind, keys.seal(value), hash, now])?;
-            tx.execute("UPDATE accounts SET must_bind_phone = 0 WHERE id = ?1 AND ?2 = 'phone'", params![account_id, kind])?;
+                args![account_id, kind, &keys.seal(value), &hash, now],
+            )?;
+            if kind == "phone" {
+                tx.execute(
+                    "UPDATE accounts SET must_bind_phone = 0 WHERE id = ?1",
+                    args![account_id],
+                )?;
+            }
             audit::insert(tx, record, now)?;
             Ok(Bound::Bound)
         })

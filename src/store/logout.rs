@@ -2,8 +2,8 @@
 //! Rows outlive their session on purpose; a session's end is announced by taking its rows.
 //! The ticket each participant will be told about is sealed with the key file.
 
+use super::db::args;
 use super::{Result, Store};
-use rusqlite::params;
 
 /// An application to tell when a session ends.
 #[derive(Clone, Debug)]
@@ -36,24 +36,24 @@ impl Store {
     pub fn insert_logout_participants(&self, batch: &[LogoutParticipant]) -> Result<()> {
         let keys = self.keys();
         self.write(|tx| {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO logout_participants
-                     (session_hash, service_key, service_id, service, ticket, account_id, validated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT (session_hash, service_key) DO UPDATE SET service_id = excluded.service_id,
-                     service = excluded.service, ticket = excluded.ticket,
-                     validated_at = excluded.validated_at",
-            )?;
             for p in batch {
-                insert.execute(params![
-                    p.session_hash,
-                    p.service_key(),
-                    p.service_id,
-                    p.service,
-                    keys.seal(&p.ticket),
-                    p.account_id,
-                    p.validated_at
-                ])?;
+                tx.execute(
+                    "INSERT INTO logout_participants
+                         (session_hash, service_key, service_id, service, ticket, account_id, validated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT (session_hash, service_key) DO UPDATE SET service_id = excluded.service_id,
+                         service = excluded.service, ticket = excluded.ticket,
+                         validated_at = excluded.validated_at",
+                    args![
+                        &p.session_hash,
+                        p.service_key(),
+                        p.service_id,
+                        &p.service,
+                        &keys.seal(&p.ticket),
+                        &p.account_id,
+                        p.validated_at
+                    ],
+                )?;
             }
             Ok(())
         })
@@ -68,12 +68,12 @@ impl Store {
         let keys = self.keys();
         // (service_key, sealed ticket, participant): the sealed text identifies the row read.
         let candidates: Vec<(String, String, LogoutParticipant)> = self.read(|conn| {
-            conn.prepare_cached(
+            conn.query(
                 "SELECT session_hash, service_id, service, ticket, account_id, validated_at, service_key
                  FROM logout_participants p WHERE NOT EXISTS
                      (SELECT 1 FROM sso_sessions s WHERE s.id_hash = p.session_hash)",
-            )?
-            .query_map([], |r| {
+                args![],
+                |r| {
                 let sealed: String = r.get(3)?;
                 Ok((
                     r.get(6)?,
@@ -89,21 +89,22 @@ impl Store {
                         validated_at: r.get(5)?,
                     },
                 ))
-            })?
-            .collect()
+                },
+            )
         })?;
         if candidates.is_empty() {
             return Ok(Vec::new());
         }
         self.write(|tx| {
-            let mut delete = tx.prepare_cached(
-                "DELETE FROM logout_participants
-                 WHERE session_hash = ?1 AND service_key = ?2 AND ticket = ?3 AND NOT EXISTS
-                     (SELECT 1 FROM sso_sessions s WHERE s.id_hash = ?1)",
-            )?;
             let mut taken = Vec::with_capacity(candidates.len());
             for (key, sealed, p) in candidates {
-                if delete.execute(params![p.session_hash, key, sealed])? > 0 {
+                let deleted = tx.execute(
+                    "DELETE FROM logout_participants
+                     WHERE session_hash = ?1 AND service_key = ?2 AND ticket = ?3 AND NOT EXISTS
+                         (SELECT 1 FROM sso_sessions s WHERE s.id_hash = ?1)",
+                    args![&p.session_hash, &key, &sealed],
+                )?;
+                if deleted > 0 {
                     taken.push(p);
                 }
             }

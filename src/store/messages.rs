@@ -3,8 +3,8 @@
 //! requests cannot send twice or past a cap; checking a code counts the attempt and spends
 //! the code in one transaction, so parallel guesses cannot exceed the attempts allowed.
 
+use super::db::{args, Db};
 use super::{Result, Store};
-use rusqlite::{params, OptionalExtension, Transaction};
 
 /// The limits a send on one channel must fit, from the configuration.
 #[derive(Clone, Copy, Debug)]
@@ -70,24 +70,23 @@ const CLIENT: &str =
 impl Store {
     pub fn reserve_message(&self, r: &MessageRequest, l: &Limits, now: i64) -> Result<Reserved> {
         self.write(|tx| {
-            let count = |sql: &str, key: &str, since: i64| -> rusqlite::Result<i64> {
-                tx.prepare_cached(sql)?
-                    .query_row(params![r.channel, key, since], |row| row.get(0))
+            let count = |sql: &str, key: &str, since: i64| -> Result<i64> {
+                tx.query_one(sql, args![r.channel, key, since], |row| row.get(0))
             };
-            let last: Option<i64> = tx
-                .prepare_cached(
-                    "SELECT max(at) FROM messages
-                     WHERE channel = ?1 AND target_hash = ?2 AND purpose = ?3",
-                )?
-                .query_row(params![r.channel, r.target_hash, r.purpose], |row| {
-                    row.get(0)
-                })?;
+            let last: Option<i64> = tx.query_one(
+                "SELECT max(at) FROM messages
+                 WHERE channel = ?1 AND target_hash = ?2 AND purpose = ?3",
+                args![r.channel, r.target_hash, r.purpose],
+                |row| row.get(0),
+            )?;
             if let Some(at) = last.filter(|at| now - at < l.resend_after) {
                 return Ok(Reserved::TooSoon(l.resend_after - (now - at)));
             }
-            let today: i64 = tx
-                .prepare_cached("SELECT count(*) FROM messages WHERE channel = ?1 AND at > ?2")?
-                .query_row(params![r.channel, now - 86_400], |row| row.get(0))?;
+            let today: i64 = tx.query_one(
+                "SELECT count(*) FROM messages WHERE channel = ?1 AND at > ?2",
+                args![r.channel, now - 86_400],
+                |row| row.get(0),
+            )?;
             if today >= l.per_day {
                 return Ok(Reserved::BudgetSpent);
             }
@@ -103,26 +102,26 @@ impl Store {
                     return Ok(Reserved::Limited);
                 }
             }
-            tx.prepare_cached(
+            let log_id: i64 = tx.query_one(
                 "INSERT INTO messages (channel, at, target_hash, target, account_id, client_ip, purpose, provider, result)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending')",
-            )?
-            .execute(params![r.channel, now, r.target_hash, r.target, r.account_id, r.client_ip, r.purpose, r.provider])?;
-            let log_id = tx.last_insert_rowid();
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending') RETURNING id",
+                args![r.channel, now, r.target_hash, r.target, r.account_id, r.client_ip, r.purpose, r.provider],
+                |row| row.get(0),
+            )?;
             if r.purpose == "notice" {
                 return Ok(Reserved::Go { log_id });
             }
             // One live code per account, purpose and channel: a new one replaces the old.
-            tx.prepare_cached(
+            tx.execute(
                 "DELETE FROM one_time_codes WHERE account_id = ?1 AND purpose = ?2 AND channel = ?3",
-            )?
-            .execute(params![r.account_id, r.purpose, r.channel])?;
+                args![r.account_id, r.purpose, r.channel],
+            )?;
             if let Some(code_hash) = r.code_hash {
-                tx.prepare_cached(
+                tx.execute(
                     "INSERT INTO one_time_codes (channel, purpose, account_id, target_hash, target, code_hash, created_at, expires_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                )?
-                .execute(params![r.channel, r.purpose, r.account_id, r.target_hash, r.target, code_hash, now, r.expires_at])?;
+                    args![r.channel, r.purpose, r.account_id, r.target_hash, r.target, code_hash, now, r.expires_at],
+                )?;
             }
             Ok(Reserved::Go { log_id })
         })
@@ -134,13 +133,13 @@ impl Store {
         self.write(|tx| {
             tx.execute(
                 "UPDATE messages SET result = ?2, text = ?3 WHERE id = ?1",
-                params![log_id, result, text],
+                args![log_id, result, text],
             )?;
             if result != "sent" {
                 tx.execute(
                     "DELETE FROM one_time_codes WHERE (account_id, purpose, channel) =
                          (SELECT account_id, purpose, channel FROM messages WHERE id = ?1)",
-                    [log_id],
+                    args![log_id],
                 )?;
             }
             Ok(())
@@ -158,9 +157,8 @@ impl Store {
         now: i64,
     ) -> Result<bool> {
         self.read(|conn| {
-            let count = |sql: &str, key: &str, since: i64| -> rusqlite::Result<i64> {
-                conn.prepare_cached(sql)?
-                    .query_row(params![channel, key, since], |row| row.get(0))
+            let count = |sql: &str, key: &str, since: i64| -> Result<i64> {
+                conn.query_one(sql, args![channel, key, since], |row| row.get(0))
             };
             Ok(
                 count(CLIENT, client_ip, now - 3600)? * 2 >= l.per_address_hour
@@ -180,14 +178,12 @@ impl Store {
         now: i64,
     ) -> Result<Option<(String, i64)>> {
         self.read(|conn| {
-            conn.prepare_cached(
+            conn.query_opt(
                 "SELECT target, created_at FROM one_time_codes
                  WHERE account_id = ?1 AND purpose = ?2 AND channel = ?3 AND expires_at >= ?4",
-            )?
-            .query_row(params![account_id, purpose, channel, now], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()
+                args![account_id, purpose, channel, now],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
         })
     }
 
@@ -224,29 +220,35 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<MessageRow>> {
         self.read(|conn| {
-            conn.prepare_cached(
+            conn.query(
                 "SELECT at, target, purpose, provider, result, text FROM messages
                  WHERE channel = ?1 AND (?2 IS NULL OR target_hash = ?2) ORDER BY id DESC LIMIT ?3",
-            )?
-            .query_map(params![channel, target_hash, limit], |r| {
-                Ok(MessageRow {
-                    at: r.get(0)?,
-                    target: r.get(1)?,
-                    purpose: r.get(2)?,
-                    provider: r.get(3)?,
-                    result: r.get(4)?,
-                    text: r.get(5)?,
-                })
-            })?
-            .collect()
+                args![channel, target_hash, limit],
+                |r| {
+                    Ok(MessageRow {
+                        at: r.get(0)?,
+                        target: r.get(1)?,
+                        purpose: r.get(2)?,
+                        provider: r.get(3)?,
+                        result: r.get(4)?,
+                        text: r.get(5)?,
+                    })
+                },
+            )
         })
     }
 
     /// Spent and expired codes go; the message log is kept 180 days.
     pub fn sweep_codes(&self, now: i64) -> Result<usize> {
         self.write(|tx| {
-            let codes = tx.execute("DELETE FROM one_time_codes WHERE expires_at < ?1", [now])?;
-            let log = tx.execute("DELETE FROM messages WHERE at < ?1", [now - 180 * 86_400])?;
+            let codes = tx.execute(
+                "DELETE FROM one_time_codes WHERE expires_at < ?1",
+                args![now],
+            )?;
+            let log = tx.execute(
+                "DELETE FROM messages WHERE at < ?1",
+                args![now - 180 * 86_400],
+            )?;
             Ok(codes + log)
         })
     }
@@ -264,41 +266,39 @@ pub struct MessageRow {
 }
 
 fn check(
-    tx: &Transaction,
+    tx: &Db,
     account_id: &str,
     purpose: &str,
     target_hash: &str,
     code_hash: &str,
     max_attempts: i64,
     now: i64,
-) -> rusqlite::Result<CodeCheck> {
-    let row: Option<(i64, String, i64, i64)> = tx
-        .prepare_cached(
-            "SELECT id, code_hash, attempts, expires_at FROM one_time_codes
-             WHERE account_id = ?1 AND purpose = ?2 AND target_hash = ?3",
-        )?
-        .query_row(params![account_id, purpose, target_hash], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .optional()?;
+) -> Result<CodeCheck> {
+    let row: Option<(i64, String, i64, i64)> = tx.query_opt(
+        "SELECT id, code_hash, attempts, expires_at FROM one_time_codes
+         WHERE account_id = ?1 AND purpose = ?2 AND target_hash = ?3",
+        args![account_id, purpose, target_hash],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
     let Some((id, stored, attempts, expires)) = row else {
         return Ok(CodeCheck::Missing);
     };
+    let delete = || tx.execute("DELETE FROM one_time_codes WHERE id = ?1", args![id]);
     if expires < now || attempts >= max_attempts {
-        tx.execute("DELETE FROM one_time_codes WHERE id = ?1", [id])?;
+        delete()?;
         return Ok(CodeCheck::Missing);
     }
     if crate::secrets::constant_time_eq(stored.as_bytes(), code_hash.as_bytes()) {
-        tx.execute("DELETE FROM one_time_codes WHERE id = ?1", [id])?;
+        delete()?;
         return Ok(CodeCheck::Valid);
     }
     let used = attempts + 1;
     if used >= max_attempts {
-        tx.execute("DELETE FROM one_time_codes WHERE id = ?1", [id])?;
+        delete()?;
     } else {
         tx.execute(
             "UPDATE one_time_codes SET attempts = ?2 WHERE id = ?1",
-            params![id, used],
+            args![id, used],
         )?;
     }
     Ok(CodeCheck::Wrong(max_attempts - used))

@@ -11,6 +11,7 @@ mod accounts;
 mod audit;
 mod bindings;
 mod console;
+pub(crate) mod db;
 mod logout;
 mod messages;
 mod proxy;
@@ -37,7 +38,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Schema version this binary writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 const SCHEMA: &str = include_str!("../../schema.sql");
 const READERS: usize = 4;
 
@@ -53,6 +54,9 @@ pub enum StoreError {
     Aborted,
     /// A backup or restore that must not go ahead, and why.
     Refused(String),
+    /// A row that does not read as what it must be (an unknown enum value, a seal that
+    /// does not open).
+    Corrupt(String),
 }
 
 impl std::fmt::Display for StoreError {
@@ -60,6 +64,7 @@ impl std::fmt::Display for StoreError {
         match self {
             StoreError::Sqlite(e) => write!(f, "database error: {e}"),
             StoreError::Refused(why) => f.write_str(why),
+            StoreError::Corrupt(what) => write!(f, "database holds an unreadable value: {what}"),
             StoreError::TooNew(v) => write!(
                 f,
                 "database schema version {v} is newer than this unicas supports ({SCHEMA_VERSION}); upgrade unicas"
@@ -159,7 +164,7 @@ impl Store {
             tx.execute(
                 "INSERT INTO settings (name, value) VALUES ('health_check', ?1)
                  ON CONFLICT(name) DO UPDATE SET value = ?1",
-                [now.to_string()],
+                db::args![&now.to_string()],
             )?;
             Ok(())
         })
@@ -170,7 +175,7 @@ impl Store {
     }
 
     /// Runs `f` on a reader connection.
-    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&db::Db) -> Result<T>) -> Result<T> {
         #[cfg(feature = "test-hooks")]
         if self.inner.failing_reads.load(Ordering::SeqCst) {
             return Err(injected());
@@ -179,24 +184,22 @@ impl Store {
         let start = self.inner.next_reader.fetch_add(1, Ordering::Relaxed);
         for i in 0..n {
             if let Ok(conn) = self.inner.readers[(start + i) % n].try_lock() {
-                return Ok(f(&conn)?);
+                return f(&db::Db::sqlite(&conn));
             }
         }
-        Ok(f(&lock(&self.inner.readers[start % n]))?)
+        f(&db::Db::sqlite(&lock(&self.inner.readers[start % n])))
     }
 
-    /// Runs `f` in one `BEGIN IMMEDIATE` transaction and commits; on error nothing is written.
-    pub(crate) fn write<T>(
-        &self,
-        f: impl FnOnce(&Transaction) -> rusqlite::Result<T>,
-    ) -> Result<T> {
+    /// Runs `f` in one transaction that no other writer interleaves with, and commits; on
+    /// error nothing is written.
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&db::Db) -> Result<T>) -> Result<T> {
         #[cfg(feature = "test-hooks")]
         if self.inner.failing.load(Ordering::SeqCst) {
             return Err(injected());
         }
         let mut conn = lock(&self.inner.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = f(&tx)?;
+        let value = f(&db::Db::sqlite(&tx))?;
         tx.commit()?;
         Ok(value)
     }

@@ -1,8 +1,8 @@
 //! Proxy-granting tickets, keyed by the SHA-256 of their id. Rows go with their SSO session
 //! (foreign key with ON DELETE CASCADE), which is how a PGT "expires with the session".
 
+use super::db::args;
 use super::{Result, Store};
-use rusqlite::{params, OptionalExtension};
 
 /// A proxy-granting ticket as stored.
 #[derive(Clone, Debug)]
@@ -22,12 +22,12 @@ impl Store {
                 "INSERT INTO proxy_granting_tickets
                      (id_hash, session_hash, account_id, service, proxies, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
+                args![
                     id_hash,
-                    pgt.session_hash,
-                    pgt.account_id,
-                    pgt.service,
-                    pgt.proxies.join("\n"),
+                    &pgt.session_hash,
+                    &pgt.account_id,
+                    &pgt.service,
+                    &pgt.proxies.join("\n"),
                     now
                 ],
             )?;
@@ -39,7 +39,7 @@ impl Store {
         self.write(|tx| {
             tx.execute(
                 "DELETE FROM proxy_granting_tickets WHERE id_hash = ?1",
-                [id_hash],
+                args![id_hash],
             )?;
             Ok(())
         })
@@ -47,20 +47,20 @@ impl Store {
 
     pub fn pgt(&self, id_hash: &str) -> Result<Option<ProxyGrantingTicket>> {
         self.read(|conn| {
-            conn.prepare_cached(
+            conn.query_opt(
                 "SELECT session_hash, account_id, service, proxies
                  FROM proxy_granting_tickets WHERE id_hash = ?1",
-            )?
-            .query_row([id_hash], |r| {
-                let proxies: String = r.get(3)?;
-                Ok(ProxyGrantingTicket {
-                    session_hash: r.get(0)?,
-                    account_id: r.get(1)?,
-                    service: r.get(2)?,
-                    proxies: proxies.lines().map(str::to_string).collect(),
-                })
-            })
-            .optional()
+                args![id_hash],
+                |r| {
+                    let proxies: String = r.get(3)?;
+                    Ok(ProxyGrantingTicket {
+                        session_hash: r.get(0)?,
+                        account_id: r.get(1)?,
+                        service: r.get(2)?,
+                        proxies: proxies.lines().map(str::to_string).collect(),
+                    })
+                },
+            )
         })
     }
 }

@@ -1,20 +1,20 @@
 //! Security questions (密保问题): up to three per account, each a question key and the
 //! bcrypt hash of the normalised answer (see `accounts::questions`).
 
+use super::db::args;
 use super::{audit, Result, Store};
 use crate::model::AuditRecord;
-use rusqlite::params;
 
 impl Store {
     /// The account's questions and answer hashes, by slot.
     pub fn questions(&self, account_id: &str) -> Result<Vec<(String, String)>> {
         self.read(|conn| {
-            conn.prepare_cached(
+            conn.query(
                 "SELECT question, answer_hash FROM security_questions WHERE account_id = ?1
                  ORDER BY slot",
-            )?
-            .query_map([account_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect()
+                args![account_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
         })
     }
 
@@ -30,14 +30,14 @@ impl Store {
         self.write(|tx| {
             tx.execute(
                 "DELETE FROM security_questions WHERE account_id = ?1",
-                [account_id],
+                args![account_id],
             )?;
             for (slot, (question, hash)) in set.iter().enumerate() {
-                tx.prepare_cached(
+                tx.execute(
                     "INSERT INTO security_questions (account_id, slot, question, answer_hash, set_at)
                      VALUES (?1, ?2, ?3, ?4, ?5)",
-                )?
-                .execute(params![account_id, slot as i64 + 1, question, hash, now])?;
+                    args![account_id, slot as i64 + 1, question, hash, now],
+                )?;
             }
             audit::insert(tx, record, now)
         })

@@ -1,14 +1,14 @@
 //! The service registry table.
 
+use super::db::{args, Row};
 use super::{Result, Store};
 use crate::model::{LogoutType, NewService, Release, Rule, Service};
-use rusqlite::{params, Row};
 
 const COLUMNS: &str = "id, enabled, name, pattern, release_all, attributes, attribute_aliases, \
      allow_proxy, proxy_callback, logout_type, logout_url, allow_any_host, portal_title, \
      portal_description, demo, access_rules, portal_url";
 
-fn from_row(r: &Row) -> rusqlite::Result<Service> {
+fn from_row(r: &Row) -> Result<Service> {
     let attributes: Option<String> = r.get(5)?;
     let aliases: String = r.get(6)?;
     let logout_type: String = r.get(9)?;
@@ -43,11 +43,11 @@ fn from_row(r: &Row) -> rusqlite::Result<Service> {
         portal_description: r.get(13)?,
         demo: r.get(14)?,
         rules: r
-            .get::<_, String>(15)?
+            .get::<String>(15)?
             .lines()
             .filter_map(Rule::from_stored)
             .collect(),
-        portal_url: Some(r.get::<_, String>(16)?).filter(|u| !u.is_empty()),
+        portal_url: Some(r.get::<String>(16)?).filter(|u| !u.is_empty()),
     };
     Ok(Service::new(r.get(0)?, r.get(1)?, settings))
 }
@@ -88,33 +88,33 @@ impl Store {
     pub fn insert_service(&self, s: &NewService, now: i64) -> Result<Option<i64>> {
         let (release_all, attributes, aliases) = release_columns(s);
         self.write(|tx| {
-            let n = tx.execute(
+            tx.query_opt(
                 "INSERT INTO services (name, pattern, enabled, release_all, attributes,
                      attribute_aliases, allow_proxy, proxy_callback, logout_type, logout_url,
                      allow_any_host, portal_title, portal_description, demo, created_at,
                      access_rules, portal_url)
                  VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
-                 ON CONFLICT(pattern) DO NOTHING",
-                params![
-                    s.name,
-                    s.pattern,
+                 ON CONFLICT(pattern) DO NOTHING RETURNING id",
+                args![
+                    &s.name,
+                    &s.pattern,
                     release_all,
-                    attributes,
-                    aliases,
+                    &attributes,
+                    &aliases,
                     s.allow_proxy,
-                    s.proxy_callback,
+                    s.proxy_callback.as_deref(),
                     s.logout_type.as_str(),
-                    s.logout_url,
+                    s.logout_url.as_deref(),
                     s.allow_any_host,
-                    s.portal_title,
-                    s.portal_description,
+                    s.portal_title.as_deref(),
+                    s.portal_description.as_deref(),
                     s.demo,
                     now,
-                    rules_column(s),
+                    &rules_column(s),
                     s.portal_url.as_deref().unwrap_or("")
                 ],
-            )?;
-            Ok((n > 0).then(|| tx.last_insert_rowid()))
+                |r| r.get(0),
+            )
         })
     }
 
@@ -122,9 +122,10 @@ impl Store {
     pub fn update_service(&self, id: i64, s: &NewService) -> Result<ServiceUpdate> {
         let (release_all, attributes, aliases) = release_columns(s);
         self.write(|tx| {
-            let taken = tx
-                .prepare_cached("SELECT 1 FROM services WHERE pattern = ?1 AND id != ?2")?
-                .exists(params![s.pattern, id])?;
+            let taken = tx.exists(
+                "SELECT 1 FROM services WHERE pattern = ?1 AND id != ?2",
+                args![&s.pattern, id],
+            )?;
             if taken {
                 return Ok(ServiceUpdate::PatternTaken);
             }
@@ -135,21 +136,21 @@ impl Store {
                      portal_title = ?12, portal_description = ?13, access_rules = ?14,
                      portal_url = ?15
                  WHERE id = ?1",
-                params![
+                args![
                     id,
-                    s.name,
-                    s.pattern,
+                    &s.name,
+                    &s.pattern,
                     release_all,
-                    attributes,
-                    aliases,
+                    &attributes,
+                    &aliases,
                     s.allow_proxy,
-                    s.proxy_callback,
+                    s.proxy_callback.as_deref(),
                     s.logout_type.as_str(),
-                    s.logout_url,
+                    s.logout_url.as_deref(),
                     s.allow_any_host,
-                    s.portal_title,
-                    s.portal_description,
-                    rules_column(s),
+                    s.portal_title.as_deref(),
+                    s.portal_description.as_deref(),
+                    &rules_column(s),
                     s.portal_url.as_deref().unwrap_or("")
                 ],
             )?;
@@ -163,34 +164,35 @@ impl Store {
     /// Every registered service (enabled or not), in id order: earlier entries win matches.
     pub fn services(&self) -> Result<Vec<Service>> {
         self.read(|conn| {
-            conn.prepare_cached(&format!("SELECT {COLUMNS} FROM services ORDER BY id"))?
-                .query_map([], from_row)?
-                .collect()
+            conn.query(
+                &format!("SELECT {COLUMNS} FROM services ORDER BY id"),
+                args![],
+                from_row,
+            )
         })
     }
 
     /// One service by id.
     pub fn service(&self, id: i64) -> Result<Option<Service>> {
-        use rusqlite::OptionalExtension;
         self.read(|conn| {
-            conn.prepare_cached(&format!("SELECT {COLUMNS} FROM services WHERE id = ?1"))?
-                .query_row([id], from_row)
-                .optional()
+            conn.query_opt(
+                &format!("SELECT {COLUMNS} FROM services WHERE id = ?1"),
+                args![id],
+                from_row,
+            )
         })
     }
 
     pub fn remove_service(&self, id: i64) -> Result<bool> {
-        self.write(|tx| Ok(tx.execute("DELETE FROM services WHERE id = ?1", [id])? > 0))
+        self.write(|tx| Ok(tx.execute("DELETE FROM services WHERE id = ?1", args![id])? > 0))
     }
-}
 
-impl Store {
     /// Takes a service out of the registry, or puts it back, without touching its settings.
     pub fn set_service_enabled(&self, id: i64, enabled: bool) -> Result<bool> {
         self.write(|tx| {
             Ok(tx.execute(
                 "UPDATE services SET enabled = ?2 WHERE id = ?1",
-                params![id, enabled],
+                args![id, enabled],
             )? > 0)
         })
     }

@@ -1,8 +1,8 @@
 //! SSO sessions (TGTs), keyed by the SHA-256 of the id the browser holds.
 
+use super::db::args;
 use super::{audit, Result, Store};
 use crate::model::{AuditEvent, AuditRecord, Client};
-use rusqlite::{params, OptionalExtension};
 
 /// A live SSO session as stored.
 #[derive(Clone, Debug)]
@@ -29,20 +29,20 @@ impl Store {
     /// The account's sessions, most recent first.
     pub fn sessions_of(&self, account_id: &str) -> Result<Vec<SessionRow>> {
         self.read(|conn| {
-            conn.prepare_cached(
+            conn.query(
                 "SELECT id_hash, auth_time, last_used, client_ip, user_agent FROM sso_sessions
                  WHERE account_id = ?1 ORDER BY auth_time DESC",
-            )?
-            .query_map([account_id], |r| {
-                Ok(SessionRow {
-                    id_hash: r.get(0)?,
-                    auth_time: r.get(1)?,
-                    last_used: r.get(2)?,
-                    client_ip: r.get(3)?,
-                    user_agent: r.get(4)?,
-                })
-            })?
-            .collect()
+                args![account_id],
+                |r| {
+                    Ok(SessionRow {
+                        id_hash: r.get(0)?,
+                        auth_time: r.get(1)?,
+                        last_used: r.get(2)?,
+                        client_ip: r.get(3)?,
+                        user_agent: r.get(4)?,
+                    })
+                },
+            )
         })
     }
 
@@ -65,9 +65,9 @@ impl Store {
                 "INSERT INTO sso_sessions (id_hash, account_id, auth_time, last_used, expires_at,
                      idle_timeout, remember_me, client_ip, user_agent)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
+                args![
                     id_hash,
-                    s.account_id,
+                    &s.account_id,
                     s.auth_time,
                     s.last_used,
                     s.expires_at,
@@ -78,43 +78,41 @@ impl Store {
                 ],
             )?;
             let Some(old) = replacing else { return Ok(()) };
-            let owner: Option<String> = tx
-                .query_row(
-                    "SELECT account_id FROM sso_sessions WHERE id_hash = ?1",
-                    [old],
-                    |r| r.get(0),
-                )
-                .optional()?;
+            let owner: Option<String> = tx.query_opt(
+                "SELECT account_id FROM sso_sessions WHERE id_hash = ?1",
+                args![old],
+                |r| r.get(0),
+            )?;
             if owner.as_deref() == Some(s.account_id.as_str()) {
                 for table in ["logout_participants", "proxy_granting_tickets"] {
                     tx.execute(
                         &format!("UPDATE {table} SET session_hash = ?2 WHERE session_hash = ?1"),
-                        params![old, id_hash],
+                        args![old, id_hash],
                     )?;
                 }
             }
-            tx.execute("DELETE FROM sso_sessions WHERE id_hash = ?1", [old])?;
+            tx.execute("DELETE FROM sso_sessions WHERE id_hash = ?1", args![old])?;
             Ok(())
         })
     }
 
     pub fn session(&self, id_hash: &str) -> Result<Option<SsoSession>> {
         self.read(|conn| {
-            conn.prepare_cached(
+            conn.query_opt(
                 "SELECT account_id, auth_time, last_used, expires_at, idle_timeout, remember_me
                  FROM sso_sessions WHERE id_hash = ?1",
-            )?
-            .query_row([id_hash], |r| {
-                Ok(SsoSession {
-                    account_id: r.get(0)?,
-                    auth_time: r.get(1)?,
-                    last_used: r.get(2)?,
-                    expires_at: r.get(3)?,
-                    idle_timeout: r.get(4)?,
-                    remember_me: r.get(5)?,
-                })
-            })
-            .optional()
+                args![id_hash],
+                |r| {
+                    Ok(SsoSession {
+                        account_id: r.get(0)?,
+                        auth_time: r.get(1)?,
+                        last_used: r.get(2)?,
+                        expires_at: r.get(3)?,
+                        idle_timeout: r.get(4)?,
+                        remember_me: r.get(5)?,
+                    })
+                },
+            )
         })
     }
 
@@ -122,7 +120,7 @@ impl Store {
         self.write(|tx| {
             tx.execute(
                 "UPDATE sso_sessions SET last_used = ?2 WHERE id_hash = ?1",
-                params![id_hash, now],
+                args![id_hash, now],
             )?;
             Ok(())
         })
@@ -131,17 +129,21 @@ impl Store {
     /// Live SSO sessions (within their absolute and idle limits), for the metrics.
     pub fn live_sessions(&self, now: i64) -> Result<i64> {
         self.read(|conn| {
-            conn.prepare_cached(
+            conn.query_one(
                 "SELECT count(*) FROM sso_sessions WHERE expires_at > ?1 AND last_used + idle_timeout > ?1",
-            )?
-            .query_row([now], |r| r.get(0))
+                args![now],
+                |r| r.get(0),
+            )
         })
     }
 
     /// Deletes one session; `true` if it existed.
     pub fn delete_session(&self, id_hash: &str) -> Result<bool> {
         self.write(|tx| {
-            Ok(tx.execute("DELETE FROM sso_sessions WHERE id_hash = ?1", [id_hash])? > 0)
+            Ok(tx.execute(
+                "DELETE FROM sso_sessions WHERE id_hash = ?1",
+                args![id_hash],
+            )? > 0)
         })
     }
 
@@ -157,10 +159,7 @@ impl Store {
         now: i64,
     ) -> Result<Option<usize>> {
         self.write(|tx| {
-            let exists = tx
-                .prepare_cached("SELECT 1 FROM accounts WHERE id = ?1")?
-                .exists([account_id])?;
-            if !exists {
+            if !tx.exists("SELECT 1 FROM accounts WHERE id = ?1", args![account_id])? {
                 return Ok(None);
             }
             let count = super::accounts::end_sessions(tx, account_id, keep)?;
@@ -185,7 +184,7 @@ impl Store {
         now: i64,
     ) -> Result<usize> {
         self.write(|tx| {
-            let count = tx.execute("DELETE FROM sso_sessions WHERE id_hash != ?1", [keep])?;
+            let count = tx.execute("DELETE FROM sso_sessions WHERE id_hash != ?1", args![keep])?;
             let event = AuditEvent::AdminAction {
                 action: "end every session".into(),
                 target: format!("{count} session(s)"),
@@ -202,9 +201,9 @@ impl Store {
         loop {
             let n = self.write(|tx| {
                 tx.execute(
-                    "DELETE FROM sso_sessions WHERE rowid IN (SELECT rowid FROM sso_sessions
+                    "DELETE FROM sso_sessions WHERE id_hash IN (SELECT id_hash FROM sso_sessions
                          WHERE expires_at <= ?1 OR last_used + idle_timeout <= ?1 LIMIT 1000)",
-                    [now],
+                    args![now],
                 )
             })?;
             total += n;

@@ -11,9 +11,9 @@
 //! reservation is released when the attempt ends: correct logins racing each other are never
 //! counted as failures. A reservation left by a crash goes stale after a minute.
 
+use super::db::{args, Db};
 use super::{audit, Result, Store};
 use crate::model::{AuditEvent, AuditRecord};
-use rusqlite::{params, OptionalExtension, Transaction};
 
 /// A reservation older than this is a leftover of a crash, not an attempt in progress.
 const STALE_RESERVATION: i64 = 60;
@@ -147,16 +147,16 @@ impl Store {
         let (pair, account, address) = (keys.pair(), keys.account(), keys.address());
         self.write(|tx| {
             for key in [&pair, &account] {
-                tx.prepare_cached(
-                    "UPDATE login_throttle SET in_flight = max(in_flight - 1, 0) WHERE key = ?1",
-                )?
-                .execute([key])?;
+                tx.execute(
+                    "UPDATE login_throttle SET in_flight = in_flight - 1 WHERE key = ?1 AND in_flight > 0",
+                    args![key],
+                )?;
             }
             if succeeded {
-                tx.prepare_cached(
+                tx.execute(
                     "UPDATE login_throttle SET failures = 0, locked_until = 0 WHERE key IN (?1, ?2)",
-                )?
-                .execute([&pair, &account])?;
+                    args![&pair, &account],
+                )?;
             } else {
                 if let Some(initial) = keys.initial() {
                     let day = ThrottleLimits { window: DAY, lock: DAY, ..*l };
@@ -180,10 +180,10 @@ impl Store {
                 if failures >= l.account {
                     let addresses = failing_addresses(tx, &keys.account_id, now, l.window)?;
                     if addresses >= l.account_addresses {
-                        tx.prepare_cached(
+                        tx.execute(
                             "UPDATE login_throttle SET locked_until = ?2 WHERE key = ?1 AND locked_until <= ?3",
-                        )?
-                        .execute(params![account, now + l.lock, now])?;
+                            args![&account, now + l.lock, now],
+                        )?;
                         let alarm = AuditRecord::system(
                             AuditEvent::AccountLockedByFailures { addresses },
                             Some(&keys.account_id),
@@ -219,18 +219,12 @@ impl Store {
     pub fn failures(&self, keys: &AttemptKeys, now: i64, window: i64) -> Result<(i64, bool)> {
         let (pair, account) = (keys.pair(), keys.account());
         self.read(|conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT failures, window_start, locked_until FROM login_throttle WHERE key = ?1",
-            )?;
-            let mut row = |key: &str| {
-                stmt.query_row([key], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, i64>(2)?,
-                    ))
-                })
-                .optional()
+            let row = |key: &str| {
+                conn.query_opt(
+                    "SELECT failures, window_start, locked_until FROM login_throttle WHERE key = ?1",
+                    args![key],
+                    |r| Ok((r.get::<i64>(0)?, r.get::<i64>(1)?, r.get::<i64>(2)?)),
+                )
             };
             let account = row(&account)?;
             let pair = row(&pair)?;
@@ -275,7 +269,7 @@ impl Store {
         self.write(|tx| {
             tx.execute(
                 "UPDATE login_throttle SET in_flight = 0 WHERE in_flight > 0",
-                [],
+                args![],
             )?;
             Ok(())
         })
@@ -290,51 +284,51 @@ impl Store {
                      AND window_start + CASE WHEN key LIKE 'initial%' OR key LIKE 'recovery:%'
                          THEN ?4 ELSE ?2 END <= ?1
                      AND (in_flight = 0 OR in_flight_since + ?3 <= ?1)",
-                params![now, window, STALE_RESERVATION, DAY],
+                args![now, window, STALE_RESERVATION, DAY],
             )
         })
     }
 }
 
-fn read(tx: &Transaction, key: &str) -> rusqlite::Result<Option<Row>> {
-    tx.prepare_cached(
+fn read(tx: &Db, key: &str) -> Result<Option<Row>> {
+    tx.query_opt(
         "SELECT failures, window_start, locked_until, in_flight, in_flight_since
          FROM login_throttle WHERE key = ?1",
-    )?
-    .query_row([key], |r| {
-        Ok(Row {
-            failures: r.get(0)?,
-            window_start: r.get(1)?,
-            locked_until: r.get(2)?,
-            in_flight: r.get(3)?,
-            in_flight_since: r.get(4)?,
-        })
-    })
-    .optional()
+        args![key],
+        |r| {
+            Ok(Row {
+                failures: r.get(0)?,
+                window_start: r.get(1)?,
+                locked_until: r.get(2)?,
+                in_flight: r.get(3)?,
+                in_flight_since: r.get(4)?,
+            })
+        },
+    )
 }
 
-fn reserve(tx: &Transaction, key: &str, account_id: &str, now: i64) -> rusqlite::Result<()> {
-    tx.prepare_cached(
+fn reserve(tx: &Db, key: &str, account_id: &str, now: i64) -> Result<()> {
+    tx.execute(
         "INSERT INTO login_throttle (key, failures, window_start, locked_until, in_flight, in_flight_since, account_id)
          VALUES (?1, 0, ?2, 0, 1, ?2, ?3)
          ON CONFLICT(key) DO UPDATE SET
-             in_flight = CASE WHEN in_flight_since + ?4 <= ?2 THEN 1 ELSE in_flight + 1 END,
+             in_flight = CASE WHEN login_throttle.in_flight_since + ?4 <= ?2 THEN 1 ELSE login_throttle.in_flight + 1 END,
              in_flight_since = ?2",
-    )?
-    .execute(params![key, now, key.starts_with("pair:").then_some(account_id), STALE_RESERVATION])?;
+        args![key, now, key.starts_with("pair:").then_some(account_id), STALE_RESERVATION],
+    )?;
     Ok(())
 }
 
 /// Adds one failure to `key` within its window; reaching `limit` locks it for the lock
 /// duration. Returns the failures now counted.
 fn count_failure(
-    tx: &Transaction,
+    tx: &Db,
     key: &str,
     account_id: Option<&str>,
     limit: i64,
     now: i64,
     l: &ThrottleLimits,
-) -> rusqlite::Result<i64> {
+) -> Result<i64> {
     let row = read(tx, key)?;
     let (failures, start) = match &row {
         Some(r) if now - r.window_start < l.window && r.failures > 0 => {
@@ -348,25 +342,21 @@ fn count_failure(
     } else {
         keep
     };
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO login_throttle (key, failures, window_start, locked_until, account_id)
          VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT(key) DO UPDATE SET failures = ?2, window_start = ?3, locked_until = ?4",
-    )?
-    .execute(params![key, failures, start, locked_until, account_id])?;
+        args![key, failures, start, locked_until, account_id],
+    )?;
     Ok(failures)
 }
 
 /// Distinct addresses with failures for this account in the current window.
-fn failing_addresses(
-    tx: &Transaction,
-    account_id: &str,
-    now: i64,
-    window: i64,
-) -> rusqlite::Result<i64> {
-    tx.prepare_cached(
+fn failing_addresses(tx: &Db, account_id: &str, now: i64, window: i64) -> Result<i64> {
+    tx.query_one(
         "SELECT count(*) FROM login_throttle WHERE account_id = ?1 AND key LIKE 'pair:%'
              AND failures > 0 AND window_start > ?2",
-    )?
-    .query_row(params![account_id, now - window], |r| r.get(0))
+        args![account_id, now - window],
+        |r| r.get(0),
+    )
 }
