@@ -929,11 +929,22 @@ impl Config {
         self.public_url.starts_with("https:")
     }
 
-    /// Where the installation's keys are.
-    pub fn key_file(&self) -> PathBuf {
-        self.key_file
-            .clone()
-            .unwrap_or_else(|| self.db.with_extension("key"))
+    /// Where the installation's keys are: beside a SQLite file by default. Nodes sharing a
+    /// PostgreSQL database must each be given the same file.
+    pub fn key_file(&self) -> Result<PathBuf, String> {
+        match (&self.key_file, self.shares_database()) {
+            (Some(path), _) => Ok(path.clone()),
+            (None, false) => Ok(self.db.with_extension("key")),
+            (None, true) => Err(
+                "key_file is required with a PostgreSQL database (every node needs the same key file)"
+                    .into(),
+            ),
+        }
+    }
+
+    /// Whether `db` is a PostgreSQL URL, shared by several nodes.
+    pub fn shares_database(&self) -> bool {
+        self.db.to_str().is_some_and(crate::store::is_url)
     }
 
     /// A commented example configuration listing every key with its default.

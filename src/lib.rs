@@ -51,6 +51,8 @@ pub struct Server {
     throttle_window: i64,
     /// Direct HTTPS, when configured (reloaded on SIGHUP).
     tls: Option<Arc<http::Tls>>,
+    /// Change notices from the shared database, while the server lives.
+    _listening: Option<store::Listening>,
     /// bcrypt verifications run so far (only with `test-hooks`).
     #[cfg(feature = "test-hooks")]
     pub password_verifications: Arc<std::sync::atomic::AtomicU64>,
@@ -126,14 +128,18 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
         let (config, now, clock) = (Arc::clone(&config), clock.now(), clock.clone());
         let metrics = Arc::clone(&metrics);
         blocking(move || {
-            let keys = Arc::new(secrets::Keys::load_or_create(&config.key_file())?);
+            let keys = Arc::new(secrets::Keys::load_or_create(&config.key_file()?)?);
             let store = Store::open(&config.db, Arc::clone(&keys)).map_err(|e| e.to_string())?;
             match demo {
                 true => demo::install(&store, &config, now)?,
                 false => store.disable_demo(now).map_err(|e| e.to_string())?,
             }
-            // No attempt survives a restart; their reservations must not either.
-            store.release_reservations().map_err(|e| e.to_string())?;
+            // No attempt survives a restart; their reservations must not either. Other
+            // nodes' attempts may be under way in a shared database: there a reservation
+            // left by a node that died lapses after its time instead.
+            if !store.is_shared() {
+                store.release_reservations().map_err(|e| e.to_string())?;
+            }
             let registry = Registry::load(store.clone()).map_err(|e| e.to_string())?;
             let sms_http = outbound::sms_client(&config)?;
             let codes = otp::Codes::new(store.clone(), clock, &config, sms_http, metrics)?;
@@ -158,6 +164,7 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
 
     let sessions = Sessions::new(store.clone(), clock.clone(), config.sessions.clone());
+    let listening = store.listen(heard(sessions.clone(), registry.clone()));
     let hasher = PasswordHasher::new(config.passwords.bcrypt_cost, config.passwords.hash_threads);
     #[cfg(feature = "test-hooks")]
     let password_verifications = Arc::clone(&hasher.verifications);
@@ -219,6 +226,7 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
         task: tokio::spawn(http::serve(listener, app, limits, shutdown_rx.clone())),
         throttle_window: config.throttle.window,
         tls,
+        _listening: listening,
         #[cfg(feature = "test-hooks")]
         password_verifications,
     };
@@ -246,7 +254,7 @@ async fn sweep(
 ) {
     app.sweep_memory();
     app.report_ticket_misses().await;
-    cas.sweep_tickets();
+    cas.sweep_tickets().await;
     sessions.retry_ending().await;
     if let Err(e) = sessions.sweep().await {
         tracing::error!("sweeping sessions: {e}");
@@ -257,6 +265,32 @@ async fn sweep(
             tracing::error!("sweeping throttle counters: {e}");
         }
     }
+}
+
+/// What a node does with a change another node (or a command) announced through the shared
+/// database: it forgets what it remembered of it, so the change holds here as soon as the
+/// notice arrives. After a lost connection (`None`) it forgets everything.
+fn heard(sessions: Sessions, registry: Registry) -> store::Listener {
+    Arc::new(move |change| {
+        let reload = || {
+            let registry = registry.clone();
+            // The registry reads the store, which must not block the listener's runtime.
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = registry.reload() {
+                    tracing::error!("registry reload: {e}");
+                }
+            });
+        };
+        match change {
+            Some("services") => reload(),
+            Some(c) if c.starts_with("account:") => sessions.forget_account(&c["account:".len()..]),
+            Some(c) if c.starts_with("session:") => sessions.forget_session(&c["session:".len()..]),
+            _ => {
+                sessions.forget_all();
+                reload();
+            }
+        }
+    })
 }
 
 /// Background work: the registry follows the database (the command line edits it from
@@ -284,7 +318,7 @@ fn spawn_housekeeping(server: &Server, mut shutdown: watch::Receiver<bool>) {
             tokio::select! {
                 _ = reload.tick() => {
                     // Expired tickets go often: a minting flood holds less memory.
-                    cas.sweep_tickets();
+                    cas.sweep_tickets().await;
                     let registry = registry.clone();
                     if let Ok(Err(e)) = tokio::task::spawn_blocking(move || registry.reload()).await {
                         tracing::error!("registry reload: {e}");

@@ -22,7 +22,7 @@ use crate::sessions::{LiveSession, Sessions};
 use crate::store::Store;
 use crate::tickets::{new_id, Kind};
 use std::sync::Arc;
-use tickets::{Target, Tickets};
+use tickets::{Outstanding, Target};
 
 /// The protocol engine shared by every handler.
 #[derive(Clone)]
@@ -34,7 +34,7 @@ pub struct Cas {
     clock: Clock,
     /// Outgoing HTTP: proxy callbacks and back-channel logout.
     http: reqwest::Client,
-    tickets: Arc<Tickets>,
+    tickets: Arc<Outstanding>,
     logout: Arc<logout::SingleLogout>,
     metrics: Arc<crate::metrics::Metrics>,
 }
@@ -52,12 +52,12 @@ impl Cas {
         Cas {
             metrics,
             logout: Arc::new(logout::SingleLogout::new(config.logout.concurrency)),
+            tickets: Arc::new(Outstanding::new(&store)),
             store,
             registry,
             sessions,
             clock,
             http,
-            tickets: Arc::default(),
             config,
         }
     }
@@ -121,22 +121,30 @@ impl Cas {
     }
 
     /// Mints a service ticket for `service` (already matched against the registry).
-    pub fn issue_service_ticket(
+    pub async fn issue_service_ticket(
         &self,
         service: &str,
         session: &Arc<LiveSession>,
         from_new_login: bool,
-    ) -> String {
+    ) -> Result<String, crate::store::StoreError> {
         let id = new_id(Kind::ServiceTicket);
         let target = Target {
             service: service.to_string(),
             proxies: Vec::new(),
         };
-        let expires = self.clock.ticks() + self.config.tickets.service_ticket_ttl;
+        let now = self.tickets.now(&self.clock);
+        let expires = now + self.config.tickets.service_ticket_ttl;
         self.tickets
-            .insert(&id, Arc::clone(session), target, from_new_login, expires);
+            .insert(
+                &id,
+                Arc::clone(session),
+                target,
+                from_new_login,
+                (now, expires),
+            )
+            .await?;
         self.metrics.ticket_issued(false);
-        id
+        Ok(id)
     }
 
     /// Every registered service (the registry's snapshot).
@@ -153,10 +161,10 @@ impl Cas {
         &self.metrics
     }
 
-    /// Drops expired tickets from memory (cheap; run every few seconds, so a flood of tickets
-    /// minted and never validated does not pile up); returns how many went.
-    pub fn sweep_tickets(&self) -> usize {
-        self.tickets.sweep(self.clock.ticks())
+    /// Drops expired tickets (cheap; run every few seconds, so a flood of tickets minted and
+    /// never validated does not pile up); returns how many went.
+    pub async fn sweep_tickets(&self) -> usize {
+        self.tickets.sweep(&self.clock).await
     }
 
     /// Appends `ticket=` to a service URL, before any fragment, keeping the rest as sent.

@@ -163,8 +163,15 @@ impl Cas {
             service: target.to_string(),
             proxies: pgt.proxies,
         };
-        let expires = self.clock.ticks() + self.config.tickets.service_ticket_ttl;
-        self.tickets.insert(&id, live, target, false, expires);
+        let now = self.tickets.now(&self.clock);
+        let expires = now + self.config.tickets.service_ticket_ttl;
+        self.tickets
+            .insert(&id, live, target, false, (now, expires))
+            .await
+            .map_err(|e| {
+                tracing::error!("proxy: {e}");
+                ValidationError::new(ErrorCode::InternalError, "Internal error")
+            })?;
         self.metrics.ticket_issued(true);
         Ok(id)
     }

@@ -1,9 +1,10 @@
-//! Service and proxy tickets between their issue and their one validation, in memory.
+//! Service and proxy tickets between their issue and their one validation: in memory on one
+//! node (`Tickets`), in the shared database when several nodes serve (`Outstanding::Shared`,
+//! `store::tickets`), where a ticket minted on one node is validated on another.
 //!
 //! Why memory and not SQLite: tickets live seconds, are worthless after a restart (the
 //! design's alternative was a `synchronous=NORMAL` file purged at start, which behaves the
-//! same), and the SSO cycle is the hot path. A multi-node deployment swaps this for the
-//! shared store.
+//! same), and the SSO cycle is the hot path.
 //!
 //! Records are compact (32 bytes), because a flood of logins mints a million tickets that may
 //! never be validated: the key is 128 bits of the ticket's SHA-256 (any change to a ticket
@@ -12,7 +13,9 @@
 //! ticket removes it under its shard's lock, so of two concurrent validations exactly one
 //! gets it.
 
+use crate::clock::Clock;
 use crate::sessions::LiveSession;
+use crate::store::{Store, StoreError, TicketRow};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -217,6 +220,112 @@ impl Tickets {
     fn len(&self) -> usize {
         self.shards.iter().map(|s| s.lock().unwrap().len()).sum()
     }
+}
+
+/// Where tickets wait: this process's memory, or the database every node shares.
+pub enum Outstanding {
+    Memory(Box<Tickets>),
+    Shared(Store),
+}
+
+impl Outstanding {
+    pub fn new(store: &Store) -> Outstanding {
+        match store.is_shared() {
+            true => Outstanding::Shared(store.clone()),
+            false => Outstanding::Memory(Box::default()),
+        }
+    }
+
+    /// The time expiries are in: this process's monotonic clock (a wall clock set back
+    /// cannot revive a ticket), or wall time, the one clock nodes share.
+    pub fn now(&self, clock: &Clock) -> i64 {
+        match self {
+            Outstanding::Memory(_) => clock.ticks(),
+            Outstanding::Shared(_) => clock.now(),
+        }
+    }
+
+    /// Records `ticket` until `expires_at` (in `now`'s time), issued at `issued_at` (ditto).
+    pub async fn insert(
+        &self,
+        ticket: &str,
+        session: Arc<LiveSession>,
+        target: Target,
+        from_new_login: bool,
+        (issued_at, expires_at): (i64, i64),
+    ) -> Result<(), StoreError> {
+        match self {
+            Outstanding::Memory(tickets) => {
+                tickets.insert(ticket, session, target, from_new_login, expires_at);
+                Ok(())
+            }
+            Outstanding::Shared(store) => {
+                let row = TicketRow {
+                    issued_at,
+                    expires_at,
+                    session_hash: session.id_hash.clone(),
+                    account_id: session.account_id.clone(),
+                    auth_time: session.auth_time,
+                    remember_me: session.remember_me,
+                    service: target.service,
+                    proxies: target.proxies,
+                    from_new_login,
+                };
+                let key = shared_key(ticket);
+                store.call(move |s| s.put_ticket(&key, &row)).await
+            }
+        }
+    }
+
+    /// Removes and returns the ticket, expired or not; the caller checks the expiry
+    /// against `now`.
+    pub async fn take(&self, ticket: &str, clock: &Clock) -> Result<Option<Issued>, StoreError> {
+        match self {
+            Outstanding::Memory(tickets) => Ok(tickets.take(ticket)),
+            Outstanding::Shared(store) => {
+                let key = shared_key(ticket);
+                let row = store.call(move |s| s.take_ticket(&key)).await?;
+                // Wall time can be set back, which would revive an expired ticket: one
+                // issued later than now (beyond the skew nodes' clocks may have) has expired.
+                let set_back = |t: &TicketRow| clock.now() + CLOCK_SKEW < t.issued_at;
+                Ok(row.map(|t| Issued {
+                    expires_at: if set_back(&t) { i64::MIN } else { t.expires_at },
+                    session: Arc::new(LiveSession {
+                        id_hash: t.session_hash,
+                        account_id: t.account_id,
+                        auth_time: t.auth_time,
+                        remember_me: t.remember_me,
+                    }),
+                    target: Arc::new(Target {
+                        service: t.service,
+                        proxies: t.proxies,
+                    }),
+                    from_new_login: t.from_new_login,
+                }))
+            }
+        }
+    }
+
+    /// Drops expired tickets; how many went.
+    pub async fn sweep(&self, clock: &Clock) -> usize {
+        let now = self.now(clock);
+        match self {
+            Outstanding::Memory(tickets) => tickets.sweep(now),
+            Outstanding::Shared(store) => store
+                .call(move |s| s.sweep_shared_tickets(now))
+                .await
+                .unwrap_or(0),
+        }
+    }
+}
+
+/// How far apart the nodes' clocks may be (they keep time with NTP).
+const CLOCK_SKEW: i64 = 2;
+
+/// The shared table's key for a ticket: its SHA-256 in hex, so a copy of the database
+/// holds no ticket that could be presented.
+fn shared_key(ticket: &str) -> String {
+    crate::secrets::hex(&Sha256::digest(ticket.as_bytes()))
 }
 
 #[cfg(test)]

@@ -110,13 +110,17 @@ impl Cas {
             ));
         }
         let now = self.clock.now();
-        let Some(st) = self.tickets.take(ticket) else {
+        let taken = self.tickets.take(ticket, &self.clock).await.map_err(|e| {
+            tracing::error!(error = %e, "tickets unavailable");
+            ValidationError::new(InternalError, "tickets cannot be read now")
+        })?;
+        let Some(st) = taken else {
             return Err(ValidationError::new(
                 InvalidTicket,
                 format!("Ticket '{shown}' not recognized"),
             ));
         };
-        if self.clock.ticks() > st.expires_at {
+        if self.tickets.now(&self.clock) > st.expires_at {
             return Err(ValidationError::new(
                 InvalidTicket,
                 format!("Ticket '{shown}' has expired"),

@@ -23,9 +23,14 @@ use unicas::store::Store;
     about = "A CAS single sign-on server for universities"
 )]
 pub struct Cli {
-    /// SQLite database file (overrides the config file's `db`).
+    /// SQLite database file, or a PostgreSQL URL `postgres://user@host/db` shared by
+    /// several nodes (overrides the config file's `db`).
     #[arg(long, global = true)]
     db: Option<PathBuf>,
+    /// The installation's key file (overrides the config file's `key_file`; default: beside
+    /// a SQLite file; required with PostgreSQL).
+    #[arg(long, global = true)]
+    key_file: Option<PathBuf>,
     /// TOML configuration file; keys it leaves out keep their defaults.
     #[arg(long, global = true)]
     config: Option<PathBuf>,
@@ -134,6 +139,9 @@ pub fn run(cli: Cli) -> Result<(), String> {
     if let Some(db) = cli.db {
         config.db = db;
     }
+    if let Some(key_file) = cli.key_file {
+        config.key_file = Some(key_file);
+    }
     match cli.command {
         Command::Serve(args) => serve::serve(config, args),
         Command::User(cmd) => user::run(&config, cmd),
@@ -175,13 +183,18 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 proxy_callback: proxy_callback.as_deref(),
             })
         }
+        Command::Backup { .. } | Command::Restore { .. } if config.shares_database() => Err(
+            "a PostgreSQL database is backed up and restored with PostgreSQL's own tools \
+             (pg_dump/pg_restore, or base backups with WAL archiving for point-in-time recovery)"
+                .into(),
+        ),
         Command::Backup { file } => {
             unicas::store::backup(&config.db, &file).map_err(|e| e.to_string())?;
             println!("backup written to {}", file.display());
             Ok(())
         }
         Command::Restore { file } => {
-            let keys = Keys::load_or_create(&config.key_file())?;
+            let keys = Keys::load_or_create(&config.key_file()?)?;
             unicas::store::restore(&config.db, &file, &keys).map_err(|e| e.to_string())?;
             println!("{} restored from {}", config.db.display(), file.display());
             Ok(())
@@ -191,7 +204,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
 
 /// The database, opened with the installation's key file.
 fn open(config: &Config) -> Result<Store, String> {
-    let keys = Keys::load_or_create(&config.key_file())?;
+    let keys = Keys::load_or_create(&config.key_file()?)?;
     Store::open(&config.db, std::sync::Arc::new(keys)).map_err(|e| e.to_string())
 }
 

@@ -283,7 +283,8 @@ impl App {
         }
         let ticket = self
             .cas
-            .issue_service_ticket(service, session, from_new_login);
+            .issue_service_ticket(service, session, from_new_login)
+            .await?;
         if target.post {
             let chrome = self.chrome(req);
             // The form posts to the service, so its origin joins form-action.

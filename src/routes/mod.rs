@@ -453,23 +453,14 @@ impl App {
         {
             return Response::plain(StatusCode::NOT_FOUND, "not found");
         }
-        let (now, db) = (self.clock.now(), self.config.db.clone());
-        // Off the runtime threads: a count in SQLite and two file sizes.
+        let now = self.clock.now();
+        // Off the runtime threads: a count and the database's size.
         let read = self
             .store
             .call(move |s| {
-                let database_bytes = ["", "-wal"]
-                    .iter()
-                    .filter_map(|suffix| {
-                        let mut path = db.clone().into_os_string();
-                        path.push(suffix);
-                        std::fs::metadata(path).ok()
-                    })
-                    .map(|m| m.len())
-                    .sum();
                 Ok(crate::metrics::Gauges {
                     sessions: s.live_sessions(now)?,
-                    database_bytes,
+                    database_bytes: s.size_bytes()?,
                 })
             })
             .await;

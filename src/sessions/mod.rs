@@ -269,6 +269,11 @@ impl Sessions {
         self.inner.ended.notify_one();
     }
 
+    /// Drops what is remembered of one session (another node ended it).
+    pub fn forget_session(&self, id_hash: &str) {
+        self.inner.memory.forget_session(id_hash);
+    }
+
     /// Drops everything remembered; call after the store ended every session.
     pub fn forget_all(&self) {
         self.inner.memory.forget_all();

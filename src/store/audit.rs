@@ -37,7 +37,7 @@ impl Store {
         self.read(|conn| {
             conn.query(
                 "SELECT at, event, account_id, client_ip, user_agent, detail FROM audit_log
-                 WHERE ?1 IS NULL OR account_id = ?1 ORDER BY id DESC LIMIT ?2",
+                 WHERE CAST(?1 AS TEXT) IS NULL OR account_id = ?1 ORDER BY id DESC LIMIT ?2",
                 args![account, limit],
                 row,
             )

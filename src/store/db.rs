@@ -1,10 +1,12 @@
 //! The one way the store speaks SQL: a statement written once with `?1`-style placeholders,
-//! its arguments as `Value`s (`args![…]`), rows read by position with `Row::get`. Keeping
-//! the driver behind this small surface is what lets the same statements run on another
-//! database; the SQL itself stays in the common subset (no `rowid`, no `INSERT OR`, upserts
-//! with `ON CONFLICT`, `RETURNING` instead of the last insert id).
+//! its arguments as `Value`s (`args![…]`), rows read by position with `Row::get`. The same
+//! statement runs on SQLite (rusqlite) and on PostgreSQL (tokio-postgres, where `?N` becomes
+//! `$N` and a value takes the type the server inferred for its parameter). The SQL stays in
+//! the subset both share: no `rowid`, no `INSERT OR`, upserts with `ON CONFLICT`,
+//! `RETURNING` instead of the last insert id, integers (flags too) compared as integers.
 
 use super::{Result, StoreError};
+use tokio_postgres::types::{IsNull, ToSql, Type};
 
 /// One argument of a statement.
 #[derive(Clone, Copy, Debug)]
@@ -68,22 +70,88 @@ impl rusqlite::ToSql for Value<'_> {
     }
 }
 
+impl ToSql for Value<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut bytes::BytesMut,
+    ) -> std::result::Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match *self {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(v) => match *ty {
+                Type::INT8 => v.to_sql(ty, out),
+                Type::INT4 => i32::try_from(v)?.to_sql(ty, out),
+                Type::INT2 => i16::try_from(v)?.to_sql(ty, out),
+                Type::BOOL => (v != 0).to_sql(ty, out),
+                // As SQLite would take an integer into a text column.
+                _ => v.to_string().as_str().to_sql(ty, out),
+            },
+            Value::Text(v) => v.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    tokio_postgres::types::to_sql_checked!();
+}
+
+/// `?N` placeholders as PostgreSQL writes them, `$N`. The store's statements hold no `?` in
+/// string literals.
+fn dollar_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('$');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Waits for a PostgreSQL client future on this thread. The connection itself is driven by
+/// the store's own runtime, so this never needs (nor blocks) the caller's.
+pub(super) fn wait<F: std::future::Future>(f: F) -> F::Output {
+    futures_executor::block_on(f)
+}
+
 /// A connection, or a transaction, to run statements on.
 pub(crate) struct Db<'a> {
-    conn: &'a rusqlite::Connection,
+    conn: Conn<'a>,
+}
+
+enum Conn<'a> {
+    Sqlite(&'a rusqlite::Connection),
+    Postgres(&'a deadpool_postgres::ClientWrapper),
 }
 
 impl<'a> Db<'a> {
     pub(super) fn sqlite(conn: &'a rusqlite::Connection) -> Db<'a> {
-        Db { conn }
+        Db {
+            conn: Conn::Sqlite(conn),
+        }
+    }
+
+    pub(super) fn postgres(client: &'a deadpool_postgres::ClientWrapper) -> Db<'a> {
+        Db {
+            conn: Conn::Postgres(client),
+        }
     }
 
     /// Runs a statement; the number of rows it changed.
     pub fn execute(&self, sql: &str, args: &[Value]) -> Result<usize> {
-        Ok(self
-            .conn
-            .prepare_cached(sql)?
-            .execute(rusqlite::params_from_iter(args))?)
+        match self.conn {
+            Conn::Sqlite(conn) => Ok(conn
+                .prepare_cached(sql)?
+                .execute(rusqlite::params_from_iter(args))?),
+            Conn::Postgres(client) => wait(async {
+                let stmt = client.prepare_cached(&dollar_placeholders(sql)).await?;
+                Ok(client.execute(&stmt, &pg_args(args)).await? as usize)
+            }),
+        }
     }
 
     /// Every row, each through `f`.
@@ -93,13 +161,24 @@ impl<'a> Db<'a> {
         args: &[Value],
         mut f: impl FnMut(&Row) -> Result<T>,
     ) -> Result<Vec<T>> {
-        let mut stmt = self.conn.prepare_cached(sql)?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next()? {
-            out.push(f(&Row { row })?);
+        match self.conn {
+            Conn::Sqlite(conn) => {
+                let mut stmt = conn.prepare_cached(sql)?;
+                let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+                let mut out = Vec::new();
+                while let Some(row) = rows.next()? {
+                    out.push(f(&Row::Sqlite(row))?);
+                }
+                Ok(out)
+            }
+            Conn::Postgres(client) => {
+                let rows = wait(async {
+                    let stmt = client.prepare_cached(&dollar_placeholders(sql)).await?;
+                    client.query(&stmt, &pg_args(args)).await
+                })?;
+                rows.iter().map(|row| f(&Row::Postgres(row))).collect()
+            }
         }
-        Ok(out)
     }
 
     /// The first row through `f`, if there is one.
@@ -109,11 +188,22 @@ impl<'a> Db<'a> {
         args: &[Value],
         f: impl FnOnce(&Row) -> Result<T>,
     ) -> Result<Option<T>> {
-        let mut stmt = self.conn.prepare_cached(sql)?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
-        match rows.next()? {
-            Some(row) => Ok(Some(f(&Row { row })?)),
-            None => Ok(None),
+        match self.conn {
+            Conn::Sqlite(conn) => {
+                let mut stmt = conn.prepare_cached(sql)?;
+                let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+                match rows.next()? {
+                    Some(row) => Ok(Some(f(&Row::Sqlite(row))?)),
+                    None => Ok(None),
+                }
+            }
+            Conn::Postgres(client) => {
+                let rows = wait(async {
+                    let stmt = client.prepare_cached(&dollar_placeholders(sql)).await?;
+                    client.query(&stmt, &pg_args(args)).await
+                })?;
+                rows.first().map(|row| f(&Row::Postgres(row))).transpose()
+            }
         }
     }
 
@@ -133,32 +223,115 @@ impl<'a> Db<'a> {
         self.query_opt(sql, args, |_| Ok(()))
             .map(|found| found.is_some())
     }
+
+    /// Runs statements without arguments (a schema section).
+    pub(super) fn batch(&self, sql: &str) -> Result<()> {
+        match self.conn {
+            Conn::Sqlite(conn) => Ok(conn.execute_batch(sql)?),
+            Conn::Postgres(client) => Ok(wait(client.batch_execute(sql))?),
+        }
+    }
+}
+
+fn pg_args<'v>(args: &'v [Value]) -> Vec<&'v (dyn ToSql + Sync)> {
+    args.iter().map(|a| a as &(dyn ToSql + Sync)).collect()
 }
 
 /// One row of a query's answer.
-pub(crate) struct Row<'a> {
-    row: &'a rusqlite::Row<'a>,
+pub(crate) enum Row<'a> {
+    Sqlite(&'a rusqlite::Row<'a>),
+    Postgres(&'a tokio_postgres::Row),
 }
 
 impl Row<'_> {
     /// Column `i` (from 0) as `T`.
     pub fn get<T: Column>(&self, i: usize) -> Result<T> {
-        T::sqlite(self.row, i).map_err(StoreError::from)
+        match self {
+            Row::Sqlite(row) => T::sqlite(row, i).map_err(StoreError::from),
+            Row::Postgres(row) => T::postgres(row, i),
+        }
     }
 }
 
 /// A Rust type a column is read as.
 pub(crate) trait Column: Sized {
     fn sqlite(row: &rusqlite::Row, i: usize) -> rusqlite::Result<Self>;
+    fn postgres(row: &tokio_postgres::Row, i: usize) -> Result<Self>;
 }
 
-macro_rules! column {
-    ($($t:ty),*) => {$(
-        impl Column for $t {
-            fn sqlite(row: &rusqlite::Row, i: usize) -> rusqlite::Result<Self> {
-                row.get(i)
-            }
+/// An integer column of PostgreSQL whatever its width; `bool` for a comparison's result.
+fn pg_int(row: &tokio_postgres::Row, i: usize) -> Result<Option<i64>> {
+    let ty = row
+        .columns()
+        .get(i)
+        .ok_or_else(|| StoreError::Corrupt(format!("no column {i}")))?
+        .type_()
+        .clone();
+    Ok(match ty {
+        Type::INT8 => row.try_get::<_, Option<i64>>(i)?,
+        Type::INT4 => row.try_get::<_, Option<i32>>(i)?.map(i64::from),
+        Type::INT2 => row.try_get::<_, Option<i16>>(i)?.map(i64::from),
+        Type::BOOL => row.try_get::<_, Option<bool>>(i)?.map(i64::from),
+        other => {
+            return Err(StoreError::Corrupt(format!(
+                "column {i} is {other}, not an integer"
+            )))
         }
-    )*};
+    })
 }
-column!(i64, bool, String, Option<i64>, Option<String>);
+
+impl Column for i64 {
+    fn sqlite(row: &rusqlite::Row, i: usize) -> rusqlite::Result<Self> {
+        row.get(i)
+    }
+    fn postgres(row: &tokio_postgres::Row, i: usize) -> Result<Self> {
+        pg_int(row, i)?.ok_or_else(|| StoreError::Corrupt(format!("column {i} is NULL")))
+    }
+}
+
+impl Column for Option<i64> {
+    fn sqlite(row: &rusqlite::Row, i: usize) -> rusqlite::Result<Self> {
+        row.get(i)
+    }
+    fn postgres(row: &tokio_postgres::Row, i: usize) -> Result<Self> {
+        pg_int(row, i)
+    }
+}
+
+impl Column for bool {
+    fn sqlite(row: &rusqlite::Row, i: usize) -> rusqlite::Result<Self> {
+        row.get(i)
+    }
+    fn postgres(row: &tokio_postgres::Row, i: usize) -> Result<Self> {
+        i64::postgres(row, i).map(|v| v != 0)
+    }
+}
+
+impl Column for String {
+    fn sqlite(row: &rusqlite::Row, i: usize) -> rusqlite::Result<Self> {
+        row.get(i)
+    }
+    fn postgres(row: &tokio_postgres::Row, i: usize) -> Result<Self> {
+        Ok(row.try_get(i)?)
+    }
+}
+
+impl Column for Option<String> {
+    fn sqlite(row: &rusqlite::Row, i: usize) -> rusqlite::Result<Self> {
+        row.get(i)
+    }
+    fn postgres(row: &tokio_postgres::Row, i: usize) -> Result<Self> {
+        Ok(row.try_get(i)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_become_dollars() {
+        assert_eq!(
+            super::dollar_placeholders("SELECT a FROM t WHERE b = ?1 AND c = ?12 AND d = '?'"),
+            "SELECT a FROM t WHERE b = $1 AND c = $12 AND d = '?'"
+        );
+    }
+}

@@ -222,7 +222,7 @@ impl Store {
         self.read(|conn| {
             conn.query(
                 "SELECT at, target, purpose, provider, result, text FROM messages
-                 WHERE channel = ?1 AND (?2 IS NULL OR target_hash = ?2) ORDER BY id DESC LIMIT ?3",
+                 WHERE channel = ?1 AND (CAST(?2 AS TEXT) IS NULL OR target_hash = ?2) ORDER BY id DESC LIMIT ?3",
                 args![channel, target_hash, limit],
                 |r| {
                     Ok(MessageRow {

@@ -14,11 +14,13 @@ mod console;
 pub(crate) mod db;
 mod logout;
 mod messages;
+mod postgres;
 mod proxy;
 mod questions;
 mod services;
 mod sessions;
 mod throttle;
+mod tickets;
 
 pub use accounts::Imported;
 pub use audit::AuditRow;
@@ -26,13 +28,15 @@ pub use bindings::Bound;
 pub use console::AuditFilter;
 pub use logout::LogoutParticipant;
 pub use messages::{CodeCheck, Limits, MessageRequest, MessageRow, Reserved};
+pub use postgres::is_url;
 pub use proxy::ProxyGrantingTicket;
 pub use services::ServiceUpdate;
 pub use sessions::{SessionRow, SsoSession};
 pub use throttle::{AttemptKeys, Throttle, ThrottleLimits};
+pub use tickets::TicketRow;
 
 use crate::secrets::Keys;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -40,11 +44,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// Schema version this binary writes (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = 8;
 const SCHEMA: &str = include_str!("../../schema.sql");
+const POSTGRES_SCHEMA: &str = include_str!("../../schema-postgres.sql");
 const READERS: usize = 4;
 
 #[derive(Debug)]
 pub enum StoreError {
     Sqlite(rusqlite::Error),
+    Postgres(tokio_postgres::Error),
+    /// No PostgreSQL connection to be had (the server is down or the pool exhausted).
+    Unavailable(String),
     /// The database was written by a newer unicas.
     TooNew(i64),
     /// The key file is not the one this database was sealed with.
@@ -63,6 +71,8 @@ impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StoreError::Sqlite(e) => write!(f, "database error: {e}"),
+            StoreError::Postgres(e) => write!(f, "database error: {e}"),
+            StoreError::Unavailable(why) => write!(f, "database unavailable: {why}"),
             StoreError::Refused(why) => f.write_str(why),
             StoreError::Corrupt(what) => write!(f, "database holds an unreadable value: {what}"),
             StoreError::TooNew(v) => write!(
@@ -87,6 +97,25 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        StoreError::Postgres(e)
+    }
+}
+
+/// What hears the database's change notices (see `Store::listen`).
+pub type Listener = Arc<dyn Fn(Option<&str>) + Send + Sync>;
+
+/// Listening goes on while this lives. Dropping it lets go of the listener, and with it
+/// whatever the listener holds (which may hold the store).
+pub struct Listening(tokio::task::AbortHandle);
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 #[derive(Clone)]
@@ -95,12 +124,7 @@ pub struct Store {
 }
 
 struct Inner {
-    /// A shared lock on `<db>-lock` for as long as the store is open: `restore` takes it
-    /// exclusively, so it never replaces a database a server or command is using.
-    _in_use: std::fs::File,
-    writer: Mutex<Connection>,
-    readers: Vec<Mutex<Connection>>,
-    next_reader: AtomicUsize,
+    backend: Backend,
     keys: Arc<Keys>,
     /// Tests make every write fail, as on a full or read-only disk (`fail_writes`), or
     /// every read too (`fail_reads`).
@@ -110,31 +134,33 @@ struct Inner {
     failing_reads: std::sync::atomic::AtomicBool,
 }
 
+enum Backend {
+    Sqlite(Sqlite),
+    Postgres(postgres::Pg),
+}
+
+/// One SQLite file.
+struct Sqlite {
+    path: std::path::PathBuf,
+    /// A shared lock on `<db>-lock` for as long as the store is open: `restore` takes it
+    /// exclusively, so it never replaces a database a server or command is using.
+    _in_use: std::fs::File,
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+}
+
 impl Store {
-    /// Opens (creating if needed) the database, makes its files private, brings its schema
-    /// up to date, and checks that `keys` are the ones its data was sealed with.
-    pub fn open(path: &Path, keys: Arc<Keys>) -> Result<Store> {
-        let in_use = lock_file(path, libc::LOCK_SH)
-            .map_err(|_| StoreError::Refused("a restore of this database is under way".into()))?;
-        create_private(path)?;
-        let mut writer = connect(path)?;
-        writer.pragma_update(None, "journal_mode", "WAL")?;
-        migrate(&mut writer, &keys, path)?;
-        check_keys(&writer, &keys)?;
-        for suffix in ["-wal", "-shm"] {
-            let mut side = path.as_os_str().to_owned();
-            side.push(suffix);
-            make_private(Path::new(&side))?;
-        }
-        let readers = (0..READERS)
-            .map(|_| connect(path).map(Mutex::new))
-            .collect::<Result<Vec<_>>>()?;
+    /// Opens the database `db`: a SQLite file, or a PostgreSQL URL (`postgres://…`). Its
+    /// schema is brought up to date, and `keys` must be the ones its data was sealed with.
+    pub fn open(db: &Path, keys: Arc<Keys>) -> Result<Store> {
+        let backend = match db.to_str().filter(|d| is_url(d)) {
+            Some(url) => Backend::Postgres(open_postgres(url, &keys)?),
+            None => Backend::Sqlite(open_sqlite(db, &keys)?),
+        };
         Ok(Store {
             inner: Arc::new(Inner {
-                _in_use: in_use,
-                writer: Mutex::new(writer),
-                readers,
-                next_reader: AtomicUsize::new(0),
+                backend,
                 keys,
                 #[cfg(feature = "test-hooks")]
                 failing: std::sync::atomic::AtomicBool::new(false),
@@ -144,6 +170,116 @@ impl Store {
         })
     }
 
+    /// Whether other nodes share this database (PostgreSQL): then tickets and flow state
+    /// live in it too, and changes are announced.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.inner.backend, Backend::Postgres(_))
+    }
+
+    /// The database's size in bytes: SQLite's file with its write-ahead log, or what
+    /// PostgreSQL reports for the database.
+    pub fn size_bytes(&self) -> Result<u64> {
+        match &self.inner.backend {
+            Backend::Sqlite(sqlite) => Ok(["", "-wal"]
+                .iter()
+                .filter_map(|suffix| {
+                    let mut path = sqlite.path.clone().into_os_string();
+                    path.push(suffix);
+                    std::fs::metadata(path).ok()
+                })
+                .map(|m| m.len())
+                .sum()),
+            Backend::Postgres(pg) => pg.read(|db| {
+                db.query_one(
+                    "SELECT pg_database_size(current_database())",
+                    db::args![],
+                    |r| r.get::<i64>(0),
+                )
+                .map(|n| n.max(0) as u64)
+            }),
+        }
+    }
+
+    /// Hears what other nodes (and commands) change, for as long as the store lives:
+    /// `tell(Some("account:ID" | "session:HASH" | "services"))`, or `tell(None)` when
+    /// anything may have changed (the listening connection was lost and is back), until the
+    /// returned guard is dropped. Nothing is heard from a SQLite store.
+    pub fn listen(&self, tell: Listener) -> Option<Listening> {
+        match &self.inner.backend {
+            Backend::Postgres(pg) => Some(Listening(pg.listen(tell))),
+            Backend::Sqlite(_) => None,
+        }
+    }
+}
+
+fn open_postgres(url: &str, keys: &Keys) -> Result<postgres::Pg> {
+    let pg = postgres::Pg::connect(url)?;
+    // Under the write lock: of nodes starting together, one migrates and the rest find the
+    // schema done. DDL is transactional in PostgreSQL, so a failed upgrade leaves the old.
+    pg.write(|db| {
+        let version = match db.query_one(
+            "SELECT to_regclass('settings') IS NOT NULL",
+            db::args![],
+            |r| r.get::<bool>(0),
+        )? {
+            false => 0,
+            true => db
+                .query_opt(
+                    "SELECT value FROM settings WHERE name = 'schema_version'",
+                    db::args![],
+                    |r| r.get::<String>(0),
+                )?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+        };
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::TooNew(version));
+        }
+        if version < SCHEMA_VERSION {
+            for (_, sql) in sections_of(POSTGRES_SCHEMA).filter(|(v, _)| *v > version) {
+                db.batch(sql)?;
+            }
+            db.execute(
+                "INSERT INTO settings (name, value) VALUES ('schema_version', ?1)
+                 ON CONFLICT(name) DO UPDATE SET value = ?1",
+                db::args![&SCHEMA_VERSION.to_string()],
+            )?;
+        }
+        check_keys(db, keys)
+    })?;
+    Ok(pg)
+}
+
+/// Opens (creating if needed) the SQLite file, makes its files private, brings its schema
+/// up to date, and checks the keys.
+fn open_sqlite(path: &Path, keys: &Keys) -> Result<Sqlite> {
+    {
+        let in_use = lock_file(path, libc::LOCK_SH)
+            .map_err(|_| StoreError::Refused("a restore of this database is under way".into()))?;
+        create_private(path)?;
+        let mut writer = connect(path)?;
+        writer.pragma_update(None, "journal_mode", "WAL")?;
+        migrate(&mut writer, keys, path)?;
+        check_keys(&db::Db::sqlite(&writer), keys)?;
+        for suffix in ["-wal", "-shm"] {
+            let mut side = path.as_os_str().to_owned();
+            side.push(suffix);
+            make_private(Path::new(&side))?;
+        }
+        let readers = (0..READERS)
+            .map(|_| connect(path).map(Mutex::new))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Sqlite {
+            path: path.to_owned(),
+            _in_use: in_use,
+            writer: Mutex::new(writer),
+            readers,
+            next_reader: AtomicUsize::new(0),
+        })
+    }
+}
+
+impl Store {
     /// Runs blocking store work on tokio's blocking pool, off the runtime's workers.
     pub async fn call<T: Send + 'static>(
         &self,
@@ -180,14 +316,18 @@ impl Store {
         if self.inner.failing_reads.load(Ordering::SeqCst) {
             return Err(injected());
         }
-        let n = self.inner.readers.len();
-        let start = self.inner.next_reader.fetch_add(1, Ordering::Relaxed);
+        let sqlite = match &self.inner.backend {
+            Backend::Sqlite(sqlite) => sqlite,
+            Backend::Postgres(pg) => return pg.read(f),
+        };
+        let n = sqlite.readers.len();
+        let start = sqlite.next_reader.fetch_add(1, Ordering::Relaxed);
         for i in 0..n {
-            if let Ok(conn) = self.inner.readers[(start + i) % n].try_lock() {
+            if let Ok(conn) = sqlite.readers[(start + i) % n].try_lock() {
                 return f(&db::Db::sqlite(&conn));
             }
         }
-        f(&db::Db::sqlite(&lock(&self.inner.readers[start % n])))
+        f(&db::Db::sqlite(&lock(&sqlite.readers[start % n])))
     }
 
     /// Runs `f` in one transaction that no other writer interleaves with, and commits; on
@@ -197,11 +337,30 @@ impl Store {
         if self.inner.failing.load(Ordering::SeqCst) {
             return Err(injected());
         }
-        let mut conn = lock(&self.inner.writer);
+        let sqlite = match &self.inner.backend {
+            Backend::Sqlite(sqlite) => sqlite,
+            Backend::Postgres(pg) => return pg.write(f),
+        };
+        let mut conn = lock(&sqlite.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = f(&db::Db::sqlite(&tx))?;
         tx.commit()?;
         Ok(value)
+    }
+
+    /// Runs one statement whose atomicity is its own (taking a ticket): on PostgreSQL
+    /// outside the write lock, so validations on several nodes do not queue behind logins.
+    pub(crate) fn statement<T>(&self, f: impl FnOnce(&db::Db) -> Result<T>) -> Result<T> {
+        match &self.inner.backend {
+            Backend::Postgres(pg) => {
+                #[cfg(feature = "test-hooks")]
+                if self.inner.failing.load(Ordering::SeqCst) {
+                    return Err(injected());
+                }
+                pg.statement(f)
+            }
+            Backend::Sqlite(_) => self.write(f),
+        }
     }
 
     /// Makes every write fail (or work again), as a full or read-only disk would. Only in
@@ -219,9 +378,12 @@ impl Store {
 
     /// `PRAGMA synchronous` of every connection (2 = FULL), for tests and health checks.
     pub fn synchronous_levels(&self) -> Result<Vec<i64>> {
+        let Backend::Sqlite(sqlite) = &self.inner.backend else {
+            return Ok(Vec::new());
+        };
         let mut levels =
-            vec![lock(&self.inner.writer).pragma_query_value(None, "synchronous", |r| r.get(0))?];
-        for reader in &self.inner.readers {
+            vec![lock(&sqlite.writer).pragma_query_value(None, "synchronous", |r| r.get(0))?];
+        for reader in &sqlite.readers {
             levels.push(lock(reader).pragma_query_value(None, "synchronous", |r| r.get(0))?);
         }
         Ok(levels)
@@ -315,7 +477,7 @@ pub fn restore(db: &Path, from: &Path, keys: &Keys) -> Result<()> {
             "the backup failed its integrity check: {verdict}"
         )));
     }
-    check_keys(&backup, keys)?;
+    check_keys(&db::Db::sqlite(&backup), keys)?;
     // Every open store holds a shared lock: a server (or a command) using the database
     // makes this refuse rather than pull the floor from under it.
     let _exclusive = lock_file(db, libc::LOCK_EX)
@@ -430,22 +592,20 @@ fn upgrade_data_to_v3(tx: &Transaction, keys: &Keys) -> rusqlite::Result<()> {
 
 /// The first start writes a check value derived from the keys; later starts refuse keys
 /// that do not reproduce it, rather than fail to read every phone number later.
-fn check_keys(conn: &Connection, keys: &Keys) -> Result<()> {
+fn check_keys(db: &db::Db, keys: &Keys) -> Result<()> {
     let expected = keys.lookup("key-check", "unicas");
-    let stored: Option<String> = conn
-        .query_row(
-            "SELECT value FROM settings WHERE name = 'key_check'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let stored: Option<String> = db.query_opt(
+        "SELECT value FROM settings WHERE name = 'key_check'",
+        db::args![],
+        |r| r.get(0),
+    )?;
     match stored {
         Some(v) if v == expected => Ok(()),
         Some(_) => Err(StoreError::WrongKeys),
         None => {
-            conn.execute(
+            db.execute(
                 "INSERT INTO settings (name, value) VALUES ('key_check', ?1)",
-                [expected],
+                db::args![&expected],
             )?;
             Ok(())
         }
@@ -454,18 +614,23 @@ fn check_keys(conn: &Connection, keys: &Keys) -> Result<()> {
 
 /// `schema.sql` split at its `-- @version N` markers (each section keeps its marker line).
 fn sections() -> impl Iterator<Item = (i64, &'static str)> {
+    sections_of(SCHEMA)
+}
+
+/// A schema file split at its `-- @version N` markers.
+fn sections_of(schema: &'static str) -> impl Iterator<Item = (i64, &'static str)> {
     const MARKER: &str = "-- @version ";
-    SCHEMA.match_indices(MARKER).map(|(start, _)| {
-        let rest = &SCHEMA[start + MARKER.len()..];
+    schema.match_indices(MARKER).map(move |(start, _)| {
+        let rest = &schema[start + MARKER.len()..];
         let end = rest
             .find(MARKER)
-            .map_or(SCHEMA.len(), |e| start + MARKER.len() + e);
+            .map_or(schema.len(), |e| start + MARKER.len() + e);
         let version = rest
             .split(|c: char| !c.is_ascii_digit())
             .next()
             .and_then(|n| n.parse().ok())
             .expect("schema.sql: a section marker without a version");
-        (version, &SCHEMA[start..end])
+        (version, &schema[start..end])
     })
 }
 

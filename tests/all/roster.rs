@@ -160,7 +160,7 @@ async fn a_dry_run_writes_nothing() {
         id_number("11010520030807451")
     );
     let file = write(&t, "roster.csv", roster.as_bytes());
-    let before = std::fs::metadata(&t.config.db).unwrap().len();
+    let before = dump_database(&t.config.db);
     let (ok, out, err) = import(&t, &file, &["--dry-run"]);
     assert!(!ok, "{out}");
     assert!(
@@ -171,7 +171,7 @@ async fn a_dry_run_writes_nothing() {
     assert!(!unicas(&t.config.db, &["user", "list"])
         .1
         .contains("20240001"));
-    assert_eq!(std::fs::metadata(&t.config.db).unwrap().len(), before);
+    assert_eq!(dump_database(&t.config.db), before);
 }
 
 /// Re-importing updates names, departments and kinds, adds newcomers, never resets a password

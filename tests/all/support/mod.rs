@@ -18,8 +18,7 @@ use unicas::model::{Kind, NewAccount, NewService, Release};
 /// Runs the real `unicas` binary on `db`: (success, stdout, stderr).
 pub fn unicas(db: &std::path::Path, args: &[&str]) -> (bool, String, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_unicas"))
-        .arg("--db")
-        .arg(db)
+        .args(db_args(db))
         .args(args)
         .output()
         .unwrap();
@@ -53,8 +52,7 @@ pub fn serve_binary(db: &std::path::Path, args: &[&str], log: Option<&std::path:
         None => Stdio::null(),
     };
     let mut child = Command::new(env!("CARGO_BIN_EXE_unicas"))
-        .arg("--db")
-        .arg(db)
+        .args(db_args(db))
         .args([
             "serve",
             "--listen",
@@ -102,9 +100,160 @@ pub struct TestServer {
     pub dir: tempfile::TempDir,
 }
 
+/// The environment variable naming a PostgreSQL cluster (`postgres://user@host:port/db`):
+/// when set, every test gets a fresh database there instead of a SQLite file.
+pub const POSTGRES: &str = "UNICAS_TEST_POSTGRES";
+
+/// Whether the suite runs on PostgreSQL (see `POSTGRES`).
+pub fn on_postgres() -> bool {
+    std::env::var_os(POSTGRES).is_some()
+}
+
+/// A new, empty PostgreSQL database on the cluster named by `POSTGRES`; its URL.
+pub fn fresh_postgres() -> String {
+    let base = std::env::var(POSTGRES).expect("UNICAS_TEST_POSTGRES");
+    let name = format!("unicas_t{}", rand::random::<u64>());
+    let admin = base.clone();
+    let create = format!("CREATE DATABASE {name}");
+    // On a thread of its own: the caller may be inside a runtime.
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(connection);
+            client.batch_execute(&create).await.unwrap();
+        })
+    })
+    .join()
+    .unwrap();
+    let cut = base.rfind('/').expect("a database in the URL");
+    format!("{}/{name}", &base[..cut])
+}
+
+/// Every row of every table of the database at `db`, as text: `(table, rows)`, each row's
+/// values joined by `|` (SQLite) or in PostgreSQL's row syntax. For looking through
+/// everything stored, as someone holding a copy of the database could.
+pub fn dump_database(db: &std::path::Path) -> Vec<(String, Vec<String>)> {
+    let Some(url) = db
+        .to_str()
+        .filter(|d| unicas::store::is_url(d))
+        .map(str::to_owned)
+    else {
+        let conn = rusqlite::Connection::open(db).unwrap();
+        let tables: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        return tables
+            .into_iter()
+            .map(|table| {
+                let mut stmt = conn
+                    .prepare(&format!("SELECT * FROM {table} ORDER BY 1"))
+                    .unwrap();
+                let n = stmt.column_count();
+                let rows = stmt
+                    .query_map([], |r| {
+                        Ok((0..n)
+                            .map(|i| match r.get_ref(i).unwrap() {
+                                rusqlite::types::ValueRef::Text(t)
+                                | rusqlite::types::ValueRef::Blob(t) => {
+                                    String::from_utf8_lossy(t).into_owned()
+                                }
+                                other => format!("{other:?}"),
+                            })
+                            .collect::<Vec<_>>()
+                            .join("|"))
+                    })
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect();
+                (table, rows)
+            })
+            .collect();
+    };
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(connection);
+            let tables: Vec<String> = client
+                .query(
+                    "SELECT table_name::text FROM information_schema.tables
+                     WHERE table_schema = 'public' ORDER BY 1",
+                    &[],
+                )
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            let mut out = Vec::new();
+            for table in tables {
+                let rows = client
+                    .query(&format!("SELECT t::text FROM {table} t ORDER BY 1"), &[])
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.get::<_, String>(0))
+                    .collect();
+                out.push((table, rows));
+            }
+            out
+        })
+    })
+    .join()
+    .unwrap()
+}
+
+/// Where a test's data lives: a SQLite file in `dir`, or a fresh PostgreSQL database with
+/// the key file in `dir`.
+pub fn test_database(dir: &tempfile::TempDir) -> (std::path::PathBuf, Option<std::path::PathBuf>) {
+    match on_postgres() {
+        true => {
+            let url = fresh_postgres();
+            let key = key_file_of(std::path::Path::new(&url));
+            (url.into(), key)
+        }
+        false => (dir.path().join("unicas.db"), None),
+    }
+}
+
+/// The key file a test database on PostgreSQL goes with (a SQLite file keeps its beside it).
+pub fn key_file_of(db: &std::path::Path) -> Option<std::path::PathBuf> {
+    let db = db.to_str()?;
+    unicas::store::is_url(db).then(|| {
+        let name = db.rsplit('/').next().unwrap_or("unicas");
+        std::env::temp_dir().join(format!("{name}.key"))
+    })
+}
+
+/// `--db DB` and, with PostgreSQL, its `--key-file`.
+fn db_args(db: &std::path::Path) -> Vec<std::ffi::OsString> {
+    let mut args = vec!["--db".into(), db.as_os_str().to_owned()];
+    if let Some(key) = key_file_of(db) {
+        args.extend(["--key-file".into(), key.into_os_string()]);
+    }
+    args
+}
+
 pub fn test_config(dir: &tempfile::TempDir) -> Config {
+    let (db, key_file) = test_database(dir);
     let mut config = Config {
-        db: dir.path().join("unicas.db"),
+        db,
+        key_file,
         listen: "127.0.0.1:0".parse().unwrap(),
         public_url: "https://cas.test/cas".into(),
         ..Config::default()

@@ -1,0 +1,227 @@
+//! PostgreSQL, for several unicas nodes on one database. The store's methods are blocking
+//! and run the same statements as on SQLite (`db.rs`); here they go through a connection
+//! pool (deadpool-postgres) whose connections are driven by a small runtime of the store's
+//! own, so a caller on any thread (the blocking pool, a command, a test) just waits for the
+//! answer.
+//!
+//! Writes keep SQLite's one-writer semantics: every write transaction first takes one
+//! transaction-scoped advisory lock, so a read-then-write (a cap checked, then a code
+//! stored) means the same on every node. Tickets and flow state are single statements
+//! outside that lock (`tickets.rs`, `ephemeral.rs`): their atomicity is the statement's.
+//!
+//! Changes to what nodes keep in memory are announced by triggers (`NOTIFY unicas`, sent at
+//! commit) and heard on one listening connection per node (`listen`).
+
+use super::db::Db;
+use super::{Result, StoreError};
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_postgres_rustls::MakeRustlsConnect;
+use tokio_rustls::rustls;
+
+/// The advisory lock every write transaction holds (any constant shared by all nodes).
+const WRITE_LOCK: i64 = 0x756e_6963_6173;
+/// Connections per node.
+const POOL_SIZE: usize = 16;
+/// How long a statement waits for a connection before the request fails (503 at /health).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The channel the schema's triggers notify on.
+pub(super) const CHANNEL: &str = "unicas";
+
+/// Whether `db` names a PostgreSQL database rather than a SQLite file.
+pub fn is_url(db: &str) -> bool {
+    db.starts_with("postgres://") || db.starts_with("postgresql://")
+}
+
+pub(super) struct Pg {
+    /// Drives the connections; shut down without waiting when the store goes.
+    runtime: Option<tokio::runtime::Runtime>,
+    pool: Pool,
+    config: tokio_postgres::Config,
+    tls: MakeRustlsConnect,
+}
+
+impl Drop for Pg {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl Pg {
+    /// A pool for `url` (`postgres://user:password@host:port/db?sslmode=require`). TLS is
+    /// negotiated as `sslmode` says (prefer by default), verified against the system's roots.
+    pub fn connect(url: &str) -> Result<Pg> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::Refused(format!("database URL: {e}")))?;
+        let tls = MakeRustlsConnect::new(tls_config()?);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("unicas-postgres")
+            .enable_all()
+            .build()
+            .map_err(StoreError::Io)?;
+        let manager = Manager::from_config(
+            config.clone(),
+            tls.clone(),
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = {
+            let _entered = runtime.enter();
+            Pool::builder(manager)
+                .max_size(POOL_SIZE)
+                .runtime(deadpool_postgres::Runtime::Tokio1)
+                .wait_timeout(Some(CONNECT_TIMEOUT))
+                .create_timeout(Some(CONNECT_TIMEOUT))
+                .build()
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?
+        };
+        let pg = Pg {
+            runtime: Some(runtime),
+            pool,
+            config,
+            tls,
+        };
+        // Fail at start, with the server's reason, rather than at the first request.
+        drop(pg.client()?);
+        Ok(pg)
+    }
+
+    fn runtime(&self) -> &tokio::runtime::Runtime {
+        self.runtime
+            .as_ref()
+            .expect("runtime lives as long as the store")
+    }
+
+    fn client(&self) -> Result<Object> {
+        let pool = self.pool.clone();
+        let got = super::db::wait(self.runtime().spawn(async move { pool.get().await }))
+            .map_err(|_| StoreError::Aborted)?;
+        got.map_err(|e| StoreError::Unavailable(e.to_string()))
+    }
+
+    /// Runs `f` on a pooled connection, statement by statement (autocommit).
+    pub fn read<T>(&self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
+        let client = self.client()?;
+        f(&Db::postgres(&client))
+    }
+
+    /// Runs `f` in one transaction under the write lock and commits; on error (or a panic)
+    /// it rolls back and nothing is written.
+    pub fn write<T>(&self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
+        let client = self.client()?;
+        super::db::wait(client.batch_execute(&format!(
+            "BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+        )))?;
+        let open = OpenTransaction(Some(client));
+        let value = f(&Db::postgres(open.client()))?;
+        open.commit()?;
+        Ok(value)
+    }
+
+    /// Runs `f` on a pooled connection outside the write lock: for single statements whose
+    /// atomicity is their own (taking a ticket).
+    pub fn statement<T>(&self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
+        self.read(f)
+    }
+
+    /// Listens for the triggers' notifications on a connection of its own, for as long as
+    /// the store lives, and hands each to `tell`. After a lost connection it reconnects and
+    /// reports `None` (anything may have changed meanwhile).
+    pub fn listen(&self, tell: super::Listener) -> tokio::task::AbortHandle {
+        let (config, tls) = (self.config.clone(), self.tls.clone());
+        self.runtime()
+            .spawn(async move {
+                loop {
+                    if let Err(e) = listen_once(&config, tls.clone(), &*tell).await {
+                        tracing::warn!(error = %e, "database notifications lost; reconnecting");
+                    }
+                    tell(None);
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            })
+            .abort_handle()
+    }
+}
+
+async fn listen_once(
+    config: &tokio_postgres::Config,
+    tls: MakeRustlsConnect,
+    tell: &(dyn Fn(Option<&str>) + Send + Sync),
+) -> std::result::Result<(), tokio_postgres::Error> {
+    use futures_util::future::poll_fn;
+    use tokio_postgres::AsyncMessage;
+    let (client, mut connection) = config.connect(tls).await?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            let sent = match poll_fn(|cx| connection.poll_message(cx)).await {
+                Some(Ok(AsyncMessage::Notification(n))) => tx.send(Ok(n)),
+                Some(Ok(_)) => Ok(()),
+                Some(Err(e)) => tx.send(Err(e)),
+                None => break,
+            };
+            if sent.is_err() {
+                break;
+            }
+        }
+    });
+    client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
+    // Listening from here on: whatever changed before is dropped now.
+    tell(None);
+    while let Some(notification) = rx.recv().await {
+        tell(Some(notification?.payload()));
+    }
+    Ok(())
+}
+
+/// A transaction begun on a pooled connection: committed explicitly, rolled back if
+/// dropped (an error or a panic in the middle), so the connection goes back clean.
+struct OpenTransaction(Option<Object>);
+
+impl OpenTransaction {
+    fn client(&self) -> &Object {
+        self.0.as_ref().expect("open until committed")
+    }
+
+    fn commit(mut self) -> Result<()> {
+        let client = self.0.take().expect("open until committed");
+        match super::db::wait(client.batch_execute("COMMIT")) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                // The connection may be in any state: it does not go back to the pool.
+                drop(Object::take(client));
+                Err(e.into())
+            }
+        }
+    }
+}
+
+impl Drop for OpenTransaction {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            if super::db::wait(client.batch_execute("ROLLBACK")).is_err() {
+                drop(Object::take(client));
+            }
+        }
+    }
+}
+
+fn tls_config() -> Result<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        // A system certificate rustls cannot read is skipped, as every client does.
+        let _ = roots.add(cert);
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| StoreError::Refused(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
