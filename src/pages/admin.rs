@@ -384,7 +384,7 @@ impl Chrome<'_> {
                     label for="portal_url" { (t.admin_portal_url) } input #portal_url type="text" name="portal_url" value=(get(|s| s.portal_url.clone().unwrap_or_default()));
                     label for="title" { (t.admin_title_field) } input #title type="text" name="title" value=(get(|s| s.portal_title.clone().unwrap_or_default()));
                     label for="description" { (t.admin_description) } input #description type="text" name="description" value=(get(|s| s.portal_description.clone().unwrap_or_default()));
-                    label.check { input type="checkbox" name="enabled" value="true" checked[v.service.map_or(true, |s| s.enabled)]; " " (t.admin_enabled) }
+                    label.check { input type="checkbox" name="enabled" value="true" checked[v.service.is_none_or(|s| s.enabled)]; " " (t.admin_enabled) }
                     button type="submit" { (t.save) }
                 }
                 @if v.service.is_some() {
