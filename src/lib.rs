@@ -6,6 +6,7 @@ pub mod cas;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod ephemeral;
 pub mod http;
 pub mod memory;
 pub mod metrics;
@@ -253,6 +254,7 @@ async fn sweep(
     window: i64,
 ) {
     app.sweep_memory();
+    app.sweep_shared().await;
     app.report_ticket_misses().await;
     cas.sweep_tickets().await;
     sessions.retry_ending().await;

@@ -317,7 +317,7 @@ impl AuditEvent {
 }
 
 /// Where a request came from, as the audit log records it.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Client {
     pub ip: String,
     pub user_agent: String,

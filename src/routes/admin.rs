@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 pub(super) const GRANT_CAPACITY: usize = 1_000;
 
 /// An administrator past the second factor, in one SSO session.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct AdminGrant {
     account: String,
     csrf: String,
@@ -76,12 +76,14 @@ impl App {
             return Ok(Gate::Refused(self.page(req, StatusCode::FORBIDDEN, page)));
         }
         let (key, now) = (h.ids().0, self.clock.now());
-        match self.admin_grants.get(&key, now) {
+        match self.admin_grants.get(&key, now).await? {
             Some(grant) if grant.account == h.account().id => {
                 // Each request extends the idle limit, never past the lifetime.
                 let until =
                     (now + self.config.admin.idle).min(grant.started + self.config.admin.lifetime);
-                self.admin_grants.insert(key, grant.clone(), until, now);
+                self.admin_grants
+                    .insert(key, grant.clone(), until, now)
+                    .await?;
                 Ok(Gate::Granted(h, grant))
             }
             _ => Ok(Gate::SecondFactor(h)),
@@ -165,12 +167,8 @@ impl App {
             Gate::SecondFactor(h) | Gate::Granted(h, _) => h,
         };
         if self
-            .forms
-            .redeem(
-                req.form.get("execution").unwrap_or(""),
-                req.cookie(Cookie::Flow),
-                self.clock.now(),
-            )
+            .redeem(req, req.form.get("execution").unwrap_or(""))
+            .await?
             .is_none()
         {
             return Err(Failure::Refused(StatusCode::FORBIDDEN));
@@ -208,11 +206,14 @@ impl App {
                 let secret = self.store.call(move |s| s.binding(&id, "totp")).await?;
                 let step = secret.and_then(|s| crate::totp::verify(&s, code, now));
                 // A step is used once: a code seen over a shoulder is spent.
-                step.filter(|&step| {
-                    self.totp_steps
+                match step {
+                    Some(step) => self
+                        .totp_steps
                         .raise(account.id.clone(), step, now + 120, now)
-                })
-                .map(|_| "totp")
+                        .await?
+                        .then_some("totp"),
+                    None => None,
+                }
             }
             _ => None,
         };
@@ -241,7 +242,8 @@ impl App {
         };
         let key = h.ids().0;
         self.admin_grants
-            .insert(key, grant, now + self.config.admin.idle, now);
+            .insert(key, grant, now + self.config.admin.idle, now)
+            .await?;
         let (id, c) = (account.id.clone(), client.clone());
         let event = crate::model::AuditEvent::AdminEntered { method };
         self.store
@@ -1013,9 +1015,11 @@ impl App {
         let secret = self
             .totp_pending
             .get(&grant.account, now)
+            .await?
             .unwrap_or_else(crate::totp::new_secret);
         self.totp_pending
-            .insert(grant.account.clone(), secret.clone(), now + 600, now);
+            .insert(grant.account.clone(), secret.clone(), now + 600, now)
+            .await?;
         let id = grant.account.clone();
         let enrolled = self
             .store
@@ -1043,7 +1047,7 @@ impl App {
         };
         let now = self.clock.now();
         let t = self.chrome(req).t();
-        let Some(secret) = self.totp_pending.get(&grant.account, now) else {
+        let Some(secret) = self.totp_pending.get(&grant.account, now).await? else {
             return self
                 .totp_page(
                     req,
@@ -1064,8 +1068,10 @@ impl App {
                 )
                 .await;
         };
+        // The code that confirmed the enrolment cannot also open the console.
         self.totp_steps
-            .insert(grant.account.clone(), step, now + 120, now);
+            .raise(grant.account.clone(), step, now + 120, now)
+            .await?;
         let (id, c) = (grant.account.clone(), self.client(req));
         let event = crate::model::AuditEvent::AdminAction {
             action: "enrol authenticator".into(),
@@ -1074,7 +1080,7 @@ impl App {
         self.store
             .call(move |s| s.bind(&id, "totp", &secret, &c.record(event, Some(&id)), now))
             .await?;
-        self.totp_pending.take(&grant.account);
+        self.totp_pending.take(&grant.account).await?;
         Ok(Response::see_other(&format!("{}/admin/totp", req.prefix)))
     }
 }

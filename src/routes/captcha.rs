@@ -3,6 +3,7 @@
 //! minutes; served at `captcha.html` and `getCaptcha.htl`, the campus product's paths.
 
 use super::App;
+use super::Failure;
 use crate::http::{Cookie, Request, Response};
 use crate::tickets;
 use hyper::StatusCode;
@@ -32,8 +33,14 @@ impl App {
             return Response::plain(StatusCode::INTERNAL_SERVER_ERROR, "captcha unavailable");
         };
         let now = self.clock.now();
-        self.captchas
-            .insert(tickets::hash_id(&flow), answer, now + CAPTCHA_TTL, now);
+        let kept = self
+            .captchas
+            .insert(tickets::hash_id(&flow), answer, now + CAPTCHA_TTL, now)
+            .await;
+        if let Err(e) = kept {
+            tracing::error!("captcha: {e}");
+            return Response::plain(StatusCode::SERVICE_UNAVAILABLE, "captcha unavailable");
+        }
         let res = Response::new(StatusCode::OK, "image/png", png)
             .header(hyper::header::CACHE_CONTROL, "no-store");
         match new_flow {
@@ -43,25 +50,27 @@ impl App {
     }
 
     /// Checks (and spends) this browser's captcha answer; letters match in either case.
-    pub(super) fn solve_captcha(&self, req: &Request, answer: &str) -> bool {
+    pub(super) async fn solve_captcha(&self, req: &Request, answer: &str) -> Result<bool, Failure> {
         let Some(flow) = req.cookie(Cookie::Flow) else {
-            return false;
+            return Ok(false);
         };
-        match self.captchas.take(&tickets::hash_id(flow)) {
+        Ok(match self.captchas.take(&tickets::hash_id(flow)).await? {
             Some((expires, expected)) => {
                 expires >= self.clock.now()
                     && !answer.is_empty()
                     && expected.eq_ignore_ascii_case(answer.trim())
             }
             None => false,
-        }
+        })
     }
 
     /// The expected answer for a flow cookie, without spending it: integration tests read it
     /// here instead of from the image. Only in builds with the `test-hooks` feature.
     #[cfg(feature = "test-hooks")]
-    pub fn captcha_answer(&self, flow_cookie: &str) -> Option<String> {
+    pub async fn captcha_answer(&self, flow_cookie: &str) -> Option<String> {
         self.captchas
             .get(&tickets::hash_id(flow_cookie), self.clock.now())
+            .await
+            .expect("captcha answers readable")
     }
 }

@@ -20,7 +20,7 @@ use hyper::StatusCode;
 
 const PENDING_TTL: i64 = 1800;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct PendingLogin {
     account_id: String,
     target: Target,
@@ -83,12 +83,14 @@ impl App {
             phone: None,
         };
         let now = self.clock.now();
-        self.pending_logins.insert(
-            tickets::hash_id(&key),
-            pending.clone(),
-            now + PENDING_TTL,
-            now,
-        );
+        self.pending_logins
+            .insert(
+                tickets::hash_id(&key),
+                pending.clone(),
+                now + PENDING_TTL,
+                now,
+            )
+            .await?;
         let res = self
             .first_login_page(req, &pending, Shown::default(), StatusCode::OK)
             .await?;
@@ -96,7 +98,11 @@ impl App {
     }
 
     /// The paused login of this browser, and its key, if its cookie and form token match.
-    fn pending(&self, req: &Request, check_token: bool) -> Result<(String, PendingLogin), Failure> {
+    async fn pending(
+        &self,
+        req: &Request,
+        check_token: bool,
+    ) -> Result<(String, PendingLogin), Failure> {
         let key = req
             .cookie(Cookie::Pending)
             .map(tickets::hash_id)
@@ -104,6 +110,7 @@ impl App {
         let pending = self
             .pending_logins
             .get(&key, self.clock.now())
+            .await?
             .ok_or(Failure::Refused(StatusCode::FORBIDDEN))?;
         if check_token && req.form.get("execution") != Some(pending.token.as_str()) {
             return Err(Failure::Refused(StatusCode::FORBIDDEN));
@@ -111,15 +118,17 @@ impl App {
         Ok((key, pending))
     }
 
-    fn keep(&self, key: &str, pending: &PendingLogin) {
+    async fn keep(&self, key: &str, pending: &PendingLogin) -> Result<(), Failure> {
         let now = self.clock.now();
         self.pending_logins
-            .insert(key.to_string(), pending.clone(), now + PENDING_TTL, now);
+            .insert(key.to_string(), pending.clone(), now + PENDING_TTL, now)
+            .await?;
+        Ok(())
     }
 
     /// `GET /login/first`: the steps as they stand.
     pub(super) async fn first_login_get(&self, req: &Request) -> Handled {
-        let (_, pending) = self.pending(req, false)?;
+        let (_, pending) = self.pending(req, false).await?;
         self.first_login_page(req, &pending, Shown::default(), StatusCode::OK)
             .await
     }
@@ -127,8 +136,8 @@ impl App {
     /// `POST /login/first/password`. The paused login is taken while the change runs, so
     /// of concurrent submits only one changes the password; it is put back after.
     pub(super) async fn first_login_password(&self, req: &Request) -> Handled {
-        let (key, mut pending) = self.pending(req, true)?;
-        if self.pending_logins.take(&key).is_none() {
+        let (key, mut pending) = self.pending(req, true).await?;
+        if self.pending_logins.take(&key).await?.is_none() {
             return Err(Failure::Refused(StatusCode::FORBIDDEN));
         }
         let f = &req.form;
@@ -149,7 +158,7 @@ impl App {
         if let Ok(Ok(_)) = changed {
             pending.weak = false;
         }
-        self.keep(&key, &pending);
+        self.keep(&key, &pending).await?;
         match changed? {
             Ok(_) => Ok(self.see_steps(req)),
             Err(refused) => {
@@ -166,7 +175,7 @@ impl App {
     /// `POST /login/first/phone`: `action=send` sends a code to `phone`; `action=bind`
     /// checks `code` and binds the number it went to.
     pub(super) async fn first_login_phone(&self, req: &Request) -> Handled {
-        let (key, mut pending) = self.pending(req, true)?;
+        let (key, mut pending) = self.pending(req, true).await?;
         let t = self.chrome(req).t();
         let client = self.client(req);
         let account = self.account(&pending.account_id).await?;
@@ -240,7 +249,7 @@ impl App {
             return match bound {
                 Bound::Bound => {
                     pending.phone = None;
-                    self.keep(&key, &pending);
+                    self.keep(&key, &pending).await?;
                     self.sessions.forget_account(&account.id);
                     Ok(self.see_steps(req))
                 }
@@ -270,7 +279,7 @@ impl App {
         let target = Recipient::Phone(phone.clone());
         if self.codes.near_cap(&client, &target).await? {
             let answer = req.form.get("captcha").unwrap_or("");
-            if !self.solve_captcha(req, answer) {
+            if !self.solve_captcha(req, answer).await? {
                 let error = t.captcha_needed.into();
                 return self
                     .step_refused(req, &pending, error, typed, StatusCode::BAD_REQUEST)
@@ -284,7 +293,7 @@ impl App {
         let (error, wait) = match sent {
             Sent::Sent { wait } => {
                 pending.phone = Some(phone.e164());
-                self.keep(&key, &pending);
+                self.keep(&key, &pending).await?;
                 (None, wait)
             }
             Sent::TooSoon(wait) => (Some(t.sms_too_soon.replace("{n}", &wait.to_string())), wait),
@@ -306,7 +315,7 @@ impl App {
     /// `POST /login/first/done` ("我已完成"): with every step done, the session and on to
     /// the service; otherwise the steps again.
     pub(super) async fn first_login_done(&self, req: &Request) -> Handled {
-        let (key, pending) = self.pending(req, true)?;
+        let (key, pending) = self.pending(req, true).await?;
         let account = self.account(&pending.account_id).await?;
         if account.must_change || pending.weak || self.phone_needed(&account).await? {
             let shown = Shown {
@@ -318,7 +327,7 @@ impl App {
                 .await;
         }
         // Spent here: of two concurrent submits only one gets a session.
-        if self.pending_logins.take(&key).is_none() {
+        if self.pending_logins.take(&key).await?.is_none() {
             return Err(Failure::Refused(StatusCode::FORBIDDEN));
         }
         let res = self

@@ -22,7 +22,7 @@ pub(super) enum Form<'a> {
 }
 
 /// What the login was for, carried from the request to the end of the flow.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Target {
     pub service: Option<String>,
     pub post: bool,
@@ -154,15 +154,14 @@ impl App {
         };
 
         let token = f.get("execution").or_else(|| f.get("lt")).unwrap_or("");
-        let now = self.clock.now();
-        let Some(salt) = self.forms.redeem(token, req.cookie(Cookie::Flow), now) else {
+        let Some(salt) = self.redeem(req, token).await? else {
             return Ok(again(t.form_expired, StatusCode::FORBIDDEN).await);
         };
         // Once the account name has collected failures, the captcha comes first; a wrong one
         // costs no password check. `captchaResponse` is the older campus pages' field.
         if self.accounts.needs_captcha(username, &client).await {
             let answer = f.get("captcha").or_else(|| f.get("captchaResponse"));
-            if !self.solve_captcha(req, answer.unwrap_or("")) {
+            if !self.solve_captcha(req, answer.unwrap_or("")).await? {
                 self.accounts.captcha_refused(username, &client).await?;
                 return Ok(again(t.captcha_wrong, StatusCode::UNAUTHORIZED).await);
             }
@@ -392,7 +391,14 @@ impl App {
         // A QR code stands for a login request made now, for this browser.
         let uuid = match form {
             Form::Qr(Some(uuid)) => uuid.to_string(),
-            Form::Qr(None) => self.new_qr_request(req, &flow, target),
+            // Without the store the QR tab shows no code; the password form still works.
+            Form::Qr(None) => self
+                .new_qr_request(req, &flow, target)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::error!("QR-code request: {e:?}");
+                    String::new()
+                }),
             _ => String::new(),
         };
         let mode = match form {

@@ -22,8 +22,8 @@ use crate::accounts::Accounts;
 use crate::cas::Cas;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::ephemeral::Ephemeral;
 use crate::http::{Cookie, Cookies, Handler, Request, Response};
-use crate::memory::ExpiringMap;
 use crate::model::Client;
 use crate::pages::{Chrome, Lang};
 use crate::sessions::Sessions;
@@ -75,25 +75,25 @@ pub struct App {
     prefix: String,
     /// Every prefix served, longest first.
     prefixes: Vec<String>,
-    pending_logins: ExpiringMap<first_login::PendingLogin>,
+    pending_logins: Ephemeral<first_login::PendingLogin>,
     /// Portal sessions that proved their holder recently (by session hash).
-    reauth: ExpiringMap<()>,
+    reauth: Ephemeral<()>,
     /// Forgot-password recoveries in progress (by hash of their cookie).
-    recoveries: ExpiringMap<recovery::Recovery>,
+    recoveries: Ephemeral<recovery::Recovery>,
     /// QR-code login requests (by hash of their uuid).
-    qr_requests: ExpiringMap<qr_login::QrRequest>,
+    qr_requests: Ephemeral<qr_login::QrRequest>,
     /// Round trips through WeCom or WeChat under way (by hash of their `state`).
-    oauth_states: ExpiringMap<social::OAuthState>,
+    oauth_states: Ephemeral<social::OAuthState>,
     /// WeCom secondary-verification codes waiting for the account's password.
-    wecom_codes: ExpiringMap<String>,
+    wecom_codes: Ephemeral<String>,
     /// Admin console grants (by SSO session hash), TOTP steps used and secrets being
     /// enrolled (by administrator), and the roster import started from the console.
-    admin_grants: ExpiringMap<admin::AdminGrant>,
-    totp_steps: ExpiringMap<i64>,
-    totp_pending: ExpiringMap<String>,
+    admin_grants: Ephemeral<admin::AdminGrant>,
+    totp_steps: Ephemeral<i64>,
+    totp_pending: Ephemeral<String>,
     import_job: std::sync::Mutex<Option<Arc<admin::ImportJob>>>,
     /// Captcha answers by browser (hash of the flow cookie).
-    captchas: ExpiringMap<String>,
+    captchas: Ephemeral<String>,
     /// Captcha images drawn at once.
     captcha_renders: tokio::sync::Semaphore,
     logo: (&'static str, Vec<u8>),
@@ -133,17 +133,17 @@ impl App {
             forms: FormTokens::new(keys, config.tickets.login_form_ttl, SPENT_FORMS_CAPACITY),
             logo: assets::logo(config.logo.as_deref()),
             demo: demo_addr.map(|addr| demo::Demo::new(&config, addr)),
-            pending_logins: ExpiringMap::bounded(PENDING_CAPACITY),
-            reauth: ExpiringMap::bounded(REAUTH_CAPACITY),
-            recoveries: ExpiringMap::bounded(recovery::RECOVERY_CAPACITY),
-            qr_requests: ExpiringMap::bounded(qr_login::QR_CAPACITY),
-            oauth_states: ExpiringMap::bounded(social::STATE_CAPACITY),
-            wecom_codes: ExpiringMap::bounded(social::STATE_CAPACITY),
-            admin_grants: ExpiringMap::bounded(admin::GRANT_CAPACITY),
-            totp_steps: ExpiringMap::bounded(admin::GRANT_CAPACITY),
-            totp_pending: ExpiringMap::bounded(admin::GRANT_CAPACITY),
+            pending_logins: Ephemeral::new(&store, "first_login", PENDING_CAPACITY),
+            reauth: Ephemeral::new(&store, "reauth", REAUTH_CAPACITY),
+            recoveries: Ephemeral::new(&store, "recovery", recovery::RECOVERY_CAPACITY),
+            qr_requests: Ephemeral::new(&store, "qr", qr_login::QR_CAPACITY),
+            oauth_states: Ephemeral::new(&store, "oauth", social::STATE_CAPACITY),
+            wecom_codes: Ephemeral::new(&store, "wecom_code", social::STATE_CAPACITY),
+            admin_grants: Ephemeral::new(&store, "admin_grant", admin::GRANT_CAPACITY),
+            totp_steps: Ephemeral::new(&store, "totp_step", admin::GRANT_CAPACITY),
+            totp_pending: Ephemeral::new(&store, "totp_enrol", admin::GRANT_CAPACITY),
             import_job: Default::default(),
-            captchas: ExpiringMap::bounded(CAPTCHA_CAPACITY),
+            captchas: Ephemeral::new(&store, "captcha", CAPTCHA_CAPACITY),
             captcha_renders: tokio::sync::Semaphore::new(2),
             ticket_misses: Default::default(),
             store,
@@ -172,6 +172,39 @@ impl App {
         self.totp_steps.sweep(now);
         self.totp_pending.sweep(now);
         self.captchas.sweep(now);
+    }
+
+    /// Spends a form token of this browser: the page's salt if it was good and unspent.
+    /// With several nodes the spent tokens are recorded in the shared database, so a token
+    /// spent on one node is spent on all.
+    pub(super) async fn redeem(
+        &self,
+        req: &Request,
+        token: &str,
+    ) -> Result<Option<String>, Failure> {
+        let (flow, now) = (req.cookie(Cookie::Flow), self.clock.now());
+        if !self.store.is_shared() {
+            return Ok(self.forms.redeem(token, flow, now));
+        }
+        let Some(good) = self.forms.authentic(token, flow, now) else {
+            return Ok(None);
+        };
+        let (nonce, expires_at) = (good.nonce(), good.expires_at());
+        let fresh = self
+            .store
+            .call(move |s| s.claim_ephemeral("form", &nonce, expires_at))
+            .await?;
+        Ok(fresh.then(|| self.forms.salt_of(&good)))
+    }
+
+    /// Drops expired flow state from the shared database (every kind at once).
+    pub async fn sweep_shared(&self) {
+        let now = self.clock.now();
+        if self.store.is_shared() {
+            if let Err(e) = self.store.call(move |s| s.sweep_ephemeral(now)).await {
+                tracing::error!("sweeping flow state: {e}");
+            }
+        }
     }
 
     /// Every path under a prefix, by method. Anything else is a 404 page; a known path with
@@ -237,18 +270,18 @@ impl App {
             "/forgot/verify" if post => self.forgot_verify(req).await,
             "/forgot/password" if post => self.forgot_password(req).await,
             "/forgot/done" if get => Ok(self.forgot_done(req)),
-            "/qrCode/getToken" if get => Ok(self.qr_token(req)),
-            "/qrCode/getCode" if get => self.qr_image(req),
-            "/qrCode/getStatus.htl" if get => Ok(self.qr_status(req)),
+            "/qrCode/getToken" if get => self.qr_token(req).await,
+            "/qrCode/getCode" if get => self.qr_image(req).await,
+            "/qrCode/getStatus.htl" if get => self.qr_status(req).await,
             "/qrCode/qrCodeLogin.do" if get => self.qr_scan(req).await,
             "/qrCode/qrCodeLogin.do" if post => self.qr_scan_post(req).await,
-            "/wecom/login" if get => self.social_login(req, "wecom"),
-            "/wechat/login" if get => self.social_login(req, "wechat"),
+            "/wecom/login" if get => self.social_login(req, "wecom").await,
+            "/wechat/login" if get => self.social_login(req, "wechat").await,
             "/wecom/bind" if get => self.social_bind(req, "wecom").await,
             "/wechat/bind" if get => self.social_bind(req, "wechat").await,
             "/wecom/callback" if get => self.social_callback(req, "wecom").await,
             "/wechat/callback" if get => self.social_callback(req, "wechat").await,
-            "/wecom/verify" if get => self.wecom_verify_get(req),
+            "/wecom/verify" if get => self.wecom_verify_get(req).await,
             "/wecom/verify" if post => self.wecom_verify_post(req).await,
             "/admin" if get => self.admin_home(req).await,
             "/admin/verify" if post => self.admin_verify(req).await,

@@ -96,17 +96,17 @@ impl App {
     }
 
     /// The form's token, spent here; `false`: stale, replayed or from another browser.
-    fn redeem_form(&self, req: &Request) -> bool {
+    async fn redeem_form(&self, req: &Request) -> Result<bool, Failure> {
         let token = req.form.get("execution").unwrap_or("");
-        self.forms
-            .redeem(token, req.cookie(Cookie::Flow), self.clock.now())
-            .is_some()
+        Ok(self.redeem(req, token).await?.is_some())
     }
 
-    pub(super) fn verified(&self, holder: &Holder) -> bool {
-        self.reauth
+    pub(super) async fn verified(&self, holder: &Holder) -> Result<bool, Failure> {
+        Ok(self
+            .reauth
             .get(&holder.session.id_hash, self.clock.now())
-            .is_some()
+            .await?
+            .is_some())
     }
 
     pub(super) fn local_time(&self, unix: i64) -> String {
@@ -238,7 +238,7 @@ impl App {
         let Some(h) = self.holder(req).await? else {
             return Ok(self.to_login(req));
         };
-        if !self.redeem_form(req) {
+        if !self.redeem_form(req).await? {
             return Err(Failure::Refused(StatusCode::FORBIDDEN));
         }
         let f = &req.form;
@@ -296,7 +296,7 @@ impl App {
         let Some(h) = self.holder(req).await? else {
             return Ok(self.to_login(req));
         };
-        if !self.redeem_form(req) {
+        if !self.redeem_form(req).await? {
             return Err(Failure::Refused(StatusCode::FORBIDDEN));
         }
         let (id, keep, client, now) = (
@@ -359,7 +359,7 @@ impl App {
         let Some(h) = self.holder(req).await? else {
             return Ok(self.to_login(req));
         };
-        if !self.redeem_form(req) {
+        if !self.redeem_form(req).await? {
             return Err(Failure::Refused(StatusCode::FORBIDDEN));
         }
         let f = &req.form;
@@ -439,7 +439,8 @@ impl App {
     ) -> Handled {
         let now = self.clock.now();
         self.reauth
-            .insert(h.session.id_hash.clone(), (), now + REAUTH_TTL, now);
+            .insert(h.session.id_hash.clone(), (), now + REAUTH_TTL, now)
+            .await?;
         if let Some(method) = audit {
             let (id, client) = (h.account.id.clone(), client.clone());
             let event = AuditEvent::IdentityConfirmed { method };
@@ -472,7 +473,7 @@ impl App {
             return Ok(self.to_login(req));
         };
         let next = if email { "email" } else { "phone" };
-        if !self.verified(&h) {
+        if !self.verified(&h).await? {
             return self
                 .verify_page(req, &h, next, Shown::default(), StatusCode::OK)
                 .await;
@@ -552,11 +553,11 @@ impl App {
         let Some(h) = self.holder(req).await? else {
             return Ok(self.to_login(req));
         };
-        if !self.redeem_form(req) {
+        if !self.redeem_form(req).await? {
             return Err(Failure::Refused(StatusCode::FORBIDDEN));
         }
         let kind = if email { "email" } else { "phone" };
-        if !self.verified(&h) {
+        if !self.verified(&h).await? {
             return self
                 .verify_page(req, &h, kind, Shown::default(), StatusCode::FORBIDDEN)
                 .await;
@@ -652,7 +653,9 @@ impl App {
             return refused(invalid.into(), typed, StatusCode::BAD_REQUEST).await;
         };
         if self.codes.near_cap(&client, &to).await?
-            && !self.solve_captcha(req, f.get("captcha").unwrap_or(""))
+            && !self
+                .solve_captcha(req, f.get("captcha").unwrap_or(""))
+                .await?
         {
             return refused(t.captcha_needed.into(), typed, StatusCode::BAD_REQUEST).await;
         }
@@ -692,7 +695,7 @@ impl App {
         let Some(h) = self.holder(req).await? else {
             return Ok(self.to_login(req));
         };
-        if !self.verified(&h) {
+        if !self.verified(&h).await? {
             return self
                 .verify_page(req, &h, "questions", Shown::default(), StatusCode::OK)
                 .await;
@@ -723,10 +726,10 @@ impl App {
         let Some(h) = self.holder(req).await? else {
             return Ok(self.to_login(req));
         };
-        if !self.redeem_form(req) {
+        if !self.redeem_form(req).await? {
             return Err(Failure::Refused(StatusCode::FORBIDDEN));
         }
-        if !self.verified(&h) {
+        if !self.verified(&h).await? {
             return self
                 .verify_page(
                     req,

@@ -28,7 +28,7 @@ pub(super) const QR_TTL: i64 = 120;
 pub(super) const QR_CAPACITY: usize = 50_000;
 
 /// A login request a QR code stands for.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct QrRequest {
     /// Hash of the flow cookie of the browser that asked: only it may use the request.
     flow: String,
@@ -40,7 +40,7 @@ pub(super) struct QrRequest {
     expires_at: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 enum QrState {
     Waiting,
     Scanned,
@@ -51,7 +51,12 @@ enum QrState {
 
 impl App {
     /// A new login request for the browser with flow id `flow`; its uuid.
-    pub(super) fn new_qr_request(&self, req: &Request, flow: &str, target: &Target) -> String {
+    pub(super) async fn new_qr_request(
+        &self,
+        req: &Request,
+        flow: &str,
+        target: &Target,
+    ) -> Result<String, Failure> {
         let uuid = tickets::new_id(Kind::QrLogin);
         let now = self.clock.now();
         let request = QrRequest {
@@ -63,23 +68,26 @@ impl App {
             expires_at: now + QR_TTL,
         };
         self.qr_requests
-            .insert(tickets::hash_id(&uuid), request, now + QR_TTL, now);
-        uuid
+            .insert(tickets::hash_id(&uuid), request, now + QR_TTL, now)
+            .await?;
+        Ok(uuid)
     }
 
-    fn qr_request(&self, uuid: &str) -> Option<(String, QrRequest)> {
+    async fn qr_request(&self, uuid: &str) -> Result<Option<(String, QrRequest)>, Failure> {
         if !tickets::well_formed(uuid, Kind::QrLogin) {
-            return None;
+            return Ok(None);
         }
         let key = tickets::hash_id(uuid);
-        let request = self.qr_requests.get(&key, self.clock.now())?;
-        Some((key, request))
+        let request = self.qr_requests.get(&key, self.clock.now()).await?;
+        Ok(request.map(|r| (key, r)))
     }
 
-    fn keep_qr(&self, key: &str, request: &QrRequest) {
+    async fn keep_qr(&self, key: &str, request: &QrRequest) -> Result<(), Failure> {
         let now = self.clock.now();
         self.qr_requests
-            .insert(key.to_string(), request.clone(), request.expires_at, now);
+            .insert(key.to_string(), request.clone(), request.expires_at, now)
+            .await?;
+        Ok(())
     }
 
     /// Whether this browser made the request.
@@ -89,26 +97,26 @@ impl App {
     }
 
     /// `GET qrCode/getToken`: a new request for this browser, its uuid as plain text.
-    pub(super) fn qr_token(&self, req: &Request) -> Response {
+    pub(super) async fn qr_token(&self, req: &Request) -> Handled {
         let (flow, new_flow) = self.flow(req);
         let target = Target {
             service: self.service_param(req).ok().flatten(),
             post: false,
         };
-        let uuid = self.new_qr_request(req, &flow, &target);
+        let uuid = self.new_qr_request(req, &flow, &target).await?;
         let res =
             Response::plain(StatusCode::OK, &uuid).header(hyper::header::CACHE_CONTROL, "no-store");
-        match new_flow {
+        Ok(match new_flow {
             true => self.cookies.set(res, Cookie::Flow, &flow, None),
             false => res,
-        }
+        })
     }
 
     /// `GET qrCode/getCode?uuid=`: the QR code (PNG) of the phone's page for a waiting
     /// request.
-    pub(super) fn qr_image(&self, req: &Request) -> Handled {
+    pub(super) async fn qr_image(&self, req: &Request) -> Handled {
         let uuid = req.query.get("uuid").unwrap_or("");
-        let Some((_, request)) = self.qr_request(uuid) else {
+        let Some((_, request)) = self.qr_request(uuid).await? else {
             return Err(Failure::Refused(StatusCode::NOT_FOUND));
         };
         if request.state != QrState::Waiting {
@@ -127,9 +135,9 @@ impl App {
 
     /// `GET qrCode/getStatus.htl?uuid=`: `0` waiting, `2` scanned, `1` confirmed, `3`
     /// expired, cancelled or not this browser's.
-    pub(super) fn qr_status(&self, req: &Request) -> Response {
+    pub(super) async fn qr_status(&self, req: &Request) -> Handled {
         let uuid = req.query.get("uuid").unwrap_or("");
-        let status = match self.qr_request(uuid) {
+        let status = match self.qr_request(uuid).await? {
             Some((_, r)) if self.made_here(req, &r) => match r.state {
                 QrState::Waiting => "0",
                 QrState::Scanned => "2",
@@ -138,7 +146,10 @@ impl App {
             },
             _ => "3",
         };
-        Response::plain(StatusCode::OK, status).header(hyper::header::CACHE_CONTROL, "no-store")
+        Ok(
+            Response::plain(StatusCode::OK, status)
+                .header(hyper::header::CACHE_CONTROL, "no-store"),
+        )
     }
 
     /// `GET qrCode/qrCodeLogin.do?uuid=` (the phone, after scanning): the confirmation, or
@@ -157,7 +168,7 @@ impl App {
     ) -> Handled {
         let chrome = self.chrome(req);
         let t = chrome.t();
-        let Some((key, mut request)) = self.qr_request(uuid) else {
+        let Some((key, mut request)) = self.qr_request(uuid).await? else {
             let page = chrome.message(t.qr_confirm_title, t.qr_invalid, &[]);
             return Ok(self.page(req, StatusCode::NOT_FOUND, page));
         };
@@ -171,7 +182,7 @@ impl App {
             Some(session) => {
                 if request.state == QrState::Waiting {
                     request.state = QrState::Scanned;
-                    self.keep_qr(&key, &request);
+                    self.keep_qr(&key, &request).await?;
                 }
                 let app = request
                     .target
@@ -195,7 +206,7 @@ impl App {
             None => {
                 // Inside WeCom or WeChat the phone is identified without a password.
                 if req.method == hyper::Method::GET {
-                    if let Some(to_provider) = self.scan_in_app(req, uuid) {
+                    if let Some(to_provider) = self.scan_in_app(req, uuid).await {
                         return to_provider;
                     }
                 }
@@ -230,14 +241,10 @@ impl App {
         let chrome = self.chrome(req);
         let t = chrome.t();
         let token = f.get("execution").unwrap_or("");
-        if self
-            .forms
-            .redeem(token, req.cookie(Cookie::Flow), self.clock.now())
-            .is_none()
-        {
+        if self.redeem(req, token).await?.is_none() {
             return Err(Failure::Refused(StatusCode::FORBIDDEN));
         }
-        let Some((key, mut request)) = self.qr_request(&uuid) else {
+        let Some((key, mut request)) = self.qr_request(&uuid).await? else {
             let page = chrome.message(t.qr_confirm_title, t.qr_invalid, &[]);
             return Ok(self.page(req, StatusCode::NOT_FOUND, page));
         };
@@ -273,7 +280,7 @@ impl App {
             ),
         };
         request.state = state;
-        self.keep_qr(&key, &request);
+        self.keep_qr(&key, &request).await?;
         let (id, now) = (session.account_id.clone(), self.clock.now());
         self.store
             .call(move |s| s.audit(&client.record(event, Some(&id)), now))
@@ -290,7 +297,9 @@ impl App {
         let client = self.client(req);
         let username = f.get("username").unwrap_or("");
         if self.accounts.needs_captcha(username, &client).await
-            && !self.solve_captcha(req, f.get("captcha").unwrap_or(""))
+            && !self
+                .solve_captcha(req, f.get("captcha").unwrap_or(""))
+                .await?
         {
             self.accounts.captcha_refused(username, &client).await?;
             let error = Some(t.captcha_wrong.to_string());
@@ -350,16 +359,13 @@ impl App {
                     .await
             }
         };
-        if self
-            .forms
-            .redeem(token, req.cookie(Cookie::Flow), self.clock.now())
-            .is_none()
-        {
+        if self.redeem(req, token).await?.is_none() {
             return Ok(again(t.form_expired, StatusCode::FORBIDDEN, None).await);
         }
         let uuid = f.get("uuid").unwrap_or("");
         let Some((key, request)) = self
             .qr_request(uuid)
+            .await?
             .filter(|(_, r)| self.made_here(req, r))
         else {
             return Ok(again(t.qr_invalid, StatusCode::FORBIDDEN, None).await);
@@ -369,7 +375,7 @@ impl App {
             return Ok(again(t.qr_not_confirmed, StatusCode::UNAUTHORIZED, same).await);
         };
         // Spent here: of two posts only one gets a session.
-        if self.qr_requests.take(&key).is_none() {
+        if self.qr_requests.take(&key).await?.is_none() {
             return Ok(again(t.qr_invalid, StatusCode::FORBIDDEN, None).await);
         }
         let id = account_id.clone();

@@ -30,7 +30,7 @@ pub(super) const RECOVERY_CAPACITY: usize = 50_000;
 const DAY: i64 = 86_400;
 
 /// A recovery in progress.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct Recovery {
     /// The canonical name typed (what codes and throttling are kept under).
     name: String,
@@ -41,7 +41,7 @@ pub(super) struct Recovery {
     phone: bool,
     email: bool,
     /// Question keys, in order.
-    questions: Vec<&'static str>,
+    questions: Vec<String>,
     /// Passed step 2: may set the password.
     verified: bool,
     wrong_answers: i64,
@@ -78,16 +78,21 @@ impl Recovery {
 
 impl App {
     /// The recovery behind this browser's cookie, and its key.
-    fn recovery(&self, req: &Request) -> Option<(String, Recovery)> {
-        let key = tickets::hash_id(req.cookie(Cookie::Recovery)?);
-        let recovery = self.recoveries.get(&key, self.clock.now())?;
-        Some((key, recovery))
+    async fn recovery(&self, req: &Request) -> Result<Option<(String, Recovery)>, Failure> {
+        let Some(cookie) = req.cookie(Cookie::Recovery) else {
+            return Ok(None);
+        };
+        let key = tickets::hash_id(cookie);
+        let recovery = self.recoveries.get(&key, self.clock.now()).await?;
+        Ok(recovery.map(|r| (key, r)))
     }
 
-    fn keep_recovery(&self, key: &str, recovery: &Recovery) {
+    async fn keep_recovery(&self, key: &str, recovery: &Recovery) -> Result<(), Failure> {
         let now = self.clock.now();
         self.recoveries
-            .insert(key.to_string(), recovery.clone(), recovery.expires_at, now);
+            .insert(key.to_string(), recovery.clone(), recovery.expires_at, now)
+            .await?;
+        Ok(())
     }
 
     fn recovery_page(
@@ -137,7 +142,7 @@ impl App {
 
     /// `GET /forgot`: the step this browser's recovery is at (`?method=` picks a tab).
     pub(super) async fn forgot_get(&self, req: &Request) -> Handled {
-        let Some((_, r)) = self.recovery(req) else {
+        let Some((_, r)) = self.recovery(req).await? else {
             return Ok(self.recovery_start(req, "", None, StatusCode::OK));
         };
         if r.verified {
@@ -159,11 +164,7 @@ impl App {
         let t = self.chrome(req).t();
         let client = self.client(req);
         let token = f.get("execution").unwrap_or("");
-        if self
-            .forms
-            .redeem(token, req.cookie(Cookie::Flow), self.clock.now())
-            .is_none()
-        {
+        if self.redeem(req, token).await?.is_none() {
             return Ok(self.recovery_start(
                 req,
                 typed,
@@ -171,7 +172,10 @@ impl App {
                 StatusCode::FORBIDDEN,
             ));
         }
-        if !self.solve_captcha(req, f.get("captcha").unwrap_or("")) {
+        if !self
+            .solve_captcha(req, f.get("captcha").unwrap_or(""))
+            .await?
+        {
             self.accounts.captcha_refused(typed, &client).await?;
             return Ok(self.recovery_start(
                 req,
@@ -208,7 +212,8 @@ impl App {
         let cookie = tickets::new_id(Kind::Recovery);
         let key = tickets::hash_id(&cookie);
         self.recoveries
-            .insert(key, recovery.clone(), recovery.expires_at, now);
+            .insert(key, recovery.clone(), recovery.expires_at, now)
+            .await?;
         let res = Response::see_other(&format!("{}/forgot", req.prefix));
         Ok(self.cookies.set(res, Cookie::Recovery, &cookie, None))
     }
@@ -244,7 +249,7 @@ impl App {
                         QUESTIONS
                             .iter()
                             .find(|(q, _, _)| q == k)
-                            .map(|(q, _, _)| *q)
+                            .map(|(q, _, _)| q.to_string())
                     })
                     .collect();
             }
@@ -264,7 +269,7 @@ impl App {
                     q.sort_unstable();
                     q.dedup();
                     q.truncate(2 + (b as usize % 2));
-                    r.questions = q;
+                    r.questions = q.into_iter().map(str::to_owned).collect();
                 }
             }
         }
@@ -312,7 +317,7 @@ impl App {
     /// `answer1`..`answer3`.
     pub(super) async fn forgot_verify(&self, req: &Request) -> Handled {
         let t = self.chrome(req).t();
-        let Some((key, mut r)) = self.recovery(req) else {
+        let Some((key, mut r)) = self.recovery(req).await? else {
             return Ok(self.recovery_start(
                 req,
                 "",
@@ -345,7 +350,7 @@ impl App {
             return match right {
                 Some(true) if r.account.is_some() => {
                     r.verified = true;
-                    self.keep_recovery(&key, &r);
+                    self.keep_recovery(&key, &r).await?;
                     Ok(Response::see_other(&format!("{}/forgot", req.prefix)))
                 }
                 None => {
@@ -359,7 +364,7 @@ impl App {
                 _ => {
                     r.wrong_answers += 1;
                     if r.wrong_answers >= self.config.recovery.max_answer_attempts {
-                        self.recoveries.take(&key);
+                        self.recoveries.take(&key).await?;
                         return Ok(self.recovery_start(
                             req,
                             "",
@@ -367,7 +372,7 @@ impl App {
                             StatusCode::BAD_REQUEST,
                         ));
                     }
-                    self.keep_recovery(&key, &r);
+                    self.keep_recovery(&key, &r).await?;
                     let shown = Shown {
                         error: Some(t.answers_wrong.into()),
                         ..Shown::default()
@@ -395,7 +400,9 @@ impl App {
         };
         if f.get("action") == Some("send") {
             if self.codes.near_cap(&client, &to).await?
-                && !self.solve_captcha(req, f.get("captcha").unwrap_or(""))
+                && !self
+                    .solve_captcha(req, f.get("captcha").unwrap_or(""))
+                    .await?
             {
                 let shown = Shown {
                     error: Some(t.captcha_needed.into()),
@@ -453,7 +460,7 @@ impl App {
             .await?;
         if checked == CodeCheck::Valid && r.account.is_some() {
             r.verified = true;
-            self.keep_recovery(&key, &r);
+            self.keep_recovery(&key, &r).await?;
             let (id, now) = (r.name.clone(), self.clock.now());
             let event = AuditEvent::RecoveryVerified { method };
             self.store
@@ -492,7 +499,7 @@ impl App {
     /// spent by the change; every SSO session of the account ends.
     pub(super) async fn forgot_password(&self, req: &Request) -> Handled {
         let t = self.chrome(req).t();
-        let Some((key, r)) = self.recovery(req) else {
+        let Some((key, r)) = self.recovery(req).await? else {
             return Ok(self.recovery_start(
                 req,
                 "",
@@ -516,7 +523,7 @@ impl App {
             return Ok(self.password_step(req, &r, Some(error), StatusCode::BAD_REQUEST));
         }
         // Spent here: of two submits (or a replay) only one changes the password.
-        if self.recoveries.take(&key).is_none() {
+        if self.recoveries.take(&key).await?.is_none() {
             return Ok(self.recovery_start(
                 req,
                 "",
@@ -548,7 +555,7 @@ impl App {
             }
             Err(e) => {
                 // Refused (a recent password): the recovery stands for another try.
-                self.keep_recovery(&key, &r);
+                self.keep_recovery(&key, &r).await?;
                 let error = policy_message(t, e).to_string();
                 Ok(self.password_step(req, &r, Some(error), StatusCode::BAD_REQUEST))
             }

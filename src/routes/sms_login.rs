@@ -59,7 +59,7 @@ impl App {
     ) -> Result<Asked, Failure> {
         let t = self.chrome(req).t();
         let client = self.client(req);
-        if !self.solve_captcha(req, answer) {
+        if !self.solve_captcha(req, answer).await? {
             self.accounts.captcha_refused(typed, &client).await?;
             return Ok(Asked::CaptchaWrong);
         }
@@ -119,15 +119,7 @@ impl App {
                 .await)
         };
         let token = f.get("execution").or_else(|| f.get("lt")).unwrap_or("");
-        if self
-            .forms
-            .redeem(
-                token,
-                req.cookie(crate::http::Cookie::Flow),
-                self.clock.now(),
-            )
-            .is_none()
-        {
+        if self.redeem(req, token).await?.is_none() {
             return page(Some(t.form_expired.into()), None, 0, StatusCode::FORBIDDEN).await;
         }
         if f.get("action") == Some("send") {

@@ -29,7 +29,7 @@ pub(super) const STATE_CAPACITY: usize = 50_000;
 /// Seconds WeCom's secondary-verification code lives (its codes last five minutes).
 const VERIFY_TTL: i64 = 300;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) enum Provider {
     WeCom,
     /// `website`: the Open Platform website application (a QR code on a computer).
@@ -48,7 +48,7 @@ impl Provider {
 }
 
 /// Why we sent someone to the provider.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 enum Purpose {
     Login(Target),
     /// Bind to the account of this session.
@@ -60,7 +60,7 @@ enum Purpose {
     Scan(String),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct OAuthState {
     flow: String,
     provider: Provider,
@@ -81,7 +81,7 @@ impl App {
     }
 
     /// Sends the browser to `provider`'s page, to come back to our callback with `purpose`.
-    fn to_provider(&self, req: &Request, provider: Provider, purpose: Purpose) -> Handled {
+    async fn to_provider(&self, req: &Request, provider: Provider, purpose: Purpose) -> Handled {
         let (flow, new_flow) = self.flow(req);
         let state = tickets::new_id(Kind::OAuthState);
         let now = self.clock.now();
@@ -91,7 +91,8 @@ impl App {
             purpose,
         };
         self.oauth_states
-            .insert(tickets::hash_id(&state), record, now + STATE_TTL, now);
+            .insert(tickets::hash_id(&state), record, now + STATE_TTL, now)
+            .await?;
         let origin = self
             .config
             .public_url()
@@ -114,7 +115,7 @@ impl App {
     }
 
     /// `GET wecom/login`, `wechat/login` (`service` kept).
-    pub(super) fn social_login(&self, req: &Request, kind: &str) -> Handled {
+    pub(super) async fn social_login(&self, req: &Request, kind: &str) -> Handled {
         let provider = match kind {
             "wecom" if self.wecom.is_some() => Provider::WeCom,
             "wechat" => match (&self.wechat, self.in_app(req)) {
@@ -132,6 +133,7 @@ impl App {
             post: false,
         };
         self.to_provider(req, provider, Purpose::Login(target))
+            .await
     }
 
     /// `GET wecom/bind`, `wechat/bind` (the portal): needs the session and a fresh proof.
@@ -139,7 +141,7 @@ impl App {
         let Some(h) = self.holder(req).await? else {
             return Ok(Response::redirect(&format!("{}/login", req.prefix)));
         };
-        if !self.verified(&h) {
+        if !self.verified(&h).await? {
             return Ok(Response::redirect(&format!(
                 "{}/account/verify?next=bind-{kind}",
                 req.prefix
@@ -156,13 +158,17 @@ impl App {
         };
         let (session, account) = h.ids();
         self.to_provider(req, provider, Purpose::Bind { session, account })
+            .await
     }
 
     /// Inside WeCom or WeChat, a phone without a session that scanned `uuid` is identified
     /// silently; `None` elsewhere.
-    pub(super) fn scan_in_app(&self, req: &Request, uuid: &str) -> Option<Handled> {
+    pub(super) async fn scan_in_app(&self, req: &Request, uuid: &str) -> Option<Handled> {
         let provider = self.in_app(req)?;
-        Some(self.to_provider(req, provider, Purpose::Scan(uuid.to_string())))
+        Some(
+            self.to_provider(req, provider, Purpose::Scan(uuid.to_string()))
+                .await,
+        )
     }
 
     /// `GET wecom/callback`, `wechat/callback`: `code` (absent if the person declined) and
@@ -172,14 +178,15 @@ impl App {
         let t = chrome.t();
         let now = self.clock.now();
         let state = req.query.get("state").unwrap_or("");
-        let found = tickets::well_formed(state, Kind::OAuthState)
-            .then(|| self.oauth_states.take(&tickets::hash_id(state)))
-            .flatten()
-            .filter(|(expires, s)| {
-                *expires >= now
-                    && s.provider.kind() == kind
-                    && req.cookie(Cookie::Flow).map(tickets::hash_id).as_deref() == Some(&s.flow)
-            });
+        let taken = match tickets::well_formed(state, Kind::OAuthState) {
+            true => self.oauth_states.take(&tickets::hash_id(state)).await?,
+            false => None,
+        };
+        let found = taken.filter(|(expires, s)| {
+            *expires >= now
+                && s.provider.kind() == kind
+                && req.cookie(Cookie::Flow).map(tickets::hash_id).as_deref() == Some(&s.flow)
+        });
         let Some((_, state)) = found else {
             let page = chrome.message(
                 t.wx_title,
@@ -358,7 +365,7 @@ impl App {
 
     /// `GET wecom/verify?code=`: WeCom's secondary verification opens this page; the code is
     /// kept here until the account is proved.
-    pub(super) fn wecom_verify_get(&self, req: &Request) -> Handled {
+    pub(super) async fn wecom_verify_get(&self, req: &Request) -> Handled {
         if self.wecom.is_none() {
             return Err(Failure::Refused(StatusCode::NOT_FOUND));
         }
@@ -368,12 +375,14 @@ impl App {
         }
         let key = tickets::new_id(Kind::OAuthState);
         let now = self.clock.now();
-        self.wecom_codes.insert(
-            tickets::hash_id(&key),
-            code.to_string(),
-            now + VERIFY_TTL,
-            now,
-        );
+        self.wecom_codes
+            .insert(
+                tickets::hash_id(&key),
+                code.to_string(),
+                now + VERIFY_TTL,
+                now,
+            )
+            .await?;
         Ok(self.verify_form(req, &key, "", None, StatusCode::OK))
     }
 
@@ -406,12 +415,8 @@ impl App {
         let chrome = self.chrome(req);
         let t = chrome.t();
         if self
-            .forms
-            .redeem(
-                f.get("execution").unwrap_or(""),
-                req.cookie(Cookie::Flow),
-                self.clock.now(),
-            )
+            .redeem(req, f.get("execution").unwrap_or(""))
+            .await?
             .is_none()
         {
             return Err(Failure::Refused(StatusCode::FORBIDDEN));
@@ -419,7 +424,7 @@ impl App {
         let key = f.get("key").unwrap_or("");
         let username = f.get("username").unwrap_or("");
         let hashed = tickets::hash_id(key);
-        let Some(code) = self.wecom_codes.get(&hashed, self.clock.now()) else {
+        let Some(code) = self.wecom_codes.get(&hashed, self.clock.now()).await? else {
             let page = chrome.message(t.wx_title, t.social_expired, &[]);
             return Ok(self.page(req, StatusCode::FORBIDDEN, page));
         };
@@ -451,7 +456,7 @@ impl App {
             }
         };
         // The code is spent by this attempt, whatever WeCom says.
-        self.wecom_codes.take(&hashed);
+        self.wecom_codes.take(&hashed).await?;
         let verification = match wecom.verification(&code).await {
             Ok(v) => v,
             Err(e) => {

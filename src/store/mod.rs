@@ -12,6 +12,7 @@ mod audit;
 mod bindings;
 mod console;
 pub(crate) mod db;
+mod ephemeral;
 mod logout;
 mod messages;
 mod postgres;

@@ -24,6 +24,24 @@ const TAG: usize = 16;
 /// Characters of the per-page salt, which is also the AES-128 key of the wrapped password.
 pub const SALT_CHARS: usize = 16;
 
+/// A token found authentic and unexpired, not yet spent.
+pub struct Authentic {
+    nonce: [u8; NONCE],
+    expires_at: i64,
+}
+
+impl Authentic {
+    /// What names the token where spent tokens are recorded (its random nonce).
+    pub fn nonce(&self) -> String {
+        String::from_utf8_lossy(&self.nonce).into_owned()
+    }
+
+    /// When the token expires anyway, and its record may go.
+    pub fn expires_at(&self) -> i64 {
+        self.expires_at
+    }
+}
+
 /// A form token as issued: the value for the hidden field and the page's salt.
 pub struct FormToken {
     pub token: String,
@@ -77,6 +95,13 @@ impl FormTokens {
     /// Spends `token` if it is authentic, was issued to `flow`, is neither expired nor spent;
     /// returns the page's salt. Every token is spent by its first presentation.
     pub fn redeem(&self, token: &str, flow: Option<&str>, now: i64) -> Option<String> {
+        let good = self.authentic(token, flow, now)?;
+        self.spend(&good, now).then(|| self.salt(&good.nonce))
+    }
+
+    /// `token` if it is authentic, issued to `flow` and unexpired; spent or not is for the
+    /// caller to settle (`redeem` here; with several nodes, the shared database).
+    pub fn authentic(&self, token: &str, flow: Option<&str>, now: i64) -> Option<Authentic> {
         let flow = flow?;
         let raw = B64.decode(token.strip_prefix(PREFIX)?).ok()?;
         if raw.len() != 8 + NONCE + TAG {
@@ -91,9 +116,23 @@ impl FormTokens {
         if issued > now || now > issued + self.ttl {
             return None;
         }
+        Some(Authentic {
+            nonce,
+            expires_at: issued + self.ttl,
+        })
+    }
+
+    /// The page's salt of an authentic token.
+    pub fn salt_of(&self, good: &Authentic) -> String {
+        self.salt(&good.nonce)
+    }
+
+    /// Records the token as spent here; false if it was already.
+    fn spend(&self, good: &Authentic, now: i64) -> bool {
+        let (nonce, issued) = (good.nonce, good.expires_at - self.ttl);
         let mut spent = self.spent.lock().unwrap_or_else(|p| p.into_inner());
         if issued <= spent.floor || !spent.nonces.insert(nonce) {
-            return None;
+            return false;
         }
         spent.order.push_back((nonce, issued));
         // Records of tokens that have expired anyway can go without raising the floor.
@@ -111,7 +150,7 @@ impl FormTokens {
                 spent.floor = spent.floor.max(at);
             }
         }
-        Some(self.salt(&nonce))
+        true
     }
 
     fn tag(&self, flow: &str, body: &[u8]) -> [u8; TAG] {

@@ -82,7 +82,7 @@ async fn without_the_right_captcha_the_password_is_not_even_tried() {
     assert_eq!(image.header("content-type"), Some("image/png"));
     assert_eq!(&image.raw[..8], b"\x89PNG\r\n\x1a\n");
     let flow = browser.jar.get("UNICAS_FLOW").unwrap().clone();
-    let answer = t.server.app.captcha_answer(&flow).unwrap();
+    let answer = t.server.app.captcha_answer(&flow).await.unwrap();
     let res = browser
         .post(
             "/cas/login",

@@ -708,7 +708,7 @@ async fn a_captcha_answer_is_spent_once_in_a_race() {
     c.get("/cas/login?username=alice").await;
     c.get("/cas/captcha.html").await;
     let flow = c.jar["UNICAS_FLOW"].clone();
-    let answer = t.server.app.captcha_answer(&flow).unwrap();
+    let answer = t.server.app.captcha_answer(&flow).await.unwrap();
     let mut forms = Vec::new();
     for _ in 0..16 {
         let page = c.get("/cas/login?username=alice").await;

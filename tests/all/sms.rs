@@ -277,7 +277,12 @@ async fn near_a_cap_a_captcha_comes_first() {
     assert!(asked.body.contains("请先输入图片验证码"), "{}", asked.body);
     assert_eq!(t.sms_count(), 2);
     c.get("/cas/captcha.html").await;
-    let answer = t.server.app.captcha_answer(&c.jar["UNICAS_FLOW"]).unwrap();
+    let answer = t
+        .server
+        .app
+        .captcha_answer(&c.jar["UNICAS_FLOW"])
+        .await
+        .unwrap();
     let res = c
         .post(
             "/cas/login/first/phone",
@@ -322,8 +327,8 @@ async fn logging_in_with_the_bound_phone_and_a_code() {
         let token = page.input("execution").unwrap();
         let phone = phone.to_string();
         let flow = c.jar["UNICAS_FLOW"].clone();
-        let answer = t.server.app.captcha_answer(&flow);
-        async move { (token, phone, answer) }
+        let app = std::sync::Arc::clone(&t.server.app);
+        async move { (token, phone, app.captcha_answer(&flow).await) }
     };
     c.get("/cas/captcha.html").await;
     let (token, phone, answer) = ask(&mut c, &page, PHONE).await;
@@ -395,6 +400,7 @@ async fn logging_in_with_the_bound_phone_and_a_code() {
             .server
             .app
             .captcha_answer(&app.jar["UNICAS_FLOW"])
+            .await
             .unwrap();
         t.clock().advance(61);
         let res = app
@@ -455,7 +461,12 @@ async fn the_outbox_shows_what_the_log_provider_sent() {
 /// A send with the image captcha solved first.
 async fn send_with_captcha(t: &TestServer, c: &mut Client, token: &str, phone: &str) -> Resp {
     c.get("/cas/captcha.html").await;
-    let answer = t.server.app.captcha_answer(&c.jar["UNICAS_FLOW"]).unwrap();
+    let answer = t
+        .server
+        .app
+        .captcha_answer(&c.jar["UNICAS_FLOW"])
+        .await
+        .unwrap();
     c.post(
         "/cas/login/first/phone",
         &[
@@ -630,7 +641,12 @@ async fn code_logins_share_the_password_throttle() {
     let mut c = t.client_from("127.0.0.50");
     let page = c.get("/cas/login?cllt=dynamicLogin").await;
     c.get("/cas/captcha.html").await;
-    let answer = t.server.app.captcha_answer(&c.jar["UNICAS_FLOW"]).unwrap();
+    let answer = t
+        .server
+        .app
+        .captcha_answer(&c.jar["UNICAS_FLOW"])
+        .await
+        .unwrap();
     let token = page.input("execution").unwrap();
     let sent = c
         .post(
