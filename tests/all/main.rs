@@ -8,6 +8,7 @@ mod access;
 mod admin;
 mod captcha;
 mod cli;
+mod cluster;
 mod durability;
 mod first_login;
 mod http_limits;

@@ -292,6 +292,20 @@ impl TestServer {
         t
     }
 
+    /// Another node on this server's database (PostgreSQL): the same configuration and
+    /// key file, its own address, memory and clock.
+    pub async fn another_node(&self) -> TestServer {
+        assert!(on_postgres(), "nodes share a PostgreSQL database");
+        let server = unicas::start(self.config.clone(), Clock::system(), false)
+            .await
+            .unwrap();
+        TestServer {
+            server,
+            config: self.config.clone(),
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
     /// Stops this server and starts another on the same database.
     pub async fn restart(self) -> TestServer {
         let TestServer {
@@ -601,15 +615,30 @@ impl Client {
         headers: &[(&str, &str)],
         body: &str,
     ) -> Resp {
+        self.try_send(method, path, headers, body).await.unwrap()
+    }
+
+    /// A GET that may find the server gone (a node killed under load).
+    pub async fn try_get(&mut self, path: &str) -> Result<Resp, String> {
+        self.try_send("GET", path, &[], "").await
+    }
+
+    async fn try_send(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Result<Resp, String> {
         let socket = tokio::net::TcpSocket::new_v4().unwrap();
         if let Some(ip) = self.bind {
             socket.bind(SocketAddr::new(ip, 0)).unwrap();
         }
-        let stream = socket.connect(self.addr).await.unwrap();
+        let stream = socket.connect(self.addr).await.map_err(|e| e.to_string())?;
         let (mut sender, conn) =
             hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
                 .await
-                .unwrap();
+                .map_err(|e| e.to_string())?;
         tokio::spawn(conn);
         let mut req = hyper::Request::builder().method(method).uri(path);
         if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
@@ -633,14 +662,20 @@ impl Client {
         let res = sender
             .send_request(req.body(Full::new(Bytes::from(body.to_string()))).unwrap())
             .await
-            .unwrap();
+            .map_err(|e| e.to_string())?;
         let status = res.status().as_u16();
         let headers: Vec<(String, String)> = res
             .headers()
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
             .collect();
-        let raw = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+        let raw = res
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes()
+            .to_vec();
         let body = String::from_utf8_lossy(&raw).into_owned();
         for (k, v) in &headers {
             if k == "set-cookie" {
@@ -653,12 +688,12 @@ impl Client {
                 }
             }
         }
-        Resp {
+        Ok(Resp {
             status,
             headers,
             body,
             raw,
-        }
+        })
     }
 
     /// Loads the login form for `service` and submits it.

@@ -1,0 +1,281 @@
+//! Issue "Several nodes on PostgreSQL": nodes sharing one database act as one server. These
+//! tests need the cluster named by `UNICAS_TEST_POSTGRES` (`.ci/run` starts one); on SQLite
+//! alone there is only ever one node, and they say so and stop.
+
+use crate::support::*;
+use std::time::Duration;
+
+fn single_node() -> bool {
+    if !on_postgres() {
+        eprintln!("several nodes need PostgreSQL: set UNICAS_TEST_POSTGRES");
+    }
+    !on_postgres()
+}
+
+/// A client of `node` holding the cookies of `other` (the same browser, sent elsewhere by
+/// the load balancer).
+fn same_browser(node: &TestServer, other: &Client) -> Client {
+    let mut c = node.client();
+    c.jar = other.jar.clone();
+    c
+}
+
+/// Logged in on A; B issues a ticket to the same browser from A's session; A validates it,
+/// once; B never again.
+#[tokio::test]
+async fn a_ticket_from_one_node_validates_on_the_other_once() {
+    if single_node() {
+        return;
+    }
+    let a = TestServer::start().await;
+    let b = a.another_node().await;
+    let mut on_a = a.client();
+    let first = on_a.login("alice", PASSWORD, Some(SERVICE)).await.ticket();
+    let mut on_b = same_browser(&b, &on_a);
+    let res = on_b
+        .get(&format!("/cas/login?service={}", enc(SERVICE)))
+        .await;
+    assert_eq!(res.status, 302, "single sign-on on B: {}", res.body);
+    let from_b = res.ticket();
+    let xml = on_a
+        .get(&validate_path("p3/serviceValidate", SERVICE, &from_b))
+        .await
+        .body;
+    assert_eq!(parse_cas(&xml).unwrap().0, "alice", "{xml}");
+    for node in [&a, &b] {
+        let again = node
+            .client()
+            .get(&validate_path("serviceValidate", SERVICE, &from_b))
+            .await
+            .body;
+        assert_eq!(parse_cas(&again).unwrap_err().0, "INVALID_TICKET");
+    }
+    // And the other way round: minted on A, validated on B.
+    let xml = b
+        .client()
+        .get(&validate_path("serviceValidate", SERVICE, &first))
+        .await
+        .body;
+    assert_eq!(parse_cas(&xml).unwrap().0, "alice", "{xml}");
+    // Logging out on B ends the session A made: A asks for the password again.
+    on_b.get("/cas/logout").await;
+    let res = on_a
+        .get(&format!("/cas/login?service={}", enc(SERVICE)))
+        .await;
+    assert_eq!(res.status, 200, "the login form, not a ticket");
+}
+
+/// security.md A05 across nodes: each ticket presented at once to both nodes, many times,
+/// validates exactly once.
+#[tokio::test]
+async fn a_ticket_is_spent_once_under_concurrent_validation_on_two_nodes() {
+    if single_node() {
+        return;
+    }
+    let a = TestServer::start().await;
+    let b = a.another_node().await;
+    let mut c = a.client();
+    for _ in 0..10 {
+        let ticket = c.ticket(SERVICE).await;
+        let validations: Vec<_> = (0..8)
+            .map(|i| {
+                let mut client = if i % 2 == 0 { a.client() } else { b.client() };
+                let path = validate_path("serviceValidate", SERVICE, &ticket);
+                tokio::spawn(async move { client.get(&path).await.body })
+            })
+            .collect();
+        let mut successes = 0;
+        for v in validations {
+            let xml = v.await.unwrap();
+            match parse_cas(&xml) {
+                Ok(s) => {
+                    assert_eq!(s.0, "alice");
+                    successes += 1;
+                }
+                Err((code, _)) => assert_eq!(code, "INVALID_TICKET", "{xml}"),
+            }
+        }
+        assert_eq!(successes, 1, "ticket {ticket}");
+    }
+}
+
+/// Flow state is shared: a first login begun on one node goes on on the other; a form token
+/// spent on one node is spent on the other.
+#[tokio::test]
+async fn a_flow_begun_on_one_node_goes_on_on_the_other() {
+    if single_node() {
+        return;
+    }
+    let a = TestServer::start().await;
+    let b = a.another_node().await;
+    a.add_user("bob", "Initial-Pass-1", true, &[]);
+    let mut on_a = a.client();
+    let step = on_a.login("bob", "Initial-Pass-1", Some(SERVICE)).await;
+    assert_eq!(step.status, 200);
+    let mut on_b = same_browser(&b, &on_a);
+    let done = on_b
+        .change_initial_password(&step, "Initial-Pass-1", "Brand-New-Pass-7")
+        .await;
+    assert_eq!(
+        done.status,
+        302,
+        "{:?} {}",
+        done.header("location"),
+        done.body
+    );
+    // One login form, posted to A and then replayed to B.
+    let mut c = a.client();
+    let form = c.get(&format!("/cas/login?service={}", enc(SERVICE))).await;
+    let token = form.input("execution").unwrap();
+    let fields = [
+        ("username", "alice"),
+        ("password", PASSWORD),
+        ("execution", token.as_str()),
+        ("service", SERVICE),
+    ];
+    // Replayed with the cookies the browser had when it posted (the login replaces them).
+    let mut replay = same_browser(&b, &c);
+    let first = c.post("/cas/login", &fields).await;
+    assert_eq!(first.status, 302, "{}", first.body);
+    let again = replay.post("/cas/login", &fields).await;
+    assert_eq!(
+        again.status,
+        403,
+        "a spent token, on any node: {:?} {}",
+        again.header("location"),
+        again.body
+    );
+}
+
+/// The invalidation bound: what a node remembers of an account and its sessions is dropped
+/// when another node changes them, as soon as the database's notice arrives. A's clock is
+/// set back so its own memory would hold for a quarter of an hour: only the notice can
+/// make A refuse in time.
+#[tokio::test]
+async fn a_lock_on_one_node_is_honoured_by_the_other_at_once() {
+    if single_node() {
+        return;
+    }
+    let a = TestServer::start().await;
+    let b = a.another_node().await;
+    let mut on_a = a.client();
+    on_a.login("alice", PASSWORD, Some(SERVICE)).await.ticket();
+    let sso = format!("/cas/login?service={}", enc(SERVICE));
+    assert_eq!(on_a.get(&sso).await.status, 302, "A remembers the session");
+    a.clock().advance(-900);
+    assert_eq!(on_a.get(&sso).await.status, 302, "and still does");
+    let now = b.clock().now();
+    assert!(b
+        .server
+        .store
+        .set_status("alice", unicas::model::Status::Locked, now)
+        .unwrap());
+    // Well within the bound: notices arrive in milliseconds.
+    let mut refused = false;
+    for _ in 0..50 {
+        if on_a.get(&sso).await.status == 200 {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(refused, "A still issues tickets to a locked account");
+    let res = on_a.login("alice", PASSWORD, Some(SERVICE)).await;
+    assert_ne!(res.status, 302, "nor logs it in");
+}
+
+/// One node killed (SIGKILL) while both serve: the other keeps serving, and sessions made
+/// on the dead node carry on on the live one.
+#[tokio::test]
+async fn one_node_killed_under_load_the_other_serves_every_session() {
+    if single_node() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _) = test_database(&dir);
+    let add = [
+        "user",
+        "add",
+        "gina",
+        "--name",
+        "G",
+        "--password",
+        "Tea-Kettle-2026",
+    ];
+    assert!(unicas(&db, &add).0);
+    let service = ["service", "add", "--name", "a", "--pattern", SERVICE];
+    assert!(unicas(&db, &service).0);
+    let mut doomed = serve_binary(&db, &[], None);
+    let survivor = serve_binary(&db, &[], None);
+    let (a, b) = (doomed.addr, survivor.addr);
+    // Browsers log in on A.
+    let mut browsers = Vec::new();
+    for _ in 0..4 {
+        let mut c = Client::new(a, None);
+        let ticket = c
+            .login("gina", "Tea-Kettle-2026", Some(SERVICE))
+            .await
+            .ticket();
+        let xml = Client::new(b, None)
+            .get(&validate_path("serviceValidate", SERVICE, &ticket))
+            .await
+            .body;
+        assert!(xml.contains("<cas:user>gina</cas:user>"), "{xml}");
+        browsers.push(c.jar.clone());
+    }
+    // Load on both: single sign-on cycles, each browser alternating between the nodes.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load: Vec<_> = browsers
+        .iter()
+        .enumerate()
+        .map(|(i, jar)| {
+            let (jar, stop) = (jar.clone(), std::sync::Arc::clone(&stop));
+            tokio::spawn(async move {
+                let mut cycles = 0u32;
+                let mut n = i;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let node = if n % 2 == 0 { a } else { b };
+                    n += 1;
+                    let mut c = Client::new(node, None);
+                    c.jar = jar.clone();
+                    // Requests to the node being killed may fail; that is the load balancer's
+                    // to retry, and what the survivor does is checked below.
+                    let res = tokio::time::timeout(
+                        Duration::from_secs(2),
+                        c.try_get(&format!("/cas/login?service={}", enc(SERVICE))),
+                    )
+                    .await;
+                    if let Ok(Ok(res)) = res {
+                        cycles += (res.status == 302) as u32;
+                    }
+                }
+                cycles
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    doomed.child.kill().unwrap();
+    doomed.child.wait().unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for l in load {
+        assert!(l.await.unwrap() > 0);
+    }
+    // Every session made on the dead node works on the survivor: a ticket, validated there.
+    for jar in &browsers {
+        let mut c = Client::new(b, None);
+        c.jar = jar.clone();
+        let res = c.get(&format!("/cas/login?service={}", enc(SERVICE))).await;
+        assert_eq!(res.status, 302, "the session lived on: {}", res.body);
+        let xml = Client::new(b, None)
+            .get(&validate_path("serviceValidate", SERVICE, &res.ticket()))
+            .await
+            .body;
+        assert!(xml.contains("<cas:user>gina</cas:user>"), "{xml}");
+    }
+    // A login begun now on the survivor works too.
+    let res = Client::new(b, None)
+        .login("gina", "Tea-Kettle-2026", Some(SERVICE))
+        .await;
+    assert_eq!(res.status, 302);
+}
