@@ -190,8 +190,11 @@ CREATE TABLE proxy_granting_tickets (
 CREATE INDEX proxy_granting_tickets_session ON proxy_granting_tickets(session_hash);
 
 -- Service and proxy tickets until their one validation. key: hex SHA-256 of the ticket,
--- never the ticket. The session's fields travel with it, so any node can answer.
-CREATE TABLE tickets (
+-- never the ticket. The session's fields travel with it, so any node can answer. UNLOGGED,
+-- like the flow state below: written without the write-ahead log (no fsync per ticket), and
+-- so emptied if PostgreSQL crashes and not copied to a standby. Both live seconds to
+-- minutes; after a failover people log in or scan again, their SSO sessions are kept.
+CREATE UNLOGGED TABLE tickets (
     key          TEXT PRIMARY KEY,
     issued_at    BIGINT NOT NULL,
     expires_at   BIGINT NOT NULL,
@@ -207,7 +210,7 @@ CREATE INDEX tickets_expiry ON tickets(expires_at);
 
 -- Short-lived state of flows in progress, by kind (space) and key: what a single node keeps
 -- in `memory::ExpiringMap`. value is JSON; secrets in it are already hashed or sealed.
-CREATE TABLE ephemeral (
+CREATE UNLOGGED TABLE ephemeral (
     space      TEXT NOT NULL,
     key        TEXT NOT NULL,
     value      TEXT NOT NULL,

@@ -7,13 +7,15 @@
 #  4. the SSO cycle with 1,000 and with 1,000,000 live tickets, and with 1,000 and 100,000
 #     accounts, and the time to the first answer after start with 100,000 accounts;
 #  5. failed-login timing for unknown, real and locked accounts (security.md E02);
-#  6. the roster import of 30,000 rows against bcrypt alone at the configured cost.
+#  6. the roster import of 30,000 rows against bcrypt alone at the configured cost;
+#  7. two nodes on PostgreSQL (a local cluster, fsync on) against one node on SQLite, driven
+#     by the same load generator: each ticket minted on one node and validated on the other.
 # Usage: examples/bench.sh [SECONDS]   (needs wrk and python3 for parts of it)
-#        PARTS=1,2 examples/bench.sh 10   runs only the parts listed (default: all six)
+#        PARTS=1,2 examples/bench.sh 10   runs only the parts listed (default: all seven)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-10}
-want() { [[ ",${PARTS:-1,2,3,4,5,6}," == *",$1,"* ]]; }
+want() { [[ ",${PARTS:-1,2,3,4,5,6,7}," == *",$1,"* ]]; }
 cargo build -q --release --bin unicas --example loadgen --example ceiling
 R=target/release
 WORK=$(mktemp -d)
@@ -152,4 +154,39 @@ with cf.ThreadPoolExecutor(os.cpu_count()) as ex:
     list(ex.map(lambda i: bcrypt.hashpw(b"%06d" % i, bcrypt.gensalt(10)), range(n)))
 print(f"bcrypt hashing alone (cost 10, {os.cpu_count()} threads): {n / (time.time() - t):.1f} hashes/s")
 PY
+fi
+
+if want 7; then
+echo "== 7. two nodes on PostgreSQL against one node on SQLite, the same clients"
+FSYNC=on bash tests/postgres/cluster.sh >"$WORK/pg.url" 2>"$WORK/pg.dir"
+PGURL=$(cat "$WORK/pg.url")
+PGDIR=$(sed -n 's/^cluster in //p' "$WORK/pg.dir")
+pg_stop() {
+  local bin; bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$bin/pg_ctl" -D "$PGDIR/data" -m fast stop >/dev/null
+  else "$bin/pg_ctl" -D "$PGDIR/data" -m fast stop >/dev/null; fi
+}
+psql -q "$PGURL" -c "CREATE DATABASE bench"
+PGDB="${PGURL%/*}/bench"
+U="$R/unicas --db $PGDB --key-file $WORK/pg.key"
+for i in $(seq 0 63); do $U user add "bench$i" --name Bench --password Bench-Pass-1 >/dev/null; done
+$U service add --name bench --pattern 'https://bench.test/*' >/dev/null
+NODES=()
+for port in 18081 18082; do
+  RUST_LOG=warn $U serve --listen 127.0.0.1:$port >/dev/null 2>&1 &
+  NODES+=($!)
+  until curl -s -o /dev/null http://127.0.0.1:$port/cas/login; do sleep 0.05; done
+done
+serve "$WORK/bench.db"
+PGPID=$(head -1 "$PGDIR/data/postmaster.pid")
+pg_rss() { ps -o rss= --ppid "$PGPID" -p "$PGPID" | awk '{s+=$1} END {print s/1024 " MB"}'; }
+for mode in sso login mixed; do
+  echo "SQLite, one node, $mode: $($LOAD 127.0.0.1:18080 $mode "$SECS" 64) | peak $(peak $PID)"
+  sleep 12
+  echo "PostgreSQL, two nodes, $mode: $($LOAD 127.0.0.1:18081,127.0.0.1:18082 $mode "$SECS" 64) | node peaks $(peak ${NODES[0]}), $(peak ${NODES[1]}); PostgreSQL RSS now $(pg_rss)"
+  sleep 12
+done
+stop
+kill "${NODES[@]}"; wait "${NODES[@]}" 2>/dev/null || true
+pg_stop
 fi

@@ -1,7 +1,10 @@
 //! Load generator for BENCHMARKS.md. Talks HTTP/1.1 keep-alive to a running server, bounded
 //! in time, loopback only.
 //!
-//!   loadgen ADDR MODE SECONDS CONNECTIONS
+//!   loadgen ADDR[,ADDR...] MODE SECONDS CONNECTIONS
+//!   With several addresses (nodes behind one load balancer), connection i lives on node
+//!   i mod n and, in `sso`, validates its tickets on the next node: each ticket is minted on
+//!   one node and validated on another.
 //!   MODE: sso       log in once per connection, then loop: /login?service= (mints) and
 //!                   /serviceValidate of that ticket
 //!         mint      log in once per connection, then loop /login?service= only
@@ -135,14 +138,20 @@ struct Tally {
 /// Logs in first if the mode needs a session, waits until every connection is ready (so
 /// the initial logins' bcrypt is not in the measurement), then runs for `duration`.
 async fn worker(
-    addr: SocketAddr,
+    addrs: Arc<Vec<SocketAddr>>,
     mode: &'static str,
     duration: Duration,
     ready: Arc<tokio::sync::Barrier>,
     account: usize,
     quota: u64,
 ) -> Tally {
-    let mut conn = connect(addr).await;
+    let n = addrs.len();
+    let mut conn = connect(addrs[account % n]).await;
+    // Where this connection's tickets are validated: another node when there are several.
+    let mut validating = match n {
+        1 => None,
+        _ => Some(connect(addrs[(account + 1) % n]).await),
+    };
     let mut t = Tally::default();
     let logged_in = !matches!(mode, "sso" | "mint" | "prefill") || conn.login(account).await;
     ready.wait().await;
@@ -188,7 +197,9 @@ async fn worker(
                     continue;
                 }
                 let started = Instant::now();
-                let (_, body, _) = conn
+                let (_, body, _) = validating
+                    .as_mut()
+                    .unwrap_or(&mut conn)
                     .send(
                         "GET",
                         &format!("/cas/serviceValidate?service={SERVICE}&ticket={ticket}"),
@@ -211,10 +222,14 @@ async fn worker(
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let addr: SocketAddr = args
+    let addrs: Vec<SocketAddr> = args
         .get(1)
+        .map_or("127.0.0.1:18080", String::as_str)
+        .split(',')
         .map(|a| a.parse().expect("ADDR"))
-        .unwrap_or_else(|| "127.0.0.1:18080".parse().unwrap());
+        .collect();
+    let addr = addrs[0];
+    let addrs = Arc::new(addrs);
     let mode: &'static str = Box::leak(
         args.get(2)
             .cloned()
@@ -241,7 +256,14 @@ async fn main() {
             };
             (
                 m,
-                tokio::spawn(worker(addr, m, duration, ready.clone(), i, quota)),
+                tokio::spawn(worker(
+                    Arc::clone(&addrs),
+                    m,
+                    duration,
+                    ready.clone(),
+                    i,
+                    quota,
+                )),
             )
         })
         .collect();

@@ -60,6 +60,9 @@ enum Command {
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Move between databases (SQLite and PostgreSQL).
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Copy the database, consistently, while the server runs (SQLite's online backup).
     Backup {
         /// Where the copy goes (must not exist; created 0600).
@@ -126,6 +129,23 @@ enum MailCommand {
 }
 
 #[derive(Subcommand)]
+enum StoreCommand {
+    /// Copy accounts, bindings, password history, security questions, the registry, sessions,
+    /// the message log and the audit log into a new, empty database, e.g. from a SQLite file
+    /// to PostgreSQL when a school moves to several nodes. Stop unicas first; tickets and
+    /// flows under way are left behind. Both sides use the same key file (--key-file, or
+    /// the one beside a SQLite source).
+    Copy {
+        /// The database copied: a SQLite file or a postgres:// URL.
+        #[arg(long)]
+        from: PathBuf,
+        /// The new database: a SQLite file or a postgres:// URL (created or empty).
+        #[arg(long)]
+        to: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
 enum ConfigCommand {
     /// Print a commented example configuration with every key and its default.
     Example,
@@ -182,6 +202,21 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 password: &password,
                 proxy_callback: proxy_callback.as_deref(),
             })
+        }
+        Command::Store(StoreCommand::Copy { from, to }) => {
+            let mut source = config.clone();
+            source.db = from;
+            let keys = std::sync::Arc::new(Keys::load_or_create(&source.key_file()?)?);
+            let open = |db: &std::path::Path| {
+                Store::open(db, std::sync::Arc::clone(&keys))
+                    .map_err(|e| format!("{}: {e}", db.display()))
+            };
+            let (from, to) = (open(&source.db)?, open(&to)?);
+            for (table, rows) in unicas::store::copy(&from, &to).map_err(|e| e.to_string())? {
+                println!("{table}: {rows} rows");
+            }
+            println!("copied; start unicas on the new database with the same key file");
+            Ok(())
         }
         Command::Backup { .. } | Command::Restore { .. } if config.shares_database() => Err(
             "a PostgreSQL database is backed up and restored with PostgreSQL's own tools \

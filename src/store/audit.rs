@@ -21,7 +21,7 @@ pub(super) fn insert(tx: &Db, r: &AuditRecord, now: i64) -> Result<()> {
 }
 
 /// An audit row as read back.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditRow {
     pub at: i64,
     pub event: String,

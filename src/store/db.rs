@@ -224,6 +224,23 @@ impl<'a> Db<'a> {
             .map(|found| found.is_some())
     }
 
+    /// The names of the columns `sql` answers with.
+    pub fn column_names(&self, sql: &str) -> Result<Vec<String>> {
+        match self.conn {
+            Conn::Sqlite(conn) => Ok(conn
+                .prepare(sql)?
+                .column_names()
+                .into_iter()
+                .map(str::to_owned)
+                .collect()),
+            Conn::Postgres(client) => Ok(wait(client.prepare(sql))?
+                .columns()
+                .iter()
+                .map(|c| c.name().to_owned())
+                .collect()),
+        }
+    }
+
     /// Runs statements without arguments (a schema section).
     pub(super) fn batch(&self, sql: &str) -> Result<()> {
         match self.conn {
@@ -237,6 +254,31 @@ fn pg_args<'v>(args: &'v [Value]) -> Vec<&'v (dyn ToSql + Sync)> {
     args.iter().map(|a| a as &(dyn ToSql + Sync)).collect()
 }
 
+/// A value read whatever its column's type (copying rows between databases).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Owned {
+    Null,
+    Int(i64),
+    Text(String),
+}
+
+impl Owned {
+    pub fn value(&self) -> Value<'_> {
+        match self {
+            Owned::Null => Value::Null,
+            Owned::Int(v) => Value::Int(*v),
+            Owned::Text(v) => Value::Text(v),
+        }
+    }
+
+    pub fn int(&self) -> Option<i64> {
+        match self {
+            Owned::Int(v) => Some(*v),
+            _ => None,
+        }
+    }
+}
+
 /// One row of a query's answer.
 pub(crate) enum Row<'a> {
     Sqlite(&'a rusqlite::Row<'a>),
@@ -244,6 +286,35 @@ pub(crate) enum Row<'a> {
 }
 
 impl Row<'_> {
+    /// The first `n` columns, whatever their types.
+    pub fn all(&self, n: usize) -> Result<Vec<Owned>> {
+        (0..n).map(|i| self.owned(i)).collect()
+    }
+
+    fn owned(&self, i: usize) -> Result<Owned> {
+        match self {
+            Row::Sqlite(row) => Ok(match row.get_ref(i)? {
+                rusqlite::types::ValueRef::Null => Owned::Null,
+                rusqlite::types::ValueRef::Integer(v) => Owned::Int(v),
+                rusqlite::types::ValueRef::Text(t) => {
+                    Owned::Text(String::from_utf8_lossy(t).into_owned())
+                }
+                other => {
+                    return Err(StoreError::Corrupt(format!(
+                        "column {i} holds {:?}",
+                        other.data_type()
+                    )))
+                }
+            }),
+            Row::Postgres(row) => match row.columns().get(i).map(|c| c.type_().clone()) {
+                Some(Type::TEXT | Type::VARCHAR) => Ok(row
+                    .try_get::<_, Option<String>>(i)?
+                    .map_or(Owned::Null, Owned::Text)),
+                _ => Ok(pg_int(row, i)?.map_or(Owned::Null, Owned::Int)),
+            },
+        }
+    }
+
     /// Column `i` (from 0) as `T`.
     pub fn get<T: Column>(&self, i: usize) -> Result<T> {
         match self {

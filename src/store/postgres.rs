@@ -99,10 +99,9 @@ impl Pg {
     }
 
     fn client(&self) -> Result<Object> {
-        let pool = self.pool.clone();
-        let got = super::db::wait(self.runtime().spawn(async move { pool.get().await }))
-            .map_err(|_| StoreError::Aborted)?;
-        got.map_err(|e| StoreError::Unavailable(e.to_string()))
+        // Inside the store's runtime: the pool's timers and new connections need it.
+        let _inside = self.runtime().enter();
+        super::db::wait(self.pool.get()).map_err(|e| StoreError::Unavailable(e.to_string()))
     }
 
     /// Runs `f` on a pooled connection, statement by statement (autocommit).

@@ -279,3 +279,102 @@ async fn one_node_killed_under_load_the_other_serves_every_session() {
         .await;
     assert_eq!(res.status, 302);
 }
+
+/// `unicas store copy`: a school on one SQLite VM moves to PostgreSQL. Accounts with their
+/// changed passwords and history, bindings, the registry and the audit log arrive; new rows
+/// get new ids; a second copy into the same database is refused.
+#[tokio::test]
+async fn a_school_moves_from_sqlite_to_postgres() {
+    if single_node() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = dir.path().join("school.db");
+    let key = dir.path().join("school.key");
+    let mut config = test_config(&dir);
+    (config.db, config.key_file) = (sqlite.clone(), None);
+    let one = unicas::start(config.clone(), unicas::clock::Clock::system(), false)
+        .await
+        .unwrap();
+    let t = TestServer {
+        server: one,
+        config,
+        dir: tempfile::tempdir().unwrap(),
+    };
+    t.add_user("alice", PASSWORD, false, &[("memberOf", "library")]);
+    t.add_service(SERVICE, None);
+    let mut c = t.client();
+    let ticket = c.login("alice", PASSWORD, Some(SERVICE)).await.ticket();
+    c.get(&validate_path("serviceValidate", SERVICE, &ticket))
+        .await;
+    let phone = unicas::model::Phone::parse("13912345678").unwrap();
+    let record = unicas::model::AuditRecord::system(
+        unicas::model::AuditEvent::AccountUnlocked,
+        Some("alice"),
+    );
+    let now = t.clock().now();
+    t.server
+        .store
+        .bind("alice", "phone", &phone.e164(), &record, now)
+        .unwrap();
+    let audit_before = t.server.store.recent_audit(Some("alice"), 100).unwrap();
+    t.server.stop().await;
+
+    let pg = fresh_postgres();
+    let copy = |to: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_unicas"))
+            .args([
+                "--key-file",
+                key.to_str().unwrap(),
+                "store",
+                "copy",
+                "--from",
+            ])
+            .arg(&sqlite)
+            .args(["--to", to])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), text)
+    };
+    let (ok, out) = copy(&pg);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("accounts: 1 rows") && out.contains("bindings: 1 rows"),
+        "{out}"
+    );
+    let (again, out) = copy(&pg);
+    assert!(!again && out.contains("empty database"), "{out}");
+
+    let mut config = test_config(&dir);
+    (config.db, config.key_file) = (pg.into(), Some(key));
+    let node = unicas::start(config.clone(), unicas::clock::Clock::system(), false)
+        .await
+        .unwrap();
+    let moved = TestServer {
+        server: node,
+        config,
+        dir,
+    };
+    let store = &moved.server.store;
+    let alice = store.account("alice").unwrap().unwrap();
+    assert_eq!(alice.bound_phone.as_deref(), Some("+8613912345678"));
+    assert_eq!(
+        alice.attributes,
+        vec![("memberOf".into(), "library".into())]
+    );
+    assert_eq!(
+        store.recent_audit(Some("alice"), 100).unwrap(),
+        audit_before
+    );
+    // She logs in on the new database, which writes new audit rows after the copied ids.
+    let mut c = moved.client();
+    let ticket = c.login("alice", PASSWORD, Some(SERVICE)).await.ticket();
+    let xml = c
+        .get(&validate_path("serviceValidate", SERVICE, &ticket))
+        .await
+        .body;
+    assert_eq!(parse_cas(&xml).unwrap().0, "alice");
+    assert!(store.recent_audit(Some("alice"), 100).unwrap().len() > audit_before.len());
+}
