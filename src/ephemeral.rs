@@ -44,10 +44,9 @@ where
                 Ok(())
             }
             Ephemeral::Shared { store, space } => {
-                let (key, sealed) = (hashed(&key), seal(store, &value)?);
-                let space = *space;
+                let sealed = seal(store, &value)?;
                 store
-                    .call(move |s| s.put_ephemeral(space, &key, &sealed, expires_at))
+                    .put_ephemeral(space, &hashed(&key), &sealed, expires_at)
                     .await
             }
         }
@@ -58,10 +57,7 @@ where
         match self {
             Ephemeral::Memory(map) => Ok(map.get(key, now)),
             Ephemeral::Shared { store, space } => {
-                let (key, space) = (hashed(key), *space);
-                let found = store
-                    .call(move |s| s.get_ephemeral(space, &key, now))
-                    .await?;
+                let found = store.get_ephemeral(space, &hashed(key), now).await?;
                 found.map(|v| open(store, &v)).transpose()
             }
         }
@@ -72,8 +68,7 @@ where
         match self {
             Ephemeral::Memory(map) => Ok(map.take(key)),
             Ephemeral::Shared { store, space } => {
-                let (key, space) = (hashed(key), *space);
-                let found = store.call(move |s| s.take_ephemeral(space, &key)).await?;
+                let found = store.take_ephemeral(space, &hashed(key)).await?;
                 found
                     .map(|(expires_at, v)| Ok((expires_at, open(store, &v)?)))
                     .transpose()
@@ -97,9 +92,8 @@ impl Ephemeral<i64> {
         match self {
             Ephemeral::Memory(map) => Ok(map.raise(key, value, expires_at, now)),
             Ephemeral::Shared { store, space } => {
-                let (key, space) = (hashed(&key), *space);
                 store
-                    .call(move |s| s.raise_ephemeral(space, &key, value, expires_at, now))
+                    .raise_ephemeral(space, &hashed(&key), value, expires_at, now)
                     .await
             }
         }

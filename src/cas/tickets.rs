@@ -271,8 +271,7 @@ impl Outstanding {
                     proxies: target.proxies,
                     from_new_login,
                 };
-                let key = shared_key(ticket);
-                store.call(move |s| s.put_ticket(&key, &row)).await
+                store.put_ticket(&shared_key(ticket), &row).await
             }
         }
     }
@@ -283,8 +282,7 @@ impl Outstanding {
         match self {
             Outstanding::Memory(tickets) => Ok(tickets.take(ticket)),
             Outstanding::Shared(store) => {
-                let key = shared_key(ticket);
-                let row = store.call(move |s| s.take_ticket(&key)).await?;
+                let row = store.take_ticket(&shared_key(ticket)).await?;
                 // Wall time can be set back, which would revive an expired ticket: one
                 // issued later than now (beyond the skew nodes' clocks may have) has expired.
                 let set_back = |t: &TicketRow| clock.now() + CLOCK_SKEW < t.issued_at;
@@ -311,10 +309,7 @@ impl Outstanding {
         let now = self.now(clock);
         match self {
             Outstanding::Memory(tickets) => tickets.sweep(now),
-            Outstanding::Shared(store) => store
-                .call(move |s| s.sweep_shared_tickets(now))
-                .await
-                .unwrap_or(0),
+            Outstanding::Shared(store) => store.sweep_shared_tickets(now).await.unwrap_or(0),
         }
     }
 }

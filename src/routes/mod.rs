@@ -189,10 +189,9 @@ impl App {
         let Some(good) = self.forms.authentic(token, flow, now) else {
             return Ok(None);
         };
-        let (nonce, expires_at) = (good.nonce(), good.expires_at());
         let fresh = self
             .store
-            .call(move |s| s.claim_ephemeral("form", &nonce, expires_at))
+            .claim_ephemeral("form", &good.nonce(), good.expires_at())
             .await?;
         Ok(fresh.then(|| self.forms.salt_of(&good)))
     }
@@ -201,7 +200,7 @@ impl App {
     pub async fn sweep_shared(&self) {
         let now = self.clock.now();
         if self.store.is_shared() {
-            if let Err(e) = self.store.call(move |s| s.sweep_ephemeral(now)).await {
+            if let Err(e) = self.store.sweep_ephemeral(now).await {
                 tracing::error!("sweeping flow state: {e}");
             }
         }

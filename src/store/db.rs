@@ -99,7 +99,7 @@ impl ToSql for Value<'_> {
 
 /// `?N` placeholders as PostgreSQL writes them, `$N`. The store's statements hold no `?` in
 /// string literals.
-fn dollar_placeholders(sql: &str) -> String {
+pub(super) fn dollar_placeholders(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
     let mut chars = sql.chars().peekable();
     while let Some(c) = chars.next() {
@@ -250,7 +250,7 @@ impl<'a> Db<'a> {
     }
 }
 
-fn pg_args<'v>(args: &'v [Value]) -> Vec<&'v (dyn ToSql + Sync)> {
+pub(super) fn pg_args<'v>(args: &'v [Value]) -> Vec<&'v (dyn ToSql + Sync)> {
     args.iter().map(|a| a as &(dyn ToSql + Sync)).collect()
 }
 
@@ -277,6 +277,40 @@ impl Owned {
             _ => None,
         }
     }
+
+    pub fn text(self) -> Option<String> {
+        match self {
+            Owned::Text(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// A returned row's values, read in order (rows of `Store::shared`).
+pub(crate) struct Fields(std::vec::IntoIter<Owned>);
+
+impl Fields {
+    pub fn new(row: Vec<Owned>) -> Fields {
+        Fields(row.into_iter())
+    }
+
+    pub fn int(&mut self) -> Result<i64> {
+        self.0
+            .next()
+            .and_then(|v| v.int())
+            .ok_or_else(|| StoreError::Corrupt("an integer expected".into()))
+    }
+
+    pub fn flag(&mut self) -> Result<bool> {
+        self.int().map(|v| v != 0)
+    }
+
+    pub fn text(&mut self) -> Result<String> {
+        self.0
+            .next()
+            .and_then(Owned::text)
+            .ok_or_else(|| StoreError::Corrupt("text expected".into()))
+    }
 }
 
 /// One row of a query's answer.
@@ -289,6 +323,15 @@ impl Row<'_> {
     /// The first `n` columns, whatever their types.
     pub fn all(&self, n: usize) -> Result<Vec<Owned>> {
         (0..n).map(|i| self.owned(i)).collect()
+    }
+
+    /// Every column, whatever its type.
+    pub fn all_columns(&self) -> Result<Vec<Owned>> {
+        let n = match self {
+            Row::Sqlite(row) => row.as_ref().column_count(),
+            Row::Postgres(row) => row.len(),
+        };
+        self.all(n)
     }
 
     fn owned(&self, i: usize) -> Result<Owned> {

@@ -139,7 +139,7 @@ struct Inner {
 
 enum Backend {
     Sqlite(Sqlite),
-    Postgres(postgres::Pg),
+    Postgres(Box<postgres::Pg>),
 }
 
 /// One SQLite file.
@@ -158,7 +158,7 @@ impl Store {
     /// schema is brought up to date, and `keys` must be the ones its data was sealed with.
     pub fn open(db: &Path, keys: Arc<Keys>) -> Result<Store> {
         let backend = match db.to_str().filter(|d| is_url(d)) {
-            Some(url) => Backend::Postgres(open_postgres(url, &keys)?),
+            Some(url) => Backend::Postgres(Box::new(open_postgres(url, &keys)?)),
             None => Backend::Sqlite(open_sqlite(db, &keys)?),
         };
         Ok(Store {
@@ -351,18 +351,23 @@ impl Store {
         Ok(value)
     }
 
-    /// Runs one statement whose atomicity is its own (taking a ticket): on PostgreSQL
-    /// outside the write lock, so validations on several nodes do not queue behind logins.
-    pub(crate) fn statement<T>(&self, f: impl FnOnce(&db::Db) -> Result<T>) -> Result<T> {
+    /// Runs one statement on the tables only a shared database has (tickets, flow state),
+    /// from async code: on PostgreSQL pipelined on a connection this node's requests share,
+    /// with no blocking thread; its atomicity is the statement's. Rows come back whole.
+    pub(crate) async fn shared(
+        &self,
+        sql: &'static str,
+        args: &[db::Value<'_>],
+    ) -> Result<Vec<Vec<db::Owned>>> {
+        #[cfg(feature = "test-hooks")]
+        if self.inner.failing.load(Ordering::SeqCst) {
+            return Err(injected());
+        }
         match &self.inner.backend {
-            Backend::Postgres(pg) => {
-                #[cfg(feature = "test-hooks")]
-                if self.inner.failing.load(Ordering::SeqCst) {
-                    return Err(injected());
-                }
-                pg.statement(f)
-            }
-            Backend::Sqlite(_) => self.write(f),
+            Backend::Postgres(pg) => pg.shared(sql, args).await,
+            Backend::Sqlite(_) => Err(StoreError::Refused(
+                "tickets and flow state are kept in memory with SQLite".into(),
+            )),
         }
     }
 

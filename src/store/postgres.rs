@@ -12,10 +12,13 @@
 //! Changes to what nodes keep in memory are announced by triggers (`NOTIFY unicas`, sent at
 //! commit) and heard on one listening connection per node (`listen`).
 
-use super::db::Db;
+use super::db::{Db, Owned, Row, Value};
 use super::{Result, StoreError};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::Duration;
 use tokio_postgres_rustls::MakeRustlsConnect;
 use tokio_rustls::rustls;
@@ -26,6 +29,8 @@ const WRITE_LOCK: i64 = 0x756e_6963_6173;
 const POOL_SIZE: usize = 16;
 /// How long a statement waits for a connection before the request fails (503 at /health).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections the hot single statements (tickets, flow state) are pipelined on.
+const PIPES: usize = 4;
 /// The channel the schema's triggers notify on.
 pub(super) const CHANNEL: &str = "unicas";
 
@@ -40,6 +45,17 @@ pub(super) struct Pg {
     pool: Pool,
     config: tokio_postgres::Config,
     tls: MakeRustlsConnect,
+    /// Shared by every request of this node, for `shared`: connected on first use and again
+    /// after a loss.
+    pipes: Vec<Mutex<Option<Arc<Pipe>>>>,
+    next_pipe: AtomicUsize,
+}
+
+/// A connection many requests send statements on at once (tokio-postgres pipelines them),
+/// with the statements it has prepared.
+struct Pipe {
+    client: tokio_postgres::Client,
+    prepared: Mutex<HashMap<&'static str, tokio_postgres::Statement>>,
 }
 
 impl Drop for Pg {
@@ -86,6 +102,8 @@ impl Pg {
             pool,
             config,
             tls,
+            pipes: (0..PIPES).map(|_| Mutex::new(None)).collect(),
+            next_pipe: AtomicUsize::new(0),
         };
         // Fail at start, with the server's reason, rather than at the first request.
         drop(pg.client()?);
@@ -123,10 +141,64 @@ impl Pg {
         Ok(value)
     }
 
-    /// Runs `f` on a pooled connection outside the write lock: for single statements whose
-    /// atomicity is their own (taking a ticket).
-    pub fn statement<T>(&self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
-        self.read(f)
+    /// Runs one statement from async code, on a connection this node's requests share:
+    /// no blocking thread, no pool; its atomicity is the statement's (taking a ticket).
+    pub async fn shared(&self, sql: &'static str, args: &[Value<'_>]) -> Result<Vec<Vec<Owned>>> {
+        let (slot, pipe) = self.pipe().await?;
+        let known = lock(&pipe.prepared).get(sql).cloned();
+        let answer = async {
+            let statement = match known {
+                Some(s) => s,
+                None => {
+                    let s = pipe
+                        .client
+                        .prepare(&super::db::dollar_placeholders(sql))
+                        .await?;
+                    lock(&pipe.prepared).insert(sql, s.clone());
+                    s
+                }
+            };
+            pipe.client
+                .query(&statement, &super::db::pg_args(args))
+                .await
+        }
+        .await;
+        match answer {
+            Ok(rows) => rows
+                .iter()
+                .map(|r| Row::Postgres(r).all_columns())
+                .collect(),
+            Err(e) => {
+                if pipe.client.is_closed() {
+                    lock(&self.pipes[slot]).take();
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    async fn pipe(&self) -> Result<(usize, Arc<Pipe>)> {
+        let slot = self.next_pipe.fetch_add(1, Ordering::Relaxed) % PIPES;
+        let open = lock(&self.pipes[slot]).clone();
+        if let Some(pipe) = open.filter(|p| !p.client.is_closed()) {
+            return Ok((slot, pipe));
+        }
+        let (config, tls) = (self.config.clone(), self.tls.clone());
+        // Connected, and driven, on the store's runtime.
+        let connect = self.runtime().spawn(async move {
+            let (client, connection) = tokio::time::timeout(CONNECT_TIMEOUT, config.connect(tls))
+                .await
+                .map_err(|_| StoreError::Unavailable("connecting timed out".into()))??;
+            tokio::spawn(connection);
+            Ok::<_, StoreError>(client)
+        });
+        let client = connect.await.map_err(|_| StoreError::Aborted)??;
+        let pipe = Arc::new(Pipe {
+            client,
+            prepared: Mutex::default(),
+        });
+        *lock(&self.pipes[slot]) = Some(Arc::clone(&pipe));
+        Ok((slot, pipe))
     }
 
     /// Listens for the triggers' notifications on a connection of its own, for as long as
@@ -223,4 +295,9 @@ fn tls_config() -> Result<rustls::ClientConfig> {
         .map_err(|e| StoreError::Refused(e.to_string()))?
         .with_root_certificates(roots)
         .with_no_client_auth())
+}
+
+/// A poisoned lock only means a panic elsewhere; what it guards (a handle, a cache) is sound.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -3,7 +3,7 @@
 //! taking it is one `DELETE … RETURNING`, so of concurrent validations on any nodes exactly
 //! one gets it.
 
-use super::db::args;
+use super::db::{args, Fields};
 use super::{Result, Store};
 
 /// What a waiting ticket was issued for, and the session it came from.
@@ -25,57 +25,62 @@ pub struct TicketRow {
 
 impl Store {
     /// Records a ticket under `key` (its hash) until its expiry.
-    pub fn put_ticket(&self, key: &str, t: &TicketRow) -> Result<()> {
-        self.statement(|db| {
-            db.execute(
-                "INSERT INTO tickets (key, expires_at, session_hash, account_id, auth_time,
-                     remember_me, service, proxies, new_login, issued_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                args![
-                    key,
-                    t.expires_at,
-                    &t.session_hash,
-                    &t.account_id,
-                    t.auth_time,
-                    t.remember_me,
-                    &t.service,
-                    &t.proxies.join("\n"),
-                    t.from_new_login,
-                    t.issued_at
-                ],
-            )
-            .map(drop)
-        })
+    pub async fn put_ticket(&self, key: &str, t: &TicketRow) -> Result<()> {
+        self.shared(
+            "INSERT INTO tickets (key, issued_at, expires_at, session_hash, account_id,
+                 auth_time, remember_me, service, proxies, new_login)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            args![
+                key,
+                t.issued_at,
+                t.expires_at,
+                &t.session_hash,
+                &t.account_id,
+                t.auth_time,
+                t.remember_me,
+                &t.service,
+                &t.proxies.join("\n"),
+                t.from_new_login
+            ],
+        )
+        .await
+        .map(drop)
     }
 
     /// Removes and returns the ticket under `key`, expired or not; the caller checks.
-    pub fn take_ticket(&self, key: &str) -> Result<Option<TicketRow>> {
-        self.statement(|db| {
-            db.query_opt(
+    pub async fn take_ticket(&self, key: &str) -> Result<Option<TicketRow>> {
+        let rows = self
+            .shared(
                 "DELETE FROM tickets WHERE key = ?1
-                 RETURNING expires_at, session_hash, account_id, auth_time, remember_me,
-                     service, proxies, new_login, issued_at",
+                 RETURNING issued_at, expires_at, session_hash, account_id, auth_time,
+                     remember_me, service, proxies, new_login",
                 args![key],
-                |r| {
-                    let proxies: String = r.get(6)?;
-                    Ok(TicketRow {
-                        issued_at: r.get(8)?,
-                        expires_at: r.get(0)?,
-                        session_hash: r.get(1)?,
-                        account_id: r.get(2)?,
-                        auth_time: r.get(3)?,
-                        remember_me: r.get(4)?,
-                        service: r.get(5)?,
-                        proxies: proxies.lines().map(str::to_owned).collect(),
-                        from_new_login: r.get(7)?,
-                    })
-                },
             )
-        })
+            .await?;
+        let Some(row) = rows.into_iter().next() else {
+            return Ok(None);
+        };
+        let mut f = Fields::new(row);
+        Ok(Some(TicketRow {
+            issued_at: f.int()?,
+            expires_at: f.int()?,
+            session_hash: f.text()?,
+            account_id: f.text()?,
+            auth_time: f.int()?,
+            remember_me: f.flag()?,
+            service: f.text()?,
+            proxies: f.text()?.lines().map(str::to_owned).collect(),
+            from_new_login: f.flag()?,
+        }))
     }
 
     /// Drops expired tickets; how many went.
-    pub fn sweep_shared_tickets(&self, now: i64) -> Result<usize> {
-        self.statement(|db| db.execute("DELETE FROM tickets WHERE expires_at < ?1", args![now]))
+    pub async fn sweep_shared_tickets(&self, now: i64) -> Result<usize> {
+        self.shared(
+            "DELETE FROM tickets WHERE expires_at < ?1 RETURNING 1",
+            args![now],
+        )
+        .await
+        .map(|rows| rows.len())
     }
 }
