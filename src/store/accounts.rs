@@ -86,12 +86,15 @@ impl Store {
         })
     }
 
-    /// Accounts whose id, name or department contains `text` (at most `limit`, by id).
+    /// Accounts whose id, name or department contains `text`, letters in either case (at
+    /// most `limit`, by id; the same on SQLite, whose LIKE ignores ASCII case, and on
+    /// PostgreSQL, whose LIKE does not).
     pub fn search_accounts(&self, text: &str, limit: i64) -> Result<Vec<Account>> {
         let keys = self.keys();
         let pattern = format!(
             "%{}%",
-            text.replace('\\', "\\\\")
+            text.to_lowercase()
+                .replace('\\', "\\\\")
                 .replace('%', "\\%")
                 .replace('_', "\\_")
         );
@@ -99,7 +102,8 @@ impl Store {
             conn.query(
                 &format!(
                     "SELECT {COLUMNS} FROM accounts
-                     WHERE id LIKE ?1 ESCAPE '\\' OR name LIKE ?1 ESCAPE '\\' OR department LIKE ?1 ESCAPE '\\'
+                     WHERE lower(id) LIKE ?1 ESCAPE '\\' OR lower(name) LIKE ?1 ESCAPE '\\'
+                        OR lower(department) LIKE ?1 ESCAPE '\\'
                      ORDER BY id LIMIT ?2"
                 ),
                 args![&pattern, limit],
