@@ -167,7 +167,7 @@ pg_stop() {
   else "$bin/pg_ctl" -D "$PGDIR/data" -m fast stop >/dev/null; fi
 }
 psql -q "$PGURL" -c "CREATE DATABASE bench"
-PGDB="${PGURL%/*}/bench"
+PGDB="${PGURL%/*}/bench?sslmode=disable"
 U="$R/unicas --db $PGDB --key-file $WORK/pg.key"
 for i in $(seq 0 63); do $U user add "bench$i" --name Bench --password Bench-Pass-1 >/dev/null; done
 $U service add --name bench --pattern 'https://bench.test/*' >/dev/null

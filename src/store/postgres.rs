@@ -70,10 +70,11 @@ impl Pg {
     /// A pool for `url` (`postgres://user:password@host:port/db?sslmode=require`). TLS is
     /// negotiated as `sslmode` says (prefer by default), verified against the system's roots.
     pub fn connect(url: &str) -> Result<Pg> {
+        let (url, root) = split_root_cert(url)?;
         let config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| StoreError::Refused(format!("database URL: {e}")))?;
-        let tls = MakeRustlsConnect::new(tls_config()?);
+        let tls = MakeRustlsConnect::new(tls_config(root.as_deref())?);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("unicas-postgres")
@@ -119,7 +120,7 @@ impl Pg {
     fn client(&self) -> Result<Object> {
         // Inside the store's runtime: the pool's timers and new connections need it.
         let _inside = self.runtime().enter();
-        super::db::wait(self.pool.get()).map_err(|e| StoreError::Unavailable(e.to_string()))
+        super::db::wait(self.pool.get()).map_err(|e| StoreError::Unavailable(with_causes(&e)))
     }
 
     /// Runs `f` on a pooled connection, statement by statement (autocommit).
@@ -283,11 +284,53 @@ impl Drop for OpenTransaction {
     }
 }
 
-fn tls_config() -> Result<rustls::ClientConfig> {
+/// The URL without libpq's `sslrootcert=FILE` (which tokio-postgres does not read), and FILE:
+/// the CA (PEM) a private database server's certificate is checked against.
+fn split_root_cert(url: &str) -> Result<(String, Option<std::path::PathBuf>)> {
+    let mut parsed =
+        url::Url::parse(url).map_err(|e| StoreError::Refused(format!("database URL: {e}")))?;
+    let mut root = None;
+    let kept: Vec<(String, String)> = parsed
+        .query_pairs()
+        .filter_map(|(k, v)| match k.as_ref() {
+            "sslrootcert" => {
+                root = Some(std::path::PathBuf::from(v.as_ref()));
+                None
+            }
+            _ => Some((k.into_owned(), v.into_owned())),
+        })
+        .collect();
+    if root.is_none() {
+        return Ok((url.to_string(), None));
+    }
+    parsed.set_query(None);
+    if !kept.is_empty() {
+        parsed.query_pairs_mut().extend_pairs(kept);
+    }
+    Ok((parsed.into(), root))
+}
+
+/// TLS to the database: the system's roots, and `extra` if given.
+fn tls_config(extra: Option<&std::path::Path>) -> Result<rustls::ClientConfig> {
+    use rustls::pki_types::{pem::PemObject, CertificateDer};
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls_native_certs::load_native_certs().certs {
         // A system certificate rustls cannot read is skipped, as every client does.
         let _ = roots.add(cert);
+    }
+    if let Some(file) = extra {
+        let bad = |e: &dyn std::fmt::Display| {
+            StoreError::Refused(format!("sslrootcert {}: {e}", file.display()))
+        };
+        let certs = CertificateDer::pem_file_iter(file)
+            .and_then(|certs| certs.collect::<std::result::Result<Vec<_>, _>>())
+            .map_err(|e| bad(&e))?;
+        if certs.is_empty() {
+            return Err(bad(&"no certificate"));
+        }
+        for cert in certs {
+            roots.add(cert).map_err(|e| bad(&e))?;
+        }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     Ok(rustls::ClientConfig::builder_with_provider(provider)
@@ -295,6 +338,21 @@ fn tls_config() -> Result<rustls::ClientConfig> {
         .map_err(|e| StoreError::Refused(e.to_string()))?
         .with_root_certificates(roots)
         .with_no_client_auth())
+}
+
+/// An error with what caused it ("error performing TLS handshake: invalid peer certificate:
+/// UnknownIssuer"), for the one line an operator reads.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = c.source();
+    }
+    text
 }
 
 /// A poisoned lock only means a panic elsewhere; what it guards (a handle, a cache) is sound.

@@ -378,3 +378,40 @@ async fn a_school_moves_from_sqlite_to_postgres() {
     assert_eq!(parse_cas(&xml).unwrap().0, "alice");
     assert!(store.recent_audit(Some("alice"), 100).unwrap().len() > audit_before.len());
 }
+
+/// TLS to the database: with `sslmode=require` the connection is encrypted and the server's
+/// certificate checked, against the system's roots and libpq's `sslrootcert`; a certificate
+/// nobody vouches for is refused at start.
+#[tokio::test]
+async fn the_database_is_reached_over_tls_with_its_certificate_checked() {
+    if single_node() {
+        return;
+    }
+    let admin = fresh_postgres();
+    let db = admin.split('?').next().unwrap().to_string();
+    let data = admin_query(&admin, "SHOW data_directory").remove(0);
+    let ca = format!("{data}/ca.crt");
+    let keys = std::sync::Arc::new(unicas::secrets::Keys::random());
+    let open = |url: String| {
+        let keys = std::sync::Arc::clone(&keys);
+        std::thread::spawn(move || unicas::store::Store::open(std::path::Path::new(&url), keys))
+            .join()
+            .unwrap()
+    };
+    let refused = open(format!("{db}?sslmode=require"))
+        .err()
+        .expect("a self-signed certificate is not trusted");
+    assert!(refused.to_string().contains("certificate"), "{refused}");
+    let store = open(format!("{db}?sslmode=require&sslrootcert={ca}")).unwrap();
+    assert!(store.writable().is_ok());
+    let name = db.rsplit('/').next().unwrap().to_string();
+    let encrypted = admin_query(
+        &admin,
+        &format!(
+            "SELECT count(*)::text FROM pg_stat_ssl JOIN pg_stat_activity USING (pid)
+             WHERE ssl AND datname = '{name}'"
+        ),
+    );
+    assert_ne!(encrypted, ["0"], "the store's connections are encrypted");
+    drop(store);
+}

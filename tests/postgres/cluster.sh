@@ -5,9 +5,9 @@
 # Its directory is printed on stderr ("cluster in DIR"); stop it with `pg_ctl -D DIR/data stop`.
 set -euo pipefail
 
-if ! ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1; then
+if ! ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || ! command -v openssl >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive
-    (apt-get update -qq && apt-get install -y -qq postgresql >/dev/null) >&2
+    (apt-get update -qq && apt-get install -y -qq postgresql openssl >/dev/null) >&2
 fi
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 dir=$(mktemp -d /tmp/unicas-pg.XXXXXX)
@@ -22,7 +22,22 @@ as_owner() {
 }
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 as_owner "$bin/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null
+# TLS for the tests that connect with sslmode=require: a throwaway CA (ca.crt) and a
+# certificate for 127.0.0.1 it signed, where PostgreSQL looks by default (server.crt and
+# server.key in the data directory); the tests find ca.crt there (SHOW data_directory).
+d="$dir/data"
+openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj "/CN=unicas test CA" \
+    -keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+    -keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' > "$d/server.ext"
+openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+    -days 7 -extfile "$d/server.ext" -out "$d/server.crt" 2>/dev/null
+chmod 0600 "$d/server.key" "$d/ca.key"
+chmod 0644 "$d/server.crt" "$d/ca.crt"
+[ "$(id -u)" != 0 ] || chown postgres "$d"/server.* "$d"/ca.*
 as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w start \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=${FSYNC:-off} -c max_connections=400" >/dev/null
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=${FSYNC:-off} -c max_connections=400 -c ssl=on" >/dev/null
 echo "cluster in $dir" >&2
-echo "postgres://postgres@127.0.0.1:$port/postgres"
+# Plain connections for the suite; the TLS test asks for sslmode=require itself.
+echo "postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"

@@ -131,8 +131,38 @@ pub fn fresh_postgres() -> String {
     })
     .join()
     .unwrap();
-    let cut = base.rfind('/').expect("a database in the URL");
-    format!("{}/{name}", &base[..cut])
+    let (url, query) = base.split_once('?').unwrap_or((&base, ""));
+    let cut = url.rfind('/').expect("a database in the URL");
+    match query {
+        "" => format!("{}/{name}", &url[..cut]),
+        query => format!("{}/{name}?{query}", &url[..cut]),
+    }
+}
+
+/// The first column of every row `sql` answers on the PostgreSQL database `url`, as text.
+pub fn admin_query(url: &str, sql: &str) -> Vec<String> {
+    let (url, sql) = (url.to_string(), sql.to_string());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(connection);
+            client
+                .query(&sql, &[])
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get::<_, String>(0))
+                .collect()
+        })
+    })
+    .join()
+    .unwrap()
 }
 
 /// Every row of every table of the database at `db`, as text: `(table, rows)`, each row's
@@ -235,7 +265,8 @@ pub fn test_database(dir: &tempfile::TempDir) -> (std::path::PathBuf, Option<std
 pub fn key_file_of(db: &std::path::Path) -> Option<std::path::PathBuf> {
     let db = db.to_str()?;
     unicas::store::is_url(db).then(|| {
-        let name = db.rsplit('/').next().unwrap_or("unicas");
+        let url = db.split('?').next().unwrap_or(db);
+        let name = url.rsplit('/').next().unwrap_or("unicas");
         std::env::temp_dir().join(format!("{name}.key"))
     })
 }
