@@ -415,3 +415,66 @@ async fn the_database_is_reached_over_tls_with_its_certificate_checked() {
     assert_ne!(encrypted, ["0"], "the store's connections are encrypted");
     drop(store);
 }
+
+/// A node whose database is gone says so at `/health` (the balancer stops sending it
+/// people), answers logins and validations with errors rather than hanging or panicking,
+/// and is ready again when the database is back.
+#[tokio::test]
+async fn a_node_without_its_database_is_not_ready() {
+    if single_node() {
+        return;
+    }
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    let ticket = c.ticket(SERVICE).await;
+    assert_eq!(c.get("/health").await.status, 200);
+    let url = t.config.db.to_str().unwrap().to_string();
+    let name = url
+        .split('?')
+        .next()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let admin = std::env::var(POSTGRES).unwrap();
+    // Renamed away with its connections ended: to the node, the database is gone. The node
+    // may connect again in between; then the rename is tried again.
+    let away = format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';
+         ALTER DATABASE {name} RENAME TO {name}_away"
+    );
+    let renamed = (0..50).any(|_| admin_exec(&admin, &away).is_ok());
+    assert!(renamed);
+    let down = c.get("/health").await;
+    assert_eq!(down.status, 503, "{}", down.body);
+    assert_eq!(c.get("/health/live").await.status, 200);
+    let xml = c
+        .get(&validate_path("serviceValidate", SERVICE, &ticket))
+        .await
+        .body;
+    assert_eq!(parse_cas(&xml).unwrap_err().0, "INTERNAL_ERROR", "{xml}");
+    let mut fresh = t.client();
+    let res = fresh.login("alice", PASSWORD, Some(SERVICE)).await;
+    assert!(res.status >= 500, "{}", res.status);
+    admin_exec(
+        &admin,
+        &format!("ALTER DATABASE {name}_away RENAME TO {name}"),
+    )
+    .unwrap();
+    let mut ready = false;
+    for _ in 0..50 {
+        if c.get("/health").await.status == 200 {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ready, "ready again once the database is back");
+    let ticket = c.ticket(SERVICE).await;
+    let xml = c
+        .get(&validate_path("serviceValidate", SERVICE, &ticket))
+        .await
+        .body;
+    assert_eq!(parse_cas(&xml).unwrap().0, "alice");
+}

@@ -165,6 +165,26 @@ pub fn admin_query(url: &str, sql: &str) -> Vec<String> {
     .unwrap()
 }
 
+/// Runs `sql` (statements without results) on the PostgreSQL database `url`.
+pub fn admin_exec(url: &str, sql: &str) -> Result<(), String> {
+    let (url, sql) = (url.to_string(), sql.to_string());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .map_err(|e| e.to_string())?;
+            tokio::spawn(connection);
+            client.batch_execute(&sql).await.map_err(|e| e.to_string())
+        })
+    })
+    .join()
+    .unwrap()
+}
+
 /// Every row of every table of the database at `db`, as text: `(table, rows)`, each row's
 /// values joined by `|` (SQLite) or in PostgreSQL's row syntax. For looking through
 /// everything stored, as someone holding a copy of the database could.
