@@ -7,7 +7,8 @@
 //! Writes keep SQLite's one-writer semantics: every write transaction first takes one
 //! transaction-scoped advisory lock, so a read-then-write (a cap checked, then a code
 //! stored) means the same on every node. Tickets and flow state are single statements
-//! outside that lock (`tickets.rs`, `ephemeral.rs`): their atomicity is the statement's.
+//! outside that lock (`tickets.rs`, `ephemeral.rs`), their atomicity the statement's, run
+//! from the request's task on a few connections its node's requests share (`shared`).
 //!
 //! Changes to what nodes keep in memory are announced by triggers (`NOTIFY unicas`, sent at
 //! commit) and heard on one listening connection per node (`listen`).
@@ -32,7 +33,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connections the hot single statements (tickets, flow state) are pipelined on.
 const PIPES: usize = 4;
 /// The channel the schema's triggers notify on.
-pub(super) const CHANNEL: &str = "unicas";
+const CHANNEL: &str = "unicas";
 
 /// Whether `db` names a PostgreSQL database rather than a SQLite file.
 pub fn is_url(db: &str) -> bool {
@@ -68,7 +69,8 @@ impl Drop for Pg {
 
 impl Pg {
     /// A pool for `url` (`postgres://user:password@host:port/db?sslmode=require`). TLS is
-    /// negotiated as `sslmode` says (prefer by default), verified against the system's roots.
+    /// negotiated as `sslmode` says (prefer by default), the server's certificate verified
+    /// against the system's roots and `sslrootcert` if the URL names one.
     pub fn connect(url: &str) -> Result<Pg> {
         let (url, root) = split_root_cert(url)?;
         let config: tokio_postgres::Config = url
