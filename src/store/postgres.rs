@@ -109,7 +109,16 @@ impl Pg {
             next_pipe: AtomicUsize::new(0),
         };
         // Fail at start, with the server's reason, rather than at the first request.
-        drop(pg.client()?);
+        match pg.client() {
+            Ok(client) => drop(client),
+            Err(StoreError::Unavailable(why)) if why.contains("certificate") => {
+                return Err(StoreError::Unavailable(format!(
+                    "{why} (name the CA that signed the database server's certificate with \
+                     sslrootcert=FILE in the URL)"
+                )))
+            }
+            Err(e) => return Err(e),
+        }
         Ok(pg)
     }
 
