@@ -2,8 +2,23 @@
 # Starts a throwaway PostgreSQL cluster on 127.0.0.1 for the test suite and prints its URL.
 # Installs the server from Debian packages if it is missing. The cluster runs with fsync off
 # (it is thrown away) unless FSYNC=on (benchmarks compare it with SQLite's synchronous=FULL).
-# Its directory is printed on stderr ("cluster in DIR"); stop it with `pg_ctl -D DIR/data stop`.
+# Its directory is printed on stderr ("cluster in DIR"); `cluster.sh --stop DIR` stops and
+# removes it.
 set -euo pipefail
+
+as_postgres() {
+    # initdb and pg_ctl refuse to run as root; the Debian package's postgres user owns the
+    # cluster.
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# `cluster.sh --stop DIR`: stops the cluster in DIR and removes it.
+if [ "${1:-}" = --stop ]; then
+    bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+    as_postgres "$bin/pg_ctl" -D "$2/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$2"
+    exit 0
+fi
 
 if ! ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || ! command -v openssl >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive
@@ -12,13 +27,8 @@ fi
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 dir=$(mktemp -d /tmp/unicas-pg.XXXXXX)
 as_owner() {
-    # initdb refuses to run as root; the Debian package's postgres user owns the cluster.
-    if [ "$(id -u)" = 0 ]; then
-        chown postgres "$dir"
-        runuser -u postgres -- "$@"
-    else
-        "$@"
-    fi
+    [ "$(id -u)" != 0 ] || chown postgres "$dir"
+    as_postgres "$@"
 }
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 as_owner "$bin/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null
