@@ -161,11 +161,7 @@ echo "== 7. two nodes on PostgreSQL against one node on SQLite, the same clients
 FSYNC=on bash tests/postgres/cluster.sh >"$WORK/pg.url" 2>"$WORK/pg.dir"
 PGURL=$(cat "$WORK/pg.url")
 PGDIR=$(sed -n 's/^cluster in //p' "$WORK/pg.dir")
-pg_stop() {
-  local bin; bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$bin/pg_ctl" -D "$PGDIR/data" -m fast stop >/dev/null
-  else "$bin/pg_ctl" -D "$PGDIR/data" -m fast stop >/dev/null; fi
-}
+pg_stop() { bash tests/postgres/cluster.sh --stop "$PGDIR"; }
 psql -q "$PGURL" -c "CREATE DATABASE bench"
 PGDB="${PGURL%/*}/bench?sslmode=disable"
 U="$R/unicas --db $PGDB --key-file $WORK/pg.key"
