@@ -11,7 +11,6 @@
 use crate::memory::ExpiringMap;
 use crate::store::{Store, StoreError};
 use serde::{de::DeserializeOwned, Serialize};
-use sha2::{Digest, Sha256};
 
 pub enum Ephemeral<T> {
     Memory(ExpiringMap<T>),
@@ -46,7 +45,7 @@ where
             Ephemeral::Shared { store, space } => {
                 let sealed = seal(store, &value)?;
                 store
-                    .put_ephemeral(space, &hashed(&key), &sealed, expires_at)
+                    .put_ephemeral(space, &crate::tickets::hash_id(&key), &sealed, expires_at)
                     .await
             }
         }
@@ -57,7 +56,9 @@ where
         match self {
             Ephemeral::Memory(map) => Ok(map.get(key, now)),
             Ephemeral::Shared { store, space } => {
-                let found = store.get_ephemeral(space, &hashed(key), now).await?;
+                let found = store
+                    .get_ephemeral(space, &crate::tickets::hash_id(key), now)
+                    .await?;
                 found.map(|v| open(store, &v)).transpose()
             }
         }
@@ -68,7 +69,9 @@ where
         match self {
             Ephemeral::Memory(map) => Ok(map.take(key)),
             Ephemeral::Shared { store, space } => {
-                let found = store.take_ephemeral(space, &hashed(key)).await?;
+                let found = store
+                    .take_ephemeral(space, &crate::tickets::hash_id(key))
+                    .await?;
                 found
                     .map(|(expires_at, v)| Ok((expires_at, open(store, &v)?)))
                     .transpose()
@@ -93,15 +96,17 @@ impl Ephemeral<i64> {
             Ephemeral::Memory(map) => Ok(map.raise(key, value, expires_at, now)),
             Ephemeral::Shared { store, space } => {
                 store
-                    .raise_ephemeral(space, &hashed(&key), value, expires_at, now)
+                    .raise_ephemeral(
+                        space,
+                        &crate::tickets::hash_id(&key),
+                        value,
+                        expires_at,
+                        now,
+                    )
                     .await
             }
         }
     }
-}
-
-fn hashed(key: &str) -> String {
-    crate::secrets::hex(&Sha256::digest(key.as_bytes()))
 }
 
 fn seal<T: Serialize>(store: &Store, value: &T) -> Result<String> {

@@ -135,12 +135,8 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
                 true => demo::install(&store, &config, now)?,
                 false => store.disable_demo(now).map_err(|e| e.to_string())?,
             }
-            // No attempt survives a restart; their reservations must not either. Other
-            // nodes' attempts may be under way in a shared database: there a reservation
-            // left by a node that died lapses after its time instead.
-            if !store.is_shared() {
-                store.release_reservations().map_err(|e| e.to_string())?;
-            }
+            // No attempt survives a restart; their reservations must not either.
+            store.release_reservations().map_err(|e| e.to_string())?;
             let registry = Registry::load(store.clone()).map_err(|e| e.to_string())?;
             let sms_http = outbound::sms_client(&config)?;
             let codes = otp::Codes::new(store.clone(), clock, &config, sms_http, metrics)?;

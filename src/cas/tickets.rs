@@ -271,7 +271,9 @@ impl Outstanding {
                     proxies: target.proxies,
                     from_new_login,
                 };
-                store.put_ticket(&shared_key(ticket), &row).await
+                store
+                    .put_ticket(&crate::tickets::hash_id(ticket), &row)
+                    .await
             }
         }
     }
@@ -282,7 +284,7 @@ impl Outstanding {
         match self {
             Outstanding::Memory(tickets) => Ok(tickets.take(ticket)),
             Outstanding::Shared(store) => {
-                let row = store.take_ticket(&shared_key(ticket)).await?;
+                let row = store.take_ticket(&crate::tickets::hash_id(ticket)).await?;
                 // Wall time can be set back, which would revive an expired ticket: one
                 // issued later than now (beyond the skew nodes' clocks may have) has expired.
                 let set_back = |t: &TicketRow| clock.now() + CLOCK_SKEW < t.issued_at;
@@ -316,12 +318,6 @@ impl Outstanding {
 
 /// How far apart the nodes' clocks may be (they keep time with NTP).
 const CLOCK_SKEW: i64 = 2;
-
-/// The shared table's key for a ticket: its SHA-256 in hex, so a copy of the database
-/// holds no ticket that could be presented.
-fn shared_key(ticket: &str) -> String {
-    crate::secrets::hex(&Sha256::digest(ticket.as_bytes()))
-}
 
 #[cfg(test)]
 mod tests {

@@ -130,7 +130,12 @@ impl App {
             prefix: config.prefix(),
             prefixes: config.all_prefixes(),
             cookies: Cookies::new(&config),
-            forms: FormTokens::new(keys, config.tickets.login_form_ttl, SPENT_FORMS_CAPACITY),
+            forms: FormTokens::new(
+                keys,
+                config.tickets.login_form_ttl,
+                SPENT_FORMS_CAPACITY,
+                &store,
+            ),
             logo: assets::logo(config.logo.as_deref()),
             demo: demo_addr.map(|addr| demo::Demo::new(&config, addr)),
             pending_logins: Ephemeral::new(&store, "first_login", PENDING_CAPACITY),
@@ -175,25 +180,13 @@ impl App {
     }
 
     /// Spends a form token of this browser: the page's salt if it was good and unspent.
-    /// With several nodes the spent tokens are recorded in the shared database, so a token
-    /// spent on one node is spent on all.
     pub(super) async fn redeem(
         &self,
         req: &Request,
         token: &str,
     ) -> Result<Option<String>, Failure> {
-        let (flow, now) = (req.cookie(Cookie::Flow), self.clock.now());
-        if !self.store.is_shared() {
-            return Ok(self.forms.redeem(token, flow, now));
-        }
-        let Some(good) = self.forms.authentic(token, flow, now) else {
-            return Ok(None);
-        };
-        let fresh = self
-            .store
-            .claim_ephemeral("form", &good.nonce(), good.expires_at())
-            .await?;
-        Ok(fresh.then(|| self.forms.salt_of(&good)))
+        let flow = req.cookie(Cookie::Flow);
+        Ok(self.forms.redeem(token, flow, self.clock.now()).await?)
     }
 
     /// Drops expired flow state from the shared database (every kind at once).

@@ -161,24 +161,12 @@ impl<'a> Db<'a> {
         args: &[Value],
         mut f: impl FnMut(&Row) -> Result<T>,
     ) -> Result<Vec<T>> {
-        match self.conn {
-            Conn::Sqlite(conn) => {
-                let mut stmt = conn.prepare_cached(sql)?;
-                let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
-                let mut out = Vec::new();
-                while let Some(row) = rows.next()? {
-                    out.push(f(&Row::Sqlite(row))?);
-                }
-                Ok(out)
-            }
-            Conn::Postgres(client) => {
-                let rows = wait(async {
-                    let stmt = client.prepare_cached(&dollar_placeholders(sql)).await?;
-                    client.query(&stmt, &pg_args(args)).await
-                })?;
-                rows.iter().map(|row| f(&Row::Postgres(row))).collect()
-            }
-        }
+        let mut out = Vec::new();
+        self.rows(sql, args, |row| {
+            out.push(f(row)?);
+            Ok(true)
+        })?;
+        Ok(out)
     }
 
     /// The first row through `f`, if there is one.
@@ -188,13 +176,29 @@ impl<'a> Db<'a> {
         args: &[Value],
         f: impl FnOnce(&Row) -> Result<T>,
     ) -> Result<Option<T>> {
+        let (mut f, mut first) = (Some(f), None);
+        self.rows(sql, args, |row| {
+            first = f.take().map(|f| f(row)).transpose()?;
+            Ok(false)
+        })?;
+        Ok(first)
+    }
+
+    /// Hands the rows to `each` in order until it says stop (false).
+    fn rows(
+        &self,
+        sql: &str,
+        args: &[Value],
+        mut each: impl FnMut(&Row) -> Result<bool>,
+    ) -> Result<()> {
         match self.conn {
             Conn::Sqlite(conn) => {
                 let mut stmt = conn.prepare_cached(sql)?;
                 let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
-                match rows.next()? {
-                    Some(row) => Ok(Some(f(&Row::Sqlite(row))?)),
-                    None => Ok(None),
+                while let Some(row) = rows.next()? {
+                    if !each(&Row::Sqlite(row))? {
+                        break;
+                    }
                 }
             }
             Conn::Postgres(client) => {
@@ -202,9 +206,14 @@ impl<'a> Db<'a> {
                     let stmt = client.prepare_cached(&dollar_placeholders(sql)).await?;
                     client.query(&stmt, &pg_args(args)).await
                 })?;
-                rows.first().map(|row| f(&Row::Postgres(row))).transpose()
+                for row in &rows {
+                    if !each(&Row::Postgres(row))? {
+                        break;
+                    }
+                }
             }
         }
+        Ok(())
     }
 
     /// The first row through `f`; a statement that must answer (an aggregate).

@@ -256,30 +256,28 @@ fn open_postgres(url: &str, keys: &Keys) -> Result<postgres::Pg> {
 /// Opens (creating if needed) the SQLite file, makes its files private, brings its schema
 /// up to date, and checks the keys.
 fn open_sqlite(path: &Path, keys: &Keys) -> Result<Sqlite> {
-    {
-        let in_use = lock_file(path, libc::LOCK_SH)
-            .map_err(|_| StoreError::Refused("a restore of this database is under way".into()))?;
-        create_private(path)?;
-        let mut writer = connect(path)?;
-        writer.pragma_update(None, "journal_mode", "WAL")?;
-        migrate(&mut writer, keys, path)?;
-        check_keys(&db::Db::sqlite(&writer), keys)?;
-        for suffix in ["-wal", "-shm"] {
-            let mut side = path.as_os_str().to_owned();
-            side.push(suffix);
-            make_private(Path::new(&side))?;
-        }
-        let readers = (0..READERS)
-            .map(|_| connect(path).map(Mutex::new))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Sqlite {
-            path: path.to_owned(),
-            _in_use: in_use,
-            writer: Mutex::new(writer),
-            readers,
-            next_reader: AtomicUsize::new(0),
-        })
+    let in_use = lock_file(path, libc::LOCK_SH)
+        .map_err(|_| StoreError::Refused("a restore of this database is under way".into()))?;
+    create_private(path)?;
+    let mut writer = connect(path)?;
+    writer.pragma_update(None, "journal_mode", "WAL")?;
+    migrate(&mut writer, keys, path)?;
+    check_keys(&db::Db::sqlite(&writer), keys)?;
+    for suffix in ["-wal", "-shm"] {
+        let mut side = path.as_os_str().to_owned();
+        side.push(suffix);
+        make_private(Path::new(&side))?;
     }
+    let readers = (0..READERS)
+        .map(|_| connect(path).map(Mutex::new))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Sqlite {
+        path: path.to_owned(),
+        _in_use: in_use,
+        writer: Mutex::new(writer),
+        readers,
+        next_reader: AtomicUsize::new(0),
+    })
 }
 
 impl Store {
@@ -408,8 +406,9 @@ fn injected() -> StoreError {
 }
 
 /// A poisoned mutex only means another thread panicked mid-query; SQLite rolled that
-/// transaction back, so the connection is still sound.
-fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+/// transaction back, so the connection is still sound (and a handle or a cache of
+/// prepared statements is sound too).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 

@@ -14,7 +14,7 @@
 //! commit) and heard on one listening connection per node (`listen`).
 
 use super::db::{Db, Owned, Row, Value};
-use super::{Result, StoreError};
+use super::{lock, Result, StoreError};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -364,9 +364,4 @@ fn with_causes(e: &dyn std::error::Error) -> String {
         cause = c.source();
     }
     text
-}
-
-/// A poisoned lock only means a panic elsewhere; what it guards (a handle, a cache) is sound.
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -7,12 +7,15 @@
 //! would have expired anyway; that record has a fixed capacity, and when it is full the
 //! oldest records go and every token issued before them stops being accepted (`floor`), so
 //! a forgotten record can never make a spent token good again. Under such a flood people at
-//! worst reload the form; memory stays bounded.
+//! worst reload the form; memory stays bounded. With several nodes on PostgreSQL the spent
+//! nonces are recorded in the database they share instead (one `INSERT … ON CONFLICT DO
+//! NOTHING`), so a token spent on one node is spent on all.
 //!
 //! The page's password-wrapping salt (see `routes::campus`) is derived from the nonce, so
 //! it needs no storage either.
 
 use crate::secrets::Keys;
+use crate::store::{Store, StoreError};
 use base64::Engine;
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -25,21 +28,10 @@ const TAG: usize = 16;
 pub const SALT_CHARS: usize = 16;
 
 /// A token found authentic and unexpired, not yet spent.
-pub struct Authentic {
+struct Authentic {
     nonce: [u8; NONCE],
-    expires_at: i64,
-}
-
-impl Authentic {
-    /// What names the token where spent tokens are recorded (its random nonce).
-    pub fn nonce(&self) -> String {
-        String::from_utf8_lossy(&self.nonce).into_owned()
-    }
-
     /// When the token expires anyway, and its record may go.
-    pub fn expires_at(&self) -> i64 {
-        self.expires_at
-    }
+    expires_at: i64,
 }
 
 /// A form token as issued: the value for the hidden field and the page's salt.
@@ -52,6 +44,9 @@ pub struct FormTokens {
     keys: Arc<Keys>,
     ttl: i64,
     spent: Mutex<Spent>,
+    /// With several nodes, spent tokens are recorded in the database they share instead, so
+    /// a token spent on one node is spent on all.
+    shared: Option<Store>,
 }
 
 struct Spent {
@@ -64,7 +59,15 @@ struct Spent {
 }
 
 impl FormTokens {
-    pub fn new(keys: Arc<Keys>, ttl: i64, capacity: usize) -> FormTokens {
+    /// Tokens whose spending `store` records if it is shared, else this process.
+    pub fn new(keys: Arc<Keys>, ttl: i64, capacity: usize, store: &Store) -> FormTokens {
+        FormTokens {
+            shared: store.is_shared().then(|| store.clone()),
+            ..FormTokens::in_memory(keys, ttl, capacity)
+        }
+    }
+
+    fn in_memory(keys: Arc<Keys>, ttl: i64, capacity: usize) -> FormTokens {
         FormTokens {
             keys,
             ttl,
@@ -74,6 +77,7 @@ impl FormTokens {
                 floor: i64::MIN,
                 capacity,
             }),
+            shared: None,
         }
     }
 
@@ -94,14 +98,29 @@ impl FormTokens {
 
     /// Spends `token` if it is authentic, was issued to `flow`, is neither expired nor spent;
     /// returns the page's salt. Every token is spent by its first presentation.
-    pub fn redeem(&self, token: &str, flow: Option<&str>, now: i64) -> Option<String> {
-        let good = self.authentic(token, flow, now)?;
-        self.spend(&good, now).then(|| self.salt(&good.nonce))
+    pub async fn redeem(
+        &self,
+        token: &str,
+        flow: Option<&str>,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let Some(good) = self.authentic(token, flow, now) else {
+            return Ok(None);
+        };
+        let fresh = match &self.shared {
+            None => self.spend(&good, now),
+            Some(store) => {
+                let nonce = String::from_utf8_lossy(&good.nonce).into_owned();
+                store
+                    .claim_ephemeral("form", &nonce, good.expires_at)
+                    .await?
+            }
+        };
+        Ok(fresh.then(|| self.salt(&good.nonce)))
     }
 
-    /// `token` if it is authentic, issued to `flow` and unexpired; spent or not is for the
-    /// caller to settle (`redeem` here; with several nodes, the shared database).
-    pub fn authentic(&self, token: &str, flow: Option<&str>, now: i64) -> Option<Authentic> {
+    /// `token` if it is authentic, issued to `flow` and unexpired, spent or not.
+    fn authentic(&self, token: &str, flow: Option<&str>, now: i64) -> Option<Authentic> {
         let flow = flow?;
         let raw = B64.decode(token.strip_prefix(PREFIX)?).ok()?;
         if raw.len() != 8 + NONCE + TAG {
@@ -120,11 +139,6 @@ impl FormTokens {
             nonce,
             expires_at: issued + self.ttl,
         })
-    }
-
-    /// The page's salt of an authentic token.
-    pub fn salt_of(&self, good: &Authentic) -> String {
-        self.salt(&good.nonce)
     }
 
     /// Records the token as spent here; false if it was already.
@@ -183,7 +197,11 @@ mod tests {
     use super::*;
 
     fn tokens(capacity: usize) -> FormTokens {
-        FormTokens::new(Arc::new(Keys::random()), 1800, capacity)
+        FormTokens::in_memory(Arc::new(Keys::random()), 1800, capacity)
+    }
+
+    fn redeem(t: &FormTokens, token: &str, flow: Option<&str>, now: i64) -> Option<String> {
+        futures_executor::block_on(t.redeem(token, flow, now)).unwrap()
     }
 
     // security.md D01, D02
@@ -193,19 +211,23 @@ mod tests {
         let issued = t.issue("FLOW-a", 100);
         assert_eq!(issued.salt.len(), SALT_CHARS);
         assert_eq!(
-            t.redeem(&issued.token, Some("FLOW-b"), 101),
+            redeem(&t, &issued.token, Some("FLOW-b"), 101),
             None,
             "another browser"
         );
-        assert_eq!(t.redeem(&issued.token, None, 101), None, "no flow cookie");
+        assert_eq!(redeem(&t, &issued.token, None, 101), None, "no flow cookie");
         assert_eq!(
-            t.redeem(&issued.token, Some("FLOW-a"), 101),
+            redeem(&t, &issued.token, Some("FLOW-a"), 101),
             Some(issued.salt.clone())
         );
-        assert_eq!(t.redeem(&issued.token, Some("FLOW-a"), 102), None, "spent");
+        assert_eq!(
+            redeem(&t, &issued.token, Some("FLOW-a"), 102),
+            None,
+            "spent"
+        );
         let late = t.issue("FLOW-a", 100);
         assert_eq!(
-            t.redeem(&late.token, Some("FLOW-a"), 100 + 1801),
+            redeem(&t, &late.token, Some("FLOW-a"), 100 + 1801),
             None,
             "expired"
         );
@@ -217,8 +239,8 @@ mod tests {
             "A"
         };
         let forged = format!("{}{flipped}{}", &genuine[..12], &genuine[13..]);
-        assert_eq!(t.redeem(&forged, Some("FLOW-a"), 101), None);
-        assert_eq!(t.redeem("LT-garbage", Some("FLOW-a"), 101), None);
+        assert_eq!(redeem(&t, &forged, Some("FLOW-a"), 101), None);
+        assert_eq!(redeem(&t, "LT-garbage", Some("FLOW-a"), 101), None);
     }
 
     #[test]
@@ -230,16 +252,16 @@ mod tests {
         assert_eq!(t.records(), 0);
         let early = t.issue("FLOW-x", 99);
         let spent_early = t.issue("FLOW-x", 99);
-        assert!(t.redeem(&spent_early.token, Some("FLOW-x"), 200).is_some());
+        assert!(redeem(&t, &spent_early.token, Some("FLOW-x"), 200).is_some());
         for i in 0..1_000 {
             let tok = t.issue("FLOW-y", 100 + i);
-            assert!(t.redeem(&tok.token, Some("FLOW-y"), 200 + i).is_some());
+            assert!(redeem(&t, &tok.token, Some("FLOW-y"), 200 + i).is_some());
         }
         assert!(t.records() <= 100);
         // Its record is gone, yet the spent token stays spent; so does an older unspent one.
-        assert_eq!(t.redeem(&spent_early.token, Some("FLOW-x"), 1_300), None);
-        assert_eq!(t.redeem(&early.token, Some("FLOW-x"), 1_300), None);
+        assert_eq!(redeem(&t, &spent_early.token, Some("FLOW-x"), 1_300), None);
+        assert_eq!(redeem(&t, &early.token, Some("FLOW-x"), 1_300), None);
         let fresh = t.issue("FLOW-x", 1_300);
-        assert!(t.redeem(&fresh.token, Some("FLOW-x"), 1_301).is_some());
+        assert!(redeem(&t, &fresh.token, Some("FLOW-x"), 1_301).is_some());
     }
 }
