@@ -224,18 +224,7 @@ async fn a_restore_waits_for_the_server_to_stop() {
 async fn sigterm_finishes_what_is_in_flight() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("g.db");
-    let add = [
-        "user",
-        "add",
-        "gina",
-        "--name",
-        "G",
-        "--password",
-        "Tea-Kettle-2026",
-    ];
-    assert!(unicas(&db, &add).0);
-    let service = ["service", "add", "--name", "a", "--pattern", SERVICE];
-    assert!(unicas(&db, &service).0);
+    seed_with_cli(&db);
     let mut running = serve_binary(&db, &[], None);
     let addr = running.addr;
     // A validation leaves a single-logout record in memory (written every few seconds).

@@ -24,12 +24,7 @@ async fn start(t: &TestServer, c: &mut Client, name: &str, query: &str) -> Resp 
     let token = page.input("execution").unwrap();
     let service = page.input("service").unwrap_or_default();
     c.get("/cas/captcha.html").await;
-    let answer = t
-        .server
-        .app
-        .captcha_answer(&c.jar["UNICAS_FLOW"])
-        .await
-        .unwrap();
+    let answer = t.captcha(c).await;
     let res = c
         .post(
             "/cas/forgot",

@@ -277,12 +277,7 @@ async fn near_a_cap_a_captcha_comes_first() {
     assert!(asked.body.contains("请先输入图片验证码"), "{}", asked.body);
     assert_eq!(t.sms_count(), 2);
     c.get("/cas/captcha.html").await;
-    let answer = t
-        .server
-        .app
-        .captcha_answer(&c.jar["UNICAS_FLOW"])
-        .await
-        .unwrap();
+    let answer = t.captcha(&c).await;
     let res = c
         .post(
             "/cas/login/first/phone",
@@ -396,12 +391,7 @@ async fn logging_in_with_the_bound_phone_and_a_code() {
     for phone in ["13800138000", "13900139000"] {
         let mut app = t.client();
         app.get("/cas/captcha.html").await;
-        let answer = t
-            .server
-            .app
-            .captcha_answer(&app.jar["UNICAS_FLOW"])
-            .await
-            .unwrap();
+        let answer = t.captcha(&app).await;
         t.clock().advance(61);
         let res = app
             .post(
@@ -461,12 +451,7 @@ async fn the_outbox_shows_what_the_log_provider_sent() {
 /// A send with the image captcha solved first.
 async fn send_with_captcha(t: &TestServer, c: &mut Client, token: &str, phone: &str) -> Resp {
     c.get("/cas/captcha.html").await;
-    let answer = t
-        .server
-        .app
-        .captcha_answer(&c.jar["UNICAS_FLOW"])
-        .await
-        .unwrap();
+    let answer = t.captcha(c).await;
     c.post(
         "/cas/login/first/phone",
         &[
@@ -641,12 +626,7 @@ async fn code_logins_share_the_password_throttle() {
     let mut c = t.client_from("127.0.0.50");
     let page = c.get("/cas/login?cllt=dynamicLogin").await;
     c.get("/cas/captcha.html").await;
-    let answer = t
-        .server
-        .app
-        .captcha_answer(&c.jar["UNICAS_FLOW"])
-        .await
-        .unwrap();
+    let answer = t.captcha(&c).await;
     let token = page.input("execution").unwrap();
     let sent = c
         .post(

@@ -29,6 +29,23 @@ pub fn unicas(db: &std::path::Path, args: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// The account `gina` (`Tea-Kettle-2026`) and the service `SERVICE`, added to `db` with the
+/// real binary, for tests that run it.
+pub fn seed_with_cli(db: &std::path::Path) {
+    let add = [
+        "user",
+        "add",
+        "gina",
+        "--name",
+        "G",
+        "--password",
+        "Tea-Kettle-2026",
+    ];
+    assert!(unicas(db, &add).0);
+    let service = ["service", "add", "--name", "a", "--pattern", SERVICE];
+    assert!(unicas(db, &service).0);
+}
+
 /// The real binary serving `db` on a free port of 127.0.0.1.
 pub struct Binary {
     pub child: std::process::Child,
@@ -113,24 +130,8 @@ pub fn on_postgres() -> bool {
 pub fn fresh_postgres() -> String {
     let base = std::env::var(POSTGRES).expect("UNICAS_TEST_POSTGRES");
     let name = format!("unicas_t{}", rand::random::<u64>());
-    let admin = base.clone();
     let create = format!("CREATE DATABASE {name}");
-    // On a thread of its own: the caller may be inside a runtime.
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
-                .await
-                .unwrap();
-            tokio::spawn(connection);
-            client.batch_execute(&create).await.unwrap();
-        })
-    })
-    .join()
-    .unwrap();
+    admin_exec(&base, &create).unwrap();
     let (url, query) = base.split_once('?').unwrap_or((&base, ""));
     let cut = url.rfind('/').expect("a database in the URL");
     match query {
@@ -139,35 +140,15 @@ pub fn fresh_postgres() -> String {
     }
 }
 
-/// The first column of every row `sql` answers on the PostgreSQL database `url`, as text.
-pub fn admin_query(url: &str, sql: &str) -> Vec<String> {
-    let (url, sql) = (url.to_string(), sql.to_string());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-                .await
-                .unwrap();
-            tokio::spawn(connection);
-            client
-                .query(&sql, &[])
-                .await
-                .unwrap()
-                .iter()
-                .map(|r| r.get::<_, String>(0))
-                .collect()
-        })
-    })
-    .join()
-    .unwrap()
-}
-
-/// Runs `sql` (statements without results) on the PostgreSQL database `url`.
-pub fn admin_exec(url: &str, sql: &str) -> Result<(), String> {
-    let (url, sql) = (url.to_string(), sql.to_string());
+/// Runs `f` on a plain connection to the PostgreSQL database `url`, on a thread and a
+/// runtime of its own (the caller may be inside a runtime, or a test's blocking code).
+fn with_client<T, F, Fut>(url: &str, f: F) -> Result<T, String>
+where
+    T: Send + 'static,
+    F: FnOnce(tokio_postgres::Client) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<T, tokio_postgres::Error>>,
+{
+    let url = url.to_string();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -178,11 +159,29 @@ pub fn admin_exec(url: &str, sql: &str) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
             tokio::spawn(connection);
-            client.batch_execute(&sql).await.map_err(|e| e.to_string())
+            f(client).await.map_err(|e| e.to_string())
         })
     })
     .join()
     .unwrap()
+}
+
+/// The first column of every row `sql` answers on the PostgreSQL database `url`, as text.
+pub fn admin_query(url: &str, sql: &str) -> Vec<String> {
+    let sql = sql.to_string();
+    with_client(url, move |client| async move {
+        let rows = client.query(&sql, &[]).await?;
+        Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect())
+    })
+    .unwrap()
+}
+
+/// Runs `sql` (statements without results) on the PostgreSQL database `url`.
+pub fn admin_exec(url: &str, sql: &str) -> Result<(), String> {
+    let sql = sql.to_string();
+    with_client(url, move |client| async move {
+        client.batch_execute(&sql).await
+    })
 }
 
 /// Every row of every table of the database at `db`, as text: `(table, rows)`, each row's
@@ -229,42 +228,29 @@ pub fn dump_database(db: &std::path::Path) -> Vec<(String, Vec<String>)> {
             })
             .collect();
     };
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-                .await
-                .unwrap();
-            tokio::spawn(connection);
-            let tables: Vec<String> = client
-                .query(
-                    "SELECT table_name::text FROM information_schema.tables
-                     WHERE table_schema = 'public' ORDER BY 1",
-                    &[],
-                )
-                .await
-                .unwrap()
+    with_client(&url, |client| async move {
+        let tables: Vec<String> = client
+            .query(
+                "SELECT table_name::text FROM information_schema.tables
+                 WHERE table_schema = 'public' ORDER BY 1",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let mut out = Vec::new();
+        for table in tables {
+            let rows = client
+                .query(&format!("SELECT t::text FROM {table} t ORDER BY 1"), &[])
+                .await?
                 .iter()
-                .map(|r| r.get(0))
+                .map(|r| r.get::<_, String>(0))
                 .collect();
-            let mut out = Vec::new();
-            for table in tables {
-                let rows = client
-                    .query(&format!("SELECT t::text FROM {table} t ORDER BY 1"), &[])
-                    .await
-                    .unwrap()
-                    .iter()
-                    .map(|r| r.get::<_, String>(0))
-                    .collect();
-                out.push((table, rows));
-            }
-            out
-        })
+            out.push((table, rows));
+        }
+        Ok(out)
     })
-    .join()
     .unwrap()
 }
 
@@ -478,6 +464,16 @@ impl TestServer {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         None
+    }
+
+    /// The answer of the captcha last drawn for `c`'s browser (read from the server, not the
+    /// image).
+    pub async fn captcha(&self, c: &Client) -> String {
+        self.server
+            .app
+            .captcha_answer(&c.jar["UNICAS_FLOW"])
+            .await
+            .expect("a captcha drawn for this browser")
     }
 
     /// Text messages recorded (sent or not) so far.
