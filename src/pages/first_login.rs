@@ -69,15 +69,8 @@ impl Chrome<'_> {
                                     input type="hidden" name="execution" value=(v.token);
                                     label.sr for="phone" { (t.phone_placeholder) }
                                     input #phone type="tel" name="phone" value=(v.phone_input) placeholder=(t.phone_placeholder) required;
-                                    @if v.captcha {
-                                        label.sr for="captcha" { (t.captcha_placeholder) }
-                                        input #captcha type="text" name="captcha" placeholder=(t.captcha_placeholder) autocomplete="off";
-                                        img.captcha src=(format!("{}/captcha.html", self.prefix)) alt=(t.captcha_placeholder) width="160" height="60";
-                                    }
-                                    button.secondary type="submit" name="action" value="send" data-resend="" { (t.send_code) }
-                                    @if v.wait > 0 {
-                                        p.hint data-countdown=(v.wait) data-template=(t.resend_in) { (t.resend_in.replace("{n}", &v.wait.to_string())) }
-                                    }
+                                    @if v.captcha { (self.captcha_field(false, None)) }
+                                    (self.send_code_button(v.wait))
                                     @if let Some(to) = &v.code_sent_to {
                                         p.notice { (t.code_sent_to) (to) }
                                         label.sr for="code" { (t.code_placeholder) }

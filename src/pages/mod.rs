@@ -121,6 +121,31 @@ impl Chrome<'_> {
         }
     }
 
+    /// The captcha field and its image. `required` where the form has no other use without
+    /// it; `refresh`: a link that reloads the page, drawing a new image (no script needed).
+    pub(crate) fn captcha_field(&self, required: bool, refresh: Option<&str>) -> Markup {
+        let t = self.t();
+        html! {
+            label.sr for="captcha" { (t.captcha_placeholder) }
+            input #captcha type="text" name="captcha" placeholder=(t.captcha_placeholder)
+                autocomplete="off" autocapitalize="off" required[required];
+            img.captcha src=(format!("{}/captcha.html", self.prefix)) alt=(t.captcha_placeholder) width="160" height="60";
+            @if let Some(href) = refresh { a.refresh href=(href) { (t.captcha_refresh) } }
+        }
+    }
+
+    /// The button that sends a code and, while a new one must wait, the seconds left
+    /// (counted down by `countdown.js`, shown as they were without it).
+    pub(crate) fn send_code_button(&self, wait: i64) -> Markup {
+        let t = self.t();
+        html! {
+            button.secondary type="submit" name="action" value="send" data-resend="" { (t.send_code) }
+            @if wait > 0 {
+                p.hint data-countdown=(wait) data-template=(t.resend_in) { (t.resend_in.replace("{n}", &wait.to_string())) }
+            }
+        }
+    }
+
     /// A page with a heading, a paragraph and optional links.
     pub fn message(&self, title: &str, body: &str, links: &[(&str, String)]) -> Markup {
         self.page(
@@ -274,14 +299,7 @@ impl Chrome<'_> {
             @if f.renew { input type="hidden" name="renew" value="true"; }
             @if let Some(method) = f.method { input type="hidden" name="method" value=(method); }
         };
-        let captcha = html! {
-            label.sr for="captcha" { (t.captcha_placeholder) }
-            input #captcha type="text" name="captcha" placeholder=(t.captcha_placeholder)
-                autocomplete="off" autocapitalize="off" required;
-            // Reloading the page (a link, no script) shows a new image.
-            img.captcha src=(format!("{}/captcha.html", self.prefix)) alt=(t.captcha_placeholder) width="160" height="60";
-            a.refresh href=(self.login_again(f)) { (t.captcha_refresh) }
-        };
+        let captcha = self.captcha_field(true, Some(&self.login_again(f)));
         self.page(
             t.login_title,
             html! {
@@ -323,10 +341,7 @@ impl Chrome<'_> {
                                 label.sr for="mobile" { (t.phone_placeholder) }
                                 input #mobile type="tel" name="mobile" value=(sms.phone) placeholder=(t.phone_placeholder) required;
                                 @if sms.code_sent_to.is_none() { (captcha) }
-                                button.secondary type="submit" name="action" value="send" data-resend="" { (t.send_code) }
-                                @if sms.wait > 0 {
-                                    p.hint data-countdown=(sms.wait) data-template=(t.resend_in) { (t.resend_in.replace("{n}", &sms.wait.to_string())) }
-                                }
+                                (self.send_code_button(sms.wait))
                                 @if let Some(to) = &sms.code_sent_to {
                                     p.notice { (t.code_sent_to) (to) }
                                     label.sr for="dynamicCode" { (t.code_placeholder) }

@@ -259,10 +259,7 @@ impl Chrome<'_> {
                             form method="post" action=(action) autocomplete="off" {
                                 input type="hidden" name="execution" value=(v.code_token);
                                 input type="hidden" name="next" value=(v.next);
-                                button.secondary type="submit" name="action" value="send" data-resend="" { (t.send_code) }
-                                @if v.wait > 0 {
-                                    p.hint data-countdown=(v.wait) data-template=(t.resend_in) { (t.resend_in.replace("{n}", &v.wait.to_string())) }
-                                }
+                                (self.send_code_button(v.wait))
                                 @if v.code_sent {
                                     label.sr for="code" { (t.code_placeholder) }
                                     input #code type="text" name="code" inputmode="numeric" maxlength="6" placeholder=(t.code_placeholder) autocomplete="one-time-code";
@@ -298,15 +295,8 @@ impl Chrome<'_> {
                         input type="hidden" name="execution" value=(v.token);
                         label.sr for=(field) { (placeholder) }
                         input id=(field) type=(kind) name=(field) value=(v.input) placeholder=(placeholder) required;
-                        @if v.captcha {
-                            label.sr for="captcha" { (t.captcha_placeholder) }
-                            input #captcha type="text" name="captcha" placeholder=(t.captcha_placeholder) autocomplete="off";
-                            img.captcha src=(format!("{}/captcha.html", self.prefix)) alt=(t.captcha_placeholder) width="160" height="60";
-                        }
-                        button.secondary type="submit" name="action" value="send" data-resend="" { (t.send_code) }
-                        @if v.wait > 0 {
-                            p.hint data-countdown=(v.wait) data-template=(t.resend_in) { (t.resend_in.replace("{n}", &v.wait.to_string())) }
-                        }
+                        @if v.captcha { (self.captcha_field(false, None)) }
+                        (self.send_code_button(v.wait))
                         @if let Some(to) = &v.code_sent_to {
                             p.notice { (t.code_sent_to) (to) }
                             label.sr for="code" { (t.code_placeholder) }

@@ -97,11 +97,7 @@ impl Chrome<'_> {
                         input #username type="text" name="username" value=(v.username) placeholder=(t.username_placeholder) autocapitalize="off" required;
                         label.sr for="password" { (t.password_placeholder) }
                         input #password type="password" name="password" placeholder=(t.password_placeholder) required;
-                        @if v.captcha {
-                            label.sr for="captcha" { (t.captcha_placeholder) }
-                            input #captcha type="text" name="captcha" placeholder=(t.captcha_placeholder) autocomplete="off" required;
-                            img.captcha src=(format!("{}/captcha.html", self.prefix)) alt=(t.captcha_placeholder) width="160" height="60";
-                        }
+                        @if v.captcha { (self.captcha_field(true, None)) }
                         button type="submit" name="action" value="login" { (t.login_button) }
                     }
                 }

@@ -60,12 +60,7 @@ impl Chrome<'_> {
             "" => format!("{}/forgot", self.prefix),
             s => format!("{}/forgot/{s}", self.prefix),
         };
-        let captcha = html! {
-            label.sr for="captcha" { (t.captcha_placeholder) }
-            input #captcha type="text" name="captcha" placeholder=(t.captcha_placeholder) autocomplete="off" autocapitalize="off" required;
-            img.captcha src=(format!("{}/captcha.html", self.prefix)) alt=(t.captcha_placeholder) width="160" height="60";
-            a.refresh href=(action("")) { (t.captcha_refresh) }
-        };
+        let captcha = self.captcha_field(true, Some(&action("")));
         let body = match &v.step {
             RecoveryStep::Account { username, service } => html! {
                 p.hint { (t.recovery_step1) }
@@ -110,10 +105,7 @@ impl Chrome<'_> {
                             label.sr for=(field) { (placeholder) }
                             input id=(field) type=(kind) name=(field) value=(input) placeholder=(placeholder) required;
                             @if *ask { (captcha) }
-                            button.secondary type="submit" name="action" value="send" data-resend="" { (t.send_code) }
-                            @if *wait > 0 {
-                                p.hint data-countdown=(wait) data-template=(t.resend_in) { (t.resend_in.replace("{n}", &wait.to_string())) }
-                            }
+                            (self.send_code_button(*wait))
                             @if let Some(to) = code_sent_to {
                                 p.notice { (t.code_sent_to) (to) }
                                 p.hint { (t.recovery_code_hint) }
