@@ -423,7 +423,7 @@ impl TestServer {
 
     /// Waits until every message handed to a gateway has its outcome recorded.
     pub async fn settle_messages(&self) {
-        for _ in 0..100 {
+        for _ in 0..500 {
             let store = &self.server.store;
             let pending = ["sms", "email"].iter().any(|c| {
                 store
@@ -437,7 +437,7 @@ impl TestServer {
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        panic!("messages still pending after 2 s");
+        panic!("messages still pending after 10 s");
     }
 
     /// The code in the newest message the `log` provider delivered to `to` on `channel`.
@@ -445,7 +445,7 @@ impl TestServer {
     pub async fn delivered(&self, channel: &str, to: &unicas::otp::Recipient) -> Option<String> {
         let store = &self.server.store;
         let hash = store.keys().lookup(to.kind(), &to.value());
-        for _ in 0..100 {
+        for _ in 0..500 {
             let row = store
                 .outbox(channel, Some(&hash), 1)
                 .unwrap()
