@@ -208,7 +208,7 @@ pub fn hash_new(
 }
 
 /// Writes the accounts, 500 a transaction: how many were added, updated, unchanged.
-pub fn write(store: &Store, accounts: &[NewAccount], now: i64) -> Result<[usize; 3], StoreError> {
+fn write(store: &Store, accounts: &[NewAccount], now: i64) -> Result<[usize; 3], StoreError> {
     let mut tally = [0usize; 3];
     for batch in accounts.chunks(BATCH) {
         for done in store.import_accounts(batch, now)? {
@@ -220,6 +220,27 @@ pub fn write(store: &Store, accounts: &[NewAccount], now: i64) -> Result<[usize;
         }
     }
     Ok(tally)
+}
+
+/// Writes the accounts (see `write`) and, given the ids the roster lists, disables the
+/// imported accounts it no longer lists; returns the summary line the command and the
+/// console both show (`refused`: rows that could not be read).
+pub fn import(
+    store: &Store,
+    accounts: &[NewAccount],
+    refused: usize,
+    listed: Option<std::collections::HashSet<String>>,
+    now: i64,
+) -> Result<String, StoreError> {
+    let [added, updated, unchanged] = write(store, accounts, now)?;
+    let mut summary = format!(
+        "imported: {added} added, {updated} updated, {unchanged} unchanged, {refused} refused"
+    );
+    if let Some(present) = listed {
+        let gone = store.disable_missing(&present, now)?;
+        summary.push_str(&format!(", {} disabled (not in the roster)", gone.len()));
+    }
+    Ok(summary)
 }
 
 /// A mainland resident ID number (居民身份证号码): 18 characters with the GB 11643-1999 check

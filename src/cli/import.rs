@@ -50,21 +50,9 @@ pub fn import(
         &|| progress.tick(),
     )?;
     progress.done();
-    let tally = roster::write(&store, &accounts, now()).map_err(|e| e.to_string())?;
-    let mut summary = format!(
-        "imported: {} added, {} updated, {} unchanged, {} refused",
-        tally[0],
-        tally[1],
-        tally[2],
-        errors.len()
-    );
-    if disable_missing {
-        let present = ids.into_iter().collect();
-        let gone = store
-            .disable_missing(&present, now())
-            .map_err(|e| e.to_string())?;
-        summary.push_str(&format!(", {} disabled (not in the roster)", gone.len()));
-    }
+    let listed = disable_missing.then(|| ids.into_iter().collect());
+    let summary = roster::import(&store, &accounts, errors.len(), listed, now())
+        .map_err(|e| e.to_string())?;
     println!("{summary}");
     finish(&errors)
 }

@@ -955,24 +955,9 @@ impl App {
                 done.fetch_add(1, Ordering::Relaxed);
             })
             .and_then(|accounts| {
-                crate::roster::write(&store, &accounts, now).map_err(|e| e.to_string())
-            })
-            .and_then(|tally| {
-                let mut summary = format!(
-                    "imported: {} added, {} updated, {} unchanged, {} refused",
-                    tally[0],
-                    tally[1],
-                    tally[2],
-                    errors.len()
-                );
-                if disable {
-                    let present = ids.into_iter().collect();
-                    let gone = store
-                        .disable_missing(&present, now)
-                        .map_err(|e| e.to_string())?;
-                    summary.push_str(&format!(", {} disabled (not in the roster)", gone.len()));
-                }
-                Ok(summary)
+                let listed = disable.then(|| ids.into_iter().collect());
+                crate::roster::import(&store, &accounts, errors.len(), listed, now)
+                    .map_err(|e| e.to_string())
             });
             let text = match result {
                 Ok(summary) => format!("{summary}\n{report}"),
