@@ -10,7 +10,7 @@ mod tls;
 
 pub use cookies::{Cookie, Cookies};
 pub use request::{Params, Repeated, Request};
-pub use response::{csp_with_form_action, csp_with_images, csp_with_script, Response};
+pub use response::{Csp, Response};
 pub use tls::Tls;
 
 use bytes_limit::read_body;

@@ -11,38 +11,63 @@ pub struct Response {
     pub body: Bytes,
 }
 
-/// Content-Security-Policy of our pages: nothing inline, nothing foreign, no framing.
-pub const CSP: &str =
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-     object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
-
-/// The page CSP with one extra origin allowed as a form target (for `method=POST`).
-pub fn csp_with_form_action(origin: &str) -> String {
-    CSP.replace(
-        "form-action 'self'",
-        &format!("form-action 'self' {origin}"),
-    )
+/// The Content-Security-Policy of a page: nothing inline, nothing foreign, no framing, and
+/// forms that post only here, unless what the page's forms lead to must leave.
+///
+/// Chromium applies `form-action` to every redirect that follows a form's submission, so a
+/// login form whose answer is a 302 to the application (and whatever redirects the
+/// application answers with, to another host or from http to https) is blocked by
+/// `form-action 'self'`, with the session cookie set and the person left on the login page.
+/// Pages whose forms lead to an application, or to WeCom or WeChat, therefore carry no
+/// `form-action` (as Apereo CAS and Keycloak do); every other directive stays.
+#[derive(Clone, Debug, Default)]
+pub struct Csp {
+    /// One inline script allowed by its SHA-256 (CSP level 2).
+    script: Option<String>,
+    /// Origins images may also come from (front-channel logout).
+    images: Vec<String>,
+    /// The page's forms lead on to another site: no `form-action`.
+    forms_leave: bool,
 }
 
-/// The page CSP with images also allowed from `origins` (front-channel logout).
-pub fn csp_with_images(origins: &[String]) -> String {
-    let mut sources = String::from("img-src 'self' data:");
-    for o in origins {
-        sources.push(' ');
-        sources.push_str(o);
+impl Csp {
+    /// Allows the one inline script `script`, by its hash.
+    pub fn script(mut self, script: &str) -> Csp {
+        use base64::Engine;
+        use sha2::Digest;
+        let hash = sha2::Sha256::digest(script);
+        self.script = Some(base64::engine::general_purpose::STANDARD.encode(hash));
+        self
     }
-    CSP.replace("img-src 'self' data:", &sources)
-}
 
-/// The page CSP with one inline script allowed by its SHA-256 (CSP level 2).
-pub fn csp_with_script(script: &str) -> String {
-    use base64::Engine;
-    use sha2::Digest;
-    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(script));
-    CSP.replace(
-        "script-src 'self'",
-        &format!("script-src 'self' 'sha256-{hash}'"),
-    )
+    /// Allows images from `origins` too.
+    pub fn images(mut self, origins: &[String]) -> Csp {
+        self.images = origins.to_vec();
+        self
+    }
+
+    /// Whether the page's forms may lead (through redirects) to another site.
+    pub fn forms_leave(mut self, leave: bool) -> Csp {
+        self.forms_leave = leave;
+        self
+    }
+
+    pub fn header_value(&self) -> String {
+        let mut csp = String::from("default-src 'self'; script-src 'self'");
+        if let Some(hash) = &self.script {
+            csp.push_str(&format!(" 'sha256-{hash}'"));
+        }
+        csp.push_str("; style-src 'self'; img-src 'self' data:");
+        for origin in &self.images {
+            csp.push(' ');
+            csp.push_str(origin);
+        }
+        csp.push_str("; object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
+        if !self.forms_leave {
+            csp.push_str("; form-action 'self'");
+        }
+        csp
+    }
 }
 
 impl Response {
@@ -65,9 +90,13 @@ impl Response {
     pub fn html(status: StatusCode, markup: maud::Markup) -> Response {
         Response::new(status, "text/html; charset=UTF-8", markup.into_string())
             .no_store()
-            .header(hyper::header::CONTENT_SECURITY_POLICY, CSP)
+            .csp(&Csp::default())
             .header(hyper::header::X_FRAME_OPTIONS, "DENY")
-            .header(hyper::header::REFERRER_POLICY, "no-referrer")
+            // Not `no-referrer`: with it browsers send `Origin: null` on every form post,
+            // and the same-site check could no longer tell our forms from a forged one.
+            // `same-origin` sends our origin to ourselves and nothing to anyone else (the
+            // login page's URL carries the service).
+            .header(hyper::header::REFERRER_POLICY, "same-origin")
             .header(
                 HeaderName::from_static("cross-origin-opener-policy"),
                 "same-origin",
@@ -90,6 +119,11 @@ impl Response {
         let mut res = Response::redirect(location);
         res.status = StatusCode::SEE_OTHER;
         res
+    }
+
+    /// Replaces the page's Content-Security-Policy.
+    pub fn csp(self, csp: &Csp) -> Response {
+        self.header(hyper::header::CONTENT_SECURITY_POLICY, csp.header_value())
     }
 
     pub fn method_not_allowed(allow: &str) -> Response {

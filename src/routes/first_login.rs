@@ -9,7 +9,7 @@ use super::error::{Failure, Handled};
 use super::login::Target;
 use super::App;
 use crate::accounts::{PasswordChange, PolicyError};
-use crate::http::{Cookie, Request, Response};
+use crate::http::{Cookie, Csp, Request, Response};
 use crate::model::audit::Actor;
 use crate::model::{Account, AuditEvent, Phone};
 use crate::otp::{Delivery, Purpose, Recipient, SendError, Sent};
@@ -416,7 +416,9 @@ impl App {
             error: shown.error,
             rules: chrome.policy_rules(self.accounts.policy()),
         };
-        let mut res = self.page(req, status, chrome.first_login(&view));
+        // "我已完成" ends in a redirect to the service the login was for.
+        let csp = Csp::default().forms_leave(pending.target.service.is_some());
+        let mut res = self.page(req, status, chrome.first_login(&view)).csp(&csp);
         if captcha {
             // The captcha image needs the flow cookie to carry its answer.
             let (flow, new_flow) = self.flow(req);

@@ -5,7 +5,7 @@ use super::error::{Failure, Handled};
 use super::{campus, App};
 use crate::accounts::{Login, MAX_PASSWORD_BYTES};
 use crate::cas::Cas;
-use crate::http::{Cookie, Request, Response};
+use crate::http::{Cookie, Csp, Request, Response};
 use crate::model::Account;
 use crate::pages::{LoginForm, LoginMode, QrForm, SmsForm};
 use crate::sessions::{LiveSession, NewSession};
@@ -286,15 +286,9 @@ impl App {
             .await?;
         if target.post {
             let chrome = self.chrome(req);
-            // The form posts to the service, so its origin joins form-action.
-            let origin = url::Url::parse(service)
-                .map(|u| u.origin().ascii_serialization())
-                .unwrap_or_default();
-            let csp = crate::http::csp_with_form_action(&origin);
-            Ok(
-                Response::html(StatusCode::OK, chrome.post_redirect(service, &ticket))
-                    .header(hyper::header::CONTENT_SECURITY_POLICY, csp),
-            )
+            // The form posts to the service.
+            let csp = Csp::default().forms_leave(true);
+            Ok(Response::html(StatusCode::OK, chrome.post_redirect(service, &ticket)).csp(&csp))
         } else {
             Ok(Response::redirect(&Cas::service_with_ticket(
                 service, &ticket,
@@ -424,10 +418,11 @@ impl App {
             others: self.other_logins(req, target),
             mode,
         };
-        let csp = crate::http::csp_with_script(&crate::pages::salt_script(&issued.salt));
-        let res = self
-            .page(req, status, chrome.login(&form))
-            .header(hyper::header::CONTENT_SECURITY_POLICY, csp);
+        // A login for a service ends in a redirect to it.
+        let csp = Csp::default()
+            .script(&crate::pages::salt_script(&issued.salt))
+            .forms_leave(target.service.is_some());
+        let res = self.page(req, status, chrome.login(&form)).csp(&csp);
         match new_flow {
             true => self.cookies.set(res, Cookie::Flow, &flow, None),
             false => res,

@@ -7,7 +7,7 @@
 //! (security.md D04, an accepted risk).
 
 use super::App;
-use crate::http::{Cookie, Request, Response};
+use crate::http::{Cookie, Csp, Request, Response};
 use crate::tickets;
 use hyper::StatusCode;
 
@@ -48,10 +48,8 @@ impl App {
                     .filter_map(|u| url::Url::parse(u).ok())
                     .map(|u| u.origin().ascii_serialization())
                     .collect();
-                self.page(req, StatusCode::OK, page).header(
-                    hyper::header::CONTENT_SECURITY_POLICY,
-                    crate::http::csp_with_images(&origins),
-                )
+                self.page(req, StatusCode::OK, page)
+                    .csp(&Csp::default().images(&origins))
             }
         };
         match req.cookie_repeated(Cookie::Tgc) {

@@ -342,16 +342,28 @@ impl App {
         self.respond(req, handled)
     }
 
-    /// Whether a form post comes from our own pages: a browser's `Sec-Fetch-Site` must not say
-    /// cross-site, and its `Origin` (when sent) must be this host or the public URL's origin.
-    /// Scripts that send neither are judged by the form's token alone.
+    /// Whether a form post comes from our own pages (login CSRF, security.md D02, D03, L06).
+    ///
+    /// A browser's `Origin` must be this host or the public URL's origin. Our pages send
+    /// `Referrer-Policy: same-origin`, so browsers send the real origin on our own posts; a
+    /// browser may still say `null` (a stricter policy of its own, a privacy extension), and
+    /// then only its `Sec-Fetch-Site: same-origin` vouches for the post: `null` alone is what a
+    /// sandboxed frame or a redirected cross-site post sends. A browser that sends neither
+    /// (IE, scripts) is judged by the form's token alone.
     fn same_site(&self, req: &Request) -> bool {
-        if req.header("sec-fetch-site") == Some("cross-site") {
+        let fetch_site = req.header("sec-fetch-site");
+        if matches!(fetch_site, Some("cross-site" | "same-site")) {
             return false;
         }
-        let Some(origin) = req.header("origin") else {
-            return true;
-        };
+        match req.header("origin") {
+            Some("null") => fetch_site == Some("same-origin"),
+            Some(origin) => self.own_origin(req, origin),
+            None => true,
+        }
+    }
+
+    /// Whether `origin` is this host (as the request names it) or the public URL's origin.
+    fn own_origin(&self, req: &Request, origin: &str) -> bool {
         let public = self
             .config
             .public_url()

@@ -9,7 +9,7 @@ use super::error::{Failure, Handled};
 use super::first_login::{policy_message, sms_message};
 use super::App;
 use crate::accounts::{PasswordChange, QuestionsError};
-use crate::http::{Cookie, Request, Response};
+use crate::http::{Cookie, Csp, Request, Response};
 use crate::model::audit::Actor;
 use crate::model::{Account, AuditEvent, Email, Phone};
 use crate::otp::{Delivery, Notice, Purpose, Recipient, SendError, Sent};
@@ -350,7 +350,11 @@ impl App {
             error: shown.error,
         };
         let chrome = self.chrome(req);
-        Ok(self.portal_page(req, status, chrome.verify(&view), new_flow))
+        // Binding WeCom or WeChat goes on to the provider's page from this form.
+        let csp = Csp::default().forms_leave(next.starts_with("bind-"));
+        Ok(self
+            .portal_page(req, status, chrome.verify(&view), new_flow)
+            .csp(&csp))
     }
 
     /// `POST /account/verify`: `action=password` with `password`, `action=send` for a code

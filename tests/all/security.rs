@@ -304,6 +304,138 @@ async fn forms_posted_from_another_site_are_refused() {
     assert!(again.body.contains("修改密码"));
 }
 
+/// security.md D02, D03, L06: the same-site check as real browsers meet it. Each set is the
+/// headers a browser sends with a form post (Chromium 148 and Firefox ESR 140 as seen on this
+/// machine; Safari and IE as their makers document them): our own posts pass, whatever the
+/// page's referrer policy made of `Origin`; a post from another site, a sibling subdomain or
+/// a sandboxed frame does not, and `Origin: null` alone never passes.
+#[tokio::test]
+async fn the_same_site_check_passes_real_browsers_own_posts_and_nothing_else() {
+    let t = TestServer::start().await;
+    let own = [
+        (
+            "Chromium",
+            vec![
+                ("origin", "https://cas.test"),
+                ("sec-fetch-site", "same-origin"),
+                ("sec-fetch-mode", "navigate"),
+                ("sec-fetch-dest", "document"),
+                ("sec-fetch-user", "?1"),
+            ],
+        ),
+        (
+            "Chromium under no-referrer",
+            vec![
+                ("origin", "null"),
+                ("sec-fetch-site", "same-origin"),
+                ("sec-fetch-mode", "navigate"),
+                ("sec-fetch-dest", "document"),
+                ("sec-fetch-user", "?1"),
+            ],
+        ),
+        (
+            "Firefox",
+            vec![
+                ("origin", "https://cas.test"),
+                ("sec-fetch-site", "same-origin"),
+                ("sec-fetch-mode", "navigate"),
+                ("sec-fetch-dest", "document"),
+                ("sec-fetch-user", "?1"),
+            ],
+        ),
+        (
+            "Firefox under no-referrer",
+            vec![
+                ("origin", "null"),
+                ("sec-fetch-site", "same-origin"),
+                ("sec-fetch-mode", "navigate"),
+                ("sec-fetch-dest", "document"),
+                ("sec-fetch-user", "?1"),
+            ],
+        ),
+        (
+            "Safari 17",
+            vec![
+                ("origin", "https://cas.test"),
+                ("sec-fetch-site", "same-origin"),
+                ("sec-fetch-mode", "navigate"),
+                ("sec-fetch-dest", "document"),
+            ],
+        ),
+        (
+            "Safari 15 (no Sec-Fetch-*)",
+            vec![("origin", "https://cas.test")],
+        ),
+        ("IE 11 (no Origin)", vec![]),
+    ];
+    let foreign = [
+        (
+            "another site",
+            vec![
+                ("origin", "https://evil.test"),
+                ("sec-fetch-site", "cross-site"),
+                ("sec-fetch-mode", "navigate"),
+            ],
+        ),
+        (
+            "a sibling subdomain",
+            vec![
+                ("origin", "https://app.cas.test"),
+                ("sec-fetch-site", "same-site"),
+                ("sec-fetch-mode", "navigate"),
+            ],
+        ),
+        (
+            "a sandboxed frame",
+            vec![
+                ("origin", "null"),
+                ("sec-fetch-site", "cross-site"),
+                ("sec-fetch-mode", "navigate"),
+            ],
+        ),
+        (
+            "a cross-site post redirected here",
+            vec![("origin", "null"), ("sec-fetch-site", "same-site")],
+        ),
+        ("null without Sec-Fetch-Site", vec![("origin", "null")]),
+        (
+            "another site, old browser",
+            vec![("origin", "https://evil.test")],
+        ),
+        (
+            "a look-alike host",
+            vec![
+                ("origin", "https://cas.test.evil.test"),
+                ("sec-fetch-site", "cross-site"),
+            ],
+        ),
+    ];
+    for (browser, headers, accepted) in own
+        .iter()
+        .map(|(b, h)| (b, h, true))
+        .chain(foreign.iter().map(|(b, h)| (b, h, false)))
+    {
+        let mut c = t.client();
+        let form = c.get(&login_path(SERVICE)).await;
+        let body = format!(
+            "username=alice&password={}&service={}&execution={}",
+            enc(PASSWORD),
+            enc(SERVICE),
+            enc(&form.input("execution").unwrap())
+        );
+        let mut sent = vec![("content-type", "application/x-www-form-urlencoded")];
+        sent.extend(headers.iter().copied());
+        let res = c.send("POST", "/cas/login", &sent, &body).await;
+        match accepted {
+            true => assert_eq!(res.status, 302, "{browser}: {}", res.body),
+            false => {
+                assert_eq!(res.status, 403, "{browser}");
+                assert!(res.set_cookie("CASTGC").is_none(), "{browser}");
+            }
+        }
+    }
+}
+
 /// security.md D04, an accepted risk (README): logout is a GET by protocol, so another site
 /// can log a user out; it still never redirects off the registry.
 #[tokio::test]
@@ -991,7 +1123,9 @@ async fn the_audit_log_records_each_event_with_its_client() {
     assert_eq!(failure.detail, "wrong password");
 }
 
-/// security.md L06: every kind of page carries the browser-hardening headers.
+/// security.md L06: every kind of page carries the browser-hardening headers; forms post
+/// only here (`form-action 'self'`) except on pages whose forms lead on to an application,
+/// which Chromium would otherwise stop at the redirect after the post.
 #[tokio::test]
 async fn every_kind_of_page_carries_the_security_headers() {
     let t = TestServer::start().await;
@@ -999,6 +1133,11 @@ async fn every_kind_of_page_carries_the_security_headers() {
     let mut pages = Vec::new();
     let mut c = t.client();
     pages.push(("login", c.get("/cas/login").await));
+    pages.push(("login for a service", c.get(&login_path(SERVICE)).await));
+    pages.push((
+        "first login for a service",
+        t.client().login("bob", "123456", Some(SERVICE)).await,
+    ));
     pages.push((
         "not authorized",
         c.get(&login_path("https://evil.test/")).await,
@@ -1028,14 +1167,18 @@ async fn every_kind_of_page_carries_the_security_headers() {
             "object-src 'none'",
             "base-uri 'none'",
             "frame-ancestors 'none'",
-            "form-action 'self'",
         ] {
             assert!(csp.contains(directive), "{name}: {csp}");
+        }
+        let leads_to_app = name.ends_with("for a service");
+        assert_eq!(csp.contains("form-action"), !leads_to_app, "{name}: {csp}");
+        if !leads_to_app {
+            assert!(csp.ends_with("form-action 'self'"), "{name}: {csp}");
         }
         assert!(!csp.contains("unsafe-inline"), "{name}");
         for (header, value) in [
             ("x-frame-options", "DENY"),
-            ("referrer-policy", "no-referrer"),
+            ("referrer-policy", "same-origin"),
             ("x-content-type-options", "nosniff"),
             ("cache-control", "no-store"),
             ("cross-origin-opener-policy", "same-origin"),
