@@ -4,7 +4,6 @@
 
 use crate::support::receiver::Receiver;
 use crate::support::*;
-use hmac::Mac;
 use unicas::model::{AuditEvent, AuditRecord, Kind, LogoutType, NewAccount, NewService};
 
 const ADMIN: &str = "it01";
@@ -308,25 +307,6 @@ async fn enter(c: &mut Client, gate: &Resp, code: String) -> Resp {
 }
 
 /// An independent RFC 6238 code (HMAC-SHA1, 30 s, 6 digits) from the base32 secret.
-fn totp(secret: &str, now: i64) -> String {
-    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let (mut bits, mut n, mut key) = (0u64, 0, Vec::new());
-    for c in secret.bytes() {
-        bits = (bits << 5) | alphabet.iter().position(|&a| a == c).unwrap() as u64;
-        n += 5;
-        if n >= 8 {
-            key.push((bits >> (n - 8)) as u8);
-            n -= 8;
-        }
-    }
-    let mut mac = hmac::Hmac::<sha1::Sha1>::new_from_slice(&key).unwrap();
-    mac.update(&((now / 30) as u64).to_be_bytes());
-    let h = mac.finalize().into_bytes();
-    let o = (h[19] & 15) as usize;
-    let v = u32::from_be_bytes([h[o] & 0x7f, h[o + 1], h[o + 2], h[o + 3]]) % 1_000_000;
-    format!("{v:06}")
-}
-
 /// Issue "Operations": TOTP with a QR enrolment. The QR code is what an authenticator app
 /// reads; the first code confirms it; later entries take a code, each time step once.
 #[tokio::test]
@@ -377,7 +357,10 @@ async fn an_administrator_enrols_an_authenticator_and_enters_with_it() {
     let confirmed = admin
         .post_owned(
             "/cas/admin/totp",
-            &[("csrf", csrf.clone()), ("code", totp(&secret, now))],
+            &[
+                ("csrf", csrf.clone()),
+                ("code", authenticator_code(&secret, now)),
+            ],
         )
         .await;
     assert_eq!(confirmed.status, 303);
@@ -392,10 +375,10 @@ async fn an_administrator_enrols_an_authenticator_and_enters_with_it() {
     let gate = next.get("/cas/admin").await;
     assert!(gate.body.contains("动态口令"), "{}", gate.body);
     // The code that confirmed the enrolment is spent.
-    let replay = enter(&mut next, &gate, totp(&secret, now)).await;
+    let replay = enter(&mut next, &gate, authenticator_code(&secret, now)).await;
     assert_eq!(replay.status, 401);
     t.clock().advance(30);
-    let fresh = totp(&secret, t.clock().now());
+    let fresh = authenticator_code(&secret, t.clock().now());
     let entered = enter(&mut next, &replay, fresh.clone()).await;
     assert_eq!((entered.status, entered.location()), (303, "/cas/admin"));
     assert!(next.get("/cas/admin").await.body.contains("概览"));
@@ -929,16 +912,6 @@ fn upload(csrf: &str, roster: &str, action: &str) -> (String, String) {
          --{boundary}\r\nContent-Disposition: form-data; name=\"action\"\r\n\r\n{action}\r\n--{boundary}--\r\n"
     );
     (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
-/// A valid 18-character ID number from its first 17 digits (GB 11643 check character).
-fn id_number(first17: &str) -> String {
-    let sum: u32 = first17
-        .bytes()
-        .enumerate()
-        .map(|(i, d)| u32::from(d - b'0') * ((1u32 << (17 - i)) % 11))
-        .sum();
-    format!("{first17}{}", b"10X98765432"[(sum % 11) as usize] as char)
 }
 
 /// Issue "Operations": the roster is imported from the browser: uploaded, previewed with

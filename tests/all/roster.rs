@@ -5,18 +5,6 @@ use crate::support::*;
 
 const HEADER: &str = "account,name,kind,id_number,department,phone,email";
 
-/// A valid 18-character ID number from its first 17 digits: the GB 11643-1999 check
-/// character, computed here from the standard's definition.
-fn id_number(first17: &str) -> String {
-    let sum: u32 = first17
-        .bytes()
-        .enumerate()
-        .map(|(i, d)| u32::from(d - b'0') * ((1u32 << (17 - i)) % 11))
-        .sum();
-    let check = b"10X98765432"[(sum % 11) as usize] as char;
-    format!("{first17}{check}")
-}
-
 fn write(t: &TestServer, name: &str, bytes: &[u8]) -> std::path::PathBuf {
     let path = t.dir.path().join(name);
     std::fs::write(&path, bytes).unwrap();

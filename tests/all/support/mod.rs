@@ -799,6 +799,40 @@ impl Client {
     }
 }
 
+/// A valid 18-character ID number from its first 17 digits: the GB 11643-1999 check
+/// character, computed here from the standard's definition.
+pub fn id_number(first17: &str) -> String {
+    let sum: u32 = first17
+        .bytes()
+        .enumerate()
+        .map(|(i, d)| u32::from(d - b'0') * ((1u32 << (17 - i)) % 11))
+        .sum();
+    let check = b"10X98765432"[(sum % 11) as usize] as char;
+    format!("{first17}{check}")
+}
+
+/// The code an authenticator app shows at `now` for the base32 `secret` (RFC 6238: SHA-1,
+/// 30-second steps, six digits), computed here independently of the server's.
+pub fn authenticator_code(secret: &str, now: i64) -> String {
+    use hmac::Mac;
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let (mut bits, mut n, mut key) = (0u64, 0, Vec::new());
+    for c in secret.bytes() {
+        bits = (bits << 5) | alphabet.iter().position(|&a| a == c).unwrap() as u64;
+        n += 5;
+        if n >= 8 {
+            key.push((bits >> (n - 8)) as u8);
+            n -= 8;
+        }
+    }
+    let mut mac = hmac::Hmac::<sha1::Sha1>::new_from_slice(&key).unwrap();
+    mac.update(&((now / 30) as u64).to_be_bytes());
+    let h = mac.finalize().into_bytes();
+    let o = (h[19] & 15) as usize;
+    let v = u32::from_be_bytes([h[o] & 0x7f, h[o + 1], h[o + 2], h[o + 3]]) % 1_000_000;
+    format!("{v:06}")
+}
+
 /// `path?service=..&ticket=..` for a validation endpoint.
 pub fn validate_path(endpoint: &str, service: &str, ticket: &str) -> String {
     format!(

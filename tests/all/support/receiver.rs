@@ -44,7 +44,13 @@ impl TestCa {
 
     /// A certificate for 127.0.0.1 signed by this CA, and its key, as PEM.
     pub fn server_pem(&self) -> (String, String) {
-        let params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+        self.server_pem_for(&["127.0.0.1"])
+    }
+
+    /// A certificate for `names` (host names or addresses) signed by this CA, and its key.
+    pub fn server_pem_for(&self, names: &[&str]) -> (String, String) {
+        let names = names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let params = rcgen::CertificateParams::new(names).unwrap();
         let key = rcgen::KeyPair::generate().unwrap();
         let cert = params.signed_by(&key, &self.cert, &self.key).unwrap();
         (cert.pem(), key.serialize_pem())

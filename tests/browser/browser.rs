@@ -1,0 +1,525 @@
+//! A browser as a person uses it: a WebDriver session of Chromium (through Debian's
+//! chromedriver), sized and dressed as a computer, a phone or the browser inside WeChat or
+//! WeCom, in Chinese or English, with or without JavaScript; and what the person does with it:
+//! open a page, type into a field, press a button or a link by the words on it, read the
+//! screen. A step that does not come about within `PATIENCE` fails the test, and the failure
+//! keeps a screenshot and the page's HTML (under `target/tmp/browser/<test>/`) and prints the
+//! text the person saw.
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// How long a person waits for a page to show what it should.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// What the person holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Device {
+    /// A computer's browser at 1280 × 800.
+    Desktop,
+    /// A phone's browser at 390 px wide.
+    Phone,
+    /// WeChat's built-in browser (XWeb, Chromium's engine) on a phone.
+    WeChat,
+    /// WeCom's built-in browser on a phone.
+    WeCom,
+}
+
+impl Device {
+    fn size(self) -> (u32, u32) {
+        match self {
+            Device::Desktop => (1280, 800),
+            _ => (390, 844),
+        }
+    }
+
+    /// The user agent the device's browser sends (as those browsers send it); the desktop
+    /// keeps Chromium's own.
+    fn user_agent(self) -> Option<String> {
+        const ANDROID_WEBVIEW: &str = "Mozilla/5.0 (Linux; Android 14; V2307A Build/UP1A.231005.007; wv) \
+            AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/130.0.6723.103 Mobile Safari/537.36";
+        let app = match self {
+            Device::Desktop => return None,
+            Device::Phone => {
+                return Some(
+                    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) \
+                     Chrome/148.0.0.0 Mobile Safari/537.36"
+                        .into(),
+                )
+            }
+            Device::WeChat => "XWEB/1300259 MMWEBSDK/20241103 MMWEBID/6533 \
+                MicroMessenger/8.0.55.2780(0x28003737) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64",
+            Device::WeCom => "wxwork/4.1.33 MicroMessenger/7.0.1 NetType/WIFI Language/zh ColorScheme/Light",
+        };
+        Some(format!("{ANDROID_WEBVIEW} {app}"))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+/// Who uses the browser: the language they read, the device, whether JavaScript runs.
+#[derive(Clone, Copy, Debug)]
+pub struct Person {
+    pub lang: Lang,
+    pub device: Device,
+    pub javascript: bool,
+}
+
+impl Person {
+    pub const fn new(lang: Lang, device: Device) -> Person {
+        Person {
+            lang,
+            device,
+            javascript: true,
+        }
+    }
+
+    /// The same person with JavaScript turned off.
+    pub const fn without_javascript(self) -> Person {
+        Person {
+            javascript: false,
+            ..self
+        }
+    }
+
+    /// The words in this person's language.
+    pub fn t<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
+        match self.lang {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+
+    fn label(&self) -> String {
+        let lang = match self.lang {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        };
+        let script = if self.javascript { "" } else { "-nojs" };
+        format!("{:?}-{lang}{script}", self.device).to_lowercase()
+    }
+}
+
+pub const ZH_DESKTOP: Person = Person::new(Lang::Zh, Device::Desktop);
+pub const EN_DESKTOP: Person = Person::new(Lang::En, Device::Desktop);
+pub const ZH_PHONE: Person = Person::new(Lang::Zh, Device::Phone);
+pub const EN_PHONE: Person = Person::new(Lang::En, Device::Phone);
+pub const ZH_WECHAT: Person = Person::new(Lang::Zh, Device::WeChat);
+
+/// A chromedriver of this test, in a process group of its own so that ending it ends the
+/// browsers it started, even when the test fails half way.
+pub struct Driver {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl Driver {
+    pub fn start() -> Driver {
+        use std::io::{BufRead, BufReader};
+        use std::os::unix::process::CommandExt;
+        let path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+        let mut child = std::process::Command::new(&path)
+            .arg("--port=0")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("{path}: {e}; install Debian's chromium and chromium-driver (tests/browser/run.sh does)")
+            });
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        let port = loop {
+            line.clear();
+            if out.read_line(&mut line).unwrap() == 0 {
+                panic!("chromedriver ended before it listened");
+            }
+            if let Some(rest) = line.split("started successfully on port ").nth(1) {
+                break rest.trim().trim_end_matches('.').to_string();
+            }
+        };
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        Driver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // The whole group: chromedriver and every Chromium it started.
+        unsafe { libc::kill(-(self.child.id() as i32), libc::SIGKILL) };
+        let _ = self.child.wait();
+    }
+}
+
+/// One browser window of one person.
+pub struct Browser {
+    client: Client,
+    pub person: Person,
+    /// Where failures keep their screenshot and HTML.
+    artifacts: PathBuf,
+    name: String,
+    /// `https://cas.test`: where paths are opened.
+    origin: String,
+    /// The browser's profile; files it downloads go to `downloads/` in it.
+    profile: tempfile::TempDir,
+}
+
+/// What a browser session needs to know of the campus.
+pub struct Launch<'a> {
+    pub driver: &'a Driver,
+    /// Host names and the loopback address each resolves to (`cas.test` → the server).
+    pub hosts: &'a [(&'a str, std::net::SocketAddr)],
+    pub origin: &'a str,
+    pub test: &'a str,
+    pub name: &'a str,
+}
+
+impl Browser {
+    pub async fn launch(launch: Launch<'_>, person: Person) -> Browser {
+        let profile = tempfile::tempdir().unwrap();
+        let (width, height) = person.device.size();
+        let rules = launch
+            .hosts
+            .iter()
+            .map(|(host, addr)| format!("MAP {host} {addr}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut args = vec![
+            "--headless=new".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-dev-shm-usage".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable".into(),
+            format!("--user-data-dir={}", profile.path().display()),
+            format!("--window-size={width},{height}"),
+            format!("--host-resolver-rules={rules}"),
+            format!("--lang={}", person.t("zh-CN", "en-US")),
+        ];
+        if let Some(ua) = person.device.user_agent() {
+            args.push(format!("--user-agent={ua}"));
+        }
+        let mut prefs = json!({
+            "intl.accept_languages": person.t("zh-CN,zh", "en-US,en"),
+            "download.default_directory": profile.path().join("downloads"),
+            "download.prompt_for_download": false,
+        });
+        if !person.javascript {
+            prefs["profile.managed_default_content_settings.javascript"] = json!(2);
+        }
+        let mut options = json!({ "args": args, "prefs": prefs });
+        if let Ok(binary) = std::env::var("CHROMIUM") {
+            options["binary"] = json!(binary);
+        }
+        let caps = json!({
+            "browserName": "chrome",
+            // The test CA is nobody's: the certificate of cas.test is accepted as it is.
+            "acceptInsecureCerts": true,
+            "goog:chromeOptions": options,
+        });
+        let serde_json::Value::Object(caps) = caps else {
+            unreachable!()
+        };
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&launch.driver.url)
+            .await
+            .unwrap_or_else(|e| panic!("starting Chromium through chromedriver: {e}"));
+        let artifacts = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join("browser")
+            .join(launch.test);
+        std::fs::create_dir_all(&artifacts).unwrap();
+        Browser {
+            client,
+            person,
+            artifacts,
+            name: format!("{}-{}", launch.name, person.label()),
+            origin: launch.origin.to_string(),
+            profile,
+        }
+    }
+
+    /// The words in this person's language.
+    pub fn t<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
+        self.person.t(zh, en)
+    }
+
+    /// Opens `url`: a path on the CAS server (`/cas/login`) or a whole URL.
+    pub async fn open(&self, url: &str) {
+        let url = match url.starts_with('/') {
+            true => format!("{}{url}", self.origin),
+            false => url.to_string(),
+        };
+        let opened = self.client.goto(&url).await;
+        self.must(opened, &format!("open {url}")).await;
+    }
+
+    /// The window's title (what the tab shows).
+    pub async fn title(&self) -> String {
+        let title = self.client.title().await;
+        self.must(title, "read the title").await
+    }
+
+    /// Waits until the page shows `text`.
+    pub async fn see(&self, text: &str) {
+        let started = Instant::now();
+        loop {
+            if let Ok(body) = self.client.find(Locator::Css("body")).await {
+                if body.text().await.is_ok_and(|t| t.contains(text)) {
+                    return;
+                }
+            }
+            if started.elapsed() > PATIENCE {
+                self.fail(&format!("never showed {text:?}")).await;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until the address bar starts with `prefix` (a path on cas.test or a whole URL).
+    pub async fn arrive(&self, prefix: &str) {
+        let prefix = match prefix.starts_with('/') {
+            true => format!("{}{prefix}", self.origin),
+            false => prefix.to_string(),
+        };
+        let started = Instant::now();
+        loop {
+            if let Ok(url) = self.client.current_url().await {
+                if url.as_str().starts_with(&prefix) {
+                    return;
+                }
+            }
+            if started.elapsed() > PATIENCE {
+                self.fail(&format!("never arrived at {prefix}")).await;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Types `value` into the field with this id (or name), replacing what it held.
+    pub async fn fill(&self, field: &str, value: &str) {
+        let selector = format!("[id='{field}'],[name='{field}']");
+        let found = self.client.find(Locator::Css(&selector)).await;
+        let input = self.must(found, &format!("find the field {field}")).await;
+        let cleared = input.clear().await;
+        self.must(cleared, &format!("clear {field}")).await;
+        let typed = input.send_keys(value).await;
+        self.must(typed, &format!("type into {field}")).await;
+    }
+
+    /// Chooses the option with these words in the list with this id.
+    pub async fn choose(&self, field: &str, label: &str) {
+        let xpath = format!(
+            "//select[@id={}]/option[normalize-space(.)={}]",
+            literal(field),
+            literal(label)
+        );
+        let found = self.client.find(Locator::XPath(&xpath)).await;
+        let option = self
+            .must(found, &format!("find {label:?} in the list {field}"))
+            .await;
+        let chosen = option.click().await;
+        self.must(chosen, &format!("choose {label:?} in {field}"))
+            .await;
+    }
+
+    /// Presses the button or link that says `label` (the first visible one).
+    pub async fn press(&self, label: &str) {
+        let l = literal(label);
+        let xpath = format!(
+            "//button[normalize-space(.)={l}] | //a[normalize-space(.)={l}] \
+             | //input[(@type='submit' or @type='button') and @value={l}]"
+        );
+        let started = Instant::now();
+        loop {
+            let found = self.client.find_all(Locator::XPath(&xpath)).await;
+            for element in found.unwrap_or_default() {
+                if element.is_displayed().await.unwrap_or(false) {
+                    return self.click(element, label).await;
+                }
+            }
+            if started.elapsed() > PATIENCE {
+                self.fail(&format!("no button or link {label:?} to press"))
+                    .await;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Presses the button or link that says `label` in the part of the page headed
+    /// `heading` (账号管理 has a "立即绑定" under each of 手机绑定 and 邮箱绑定).
+    pub async fn press_in(&self, heading: &str, label: &str) {
+        let xpath = format!(
+            "//*[h2[normalize-space(.)={}]]//*[self::a or self::button][normalize-space(.)={}]",
+            literal(heading),
+            literal(label)
+        );
+        let found = self.client.find(Locator::XPath(&xpath)).await;
+        let element = self
+            .must(found, &format!("find {label:?} under {heading:?}"))
+            .await;
+        self.click(element, label).await;
+    }
+
+    /// Clicks `element` and waits for the page it leads to: every button and link of ours
+    /// leads to one (a form's answer, or the link's page), and the next step must not act
+    /// on the page being left.
+    async fn click(&self, element: fantoccini::elements::Element, label: &str) {
+        if self.person.device != Device::Desktop && self.overflows().await {
+            self.fail("the page is wider than the phone's screen").await;
+        }
+        let leaving = self.client.find(Locator::Css("html")).await;
+        let leaving = self.must(leaving, "find the page").await;
+        let clicked = element.click().await;
+        self.must(clicked, &format!("press {label:?}")).await;
+        let started = Instant::now();
+        while leaving
+            .tag_name()
+            .await
+            .is_ok_and(|_| started.elapsed() < PATIENCE)
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        if started.elapsed() >= PATIENCE {
+            self.fail(&format!("pressing {label:?} led nowhere")).await;
+        }
+    }
+
+    /// The words of the first element matching `selector`.
+    pub async fn read(&self, selector: &str) -> String {
+        let found = self.client.find(Locator::Css(selector)).await;
+        let element = self.must(found, &format!("find {selector}")).await;
+        let text = element.text().await;
+        self.must(text, &format!("read {selector}")).await
+    }
+
+    /// The value of this browser's cookie `name` for the page it shows.
+    pub async fn cookie(&self, name: &str) -> String {
+        let cookie = self.client.get_named_cookie(name).await;
+        self.must(cookie, &format!("read the cookie {name}"))
+            .await
+            .value()
+            .to_string()
+    }
+
+    /// Presses the link that says `label`, which downloads a file, and returns what the file
+    /// holds once the download is finished.
+    pub async fn download(&self, label: &str) -> String {
+        let found = self.client.find(Locator::LinkText(label)).await;
+        let link = self.must(found, &format!("find the link {label:?}")).await;
+        let clicked = link.click().await;
+        self.must(clicked, &format!("press {label:?}")).await;
+        let dir = self.profile.path().join("downloads");
+        let started = Instant::now();
+        loop {
+            let done = std::fs::read_dir(&dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| {
+                    p.extension()
+                        .is_some_and(|x| x != "crdownload" && x != "tmp")
+                });
+            if let Some(file) = done {
+                return std::fs::read_to_string(file).unwrap_or_default();
+            }
+            if started.elapsed() > PATIENCE {
+                self.fail(&format!("{label:?} downloaded nothing")).await;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The image as the browser shows it: the element's screenshot (PNG).
+    pub async fn image(&self, selector: &str) -> Vec<u8> {
+        let found = self.client.find(Locator::Css(selector)).await;
+        let image = self
+            .must(found, &format!("find the image {selector}"))
+            .await;
+        let shot = image.screenshot().await;
+        self.must(shot, "capture the image").await
+    }
+
+    /// Whether the page is wider than the window (a phone would have to scroll sideways).
+    /// Every page a person on a phone presses something on is checked. Unknown (no script
+    /// may run) counts as fitting.
+    pub async fn overflows(&self) -> bool {
+        let js = "return document.documentElement.scrollWidth > window.innerWidth + 1;";
+        match self.client.execute(js, vec![]).await {
+            Ok(v) => v.as_bool().unwrap_or(false),
+            Err(_) => false,
+        }
+    }
+
+    /// Keeps the page as it is now (`<test>/<browser>-<step>.png` and `.html`), for a person
+    /// to look at: the screenshots of the suite.
+    pub async fn keep(&self, step: &str) -> PathBuf {
+        let base = self.artifacts.join(format!("{}-{step}", self.name));
+        if let Ok(png) = self.client.screenshot().await {
+            let _ = std::fs::write(base.with_extension("png"), png);
+        }
+        if let Ok(html) = self.client.source().await {
+            let _ = std::fs::write(base.with_extension("html"), html);
+        }
+        base
+    }
+
+    /// Fails the test: keeps the screenshot and HTML and says what the person saw.
+    pub async fn fail(&self, what: &str) -> ! {
+        let url = self
+            .client
+            .current_url()
+            .await
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+        let seen = match self.client.find(Locator::Css("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        let html = self.client.source().await.unwrap_or_default();
+        let kept = self.keep("failure").await;
+        panic!(
+            "{}: {what}\n  at {url}\n  kept {}.png and .html\n--- the page said ---\n{seen}\n--- its HTML ---\n{}",
+            self.name,
+            kept.display(),
+            html.chars().take(20_000).collect::<String>()
+        );
+    }
+
+    async fn must<T>(&self, r: Result<T, fantoccini::error::CmdError>, what: &str) -> T {
+        match r {
+            Ok(v) => v,
+            Err(e) => self.fail(&format!("could not {what}: {e}")).await,
+        }
+    }
+
+    /// Ends the session (and its Chromium).
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+/// `s` as an XPath string literal (XPath 1.0 has no escapes: words with both quotes are
+/// joined with `concat`).
+fn literal(s: &str) -> String {
+    match (s.contains('\''), s.contains('"')) {
+        (false, _) => format!("'{s}'"),
+        (true, false) => format!("\"{s}\""),
+        (true, true) => format!("concat('{}')", s.replace('\'', "', \"'\", '")),
+    }
+}
