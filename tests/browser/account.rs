@@ -135,4 +135,5 @@ async fn log_in(b: &Browser, password: &str) {
 persons!(account_management:
     zh_desktop => ZH_DESKTOP,
     en_phone => EN_PHONE,
+    firefox_zh_desktop => ZH_DESKTOP.in_firefox(),
 );

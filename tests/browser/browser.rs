@@ -63,12 +63,22 @@ pub enum Lang {
     En,
 }
 
-/// Who uses the browser: the language they read, the device, whether JavaScript runs.
+/// The browser engine: Chromium (Chrome, Edge, 360, WeChat's and WeCom's browsers) or
+/// Firefox ESR.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Chromium,
+    Firefox,
+}
+
+/// Who uses the browser: the language they read, the device, whether JavaScript runs, and
+/// the engine.
 #[derive(Clone, Copy, Debug)]
 pub struct Person {
     pub lang: Lang,
     pub device: Device,
     pub javascript: bool,
+    pub engine: Engine,
 }
 
 impl Person {
@@ -77,6 +87,7 @@ impl Person {
             lang,
             device,
             javascript: true,
+            engine: Engine::Chromium,
         }
     }
 
@@ -84,6 +95,14 @@ impl Person {
     pub const fn without_javascript(self) -> Person {
         Person {
             javascript: false,
+            ..self
+        }
+    }
+
+    /// The same person in Firefox ESR.
+    pub const fn in_firefox(self) -> Person {
+        Person {
+            engine: Engine::Firefox,
             ..self
         }
     }
@@ -102,7 +121,7 @@ impl Person {
             Lang::En => "en",
         };
         let script = if self.javascript { "" } else { "-nojs" };
-        format!("{:?}-{lang}{script}", self.device).to_lowercase()
+        format!("{:?}-{:?}-{lang}{script}", self.engine, self.device).to_lowercase()
     }
 }
 
@@ -112,39 +131,51 @@ pub const ZH_PHONE: Person = Person::new(Lang::Zh, Device::Phone);
 pub const EN_PHONE: Person = Person::new(Lang::En, Device::Phone);
 pub const ZH_WECHAT: Person = Person::new(Lang::Zh, Device::WeChat);
 
-/// A chromedriver of this test, in a process group of its own so that ending it ends the
-/// browsers it started, even when the test fails half way.
+/// The WebDriver server of one browser (Debian's chromedriver, or geckodriver), in a process
+/// group of its own so that ending it ends the browser it started, even when the test fails
+/// half way.
 pub struct Driver {
     child: std::process::Child,
     pub url: String,
 }
 
 impl Driver {
-    pub fn start() -> Driver {
+    pub fn start(engine: Engine) -> Driver {
         use std::io::{BufRead, BufReader};
         use std::os::unix::process::CommandExt;
-        let path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+        let (variable, program, listening) = match engine {
+            Engine::Chromium => (
+                "CHROMEDRIVER",
+                "chromedriver",
+                "started successfully on port ",
+            ),
+            Engine::Firefox => ("GECKODRIVER", "geckodriver", "Listening on 127.0.0.1:"),
+        };
+        let path = std::env::var(variable).unwrap_or_else(|_| program.into());
         let mut child = std::process::Command::new(&path)
             .arg("--port=0")
+            .process_group(0)
+            .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
-            .process_group(0)
             .spawn()
             .unwrap_or_else(|e| {
-                panic!("{path}: {e}; install Debian's chromium and chromium-driver (tests/browser/run.sh does)")
+                panic!("{path}: {e}; tests/browser/run.sh installs the browsers and their drivers")
             });
-        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let said = child.stdout.take().unwrap();
+        let mut said = BufReader::new(said);
         let mut line = String::new();
         let port = loop {
             line.clear();
-            if out.read_line(&mut line).unwrap() == 0 {
-                panic!("chromedriver ended before it listened");
+            if said.read_line(&mut line).unwrap_or(0) == 0 {
+                panic!("{path} ended before it listened");
             }
-            if let Some(rest) = line.split("started successfully on port ").nth(1) {
+            if let Some(rest) = line.split(listening).nth(1) {
                 break rest.trim().trim_end_matches('.').to_string();
             }
         };
-        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        // Whatever it says later is read too, so it never writes into a closed pipe.
+        std::thread::spawn(move || std::io::copy(&mut said, &mut std::io::sink()));
         Driver {
             child,
             url: format!("http://127.0.0.1:{port}"),
@@ -154,7 +185,7 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        // The whole group: chromedriver and every Chromium it started.
+        // The whole group: the driver and the browser it started.
         unsafe { libc::kill(-(self.child.id() as i32), libc::SIGKILL) };
         let _ = self.child.wait();
     }
@@ -171,13 +202,17 @@ pub struct Browser {
     origin: String,
     /// The browser's profile; files it downloads go to `downloads/` in it.
     profile: tempfile::TempDir,
+    /// Its WebDriver server (ended after the session).
+    _driver: Driver,
 }
 
 /// What a browser session needs to know of the campus.
 pub struct Launch<'a> {
-    pub driver: &'a Driver,
-    /// Host names and the loopback address each resolves to (`cas.test` → the server).
+    /// Host names and the loopback address each resolves to (`cas.test` → the server), for
+    /// Chromium's resolver.
     pub hosts: &'a [(&'a str, std::net::SocketAddr)],
+    /// A proxy that reaches those hosts, for Firefox (it has no resolver rules).
+    pub proxy: std::net::SocketAddr,
     pub origin: &'a str,
     pub test: &'a str,
     pub name: &'a str,
@@ -186,59 +221,25 @@ pub struct Launch<'a> {
 impl Browser {
     pub async fn launch(launch: Launch<'_>, person: Person) -> Browser {
         let profile = tempfile::tempdir().unwrap();
-        let (width, height) = person.device.size();
-        let rules = launch
-            .hosts
-            .iter()
-            .map(|(host, addr)| format!("MAP {host} {addr}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let mut args = vec![
-            "--headless=new".to_string(),
-            "--no-sandbox".into(),
-            "--disable-gpu".into(),
-            "--disable-dev-shm-usage".into(),
-            "--disable-quic".into(),
-            "--no-first-run".into(),
-            "--disable-background-networking".into(),
-            "--disable-component-update".into(),
-            "--disable-sync".into(),
-            "--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable".into(),
-            format!("--user-data-dir={}", profile.path().display()),
-            format!("--window-size={width},{height}"),
-            format!("--host-resolver-rules={rules}"),
-            format!("--lang={}", person.t("zh-CN", "en-US")),
-        ];
-        if let Some(ua) = person.device.user_agent() {
-            args.push(format!("--user-agent={ua}"));
-        }
-        let mut prefs = json!({
-            "intl.accept_languages": person.t("zh-CN,zh", "en-US,en"),
-            "download.default_directory": profile.path().join("downloads"),
-            "download.prompt_for_download": false,
-        });
-        if !person.javascript {
-            prefs["profile.managed_default_content_settings.javascript"] = json!(2);
-        }
-        let mut options = json!({ "args": args, "prefs": prefs });
-        if let Ok(binary) = std::env::var("CHROMIUM") {
-            options["binary"] = json!(binary);
-        }
-        let caps = json!({
-            "browserName": "chrome",
-            // The test CA is nobody's: the certificate of cas.test is accepted as it is.
-            "acceptInsecureCerts": true,
-            "goog:chromeOptions": options,
-        });
+        let caps = match person.engine {
+            Engine::Chromium => chromium(&launch, person, profile.path()),
+            Engine::Firefox => firefox(&launch, person, profile.path()),
+        };
         let serde_json::Value::Object(caps) = caps else {
             unreachable!()
         };
+        let driver = Driver::start(person.engine);
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let client = ClientBuilder::new(connector)
             .capabilities(caps)
-            .connect(&launch.driver.url)
+            .connect(&driver.url)
             .await
-            .unwrap_or_else(|e| panic!("starting Chromium through chromedriver: {e}"));
+            .unwrap_or_else(|e| panic!("starting {:?} through its driver: {e}", person.engine));
+        if person.engine == Engine::Firefox {
+            let (width, height) = person.device.size();
+            let sized = client.set_window_size(width, height).await;
+            sized.unwrap_or_else(|e| panic!("sizing Firefox's window: {e}"));
+        }
         let artifacts = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
             .join("browser")
             .join(launch.test);
@@ -250,6 +251,7 @@ impl Browser {
             name: format!("{}-{}", launch.name, person.label()),
             origin: launch.origin.to_string(),
             profile,
+            _driver: driver,
         }
     }
 
@@ -512,6 +514,79 @@ impl Browser {
     pub async fn close(self) {
         let _ = self.client.close().await;
     }
+}
+
+/// Chromium's capabilities: headless, host names mapped to the campus, the person's window,
+/// user agent and languages, downloads into the profile, JavaScript off if so.
+fn chromium(launch: &Launch, person: Person, profile: &std::path::Path) -> serde_json::Value {
+    let (width, height) = person.device.size();
+    let rules = launch
+        .hosts
+        .iter()
+        .map(|(host, addr)| format!("MAP {host} {addr}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut args = vec![
+        "--headless=new".to_string(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-dev-shm-usage".into(),
+        "--disable-quic".into(),
+        "--no-first-run".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        "--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable".into(),
+        format!("--user-data-dir={}", profile.display()),
+        format!("--window-size={width},{height}"),
+        format!("--host-resolver-rules={rules}"),
+        format!("--lang={}", person.t("zh-CN", "en-US")),
+    ];
+    if let Some(ua) = person.device.user_agent() {
+        args.push(format!("--user-agent={ua}"));
+    }
+    let mut prefs = json!({
+        "intl.accept_languages": person.t("zh-CN,zh", "en-US,en"),
+        "download.default_directory": profile.join("downloads"),
+        "download.prompt_for_download": false,
+    });
+    if !person.javascript {
+        prefs["profile.managed_default_content_settings.javascript"] = json!(2);
+    }
+    let mut options = json!({ "args": args, "prefs": prefs });
+    if let Ok(binary) = std::env::var("CHROMIUM") {
+        options["binary"] = json!(binary);
+    }
+    json!({
+        "browserName": "chrome",
+        // The test CA is nobody's: the certificate of cas.test is accepted as it is.
+        "acceptInsecureCerts": true,
+        "goog:chromeOptions": options,
+    })
+}
+
+/// Firefox ESR's capabilities: headless, https through the campus proxy (loopback stays
+/// direct), the person's languages and user agent, downloads into the profile's folder.
+fn firefox(launch: &Launch, person: Person, profile: &std::path::Path) -> serde_json::Value {
+    let mut prefs = json!({
+        "network.proxy.type": 1,
+        "network.proxy.ssl": launch.proxy.ip().to_string(),
+        "network.proxy.ssl_port": launch.proxy.port(),
+        "intl.accept_languages": person.t("zh-CN,zh", "en-US,en"),
+        "browser.download.folderList": 2,
+        "browser.download.dir": profile.join("downloads"),
+        "browser.helperApps.neverAsk.saveToDisk": "text/csv",
+        "javascript.enabled": person.javascript,
+    });
+    if let Some(ua) = person.device.user_agent() {
+        prefs["general.useragent.override"] = json!(ua);
+    }
+    let binary = std::env::var("FIREFOX").unwrap_or_else(|_| "/usr/bin/firefox-esr".into());
+    json!({
+        "browserName": "firefox",
+        "acceptInsecureCerts": true,
+        "moz:firefoxOptions": { "binary": binary, "args": ["-headless"], "prefs": prefs },
+    })
 }
 
 /// `s` as an XPath string literal (XPath 1.0 has no escapes: words with both quotes are

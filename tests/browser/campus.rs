@@ -1,10 +1,10 @@
 //! A campus for one test: the real server with TLS as `https://cas.test/cas` (Chromium
-//! resolves `cas.test` to its loopback port), two applications on other sites, the SMS `log`
-//! provider's outbox, optionally the WeCom/WeChat stand-in, and a chromedriver that browsers
-//! are started from.
+//! resolves `cas.test` to its loopback port; Firefox reaches it through a small proxy), two
+//! applications on other sites, the SMS `log` provider's outbox, and optionally the
+//! WeCom/WeChat stand-in.
 
 use crate::application::{Application, CasLink};
-use crate::browser::{Browser, Driver, Lang, Launch, Person};
+use crate::browser::{Browser, Lang, Launch, Person};
 use crate::support::receiver::TestCa;
 use crate::support::wx::{self, WxMock};
 use crate::support::{unicas, TestServer, PASSWORD};
@@ -18,7 +18,8 @@ pub struct Campus {
     /// 教务系统 and 图书馆: two applications, each its own site.
     pub apps: [Application; 2],
     pub wx: Option<WxMock>,
-    driver: Driver,
+    /// Reaches `cas.test` for Firefox.
+    proxy: HostProxy,
     test: &'static str,
     _certs: tempfile::TempDir,
 }
@@ -84,11 +85,12 @@ impl Campus {
                 ..NewService::default()
             });
         }
+        let proxy = HostProxy::start("cas.test:443", server.server.addr).await;
         Campus {
             server,
             apps,
+            proxy,
             wx,
-            driver: Driver::start(),
             test,
             _certs: certs,
         }
@@ -98,8 +100,8 @@ impl Campus {
     pub async fn browser(&self, name: &str, person: Person) -> Browser {
         let hosts = [("cas.test", self.server.server.addr)];
         let launch = Launch {
-            driver: &self.driver,
             hosts: &hosts,
+            proxy: self.proxy.addr,
             origin: ORIGIN,
             test: self.test,
             name,
@@ -176,5 +178,53 @@ impl Browser {
             self.press("English").await;
             self.see("简体中文").await;
         }
+    }
+}
+
+/// An HTTP proxy that takes `CONNECT cas.test:443` to the server's loopback port (Firefox has
+/// no resolver rules; loopback addresses it reaches directly).
+struct HostProxy {
+    addr: std::net::SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for HostProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl HostProxy {
+    async fn start(host: &'static str, to: std::net::SocketAddr) -> HostProxy {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") && head.len() < 8192 {
+                        if inbound.read(&mut byte).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        head.push(byte[0]);
+                    }
+                    let head = String::from_utf8_lossy(&head);
+                    if !head.starts_with(&format!("CONNECT {host} ")) {
+                        let _ = inbound.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
+                        return;
+                    }
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(to).await else {
+                        return;
+                    };
+                    let established = b"HTTP/1.1 200 Connection Established\r\n\r\n";
+                    if inbound.write_all(established).await.is_ok() {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        HostProxy { addr, task }
     }
 }

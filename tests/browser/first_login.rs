@@ -98,4 +98,5 @@ persons!(first_login:
     zh_desktop => ZH_DESKTOP,
     en_phone => EN_PHONE,
     zh_desktop_without_javascript => ZH_DESKTOP.without_javascript(),
+    firefox_en_desktop => EN_DESKTOP.in_firefox(),
 );

@@ -69,4 +69,6 @@ persons!(password_login:
     en_phone => EN_PHONE,
     zh_wechat => ZH_WECHAT,
     zh_desktop_without_javascript => ZH_DESKTOP.without_javascript(),
+    firefox_zh_desktop => ZH_DESKTOP.in_firefox(),
+    firefox_en_phone => EN_PHONE.in_firefox(),
 );

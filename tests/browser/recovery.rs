@@ -64,4 +64,5 @@ async fn forgot_password(test: &'static str, p: Person) {
 persons!(forgot_password:
     zh_phone => ZH_PHONE,
     en_desktop => EN_DESKTOP,
+    firefox_zh_phone => ZH_PHONE.in_firefox(),
 );
