@@ -140,8 +140,17 @@ pub struct Driver {
 }
 
 impl Driver {
+    /// Starts the driver of `engine` on a free port (a second try if it does not come up).
     pub fn start(engine: Engine) -> Driver {
-        use std::io::{BufRead, BufReader};
+        Driver::try_start(engine)
+            .or_else(|_| Driver::try_start(engine))
+            .unwrap_or_else(|e| {
+                panic!("{e}; tests/browser/run.sh installs the browsers and their drivers")
+            })
+    }
+
+    fn try_start(engine: Engine) -> Result<Driver, String> {
+        use std::io::{BufRead, BufReader, Read};
         use std::os::unix::process::CommandExt;
         let (variable, program, listening) = match engine {
             Engine::Chromium => (
@@ -157,18 +166,19 @@ impl Driver {
             .process_group(0)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
             .spawn()
-            .unwrap_or_else(|e| {
-                panic!("{path}: {e}; tests/browser/run.sh installs the browsers and their drivers")
-            });
-        let said = child.stdout.take().unwrap();
-        let mut said = BufReader::new(said);
+            .map_err(|e| format!("{path}: {e}"))?;
+        let mut said = BufReader::new(child.stdout.take().unwrap());
+        let mut complaint = child.stderr.take().unwrap();
         let mut line = String::new();
         let port = loop {
             line.clear();
             if said.read_line(&mut line).unwrap_or(0) == 0 {
-                panic!("{path} ended before it listened");
+                let mut why = String::new();
+                let _ = complaint.read_to_string(&mut why);
+                let _ = child.wait();
+                return Err(format!("{path} ended before it listened: {why}"));
             }
             if let Some(rest) = line.split(listening).nth(1) {
                 break rest.trim().trim_end_matches('.').to_string();
@@ -176,10 +186,11 @@ impl Driver {
         };
         // Whatever it says later is read too, so it never writes into a closed pipe.
         std::thread::spawn(move || std::io::copy(&mut said, &mut std::io::sink()));
-        Driver {
+        std::thread::spawn(move || std::io::copy(&mut complaint, &mut std::io::sink()));
+        Ok(Driver {
             child,
             url: format!("http://127.0.0.1:{port}"),
-        }
+        })
     }
 }
 
