@@ -1,6 +1,8 @@
 // The resend countdown of the SMS-code forms ("58秒后重新获取"): counts the seconds down in
-// place and re-enables the send button at zero. ES5, for IE10; without it the page still
-// works (the server answers an early resend with the seconds left).
+// place and re-enables the send button at zero. The wait is for the number the code went to:
+// once the person types another number (a mistyped one corrected), the button is theirs
+// again. ES5, for IE10; without it the page still works (the server answers an early resend
+// with the seconds left).
 (function () {
   var items = document.querySelectorAll ? document.querySelectorAll("[data-countdown]") : [];
   for (var i = 0; i < items.length; i++) {
@@ -10,13 +12,24 @@
       var form = el.parentNode;
       while (form && form.tagName !== "FORM") { form = form.parentNode; }
       var button = form ? form.querySelector("[data-resend]") : null;
+      var target = form ? form.querySelector("input[type=tel], input[type=email]") : null;
+      var sentTo = target ? target.value : null;
+      var timer = null;
+      var release = function () {
+        clearInterval(timer);
+        el.style.display = "none";
+        if (button) { button.disabled = false; }
+      };
       if (button) { button.disabled = true; }
-      var timer = setInterval(function () {
+      if (target && target.addEventListener) {
+        target.addEventListener("input", function () {
+          if (target.value !== sentTo) { release(); }
+        }, false);
+      }
+      timer = setInterval(function () {
         n -= 1;
         if (n <= 0) {
-          clearInterval(timer);
-          el.style.display = "none";
-          if (button) { button.disabled = false; }
+          release();
           return;
         }
         el.textContent = template.replace("{n}", n);

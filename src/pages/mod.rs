@@ -340,7 +340,8 @@ impl Chrome<'_> {
                                 p.hint { (t.sms_login_hint) }
                                 label.sr for="mobile" { (t.phone_placeholder) }
                                 input #mobile type="tel" name="mobile" value=(sms.phone) placeholder=(t.phone_placeholder) required;
-                                @if sms.code_sent_to.is_none() { (captcha) }
+                                // Every send needs it; the code's login does not.
+                                @if sms.code_sent_to.is_none() { (captcha) } @else { (self.captcha_field(false, Some(&self.login_again(f)))) }
                                 (self.send_code_button(sms.wait))
                                 @if let Some(to) = &sms.code_sent_to {
                                     p.notice { (t.code_sent_to) (to) }

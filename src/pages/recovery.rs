@@ -104,7 +104,8 @@ impl Chrome<'_> {
                             @let (field, kind, placeholder) = match *method { "email" => ("email", "email", t.bound_email_placeholder), _ => ("phone", "tel", t.bound_phone_placeholder) };
                             label.sr for=(field) { (placeholder) }
                             input id=(field) type=(kind) name=(field) value=(input) placeholder=(placeholder) required;
-                            @if *ask { (captcha) }
+                            // Only a send needs it: the code's "下一步" goes without it.
+                            @if *ask { (self.captcha_field(false, Some(&format!("{}?method={method}", action(""))))) }
                             (self.send_code_button(*wait))
                             @if let Some(to) = code_sent_to {
                                 p.notice { (t.code_sent_to) (to) }

@@ -402,7 +402,8 @@ impl App {
             Some(p) if phone_pending => self.codes.near_cap(&client, &Recipient::Phone(p)).await?,
             _ => false,
         };
-        let chrome = self.chrome(req);
+        // Shown after the login's post too: the switch leads to the steps, not a new login.
+        let chrome = self.chrome_at(req, Some("/login/first"));
         let view = FirstLoginView {
             token: &pending.token,
             account_id: &account.id,

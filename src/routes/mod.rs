@@ -351,7 +351,16 @@ impl App {
     /// sandboxed frame or a redirected cross-site post sends. A browser that sends neither
     /// (IE, scripts) is judged by the form's token alone.
     fn same_site(&self, req: &Request) -> bool {
-        let fetch_site = req.header("sec-fetch-site");
+        // A browser sends each once; two are no browser's, and the first may not be the one
+        // a proxy or an application behind it reads.
+        if ["origin", "sec-fetch-site", "host"]
+            .iter()
+            .any(|name| req.headers.get_all(*name).iter().count() > 1)
+        {
+            return false;
+        }
+        let fetch_site = req.header("sec-fetch-site").map(str::to_ascii_lowercase);
+        let fetch_site = fetch_site.as_deref();
         if matches!(fetch_site, Some("cross-site" | "same-site")) {
             return false;
         }
@@ -362,25 +371,32 @@ impl App {
         }
     }
 
-    /// Whether `origin` is this host (as the request names it) or the public URL's origin.
+    /// Whether `origin` is the public URL's origin, or this host as the request names it
+    /// (a deployment reached under another name), never over http when the public URL is
+    /// https (a plain-http page on the same name is not ours).
     fn own_origin(&self, req: &Request, origin: &str) -> bool {
-        let public = self
-            .config
-            .public_url()
+        let public = self.config.public_url().ok();
+        if public
+            .as_ref()
             .map(|u| u.origin().ascii_serialization())
-            .unwrap_or_default();
-        let own_host = url::Url::parse(origin)
-            .ok()
-            .and_then(|u| {
-                let host = u.host_str()?.to_string();
-                Some(match u.port() {
-                    Some(p) => format!("{host}:{p}"),
-                    None => host,
-                })
-            })
+            .as_deref()
+            == Some(origin)
+        {
+            return true;
+        }
+        let Ok(origin) = url::Url::parse(origin) else {
+            return false;
+        };
+        let downgrade =
+            origin.scheme() != "https" && public.as_ref().is_some_and(|u| u.scheme() == "https");
+        let host = origin.host_str().map(|host| match origin.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_string(),
+        });
+        let named = host
             .zip(req.header("host"))
             .is_some_and(|(o, h)| o.eq_ignore_ascii_case(h));
-        origin == public || own_host
+        named && !downgrade && matches!(origin.scheme(), "http" | "https")
     }
 
     /// A handler's answer, or the error page for its failure.
@@ -403,17 +419,39 @@ impl App {
 
     /// Page chrome for this request, with language-switch links back to the same page.
     fn chrome<'a>(&'a self, req: &'a Request) -> Chrome<'a> {
+        self.chrome_at(req, None)
+    }
+
+    /// Page chrome whose language switch leads to `page` (a path under the prefix), or else
+    /// back to this page: for a GET, the same address; for a page that answers a form, the
+    /// page the form belongs to, with what the flow carries (the service, the step), so a
+    /// switch never loses the person's place or sends them to an address only forms use.
+    fn chrome_at<'a>(&'a self, req: &'a Request, page: Option<&str>) -> Chrome<'a> {
+        let rest = req.path.strip_prefix(&req.prefix).unwrap_or(&req.path);
+        let (path, params): (String, Vec<(&str, &str)>) = match page {
+            Some(page) => (format!("{}{page}", req.prefix), Vec::new()),
+            None if req.method == Method::POST => {
+                let carried = req.form.iter().filter(|(k, _)| CARRIED.contains(k));
+                (
+                    format!("{}{}", req.prefix, page_of(rest)),
+                    carried.collect(),
+                )
+            }
+            None => {
+                let kept = req
+                    .query
+                    .iter()
+                    .filter(|(k, _)| *k != "lang" && *k != "locale");
+                (req.path.clone(), kept.collect())
+            }
+        };
         let switch = |lang: &str| {
             let mut q = url::form_urlencoded::Serializer::new(String::new());
-            for (k, v) in req
-                .query
-                .iter()
-                .filter(|(k, _)| *k != "lang" && *k != "locale")
-            {
+            for (k, v) in &params {
                 q.append_pair(k, v);
             }
             q.append_pair("lang", lang);
-            format!("{}?{}", req.path, q.finish())
+            format!("{path}?{}", q.finish())
         };
         let lang = self.lang(req);
         let school_name = match lang {
@@ -556,6 +594,22 @@ impl Handler for App {
         self.metrics
             .observe(crate::metrics::Metrics::endpoint(&rest), started.elapsed());
         res
+    }
+}
+
+/// What a form carries that places the person in a flow: kept by the language switch.
+const CARRIED: [&str; 9] = [
+    "service", "TARGET", "renew", "method", "cllt", "display", "next", "uuid", "id",
+];
+
+/// The page (shown with GET) a form posted to `path` belongs to.
+fn page_of(path: &str) -> &str {
+    match path {
+        "/login/first/password" | "/login/first/phone" | "/login/first/done" => "/login/first",
+        "/forgot/verify" | "/forgot/password" => "/forgot",
+        "/account/password" | "/account/sessions" => "/account",
+        "/admin/verify" | "/admin/sessions" => "/admin",
+        other => other,
     }
 }
 

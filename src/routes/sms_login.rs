@@ -124,12 +124,18 @@ impl App {
         }
         if f.get("action") == Some("send") {
             let answer = f.get("captcha").unwrap_or("");
+            // A resend refused keeps the code's field the page had (a code sent before still
+            // works); it depends on the form, never on whether the number is bound.
+            let kept = f
+                .get("dynamicCode")
+                .and_then(|_| Phone::parse(typed))
+                .map(|p| p.masked());
             return match self.ask_login_code(req, typed, answer).await? {
                 Asked::Sent { to, wait } => page(None, Some(to), wait, StatusCode::OK).await,
                 Asked::CaptchaWrong => {
                     page(
                         Some(t.captcha_wrong.into()),
-                        None,
+                        kept,
                         0,
                         StatusCode::UNAUTHORIZED,
                     )
@@ -150,7 +156,7 @@ impl App {
                     page(Some(error), to, wait, StatusCode::TOO_MANY_REQUESTS).await
                 }
                 Asked::Refused(message) => {
-                    page(Some(message.into()), None, 0, StatusCode::TOO_MANY_REQUESTS).await
+                    page(Some(message.into()), kept, 0, StatusCode::TOO_MANY_REQUESTS).await
                 }
             };
         }

@@ -399,6 +399,36 @@ async fn the_same_site_check_passes_real_browsers_own_posts_and_nothing_else() {
         ),
         ("null without Sec-Fetch-Site", vec![("origin", "null")]),
         (
+            "a plain-http page of the same name",
+            vec![
+                ("origin", "http://cas.test"),
+                ("sec-fetch-site", "same-site"),
+            ],
+        ),
+        (
+            "a plain-http page, old browser",
+            vec![("origin", "http://cas.test")],
+        ),
+        ("another scheme", vec![("origin", "ws://cas.test")]),
+        (
+            "a cross-site post, the header in capitals",
+            vec![("sec-fetch-site", "Cross-Site")],
+        ),
+        (
+            "two origins, ours first",
+            vec![
+                ("origin", "https://cas.test"),
+                ("origin", "https://evil.test"),
+            ],
+        ),
+        (
+            "two Sec-Fetch-Site",
+            vec![
+                ("sec-fetch-site", "same-origin"),
+                ("sec-fetch-site", "cross-site"),
+            ],
+        ),
+        (
             "another site, old browser",
             vec![("origin", "https://evil.test")],
         ),

@@ -26,7 +26,6 @@ async fn first_login(test: &'static str, p: Person) {
     let b = campus.browser("li", p).await;
     b.open(&jw.url()).await;
     b.arrive("/cas/login?service=").await;
-    b.choose_language().await;
     steps(&campus, &b, "2024010101", &li[12..], "13912345678").await;
     b.arrive(&jw.url()).await;
     b.see("Signed in as 2024010101").await;
@@ -35,7 +34,6 @@ async fn first_login(test: &'static str, p: Person) {
     // No application asked: the portal.
     let b = campus.browser("wang", p).await;
     b.open("/cas/login").await;
-    b.choose_language().await;
     steps(&campus, &b, "2024010102", &wang[12..], "13912340000").await;
     b.arrive("/cas/portal").await;
     b.see(p.t("综合服务大厅", "Service hall")).await;
@@ -48,7 +46,10 @@ async fn steps(campus: &Campus, b: &Browser, account: &str, initial: &str, phone
     let p = b.person;
     b.fill("username", account).await;
     b.fill("password", initial).await;
-    b.press(p.t("登录", "Log in")).await;
+    b.press("登录").await;
+    // The language is chosen on the steps, which must not lose them or the application.
+    b.see("首次登录").await;
+    b.choose_language().await;
     b.see(p.t("首次登录", "First login")).await;
     b.see(p.t("请先修改密码，再绑定手机。", "Change your password first"))
         .await;

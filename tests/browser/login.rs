@@ -16,6 +16,12 @@ async fn password_login(test: &'static str, p: Person) {
 
     b.open(&jw.url()).await;
     b.arrive("/cas/login?service=").await;
+    // A mistyped password first; the language is chosen on the page that says so, and
+    // the application is still where the login leads.
+    b.fill("username", "alice").await;
+    b.fill("password", "not-the-password").await;
+    b.press("登录").await;
+    b.see("用户名或密码错误").await;
     b.choose_language().await;
     let title = b.title().await;
     if !title.starts_with(p.t("统一身份认证", "Unified Identity Authentication")) {
