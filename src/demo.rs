@@ -8,7 +8,7 @@ use crate::model::{Kind, NewAccount, NewService, Release, Source};
 use crate::store::Store;
 
 pub const ACCOUNT: &str = "demo";
-pub const PASSWORD: &str = "Demo-2026";
+pub const PASSWORD: &str = "Lotus-Bridge-2026";
 
 /// Creates the demo account and registers the demo application, unless already there, and
 /// makes them usable.

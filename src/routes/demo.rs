@@ -68,7 +68,8 @@ impl Demo {
         let markup = html! {
             (maud::DOCTYPE)
             html {
-                head { meta charset="utf-8"; title { "unicas demo application" }
+                head { meta charset="utf-8"; meta name="viewport" content="width=device-width, initial-scale=1";
+                       title { "unicas demo application" }
                        link rel="stylesheet" href=(format!("{}/assets/unicas.css", app.prefix)); }
                 body { div.main { div.card {
                     @match &user {
