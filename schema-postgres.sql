@@ -252,3 +252,8 @@ CREATE TRIGGER sso_sessions_announce AFTER DELETE ON sso_sessions
     FOR EACH ROW EXECUTE FUNCTION unicas_announce();
 CREATE TRIGGER services_announce AFTER INSERT OR UPDATE OR DELETE ON services
     FOR EACH STATEMENT EXECUTE FUNCTION unicas_announce();
+
+-- @version 9: as schema.sql's version 9.
+ALTER TABLE accounts ADD COLUMN generation BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE audit_log ADD COLUMN repeats BIGINT NOT NULL DEFAULT 1;
+ALTER TABLE audit_log ADD COLUMN last_at BIGINT NOT NULL DEFAULT 0;

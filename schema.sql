@@ -329,3 +329,14 @@ INSERT INTO password_history_v8 (id, account_id, password_hash, changed_at)
 DROP TABLE password_history;
 ALTER TABLE password_history_v8 RENAME TO password_history;
 CREATE INDEX password_history_account ON password_history(account_id, changed_at);
+
+-- @version 9: defects found from outside in the manual's flows.
+
+-- Bumped whenever what proves the account is revoked: a password set, a status changed, its
+-- sessions ended. A flow paused between requests (first login, recovery, a confirmed QR
+-- code) remembers it and ends when it moved.
+ALTER TABLE accounts ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+-- Repeated failures from one source are one row, counted: the same event, account, address
+-- and detail within a minute raise `repeats` and `last_at` instead of adding a row.
+ALTER TABLE audit_log ADD COLUMN repeats INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE audit_log ADD COLUMN last_at INTEGER NOT NULL DEFAULT 0;

@@ -110,6 +110,9 @@ pub struct Account {
     pub password_changed_at: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Moves on whenever what proves the account is revoked (a password set, a status
+    /// changed, its sessions ended): a paused flow that remembers another one is over.
+    pub generation: i64,
     /// Free-form attributes in insertion order; a name may repeat (multi-valued).
     pub attributes: Vec<(String, String)>,
 }

@@ -11,7 +11,7 @@ use super::App;
 use crate::accounts::{PasswordChange, PolicyError};
 use crate::http::{Cookie, Csp, Request, Response};
 use crate::model::audit::Actor;
-use crate::model::{Account, AuditEvent, Phone};
+use crate::model::{Account, AuditEvent, Phone, Status};
 use crate::otp::{Delivery, Purpose, Recipient, SendError, Sent};
 use crate::pages::{FirstLoginView, Text};
 use crate::store::{Bound, CodeCheck};
@@ -31,6 +31,12 @@ pub struct PendingLogin {
     weak: bool,
     /// The number being bound (E.164), once a code went to it.
     phone: Option<String>,
+    /// The account's generation when the password was typed (or the steps changed it
+    /// since): a lock, a reset, a password set elsewhere or a logout moves it on, and the
+    /// pause is over.
+    generation: i64,
+    /// The 30 minutes run from the login, not from the last step.
+    expires_at: i64,
 }
 
 /// What one step's POST ended with, for the page that comes back.
@@ -74,6 +80,7 @@ impl App {
         weak: bool,
     ) -> Handled {
         let key = tickets::new_id(Kind::PendingLogin);
+        let now = self.clock.now();
         let pending = PendingLogin {
             account_id: account.id.clone(),
             target: target.clone(),
@@ -81,28 +88,31 @@ impl App {
             token: tickets::new_id(Kind::PendingLogin),
             weak,
             phone: None,
+            generation: account.generation,
+            expires_at: now + PENDING_TTL,
         };
-        let now = self.clock.now();
         self.pending_logins
             .insert(
                 tickets::hash_id(&key),
                 pending.clone(),
-                now + PENDING_TTL,
+                pending.expires_at,
                 now,
             )
             .await?;
         let res = self
-            .first_login_page(req, &pending, Shown::default(), StatusCode::OK)
+            .first_login_page(req, &pending, account, Shown::default(), StatusCode::OK)
             .await?;
         Ok(self.cookies.set(res, Cookie::Pending, &key, None))
     }
 
-    /// The paused login of this browser, and its key, if its cookie and form token match.
+    /// The paused login of this browser, its key and its account, if its cookie and form
+    /// token match and the account is still as it was when the password was typed (active,
+    /// the same generation): otherwise the pause is over, and nothing of it is left.
     async fn pending(
         &self,
         req: &Request,
         check_token: bool,
-    ) -> Result<(String, PendingLogin), Failure> {
+    ) -> Result<(String, PendingLogin, Account), Failure> {
         let key = req
             .cookie(Cookie::Pending)
             .map(tickets::hash_id)
@@ -115,28 +125,33 @@ impl App {
         if check_token && req.form.get("execution") != Some(pending.token.as_str()) {
             return Err(Failure::Refused(StatusCode::FORBIDDEN));
         }
-        Ok((key, pending))
+        let account = self.account(&pending.account_id).await?;
+        if account.status != Status::Active || account.generation != pending.generation {
+            self.pending_logins.take(&key).await?;
+            return Err(Failure::Refused(StatusCode::FORBIDDEN));
+        }
+        Ok((key, pending, account))
     }
 
     async fn keep(&self, key: &str, pending: &PendingLogin) -> Result<(), Failure> {
         let now = self.clock.now();
         self.pending_logins
-            .insert(key.to_string(), pending.clone(), now + PENDING_TTL, now)
+            .insert(key.to_string(), pending.clone(), pending.expires_at, now)
             .await?;
         Ok(())
     }
 
     /// `GET /login/first`: the steps as they stand.
     pub(super) async fn first_login_get(&self, req: &Request) -> Handled {
-        let (_, pending) = self.pending(req, false).await?;
-        self.first_login_page(req, &pending, Shown::default(), StatusCode::OK)
+        let (_, pending, account) = self.pending(req, false).await?;
+        self.first_login_page(req, &pending, &account, Shown::default(), StatusCode::OK)
             .await
     }
 
     /// `POST /login/first/password`. The paused login is taken while the change runs, so
     /// of concurrent submits only one changes the password; it is put back after.
     pub(super) async fn first_login_password(&self, req: &Request) -> Handled {
-        let (key, mut pending) = self.pending(req, true).await?;
+        let (key, mut pending, _) = self.pending(req, true).await?;
         if self.pending_logins.take(&key).await?.is_none() {
             return Err(Failure::Refused(StatusCode::FORBIDDEN));
         }
@@ -155,18 +170,22 @@ impl App {
             .accounts
             .change_password(change, &self.client(req))
             .await;
-        if let Ok(Ok(_)) = changed {
-            pending.weak = false;
-        }
-        self.keep(&key, &pending).await?;
         match changed? {
-            Ok(_) => Ok(self.see_steps(req)),
+            Ok(account) => {
+                // This step's own change moved the generation on; what moves it next ends
+                // the pause.
+                pending.weak = false;
+                pending.generation = account.generation;
+                self.keep(&key, &pending).await?;
+                Ok(self.see_steps(req))
+            }
             Err(refused) => {
+                self.keep(&key, &pending).await?;
                 let shown = Shown {
                     error: Some(policy_message(t, refused).to_string()),
                     ..Shown::default()
                 };
-                self.first_login_page(req, &pending, shown, StatusCode::BAD_REQUEST)
+                self.first_login_steps(req, &pending, shown, StatusCode::BAD_REQUEST)
                     .await
             }
         }
@@ -175,10 +194,9 @@ impl App {
     /// `POST /login/first/phone`: `action=send` sends a code to `phone`; `action=bind`
     /// checks `code` and binds the number it went to.
     pub(super) async fn first_login_phone(&self, req: &Request) -> Handled {
-        let (key, mut pending) = self.pending(req, true).await?;
+        let (key, mut pending, account) = self.pending(req, true).await?;
         let t = self.chrome(req).t();
         let client = self.client(req);
-        let account = self.account(&pending.account_id).await?;
         if account.must_change || pending.weak {
             return Err(Failure::Refused(StatusCode::FORBIDDEN));
         }
@@ -309,21 +327,20 @@ impl App {
             phone_input: typed,
             wait,
         };
-        self.first_login_page(req, &pending, shown, status).await
+        self.first_login_steps(req, &pending, shown, status).await
     }
 
     /// `POST /login/first/done` ("我已完成"): with every step done, the session and on to
     /// the service; otherwise the steps again.
     pub(super) async fn first_login_done(&self, req: &Request) -> Handled {
-        let (key, pending) = self.pending(req, true).await?;
-        let account = self.account(&pending.account_id).await?;
+        let (key, pending, account) = self.pending(req, true).await?;
         if account.must_change || pending.weak || self.phone_needed(&account).await? {
             let shown = Shown {
                 error: Some(self.chrome(req).t().finish_first.into()),
                 ..Shown::default()
             };
             return self
-                .first_login_page(req, &pending, shown, StatusCode::BAD_REQUEST)
+                .first_login_page(req, &pending, &account, shown, StatusCode::BAD_REQUEST)
                 .await;
         }
         // Spent here: of two concurrent submits only one gets a session.
@@ -334,6 +351,19 @@ impl App {
             .finish_login(req, &account, &pending.target, pending.remember, false)
             .await?;
         Ok(self.cookies.clear(res, Cookie::Pending))
+    }
+
+    /// The steps page for a paused login whose account is read again.
+    async fn first_login_steps(
+        &self,
+        req: &Request,
+        pending: &PendingLogin,
+        shown: Shown,
+        status: StatusCode,
+    ) -> Handled {
+        let account = self.account(&pending.account_id).await?;
+        self.first_login_page(req, pending, &account, shown, status)
+            .await
     }
 
     /// A step refused: the steps page with the reason, and what was typed.
@@ -350,7 +380,7 @@ impl App {
             phone_input,
             wait: 0,
         };
-        self.first_login_page(req, pending, shown, status).await
+        self.first_login_steps(req, pending, shown, status).await
     }
 
     /// After a step that worked: the steps page again (a GET, so a reload repeats nothing).
@@ -358,7 +388,7 @@ impl App {
         Response::see_other(&format!("{}/login/first", req.prefix))
     }
 
-    async fn account(&self, id: &str) -> Result<Account, Failure> {
+    pub(super) async fn account(&self, id: &str) -> Result<Account, Failure> {
         let id = id.to_string();
         self.store
             .call(move |s| s.account(&id))
@@ -370,13 +400,13 @@ impl App {
         &self,
         req: &Request,
         pending: &PendingLogin,
+        account: &Account,
         shown: Shown,
         status: StatusCode,
     ) -> Handled {
-        let account = self.account(&pending.account_id).await?;
         let id = account.id.clone();
         let bound = self.store.call(move |s| s.binding(&id, "phone")).await?;
-        let phone_pending = self.phone_needed(&account).await?;
+        let phone_pending = self.phone_needed(account).await?;
         let client = self.client(req);
         // A code sent in an earlier visit (the user left and came back) still counts.
         let live = self

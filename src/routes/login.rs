@@ -6,7 +6,7 @@ use super::{campus, App};
 use crate::accounts::{Login, MAX_PASSWORD_BYTES};
 use crate::cas::Cas;
 use crate::http::{Cookie, Csp, Request, Response};
-use crate::model::Account;
+use crate::model::{Account, Status};
 use crate::pages::{LoginForm, LoginMode, QrForm, SmsForm};
 use crate::sessions::{LiveSession, NewSession};
 use crate::tickets::{self, Kind};
@@ -200,6 +200,13 @@ impl App {
         remember: bool,
         weak: bool,
     ) -> Handled {
+        // The account as it is now: a flow that paused between the proof and here (the
+        // first-login steps, a QR code's confirmation, WeCom's round trip) ends if it was
+        // locked, or its password set or its sessions ended, meanwhile.
+        let current = self.account(&account.id).await?;
+        if current.status != Status::Active || current.generation != account.generation {
+            return Err(Failure::Refused(StatusCode::FORBIDDEN));
+        }
         if self.needs_first_login(account, weak).await? {
             return self
                 .start_first_login(req, account, target, remember, weak)

@@ -44,8 +44,12 @@ pub(super) struct QrRequest {
 enum QrState {
     Waiting,
     Scanned,
-    /// Confirmed on a phone logged in as this account.
-    Confirmed(String),
+    /// Confirmed on a phone logged in as this account, at this generation of it (a lock, a
+    /// reset or a logout after the confirmation voids it).
+    Confirmed {
+        account: String,
+        generation: i64,
+    },
     Cancelled,
 }
 
@@ -141,7 +145,7 @@ impl App {
             Some((_, r)) if self.made_here(req, &r) => match r.state {
                 QrState::Waiting => "0",
                 QrState::Scanned => "2",
-                QrState::Confirmed(_) => "1",
+                QrState::Confirmed { .. } => "1",
                 QrState::Cancelled => "3",
             },
             _ => "3",
@@ -261,13 +265,19 @@ impl App {
                 .scan_page(req, &uuid, None, StatusCode::UNAUTHORIZED)
                 .await;
         };
-        if matches!(request.state, QrState::Confirmed(_) | QrState::Cancelled) {
+        if matches!(
+            request.state,
+            QrState::Confirmed { .. } | QrState::Cancelled
+        ) {
             let page = chrome.message(t.qr_confirm_title, t.qr_invalid, &[]);
             return Ok(self.page(req, StatusCode::CONFLICT, page));
         }
         let (state, message, event) = match f.get("action") {
             Some("confirm") => (
-                QrState::Confirmed(session.account_id.clone()),
+                QrState::Confirmed {
+                    account: session.account_id.clone(),
+                    generation: self.account(&session.account_id).await?.generation,
+                },
                 t.qr_confirmed_done,
                 AuditEvent::QrConfirmed {
                     computer: request.client.ip.clone(),
@@ -370,7 +380,11 @@ impl App {
         else {
             return Ok(again(t.qr_invalid, StatusCode::FORBIDDEN, None).await);
         };
-        let QrState::Confirmed(account_id) = request.state.clone() else {
+        let QrState::Confirmed {
+            account: account_id,
+            generation,
+        } = request.state.clone()
+        else {
             let same = (request.state != QrState::Cancelled).then_some(uuid);
             return Ok(again(t.qr_not_confirmed, StatusCode::UNAUTHORIZED, same).await);
         };
@@ -383,7 +397,7 @@ impl App {
             .store
             .call(move |s| s.account(&id))
             .await?
-            .filter(|a| a.status == Status::Active);
+            .filter(|a| a.status == Status::Active && a.generation == generation);
         let Some(account) = account else {
             return Ok(again(t.qr_invalid, StatusCode::FORBIDDEN, None).await);
         };

@@ -47,6 +47,9 @@ pub(super) struct Recovery {
     wrong_answers: i64,
     /// The 15 minutes run from the first step, not from the last.
     expires_at: i64,
+    /// The account's generation at the first step: a lock, a password set elsewhere or a
+    /// logout since ends the recovery.
+    generation: i64,
 }
 
 /// What step 2 shows besides its form.
@@ -83,8 +86,20 @@ impl App {
             return Ok(None);
         };
         let key = tickets::hash_id(cookie);
-        let recovery = self.recoveries.get(&key, self.clock.now()).await?;
-        Ok(recovery.map(|r| (key, r)))
+        let Some(recovery) = self.recoveries.get(&key, self.clock.now()).await? else {
+            return Ok(None);
+        };
+        if let Some(id) = &recovery.account {
+            let id = id.clone();
+            let now = self.store.call(move |s| s.account(&id)).await?;
+            if !now
+                .is_some_and(|a| a.status == Status::Active && a.generation == recovery.generation)
+            {
+                self.recoveries.take(&key).await?;
+                return Ok(None);
+            }
+        }
+        Ok(Some((key, recovery)))
     }
 
     async fn keep_recovery(&self, key: &str, recovery: &Recovery) -> Result<(), Failure> {
@@ -235,6 +250,7 @@ impl App {
             verified: false,
             wrong_answers: 0,
             expires_at: 0,
+            generation: account.as_ref().map_or(0, |a| a.generation),
         };
         match &account {
             Some(a) => {

@@ -7,7 +7,7 @@ use crate::secrets::Keys;
 
 const COLUMNS: &str = "id, name, kind, department, email, phone, status, source, password_hash, \
                        must_change, password_changed_at, created_at, updated_at, initial_password, \
-                       must_bind_phone";
+                       must_bind_phone, generation";
 
 fn from_row(keys: &Keys, row: &Row) -> Result<Account> {
     let text = |i: usize| row.get::<String>(i);
@@ -28,6 +28,7 @@ fn from_row(keys: &Keys, row: &Row) -> Result<Account> {
         updated_at: row.get(12)?,
         initial_password: row.get(13)?,
         must_bind_phone: row.get(14)?,
+        generation: row.get(15)?,
         bound_phone: None,
         bound_email: None,
         attributes: Vec::new(),
@@ -246,8 +247,13 @@ impl Store {
 
 /// Ends the account's SSO sessions, except `keep` (a session's id hash) if given: the
 /// sessions go (their proxy-granting tickets with them), and single logout follows for
-/// each (see `cas::logout`).
+/// each (see `cas::logout`). The account's generation moves on, so flows paused before
+/// (a first login, a recovery, a confirmed QR code) end too.
 pub(super) fn end_sessions(tx: &Db, account_id: &str, keep: Option<&str>) -> Result<usize> {
+    tx.execute(
+        "UPDATE accounts SET generation = generation + 1 WHERE id = ?1",
+        args![account_id],
+    )?;
     tx.execute(
         "DELETE FROM sso_sessions WHERE account_id = ?1 AND id_hash != ?2",
         args![account_id, keep.unwrap_or("")],

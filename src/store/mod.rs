@@ -45,7 +45,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Schema version this binary writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 const SCHEMA: &str = include_str!("../../schema.sql");
 const POSTGRES_SCHEMA: &str = include_str!("../../schema-postgres.sql");
 const READERS: usize = 4;

@@ -185,6 +185,8 @@ impl Store {
     ) -> Result<usize> {
         self.write(|tx| {
             let count = tx.execute("DELETE FROM sso_sessions WHERE id_hash != ?1", args![keep])?;
+            // Every paused flow ends with them.
+            tx.execute("UPDATE accounts SET generation = generation + 1", args![])?;
             let event = AuditEvent::AdminAction {
                 action: "end every session".into(),
                 target: format!("{count} session(s)"),

@@ -353,3 +353,80 @@ async fn a_number_bound_to_another_account_is_refused_after_its_code() {
         .unwrap()
         .is_none());
 }
+
+/// security.md M02: a first login paused at its steps ends when the account is locked, its
+/// password set or reset by an administrator, or its sessions ended ("user logout"): no
+/// step is taken after, and no session comes of it.
+#[tokio::test]
+async fn a_paused_first_login_ends_with_a_lock_a_reset_or_a_logout() {
+    let t = TestServer::start().await;
+    let store = &t.server.store;
+    for (n, what) in ["lock", "logout", "password set", "reset"]
+        .iter()
+        .enumerate()
+    {
+        let id = format!("2024100{n}");
+        t.add_imported(&id, "31002X");
+        let mut c = t.client();
+        let steps = c.login(&id, "31002X", Some(SERVICE)).await;
+        assert_eq!(steps.status, 200, "{what}");
+        let token = token(&steps);
+        // The password step done before the action: it moved the generation itself.
+        assert_eq!(change(&mut c, &token, "31002X").await.status, 303, "{what}");
+        let now = t.clock().now();
+        match *what {
+            "lock" => assert!(store
+                .set_status(&id, unicas::model::Status::Locked, now)
+                .unwrap()),
+            "logout" => assert!(store
+                .delete_sessions_of(&id, None, None, now)
+                .unwrap()
+                .is_some()),
+            "password set" => assert!(
+                unicas(
+                    &t.config.db,
+                    &["user", "passwd", &id, "--password", "Admin-Set-2026"]
+                )
+                .0
+            ),
+            _ => assert!(unicas(&t.config.db, &["user", "reset-password", &id]).0),
+        }
+        let after = send(&mut c, &token, PHONE).await;
+        assert_eq!(after.status, 403, "{what}: the phone step after it");
+        let done = c
+            .post("/cas/login/first/done", &[("execution", token.as_str())])
+            .await;
+        assert_eq!(done.status, 403, "{what}: 我已完成 after it");
+        assert!(done.set_cookie("CASTGC").is_none(), "{what}");
+        assert_eq!(c.get("/cas/login/first").await.status, 403, "{what}");
+        assert_eq!(c.get("/cas/portal").await.status, 302, "{what}: no portal");
+    }
+}
+
+/// security.md M02: the pause lasts 30 minutes from the login, whatever is posted in it.
+#[tokio::test]
+async fn posts_do_not_extend_a_paused_first_login() {
+    let t = TestServer::start().await;
+    t.add_imported("20240001", "31002X");
+    let mut c = t.client();
+    let steps = c.login("20240001", "31002X", Some(SERVICE)).await;
+    let token = token(&steps);
+    for _ in 0..3 {
+        t.clock().advance(600);
+        // A refused change is still a post into the pause.
+        let refused = c
+            .post(
+                "/cas/login/first/password",
+                &[
+                    ("execution", token.as_str()),
+                    ("password", "31002X"),
+                    ("newPassword", "short"),
+                    ("confirmPassword", "short"),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, 400);
+    }
+    t.clock().advance(60);
+    assert_eq!(change(&mut c, &token, "31002X").await.status, 403);
+}

@@ -268,3 +268,34 @@ async fn the_campus_products_paths_under_authserver() {
     let page = computer.get("/authserver/login?display=qrLogin").await;
     assert!(page.body.contains("id=\"qrLoginForm\""));
 }
+
+/// security.md M02: a code confirmed on the phone is void once the account is locked, its
+/// password reset, or its sessions ended before the computer comes for its session.
+#[tokio::test]
+async fn a_confirmation_is_void_after_a_lock_a_reset_or_a_logout() {
+    let t = TestServer::start().await;
+    let store = &t.server.store;
+    for (who, what) in [("bob", "reset"), ("carol", "logout"), ("dave", "lock")] {
+        t.add_user(who, PASSWORD, false, &[]);
+        let mut computer = t.client();
+        let (page, uuid) = qr_page(&mut computer).await;
+        let mut phone = t.client();
+        phone.login(who, PASSWORD, None).await;
+        let confirmed = phone_answers(&mut phone, &uuid, "confirm").await;
+        assert_eq!(confirmed.status, 200, "{what}");
+        let now = t.clock().now();
+        match what {
+            "reset" => assert!(unicas(&t.config.db, &["user", "reset-password", who]).0),
+            "logout" => assert!(store
+                .delete_sessions_of(who, None, None, now)
+                .unwrap()
+                .is_some()),
+            _ => assert!(store
+                .set_status(who, unicas::model::Status::Locked, now)
+                .unwrap()),
+        }
+        let res = computer_logs_in(&mut computer, &page, &uuid).await;
+        assert_eq!(res.status, 403, "{what}");
+        assert!(res.set_cookie("CASTGC").is_none(), "{what}");
+    }
+}

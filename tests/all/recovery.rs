@@ -549,3 +549,60 @@ async fn an_administrator_resets_a_password() {
     let (ok, _, err) = unicas(&t.config.db, &["user", "reset-password", "nobody"]);
     assert!(!ok && err.contains("no account"));
 }
+
+/// security.md M02: a recovery past its proof is over once the account is locked (or its
+/// password set elsewhere): the new password is refused and nothing changes.
+#[tokio::test]
+async fn a_recovery_ends_when_the_account_is_locked_mid_way() {
+    let t = TestServer::start().await;
+    t.add_user("bob", PASSWORD, false, &[]);
+    bind(&t, "bob", "phone", "+8613800138000");
+    let mut c = t.client();
+    let step2 = start(&t, &mut c, "bob", "").await;
+    let send = [
+        ("method", "phone"),
+        ("action", "send"),
+        ("phone", "13800138000"),
+    ];
+    let sent = verify(&mut c, &step2, &send).await;
+    let code = t.sms_code("13800138000").await.unwrap();
+    let check = [
+        ("method", "phone"),
+        ("action", "verify"),
+        ("phone", "13800138000"),
+        ("code", code.as_str()),
+    ];
+    assert_eq!(verify(&mut c, &sent, &check).await.status, 303);
+    let page = c.get("/cas/forgot").await;
+    assert!(page.body.contains("请设置帐号 bob 的密码"));
+    let token = page.input("execution").unwrap();
+    let now = t.clock().now();
+    assert!(t
+        .server
+        .store
+        .set_status("bob", unicas::model::Status::Locked, now)
+        .unwrap());
+    let res = c
+        .post(
+            "/cas/forgot/password",
+            &[
+                ("execution", token.as_str()),
+                ("newPassword", "Fresh-Start-2026"),
+                ("confirmPassword", "Fresh-Start-2026"),
+            ],
+        )
+        .await;
+    assert_ne!(res.status, 303, "{}", res.body);
+    assert!(res.body.contains("找回密码已超时或已完成"), "{}", res.body);
+    let hash = t
+        .server
+        .store
+        .account("bob")
+        .unwrap()
+        .unwrap()
+        .password_hash;
+    assert!(
+        bcrypt::verify(PASSWORD, &hash).unwrap(),
+        "the password stands"
+    );
+}
