@@ -104,7 +104,7 @@ fn main() {
         }
         write(
             "wecom-verify",
-            chrome.wecom_verify("token", "OA-example", "", None),
+            chrome.wecom_verify("token", "OA-example", "", false, None),
         );
         write("wecom-bound", chrome.bound("/cas/portal"));
     }

@@ -20,6 +20,9 @@ pub struct PasswordChange<'a> {
     /// The SSO session (id hash) that stays: the portal's, where its holder made the change.
     /// Every other session of the account ends.
     pub keep_session: Option<&'a str>,
+    /// The holder asked to keep the WeCom and WeChat bindings made before the change (the
+    /// portal's change, with the current password); otherwise they end with it.
+    pub keep_identities: bool,
     pub by: Actor,
 }
 
@@ -67,12 +70,14 @@ impl Accounts {
             change.must_change,
         );
         let keep = change.keep_session.map(str::to_string);
+        let keep_identities = change.keep_identities;
         let event = AuditEvent::PasswordChanged { by: change.by };
         let changed = self
             .store
             .call(move |s| {
                 let record = client.record(event, Some(&id));
-                if !s.set_password(&id, &hash, must_change, keep.as_deref(), &record, now)? {
+                let kept = keep.as_deref();
+                if !s.set_password(&id, &hash, must_change, kept, keep_identities, &record, now)? {
                     return Ok(None);
                 }
                 s.account(&id)
@@ -106,6 +111,7 @@ impl Accounts {
                     &hash,
                     true,
                     None,
+                    false,
                     &client.record(event, Some(&id)),
                     now,
                 )

@@ -177,7 +177,7 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<(), String> {
             );
             let store = open(config)?;
             if !store
-                .set_password(&id, &hash, must_change, None, &record, now())
+                .set_password(&id, &hash, must_change, None, false, &record, now())
                 .map_err(|e| e.to_string())?
             {
                 return Err(format!("no account '{id}'"));
@@ -201,7 +201,7 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<(), String> {
                 Some(&id),
             );
             if !open(config)?
-                .set_password(&id, &hash, true, None, &record, now())
+                .set_password(&id, &hash, true, None, false, &record, now())
                 .map_err(|e| e.to_string())?
             {
                 return Err(format!("no account '{id}'"));

@@ -122,6 +122,11 @@ pub enum AuditEvent {
     Unbound {
         kind: &'static str,
     },
+    /// A WeCom or WeChat identity bound before a password change, ended by it (the holder
+    /// did not ask to keep it).
+    BindingEnded {
+        kind: &'static str,
+    },
     SecurityQuestionsSet {
         count: usize,
     },
@@ -225,6 +230,7 @@ impl AuditEvent {
             AuditEvent::EmailBound { .. } => "email_bound",
             AuditEvent::IdentityBound { .. } => "identity_bound",
             AuditEvent::Unbound { .. } => "unbound",
+            AuditEvent::BindingEnded { .. } => "binding_ended",
             AuditEvent::SecurityQuestionsSet { .. } => "security_questions_set",
             AuditEvent::CodeSent { .. } => "code_sent",
             AuditEvent::NoticeSent { .. } => "notice_sent",
@@ -268,6 +274,9 @@ impl AuditEvent {
             AuditEvent::PhoneBound { phone } => phone.clone(),
             AuditEvent::EmailBound { email } => email.clone(),
             AuditEvent::IdentityBound { kind } | AuditEvent::Unbound { kind } => (*kind).into(),
+            AuditEvent::BindingEnded { kind } => {
+                format!("{kind}, bound before the password change")
+            }
             AuditEvent::SecurityQuestionsSet { count } => format!("{count} question(s)"),
             AuditEvent::CodeSent {
                 purpose,

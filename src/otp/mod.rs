@@ -142,6 +142,9 @@ pub enum Notice {
     PasswordChanged,
     PhoneChanged,
     EmailChanged,
+    /// A WeCom member, or a WeChat identity, was bound to the account.
+    WeComBound,
+    WeChatBound,
 }
 
 impl Notice {
@@ -151,6 +154,8 @@ impl Notice {
             Notice::PasswordChanged => "password changed",
             Notice::PhoneChanged => "phone changed",
             Notice::EmailChanged => "e-mail changed",
+            Notice::WeComBound => "wecom bound",
+            Notice::WeChatBound => "wechat bound",
         }
     }
 
@@ -164,6 +169,8 @@ impl Notice {
             Notice::PasswordChanged => ("密码已修改", "password was changed"),
             Notice::PhoneChanged => ("绑定手机已更换", "bound mobile phone was changed"),
             Notice::EmailChanged => ("绑定邮箱已更换", "bound e-mail address was changed"),
+            Notice::WeComBound => ("已绑定企业微信", "WeCom was bound"),
+            Notice::WeChatBound => ("已绑定微信", "WeChat was bound"),
         }
     }
 }

@@ -176,6 +176,9 @@ impl Chrome<'_> {
                             label.sr for="confirmPassword" { (t.repeat_password) }
                             input #confirmPassword type="password" name="confirmPassword" placeholder=(t.repeat_password) required;
                             p.rules { (v.rules) }
+                            @if v.wecom || v.wechat {
+                                label.check { input type="checkbox" name="keepIdentities" value="true"; " " (t.keep_identities) }
+                            }
                             button type="submit" { (t.change_title) }
                         }
                     }

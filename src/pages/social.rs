@@ -11,6 +11,7 @@ impl Chrome<'_> {
         token: &str,
         key: &str,
         username: &str,
+        captcha: bool,
         error: Option<&str>,
     ) -> Markup {
         let t = self.t();
@@ -28,6 +29,7 @@ impl Chrome<'_> {
                         input #username type="text" name="username" value=(username) placeholder=(t.username_placeholder) autocapitalize="off" required;
                         label.sr for="password" { (t.password_placeholder) }
                         input #password type="password" name="password" placeholder=(t.password_placeholder) required;
+                        @if captcha { (self.captcha_field(true, None)) }
                         button type="submit" { (t.login_button) }
                     }
                     p.links {

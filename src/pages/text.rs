@@ -108,6 +108,8 @@ pub struct Text {
     pub wechat: &'static str,
     pub unbind: &'static str,
     pub social_hint: &'static str,
+    pub keep_identities: &'static str,
+    pub first_login_needed: &'static str,
     pub recent_sign_ins: &'static str,
     pub time: &'static str,
     pub address: &'static str,
@@ -279,7 +281,6 @@ pub struct Text {
     pub qr_invalid: &'static str,
     pub qr_confirmed_done: &'static str,
     pub qr_cancelled_done: &'static str,
-    pub qr_first_login_needed: &'static str,
 }
 
 pub const ZH: Text = Text {
@@ -395,6 +396,8 @@ pub const ZH: Text = Text {
     wechat: "微信",
     unbind: "解除绑定",
     social_hint: "绑定后可使用微信或企业微信扫描登录页面的二维码登录。",
+    keep_identities: "保留已绑定的企业微信/微信（均为本人绑定时勾选；不勾选则修改密码后解除绑定）",
+    first_login_needed: "您的账号需要先完成首次登录（修改密码、绑定手机），请在登录页面用账号和密码登录。",
     recent_sign_ins: "最近登录",
     time: "时间",
     address: "地址",
@@ -563,7 +566,6 @@ pub const ZH: Text = Text {
     qr_invalid: "二维码已失效，请在电脑上刷新后重新扫描。",
     qr_confirmed_done: "已确认，请在电脑上继续。",
     qr_cancelled_done: "已取消登录。",
-    qr_first_login_needed: "您的账号需要先完成首次登录（修改密码、绑定手机），请在登录页面用密码登录。",
 };
 
 pub const EN: Text = Text {
@@ -678,6 +680,8 @@ pub const EN: Text = Text {
     wechat: "WeChat",
     unbind: "Unbind",
     social_hint: "Once bound, you can log in by scanning the login page's QR code with WeChat or WeCom.",
+    keep_identities: "Keep the bound WeCom/WeChat (tick only if you bound them yourself; otherwise they are unbound with the change)",
+    first_login_needed: "Your account must first finish its first login (a new password, a bound phone): log in with your account and password on the login page.",
     recent_sign_ins: "Recent sign-ins",
     time: "Time",
     address: "Address",
@@ -846,5 +850,4 @@ pub const EN: Text = Text {
     qr_invalid: "This code has expired. Get a new one on the computer and scan again.",
     qr_confirmed_done: "Confirmed. Continue on the computer.",
     qr_cancelled_done: "Login cancelled.",
-    qr_first_login_needed: "Your account must first finish its first login (password change, phone binding): log in with your password on the login page.",
 };

@@ -163,6 +163,7 @@ impl App {
             repeat: f.get("confirmPassword").unwrap_or(""),
             must_change: false,
             keep_session: None,
+            keep_identities: false,
             by: Actor::FirstLogin,
         };
         let t = self.chrome(req).t();

@@ -84,8 +84,8 @@ pub struct App {
     qr_requests: Ephemeral<qr_login::QrRequest>,
     /// Round trips through WeCom or WeChat under way (by hash of their `state`).
     oauth_states: Ephemeral<social::OAuthState>,
-    /// WeCom secondary-verification codes waiting for the account's password.
-    wecom_codes: Ephemeral<String>,
+    /// WeCom secondary verifications waiting for the account's password.
+    wecom_codes: Ephemeral<social::WeComVerification>,
     /// Admin console grants (by SSO session hash), TOTP steps used and secrets being
     /// enrolled (by administrator), and the roster import started from the console.
     admin_grants: Ephemeral<admin::AdminGrant>,

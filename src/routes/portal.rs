@@ -249,6 +249,8 @@ impl App {
             repeat: f.get("confirmPassword").unwrap_or(""),
             must_change: false,
             keep_session: Some(&h.session.id_hash),
+            // Kept only when the holder, who typed the current password, says so.
+            keep_identities: f.flag("keepIdentities"),
             by: Actor::Portal,
         };
         let client = self.client(req);

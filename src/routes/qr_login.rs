@@ -327,7 +327,7 @@ impl App {
                 if self.needs_first_login(&account, weak).await? {
                     let chrome = self.chrome(req);
                     let link = [(t.back_to_login, format!("{}/login", req.prefix))];
-                    let page = chrome.message(t.qr_confirm_title, t.qr_first_login_needed, &link);
+                    let page = chrome.message(t.qr_confirm_title, t.first_login_needed, &link);
                     return Ok(self.page(req, StatusCode::OK, page));
                 }
                 account

@@ -554,6 +554,7 @@ impl App {
             repeat,
             must_change: false,
             keep_session: None,
+            keep_identities: false,
             by: Actor::Recovery,
         };
         let client = self.client(req);

@@ -178,6 +178,11 @@ impl App {
             .code_login(&self.codes, &phone, owner.as_deref(), &name, code, &client)
             .await?;
         match login {
+            // The first login is taken with the password (security.md M01).
+            Login::Success { account, .. } if self.needs_first_login(&account, false).await? => {
+                let refused = Some(t.first_login_needed.into());
+                page(refused, to, 0, StatusCode::FORBIDDEN).await
+            }
             Login::Success { account, .. } => {
                 let remember = self.config.sessions.remember_me && f.flag("rememberMe");
                 self.finish_login(req, &account, target, remember, false)

@@ -18,6 +18,7 @@ use super::App;
 use crate::http::{Cookie, Request, Response};
 use crate::model::audit::Method;
 use crate::model::{AuditEvent, Status};
+use crate::otp::Notice;
 use crate::social::{WeComUser, WxError};
 use crate::store::Bound;
 use crate::tickets::{self, Kind};
@@ -58,6 +59,14 @@ enum Purpose {
     },
     /// Identify the phone that scanned this QR code.
     Scan(String),
+}
+
+/// A WeCom secondary verification between its page and the account's password: the code
+/// WeCom gave the page, then (once WeCom said whose it is) the member.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub(super) enum WeComVerification {
+    Code(String),
+    Member(crate::social::wecom::Verification),
 }
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -222,14 +231,20 @@ impl App {
         let client = self.client(req);
         match state.purpose {
             Purpose::Login(target) => {
+                let links = [(t.back_to_login, format!("{}/login", req.prefix))];
                 let Some(account) = self
                     .bound_account(state.provider, &identity.0, &identity.1)
                     .await?
                 else {
-                    let links = [(t.back_to_login, format!("{}/login", req.prefix))];
                     let page = chrome.message(t.wx_title, t.social_not_bound, &links);
                     return Ok(self.page(req, StatusCode::OK, page));
                 };
+                // The first login (a new password, a bound phone) is taken with the password
+                // on the login page, never through an identity (security.md M01).
+                if self.needs_first_login(&account, false).await? {
+                    let page = chrome.message(t.wx_title, t.first_login_needed, &links);
+                    return Ok(self.page(req, StatusCode::FORBIDDEN, page));
+                }
                 let method = match state.provider {
                     Provider::WeCom => Method::WeCom,
                     Provider::WeChat { .. } => Method::WeChat,
@@ -243,9 +258,11 @@ impl App {
             Purpose::Bind { session, account } => {
                 // The portal's session must still be the one that asked.
                 let current = self.holder(req).await?;
-                if current.as_ref().map(|h| h.ids()) != Some((session, account.clone())) {
+                let Some(holder) =
+                    current.filter(|h| h.ids() == (session.clone(), account.clone()))
+                else {
                     return Err(Failure::Refused(StatusCode::FORBIDDEN));
-                }
+                };
                 let kind = state.provider.kind();
                 let event = AuditEvent::IdentityBound { kind };
                 let value = identity.0.clone();
@@ -261,8 +278,14 @@ impl App {
                         )
                     })
                     .await?;
+                let notice = match state.provider {
+                    Provider::WeCom => Notice::WeComBound,
+                    Provider::WeChat { .. } => Notice::WeChatBound,
+                };
                 Ok(match bound {
                     Bound::Bound => {
+                        let client = self.client(req);
+                        self.notify_bound(holder.account(), notice, &client).await;
                         Response::see_other(&format!("{}/account?done=bind", req.prefix))
                     }
                     Bound::Taken => {
@@ -334,6 +357,10 @@ impl App {
         let Some(account) = self.active_account(&id).await? else {
             return Ok(None);
         };
+        // Not bound for an account that owes its first login: it is refused as such.
+        if self.needs_first_login(&account, false).await? {
+            return Ok(Some(account));
+        }
         let (v, now) = (value.to_string(), self.clock.now());
         let bound = self
             .store
@@ -378,15 +405,15 @@ impl App {
         self.wecom_codes
             .insert(
                 tickets::hash_id(&key),
-                code.to_string(),
+                WeComVerification::Code(code.to_string()),
                 now + VERIFY_TTL,
                 now,
             )
             .await?;
-        Ok(self.verify_form(req, &key, "", None, StatusCode::OK))
+        Ok(self.verify_form(req, &key, "", None, StatusCode::OK).await)
     }
 
-    fn verify_form(
+    async fn verify_form(
         &self,
         req: &Request,
         key: &str,
@@ -396,8 +423,14 @@ impl App {
     ) -> Response {
         let (flow, new_flow) = self.flow(req);
         let token = self.forms.issue(&flow, self.clock.now()).token;
+        // The same captcha rule as the login page: this form checks the same passwords.
+        let captcha = !username.is_empty()
+            && self
+                .accounts
+                .needs_captcha(username, &self.client(req))
+                .await;
         let chrome = self.chrome(req);
-        let page = chrome.wecom_verify(&token, key, username, error);
+        let page = chrome.wecom_verify(&token, key, username, captcha, error);
         let res = self.page(req, status, page);
         match new_flow {
             true => self.cookies.set(res, Cookie::Flow, &flow, None),
@@ -405,8 +438,10 @@ impl App {
         }
     }
 
-    /// `POST wecom/verify`: `username`, `password` (throttled as a login); then the member is
-    /// bound and WeCom told; "绑定成功".
+    /// `POST wecom/verify`: `username`, `password` (throttled as a login, with its captcha).
+    /// WeCom's code is checked first, so without a code WeCom gave, the form checks no
+    /// password. An account that owes its first login is not bound; one that may be is
+    /// bound only once WeCom took the confirmation, and its phone is told. "绑定成功".
     pub(super) async fn wecom_verify_post(&self, req: &Request) -> Handled {
         let Some(wecom) = &self.wecom else {
             return Err(Failure::Refused(StatusCode::NOT_FOUND));
@@ -424,63 +459,91 @@ impl App {
         let key = f.get("key").unwrap_or("");
         let username = f.get("username").unwrap_or("");
         let hashed = tickets::hash_id(key);
-        let Some(code) = self.wecom_codes.get(&hashed, self.clock.now()).await? else {
-            let page = chrome.message(t.wx_title, t.social_expired, &[]);
-            return Ok(self.page(req, StatusCode::FORBIDDEN, page));
+        let now = self.clock.now();
+        let ended = |why: &'static str, status| {
+            let page = chrome.message(t.wx_title, why, &[]);
+            Ok(self.page(req, status, page))
+        };
+        let Some((expires, pending)) = self.wecom_codes.take(&hashed).await? else {
+            return ended(t.social_expired, StatusCode::FORBIDDEN);
+        };
+        let verification = match pending {
+            WeComVerification::Member(v) => v,
+            WeComVerification::Code(code) => match wecom.verification(&code).await {
+                Ok(v) => v,
+                Err(e) => {
+                    tracing::warn!(error = %e, "WeCom secondary verification refused the code");
+                    return ended(t.social_expired, StatusCode::FORBIDDEN);
+                }
+            },
+        };
+        // Kept for another try at the password, until its five minutes are over.
+        let keep = || {
+            let member = WeComVerification::Member(verification.clone());
+            self.wecom_codes
+                .insert(hashed.clone(), member, expires, now)
         };
         let client = self.client(req);
+        if self.accounts.needs_captcha(username, &client).await
+            && !self
+                .solve_captcha(req, f.get("captcha").unwrap_or(""))
+                .await?
+        {
+            self.accounts.captcha_refused(username, &client).await?;
+            keep().await?;
+            let error = Some(t.captcha_wrong);
+            return Ok(self
+                .verify_form(req, key, username, error, StatusCode::UNAUTHORIZED)
+                .await);
+        }
         let password = f.get("password").unwrap_or("").to_string();
-        let account = match self
+        let (account, weak) = match self
             .accounts
             .password_login(username, password, &client)
             .await?
         {
-            crate::accounts::Login::Success { account, .. } => account,
-            crate::accounts::Login::Invalid => {
-                return Ok(self.verify_form(
-                    req,
-                    key,
-                    username,
-                    Some(t.bad_credentials),
-                    StatusCode::UNAUTHORIZED,
-                ));
-            }
-            crate::accounts::Login::Throttled => {
-                return Ok(self.verify_form(
-                    req,
-                    key,
-                    username,
-                    Some(t.throttled),
-                    StatusCode::LOCKED,
-                ));
+            crate::accounts::Login::Success { account, weak } => (account, weak),
+            failed => {
+                keep().await?;
+                let (error, status) = match failed {
+                    crate::accounts::Login::Throttled => (t.throttled, StatusCode::LOCKED),
+                    _ => (t.bad_credentials, StatusCode::UNAUTHORIZED),
+                };
+                return Ok(self
+                    .verify_form(req, key, username, Some(error), status)
+                    .await);
             }
         };
-        // The code is spent by this attempt, whatever WeCom says.
-        self.wecom_codes.take(&hashed).await?;
-        let verification = match wecom.verification(&code).await {
-            Ok(v) => v,
-            Err(e) => {
-                tracing::warn!(error = %e, "WeCom secondary verification refused the code");
-                let page = chrome.message(t.wx_title, t.social_failed, &[]);
-                return Ok(self.page(req, StatusCode::BAD_GATEWAY, page));
-            }
-        };
+        // The roster's initial password binds nothing: the first login comes first.
+        if self.needs_first_login(&account, weak).await? {
+            let links = [(t.back_to_login, format!("{}/login", req.prefix))];
+            let page = chrome.message(t.wx_title, t.first_login_needed, &links);
+            return Ok(self.page(req, StatusCode::FORBIDDEN, page));
+        }
         let value = format!("{}/{}", wecom.corp_id(), verification.userid);
-        let (id, now, c) = (account.id.clone(), self.clock.now(), client.clone());
+        let v = value.clone();
+        let holder = self
+            .store
+            .call(move |s| s.account_by_binding("wecom", &v))
+            .await?;
+        if holder.is_some_and(|id| id != account.id) {
+            return ended(t.social_taken, StatusCode::CONFLICT);
+        }
+        if let Err(e) = wecom.verified(&verification).await {
+            tracing::warn!(error = %e, "WeCom did not take the confirmation");
+            return ended(t.social_failed, StatusCode::BAD_GATEWAY);
+        }
+        let (id, c) = (account.id.clone(), client.clone());
         let event = AuditEvent::IdentityBound { kind: "wecom" };
         let bound = self
             .store
             .call(move |s| s.bind(&id, "wecom", &value, &c.record(event, Some(&id)), now))
             .await?;
         if bound == Bound::Taken {
-            let page = chrome.message(t.wx_title, t.social_taken, &[]);
-            return Ok(self.page(req, StatusCode::CONFLICT, page));
+            return ended(t.social_taken, StatusCode::CONFLICT);
         }
-        if let Err(e) = wecom.verified(&verification).await {
-            tracing::warn!(error = %e, "WeCom did not take the confirmation");
-            let page = chrome.message(t.wx_title, t.social_failed, &[]);
-            return Ok(self.page(req, StatusCode::BAD_GATEWAY, page));
-        }
+        self.notify_bound(&account, Notice::WeComBound, &client)
+            .await;
         let portal = format!("{}/portal", req.prefix);
         Ok(self.page(req, StatusCode::OK, chrome.bound(&portal)))
     }

@@ -227,8 +227,8 @@ fn member(answer: &serde_json::Value) -> WeComUser {
     }
 }
 
-/// A secondary verification in progress.
-#[derive(Clone, Debug)]
+/// A secondary verification in progress (kept between the form's attempts).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Verification {
     pub userid: String,
     /// The `tfa` API's code (the legacy API has none).

@@ -151,15 +151,19 @@ impl Store {
     }
 
     /// Replaces the password hash, remembers the old one, ends the account's SSO sessions
-    /// (but `keep`, the session of the person changing it in the portal) and writes the
-    /// audit row, in one transaction: a new password must not leave old sessions alive, and
-    /// no half of the change can survive a crash without the rest.
+    /// (but `keep`, the session of the person changing it in the portal) and, unless
+    /// `keep_identities`, its WeCom and WeChat bindings (made before the change, perhaps by
+    /// whoever knew the old password), and writes the audit rows, in one transaction: a new
+    /// password must not leave old sessions or bindings alive, and no half of the change can
+    /// survive a crash without the rest.
+    #[allow(clippy::too_many_arguments)]
     pub fn set_password(
         &self,
         id: &str,
         hash: &str,
         must_change: bool,
         keep: Option<&str>,
+        keep_identities: bool,
         record: &AuditRecord,
         now: i64,
     ) -> Result<bool> {
@@ -181,6 +185,18 @@ impl Store {
             )?;
             end_sessions(tx, id, keep)?;
             audit::insert(tx, record, now)?;
+            if !keep_identities {
+                for kind in ["wecom", "wechat"] {
+                    let ended = tx.execute(
+                        "DELETE FROM bindings WHERE account_id = ?1 AND kind = ?2",
+                        args![id, kind],
+                    )?;
+                    if ended > 0 {
+                        let event = AuditEvent::BindingEnded { kind };
+                        audit::insert(tx, &AuditRecord { event, ..record.clone() }, now)?;
+                    }
+                }
+            }
             Ok(true)
         })
     }

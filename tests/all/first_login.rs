@@ -412,7 +412,7 @@ async fn posts_do_not_extend_a_paused_first_login() {
     let steps = c.login("20240001", "31002X", Some(SERVICE)).await;
     let token = token(&steps);
     for _ in 0..3 {
-        t.clock().advance(600);
+        t.clock().advance(590);
         // A refused change is still a post into the pause.
         let refused = c
             .post(

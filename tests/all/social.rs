@@ -2,6 +2,7 @@
 //! portal and through WeCom's secondary verification), the QR code scanned inside the apps,
 //! and the access token's life; against a local stand-in for their APIs.
 
+use crate::portal::notices;
 use crate::support::wx::{self, WeChatUser, WxMock};
 use crate::support::*;
 use unicas::model::{AuditEvent, AuditRecord};
@@ -439,4 +440,239 @@ async fn wechat_identities_log_in() {
         "{}",
         res.body
     );
+}
+
+/// The secondary verification's form, opened with a code WeCom gave `userid`, posted with
+/// `username` and `password`.
+async fn verify_as(
+    t: &TestServer,
+    mock: &WxMock,
+    userid: &str,
+    username: &str,
+    password: &str,
+) -> Resp {
+    let mut phone = t.client();
+    let code = mock.wecom_code(userid);
+    let page = phone.get(&format!("/cas/wecom/verify?code={code}")).await;
+    let form = [
+        ("execution", page.input("execution").unwrap()),
+        ("key", page.input("key").unwrap()),
+        ("username", username.to_string()),
+        ("password", password.to_string()),
+    ];
+    phone.post_owned("/cas/wecom/verify", &form).await
+}
+
+/// security.md M01: a roster account's initial password (guessable) binds no WeCom member:
+/// the 二次验证 is refused with a pointer to the first login, WeCom is not told, and after
+/// the student's own first login that member still logs in as nobody.
+#[tokio::test]
+async fn the_initial_password_binds_no_wecom_member() {
+    let mock = WxMock::start().await;
+    let t = server(&mock, |_| {}).await;
+    t.add_imported("20240001", "31002X");
+    let res = verify_as(&t, &mock, "attacker", "20240001", "31002X").await;
+    assert_eq!(res.status, 403, "{}", res.body);
+    assert!(res.body.contains("首次登录"), "{}", res.body);
+    assert!(mock.confirmed().is_empty(), "WeCom is not told");
+    let store = &t.server.store;
+    assert!(store.binding("20240001", "wecom").unwrap().is_none());
+    // The student's first login, then the attacker's WeCom login: nobody's.
+    let mut c = t.client();
+    let steps = c.login("20240001", "31002X", None).await;
+    let done = c
+        .change_initial_password(&steps, "31002X", "Lake-Violet-2026")
+        .await;
+    assert_eq!(done.status, 400, "the phone step remains: {}", done.body);
+    mock.wecom_scanner(Some("attacker"));
+    let res = wecom_login(&mut t.client()).await;
+    assert!(res.body.contains("尚未绑定"), "{}", res.body);
+    assert!(res.set_cookie("CASTGC").is_none());
+}
+
+/// security.md M01: an identity bound before a password change does not outlive it unless
+/// its holder, changing the password in 账号管理, asks to keep it; recovery and an
+/// administrator's reset end it too.
+#[tokio::test]
+async fn bindings_made_before_a_password_change_end_with_it() {
+    let mock = WxMock::start().await;
+    let t = server(&mock, |_| {}).await;
+    let value = format!("{}/lisi", wx::CORP);
+    let change = |keep: bool, new: &'static str| {
+        let t = &t;
+        async move {
+            let mut c = t.client();
+            c.login("alice", PASSWORD, None).await;
+            let page = c.get("/cas/account").await;
+            assert!(page.body.contains("keepIdentities"), "offered when bound");
+            let mut form = vec![
+                ("execution", page.token_for("/cas/account/password")),
+                ("password", PASSWORD.to_string()),
+                ("newPassword", new.to_string()),
+                ("confirmPassword", new.to_string()),
+            ];
+            if keep {
+                form.push(("keepIdentities", "true".to_string()));
+            }
+            let res = c.post_owned("/cas/account/password", &form).await;
+            assert_eq!(res.status, 303, "{}", res.body);
+        }
+    };
+    bind(&t, "alice", "wecom", &value);
+    change(true, "Quiet-Harbor-2026").await;
+    assert_eq!(
+        t.server.store.binding("alice", "wecom").unwrap().as_deref(),
+        Some(value.as_str()),
+        "kept when asked"
+    );
+    // Back to the old password for the next change, by an administrator.
+    assert!(
+        unicas(
+            &t.config.db,
+            &["user", "passwd", "alice", "--password", PASSWORD]
+        )
+        .0
+    );
+    assert!(
+        t.server.store.binding("alice", "wecom").unwrap().is_none(),
+        "an administrator's password ends it"
+    );
+    bind(&t, "alice", "wecom", &value);
+    change(false, "Maple-Lantern-2026").await;
+    assert!(t.server.store.binding("alice", "wecom").unwrap().is_none());
+    mock.wecom_scanner(Some("lisi"));
+    assert!(wecom_login(&mut t.client())
+        .await
+        .set_cookie("CASTGC")
+        .is_none());
+    let ended = t
+        .server
+        .store
+        .recent_audit(Some("alice"), 50)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.event == "binding_ended")
+        .count();
+    assert_eq!(ended, 2, "each end audited");
+}
+
+/// security.md M01: the member is bound only once WeCom took the confirmation, and the
+/// account's bound phone is told.
+#[tokio::test]
+async fn a_member_is_bound_only_after_wecom_confirms_and_the_phone_is_told() {
+    let mock = WxMock::start().await;
+    let t = server(&mock, |_| {}).await;
+    bind(&t, "alice", "phone", "+8613800138000");
+    mock.refuse_confirmations();
+    let refused = verify_as(&t, &mock, "lisi", "alice", PASSWORD).await;
+    assert_eq!(refused.status, 502, "{}", refused.body);
+    assert!(t.server.store.binding("alice", "wecom").unwrap().is_none());
+
+    let mock = WxMock::start().await;
+    let t = server(&mock, |_| {}).await;
+    bind(&t, "alice", "phone", "+8613800138000");
+    let done = verify_as(&t, &mock, "lisi", "alice", PASSWORD).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(t.server.store.binding("alice", "wecom").unwrap().is_some());
+    t.settle_messages().await;
+    let told = notices(&t, "+8613800138000").await;
+    assert!(
+        told.iter().any(|n| n.contains("已绑定企业微信")),
+        "{told:?}"
+    );
+}
+
+/// security.md M04, E01: without a code WeCom gave, the form checks no password (no bcrypt,
+/// no failure counted, one answer for a right and a wrong password); with one, failures
+/// bring the captcha as on the login page.
+#[tokio::test]
+async fn the_secondary_verification_checks_no_password_without_a_wecom_code() {
+    let mock = WxMock::start().await;
+    let t = server(&mock, |c| c.throttle.captcha_after = 2).await;
+    let verifications = || {
+        t.server
+            .password_verifications
+            .load(std::sync::atomic::Ordering::SeqCst)
+    };
+    let before = verifications();
+    let mut answers = Vec::new();
+    for password in [PASSWORD, "wrong"] {
+        let mut phone = t.client();
+        let page = phone.get("/cas/wecom/verify?code=INVENTED").await;
+        let form = [
+            ("execution", page.input("execution").unwrap()),
+            ("key", page.input("key").unwrap()),
+            ("username", "alice".to_string()),
+            ("password", password.to_string()),
+        ];
+        let res = phone.post_owned("/cas/wecom/verify", &form).await;
+        answers.push((res.status, res.body.replace(password, "")));
+    }
+    assert_eq!(answers[0], answers[1], "the same answer");
+    assert_eq!(answers[0].0, 403);
+    assert_eq!(verifications(), before, "no password was checked");
+
+    // With real codes, failures bring the captcha.
+    for _ in 0..2 {
+        let res = verify_as(&t, &mock, "lisi", "alice", "wrong").await;
+        assert_eq!(res.status, 401);
+    }
+    let res = verify_as(&t, &mock, "lisi", "alice", PASSWORD).await;
+    assert_eq!(res.status, 401, "the captcha first: {}", res.body);
+    assert!(res.body.contains("captcha.html"));
+    assert!(t.server.store.binding("alice", "wecom").unwrap().is_none());
+}
+
+/// security.md M01: an account that owes its first login logs in through no identity
+/// (WeCom with `userid_is_account` binds nothing for it) and not with an SMS code.
+#[tokio::test]
+async fn an_account_owing_its_first_login_uses_no_other_way_in() {
+    let mock = WxMock::start().await;
+    let t = server(&mock, |c| c.wecom.userid_is_account = true).await;
+    t.add_imported("20240001", "31002X");
+    mock.wecom_scanner(Some("20240001"));
+    let res = wecom_login(&mut t.client()).await;
+    assert_eq!(res.status, 403, "{}", res.body);
+    assert!(res.body.contains("首次登录"));
+    assert!(t
+        .server
+        .store
+        .binding("20240001", "wecom")
+        .unwrap()
+        .is_none());
+
+    t.add_user("bob", PASSWORD, true, &[]);
+    bind(&t, "bob", "phone", "+8613900139000");
+    let mut c = t.client();
+    let form = c.get("/cas/login?cllt=dynamicLogin").await;
+    c.get("/cas/captcha.html").await;
+    let answer = t.captcha(&c).await;
+    let sent = c
+        .post(
+            "/cas/login",
+            &[
+                ("execution", &form.input("execution").unwrap()),
+                ("cllt", "dynamicLogin"),
+                ("action", "send"),
+                ("mobile", "13900139000"),
+                ("captcha", &answer),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    let code = t.sms_code("13900139000").await.unwrap();
+    let res = c
+        .post(
+            "/cas/login",
+            &[
+                ("execution", &sent.input("execution").unwrap()),
+                ("cllt", "dynamicLogin"),
+                ("mobile", "13900139000"),
+                ("dynamicCode", &code),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 403, "{}", res.body);
+    assert!(res.set_cookie("CASTGC").is_none());
+    assert!(res.body.contains("首次登录"));
 }

@@ -44,6 +44,8 @@ struct State {
     tfa: HashMap<String, String>,
     /// Confirmations received: (userid, "tfa_succ" | "authsucc").
     confirmed: Vec<(String, String)>,
+    /// WeCom refuses every confirmation (an outage, a code it already forgot).
+    refuse_confirmations: bool,
     serial: usize,
 }
 
@@ -118,6 +120,11 @@ impl WxMock {
         for expired in self.state.lock().unwrap().tokens.values_mut() {
             *expired = true;
         }
+    }
+
+    /// From now on WeCom refuses confirmations (tfa_succ, authsucc).
+    pub fn refuse_confirmations(&self) {
+        self.state.lock().unwrap().refuse_confirmations = true;
     }
 
     pub fn confirmed(&self) -> Vec<(String, String)> {
@@ -236,6 +243,9 @@ async fn answer(
             }
             _ => error(40029, "invalid code"),
         },
+        "/cgi-bin/user/tfa_succ" | "/cgi-bin/user/authsucc" if s.refuse_confirmations => {
+            error(-1, "system busy")
+        }
         "/cgi-bin/user/tfa_succ" => {
             let (userid, tfa) = (
                 body["userid"].as_str().unwrap_or(""),
