@@ -369,6 +369,9 @@ pub struct AdminConfig {
     pub idle: i64,
     /// Seconds after which it asks again whatever happened.
     pub lifetime: i64,
+    /// Wrong second factors (TOTP or SMS code, from anywhere) that lock an administrator's
+    /// second factor for `throttle.lock_duration`.
+    pub factor_failures: i64,
 }
 
 impl Default for AdminConfig {
@@ -376,6 +379,7 @@ impl Default for AdminConfig {
         AdminConfig {
             idle: 900,
             lifetime: 7200,
+            factor_failures: 5,
         }
     }
 }

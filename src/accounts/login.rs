@@ -10,8 +10,8 @@ use crate::store::{AttemptKeys, CodeCheck, Throttle};
 use std::time::Duration;
 
 /// How long an attempt waits for others in progress on the same budget before it gives up.
-const BUSY_WAIT: Duration = Duration::from_millis(100);
-const BUSY_TRIES: u32 = 50;
+pub(super) const BUSY_WAIT: Duration = Duration::from_millis(100);
+pub(super) const BUSY_TRIES: u32 = 50;
 
 #[derive(Debug)]
 pub enum Login {

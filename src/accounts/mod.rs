@@ -7,6 +7,7 @@ mod login;
 mod password;
 mod policy;
 mod questions;
+mod second_factor;
 
 pub use change::PasswordChange;
 pub use login::Login;
@@ -16,6 +17,7 @@ pub use password::{
 };
 pub use policy::{Policy, PolicyError};
 pub use questions::{normalize_answer, question_text, QuestionsError, QUESTIONS};
+pub use second_factor::Guess;
 
 use crate::clock::Clock;
 use crate::config::{FirstLoginConfig, ThrottleConfig};
@@ -64,6 +66,8 @@ pub struct Accounts {
     first_login: FirstLoginConfig,
     policy: Arc<Policy>,
     metrics: Arc<crate::metrics::Metrics>,
+    /// Wrong second factors that lock an administrator's.
+    factor_failures: i64,
 }
 
 impl Accounts {
@@ -84,6 +88,7 @@ impl Accounts {
             first_login: config.first_login.clone(),
             policy: Arc::new(Policy::new(&config.passwords)),
             metrics,
+            factor_failures: config.admin.factor_failures,
         }
     }
 

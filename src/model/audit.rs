@@ -160,6 +160,10 @@ pub enum AuditEvent {
     AdminEntered {
         method: &'static str,
     },
+    /// Wrong second factors locked an administrator's second factor for a while.
+    SecondFactorLocked {
+        failures: i64,
+    },
     /// A phone confirmed a QR-code login for the computer at this address.
     QrConfirmed {
         computer: String,
@@ -238,6 +242,7 @@ impl AuditEvent {
             AuditEvent::IdentityNotConfirmed { .. } => "identity_not_confirmed",
             AuditEvent::AdminAction { .. } => "admin_action",
             AuditEvent::AdminEntered { .. } => "admin_entered",
+            AuditEvent::SecondFactorLocked { .. } => "second_factor_locked",
             AuditEvent::QrConfirmed { .. } => "qr_confirmed",
             AuditEvent::QrCancelled => "qr_cancelled",
             AuditEvent::RecoveryStarted => "recovery_started",
@@ -289,6 +294,9 @@ impl AuditEvent {
             | AuditEvent::IdentityNotConfirmed { method } => (*method).into(),
             AuditEvent::AdminAction { action, target } => format!("{action} {target}"),
             AuditEvent::AdminEntered { method } => (*method).into(),
+            AuditEvent::SecondFactorLocked { failures } => {
+                format!("{failures} wrong second factors in a row")
+            }
             AuditEvent::QrConfirmed { computer } => format!("for the computer at {computer}"),
             AuditEvent::QrCancelled => "cancelled on the phone".into(),
             AuditEvent::RecoveryStarted => "captcha solved".into(),

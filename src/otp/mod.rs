@@ -145,6 +145,8 @@ pub enum Notice {
     /// A WeCom member, or a WeChat identity, was bound to the account.
     WeComBound,
     WeChatBound,
+    /// Wrong second factors locked the administrator's console for a while.
+    SecondFactorLocked,
 }
 
 impl Notice {
@@ -156,6 +158,7 @@ impl Notice {
             Notice::EmailChanged => "e-mail changed",
             Notice::WeComBound => "wecom bound",
             Notice::WeChatBound => "wechat bound",
+            Notice::SecondFactorLocked => "second factor locked",
         }
     }
 
@@ -171,6 +174,10 @@ impl Notice {
             Notice::EmailChanged => ("绑定邮箱已更换", "bound e-mail address was changed"),
             Notice::WeComBound => ("已绑定企业微信", "WeCom was bound"),
             Notice::WeChatBound => ("已绑定微信", "WeChat was bound"),
+            Notice::SecondFactorLocked => (
+                "管理控制台第二重验证连续错误，已暂时锁定",
+                "admin console's second factor was locked after wrong codes",
+            ),
         }
     }
 }

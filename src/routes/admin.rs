@@ -7,9 +7,10 @@
 use super::error::{Failure, Handled};
 use super::portal::Holder;
 use super::App;
+use crate::accounts::Guess;
 use crate::http::{Cookie, Request, Response};
 use crate::model::{Kind, NewService, Release, Rule, Status};
-use crate::otp::{Delivery, Purpose, Recipient, Sent};
+use crate::otp::{Delivery, Notice, Purpose, Recipient, Sent};
 use crate::pages::{
     AccountDetail, AdminFrame, AuditLine, PatternTest, SecondFactorView, ServiceDetail,
 };
@@ -114,7 +115,8 @@ impl App {
             Gate::Refused(res) => Ok(Err(res)),
             Gate::SecondFactor(_) => Err(Failure::Refused(StatusCode::FORBIDDEN)),
             Gate::Granted(h, grant) => {
-                let sent = req.param("csrf").unwrap_or("");
+                // From the form only: a token in an address ends up in logs and referrers.
+                let sent = req.form.get("csrf").unwrap_or("");
                 if !crate::secrets::constant_time_eq(sent.as_bytes(), grant.csrf.as_bytes()) {
                     return Err(Failure::Refused(StatusCode::FORBIDDEN));
                 }
@@ -194,47 +196,45 @@ impl App {
                     .second_factor_page(req, &h, error, true, StatusCode::OK)
                     .await;
             }
-            (Some("sms"), Some(to)) => {
+            (Some("sms"), Some(_)) => "sms code",
+            (Some("totp"), _) => "totp",
+            _ => return Err(Failure::Refused(StatusCode::BAD_REQUEST)),
+        };
+        // One budget of failures for the administrator's second factors (security.md M03).
+        if self.accounts.begin_second_factor(&account.id).await? == Guess::Refused {
+            return self
+                .second_factor_page(req, &h, Some(t.throttled), false, StatusCode::LOCKED)
+                .await;
+        }
+        let right = match (method, &phone) {
+            ("sms code", Some(to)) => {
                 let checked = self
                     .codes
                     .check(Purpose::Admin, &account.id, to, code, &client)
-                    .await?;
-                (checked == CodeCheck::Valid).then_some("sms code")
+                    .await;
+                checked.map(|c| c == CodeCheck::Valid)
             }
-            (Some("totp"), _) => {
-                let id = account.id.clone();
-                let secret = self.store.call(move |s| s.binding(&id, "totp")).await?;
-                let step = secret.and_then(|s| crate::totp::verify(&s, code, now));
-                // A step is used once: a code seen over a shoulder is spent.
-                match step {
-                    Some(step) => self
-                        .totp_steps
-                        .raise(account.id.clone(), step, now + 120, now)
-                        .await?
-                        .then_some("totp"),
-                    None => None,
-                }
-            }
-            _ => None,
+            _ => self.totp_step(&account.id, code, now).await,
         };
-        let Some(method) = method else {
-            let (id, c) = (account.id.clone(), client.clone());
-            let event = crate::model::AuditEvent::IdentityNotConfirmed {
-                method: "admin second factor",
-            };
-            self.store
-                .call(move |s| s.audit(&c.record(event, Some(&id)), now))
-                .await?;
-            return self
-                .second_factor_page(
-                    req,
-                    &h,
-                    Some(t.admin_wrong_code),
-                    false,
-                    StatusCode::UNAUTHORIZED,
-                )
+        // Counted whatever happened, so an error cannot be retried for free.
+        let right = right.unwrap_or(false);
+        let locked = self
+            .accounts
+            .end_second_factor(&account.id, method, right, &client)
+            .await?;
+        if locked {
+            self.notify_bound(&account, Notice::SecondFactorLocked, &client)
                 .await;
-        };
+        }
+        if !right {
+            let (error, status) = match locked {
+                true => (t.throttled, StatusCode::LOCKED),
+                false => (t.admin_wrong_code, StatusCode::UNAUTHORIZED),
+            };
+            return self
+                .second_factor_page(req, &h, Some(error), false, status)
+                .await;
+        }
         let grant = AdminGrant {
             account: account.id.clone(),
             csrf: crate::tickets::random_base62(32),
@@ -244,12 +244,27 @@ impl App {
         self.admin_grants
             .insert(key, grant, now + self.config.admin.idle, now)
             .await?;
-        let (id, c) = (account.id.clone(), client.clone());
-        let event = crate::model::AuditEvent::AdminEntered { method };
-        self.store
-            .call(move |s| s.audit(&c.record(event, Some(&id)), now))
-            .await?;
         Ok(Response::see_other(&format!("{}/admin", req.prefix)))
+    }
+
+    /// Whether `code` is the administrator's TOTP code now, its time step not used before (a
+    /// code seen over a shoulder is spent).
+    async fn totp_step(
+        &self,
+        account_id: &str,
+        code: &str,
+        now: i64,
+    ) -> Result<bool, crate::store::StoreError> {
+        let id = account_id.to_string();
+        let secret = self.store.call(move |s| s.binding(&id, "totp")).await?;
+        match secret.and_then(|s| crate::totp::verify(&s, code, now)) {
+            Some(step) => {
+                self.totp_steps
+                    .raise(account_id.to_string(), step, now + 120, now)
+                    .await
+            }
+            None => Ok(false),
+        }
     }
 
     /// An administrator's action, audited under the administrator's account.
@@ -450,6 +465,14 @@ impl App {
         // the command line) can.
         if id == grant.account && matches!(action.as_str(), "lock" | "disable") {
             return Err(Failure::Refused(StatusCode::CONFLICT));
+        }
+        // Nor removes its own last second factor (security.md M08).
+        if id == grant.account && action == "unbind-phone" {
+            let admin = id.clone();
+            let totp = self.store.call(move |s| s.binding(&admin, "totp")).await?;
+            if totp.is_none() {
+                return Err(Failure::Refused(StatusCode::CONFLICT));
+            }
         }
         let known = match action.as_str() {
             "lock" | "unlock" | "disable" => {

@@ -196,6 +196,59 @@ impl Store {
         })
     }
 
+    /// Starts a guess at a secret with one budget for everyone, whatever the address (`key`,
+    /// e.g. an administrator's second factor): refused while locked, postponed while guesses
+    /// in progress would use up `limit`, otherwise reserved.
+    pub fn begin_guess(&self, key: &str, limit: i64, window: i64, now: i64) -> Result<Throttle> {
+        self.write(|tx| {
+            let row = read(tx, key)?;
+            if let Some(until) = row.as_ref().map(|r| r.locked_until).filter(|&t| t > now) {
+                return Ok(Throttle::Locked(until));
+            }
+            if row.is_some_and(|r| r.busy(limit, now, window)) {
+                return Ok(Throttle::Busy);
+            }
+            reserve(tx, key, "", now)?;
+            Ok(Throttle::Allowed)
+        })
+    }
+
+    /// Ends a guess begun with `Allowed`: releases its reservation; a wrong one counts, and the
+    /// `limit`-th in the window locks the key for `lock` seconds (`alarm` audited with it); a
+    /// right one clears the count. `record` is the guess's own audit row. Returns whether this
+    /// guess locked the key.
+    #[allow(clippy::too_many_arguments)]
+    pub fn end_guess(
+        &self,
+        key: &str,
+        l: &ThrottleLimits,
+        limit: i64,
+        right: bool,
+        record: &AuditRecord,
+        alarm: &AuditRecord,
+        now: i64,
+    ) -> Result<bool> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE login_throttle SET in_flight = in_flight - 1 WHERE key = ?1 AND in_flight > 0",
+                args![key],
+            )?;
+            audit::insert(tx, record, now)?;
+            if right {
+                tx.execute(
+                    "UPDATE login_throttle SET failures = 0, locked_until = 0 WHERE key = ?1",
+                    args![key],
+                )?;
+                return Ok(false);
+            }
+            let locked = count_failure(tx, key, None, limit, now, l)? == limit;
+            if locked {
+                audit::insert(tx, alarm, now)?;
+            }
+            Ok(locked)
+        })
+    }
+
     /// An attempt refused before any password check (a wrong captcha): it counts against the
     /// client's address, so guessing captchas is throttled like guessing passwords, and is
     /// audited; the account's budgets are not touched, as no password was tried.

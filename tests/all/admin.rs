@@ -306,7 +306,6 @@ async fn enter(c: &mut Client, gate: &Resp, code: String) -> Resp {
     c.post_owned("/cas/admin/verify", &form).await
 }
 
-/// An independent RFC 6238 code (HMAC-SHA1, 30 s, 6 digits) from the base32 secret.
 /// Issue "Operations": TOTP with a QR enrolment. The QR code is what an authenticator app
 /// reads; the first code confirms it; later entries take a code, each time step once.
 #[tokio::test]
@@ -1102,4 +1101,103 @@ async fn an_administrator_ends_every_session() {
     );
     let got = receiver.wait_for(1).await;
     assert!(got[0].body.starts_with("logoutRequest="), "{}", got[0].body);
+}
+
+const SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+
+/// security.md M03: the console's second factor takes a handful of wrong codes, from
+/// anywhere and by either factor, then locks (audited, the phone told); the right code is
+/// refused while it is locked; guesses in parallel are bounded too.
+#[tokio::test]
+async fn wrong_second_factors_lock_the_console() {
+    let t = TestServer::start().await;
+    add_admin(&t, ADMIN, Some(ADMIN_PHONE));
+    bind(&t, ADMIN, "totp", SECRET);
+    let mut statuses = Vec::new();
+    for n in 0..8 {
+        // Each from another address: the budget is the administrator's.
+        let mut c = t.client_from(&format!("127.0.0.{}", 30 + n));
+        c.login(ADMIN, PASSWORD, None).await;
+        let gate = c.get("/cas/admin").await;
+        let wrong = format!(
+            "{:06}",
+            (authenticator_code(SECRET, t.clock().now())
+                .parse::<u32>()
+                .unwrap()
+                + 1)
+                % 1_000_000
+        );
+        statuses.push(enter(&mut c, &gate, wrong).await.status);
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 423, 423, 423, 423]);
+    let mut c = t.client();
+    c.login(ADMIN, PASSWORD, None).await;
+    let gate = c.get("/cas/admin").await;
+    let right = enter(&mut c, &gate, authenticator_code(SECRET, t.clock().now())).await;
+    assert_eq!(right.status, 423, "the right code, locked");
+    assert_eq!(audited(&t, ADMIN, "second_factor_locked").len(), 1);
+    assert_eq!(audited(&t, ADMIN, "identity_not_confirmed").len(), 5);
+    let told = crate::portal::notices(&t, ADMIN_PHONE).await;
+    assert!(told.iter().any(|n| n.contains("第二重验证")), "{told:?}");
+    // After the lock, the factor works again.
+    t.clock().advance(t.config.throttle.lock_duration + 31);
+    let gate = c.get("/cas/admin").await;
+    let right = enter(&mut c, &gate, authenticator_code(SECRET, t.clock().now())).await;
+    assert_eq!((right.status, right.location()), (303, "/cas/admin"));
+}
+
+/// security.md M03: forty guesses at once evaluate no more than the budget.
+#[tokio::test]
+async fn parallel_second_factor_guesses_are_bounded() {
+    let t = TestServer::start().await;
+    add_admin(&t, ADMIN, Some(ADMIN_PHONE));
+    bind(&t, ADMIN, "totp", SECRET);
+    let guesses: Vec<_> = (0..40)
+        .map(|n| {
+            let mut c = t.client();
+            async move {
+                c.login(ADMIN, PASSWORD, None).await;
+                let gate = c.get("/cas/admin").await;
+                enter(&mut c, &gate, format!("{:06}", n)).await.status
+            }
+        })
+        .collect();
+    let statuses = futures_util::future::join_all(guesses).await;
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 423),
+        "{statuses:?}"
+    );
+    let evaluated = audited(&t, ADMIN, "identity_not_confirmed").len();
+    assert!(evaluated <= 5, "{evaluated} evaluated");
+}
+
+/// security.md M08, issue "Defects found from outside" #10: an administrator cannot remove
+/// its own last second factor in the console, and the console's token is taken from the form
+/// only, never from the address.
+#[tokio::test]
+async fn the_console_keeps_its_own_second_factor_and_its_token_in_the_form() {
+    let t = TestServer::start().await;
+    add_admin(&t, ADMIN, Some(ADMIN_PHONE));
+    let (mut admin, csrf) = console(&t).await;
+    let unbind = [
+        ("csrf", csrf.clone()),
+        ("id", ADMIN.to_string()),
+        ("action", "unbind-phone".to_string()),
+    ];
+    let res = admin.post_owned("/cas/admin/account", &unbind).await;
+    assert_eq!(res.status, 409);
+    assert!(t.server.store.binding(ADMIN, "phone").unwrap().is_some());
+    let in_query = admin
+        .post(
+            &format!("/cas/admin/account?csrf={csrf}"),
+            &[("id", "alice"), ("action", "lock")],
+        )
+        .await;
+    assert_eq!(in_query.status, 403);
+    let alice = t.server.store.account("alice").unwrap().unwrap();
+    assert_eq!(alice.status, unicas::model::Status::Active);
+    // With an authenticator enrolled, the phone may go.
+    bind(&t, ADMIN, "totp", SECRET);
+    let res = admin.post_owned("/cas/admin/account", &unbind).await;
+    assert_eq!(res.status, 303, "{}", res.body);
 }
