@@ -4,7 +4,7 @@
 //! and the audit row; after it, the memory of sessions forgets the account and single
 //! logout is woken. The first-login step, the portal and recovery use it.
 
-use super::{check_length, Accounts, AccountsError, PolicyError};
+use super::{Accounts, AccountsError, PolicyError};
 use crate::model::audit::Actor;
 use crate::model::{Account, AuditEvent, Client};
 
@@ -46,10 +46,13 @@ impl Accounts {
         let Some((account, mut recent)) = found else {
             return Ok(Err(PolicyError::WrongCurrent));
         };
+        // The current password is checked as a login's is: throttled and audited, so a
+        // session left open is no place to guess it (security.md M04).
         if let Some(current) = change.current {
-            let known = Some(account.password_hash.clone());
-            if check_length(current).is_err() || !self.hasher.verify(current.into(), known).await {
-                return Ok(Err(PolicyError::WrongCurrent));
+            match self.confirm_password(&account, current, client).await? {
+                Some(true) => {}
+                Some(false) => return Ok(Err(PolicyError::WrongCurrent)),
+                None => return Ok(Err(PolicyError::Throttled)),
             }
         }
         if let Err(e) = self

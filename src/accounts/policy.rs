@@ -25,12 +25,15 @@ pub enum PolicyError {
     Reused,
     /// The current password given to authorise the change is wrong.
     WrongCurrent,
+    /// Too many wrong current passwords lately: this one was not checked.
+    Throttled,
 }
 
 impl std::fmt::Display for PolicyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             PolicyError::Mismatch => "the two entries differ",
+            PolicyError::Throttled => "too many wrong current passwords; try again later",
             PolicyError::TooShort => "too short",
             PolicyError::TooLong => "too long for bcrypt (at most 71 bytes)",
             PolicyError::TooFewClasses => "too few kinds of character",

@@ -467,6 +467,7 @@ pub(super) fn policy_message(t: &'static Text, e: PolicyError) -> &'static str {
     match e {
         PolicyError::Mismatch => t.password_mismatch,
         PolicyError::WrongCurrent => t.password_wrong_current,
+        PolicyError::Throttled => t.throttled,
         PolicyError::Reused => t.password_reused,
         PolicyError::Common => t.password_common,
         PolicyError::ContainsAccount => t.password_contains_account,

@@ -609,3 +609,60 @@ async fn account_forms_refuse_other_sites() {
         "still logged in"
     );
 }
+
+/// security.md M04: the current password on 账号管理's change form (and on the first
+/// login's step) is checked as a login's is: audited, and after a few wrong ones refused
+/// unchecked, even the right one.
+#[tokio::test]
+async fn guessing_the_current_password_is_throttled_and_audited() {
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    c.login("alice", PASSWORD, None).await;
+    let mut answers = Vec::new();
+    for current in ["guess-1234"; 5].into_iter().chain([PASSWORD]) {
+        let page = c.get("/cas/account").await;
+        let form = [
+            ("execution", page.token_for("/cas/account/password")),
+            ("password", current.to_string()),
+            ("newPassword", "Quiet-Harbor-2026".to_string()),
+            ("confirmPassword", "Quiet-Harbor-2026".to_string()),
+        ];
+        answers.push(c.post_owned("/cas/account/password", &form).await.body);
+    }
+    assert!(answers[..5].iter().all(|a| a.contains("当前密码不正确")));
+    assert!(answers[5].contains("登录失败次数过多"), "{}", answers[5]);
+    let hash = t
+        .server
+        .store
+        .account("alice")
+        .unwrap()
+        .unwrap()
+        .password_hash;
+    assert!(bcrypt::verify(PASSWORD, &hash).unwrap(), "unchanged");
+    let audited = t
+        .server
+        .store
+        .recent_audit(Some("alice"), 100)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.event == "identity_not_confirmed")
+        .count();
+    assert_eq!(audited, 5);
+
+    t.add_imported("20240001", "31002X");
+    let mut s = t.client();
+    let steps = s.login("20240001", "31002X", None).await;
+    let token = steps.input("execution").unwrap();
+    let mut answers = Vec::new();
+    for current in ["999999"; 5].into_iter().chain(["31002X"]) {
+        let fields = [
+            ("execution", token.as_str()),
+            ("password", current),
+            ("newPassword", "Lake-Violet-2026"),
+            ("confirmPassword", "Lake-Violet-2026"),
+        ];
+        answers.push(s.post("/cas/login/first/password", &fields).await.body);
+    }
+    assert!(answers[..5].iter().all(|a| a.contains("当前密码不正确")));
+    assert!(answers[5].contains("登录失败次数过多"), "{}", answers[5]);
+}
