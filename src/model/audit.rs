@@ -137,6 +137,14 @@ pub enum AuditEvent {
         provider: String,
         result: String,
     },
+    /// A code the gateway or mail server did not take (its answer in `result`).
+    CodeNotSent {
+        purpose: &'static str,
+        /// Masked phone or e-mail address.
+        to: String,
+        provider: String,
+        result: String,
+    },
     /// A security notice (password reset or changed, phone or e-mail changed).
     NoticeSent {
         notice: &'static str,
@@ -237,6 +245,7 @@ impl AuditEvent {
             AuditEvent::BindingEnded { .. } => "binding_ended",
             AuditEvent::SecurityQuestionsSet { .. } => "security_questions_set",
             AuditEvent::CodeSent { .. } => "code_sent",
+            AuditEvent::CodeNotSent { .. } => "code_not_sent",
             AuditEvent::NoticeSent { .. } => "notice_sent",
             AuditEvent::IdentityConfirmed { .. } => "identity_confirmed",
             AuditEvent::IdentityNotConfirmed { .. } => "identity_not_confirmed",
@@ -284,6 +293,12 @@ impl AuditEvent {
             }
             AuditEvent::SecurityQuestionsSet { count } => format!("{count} question(s)"),
             AuditEvent::CodeSent {
+                purpose,
+                to,
+                provider,
+                result,
+            }
+            | AuditEvent::CodeNotSent {
                 purpose,
                 to,
                 provider,

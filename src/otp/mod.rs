@@ -194,12 +194,13 @@ pub enum SendError {
 }
 
 impl SendError {
-    /// For the message log: what went wrong, in a word or two and the gateway's code.
+    /// For the message log: what went wrong, in a word or two and the gateway's code. It
+    /// starts with "failed" (the resend wait and the audit log tell failures by it).
     pub fn describe(&self) -> String {
         match self {
-            SendError::RateLimited(c) => format!("rate limited: {c}"),
-            SendError::Misconfigured(c) => format!("refused: {c}"),
-            SendError::Unavailable(c) => format!("unavailable: {c}"),
+            SendError::RateLimited(c) => format!("failed, rate limited: {c}"),
+            SendError::Misconfigured(c) => format!("failed, refused: {c}"),
+            SendError::Unavailable(c) => format!("failed, unavailable: {c}"),
         }
     }
 }
@@ -590,6 +591,12 @@ impl Codes {
 
     fn sent_event(&self, m: &Outgoing, outcome: &str) -> AuditEvent {
         match m.code {
+            Some(_) if outcome.starts_with("failed") => AuditEvent::CodeNotSent {
+                purpose: m.purpose,
+                to: m.target.masked(),
+                provider: self.provider(&m.target).to_string(),
+                result: outcome.to_string(),
+            },
             Some(_) => AuditEvent::CodeSent {
                 purpose: m.purpose,
                 to: m.target.masked(),

@@ -62,20 +62,36 @@ pub enum CodeCheck {
 
 const TARGET: &str =
     "SELECT count(*) FROM messages WHERE channel = ?1 AND target_hash = ?2 AND at > ?3";
-const ACCOUNT: &str =
-    "SELECT count(*) FROM messages WHERE channel = ?1 AND account_id = ?2 AND at > ?3";
+/// An account's sends: the administrator's second factor has an allowance of its own, so
+/// the person's other codes cannot use it up, nor it theirs.
+const ACCOUNT: &str = "SELECT count(*) FROM messages WHERE channel = ?1 AND account_id = ?2
+     AND at > ?3 AND (purpose = 'admin') = (?4 = 'admin')";
 const CLIENT: &str =
     "SELECT count(*) FROM messages WHERE channel = ?1 AND client_ip = ?2 AND at > ?3";
 
 impl Store {
     pub fn reserve_message(&self, r: &MessageRequest, l: &Limits, now: i64) -> Result<Reserved> {
+        // A send that only pretends went to a number or address the account does not own,
+        // asked for by whoever typed it: it counts against that client and that target,
+        // never against the account, and leaves the account's live code alone (security.md
+        // M05).
+        let pretend = r.code_hash.is_none() && r.purpose != "notice";
+        let account = (!pretend).then_some(r.account_id);
         self.write(|tx| {
             let count = |sql: &str, key: &str, since: i64| -> Result<i64> {
                 tx.query_one(sql, args![r.channel, key, since], |row| row.get(0))
             };
+            let account_sends = |since: i64| -> Result<i64> {
+                tx.query_one(
+                    ACCOUNT,
+                    args![r.channel, r.account_id, since, r.purpose],
+                    |row| row.get(0),
+                )
+            };
+            // The wait after a send; one the gateway did not take starts none.
             let last: Option<i64> = tx.query_one(
                 "SELECT max(at) FROM messages
-                 WHERE channel = ?1 AND target_hash = ?2 AND purpose = ?3",
+                 WHERE channel = ?1 AND target_hash = ?2 AND purpose = ?3 AND result NOT LIKE 'failed%'",
                 args![r.channel, r.target_hash, r.purpose],
                 |row| row.get(0),
             )?;
@@ -94,7 +110,7 @@ impl Store {
             if r.purpose != "notice" {
                 let over = count(TARGET, r.target_hash, now - 3600)? >= l.per_target_hour
                     || count(TARGET, r.target_hash, now - 86_400)? >= l.per_target_day
-                    || count(ACCOUNT, r.account_id, now - 86_400)? >= l.per_account_day
+                    || (!pretend && account_sends(now - 86_400)? >= l.per_account_day)
                     || (!r.client_ip.is_empty()
                         && (count(CLIENT, r.client_ip, now - 3600)? >= l.per_address_hour
                             || count(CLIENT, r.client_ip, now - 86_400)? >= l.per_address_day));
@@ -105,18 +121,15 @@ impl Store {
             let log_id: i64 = tx.query_one(
                 "INSERT INTO messages (channel, at, target_hash, target, account_id, client_ip, purpose, provider, result)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending') RETURNING id",
-                args![r.channel, now, r.target_hash, r.target, r.account_id, r.client_ip, r.purpose, r.provider],
+                args![r.channel, now, r.target_hash, r.target, account, r.client_ip, r.purpose, r.provider],
                 |row| row.get(0),
             )?;
-            if r.purpose == "notice" {
-                return Ok(Reserved::Go { log_id });
-            }
-            // One live code per account, purpose and channel: a new one replaces the old.
-            tx.execute(
-                "DELETE FROM one_time_codes WHERE account_id = ?1 AND purpose = ?2 AND channel = ?3",
-                args![r.account_id, r.purpose, r.channel],
-            )?;
             if let Some(code_hash) = r.code_hash {
+                // One live code per account, purpose and channel: a new one replaces the old.
+                tx.execute(
+                    "DELETE FROM one_time_codes WHERE account_id = ?1 AND purpose = ?2 AND channel = ?3",
+                    args![r.account_id, r.purpose, r.channel],
+                )?;
                 tx.execute(
                     "INSERT INTO one_time_codes (channel, purpose, account_id, target_hash, target, code_hash, created_at, expires_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",

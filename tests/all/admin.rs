@@ -1201,3 +1201,33 @@ async fn the_console_keeps_its_own_second_factor_and_its_token_in_the_form() {
     let res = admin.post_owned("/cas/admin/account", &unbind).await;
     assert_eq!(res.status, 303, "{}", res.body);
 }
+
+/// security.md M05, M08: the console's second factor has an allowance of its own: the
+/// administrator's other codes (here its own logins by SMS, up to the daily cap) do not use
+/// it up.
+#[tokio::test]
+async fn the_consoles_codes_have_an_allowance_of_their_own() {
+    let t = TestServer::start_with(|c| c.sms.per_account_day = 2).await;
+    add_admin(&t, ADMIN, Some(ADMIN_PHONE));
+    for n in 0..3 {
+        let mut c = t.client_from(&format!("127.0.0.{}", 60 + n));
+        let form = c.get("/cas/login?cllt=dynamicLogin").await;
+        c.get("/cas/captcha.html").await;
+        let answer = t.captcha(&c).await;
+        c.post(
+            "/cas/login",
+            &[
+                ("execution", &form.input("execution").unwrap()),
+                ("cllt", "dynamicLogin"),
+                ("action", "send"),
+                ("mobile", "13900139000"),
+                ("captcha", &answer),
+            ],
+        )
+        .await;
+        t.clock().advance(61);
+    }
+    t.settle_messages().await;
+    let (mut admin, _) = console(&t).await;
+    assert_eq!(admin.get("/cas/admin").await.status, 200);
+}

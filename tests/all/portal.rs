@@ -425,14 +425,18 @@ async fn mail_server_refusals_become_clear_messages() {
         (
             Some(Recipients::Refuse),
             "邮件服务暂不可用",
-            "refused: SMTP 550",
+            "failed, refused: SMTP 550",
         ),
         (
             Some(Recipients::Defer),
             "邮件发送失败",
-            "rate limited: SMTP 451",
+            "failed, rate limited: SMTP 451",
         ),
-        (None, "邮件发送失败", "unavailable: connection failed"),
+        (
+            None,
+            "邮件发送失败",
+            "failed, unavailable: connection failed",
+        ),
     ] {
         let smtp = match answer {
             Some(r) => {

@@ -606,3 +606,60 @@ async fn a_recovery_ends_when_the_account_is_locked_mid_way() {
         "the password stands"
     );
 }
+
+/// security.md M05: a stranger's sends in alice's recovery to numbers she does not own fall
+/// on the stranger's addresses and the numbers, never on alice: her own recovery code
+/// still arrives after them, and the code she has stays live.
+#[tokio::test]
+async fn strangers_sends_neither_use_up_nor_void_an_accounts_codes() {
+    let t = TestServer::start_with(|c| c.sms.per_account_day = 3).await;
+    bind(&t, "alice", "phone", "+8613800138000");
+    let send_to = |phone: &'static str| [("method", "phone"), ("action", "send"), ("phone", phone)];
+    let mut alice = t.client_from("127.0.0.40");
+    let step2 = start(&t, &mut alice, "alice", "").await;
+    let sent = verify(&mut alice, &step2, &send_to("13800138000")).await;
+    assert!(sent.body.contains("验证码已发送至"));
+    let code = t.sms_code("13800138000").await.unwrap();
+    for n in 0..6 {
+        let mut stranger = t.client_from(&format!("127.0.0.{}", 50 + n));
+        let step2 = start(&t, &mut stranger, "alice", "").await;
+        let numbers = [
+            "13900000001",
+            "13900000002",
+            "13900000003",
+            "13900000004",
+            "13900000005",
+            "13900000006",
+        ];
+        let res = verify(&mut stranger, &step2, &send_to(numbers[n])).await;
+        assert!(res.body.contains("验证码已发送至"), "{}", res.body);
+    }
+    // Her code from before still works.
+    let check = [
+        ("method", "phone"),
+        ("action", "verify"),
+        ("phone", "13800138000"),
+        ("code", code.as_str()),
+    ];
+    assert_eq!(verify(&mut alice, &sent, &check).await.status, 303);
+    // And a new one still comes, tomorrow's budget untouched by the strangers.
+    t.clock().advance(61);
+    let mut again = t.client_from("127.0.0.41");
+    let step2 = start(&t, &mut again, "alice", "").await;
+    let res = verify(&mut again, &step2, &send_to("13800138000")).await;
+    assert!(res.body.contains("验证码已发送至"), "{}", res.body);
+    t.settle_messages().await;
+    let sent_to_her = t
+        .server
+        .store
+        .outbox(
+            "sms",
+            Some(&t.server.store.keys().lookup("phone", "+8613800138000")),
+            10,
+        )
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.result == "sent")
+        .count();
+    assert_eq!(sent_to_her, 2);
+}

@@ -256,10 +256,18 @@ async fn gateway_refusals_become_clear_messages() {
             started.elapsed() < std::time::Duration::from_secs(8),
             "bounded by the timeout"
         );
+        // Audited as the failure it is, and no wait: asking again goes to the gateway again
+        // (issue "Defects found from outside" #17).
         let audit = t.server.store.recent_audit(Some("20240001"), 10).unwrap();
-        assert!(audit
-            .iter()
-            .any(|r| r.event == "code_sent" && !r.detail.ends_with(": sent")));
+        assert!(
+            audit.iter().any(|r| r.event == "code_not_sent"),
+            "{audit:?}"
+        );
+        assert!(!audit.iter().any(|r| r.event == "code_sent"), "{audit:?}");
+        let tries = gateway.attempts();
+        let again = send(&mut c, &token, PHONE).await;
+        assert!(!again.body.contains("秒后重新获取"), "{}", again.body);
+        assert_eq!(gateway.attempts(), tries + 1, "{provider} {mode:?}");
     }
 }
 

@@ -49,6 +49,8 @@ pub struct Gateway {
     pub rejected: Arc<Mutex<Vec<String>>>,
     pub mode: Arc<Mutex<Mode>>,
     nonces: Arc<Mutex<HashSet<String>>>,
+    /// Requests received, whatever became of them.
+    attempts: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Gateway {
@@ -60,6 +62,7 @@ impl Gateway {
             rejected: Arc::default(),
             mode: Arc::new(Mutex::new(Mode::Accept)),
             nonces: Arc::default(),
+            attempts: Arc::default(),
         };
         let state = g.clone();
         tokio::spawn(async move {
@@ -95,10 +98,17 @@ impl Gateway {
         self.delivered.lock().unwrap().clone()
     }
 
+    /// Requests received so far.
+    pub fn attempts(&self) -> usize {
+        self.attempts.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     async fn answer(
         &self,
         req: hyper::Request<hyper::body::Incoming>,
     ) -> hyper::Response<Full<Bytes>> {
+        self.attempts
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let path = req.uri().path().to_string();
         let headers = req.headers().clone();
         let body = req.into_body().collect().await.unwrap().to_bytes().to_vec();
