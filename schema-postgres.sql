@@ -257,3 +257,4 @@ CREATE TRIGGER services_announce AFTER INSERT OR UPDATE OR DELETE ON services
 ALTER TABLE accounts ADD COLUMN generation BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE audit_log ADD COLUMN repeats BIGINT NOT NULL DEFAULT 1;
 ALTER TABLE audit_log ADD COLUMN last_at BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX audit_log_repeat ON audit_log(event, client_ip, at);

@@ -340,3 +340,4 @@ ALTER TABLE accounts ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
 -- and detail within a minute raise `repeats` and `last_at` instead of adding a row.
 ALTER TABLE audit_log ADD COLUMN repeats INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE audit_log ADD COLUMN last_at INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX audit_log_repeat ON audit_log(event, client_ip, at);

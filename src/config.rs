@@ -51,6 +51,7 @@ pub struct Config {
     pub wechat: WeChatConfig,
     pub metrics: MetricsConfig,
     pub log: LogConfig,
+    pub retention: RetentionConfig,
     pub tls: TlsConfig,
     pub admin: AdminConfig,
 }
@@ -404,6 +405,25 @@ impl Default for LogConfig {
     }
 }
 
+/// How long records of people are kept; housekeeping deletes older ones every 30 s.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// The message log (every SMS and e-mail sent, and the outbox's sealed texts).
+    pub messages_days: i64,
+    /// The audit log; at least 180 (网络安全法 Art. 21 asks for six months).
+    pub audit_days: i64,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            messages_days: 180,
+            audit_days: 365,
+        }
+    }
+}
+
 /// `GET /metrics`, at the root (outside the CAS prefix).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -621,6 +641,7 @@ impl Default for Config {
             wechat: WeChatConfig::default(),
             metrics: MetricsConfig::default(),
             log: LogConfig::default(),
+            retention: RetentionConfig::default(),
             tls: TlsConfig::default(),
             admin: AdminConfig::default(),
         }
@@ -699,6 +720,12 @@ impl Config {
 
     /// Checks every value once; the server refuses to start on the first bad one.
     pub fn validate(&self) -> Result<(), String> {
+        if self.retention.audit_days < 180 || self.retention.messages_days < 1 {
+            return Err(
+                "retention: audit_days must be at least 180 (six months), messages_days at least 1"
+                    .into(),
+            );
+        }
         let url = self.public_url()?;
         if url.query().is_some() || url.fragment().is_some() {
             return Err("public_url must not have a query or fragment".into());

@@ -50,6 +50,8 @@ pub struct Server {
     task: tokio::task::JoinHandle<()>,
     /// The login throttle's window, for the counters' sweep.
     throttle_window: i64,
+    /// How long messages and audit rows are kept.
+    retention: config::RetentionConfig,
     /// Direct HTTPS, when configured (reloaded on SIGHUP).
     tls: Option<Arc<http::Tls>>,
     /// Change notices from the shared database, while the server lives.
@@ -89,18 +91,24 @@ impl Server {
         self.shutdown.clone()
     }
 
-    /// Runs the periodic housekeeping now (tests use it after moving the clock).
-    pub async fn sweep(&self) {
-        sweep(
-            &self.app,
-            &self.sessions,
-            &self.cas,
-            &self.store,
-            &self.clock,
-            self.throttle_window,
-        )
-        .await;
+    /// Runs the periodic housekeeping now (tests use it after moving the clock); what
+    /// failed, in words (also logged).
+    pub async fn sweep(&self) -> Vec<String> {
+        let failed = sweep(&self.housekeeping()).await;
         self.cas.announce_ended(None).await;
+        failed
+    }
+
+    fn housekeeping(&self) -> Housekeeping {
+        Housekeeping {
+            app: Arc::clone(&self.app),
+            sessions: self.sessions.clone(),
+            cas: self.cas.clone(),
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+            throttle_window: self.throttle_window,
+            retention: self.retention.clone(),
+        }
     }
 
     /// Announces ended sessions now and waits until every back-channel logout delivery has
@@ -222,6 +230,7 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
         shutdown,
         task: tokio::spawn(http::serve(listener, app, limits, shutdown_rx.clone())),
         throttle_window: config.throttle.window,
+        retention: config.retention.clone(),
         tls,
         _listening: listening,
         #[cfg(feature = "test-hooks")]
@@ -240,29 +249,44 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| e.to_string())?
 }
 
-/// Expired tickets, sessions, counters and memory go.
-async fn sweep(
-    app: &routes::App,
-    sessions: &Sessions,
-    cas: &Cas,
-    store: &Store,
-    clock: &Clock,
-    window: i64,
-) {
-    app.sweep_memory();
-    app.sweep_shared().await;
-    app.report_ticket_misses().await;
-    cas.sweep_tickets().await;
-    sessions.retry_ending().await;
-    if let Err(e) = sessions.sweep().await {
-        tracing::error!("sweeping sessions: {e}");
-    }
-    if window > 0 {
-        let now = clock.now();
-        if let Err(e) = store.call(move |s| s.sweep_throttle(now, window)).await {
-            tracing::error!("sweeping throttle counters: {e}");
+/// What the periodic sweep works on.
+struct Housekeeping {
+    app: Arc<routes::App>,
+    sessions: Sessions,
+    cas: Cas,
+    store: Store,
+    clock: Clock,
+    throttle_window: i64,
+    retention: config::RetentionConfig,
+}
+
+/// Expired tickets, sessions, counters, codes and memory go, and messages and audit rows
+/// past their retention. Returns what failed (each also logged); the next sweep tries again.
+async fn sweep(h: &Housekeeping) -> Vec<String> {
+    h.app.sweep_memory();
+    h.app.report_ticket_misses().await;
+    h.cas.sweep_tickets().await;
+    h.sessions.retry_ending().await;
+    let mut failed = Vec::new();
+    let mut note = |what: &str, result: Result<usize, store::StoreError>| {
+        if let Err(e) = result {
+            tracing::error!("sweeping {what}: {e}");
+            failed.push(format!("{what}: {e}"));
         }
+    };
+    note("flow state", h.app.sweep_shared().await);
+    note("sessions", h.sessions.sweep().await);
+    let (now, window, retention) = (h.clock.now(), h.throttle_window, h.retention.clone());
+    if window > 0 {
+        let counters = h.store.call(move |s| s.sweep_throttle(now, window)).await;
+        note("throttle counters", counters);
     }
+    let kept = h
+        .store
+        .call(move |s| s.sweep_retention(now, &retention))
+        .await;
+    note("codes, messages and audit rows", kept);
+    failed
 }
 
 /// What a node does with a change another node (or a command) announced through the shared
@@ -296,15 +320,7 @@ fn heard(sessions: Sessions, registry: Registry) -> store::Listener {
 /// failed are retried; and single logout is announced as soon as a session ends here, and
 /// within seconds of one ended by another process.
 fn spawn_housekeeping(server: &Server, mut shutdown: watch::Receiver<bool>) {
-    let window = server.throttle_window;
-    let (app, registry, sessions, cas, store, clock) = (
-        Arc::clone(&server.app),
-        server.registry.clone(),
-        server.sessions.clone(),
-        server.cas.clone(),
-        server.store.clone(),
-        server.clock.clone(),
-    );
+    let (h, registry) = (server.housekeeping(), server.registry.clone());
     tokio::spawn(async move {
         // Each first runs one period after start (everything is fresh at start).
         let every = |secs| {
@@ -316,20 +332,22 @@ fn spawn_housekeeping(server: &Server, mut shutdown: watch::Receiver<bool>) {
             tokio::select! {
                 _ = reload.tick() => {
                     // Expired tickets go often: a minting flood holds less memory.
-                    cas.sweep_tickets().await;
+                    h.cas.sweep_tickets().await;
                     let registry = registry.clone();
                     if let Ok(Err(e)) = tokio::task::spawn_blocking(move || registry.reload()).await {
                         tracing::error!("registry reload: {e}");
                     }
                 }
-                _ = sweep_all.tick() => sweep(&app, &sessions, &cas, &store, &clock, window).await,
-                _ = quick.tick() => {
-                    sessions.sweep_memory();
-                    sessions.retry_ending().await;
-                    cas.announce_ended(None).await;
+                _ = sweep_all.tick() => {
+                    sweep(&h).await;
                 }
-                _ = sessions.wait_ended() => {
-                    cas.announce_ended(None).await;
+                _ = quick.tick() => {
+                    h.sessions.sweep_memory();
+                    h.sessions.retry_ending().await;
+                    h.cas.announce_ended(None).await;
+                }
+                _ = h.sessions.wait_ended() => {
+                    h.cas.announce_ended(None).await;
                 }
                 _ = shutdown.changed() => return,
             }

@@ -162,8 +162,10 @@ impl Accounts {
         code: &str,
         client: &Client,
     ) -> Result<Login, AccountsError> {
+        // A number no account has is counted under its own name, as a bound one is under
+        // its account: after failures both answer alike (security.md M07).
         let keys = AttemptKeys {
-            account_id: owner.unwrap_or("-invalid-").to_string(),
+            account_id: owner.unwrap_or(name).to_string(),
             client_ip: client.ip.clone(),
             initial: false,
         };

@@ -265,7 +265,7 @@ fn audit_tail(config: &Config, account: Option<String>, limit: i64) -> Result<()
             } else {
                 &r.client_ip
             },
-            r.detail.escape_debug(),
+            r.described().escape_debug(),
             r.user_agent.escape_debug()
         );
     }

@@ -227,6 +227,18 @@ pub enum AuditEvent {
 }
 
 impl AuditEvent {
+    /// A failure someone outside can repeat at will (a wrong password, code or captcha):
+    /// repeats from one source are counted on one row.
+    pub fn is_failure(&self) -> bool {
+        matches!(
+            self,
+            AuditEvent::LoginFailed { .. }
+                | AuditEvent::CodeFailed { .. }
+                | AuditEvent::IdentityNotConfirmed { .. }
+                | AuditEvent::RecoveryFailed { .. }
+        )
+    }
+
     /// The event's name in the `event` column; stable, scripts filter on it.
     pub fn name(&self) -> &'static str {
         match self {

@@ -290,11 +290,11 @@ impl App {
         rows.into_iter()
             .map(|r| AuditLine {
                 at: self.local_time(r.at),
+                detail: r.described(),
+                browser: crate::pages::browser(&r.user_agent),
                 event: r.event,
                 account: r.account_id.unwrap_or_default(),
                 address: r.client_ip,
-                detail: r.detail,
-                browser: crate::pages::browser(&r.user_agent),
             })
             .collect()
     }
@@ -816,7 +816,8 @@ impl App {
                 &format!("{} row(s)", rows.len()),
             )
             .await?;
-            let mut out = String::from("time,event,account,address,detail,user_agent\r\n");
+            let mut out =
+                String::from("time,event,account,address,detail,user_agent,repeats,last\r\n");
             for r in &rows {
                 let cells = [
                     crate::clock::iso8601(r.at),
@@ -825,6 +826,8 @@ impl App {
                     r.client_ip.clone(),
                     r.detail.clone(),
                     r.user_agent.clone(),
+                    r.repeats.to_string(),
+                    crate::clock::iso8601(r.last_at),
                 ];
                 let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
                 out.push_str(&line.join(","));

@@ -190,12 +190,10 @@ impl App {
     }
 
     /// Drops expired flow state from the shared database (every kind at once).
-    pub async fn sweep_shared(&self) {
-        let now = self.clock.now();
-        if self.store.is_shared() {
-            if let Err(e) = self.store.sweep_ephemeral(now).await {
-                tracing::error!("sweeping flow state: {e}");
-            }
+    pub async fn sweep_shared(&self) -> Result<usize, crate::store::StoreError> {
+        match self.store.is_shared() {
+            true => self.store.sweep_ephemeral(self.clock.now()).await,
+            false => Ok(0),
         }
     }
 

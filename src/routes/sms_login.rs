@@ -41,13 +41,17 @@ impl App {
                     .map(|a| a.id))
             })
             .await?;
-        let name = owner.clone().unwrap_or_else(|| {
-            format!(
-                "-phone-{}",
-                self.store.keys().lookup("phone", &phone.e164())
-            )
-        });
+        let name = owner.clone().unwrap_or_else(|| self.phone_name(phone));
         Ok((owner, name))
+    }
+
+    /// The name a number's codes and failures go under when no account is known: a keyed
+    /// hash, so no log or counter holds the number itself.
+    fn phone_name(&self, phone: &Phone) -> String {
+        format!(
+            "-phone-{}",
+            self.store.keys().lookup("phone", &phone.e164())
+        )
     }
 
     /// Sends a login code to `phone` after the captcha, if the number is bound.
@@ -60,7 +64,10 @@ impl App {
         let t = self.chrome(req).t();
         let client = self.client(req);
         if !self.solve_captcha(req, answer).await? {
-            self.accounts.captcha_refused(typed, &client).await?;
+            // Counted against the address; the audit row names the number by its hash.
+            let name = Phone::parse(typed).map(|p| self.phone_name(&p));
+            let name = name.as_deref().unwrap_or("-invalid-");
+            self.accounts.captcha_refused(name, &client).await?;
             return Ok(Asked::CaptchaWrong);
         }
         let Some(phone) = Phone::parse(typed) else {

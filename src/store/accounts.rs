@@ -264,10 +264,15 @@ impl Store {
 /// Ends the account's SSO sessions, except `keep` (a session's id hash) if given: the
 /// sessions go (their proxy-granting tickets with them), and single logout follows for
 /// each (see `cas::logout`). The account's generation moves on, so flows paused before
-/// (a first login, a recovery, a confirmed QR code) end too.
+/// (a first login, a recovery, a confirmed QR code) end too, and its live codes are void
+/// (security.md M09): what was sent before a lock or a new password proves nothing after.
 pub(super) fn end_sessions(tx: &Db, account_id: &str, keep: Option<&str>) -> Result<usize> {
     tx.execute(
         "UPDATE accounts SET generation = generation + 1 WHERE id = ?1",
+        args![account_id],
+    )?;
+    tx.execute(
+        "DELETE FROM one_time_codes WHERE account_id = ?1",
         args![account_id],
     )?;
     tx.execute(

@@ -57,7 +57,7 @@ impl Store {
     pub fn deliveries(&self, service_id: i64, limit: i64) -> Result<Vec<AuditRow>> {
         self.read(|conn| {
             conn.query(
-                "SELECT at, event, account_id, client_ip, user_agent, detail FROM audit_log
+                "SELECT at, event, account_id, client_ip, user_agent, detail, repeats, last_at FROM audit_log
                  WHERE event IN ('slo_sent', 'slo_failed') AND detail LIKE ?1
                  ORDER BY id DESC LIMIT ?2",
                 args![&format!("service={service_id} %"), limit],
@@ -70,7 +70,7 @@ impl Store {
     pub fn audit_search(&self, f: &AuditFilter, limit: i64) -> Result<Vec<AuditRow>> {
         self.read(|conn| {
             conn.query(
-                "SELECT at, event, account_id, client_ip, user_agent, detail FROM audit_log
+                "SELECT at, event, account_id, client_ip, user_agent, detail, repeats, last_at FROM audit_log
                  WHERE (?1 = '' OR account_id = ?1) AND (?2 = '' OR event = ?2)
                    AND (?3 = '' OR client_ip = ?3) AND (?4 = 0 OR at >= ?4) AND (?5 = 0 OR at <= ?5)
                  ORDER BY id DESC LIMIT ?6",

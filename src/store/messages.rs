@@ -251,18 +251,27 @@ impl Store {
         })
     }
 
-    /// Spent and expired codes go; the message log is kept 180 days.
-    pub fn sweep_codes(&self, now: i64) -> Result<usize> {
+    /// Retention: expired codes go, and messages and audit rows older than their days
+    /// (`retention`). Returns how many rows went.
+    pub fn sweep_retention(
+        &self,
+        now: i64,
+        retention: &crate::config::RetentionConfig,
+    ) -> Result<usize> {
         self.write(|tx| {
             let codes = tx.execute(
                 "DELETE FROM one_time_codes WHERE expires_at < ?1",
                 args![now],
             )?;
-            let log = tx.execute(
+            let messages = tx.execute(
                 "DELETE FROM messages WHERE at < ?1",
-                args![now - 180 * 86_400],
+                args![now - retention.messages_days * 86_400],
             )?;
-            Ok(codes + log)
+            let audit = tx.execute(
+                "DELETE FROM audit_log WHERE at < ?1 AND last_at < ?1",
+                args![now - retention.audit_days * 86_400],
+            )?;
+            Ok(codes + messages + audit)
         })
     }
 }

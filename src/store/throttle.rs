@@ -337,10 +337,11 @@ impl Store {
     /// budgets, `window` for the login counters), unlocked, with no attempt in progress.
     pub fn sweep_throttle(&self, now: i64, window: i64) -> Result<usize> {
         self.write(|tx| {
+            // The windows are cast: PostgreSQL types parameters inside CASE as text.
             tx.execute(
                 "DELETE FROM login_throttle WHERE locked_until <= ?1
                      AND window_start + CASE WHEN key LIKE 'initial%' OR key LIKE 'recovery:%'
-                         THEN ?4 ELSE ?2 END <= ?1
+                         THEN CAST(?4 AS BIGINT) ELSE CAST(?2 AS BIGINT) END <= ?1
                      AND (in_flight = 0 OR in_flight_since + ?3 <= ?1)",
                 args![now, window, STALE_RESERVATION, DAY],
             )

@@ -556,3 +556,54 @@ async fn check_runs_the_protocol_against_a_live_deployment() {
     assert!(out.contains("UNAUTHORIZED_SERVICE_PROXY"), "{out}");
     assert_eq!(callback.received().len(), 1, "no callback for it");
 }
+
+/// security.md M10, issue "Defects found from outside" #13, #14: housekeeping keeps what it
+/// says and no longer: expired codes go, the message log after `retention.messages_days`,
+/// audit rows after `retention.audit_days`; and every statement of the sweep runs (on
+/// SQLite and, in the PostgreSQL pass, there).
+#[tokio::test]
+async fn housekeeping_deletes_what_is_past_its_retention() {
+    let t = TestServer::start().await;
+    let record =
+        unicas::model::AuditRecord::system(unicas::model::AuditEvent::AccountUnlocked, None);
+    t.server
+        .store
+        .bind("alice", "phone", "+8613800138000", &record, t.clock().now())
+        .unwrap();
+    // A message, a live code, throttle counters and audit rows.
+    let mut c = t.client();
+    c.login("alice", "wrong", None).await;
+    let page = c.get("/cas/login?cllt=dynamicLogin").await;
+    c.get("/cas/captcha.html").await;
+    let answer = t.captcha(&c).await;
+    c.post(
+        "/cas/login",
+        &[
+            ("cllt", "dynamicLogin"),
+            ("action", "send"),
+            ("execution", &page.input("execution").unwrap()),
+            ("mobile", "13800138000"),
+            ("captcha", &answer),
+        ],
+    )
+    .await;
+    t.settle_messages().await;
+    let store = &t.server.store;
+    let messages = || store.outbox("sms", None, 100).unwrap().len();
+    let audit = || store.recent_audit(None, 1000).unwrap().len();
+    assert_eq!(messages(), 1);
+    assert!(audit() > 0);
+    assert!(t.server.sweep().await.is_empty(), "every statement ran");
+    assert_eq!(messages(), 1, "nothing is past its days yet");
+
+    t.clock().advance(179 * 86_400);
+    assert!(t.server.sweep().await.is_empty());
+    assert_eq!(messages(), 1);
+    t.clock().advance(2 * 86_400);
+    assert!(t.server.sweep().await.is_empty());
+    assert_eq!(messages(), 0, "the message log past 180 days");
+    assert!(audit() > 0, "the audit log is kept a year");
+    t.clock().advance(185 * 86_400);
+    assert!(t.server.sweep().await.is_empty());
+    assert_eq!(audit(), 0, "the audit log past 365 days");
+}

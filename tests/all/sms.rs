@@ -170,7 +170,12 @@ async fn parallel_sends_and_guesses_stay_within_their_limits() {
         "{evaluated} wrong guesses evaluated"
     );
     let audit = t.server.store.recent_audit(Some("20240001"), 200).unwrap();
-    assert!(audit.iter().filter(|r| r.event == "code_failed").count() >= evaluated);
+    let failed: i64 = audit
+        .iter()
+        .filter(|r| r.event == "code_failed")
+        .map(|r| r.repeats)
+        .sum();
+    assert!(failed as usize >= evaluated);
 }
 
 /// A server sending through `provider` at the gateway stand-in.
@@ -661,4 +666,118 @@ async fn code_logins_share_the_password_throttle() {
         .login("alice", PASSWORD, None)
         .await;
     assert_eq!(res.status, 423);
+}
+
+/// Asks for a login code for `phone` from a fresh form (the captcha solved); the page.
+async fn ask_login_code(t: &TestServer, c: &mut Client, phone: &str) -> Resp {
+    let page = c.get("/cas/login?cllt=dynamicLogin").await;
+    c.get("/cas/captcha.html").await;
+    let answer = t.captcha(c).await;
+    let fields = [
+        ("cllt", "dynamicLogin"),
+        ("action", "send"),
+        ("execution", &page.input("execution").unwrap()),
+        ("mobile", phone),
+        ("captcha", &answer),
+    ];
+    c.post("/cas/login", &fields).await
+}
+
+/// A wrong code for `phone` from the page `sent`.
+async fn wrong_code(c: &mut Client, sent: &Resp, phone: &str) -> Resp {
+    let fields = [
+        ("cllt", "dynamicLogin"),
+        ("execution", &sent.input("execution").unwrap()),
+        ("mobile", phone),
+        ("dynamicCode", "000000"),
+    ];
+    c.post("/cas/login", &fields).await
+}
+
+/// security.md M07: failures on numbers no account has are counted per number, as a bound
+/// one's are per account: after five on one unbound number, another unbound number and a
+/// bound one answer alike.
+#[tokio::test]
+async fn unbound_and_bound_numbers_answer_alike_after_failures() {
+    let t = TestServer::start_with(|c| c.throttle.captcha_after = 0).await;
+    let record =
+        unicas::model::AuditRecord::system(unicas::model::AuditEvent::AccountUnlocked, None);
+    t.server
+        .store
+        .bind("alice", "phone", "+8613800138000", &record, t.clock().now())
+        .unwrap();
+    let mut c = t.client_from("127.0.0.70");
+    for n in 0..5 {
+        let sent = ask_login_code(&t, &mut c, "13700000001").await;
+        assert_eq!(
+            wrong_code(&mut c, &sent, "13700000001").await.status,
+            401,
+            "{n}"
+        );
+        t.clock().advance(61);
+    }
+    let answers = {
+        let mut answers = Vec::new();
+        for phone in ["13700000002", PHONE] {
+            let sent = ask_login_code(&t, &mut c, phone).await;
+            let res = wrong_code(&mut c, &sent, phone).await;
+            answers.push((res.status, res.body.contains("验证码错误")));
+        }
+        answers
+    };
+    assert_eq!(answers[0], answers[1], "{answers:?}");
+    assert_eq!(answers[0].0, 401);
+}
+
+/// security.md M09: a login code sent before a password change or reset logs nobody in
+/// after it.
+#[tokio::test]
+async fn codes_sent_before_a_password_reset_are_void_after_it() {
+    let t = TestServer::start().await;
+    let record =
+        unicas::model::AuditRecord::system(unicas::model::AuditEvent::AccountUnlocked, None);
+    t.server
+        .store
+        .bind("alice", "phone", "+8613800138000", &record, t.clock().now())
+        .unwrap();
+    let mut c = t.client();
+    let sent = ask_login_code(&t, &mut c, PHONE).await;
+    let code = t.sms_code(PHONE).await.unwrap();
+    assert!(unicas(&t.config.db, &["user", "reset-password", "alice"]).0);
+    let res = code_login(&mut c, &sent.input("execution").unwrap(), &code).await;
+    assert_eq!(res.status, 401, "{}", res.body);
+    assert!(res.set_cookie("CASTGC").is_none());
+}
+
+/// security.md M10, issue "Defects found from outside" #15: a flood of wrong captchas on
+/// getDynamicCode.htl from one address is one audit row, counted, and no row holds the
+/// number typed.
+#[tokio::test]
+async fn a_flood_of_failures_is_one_counted_row_without_the_number() {
+    let t = TestServer::start().await;
+    let mut c = t.client_from("127.0.0.71");
+    c.get("/cas/login?cllt=dynamicLogin").await;
+    for _ in 0..60 {
+        let res = c
+            .post(
+                "/cas/dynamicCode/getDynamicCode.htl",
+                &[("mobile", "13712345678"), ("captcha", "wrong")],
+            )
+            .await;
+        assert!(res.body.contains("captchaError"), "{}", res.body);
+    }
+    let rows: Vec<_> = t
+        .server
+        .store
+        .recent_audit(None, 1000)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.client_ip == "127.0.0.71")
+        .collect();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].repeats, 60);
+    for row in t.server.store.recent_audit(None, 1000).unwrap() {
+        let seen = format!("{:?} {}", row.account_id, row.detail);
+        assert!(!seen.contains("13712345678"), "{seen}");
+    }
 }
