@@ -213,6 +213,8 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
         body_timeout: Duration::from_secs(config.http.body_timeout),
         max_body: config.http.max_body,
         max_upload: config.http.max_upload,
+        // One roster at a time is all the console reads.
+        uploads: Arc::new(tokio::sync::Semaphore::new(1)),
         max_connections: config.http.max_connections,
         hsts: config
             .secure_cookies()

@@ -29,6 +29,11 @@ use tokio::sync::{watch, Semaphore};
 
 /// What answers a parsed request.
 pub trait Handler: Send + Sync + 'static {
+    /// Before its body is read (`req` has the head only): whether this request may send an
+    /// upload, up to `max_upload` rather than `max_body`. Route and authorise here, so
+    /// nobody else can make the server read a large body.
+    fn takes_upload(&self, req: &Request) -> impl Future<Output = bool> + Send;
+
     fn handle(&self, req: Request) -> impl Future<Output = Response> + Send;
 }
 
@@ -40,6 +45,8 @@ pub struct Limits {
     pub max_body: usize,
     /// The larger limit of the one upload (the roster, in the admin console).
     pub max_upload: usize,
+    /// Uploads read at once (others are answered 503): their size times this bounds memory.
+    pub uploads: Arc<Semaphore>,
     pub max_connections: usize,
     /// `Strict-Transport-Security` for every response, when users reach us over https.
     pub hsts: Option<String>,
@@ -204,27 +211,40 @@ async fn answer<H: Handler>(
     peer: SocketAddr,
     limits: &Limits,
 ) -> Response {
-    let limit = match parts.uri.path().ends_with("/admin/import") {
-        true => limits.max_upload,
-        false => limits.max_body,
+    let head = match Request::head(parts, peer) {
+        Ok(head) => head,
+        Err(msg) => return Response::plain(hyper::StatusCode::BAD_REQUEST, msg),
     };
-    match read_body(body, &parts.headers, limit, limits.body_timeout).await {
-        Err(status) => Response::plain(status, status.canonical_reason().unwrap_or("error")),
-        Ok(body) => match Request::parse(parts, body, peer) {
-            Err(msg) => Response::plain(hyper::StatusCode::BAD_REQUEST, msg),
-            Ok(req) => match std::panic::AssertUnwindSafe(handler.handle(req))
-                .catch_unwind()
-                .await
-            {
-                Ok(res) => res,
-                // The panic message went to the log through the panic hook; the client learns
-                // nothing of it (security.md J11).
-                Err(_) => Response::plain(
-                    hyper::StatusCode::INTERNAL_SERVER_ERROR,
-                    "Internal Server Error",
-                ),
-            },
+    let (limit, _upload) = match handler.takes_upload(&head).await {
+        false => (limits.max_body, None),
+        true => match Arc::clone(&limits.uploads).try_acquire_owned() {
+            Ok(permit) => (limits.max_upload, Some(permit)),
+            Err(_) => {
+                let status = hyper::StatusCode::SERVICE_UNAVAILABLE;
+                return Response::plain(status, "another upload is being read; try again");
+            }
         },
+    };
+    let req = match read_body(body, &head.headers, limit, limits.body_timeout).await {
+        Err(status) => {
+            return Response::plain(status, status.canonical_reason().unwrap_or("error"))
+        }
+        Ok(body) => match head.with_body(body) {
+            Err(msg) => return Response::plain(hyper::StatusCode::BAD_REQUEST, msg),
+            Ok(req) => req,
+        },
+    };
+    match std::panic::AssertUnwindSafe(handler.handle(req))
+        .catch_unwind()
+        .await
+    {
+        Ok(res) => res,
+        // The panic message went to the log through the panic hook; the client learns
+        // nothing of it (security.md J11).
+        Err(_) => Response::plain(
+            hyper::StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal Server Error",
+        ),
     }
 }
 

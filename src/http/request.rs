@@ -135,8 +135,26 @@ impl Request {
     }
 
     pub fn parse(parts: Parts, body: Bytes, peer: SocketAddr) -> Result<Request, &'static str> {
-        let query = Params::parse(parts.uri.query().unwrap_or(""))?;
-        let is_form = parts
+        Request::head(parts, peer)?.with_body(body)
+    }
+
+    /// The request as far as its head: method, path, query, headers; no body yet.
+    pub fn head(parts: Parts, peer: SocketAddr) -> Result<Request, &'static str> {
+        Ok(Request {
+            query: Params::parse(parts.uri.query().unwrap_or(""))?,
+            method: parts.method,
+            path: parts.uri.path().to_string(),
+            prefix: String::new(),
+            form: Params::default(),
+            body: Bytes::new(),
+            headers: parts.headers,
+            peer,
+        })
+    }
+
+    /// The head with its body, and the form parsed from it when it is one.
+    pub fn with_body(mut self, body: Bytes) -> Result<Request, &'static str> {
+        let is_form = self
             .headers
             .get(hyper::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
@@ -144,21 +162,12 @@ impl Request {
                 v.to_ascii_lowercase()
                     .starts_with("application/x-www-form-urlencoded")
             });
-        let form = if parts.method == Method::POST && is_form {
-            Params::parse(std::str::from_utf8(&body).map_err(|_| "form must be UTF-8")?)?
-        } else {
-            Params::default()
-        };
-        Ok(Request {
-            method: parts.method,
-            path: parts.uri.path().to_string(),
-            prefix: String::new(),
-            query,
-            form,
-            body,
-            headers: parts.headers,
-            peer,
-        })
+        if self.method == Method::POST && is_form {
+            self.form =
+                Params::parse(std::str::from_utf8(&body).map_err(|_| "form must be UTF-8")?)?;
+        }
+        self.body = body;
+        Ok(self)
     }
 
     /// The value of `cookie`, or `None` if the browser sent none, or more than one: a

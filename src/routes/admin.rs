@@ -91,6 +91,12 @@ impl App {
         }
     }
 
+    /// Whether the request comes from an administrator past the second factor (before its
+    /// body is read: whether it may upload).
+    pub(super) async fn admin_granted(&self, req: &Request) -> Result<bool, Failure> {
+        Ok(matches!(self.admin_gate(req).await?, Gate::Granted(..)))
+    }
+
     /// The gate for a page: the grant, or the answer to give instead.
     async fn admin_page_gate(
         &self,

@@ -565,6 +565,19 @@ impl App {
 }
 
 impl Handler for App {
+    /// Only the console's roster import, posted by an administrator past the second factor.
+    async fn takes_upload(&self, req: &Request) -> bool {
+        let import = req.method == Method::POST
+            && self
+                .prefixes
+                .iter()
+                .any(|p| req.path.strip_prefix(p.as_str()) == Some("/admin/import"));
+        if !import {
+            return false;
+        }
+        matches!(self.admin_granted(req).await, Ok(true))
+    }
+
     async fn handle(&self, mut req: Request) -> Response {
         req.prefix = self.prefix.clone();
         // Operations, at the root whatever the prefix.

@@ -44,6 +44,12 @@ fn audited(t: &TestServer, account: &str, event: &str) -> Vec<String> {
         .collect()
 }
 
+/// A browser of an administrator (added here, with a phone) past the second factor.
+pub async fn admin_console(t: &TestServer) -> Client {
+    add_admin(t, ADMIN, Some(ADMIN_PHONE));
+    console(t).await.0
+}
+
 /// Logs the administrator in and passes the SMS second factor: the browser, and the
 /// console's CSRF token.
 async fn console(t: &TestServer) -> (Client, String) {

@@ -201,3 +201,49 @@ async fn other_methods_are_405_and_head_has_no_body() {
     assert!(head.raw.is_empty());
     assert_eq!(c.get("/cas/samlValidate").await.status, 405);
 }
+
+/// security.md M06, issue "Defects found from outside" #7: only the console's own import
+/// path, posted by an administrator past the second factor, may send an upload; every other
+/// body, whatever its path ends with, is held to the small limit before it is read; and the
+/// server reads one upload at a time.
+#[tokio::test]
+async fn uploads_are_routed_and_authorised_before_their_body_is_read() {
+    let t = TestServer::start().await;
+    let big = "x".repeat(1024 * 1024);
+    for path in [
+        "/cas/admin/import",
+        "/cas/nothing/admin/import",
+        "/nothing/admin/import",
+    ] {
+        let mut c = t.client();
+        c.login("alice", PASSWORD, None).await;
+        let res = c
+            .send(
+                "POST",
+                path,
+                &[("content-type", "multipart/form-data; boundary=b")],
+                &big,
+            )
+            .await;
+        assert_eq!(res.status, 413, "{path}");
+    }
+
+    // An administrator's upload is read; a second at the same time waits its turn.
+    let admin = crate::admin::admin_console(&t).await;
+    let cookies = admin
+        .jar
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let head = format!(
+        "POST /cas/admin/import HTTP/1.1\r\nhost: cas.test\r\ncookie: {cookies}\r\n\
+         content-type: multipart/form-data; boundary=b\r\ncontent-length: 1000000\r\n\r\n"
+    );
+    let mut first = tokio::net::TcpStream::connect(t.server.addr).await.unwrap();
+    first.write_all(head.as_bytes()).await.unwrap();
+    first.write_all(&[b'x'; 1000]).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let second = raw(t.server.addr, head.as_bytes()).await;
+    assert!(second.starts_with("HTTP/1.1 503"), "{second}");
+}
