@@ -497,7 +497,11 @@ impl App {
     /// `GET /health`: 200 when the database takes a write, else 503 (readiness);
     /// `/health/live`: 200 while the process answers (liveness).
     async fn health(&self, live_only: bool) -> Response {
-        let writable = live_only || self.store.call(|s| s.writable()).await.is_ok();
+        // A failed write marks the store unhealthy at once: the small probe below may still
+        // fit while real writes (an audit row, a session) no longer do.
+        let writable = live_only
+            || (!self.store.storage_failed_lately(30)
+                && self.store.call(|s| s.writable()).await.is_ok());
         let (status, body) = match writable {
             true => (StatusCode::OK, r#"{"status":"ok","database":"writable"}"#),
             false => (

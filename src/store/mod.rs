@@ -94,6 +94,25 @@ impl std::fmt::Display for StoreError {
 
 impl std::error::Error for StoreError {}
 
+impl StoreError {
+    /// The storage itself failed (full, read-only, I/O, gone), not the statement.
+    pub fn is_storage_failure(&self) -> bool {
+        use rusqlite::ErrorCode::*;
+        match self {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.code,
+                DiskFull | SystemIoFailure | ReadOnly | CannotOpen | DatabaseCorrupt | NotADatabase
+            ),
+            StoreError::Postgres(e) => e.code().is_none_or(|c| {
+                // Insufficient resources (disk full), system errors, lost connections.
+                ["53", "58", "08"].iter().any(|class| c.code().starts_with(class))
+            }),
+            StoreError::Unavailable(_) | StoreError::Io(_) => true,
+            _ => false,
+        }
+    }
+}
+
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         StoreError::Sqlite(e)
@@ -129,6 +148,10 @@ pub struct Store {
 struct Inner {
     backend: Backend,
     keys: Arc<Keys>,
+    /// When (unix seconds) a write last failed for want of storage (a full or read-only
+    /// disk, an I/O error, the database gone); 0 once a write succeeds again. Health says
+    /// so at once, even while a small probe still fits.
+    storage_failed_at: std::sync::atomic::AtomicI64,
     /// Tests make every write fail, as on a full or read-only disk (`fail_writes`), or
     /// every read too (`fail_reads`).
     #[cfg(feature = "test-hooks")]
@@ -165,6 +188,7 @@ impl Store {
             inner: Arc::new(Inner {
                 backend,
                 keys,
+                storage_failed_at: std::sync::atomic::AtomicI64::new(0),
                 #[cfg(feature = "test-hooks")]
                 failing: std::sync::atomic::AtomicBool::new(false),
                 #[cfg(feature = "test-hooks")]
@@ -256,8 +280,16 @@ fn open_postgres(url: &str, keys: &Keys) -> Result<postgres::Pg> {
 /// Opens (creating if needed) the SQLite file, makes its files private, brings its schema
 /// up to date, and checks the keys.
 fn open_sqlite(path: &Path, keys: &Keys) -> Result<Sqlite> {
-    let in_use = lock_file(path, libc::LOCK_SH)
-        .map_err(|_| StoreError::Refused("a restore of this database is under way".into()))?;
+    let in_use = lock_file(path, libc::LOCK_SH).map_err(|e| match e.kind() {
+        // Held exclusively: `unicas restore` is replacing the file.
+        std::io::ErrorKind::WouldBlock => {
+            StoreError::Refused("a restore of this database is under way".into())
+        }
+        _ => StoreError::Refused(format!(
+            "cannot open {}-lock beside the database: {e} (the directory must be writable by unicas)",
+            path.display()
+        )),
+    })?;
     create_private(path)?;
     let mut writer = connect(path)?;
     writer.pragma_update(None, "journal_mode", "WAL")?;
@@ -338,15 +370,35 @@ impl Store {
         if self.inner.failing.load(Ordering::SeqCst) {
             return Err(injected());
         }
-        let sqlite = match &self.inner.backend {
-            Backend::Sqlite(sqlite) => sqlite,
-            Backend::Postgres(pg) => return pg.write(f),
+        let written = match &self.inner.backend {
+            Backend::Sqlite(sqlite) => {
+                let mut conn = lock(&sqlite.writer);
+                conn.transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(StoreError::from)
+                    .and_then(|tx| {
+                        let value = f(&db::Db::sqlite(&tx))?;
+                        tx.commit()?;
+                        Ok(value)
+                    })
+            }
+            Backend::Postgres(pg) => pg.write(f),
         };
-        let mut conn = lock(&sqlite.writer);
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = f(&db::Db::sqlite(&tx))?;
-        tx.commit()?;
-        Ok(value)
+        let failed_at = &self.inner.storage_failed_at;
+        match &written {
+            Ok(_) => failed_at.store(0, Ordering::SeqCst),
+            Err(e) if e.is_storage_failure() => {
+                failed_at.store(crate::clock::Clock::system().now(), Ordering::SeqCst)
+            }
+            Err(_) => {}
+        }
+        written
+    }
+
+    /// Whether a write failed for want of storage within the last `seconds`, with none
+    /// succeeding since.
+    pub fn storage_failed_lately(&self, seconds: i64) -> bool {
+        let at = self.inner.storage_failed_at.load(Ordering::SeqCst);
+        at > 0 && crate::clock::Clock::system().now() - at < seconds
     }
 
     /// Runs one statement on the tables only a shared database has (tickets, flow state),
@@ -367,6 +419,19 @@ impl Store {
                 "tickets and flow state are kept in memory with SQLite".into(),
             )),
         }
+    }
+
+    /// Lets the database grow no further, as a full disk: writes that need a new page fail
+    /// with SQLite's "database or disk is full", small updates in place still work. Only with
+    /// `test-hooks`.
+    #[cfg(feature = "test-hooks")]
+    pub fn fill_disk(&self) -> Result<()> {
+        if let Backend::Sqlite(sqlite) = &self.inner.backend {
+            let conn = lock(&sqlite.writer);
+            let pages: i64 = conn.pragma_query_value(None, "page_count", |r| r.get(0))?;
+            conn.pragma_update(None, "max_page_count", pages)?;
+        }
+        Ok(())
     }
 
     /// Makes every write fail (or work again), as a full or read-only disk would. Only in

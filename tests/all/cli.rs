@@ -524,3 +524,20 @@ fn lock_and_unlock_are_audited() {
     let events: Vec<&str> = out.lines().map(|l| l.split('\t').nth(1).unwrap()).collect();
     assert_eq!(events, ["account_unlocked", "account_locked"], "{out}");
 }
+
+/// Issue "Defects found from outside" #12: a database whose lock file cannot be opened for
+/// writing (a read-only file system; here the lock file's place is taken by a directory, as
+/// root ignores permissions) says so, not that a restore is under way.
+#[test]
+fn an_unwritable_place_for_the_database_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("unicas.db");
+    assert!(unicas(&db, &["user", "list"]).0);
+    let lock = dir.path().join("unicas.db-lock");
+    std::fs::remove_file(&lock).unwrap();
+    std::fs::create_dir(&lock).unwrap();
+    let (ok, _, err) = unicas(&db, &["user", "list"]);
+    assert!(!ok);
+    assert!(err.contains("cannot open") && err.contains("writable"), "{err}");
+    assert!(!err.contains("restore"), "{err}");
+}

@@ -607,3 +607,34 @@ async fn housekeeping_deletes_what_is_past_its_retention() {
     assert!(t.server.sweep().await.is_empty());
     assert_eq!(audit(), 0, "the audit log past 365 days");
 }
+
+/// Issue "Defects found from outside" #18: on a full disk `/health` stops saying writable
+/// as soon as a real write failed, though its own small probe still fits. (SQLite's case:
+/// a PostgreSQL server's disk is its own.)
+#[tokio::test]
+async fn a_failed_write_makes_health_unready_at_once() {
+    let sqlite = tempfile::tempdir().unwrap();
+    let t = TestServer::start_with(|c| {
+        c.db = sqlite.path().join("unicas.db");
+        c.key_file = None;
+    })
+    .await;
+    let mut c = t.client();
+    assert_eq!(c.get("/health").await.status, 200);
+    t.server.store.fill_disk().unwrap();
+    // Logins fail once their rows need a page the disk has not got...
+    let mut statuses = Vec::new();
+    for n in 0..200 {
+        let res = t
+            .client_from(&format!("127.0.{}.{}", n / 200 + 1, n % 200 + 1))
+            .login(&format!("nobody-{n}-{}", "x".repeat(40)), "wrong", None)
+            .await;
+        statuses.push(res.status);
+        if res.status == 500 {
+            break;
+        }
+    }
+    assert_eq!(statuses.last(), Some(&500), "{statuses:?}");
+    // ...and health says so at once.
+    assert_eq!(c.get("/health").await.status, 503);
+}
