@@ -63,9 +63,17 @@ pub fn decode(bytes: &[u8]) -> String {
     }
 }
 
-/// Reads a roster: the rows that can be imported, and the lines that cannot, with why. An
-/// unusable header is an error for the whole file.
-pub fn parse(bytes: &[u8]) -> Result<(Vec<RosterRow>, Vec<RowError>), InputError> {
+/// A roster read: the rows that can be imported, the lines that cannot (with why), and
+/// what is worth a look though it does not stop a row.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub rows: Vec<RosterRow>,
+    pub errors: Vec<RowError>,
+    pub warnings: Vec<RowError>,
+}
+
+/// Reads a roster. An unusable header is an error for the whole file.
+pub fn parse(bytes: &[u8]) -> Result<Parsed, InputError> {
     let text = decode(bytes);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -92,7 +100,8 @@ pub fn parse(bytes: &[u8]) -> Result<(Vec<RosterRow>, Vec<RowError>), InputError
                 ))
             })?;
     }
-    let (mut rows, mut errors) = (Vec::new(), Vec::new());
+    let (mut rows, mut errors, mut warnings) = (Vec::new(), Vec::new(), Vec::new());
+    let mut id_numbers = std::collections::HashMap::new();
     for (n, record) in reader.records().enumerate() {
         let line = n + 2;
         let record = match record {
@@ -121,7 +130,20 @@ pub fn parse(bytes: &[u8]) -> Result<(Vec<RosterRow>, Vec<RowError>), InputError
                 field(6),
             ],
         ) {
-            Ok(r) => rows.push(r),
+            Ok(r) => {
+                // Two people never share an ID number: one of the rows is a mistake.
+                let id = field(3).to_ascii_uppercase();
+                if let Some(first) = id_numbers.insert(id, line) {
+                    warnings.push(RowError {
+                        line,
+                        message: format!(
+                            "the same ID number as line {first} (account {}): check both rows",
+                            r.account.id
+                        ),
+                    });
+                }
+                rows.push(r)
+            }
             Err(e) => errors.push(RowError { line, message: e.0 }),
         }
     }
@@ -137,7 +159,11 @@ pub fn parse(bytes: &[u8]) -> Result<(Vec<RosterRow>, Vec<RowError>), InputError
         first
     });
     errors.sort_by_key(|e| e.line);
-    Ok((rows, errors))
+    Ok(Parsed {
+        rows,
+        errors,
+        warnings,
+    })
 }
 
 fn row(
@@ -370,7 +396,7 @@ mod tests {
         let english = "account,name,kind,id_number,department,phone,email\n\
                        20240001,张三,student,11010519491231002X,物理学院,13800138000,\n\
                        T1001,李四,staff,110105491231002,财务处,,li@example.edu\n";
-        let (rows, errors) = parse(english.as_bytes()).unwrap();
+        let Parsed { rows, errors, .. } = parse(english.as_bytes()).unwrap();
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].initial_password, "31002X");
@@ -378,10 +404,10 @@ mod tests {
         assert_eq!(rows[1].account.id, "t1001");
         assert_eq!(rows[1].account.kind, Kind::Staff);
         let chinese = "\u{feff}学号/工号,姓名,类别,身份证号,院系,手机,邮箱\n20240002,王五,学生,11010519491231002X,化学学院,,\n";
-        let (rows, _) = parse(chinese.as_bytes()).unwrap();
+        let rows = parse(chinese.as_bytes()).unwrap().rows;
         assert_eq!(rows[0].account.name, "王五");
         let (gbk, _, _) = encoding_rs::GBK.encode(chinese.trim_start_matches('\u{feff}'));
-        let (rows, _) = parse(&gbk).unwrap();
+        let rows = parse(&gbk).unwrap().rows;
         assert_eq!(rows[0].account.department, "化学学院");
     }
 
@@ -394,11 +420,25 @@ mod tests {
                     20240004,赵六,wizard,11010519491231002X,物理,,\n\
                     20240001,重复,student,11010519491231002X,物理,,\n\
                     20240006,钱七,student,11010519491231002X,物理,12345,\n";
-        let (rows, errors) = parse(text.as_bytes()).unwrap();
+        let Parsed { rows, errors, .. } = parse(text.as_bytes()).unwrap();
         assert_eq!(rows.len(), 1);
         let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, [3, 4, 5, 6, 7]);
         assert!(errors[0].message.contains("check character"));
         assert!(parse(b"foo,bar\n1,2\n").is_err(), "an unusable header");
+    }
+
+    /// Issue "Defects found from outside" #12: the same ID number for two accounts is
+    /// imported, and said.
+    #[test]
+    fn one_id_number_for_two_accounts_is_a_warning() {
+        let text = "account,name,kind,id_number,department,phone,email\n\
+                    20240001,张三,student,11010519491231002X,物理,,\n\
+                    20240002,张三,student,11010519491231002x,物理,,\n";
+        let parsed = parse(text.as_bytes()).unwrap();
+        assert_eq!(parsed.rows.len(), 2);
+        assert_eq!(parsed.warnings.len(), 1);
+        assert_eq!(parsed.warnings[0].line, 3);
+        assert!(parsed.warnings[0].message.contains("line 2"));
     }
 }

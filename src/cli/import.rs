@@ -18,7 +18,14 @@ pub fn import(
     disable_missing: bool,
 ) -> Result<(), String> {
     let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    let (rows, errors) = roster::parse(&bytes).map_err(|e| e.to_string())?;
+    let roster::Parsed {
+        rows,
+        errors,
+        warnings,
+    } = roster::parse(&bytes).map_err(|e| e.to_string())?;
+    for w in &warnings {
+        eprintln!("{}: warning: {w}", file.display());
+    }
     for e in &errors {
         eprintln!("{}: {e}", file.display());
     }

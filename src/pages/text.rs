@@ -250,7 +250,6 @@ pub struct Text {
     pub admin_to: &'static str,
     /// The logout types back, front, none.
     pub admin_logout_types: [&'static str; 3],
-    pub wx_title: &'static str,
     pub social_expired: &'static str,
     pub social_declined: &'static str,
     pub social_outsider: &'static str,
@@ -535,7 +534,6 @@ pub const ZH: Text = Text {
     admin_ended: "已结束 {n} 个登录会话。",
     admin_to: "截止日期",
     admin_logout_types: ["服务器通知应用 (back)", "浏览器通知应用 (front)", "不通知 (none)"],
-    wx_title: "企业微信 / 微信",
     social_expired: "登录请求已失效，请重新开始。",
     social_declined: "您已取消授权。",
     social_outsider: "该企业微信用户不是本校成员，无法登录。",
@@ -819,7 +817,6 @@ pub const EN: Text = Text {
     admin_ended: "{n} session(s) ended.",
     admin_to: "To (date)",
     admin_logout_types: ["The server tells the application (back)", "The browser tells the application (front)", "Not told (none)"],
-    wx_title: "WeCom / WeChat",
     social_expired: "This request has expired. Please start again.",
     social_declined: "You declined.",
     social_outsider: "This WeCom user is not a member of the school and cannot log in.",

@@ -936,7 +936,11 @@ impl App {
         let Some(file) = field("roster") else {
             return Err(Failure::Refused(StatusCode::BAD_REQUEST));
         };
-        let (rows, errors) = match crate::roster::parse(file) {
+        let crate::roster::Parsed {
+            rows,
+            errors,
+            warnings,
+        } = match crate::roster::parse(file) {
             Ok(parsed) => parsed,
             Err(e) => {
                 self.replace_import(ImportJob::finished(e.to_string()))?;
@@ -958,6 +962,9 @@ impl App {
         );
         for e in &errors {
             report.push_str(&format!("{e}\n"));
+        }
+        for w in &warnings {
+            report.push_str(&format!("warning: {w}\n"));
         }
         if text("action") != "run" {
             self.replace_import(ImportJob::finished(report))?;

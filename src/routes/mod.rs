@@ -197,146 +197,36 @@ impl App {
         }
     }
 
-    /// Every path under a prefix, by method. Anything else is a 404 page; a known path with
-    /// another method is a 405 with `Allow`.
+    /// Every path under a prefix, from `ROUTES`: its handler for the method, or a 405 with
+    /// the `Allow` the table gives; the forms of people checked for the same site first.
+    /// Anything else is a 404 page.
     async fn route(&self, req: &Request, path: &str) -> Response {
-        let get = req.method == Method::GET || req.method == Method::HEAD;
-        let post = req.method == Method::POST;
+        let Some(route) = ROUTES.iter().find(|r| r.path == path) else {
+            let get = req.method == Method::GET || req.method == Method::HEAD;
+            let handled = match path.strip_prefix("/assets/") {
+                Some(name) if get => self.asset(name),
+                // A handler that panics, for the test of what a fault looks like from outside.
+                #[cfg(feature = "test-hooks")]
+                _ if path == "/test-panic" => panic!("a test asked for a panic"),
+                _ => Err(Failure::Refused(StatusCode::NOT_FOUND)),
+            };
+            return self.respond(req, handled);
+        };
+        let endpoint = match req.method {
+            Method::GET | Method::HEAD => route.get,
+            Method::POST => route.post,
+            _ => None,
+        };
+        let Some(endpoint) = endpoint else {
+            return Response::method_not_allowed(&route.allow());
+        };
         // Forms of people (not protocol endpoints, which servers call) are refused when a
         // browser says they were posted from another site (security.md D02, D03).
-        let form = post
-            && (path == "/login"
-                || path.starts_with("/login/first/")
-                || path.starts_with("/account/")
-                || path == "/forgot"
-                || path.starts_with("/forgot/")
-                || path == "/qrCode/qrCodeLogin.do"
-                || path == "/wecom/verify"
-                || path.starts_with("/admin")
-                || path == "/dynamicCode/getDynamicCode.htl");
-        if form && !self.same_site(req) {
+        if route.form && req.method == Method::POST && !self.same_site(req) {
             tracing::info!(origin = ?req.header("origin"), path, "cross-site form post refused");
             return self.error_page(req, StatusCode::FORBIDDEN);
         }
-        let handled: Handled = match path {
-            "" | "/" if get => Ok(Response::redirect(&format!("{}/login", req.prefix))),
-            "/login" if get => self.login_get(req).await,
-            "/login" if post => self.login_post(req).await,
-            "/login/first" if get => self.first_login_get(req).await,
-            "/login/first/password" if post => self.first_login_password(req).await,
-            "/login/first/phone" if post => self.first_login_phone(req).await,
-            "/login/first/done" if post => self.first_login_done(req).await,
-            "/logout" if get || post => Ok(self.logout(req).await),
-            "/validate"
-            | "/serviceValidate"
-            | "/proxyValidate"
-            | "/p3/serviceValidate"
-            | "/p3/proxyValidate"
-                if get || post =>
-            {
-                Ok(self.validate(req, path).await)
-            }
-            "/proxy" if get || post => Ok(self.proxy(req).await),
-            "/samlValidate" if post => Ok(self.saml_validate(req).await),
-            "/captcha.html" | "/getCaptcha.htl" if get => Ok(self.captcha_image(req).await),
-            "/needCaptcha.html" if get => Ok(self.need_captcha(req, false).await),
-            "/checkNeedCaptcha.htl" if get => Ok(self.need_captcha(req, true).await),
-            "/dynamicCode/getDynamicCode.htl" if post => self.dynamic_code(req).await,
-            "/help" if get => Ok(self.help(req)),
-            "/portal" if get => self.portal(req).await,
-            "/account" if get => self.account_get(req).await,
-            "/account/password" if post => self.account_password(req).await,
-            "/account/sessions" if post => self.account_sessions(req).await,
-            "/account/verify" if get => self.verify_get(req).await,
-            "/account/verify" if post => self.verify_post(req).await,
-            "/account/phone" if get => self.bind_get(req, false).await,
-            "/account/phone" if post => self.bind_post(req, false).await,
-            "/account/email" if get => self.bind_get(req, true).await,
-            "/account/email" if post => self.bind_post(req, true).await,
-            "/account/questions" if get => self.questions_get(req).await,
-            "/account/questions" if post => self.questions_post(req).await,
-            "/forgot" if get => self.forgot_get(req).await,
-            "/forgot" if post => self.forgot_post(req).await,
-            "/forgot/verify" if post => self.forgot_verify(req).await,
-            "/forgot/password" if post => self.forgot_password(req).await,
-            "/forgot/done" if get => Ok(self.forgot_done(req)),
-            "/qrCode/getToken" if get => self.qr_token(req).await,
-            "/qrCode/getCode" if get => self.qr_image(req).await,
-            "/qrCode/getStatus.htl" if get => self.qr_status(req).await,
-            "/qrCode/qrCodeLogin.do" if get => self.qr_scan(req).await,
-            "/qrCode/qrCodeLogin.do" if post => self.qr_scan_post(req).await,
-            "/wecom/login" if get => self.social_login(req, "wecom").await,
-            "/wechat/login" if get => self.social_login(req, "wechat").await,
-            "/wecom/bind" if get => self.social_bind(req, "wecom").await,
-            "/wechat/bind" if get => self.social_bind(req, "wechat").await,
-            "/wecom/callback" if get => self.social_callback(req, "wecom").await,
-            "/wechat/callback" if get => self.social_callback(req, "wechat").await,
-            "/wecom/verify" if get => self.wecom_verify_get(req).await,
-            "/wecom/verify" if post => self.wecom_verify_post(req).await,
-            "/admin" if get => self.admin_home(req).await,
-            "/admin/verify" if post => self.admin_verify(req).await,
-            "/admin/accounts" if get => self.admin_accounts(req).await,
-            "/admin/account" if get => self.admin_account(req).await,
-            "/admin/account" if post => self.admin_account_action(req).await,
-            "/admin/sessions" if post => self.admin_end_all(req).await,
-            "/admin/services" if get => self.admin_services(req).await,
-            "/admin/service" if get => self.admin_service(req).await,
-            "/admin/service" if post => self.admin_service_save(req).await,
-            "/admin/audit" if get => self.admin_audit(req).await,
-            "/admin/import" if get => self.admin_import_page(req).await,
-            "/admin/import" if post => self.admin_import(req).await,
-            "/admin/totp" if get => self.admin_totp_page(req).await,
-            "/admin/totp" if post => self.admin_totp_confirm(req).await,
-            p if get && p.starts_with("/assets/") => self.asset(&p["/assets/".len()..]),
-            ""
-            | "/"
-            | "/help"
-            | "/portal"
-            | "/account"
-            | "/forgot/done"
-            | "/qrCode/getToken"
-            | "/qrCode/getCode"
-            | "/qrCode/getStatus.htl"
-            | "/wecom/login"
-            | "/wechat/login"
-            | "/wecom/bind"
-            | "/wechat/bind"
-            | "/wecom/callback"
-            | "/wechat/callback"
-            | "/admin"
-            | "/admin/accounts"
-            | "/admin/services"
-            | "/admin/audit"
-            | "/captcha.html"
-            | "/getCaptcha.htl"
-            | "/needCaptcha.html"
-            | "/checkNeedCaptcha.htl" => Ok(Response::method_not_allowed("GET, HEAD")),
-            "/login"
-            | "/logout"
-            | "/validate"
-            | "/serviceValidate"
-            | "/proxyValidate"
-            | "/p3/serviceValidate"
-            | "/p3/proxyValidate"
-            | "/proxy" => Ok(Response::method_not_allowed("GET, HEAD, POST")),
-            "/login/first" => Ok(Response::method_not_allowed("GET, HEAD")),
-            "/forgot" | "/account/verify" | "/account/phone" | "/account/email"
-            | "/account/questions" => Ok(Response::method_not_allowed("GET, HEAD, POST")),
-            "/login/first/password"
-            | "/login/first/phone"
-            | "/login/first/done"
-            | "/account/password"
-            | "/account/sessions"
-            | "/forgot/verify"
-            | "/forgot/password"
-            | "/admin/verify"
-            | "/admin/sessions"
-            | "/samlValidate" => Ok(Response::method_not_allowed("POST")),
-            // A handler that panics, for the test of what a fault looks like from outside.
-            #[cfg(feature = "test-hooks")]
-            "/test-panic" => panic!("a test asked for a panic"),
-            _ => Err(Failure::Refused(StatusCode::NOT_FOUND)),
-        };
+        let handled = endpoint(self, req).await;
         self.respond(req, handled)
     }
 
@@ -619,14 +509,156 @@ const CARRIED: [&str; 9] = [
 
 /// The page (shown with GET) a form posted to `path` belongs to.
 fn page_of(path: &str) -> &str {
-    match path {
-        "/login/first/password" | "/login/first/phone" | "/login/first/done" => "/login/first",
-        "/forgot/verify" | "/forgot/password" => "/forgot",
-        "/account/password" | "/account/sessions" => "/account",
-        "/admin/verify" | "/admin/sessions" => "/admin",
-        other => other,
+    ROUTES
+        .iter()
+        .find(|r| r.path == path)
+        .and_then(|r| r.page)
+        .unwrap_or(path)
+}
+
+/// A handler: the request in, a page or an answer out.
+type Endpoint = for<'a> fn(&'a App, &'a Request) -> BoxFuture<'a, Handled>;
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// One path under a prefix: its handlers by method, whether its POST is a person's form
+/// (checked for the same site), and for a path only forms post to, the page it belongs to.
+struct Route {
+    path: &'static str,
+    /// GET, and HEAD with it.
+    get: Option<Endpoint>,
+    post: Option<Endpoint>,
+    form: bool,
+    page: Option<&'static str>,
+}
+
+impl Route {
+    /// `Allow` for a method this path does not take.
+    fn allow(&self) -> String {
+        let mut allow = Vec::new();
+        if self.get.is_some() {
+            allow.extend(["GET", "HEAD"]);
+        }
+        if self.post.is_some() {
+            allow.push("POST");
+        }
+        allow.join(", ")
     }
 }
+
+/// A handler that cannot fail.
+macro_rules! answer {
+    ($($call:tt)*) => {
+        |a, r| Box::pin(async move { Ok(a.$($call)*(r).await) })
+    };
+}
+
+/// A validation endpoint (GET or POST), which knows which one it is.
+macro_rules! validation {
+    ($path:literal) => {
+        protocol(
+            $path,
+            Some(|a, r| Box::pin(async move { Ok(a.validate(r, $path).await) })),
+            |a, r| Box::pin(async move { Ok(a.validate(r, $path).await) }),
+        )
+    };
+}
+
+const fn page(path: &'static str, get: Endpoint) -> Route {
+    Route {
+        path,
+        get: Some(get),
+        post: None,
+        form: false,
+        page: None,
+    }
+}
+
+const fn protocol(path: &'static str, get: Option<Endpoint>, post: Endpoint) -> Route {
+    Route {
+        path,
+        get,
+        post: Some(post),
+        form: false,
+        page: None,
+    }
+}
+
+/// A person's form, and the page it is on (with GET, if the path shows one).
+const fn form(
+    path: &'static str,
+    get: Option<Endpoint>,
+    post: Endpoint,
+    page: Option<&'static str>,
+) -> Route {
+    Route {
+        path,
+        get,
+        post: Some(post),
+        form: true,
+        page,
+    }
+}
+
+/// Every path served under each prefix (`/health` and `/metrics` are at the root). The
+/// table is the one place a path is declared: dispatch, 405 with `Allow`, the same-site
+/// check of forms and the language switch's page all come from it.
+#[rustfmt::skip]
+const ROUTES: &[Route] = &[
+    page("", |_, r| Box::pin(async move { Ok(Response::redirect(&format!("{}/login", r.prefix))) })),
+    page("/", |_, r| Box::pin(async move { Ok(Response::redirect(&format!("{}/login", r.prefix))) })),
+    form("/login", Some(|a, r| Box::pin(a.login_get(r))), |a, r| Box::pin(a.login_post(r)), None),
+    page("/login/first", |a, r| Box::pin(a.first_login_get(r))),
+    form("/login/first/password", None, |a, r| Box::pin(a.first_login_password(r)), Some("/login/first")),
+    form("/login/first/phone", None, |a, r| Box::pin(a.first_login_phone(r)), Some("/login/first")),
+    form("/login/first/done", None, |a, r| Box::pin(a.first_login_done(r)), Some("/login/first")),
+    protocol("/logout", Some(answer!(logout)), answer!(logout)),
+    validation!("/validate"),
+    validation!("/serviceValidate"),
+    validation!("/proxyValidate"),
+    validation!("/p3/serviceValidate"),
+    validation!("/p3/proxyValidate"),
+    protocol("/proxy", Some(answer!(proxy)), answer!(proxy)),
+    protocol("/samlValidate", None, answer!(saml_validate)),
+    page("/captcha.html", answer!(captcha_image)),
+    page("/getCaptcha.htl", answer!(captcha_image)),
+    page("/needCaptcha.html", |a, r| Box::pin(async move { Ok(a.need_captcha(r, false).await) })),
+    page("/checkNeedCaptcha.htl", |a, r| Box::pin(async move { Ok(a.need_captcha(r, true).await) })),
+    form("/dynamicCode/getDynamicCode.htl", None, |a, r| Box::pin(a.dynamic_code(r)), None),
+    page("/help", |a, r| Box::pin(async move { Ok(a.help(r)) })),
+    page("/portal", |a, r| Box::pin(a.portal(r))),
+    page("/account", |a, r| Box::pin(a.account_get(r))),
+    form("/account/password", None, |a, r| Box::pin(a.account_password(r)), Some("/account")),
+    form("/account/sessions", None, |a, r| Box::pin(a.account_sessions(r)), Some("/account")),
+    form("/account/verify", Some(|a, r| Box::pin(a.verify_get(r))), |a, r| Box::pin(a.verify_post(r)), None),
+    form("/account/phone", Some(|a, r| Box::pin(a.bind_get(r, false))), |a, r| Box::pin(a.bind_post(r, false)), None),
+    form("/account/email", Some(|a, r| Box::pin(a.bind_get(r, true))), |a, r| Box::pin(a.bind_post(r, true)), None),
+    form("/account/questions", Some(|a, r| Box::pin(a.questions_get(r))), |a, r| Box::pin(a.questions_post(r)), None),
+    form("/forgot", Some(|a, r| Box::pin(a.forgot_get(r))), |a, r| Box::pin(a.forgot_post(r)), None),
+    form("/forgot/verify", None, |a, r| Box::pin(a.forgot_verify(r)), Some("/forgot")),
+    form("/forgot/password", None, |a, r| Box::pin(a.forgot_password(r)), Some("/forgot")),
+    page("/forgot/done", |a, r| Box::pin(async move { Ok(a.forgot_done(r)) })),
+    page("/qrCode/getToken", |a, r| Box::pin(a.qr_token(r))),
+    page("/qrCode/getCode", |a, r| Box::pin(a.qr_image(r))),
+    page("/qrCode/getStatus.htl", |a, r| Box::pin(a.qr_status(r))),
+    form("/qrCode/qrCodeLogin.do", Some(|a, r| Box::pin(a.qr_scan(r))), |a, r| Box::pin(a.qr_scan_post(r)), None),
+    page("/wecom/login", |a, r| Box::pin(a.social_login(r, "wecom"))),
+    page("/wechat/login", |a, r| Box::pin(a.social_login(r, "wechat"))),
+    page("/wecom/bind", |a, r| Box::pin(a.social_bind(r, "wecom"))),
+    page("/wechat/bind", |a, r| Box::pin(a.social_bind(r, "wechat"))),
+    page("/wecom/callback", |a, r| Box::pin(a.social_callback(r, "wecom"))),
+    page("/wechat/callback", |a, r| Box::pin(a.social_callback(r, "wechat"))),
+    form("/wecom/verify", Some(|a, r| Box::pin(a.wecom_verify_get(r))), |a, r| Box::pin(a.wecom_verify_post(r)), None),
+    page("/admin", |a, r| Box::pin(a.admin_home(r))),
+    form("/admin/verify", None, |a, r| Box::pin(a.admin_verify(r)), Some("/admin")),
+    page("/admin/accounts", |a, r| Box::pin(a.admin_accounts(r))),
+    form("/admin/account", Some(|a, r| Box::pin(a.admin_account(r))), |a, r| Box::pin(a.admin_account_action(r)), None),
+    form("/admin/sessions", None, |a, r| Box::pin(a.admin_end_all(r)), Some("/admin")),
+    page("/admin/services", |a, r| Box::pin(a.admin_services(r))),
+    form("/admin/service", Some(|a, r| Box::pin(a.admin_service(r))), |a, r| Box::pin(a.admin_service_save(r)), None),
+    page("/admin/audit", |a, r| Box::pin(a.admin_audit(r))),
+    form("/admin/import", Some(|a, r| Box::pin(a.admin_import_page(r))), |a, r| Box::pin(a.admin_import(r)), None),
+    form("/admin/totp", Some(|a, r| Box::pin(a.admin_totp_page(r))), |a, r| Box::pin(a.admin_totp_confirm(r)), None),
+];
 
 /// The language asked for in the query: `lang=` (our switch) or `locale=` (Apereo's).
 fn chosen_lang(req: &Request) -> Option<Lang> {

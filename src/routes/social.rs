@@ -185,6 +185,11 @@ impl App {
     pub(super) async fn social_callback(&self, req: &Request, kind: &str) -> Handled {
         let chrome = self.chrome(req);
         let t = chrome.t();
+        // Its pages are titled by the provider the person came back from.
+        let title = match kind {
+            "wecom" => t.wecom,
+            _ => t.wechat,
+        };
         let now = self.clock.now();
         let state = req.query.get("state").unwrap_or("");
         let taken = match tickets::well_formed(state, Kind::OAuthState) {
@@ -198,7 +203,7 @@ impl App {
         });
         let Some((_, state)) = found else {
             let page = chrome.message(
-                t.wx_title,
+                title,
                 t.social_expired,
                 &[(t.back_to_login, format!("{}/login", req.prefix))],
             );
@@ -206,7 +211,7 @@ impl App {
         };
         let Some(code) = req.query.get("code").filter(|c| !c.is_empty()) else {
             let page = chrome.message(
-                t.wx_title,
+                title,
                 t.social_declined,
                 &[(t.back_to_login, format!("{}/login", req.prefix))],
             );
@@ -221,7 +226,7 @@ impl App {
                     _ => t.social_failed,
                 };
                 let page = chrome.message(
-                    t.wx_title,
+                    title,
                     why,
                     &[(t.back_to_login, format!("{}/login", req.prefix))],
                 );
@@ -236,13 +241,13 @@ impl App {
                     .bound_account(state.provider, &identity.0, &identity.1)
                     .await?
                 else {
-                    let page = chrome.message(t.wx_title, t.social_not_bound, &links);
+                    let page = chrome.message(title, t.social_not_bound, &links);
                     return Ok(self.page(req, StatusCode::OK, page));
                 };
                 // The first login (a new password, a bound phone) is taken with the password
                 // on the login page, never through an identity (security.md M01).
                 if self.needs_first_login(&account, false).await? {
-                    let page = chrome.message(t.wx_title, t.first_login_needed, &links);
+                    let page = chrome.message(title, t.first_login_needed, &links);
                     return Ok(self.page(req, StatusCode::FORBIDDEN, page));
                 }
                 let method = match state.provider {
@@ -265,7 +270,7 @@ impl App {
                 };
                 let kind = state.provider.kind();
                 let event = AuditEvent::IdentityBound { kind };
-                let value = identity.0.clone();
+                let value = identity.0[0].clone();
                 let bound = self
                     .store
                     .call(move |s| {
@@ -310,16 +315,18 @@ impl App {
         }
     }
 
-    /// The identity behind a provider's code: (binding value, WeCom userid if any).
+    /// The identity behind a provider's code: the values it may be bound under (the first
+    /// is what a new binding holds; a WeChat identity also under its earlier openid), and
+    /// the WeCom userid if any.
     async fn identity(
         &self,
         provider: Provider,
         code: &str,
-    ) -> Result<(String, Option<String>), WxError> {
+    ) -> Result<(Vec<String>, Option<String>), WxError> {
         match (provider, &self.wecom, &self.wechat) {
             (Provider::WeCom, Some(w), _) => match w.user_of_code(code).await? {
                 WeComUser::Member(userid) => {
-                    Ok((format!("{}/{userid}", w.corp_id()), Some(userid)))
+                    Ok((vec![format!("{}/{userid}", w.corp_id())], Some(userid)))
                 }
                 WeComUser::Outsider => Err(WxError::NotAnIdentity),
             },
@@ -336,17 +343,25 @@ impl App {
     async fn bound_account(
         &self,
         provider: Provider,
-        value: &str,
+        values: &[String],
         userid: &Option<String>,
     ) -> Result<Option<crate::model::Account>, Failure> {
-        let (kind, v) = (provider.kind(), value.to_string());
-        if let Some(id) = self
+        let (kind, candidates) = (provider.kind(), values.to_vec());
+        let found = self
             .store
-            .call(move |s| s.account_by_binding(kind, &v))
-            .await?
-        {
+            .call(move |s| {
+                for v in &candidates {
+                    if let Some(id) = s.account_by_binding(kind, v)? {
+                        return Ok(Some(id));
+                    }
+                }
+                Ok(None)
+            })
+            .await?;
+        if let Some(id) = found {
             return self.active_account(&id).await;
         }
+        let value = values.first().cloned().unwrap_or_default();
         let Some(id) = userid
             .as_deref()
             .filter(|_| self.config.wecom.userid_is_account)
@@ -361,7 +376,7 @@ impl App {
         if self.needs_first_login(&account, false).await? {
             return Ok(Some(account));
         }
-        let (v, now) = (value.to_string(), self.clock.now());
+        let (v, now) = (value, self.clock.now());
         let bound = self
             .store
             .call(move |s| {
@@ -461,7 +476,7 @@ impl App {
         let hashed = tickets::hash_id(key);
         let now = self.clock.now();
         let ended = |why: &'static str, status| {
-            let page = chrome.message(t.wx_title, why, &[]);
+            let page = chrome.message(t.wecom, why, &[]);
             Ok(self.page(req, status, page))
         };
         let Some((expires, pending)) = self.wecom_codes.take(&hashed).await? else {
@@ -517,7 +532,7 @@ impl App {
         // The roster's initial password binds nothing: the first login comes first.
         if self.needs_first_login(&account, weak).await? {
             let links = [(t.back_to_login, format!("{}/login", req.prefix))];
-            let page = chrome.message(t.wx_title, t.first_login_needed, &links);
+            let page = chrome.message(t.wecom, t.first_login_needed, &links);
             return Ok(self.page(req, StatusCode::FORBIDDEN, page));
         }
         let value = format!("{}/{}", wecom.corp_id(), verification.userid);

@@ -50,8 +50,10 @@ impl WeChat {
     }
 
     /// The identity behind a code from the official account's page (`website` false) or the
-    /// website application's (`true`).
-    pub async fn identity(&self, code: &str, website: bool) -> Result<String, WxError> {
+    /// website application's (`true`): the value to bind (`union/…`, else `appid/openid`),
+    /// then, when there is a unionid, the `appid/openid` an earlier binding may hold (bound
+    /// before the applications shared an Open Platform account).
+    pub async fn identity(&self, code: &str, website: bool) -> Result<Vec<String>, WxError> {
         let c = &self.config;
         let (app, secret) = match website {
             true => (&c.website_app_id, &c.website_secret),
@@ -71,10 +73,16 @@ impl WeChat {
         if answer["is_snapshotuser"].as_i64() == Some(1) {
             return Err(WxError::NotAnIdentity);
         }
-        match (answer["unionid"].as_str(), answer["openid"].as_str()) {
-            (Some(union), _) if !union.is_empty() => Ok(format!("union/{union}")),
-            (_, Some(open)) if !open.is_empty() => Ok(format!("{app}/{open}")),
-            _ => Err(WxError::Unavailable("no openid")),
+        let union = answer["unionid"].as_str().filter(|u| !u.is_empty());
+        let open = answer["openid"].as_str().filter(|o| !o.is_empty());
+        let identities: Vec<String> = union
+            .map(|u| format!("union/{u}"))
+            .into_iter()
+            .chain(open.map(|o| format!("{app}/{o}")))
+            .collect();
+        match identities.is_empty() {
+            true => Err(WxError::Unavailable("no openid")),
+            false => Ok(identities),
         }
     }
 }

@@ -105,7 +105,9 @@ impl StoreError {
             ),
             StoreError::Postgres(e) => e.code().is_none_or(|c| {
                 // Insufficient resources (disk full), system errors, lost connections.
-                ["53", "58", "08"].iter().any(|class| c.code().starts_with(class))
+                ["53", "58", "08"]
+                    .iter()
+                    .any(|class| c.code().starts_with(class))
             }),
             StoreError::Unavailable(_) | StoreError::Io(_) => true,
             _ => false,

@@ -538,6 +538,9 @@ fn an_unwritable_place_for_the_database_is_named() {
     std::fs::create_dir(&lock).unwrap();
     let (ok, _, err) = unicas(&db, &["user", "list"]);
     assert!(!ok);
-    assert!(err.contains("cannot open") && err.contains("writable"), "{err}");
+    assert!(
+        err.contains("cannot open") && err.contains("writable"),
+        "{err}"
+    );
     assert!(!err.contains("restore"), "{err}");
 }

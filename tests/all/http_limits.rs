@@ -247,3 +247,31 @@ async fn uploads_are_routed_and_authorised_before_their_body_is_read() {
     let second = raw(t.server.addr, head.as_bytes()).await;
     assert!(second.starts_with("HTTP/1.1 503"), "{second}");
 }
+
+/// Issue "Defects found from outside" #12: every path answers a method it does not take
+/// with 405 and the `Allow` of the one route table (GET on getDynamicCode.htl was a 404).
+#[tokio::test]
+async fn every_path_answers_a_wrong_method_with_405_and_its_allow() {
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    for (method, path, allow) in [
+        ("GET", "/cas/dynamicCode/getDynamicCode.htl", "POST"),
+        ("PUT", "/cas/admin/service", "GET, HEAD, POST"),
+        ("DELETE", "/cas/admin/import", "GET, HEAD, POST"),
+        ("PUT", "/cas/admin/totp", "GET, HEAD, POST"),
+        ("PUT", "/cas/admin/account", "GET, HEAD, POST"),
+        ("PATCH", "/cas/qrCode/qrCodeLogin.do", "GET, HEAD, POST"),
+        ("PUT", "/cas/wecom/verify", "GET, HEAD, POST"),
+        ("GET", "/cas/samlValidate", "POST"),
+        ("POST", "/cas/portal", "GET, HEAD"),
+        ("PUT", "/cas/login", "GET, HEAD, POST"),
+    ] {
+        let res = c.send(method, path, &[], "").await;
+        assert_eq!(
+            (res.status, res.header("allow")),
+            (405, Some(allow)),
+            "{method} {path}"
+        );
+    }
+    assert_eq!(c.get("/cas/nothing-here").await.status, 404);
+}

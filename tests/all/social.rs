@@ -676,3 +676,28 @@ async fn an_account_owing_its_first_login_uses_no_other_way_in() {
     assert!(res.set_cookie("CASTGC").is_none());
     assert!(res.body.contains("首次登录"));
 }
+
+/// Issue "Defects found from outside" #12: an identity bound by its openid (before the
+/// school's applications shared an Open Platform account) still logs in once WeChat also
+/// gives a unionid.
+#[tokio::test]
+async fn an_openid_binding_survives_the_arrival_of_a_unionid() {
+    let mock = WxMock::start().await;
+    let t = server(&mock, |_| {}).await;
+    bind(&t, "alice", "wechat", &format!("{}/oALICE", wx::WECHAT_APP));
+    mock.wechat_scanner(WeChatUser {
+        openid: "oALICE".into(),
+        unionid: Some("UNION-ALICE".into()),
+        snapshot: false,
+    });
+    let mut phone = t.client();
+    phone.headers.push((
+        "user-agent".into(),
+        "Mozilla/5.0 (iPhone) AppleWebKit MicroMessenger/8.0.47".into(),
+    ));
+    let start = phone.get("/cas/wechat/login").await;
+    let back = through_provider(&start).await;
+    let res = phone.get(&back).await;
+    assert_eq!(res.status, 303, "alice, to the portal: {}", res.body);
+    assert!(res.set_cookie("CASTGC").is_some());
+}
