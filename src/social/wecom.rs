@@ -1,14 +1,15 @@
 //! The WeCom server API for one self-built application: the access token (cached, refreshed
-//! before it expires, one refresh at a time, and once more when WeCom says it is invalid or
-//! expired), who a code belongs to, and secondary verification (二次验证). See
+//! before it expires, one renewal at a time that every caller shares, and once more when
+//! WeCom says it is invalid or expired), who a code belongs to, and secondary verification
+//! (二次验证). See
 //! `shared/wecom-wechat.md` and WeCom's "获取access_token", "获取访问用户身份", "二次验证".
 
 use super::{enc, errcode, json, WxError};
 use crate::clock::Clock;
 use crate::config::WeComConfig;
+use futures_util::future::{BoxFuture, FutureExt, Shared};
 use serde_json::json;
 use std::time::Duration;
-use tokio::sync::Mutex;
 
 /// WeCom's "access_token invalid" and "expired": refresh and try once more.
 const TOKEN_INVALID: i64 = 40014;
@@ -27,8 +28,18 @@ pub struct WeCom {
     config: WeComConfig,
     http: reqwest::Client,
     clock: Clock,
-    /// The token and when to stop using it; the lock makes one refresh at a time.
-    token: Mutex<Option<(String, i64)>>,
+    token: std::sync::Mutex<Token>,
+}
+
+/// A renewal of the token under way, which every caller needing a token awaits: one request
+/// to WeCom, one bounded wait for all, one answer (a failure too) for all.
+type Renewal = Shared<BoxFuture<'static, Result<(String, i64), WxError>>>;
+
+#[derive(Default)]
+struct Token {
+    /// The token and when to stop using it.
+    current: Option<(String, i64)>,
+    renewing: Option<Renewal>,
 }
 
 impl WeCom {
@@ -38,7 +49,7 @@ impl WeCom {
             config: config.clone(),
             http,
             clock,
-            token: Mutex::new(None),
+            token: Default::default(),
         })
     }
 
@@ -80,15 +91,40 @@ impl WeCom {
         Duration::from_secs(self.config.timeout)
     }
 
-    /// The cached token, or a fresh one (`stale`: WeCom refused this one).
+    /// The cached token, or a fresh one (`stale`: WeCom refused this one). While one renewal
+    /// is under way, everyone needing a token waits for it, not for one another: a slow or
+    /// failing WeCom costs each caller one timeout at most.
     async fn token(&self, stale: Option<&str>) -> Result<String, WxError> {
-        let mut cached = self.token.lock().await;
-        let now = self.clock.now();
-        if let Some((token, until)) = cached.as_ref() {
-            if *until > now && Some(token.as_str()) != stale {
-                return Ok(token.clone());
+        let renewal = {
+            let mut state = self.token.lock().unwrap_or_else(|p| p.into_inner());
+            let now = self.clock.now();
+            if let Some((token, until)) = &state.current {
+                if *until > now && Some(token.as_str()) != stale {
+                    return Ok(token.clone());
+                }
+            }
+            match &state.renewing {
+                Some(renewal) => renewal.clone(),
+                None => {
+                    let renewal = self.renew(now).boxed().shared();
+                    state.renewing = Some(renewal.clone());
+                    renewal
+                }
+            }
+        };
+        let renewed = renewal.clone().await;
+        let mut state = self.token.lock().unwrap_or_else(|p| p.into_inner());
+        if state.renewing.as_ref().is_some_and(|r| r.ptr_eq(&renewal)) {
+            state.renewing = None;
+            if let Ok(fresh) = &renewed {
+                state.current = Some(fresh.clone());
             }
         }
+        renewed.map(|(token, _)| token)
+    }
+
+    /// One request for a new token, and when to stop using it.
+    fn renew(&self, now: i64) -> impl std::future::Future<Output = Result<(String, i64), WxError>> {
         let c = &self.config;
         let url = format!(
             "{}?corpid={}&corpsecret={}",
@@ -96,16 +132,18 @@ impl WeCom {
             enc(&c.corp_id),
             enc(&c.secret)
         );
-        let answer = json(self.http.get(url).timeout(self.timeout())).await?;
-        match (errcode(&answer), answer["access_token"].as_str()) {
-            (0, Some(token)) => {
-                // Renewed a minute early, so a call never carries a token about to expire.
-                let lifetime = answer["expires_in"].as_i64().unwrap_or(7200);
-                *cached = Some((token.to_string(), now + (lifetime - 60).max(1)));
-                Ok(token.to_string())
+        let request = self.http.get(url).timeout(self.timeout());
+        async move {
+            let answer = json(request).await?;
+            match (errcode(&answer), answer["access_token"].as_str()) {
+                (0, Some(token)) => {
+                    // Renewed a minute early, so a call never carries a token about to expire.
+                    let lifetime = answer["expires_in"].as_i64().unwrap_or(7200);
+                    Ok((token.to_string(), now + (lifetime - 60).max(1)))
+                }
+                (0, None) => Err(WxError::Unavailable("no access_token")),
+                (code, _) => Err(WxError::Code(code)),
             }
-            (0, None) => Err(WxError::Unavailable("no access_token")),
-            (code, _) => Err(WxError::Code(code)),
         }
     }
 

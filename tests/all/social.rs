@@ -701,3 +701,25 @@ async fn an_openid_binding_survives_the_arrival_of_a_unionid() {
     assert_eq!(res.status, 303, "alice, to the portal: {}", res.body);
     assert!(res.set_cookie("CASTGC").is_some());
 }
+
+/// Issue "Defects found from outside" #16: when WeCom is slow, people logging in at once
+/// share one renewal of the token and its one answer, instead of each renewing in turn
+/// after the one before timed out.
+#[tokio::test]
+async fn people_logging_in_at_once_share_one_slow_renewal() {
+    let mock = WxMock::start().await;
+    let t = server(&mock, |c| c.wecom.timeout = 1).await;
+    bind(&t, "alice", "wecom", &format!("{}/lisi", wx::CORP));
+    mock.slow_tokens(std::time::Duration::from_secs(3));
+    mock.wecom_scanner(Some("lisi"));
+    let logins: Vec<_> = (0..8)
+        .map(|_| {
+            let mut c = t.client();
+            tokio::spawn(async move { wecom_login(&mut c).await.status })
+        })
+        .collect();
+    for login in logins {
+        assert_eq!(login.await.unwrap(), 502, "WeCom could not be reached");
+    }
+    assert_eq!(mock.token_requests(), 1, "one renewal for the eight");
+}

@@ -41,11 +41,15 @@ struct State {
     /// Issued tokens → expired?
     tokens: HashMap<String, bool>,
     token_calls: usize,
+    /// gettoken requests received (answered or not).
+    token_requests: usize,
     tfa: HashMap<String, String>,
     /// Confirmations received: (userid, "tfa_succ" | "authsucc").
     confirmed: Vec<(String, String)>,
     /// WeCom refuses every confirmation (an outage, a code it already forgot).
     refuse_confirmations: bool,
+    /// gettoken answers only after this long (a slow WeCom).
+    token_delay: Option<std::time::Duration>,
     serial: usize,
 }
 
@@ -110,6 +114,11 @@ impl WxMock {
         new_wecom_code(&mut s, Some(userid.to_string()))
     }
 
+    /// gettoken requests received so far, whatever became of them.
+    pub fn token_requests(&self) -> usize {
+        self.state.lock().unwrap().token_requests
+    }
+
     /// Tokens issued so far.
     pub fn token_calls(&self) -> usize {
         self.state.lock().unwrap().token_calls
@@ -120,6 +129,11 @@ impl WxMock {
         for expired in self.state.lock().unwrap().tokens.values_mut() {
             *expired = true;
         }
+    }
+
+    /// From now on gettoken takes `delay` to answer (each call is still counted at once).
+    pub fn slow_tokens(&self, delay: std::time::Duration) {
+        self.state.lock().unwrap().token_delay = Some(delay);
     }
 
     /// From now on WeCom refuses confirmations (tfa_succ, authsucc).
@@ -189,6 +203,16 @@ async fn answer(
         .map(|b| b.to_bytes())
         .unwrap_or_default();
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if path == "/cgi-bin/gettoken" {
+        let delay = {
+            let mut s = state.lock().unwrap();
+            s.token_requests += 1;
+            s.token_delay
+        };
+        if let Some(delay) = delay {
+            tokio::time::sleep(delay).await;
+        }
+    }
     let mut s = state.lock().unwrap();
     // Every WeCom server call but gettoken needs a live token.
     if path.starts_with("/cgi-bin/") && path != "/cgi-bin/gettoken" {
