@@ -2,6 +2,7 @@
 //! binary and the integration tests both use it. ARCHITECTURE.md maps the modules.
 
 pub mod accounts;
+pub mod captcha;
 pub mod cas;
 pub mod clock;
 pub mod config;

@@ -129,7 +129,7 @@ impl Chrome<'_> {
             label.sr for="captcha" { (t.captcha_placeholder) }
             input #captcha type="text" name="captcha" placeholder=(t.captcha_placeholder)
                 autocomplete="off" autocapitalize="off" required[required];
-            img.captcha src=(format!("{}/captcha.html", self.prefix)) alt=(t.captcha_placeholder) width="160" height="60";
+            img.captcha src=(format!("{}/captcha.html", self.prefix)) alt=(t.captcha_placeholder) width="180" height="64";
             @if let Some(href) = refresh { a.refresh href=(href) { (t.captcha_refresh) } }
         }
     }

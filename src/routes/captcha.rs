@@ -20,15 +20,16 @@ impl App {
             return Response::plain(StatusCode::SERVICE_UNAVAILABLE, "captcha unavailable");
         };
         let made = tokio::task::spawn_blocking(|| {
-            let mut c = captcha::Captcha::new();
-            c.add_chars(4)
-                .apply_filter(captcha::filters::Noise::new(0.2))
-                .apply_filter(captcha::filters::Wave::new(2.0, 12.0))
-                .view(160, 60);
-            c.as_png().map(|png| (c.chars_as_string(), png))
+            let answer = crate::captcha::answer();
+            let png = crate::captcha::draw(
+                &answer,
+                &crate::captcha::Distortion::PEOPLE,
+                &mut rand::rng(),
+            );
+            (answer, png)
         })
         .await;
-        let Ok(Some((answer, png))) = made else {
+        let Ok((answer, png)) = made else {
             tracing::error!("captcha rendering failed");
             return Response::plain(StatusCode::INTERNAL_SERVER_ERROR, "captcha unavailable");
         };
