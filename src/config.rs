@@ -609,6 +609,10 @@ pub struct HttpConfig {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `Strict-Transport-Security` max-age, seconds, sent when the public URL is https.
     pub hsts_max_age: u64,
+    /// Captcha images and QR-code login requests one client address may have drawn a
+    /// minute (they need no login); more are answered 429. A campus NAT puts many people
+    /// behind one address: each page shows one of either.
+    pub anonymous_per_minute: u32,
 }
 
 impl Default for Config {
@@ -706,6 +710,7 @@ impl Default for HttpConfig {
             max_connections: 4096,
             trusted_proxies: vec!["127.0.0.1/32".parse().unwrap(), "::1/128".parse().unwrap()],
             hsts_max_age: 31_536_000,
+            anonymous_per_minute: 600,
         }
     }
 }

@@ -138,6 +138,20 @@ impl<T: Clone> ExpiringMap<T> {
     }
 }
 
+impl ExpiringMap<u32> {
+    /// Counts one more use of `key` in its window (which a first use opens until
+    /// `expires_at`); the count with this one.
+    pub fn bump(&self, key: String, expires_at: i64, now: i64) -> u32 {
+        let mut shard = self.shard(&key);
+        let (until, count) = match shard.get(&key) {
+            Some((until, count)) if *until >= now => (*until, count + 1),
+            _ => (expires_at, 1),
+        };
+        self.put(&mut shard, key, count, until, now);
+        count
+    }
+}
+
 /// Asks the allocator to hand freed pages back to the system. After a flood of short-lived
 /// entries, glibc keeps the pages of freed tables in its arenas; resident memory should come
 /// back down once they are gone.
@@ -196,6 +210,18 @@ mod tests {
             // An expired entry no longer holds anything back.
             assert!(map.raise("admin".into(), 0, 200, 150));
         }
+    }
+
+    #[test]
+    fn a_count_runs_for_its_window() {
+        let map = ExpiringMap::default();
+        assert_eq!(map.bump("a".into(), 60, 0), 1);
+        assert_eq!(
+            map.bump("a".into(), 90, 30),
+            2,
+            "the window of the first use"
+        );
+        assert_eq!(map.bump("a".into(), 121, 61), 1, "a new window");
     }
 
     #[test]

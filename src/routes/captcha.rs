@@ -13,6 +13,9 @@ const CAPTCHA_TTL: i64 = 300;
 impl App {
     /// A fresh captcha image; its answer replaces any earlier one of this browser.
     pub(super) async fn captcha_image(&self, req: &Request) -> Response {
+        if !self.anonymous_allowed(req, "captcha") {
+            return too_many();
+        }
         let (flow, new_flow) = self.flow(req);
         // Drawing costs a millisecond or two of CPU and needs no login: a flood of image
         // requests queues here instead of taking every core.
@@ -74,4 +77,13 @@ impl App {
             .await
             .expect("captcha answers readable")
     }
+}
+
+/// The answer to an address that drew too much this minute.
+pub(super) fn too_many() -> Response {
+    Response::plain(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too many requests; try again in a minute",
+    )
+    .header(hyper::header::RETRY_AFTER, "60")
 }

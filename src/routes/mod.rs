@@ -37,10 +37,12 @@ pub use demo::service_url as demo_service_url;
 
 /// Captcha answers and paused logins held at most (each a few hundred bytes): bounded
 /// whatever the request rate.
-const CAPTCHA_CAPACITY: usize = 100_000;
+const CAPTCHA_CAPACITY: usize = 20_000;
 const PENDING_CAPACITY: usize = 50_000;
 /// Proofs of identity in the portal held at most (a session hash each).
 const REAUTH_CAPACITY: usize = 100_000;
+/// Client addresses counted at most for what they draw without a login.
+const ANONYMOUS_CAPACITY: usize = 20_000;
 /// Spent login-form tokens remembered at most (see `tickets::form`).
 const SPENT_FORMS_CAPACITY: usize = 200_000;
 
@@ -96,6 +98,9 @@ pub struct App {
     captchas: Ephemeral<String>,
     /// Captcha images drawn at once.
     captcha_renders: tokio::sync::Semaphore,
+    /// What each client address had drawn without a login this minute (captchas, QR
+    /// requests), by `what:address`.
+    anonymous: crate::memory::ExpiringMap<u32>,
     logo: (&'static str, Vec<u8>),
     /// Where the built-in demo application is served, when `--demo` asked for it.
     demo: Option<demo::Demo>,
@@ -150,6 +155,7 @@ impl App {
             import_job: Default::default(),
             captchas: Ephemeral::new(&store, "captcha", CAPTCHA_CAPACITY),
             captcha_renders: tokio::sync::Semaphore::new(2),
+            anonymous: crate::memory::ExpiringMap::bounded(ANONYMOUS_CAPACITY),
             ticket_misses: Default::default(),
             store,
             config,
@@ -177,6 +183,18 @@ impl App {
         self.totp_steps.sweep(now);
         self.totp_pending.sweep(now);
         self.captchas.sweep(now);
+        self.anonymous.sweep(now);
+        // After a flood the freed entries' pages go back to the system.
+        crate::memory::release_freed_memory();
+    }
+
+    /// Counts one `what` (a captcha, a QR request) drawn for this client without a login;
+    /// `false` once its address had `http.anonymous_per_minute` this minute (security.md
+    /// J: a flood of them holds neither memory nor CPU).
+    fn anonymous_allowed(&self, req: &Request, what: &str) -> bool {
+        let (ip, now) = (self.client(req).ip, self.clock.now());
+        let used = self.anonymous.bump(format!("{what}:{ip}"), now + 60, now);
+        used <= self.config.http.anonymous_per_minute
     }
 
     /// Spends a form token of this browser: the page's salt if it was good and unspent.

@@ -25,7 +25,7 @@ use hyper::StatusCode;
 /// Seconds a QR code is valid.
 pub(super) const QR_TTL: i64 = 120;
 /// Login requests held at most in memory.
-pub(super) const QR_CAPACITY: usize = 50_000;
+pub(super) const QR_CAPACITY: usize = 10_000;
 
 /// A login request a QR code stands for.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -61,6 +61,9 @@ impl App {
         flow: &str,
         target: &Target,
     ) -> Result<String, Failure> {
+        if !self.anonymous_allowed(req, "qr") {
+            return Err(Failure::Refused(StatusCode::TOO_MANY_REQUESTS));
+        }
         let uuid = tickets::new_id(Kind::QrLogin);
         let now = self.clock.now();
         let request = QrRequest {

@@ -275,3 +275,26 @@ fn a_template_matcher_reads_almost_no_captcha() {
     );
     assert!(read < 10, "the solver read {read} of 200");
 }
+
+/// Issue "Defects found from outside" #19: what needs no login and holds memory (captcha
+/// images, QR-code requests) is bounded per client address a minute: beyond it 429, while
+/// another address (and the next minute) still gets them.
+#[tokio::test]
+async fn captchas_and_qr_requests_are_bounded_per_address() {
+    let t = TestServer::start_with(|c| c.http.anonymous_per_minute = 5).await;
+    for path in ["/cas/captcha.html", "/cas/qrCode/getToken"] {
+        let statuses: Vec<u16> = {
+            let mut statuses = Vec::new();
+            for _ in 0..7 {
+                statuses.push(t.client_from("127.0.0.90").get(path).await.status);
+            }
+            statuses
+        };
+        assert_eq!(statuses, [200, 200, 200, 200, 200, 429, 429], "{path}");
+        assert_eq!(t.client_from("127.0.0.91").get(path).await.status, 200);
+    }
+    t.clock().advance(61);
+    let later = t.client_from("127.0.0.90").get("/cas/captcha.html").await;
+    assert_eq!(later.status, 200);
+    assert_eq!(later.header("content-type"), Some("image/png"));
+}
