@@ -271,22 +271,10 @@ impl App {
             }
             None => {
                 let seed = self.store.keys().lookup("recovery-decoy", name);
-                let b = u8::from_str_radix(&seed[..2], 16).unwrap_or(0);
-                let pick = |i: usize| {
-                    QUESTIONS[usize::from_str_radix(&seed[2 + i * 2..4 + i * 2], 16).unwrap_or(0)
-                        % QUESTIONS.len()]
-                    .0
-                };
-                r.phone = b < 224;
-                r.email = (128..192).contains(&b);
-                if (192..224).contains(&b) {
-                    let mut q: Vec<&'static str> = (0..6).map(pick).collect();
-                    q.dedup();
-                    q.sort_unstable();
-                    q.dedup();
-                    q.truncate(2 + (b as usize % 2));
-                    r.questions = q.into_iter().map(str::to_owned).collect();
-                }
+                let (phone, email, questions) = decoy(&seed);
+                r.phone = phone;
+                r.email = email;
+                r.questions = questions.into_iter().map(str::to_owned).collect();
             }
         }
         Ok(r)
@@ -597,9 +585,62 @@ impl App {
     }
 }
 
+/// The methods shown for a name that cannot recover, from its keyed hash (hex): the same
+/// every time for one name, and drawn so that every combination a real account can have
+/// appears, about as often as among real accounts (nearly all have a phone after their first
+/// login; some an e-mail address; a few one to three questions, in the order they chose).
+fn decoy(seed: &str) -> (bool, bool, Vec<&'static str>) {
+    let byte = |i: usize| u8::from_str_radix(&seed[2 * i..2 * i + 2], 16).unwrap_or(0);
+    let phone = byte(0) < 217;
+    let email = byte(1) < 77;
+    let mut questions = Vec::new();
+    if byte(2) < 51 {
+        // A shuffle of the questions; the first one to three, in the shuffled order.
+        let mut all: Vec<&'static str> = QUESTIONS.iter().map(|(q, _, _)| *q).collect();
+        for i in (1..all.len()).rev() {
+            all.swap(i, byte(4 + i) as usize % (i + 1));
+        }
+        all.truncate(1 + byte(3) as usize % 3);
+        questions = all;
+    }
+    (phone, email, questions)
+}
+
 fn recipient(method: &str, typed: &str) -> Option<Recipient> {
     match method {
         "email" => Email::parse(typed).map(Recipient::Email),
         _ => Phone::parse(typed).map(Recipient::Phone),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// security.md M07, issue "Defects found from outside" #9: a name that is no account can
+    /// show every combination of methods a real account can have (phone, e-mail, one to
+    /// three questions, none), and questions in any order, not only sorted.
+    #[test]
+    fn invented_names_show_every_combination_real_accounts_have() {
+        use sha2::Digest;
+        let mut seen = std::collections::HashSet::new();
+        let mut unsorted = false;
+        for n in 0..4000u32 {
+            let seed: String = sha2::Sha256::digest(n.to_be_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            let (phone, email, questions) = decoy(&seed);
+            unsorted |= questions.windows(2).any(|w| w[0] > w[1]);
+            seen.insert((phone, email, questions.len()));
+        }
+        for phone in [false, true] {
+            for email in [false, true] {
+                for count in 0..=3 {
+                    assert!(seen.contains(&(phone, email, count)), "{phone} {email} {count}");
+                }
+            }
+        }
+        assert!(unsorted, "questions in a person's own order");
     }
 }
