@@ -303,10 +303,14 @@ mod tests {
         }
     }
 
+    /// security.md B14: a pattern that backtracks catastrophically elsewhere matches in
+    /// linear time here (the `regex` crate), and patterns are capped in length.
     #[test]
     fn regex_matching_is_linear_time() {
         let p = Pattern::parse(r"^https://(a+)+\.edu\.test/.*$").unwrap();
         let evil = format!("https://{}!/", "a".repeat(1000));
         assert!(!normalize(&evil).is_some_and(|u| p.matches(&u)));
+        let long = format!("^https://app\\.test/{}$", "a".repeat(MAX_REGEX_LEN));
+        assert!(Pattern::parse(&long).is_err(), "a pattern past the cap");
     }
 }

@@ -637,7 +637,10 @@ mod tests {
         for phone in [false, true] {
             for email in [false, true] {
                 for count in 0..=3 {
-                    assert!(seen.contains(&(phone, email, count)), "{phone} {email} {count}");
+                    assert!(
+                        seen.contains(&(phone, email, count)),
+                        "{phone} {email} {count}"
+                    );
                 }
             }
         }

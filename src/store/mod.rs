@@ -713,7 +713,7 @@ mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 
-    // security.md L01
+    // security.md L01, K08 (a database newer than the binary is refused)
     #[test]
     fn database_is_private_durable_and_versioned() {
         let dir = tempfile::tempdir().unwrap();
@@ -746,6 +746,38 @@ mod tests {
             Store::open(&path, keys),
             Err(StoreError::TooNew(_))
         ));
+    }
+
+    /// security.md K08: a migration that fails half way (as one killed would) leaves the old
+    /// schema whole: every section of an upgrade runs in one transaction.
+    #[test]
+    fn a_failed_migration_leaves_the_old_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let conn = Connection::open(&path).unwrap();
+        for (v, sql) in sections().filter(|(v, _)| *v < SCHEMA_VERSION) {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", v).unwrap();
+        }
+        // Something the last section creates is there already: it fails after its first
+        // statements have run.
+        conn.execute_batch("CREATE INDEX audit_log_repeat ON audit_log(at)")
+            .unwrap();
+        drop(conn);
+        assert!(Store::open(&path, Arc::new(Keys::random())).is_err());
+        let conn = Connection::open(&path).unwrap();
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION - 1);
+        let generation: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM pragma_table_info('accounts') WHERE name = 'generation'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(generation, 0, "no half of it");
     }
 
     #[test]

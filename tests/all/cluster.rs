@@ -1,26 +1,25 @@
 //! Issue "Several nodes on PostgreSQL": nodes sharing one database act as one server. These
-//! tests need the cluster named by `UNICAS_TEST_POSTGRES` (`.ci/run` starts one); on SQLite
-//! alone there is only ever one node, and they say so and stop.
+//! tests need the cluster named by `UNICAS_TEST_POSTGRES`, so they are ignored in a plain
+//! `cargo test` (on SQLite there is only ever one node); `.ci/run` starts a cluster and runs
+//! them with `--include-ignored`.
 
 use crate::support::*;
 use std::time::Duration;
 
-fn single_node() -> bool {
-    if !on_postgres() {
-        eprintln!("several nodes need PostgreSQL: set UNICAS_TEST_POSTGRES");
-    }
-    !on_postgres()
+/// Stops a test that was run without the cluster, saying what it needs.
+fn needs_postgres() {
+    assert!(
+        on_postgres(),
+        "several nodes need PostgreSQL: set UNICAS_TEST_POSTGRES (tests/postgres/cluster.sh)"
+    );
 }
 
-/// Two nodes on one fresh database (A has alice and the service), or none without
-/// PostgreSQL.
-async fn two_nodes() -> Option<(TestServer, TestServer)> {
-    if single_node() {
-        return None;
-    }
+/// Two nodes on one fresh database (A has alice and the service).
+async fn two_nodes() -> (TestServer, TestServer) {
+    needs_postgres();
     let a = TestServer::start().await;
     let b = a.another_node().await;
-    Some((a, b))
+    (a, b)
 }
 
 /// Whether `c`, asking for a ticket with its session cookie, gets the login form within a
@@ -48,10 +47,9 @@ fn same_browser(node: &TestServer, other: &Client) -> Client {
 /// Logged in on A; B issues a ticket to the same browser from A's session; A validates it,
 /// once; B never again.
 #[tokio::test]
+#[ignore = "needs PostgreSQL (UNICAS_TEST_POSTGRES); .ci/run runs it"]
 async fn a_ticket_from_one_node_validates_on_the_other_once() {
-    let Some((a, b)) = two_nodes().await else {
-        return;
-    };
+    let (a, b) = two_nodes().await;
     let mut on_a = a.client();
     let first = on_a.login("alice", PASSWORD, Some(SERVICE)).await.ticket();
     let mut on_b = same_browser(&b, &on_a);
@@ -92,10 +90,9 @@ async fn a_ticket_from_one_node_validates_on_the_other_once() {
 /// security.md A05 across nodes: each ticket presented at once to both nodes, many times,
 /// validates exactly once.
 #[tokio::test]
+#[ignore = "needs PostgreSQL (UNICAS_TEST_POSTGRES); .ci/run runs it"]
 async fn a_ticket_is_spent_once_under_concurrent_validation_on_two_nodes() {
-    let Some((a, b)) = two_nodes().await else {
-        return;
-    };
+    let (a, b) = two_nodes().await;
     let mut c = a.client();
     for _ in 0..10 {
         let ticket = c.ticket(SERVICE).await;
@@ -124,10 +121,9 @@ async fn a_ticket_is_spent_once_under_concurrent_validation_on_two_nodes() {
 /// Flow state is shared: a first login begun on one node goes on on the other; a form token
 /// spent on one node is spent on the other.
 #[tokio::test]
+#[ignore = "needs PostgreSQL (UNICAS_TEST_POSTGRES); .ci/run runs it"]
 async fn a_flow_begun_on_one_node_goes_on_on_the_other() {
-    let Some((a, b)) = two_nodes().await else {
-        return;
-    };
+    let (a, b) = two_nodes().await;
     a.add_user("bob", "Initial-Pass-1", true, &[]);
     let mut on_a = a.client();
     let step = on_a.login("bob", "Initial-Pass-1", Some(SERVICE)).await;
@@ -172,10 +168,9 @@ async fn a_flow_begun_on_one_node_goes_on_on_the_other() {
 /// set back so its own memory would hold for a quarter of an hour: only the notice can
 /// make A refuse in time.
 #[tokio::test]
+#[ignore = "needs PostgreSQL (UNICAS_TEST_POSTGRES); .ci/run runs it"]
 async fn a_lock_on_one_node_is_honoured_by_the_other_at_once() {
-    let Some((a, b)) = two_nodes().await else {
-        return;
-    };
+    let (a, b) = two_nodes().await;
     let mut on_a = a.client();
     on_a.login("alice", PASSWORD, Some(SERVICE)).await.ticket();
     let sso = format!("/cas/login?service={}", enc(SERVICE));
@@ -200,10 +195,9 @@ async fn a_lock_on_one_node_is_honoured_by_the_other_at_once() {
 /// One node killed (SIGKILL) while both serve: the other keeps serving, and sessions made
 /// on the dead node carry on on the live one.
 #[tokio::test]
+#[ignore = "needs PostgreSQL (UNICAS_TEST_POSTGRES); .ci/run runs it"]
 async fn one_node_killed_under_load_the_other_serves_every_session() {
-    if single_node() {
-        return;
-    }
+    needs_postgres();
     let dir = tempfile::tempdir().unwrap();
     let (db, _) = test_database(&dir);
     seed_with_cli(&db);
@@ -286,10 +280,9 @@ async fn one_node_killed_under_load_the_other_serves_every_session() {
 /// changed passwords and history, bindings, the registry and the audit log arrive; new rows
 /// get new ids; a second copy into the same database is refused.
 #[tokio::test]
+#[ignore = "needs PostgreSQL (UNICAS_TEST_POSTGRES); .ci/run runs it"]
 async fn a_school_moves_from_sqlite_to_postgres() {
-    if single_node() {
-        return;
-    }
+    needs_postgres();
     let dir = tempfile::tempdir().unwrap();
     let sqlite = dir.path().join("school.db");
     let key = dir.path().join("school.key");
@@ -385,10 +378,9 @@ async fn a_school_moves_from_sqlite_to_postgres() {
 /// certificate checked, against the system's roots and libpq's `sslrootcert`; a certificate
 /// nobody vouches for is refused at start.
 #[tokio::test]
+#[ignore = "needs PostgreSQL (UNICAS_TEST_POSTGRES); .ci/run runs it"]
 async fn the_database_is_reached_over_tls_with_its_certificate_checked() {
-    if single_node() {
-        return;
-    }
+    needs_postgres();
     let admin = fresh_postgres();
     let db = admin.split('?').next().unwrap().to_string();
     let data = admin_query(&admin, "SHOW data_directory").remove(0);
@@ -422,10 +414,9 @@ async fn the_database_is_reached_over_tls_with_its_certificate_checked() {
 /// people), answers logins and validations with errors rather than hanging or panicking,
 /// and is ready again when the database is back.
 #[tokio::test]
+#[ignore = "needs PostgreSQL (UNICAS_TEST_POSTGRES); .ci/run runs it"]
 async fn a_node_without_its_database_is_not_ready() {
-    if single_node() {
-        return;
-    }
+    needs_postgres();
     let t = TestServer::start().await;
     let mut c = t.client();
     let ticket = c.ticket(SERVICE).await;

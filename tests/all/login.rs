@@ -649,3 +649,29 @@ async fn very_long_services_are_bounded() {
     let res = t.client().get(&login_path(&huge)).await;
     assert!(res.status == 414 || res.status == 431, "{}", res.status);
 }
+
+/// security.md B05: no service with user info is ever redirected to, even where a loose
+/// pattern would take its text (here a regex that any prefix before `app.test/` satisfies):
+/// only the user-info rule refuses these.
+#[tokio::test]
+async fn services_with_user_info_are_refused_whatever_the_pattern() {
+    let t = TestServer::start().await;
+    t.register(unicas::model::NewService {
+        name: "loose".into(),
+        pattern: r"^https://.*app\.test/.*$".into(),
+        ..unicas::model::NewService::default()
+    });
+    let mut c = t.client();
+    c.login("alice", PASSWORD, None).await;
+    let fine = c.get(&login_path("https://www.app.test/portal/")).await;
+    assert_eq!(fine.status, 302, "the pattern itself is fine");
+    for service in [
+        "https://u:p@app.test/portal/",
+        "https://u@app.test/portal/",
+        "https://u:p@www.app.test/portal/",
+    ] {
+        let res = c.get(&login_path(service)).await;
+        assert_eq!(res.status, 403, "{service}");
+        assert!(res.header("location").is_none(), "{service}");
+    }
+}

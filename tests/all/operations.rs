@@ -638,3 +638,30 @@ async fn a_failed_write_makes_health_unready_at_once() {
     // ...and health says so at once.
     assert_eq!(c.get("/health").await.status, 503);
 }
+
+/// security.md L09: `/metrics` from an address not allowed is the same 404 however it is
+/// spelled, and no answer names a version or carries a trace.
+#[tokio::test]
+async fn metrics_stay_closed_however_spelled() {
+    let t = TestServer::start().await;
+    let mut c = t.client_from("127.0.0.50");
+    for path in [
+        "/metrics",
+        "/cas/metrics",
+        "/cas//metrics",
+        "/cas/metrics;x",
+        "/cas/%6detrics",
+        "/cas/./metrics",
+        "/cas/metrics/",
+        "//metrics",
+        "/metrics/",
+        "/%6detrics",
+    ] {
+        let res = c.get(path).await;
+        assert_eq!(res.status, 404, "{path}");
+        assert!(!res.body.contains("unicas_"), "{path}: {}", res.body);
+        assert!(res.header("server").is_none(), "{path}");
+        assert!(!res.body.contains(env!("CARGO_PKG_VERSION")), "{path}");
+        assert!(!res.body.contains(".rs"), "{path}");
+    }
+}

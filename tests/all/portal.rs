@@ -111,14 +111,19 @@ async fn a_login_without_a_service_lands_in_the_portal() {
     }
 }
 
-/// Issue "Self-service", security.md H09: the password changes with the current one under
-/// the policy; the change ends every other session of the account (single logout) and keeps
-/// this one; the bound phone is told. Forms are single use.
+/// Issue "Self-service", security.md H09, D10: the password changes with the current one
+/// under the policy; the change ends every other session of the account (single logout) and
+/// keeps this one, and a ticket the other browser held fails validation; the bound phone is
+/// told. Forms are single use.
 #[tokio::test]
 async fn changing_the_password_keeps_this_session_and_ends_the_others() {
     let t = TestServer::start().await;
     bind(&t, "alice", "phone", "+8613800138000");
     let mut elsewhere = logged_in(&t).await;
+    let outstanding = elsewhere
+        .get(&format!("/cas/login?service={}", enc(SERVICE)))
+        .await
+        .ticket();
     let mut c = logged_in(&t).await;
     let page = c.get("/cas/account").await;
     for label in [
@@ -187,6 +192,11 @@ async fn changing_the_password_keeps_this_session_and_ends_the_others() {
         .get(&format!("/cas/login?service={}", enc(SERVICE)))
         .await;
     assert_eq!(there.status, 200, "the other session ended: the login form");
+    let xml = c
+        .get(&validate_path("serviceValidate", SERVICE, &outstanding))
+        .await
+        .body;
+    assert_eq!(parse_cas(&xml).unwrap_err().0, "INVALID_TICKET");
     assert_eq!(t.client().login("alice", PASSWORD, None).await.status, 401);
     assert_eq!(t.client().login("alice", NEW, None).await.status, 303);
     let told = notices(&t, "+8613800138000").await;

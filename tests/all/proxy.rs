@@ -460,3 +460,39 @@ async fn proxy_tickets_follow_the_targets_access_rules() {
         Some("UNAUTHORIZED_SERVICE")
     );
 }
+
+/// security.md D11: an account locked while its application holds a PGT: the PGT buys
+/// nothing more, and its outstanding service ticket fails validation.
+#[tokio::test]
+async fn a_lock_ends_the_accounts_pgts_and_tickets() {
+    let Setup { t, callback, .. } = setup().await;
+    let mut browser = t.client();
+    let ticket = browser.ticket(PORTAL).await;
+    let mut app = t.client();
+    validate_with_callback(
+        &mut app,
+        "serviceValidate",
+        PORTAL,
+        &ticket,
+        &callback.url("/cb"),
+    )
+    .await;
+    let pgt = callback.received()[0].query("pgtId").unwrap();
+    proxy_ticket(&mut app, &pgt, BACKEND).await;
+    let outstanding = browser.ticket(PORTAL).await;
+    let now = t.clock().now();
+    assert!(t
+        .server
+        .store
+        .set_status("alice", unicas::model::Status::Locked, now)
+        .unwrap());
+    // Locked from outside this process (as the command line does): its memory of the
+    // session holds at most 2 s.
+    t.clock().advance(3);
+    let res = app.get(&proxy_path(&pgt, BACKEND)).await;
+    assert_eq!(failure_code(&res.body).as_deref(), Some("BAD_PGT"));
+    let res = app
+        .get(&validate_path("serviceValidate", PORTAL, &outstanding))
+        .await;
+    assert_eq!(failure_code(&res.body).as_deref(), Some("INVALID_TICKET"));
+}

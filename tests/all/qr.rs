@@ -189,8 +189,8 @@ async fn cancelled_and_expired_requests_end() {
     assert_eq!(image.status, 404);
 }
 
-/// Issue "QR-code login", security.md F11: a phone without a session logs in on the page the
-/// code opened (throttled like any login), then confirms; the campus product's `getToken` makes a
+/// Issue "QR-code login": a phone without a session logs in on the page the code opened
+/// (throttled like any login: `the_phones_login_is_throttled_like_any`), then confirms; the campus product's `getToken` makes a
 /// request too.
 #[tokio::test]
 async fn a_phone_without_a_session_logs_in_first() {
@@ -298,4 +298,31 @@ async fn a_confirmation_is_void_after_a_lock_a_reset_or_a_logout() {
         assert_eq!(res.status, 403, "{what}");
         assert!(res.set_cookie("CASTGC").is_none(), "{what}");
     }
+}
+
+/// security.md F11: the phone's login on the page a code opened is throttled as the login
+/// page is: after five wrong passwords from that address even the right one is refused.
+#[tokio::test]
+async fn the_phones_login_is_throttled_like_any() {
+    let t = TestServer::start_with(|c| c.throttle.captcha_after = 0).await;
+    let mut computer = t.client();
+    let uuid = computer.get("/cas/qrCode/getToken").await.body;
+    let mut phone = t.client_from("127.0.0.95");
+    let mut page = phone
+        .get(&format!("/cas/qrCode/qrCodeLogin.do?uuid={uuid}"))
+        .await;
+    let mut statuses = Vec::new();
+    for password in ["nope"; 5].into_iter().chain([PASSWORD]) {
+        let form = [
+            ("execution", page.input("execution").unwrap()),
+            ("uuid", uuid.clone()),
+            ("action", "login".to_string()),
+            ("username", "alice".to_string()),
+            ("password", password.to_string()),
+        ];
+        page = phone.post_owned("/cas/qrCode/qrCodeLogin.do", &form).await;
+        statuses.push(page.status);
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 423]);
+    assert!(page.set_cookie("CASTGC").is_none());
 }

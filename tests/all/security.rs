@@ -487,7 +487,9 @@ async fn a_cross_site_logout_ends_the_session_but_redirects_nowhere_foreign() {
 }
 
 /// security.md E02: unknown, locked, disabled and real accounts each cost exactly one bcrypt
-/// verification, so no path is faster than another (BENCHMARKS.md has the timings).
+/// verification, so no path is faster than another (BENCHMARKS.md has the timings). The
+/// counter counts bcrypt runs, not calls: without the dummy verification for an unknown
+/// account this test fails (tried).
 #[tokio::test]
 async fn every_failed_login_pays_one_password_verification() {
     let t = TestServer::start_with(|c| c.throttle.captcha_after = 0).await;
@@ -1343,15 +1345,17 @@ async fn release_and_escaping_hold_at_every_validation_endpoint() {
     assert!(!values.iter().any(|(k, _)| k == "secret" || k == "mobile"));
 }
 
-/// security.md D01, D11, E01: an expired form token is refused and still counted; an account
-/// locked while it has a PGT loses the PGT; must-change and disabled accounts fail like any.
+/// security.md D01, E01: a post with an expired form token sets no cookie and checks no
+/// password (so dropping the token buys no free guess); must-change and disabled accounts
+/// fail like any. (A lock ending a PGT: `proxy::a_lock_ends_the_accounts_pgts_and_tickets`.)
 #[tokio::test]
-async fn expired_tokens_locked_accounts_and_special_accounts() {
+async fn expired_tokens_and_special_accounts() {
     let t = TestServer::start_with(|c| c.throttle.captcha_after = 0).await;
     let mut c = t.client();
     let form = c.get(&login_path(SERVICE)).await;
     let token = form.input("execution").unwrap();
     t.clock().advance(1801);
+    let checked = t.server.password_verifications.load(Ordering::SeqCst);
     let res = c
         .post(
             "/cas/login",
@@ -1365,6 +1369,11 @@ async fn expired_tokens_locked_accounts_and_special_accounts() {
         .await;
     assert_eq!(res.status, 403);
     assert!(res.set_cookie("CASTGC").is_none());
+    assert_eq!(
+        t.server.password_verifications.load(Ordering::SeqCst),
+        checked,
+        "no password was checked"
+    );
     t.add_user("bob", "123456", true, &[]);
     t.add_user("dave", PASSWORD, false, &[]);
     t.server
@@ -1392,5 +1401,57 @@ impl Resp {
             true => self.salt(),
             false => String::new(),
         }
+    }
+}
+
+/// security.md C05: nothing a person or a link sends reaches a script: the pages' only
+/// scripts are files of ours and the login page's salt line (allowed by its hash), the
+/// countdowns read `data-*` attributes, and a service or name carrying `</script>` and
+/// U+2028 stays escaped text.
+#[tokio::test]
+async fn server_data_never_reaches_a_script() {
+    let t = TestServer::start().await;
+    t.add_service("https://app.test/*", None);
+    let hostile = "</script><script>alert(1)</script>\u{2028}";
+    let service = format!("https://app.test/x?q={}", enc(hostile));
+    let mut c = t.client();
+    let mut pages = Vec::new();
+    for path in [
+        format!(
+            "/cas/login?service={}&username={}",
+            enc(&service),
+            enc(hostile)
+        ),
+        format!("/cas/login?service={}&cllt=dynamicLogin", enc(&service)),
+        format!("/cas/login?service={}&cllt=qrLogin", enc(&service)),
+        format!("/cas/forgot?service={}", enc(&service)),
+        format!("/cas/forgot/done?service={}", enc(&service)),
+    ] {
+        pages.push((path.clone(), c.get(&path).await));
+    }
+    pages.push((
+        "failed login".into(),
+        t.client().login(hostile, "wrong", Some(&service)).await,
+    ));
+    for (path, page) in &pages {
+        assert_eq!(
+            page.status / 100,
+            if path == "failed login" { 4 } else { 2 },
+            "{path}"
+        );
+        for script in page.body.split("<script").skip(1) {
+            assert!(
+                script.starts_with(" src=\"/cas/assets/")
+                    || script.starts_with(">var pwdDefaultEncryptSalt = \""),
+                "{path}: <script{}",
+                &script[..script.len().min(80)]
+            );
+            let inline = script.split("</script>").next().unwrap_or("");
+            assert!(
+                !inline.contains('\u{2028}') && !inline.contains("alert"),
+                "{path}"
+            );
+        }
+        assert!(!page.body.contains("<script>alert"), "{path}");
     }
 }

@@ -501,3 +501,44 @@ async fn a_lock_made_by_another_process_takes_effect_within_two_seconds() {
     let again = c.get(&format!("/cas/login?service={}", enc(SERVICE))).await;
     assert_eq!(again.status, 200, "the session is gone");
 }
+
+/// security.md L08: every validation answer, in every format, success or failure, is never
+/// cached and names its type and charset.
+#[tokio::test]
+async fn every_validation_answer_is_uncached_and_typed() {
+    let t = TestServer::start().await;
+    let mut c = t.client();
+    for (endpoint, extra, kind) in [
+        ("validate", "", "text/plain; charset=UTF-8"),
+        ("serviceValidate", "", "application/xml; charset=UTF-8"),
+        ("p3/serviceValidate", "", "application/xml; charset=UTF-8"),
+        (
+            "p3/serviceValidate",
+            "&format=JSON",
+            "application/json; charset=UTF-8",
+        ),
+        ("proxyValidate", "", "application/xml; charset=UTF-8"),
+        (
+            "p3/proxyValidate",
+            "&format=JSON",
+            "application/json; charset=UTF-8",
+        ),
+    ] {
+        for ticket in [c.ticket(SERVICE).await, "ST-unknown".to_string()] {
+            let path = format!("{}{extra}", validate_path(endpoint, SERVICE, &ticket));
+            let res = c.get(&path).await;
+            assert_eq!(res.header("cache-control"), Some("no-store"), "{path}");
+            assert_eq!(res.header("content-type"), Some(kind), "{path}");
+        }
+    }
+    let res = c
+        .send(
+            "POST",
+            &format!("/cas/samlValidate?TARGET={}", enc(SERVICE)),
+            &[("content-type", "text/xml")],
+            "<not-saml/>",
+        )
+        .await;
+    assert_eq!(res.header("cache-control"), Some("no-store"));
+    assert_eq!(res.header("content-type"), Some("text/xml; charset=UTF-8"));
+}
