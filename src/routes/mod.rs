@@ -408,7 +408,7 @@ impl App {
         // A failed write marks the store unhealthy at once: the small probe below may still
         // fit while real writes (an audit row, a session) no longer do.
         let writable = live_only
-            || (!self.store.storage_failed_lately(30)
+            || (!self.store.out_of_room_lately(30)
                 && self.store.call(|s| s.writable()).await.is_ok());
         let (status, body) = match writable {
             true => (StatusCode::OK, r#"{"status":"ok","database":"writable"}"#),

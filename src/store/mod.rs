@@ -95,21 +95,18 @@ impl std::fmt::Display for StoreError {
 impl std::error::Error for StoreError {}
 
 impl StoreError {
-    /// The storage itself failed (full, read-only, I/O, gone), not the statement.
-    pub fn is_storage_failure(&self) -> bool {
+    /// The storage has no room or will not take writes (full, read-only, I/O), not the
+    /// statement. A lost connection is not counted: the health probe sees that itself,
+    /// and sees it end, while a small probe can still fit on a disk real writes no longer do.
+    pub fn is_out_of_room(&self) -> bool {
         use rusqlite::ErrorCode::*;
         match self {
-            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
-                e.code,
-                DiskFull | SystemIoFailure | ReadOnly | CannotOpen | DatabaseCorrupt | NotADatabase
-            ),
-            StoreError::Postgres(e) => e.code().is_none_or(|c| {
-                // Insufficient resources (disk full), system errors, lost connections.
-                ["53", "58", "08"]
-                    .iter()
-                    .any(|class| c.code().starts_with(class))
-            }),
-            StoreError::Unavailable(_) | StoreError::Io(_) => true,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                matches!(e.code, DiskFull | SystemIoFailure | ReadOnly)
+            }
+            // Class 53: insufficient resources (disk full, out of memory).
+            StoreError::Postgres(e) => e.code().is_some_and(|c| c.code().starts_with("53")),
+            StoreError::Io(_) => true,
             _ => false,
         }
     }
@@ -153,7 +150,7 @@ struct Inner {
     /// When (unix seconds) a write last failed for want of storage (a full or read-only
     /// disk, an I/O error, the database gone); 0 once a write succeeds again. Health says
     /// so at once, even while a small probe still fits.
-    storage_failed_at: std::sync::atomic::AtomicI64,
+    out_of_room_at: std::sync::atomic::AtomicI64,
     /// Tests make every write fail, as on a full or read-only disk (`fail_writes`), or
     /// every read too (`fail_reads`).
     #[cfg(feature = "test-hooks")]
@@ -190,7 +187,7 @@ impl Store {
             inner: Arc::new(Inner {
                 backend,
                 keys,
-                storage_failed_at: std::sync::atomic::AtomicI64::new(0),
+                out_of_room_at: std::sync::atomic::AtomicI64::new(0),
                 #[cfg(feature = "test-hooks")]
                 failing: std::sync::atomic::AtomicBool::new(false),
                 #[cfg(feature = "test-hooks")]
@@ -385,10 +382,10 @@ impl Store {
             }
             Backend::Postgres(pg) => pg.write(f),
         };
-        let failed_at = &self.inner.storage_failed_at;
+        let failed_at = &self.inner.out_of_room_at;
         match &written {
             Ok(_) => failed_at.store(0, Ordering::SeqCst),
-            Err(e) if e.is_storage_failure() => {
+            Err(e) if e.is_out_of_room() => {
                 failed_at.store(crate::clock::Clock::system().now(), Ordering::SeqCst)
             }
             Err(_) => {}
@@ -396,10 +393,10 @@ impl Store {
         written
     }
 
-    /// Whether a write failed for want of storage within the last `seconds`, with none
+    /// Whether a write failed for want of room within the last `seconds`, with none
     /// succeeding since.
-    pub fn storage_failed_lately(&self, seconds: i64) -> bool {
-        let at = self.inner.storage_failed_at.load(Ordering::SeqCst);
+    pub fn out_of_room_lately(&self, seconds: i64) -> bool {
+        let at = self.inner.out_of_room_at.load(Ordering::SeqCst);
         at > 0 && crate::clock::Clock::system().now() - at < seconds
     }
 
