@@ -125,7 +125,9 @@ os._exit(0)
         .status()
         .unwrap();
     assert!(wrote.success());
-    let wal = std::fs::metadata(dir.path().join("d.db-wal")).unwrap().len();
+    let wal = std::fs::metadata(dir.path().join("d.db-wal"))
+        .unwrap()
+        .len();
     assert!(wal > 90_000_000, "a hot WAL of {wal} bytes");
     drop(running);
 
