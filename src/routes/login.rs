@@ -2,7 +2,7 @@
 //! every way of proving who one is ends.
 
 use super::error::{Failure, Handled};
-use super::{campus, App};
+use super::App;
 use crate::accounts::{Login, MAX_PASSWORD_BYTES};
 use crate::cas::Cas;
 use crate::http::{Cookie, Csp, Request, Response};
@@ -169,7 +169,8 @@ impl App {
         // A password too long to be one we accept may be the campus page's wrapped form.
         let sent = f.get("password").unwrap_or("");
         let password = match sent.len() > MAX_PASSWORD_BYTES {
-            true => campus::unwrap_password(sent, &salt).unwrap_or_else(|| sent.to_string()),
+            true => crate::tickets::form::unwrap_password(sent, &salt)
+                .unwrap_or_else(|| sent.to_string()),
             false => sent.to_string(),
         };
         match self
