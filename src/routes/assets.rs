@@ -38,17 +38,15 @@ pub fn logo(path: Option<&Path>) -> (&'static str, Vec<u8>) {
     }
 }
 
-impl App {
-    pub(super) fn asset(&self, name: &str) -> Handled {
-        let (content_type, body): (&str, Vec<u8>) = match name {
-            "unicas.css" => ("text/css; charset=UTF-8", CSS.into()),
-            "autosubmit.js" => ("application/javascript; charset=UTF-8", AUTOSUBMIT.into()),
-            "countdown.js" => ("application/javascript; charset=UTF-8", COUNTDOWN.into()),
-            "qrlogin.js" => ("application/javascript; charset=UTF-8", QRLOGIN.into()),
-            "logo" => (self.logo.0, self.logo.1.clone()),
-            _ => return Err(Failure::Refused(StatusCode::NOT_FOUND)),
-        };
-        Ok(Response::new(StatusCode::OK, content_type, body)
-            .header(hyper::header::CACHE_CONTROL, "public, max-age=3600"))
-    }
+pub(super) fn asset(app: &App, name: &str) -> Handled {
+    let (content_type, body): (&str, Vec<u8>) = match name {
+        "unicas.css" => ("text/css; charset=UTF-8", CSS.into()),
+        "autosubmit.js" => ("application/javascript; charset=UTF-8", AUTOSUBMIT.into()),
+        "countdown.js" => ("application/javascript; charset=UTF-8", COUNTDOWN.into()),
+        "qrlogin.js" => ("application/javascript; charset=UTF-8", QRLOGIN.into()),
+        "logo" => (app.logo.0, app.logo.1.clone()),
+        _ => return Err(Failure::Refused(StatusCode::NOT_FOUND)),
+    };
+    Ok(Response::new(StatusCode::OK, content_type, body)
+        .header(hyper::header::CACHE_CONTROL, "public, max-age=3600"))
 }

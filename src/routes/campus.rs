@@ -6,29 +6,24 @@ use super::App;
 use crate::http::{Request, Response};
 use hyper::StatusCode;
 
-impl App {
-    /// `needCaptcha.html?username=` (`true`/`false`, older builds) and
-    /// `checkNeedCaptcha.htl?username=` (`{"isNeed":false}`, newer builds): whether the next
-    /// login for that name must carry a captcha. Same answer for real and invented names.
-    pub(super) async fn need_captcha(&self, req: &Request, json: bool) -> Response {
-        let username = req.query.get("username").unwrap_or("");
-        let needed = !username.is_empty()
-            && self
-                .accounts
-                .needs_captcha(username, &self.client(req))
-                .await;
-        match json {
-            true => Response::new(
-                StatusCode::OK,
-                "application/json; charset=UTF-8",
-                format!("{{\"isNeed\":{needed}}}"),
-            ),
-            false => Response::new(
-                StatusCode::OK,
-                "text/plain; charset=UTF-8",
-                needed.to_string(),
-            ),
-        }
-        .header(hyper::header::CACHE_CONTROL, "no-store")
+/// `needCaptcha.html?username=` (`true`/`false`, older builds) and
+/// `checkNeedCaptcha.htl?username=` (`{"isNeed":false}`, newer builds): whether the next
+/// login for that name must carry a captcha. Same answer for real and invented names.
+pub(super) async fn need_captcha(app: &App, req: &Request, json: bool) -> Response {
+    let username = req.query.get("username").unwrap_or("");
+    let needed =
+        !username.is_empty() && app.accounts.needs_captcha(username, &app.client(req)).await;
+    match json {
+        true => Response::new(
+            StatusCode::OK,
+            "application/json; charset=UTF-8",
+            format!("{{\"isNeed\":{needed}}}"),
+        ),
+        false => Response::new(
+            StatusCode::OK,
+            "text/plain; charset=UTF-8",
+            needed.to_string(),
+        ),
     }
+    .header(hyper::header::CACHE_CONTROL, "no-store")
 }

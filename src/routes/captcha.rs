@@ -10,64 +10,64 @@ use hyper::StatusCode;
 
 const CAPTCHA_TTL: i64 = 300;
 
-impl App {
-    /// A fresh captcha image; its answer replaces any earlier one of this browser.
-    pub(super) async fn captcha_image(&self, req: &Request) -> Response {
-        if !self.anonymous_allowed(req, "captcha") {
-            return too_many();
-        }
-        let (flow, new_flow) = self.flow(req);
-        // Drawing costs a millisecond or two of CPU and needs no login: a flood of image
-        // requests queues here instead of taking every core.
-        let Ok(_turn) = self.captcha_renders.acquire().await else {
-            return Response::plain(StatusCode::SERVICE_UNAVAILABLE, "captcha unavailable");
-        };
-        let made = tokio::task::spawn_blocking(|| {
-            let answer = crate::captcha::answer();
-            let png = crate::captcha::draw(
-                &answer,
-                &crate::captcha::Distortion::PEOPLE,
-                &mut rand::rng(),
-            );
-            (answer, png)
-        })
+/// A fresh captcha image; its answer replaces any earlier one of this browser.
+pub(super) async fn captcha_image(app: &App, req: &Request) -> Response {
+    if !app.anonymous_allowed(req, "captcha") {
+        return too_many();
+    }
+    let (flow, new_flow) = super::login::flow(req);
+    // Drawing costs a millisecond or two of CPU and needs no login: a flood of image
+    // requests queues here instead of taking every core.
+    let Ok(_turn) = app.captcha_renders.acquire().await else {
+        return Response::plain(StatusCode::SERVICE_UNAVAILABLE, "captcha unavailable");
+    };
+    let made = tokio::task::spawn_blocking(|| {
+        let answer = crate::captcha::answer();
+        let png = crate::captcha::draw(
+            &answer,
+            &crate::captcha::Distortion::PEOPLE,
+            &mut rand::rng(),
+        );
+        (answer, png)
+    })
+    .await;
+    let Ok((answer, png)) = made else {
+        tracing::error!("captcha rendering failed");
+        return Response::plain(StatusCode::INTERNAL_SERVER_ERROR, "captcha unavailable");
+    };
+    let now = app.clock.now();
+    let kept = app
+        .captchas
+        .insert(tickets::hash_id(&flow), answer, now + CAPTCHA_TTL, now)
         .await;
-        let Ok((answer, png)) = made else {
-            tracing::error!("captcha rendering failed");
-            return Response::plain(StatusCode::INTERNAL_SERVER_ERROR, "captcha unavailable");
-        };
-        let now = self.clock.now();
-        let kept = self
-            .captchas
-            .insert(tickets::hash_id(&flow), answer, now + CAPTCHA_TTL, now)
-            .await;
-        if let Err(e) = kept {
-            tracing::error!("captcha: {e}");
-            return Response::plain(StatusCode::SERVICE_UNAVAILABLE, "captcha unavailable");
-        }
-        let res = Response::new(StatusCode::OK, "image/png", png)
-            .header(hyper::header::CACHE_CONTROL, "no-store");
-        match new_flow {
-            true => self.cookies.set(res, Cookie::Flow, &flow, None),
-            false => res,
-        }
+    if let Err(e) = kept {
+        tracing::error!("captcha: {e}");
+        return Response::plain(StatusCode::SERVICE_UNAVAILABLE, "captcha unavailable");
     }
-
-    /// Checks (and spends) this browser's captcha answer; letters match in either case.
-    pub(super) async fn solve_captcha(&self, req: &Request, answer: &str) -> Result<bool, Failure> {
-        let Some(flow) = req.cookie(Cookie::Flow) else {
-            return Ok(false);
-        };
-        Ok(match self.captchas.take(&tickets::hash_id(flow)).await? {
-            Some((expires, expected)) => {
-                expires >= self.clock.now()
-                    && !answer.is_empty()
-                    && expected.eq_ignore_ascii_case(answer.trim())
-            }
-            None => false,
-        })
+    let res = Response::new(StatusCode::OK, "image/png", png)
+        .header(hyper::header::CACHE_CONTROL, "no-store");
+    match new_flow {
+        true => app.cookies.set(res, Cookie::Flow, &flow, None),
+        false => res,
     }
+}
 
+/// Checks (and spends) this browser's captcha answer; letters match in either case.
+pub(super) async fn solve_captcha(app: &App, req: &Request, answer: &str) -> Result<bool, Failure> {
+    let Some(flow) = req.cookie(Cookie::Flow) else {
+        return Ok(false);
+    };
+    Ok(match app.captchas.take(&tickets::hash_id(flow)).await? {
+        Some((expires, expected)) => {
+            expires >= app.clock.now()
+                && !answer.is_empty()
+                && expected.eq_ignore_ascii_case(answer.trim())
+        }
+        None => false,
+    })
+}
+
+impl App {
     /// The expected answer for a flow cookie, without spending it: integration tests read it
     /// here instead of from the image. Only in builds with the `test-hooks` feature.
     #[cfg(feature = "test-hooks")]

@@ -47,419 +47,423 @@ struct Shown {
     wait: i64,
 }
 
-impl App {
-    /// Whether the account may go straight to a session, or must first take the steps.
-    pub(super) async fn needs_first_login(
-        &self,
-        account: &Account,
-        weak: bool,
-    ) -> Result<bool, Failure> {
-        Ok(account.must_change || weak || self.phone_needed(account).await?)
-    }
+/// Whether the account may go straight to a session, or must first take the steps.
+pub(super) async fn needs_first_login(
+    app: &App,
+    account: &Account,
+    weak: bool,
+) -> Result<bool, Failure> {
+    Ok(account.must_change || weak || phone_needed(app, account).await?)
+}
 
-    /// The phone step: required for roster imports (when configured) and flagged accounts
-    /// that have no bound phone yet.
-    async fn phone_needed(&self, account: &Account) -> Result<bool, Failure> {
-        if !account.phone_required(self.config.first_login.require_phone) {
-            return Ok(false);
+/// The phone step: required for roster imports (when configured) and flagged accounts
+/// that have no bound phone yet.
+async fn phone_needed(app: &App, account: &Account) -> Result<bool, Failure> {
+    if !account.phone_required(app.config.first_login.require_phone) {
+        return Ok(false);
+    }
+    let id = account.id.clone();
+    Ok(app
+        .store
+        .call(move |s| s.binding(&id, "phone"))
+        .await?
+        .is_none())
+}
+
+pub(super) async fn start_first_login(
+    app: &App,
+    req: &Request,
+    account: &Account,
+    target: &Target,
+    remember: bool,
+    weak: bool,
+) -> Handled {
+    let key = tickets::new_id(Kind::PendingLogin);
+    let now = app.clock.now();
+    let pending = PendingLogin {
+        account_id: account.id.clone(),
+        target: target.clone(),
+        remember,
+        token: tickets::new_id(Kind::PendingLogin),
+        weak,
+        phone: None,
+        generation: account.generation,
+        expires_at: now + PENDING_TTL,
+    };
+    app.pending_logins
+        .insert(
+            tickets::hash_id(&key),
+            pending.clone(),
+            pending.expires_at,
+            now,
+        )
+        .await?;
+    let res = first_login_page(
+        app,
+        req,
+        &pending,
+        account,
+        Shown::default(),
+        StatusCode::OK,
+    )
+    .await?;
+    Ok(app.cookies.set(res, Cookie::Pending, &key, None))
+}
+
+/// The paused login of this browser, its key and its account, if its cookie and form
+/// token match and the account is still as it was when the password was typed (active,
+/// the same generation): otherwise the pause is over, and nothing of it is left.
+async fn pending(
+    app: &App,
+    req: &Request,
+    check_token: bool,
+) -> Result<(String, PendingLogin, Account), Failure> {
+    let key = req
+        .cookie(Cookie::Pending)
+        .map(tickets::hash_id)
+        .unwrap_or_default();
+    let pending = app
+        .pending_logins
+        .get(&key, app.clock.now())
+        .await?
+        .ok_or(Failure::Refused(StatusCode::FORBIDDEN))?;
+    if check_token && req.form.get("execution") != Some(pending.token.as_str()) {
+        return Err(Failure::Refused(StatusCode::FORBIDDEN));
+    }
+    let account = account(app, &pending.account_id).await?;
+    if account.status != Status::Active || account.generation != pending.generation {
+        app.pending_logins.take(&key).await?;
+        return Err(Failure::Refused(StatusCode::FORBIDDEN));
+    }
+    Ok((key, pending, account))
+}
+
+async fn keep(app: &App, key: &str, pending: &PendingLogin) -> Result<(), Failure> {
+    let now = app.clock.now();
+    app.pending_logins
+        .insert(key.to_string(), pending.clone(), pending.expires_at, now)
+        .await?;
+    Ok(())
+}
+
+/// `GET /login/first`: the steps as they stand.
+pub(super) async fn first_login_get(app: &App, req: &Request) -> Handled {
+    let (_, pending, account) = pending(app, req, false).await?;
+    first_login_page(
+        app,
+        req,
+        &pending,
+        &account,
+        Shown::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `POST /login/first/password`. The paused login is taken while the change runs, so
+/// of concurrent submits only one changes the password; it is put back after.
+pub(super) async fn first_login_password(app: &App, req: &Request) -> Handled {
+    let (key, mut pending, _) = pending(app, req, true).await?;
+    if app.pending_logins.take(&key).await?.is_none() {
+        return Err(Failure::Refused(StatusCode::FORBIDDEN));
+    }
+    let f = &req.form;
+    let change = PasswordChange {
+        account_id: &pending.account_id,
+        current: Some(f.get("password").unwrap_or("")),
+        new: f.get("newPassword").unwrap_or(""),
+        repeat: f.get("confirmPassword").unwrap_or(""),
+        must_change: false,
+        keep_session: None,
+        keep_identities: false,
+        by: Actor::FirstLogin,
+    };
+    let t = app.chrome(req).t();
+    let changed = app.accounts.change_password(change, &app.client(req)).await;
+    match changed? {
+        Ok(account) => {
+            // This step's own change moved the generation on; what moves it next ends
+            // the pause.
+            pending.weak = false;
+            pending.generation = account.generation;
+            keep(app, &key, &pending).await?;
+            Ok(see_steps(req))
         }
-        let id = account.id.clone();
-        Ok(self
-            .store
-            .call(move |s| s.binding(&id, "phone"))
-            .await?
-            .is_none())
-    }
-
-    pub(super) async fn start_first_login(
-        &self,
-        req: &Request,
-        account: &Account,
-        target: &Target,
-        remember: bool,
-        weak: bool,
-    ) -> Handled {
-        let key = tickets::new_id(Kind::PendingLogin);
-        let now = self.clock.now();
-        let pending = PendingLogin {
-            account_id: account.id.clone(),
-            target: target.clone(),
-            remember,
-            token: tickets::new_id(Kind::PendingLogin),
-            weak,
-            phone: None,
-            generation: account.generation,
-            expires_at: now + PENDING_TTL,
-        };
-        self.pending_logins
-            .insert(
-                tickets::hash_id(&key),
-                pending.clone(),
-                pending.expires_at,
-                now,
-            )
-            .await?;
-        let res = self
-            .first_login_page(req, &pending, account, Shown::default(), StatusCode::OK)
-            .await?;
-        Ok(self.cookies.set(res, Cookie::Pending, &key, None))
-    }
-
-    /// The paused login of this browser, its key and its account, if its cookie and form
-    /// token match and the account is still as it was when the password was typed (active,
-    /// the same generation): otherwise the pause is over, and nothing of it is left.
-    async fn pending(
-        &self,
-        req: &Request,
-        check_token: bool,
-    ) -> Result<(String, PendingLogin, Account), Failure> {
-        let key = req
-            .cookie(Cookie::Pending)
-            .map(tickets::hash_id)
-            .unwrap_or_default();
-        let pending = self
-            .pending_logins
-            .get(&key, self.clock.now())
-            .await?
-            .ok_or(Failure::Refused(StatusCode::FORBIDDEN))?;
-        if check_token && req.form.get("execution") != Some(pending.token.as_str()) {
-            return Err(Failure::Refused(StatusCode::FORBIDDEN));
-        }
-        let account = self.account(&pending.account_id).await?;
-        if account.status != Status::Active || account.generation != pending.generation {
-            self.pending_logins.take(&key).await?;
-            return Err(Failure::Refused(StatusCode::FORBIDDEN));
-        }
-        Ok((key, pending, account))
-    }
-
-    async fn keep(&self, key: &str, pending: &PendingLogin) -> Result<(), Failure> {
-        let now = self.clock.now();
-        self.pending_logins
-            .insert(key.to_string(), pending.clone(), pending.expires_at, now)
-            .await?;
-        Ok(())
-    }
-
-    /// `GET /login/first`: the steps as they stand.
-    pub(super) async fn first_login_get(&self, req: &Request) -> Handled {
-        let (_, pending, account) = self.pending(req, false).await?;
-        self.first_login_page(req, &pending, &account, Shown::default(), StatusCode::OK)
-            .await
-    }
-
-    /// `POST /login/first/password`. The paused login is taken while the change runs, so
-    /// of concurrent submits only one changes the password; it is put back after.
-    pub(super) async fn first_login_password(&self, req: &Request) -> Handled {
-        let (key, mut pending, _) = self.pending(req, true).await?;
-        if self.pending_logins.take(&key).await?.is_none() {
-            return Err(Failure::Refused(StatusCode::FORBIDDEN));
-        }
-        let f = &req.form;
-        let change = PasswordChange {
-            account_id: &pending.account_id,
-            current: Some(f.get("password").unwrap_or("")),
-            new: f.get("newPassword").unwrap_or(""),
-            repeat: f.get("confirmPassword").unwrap_or(""),
-            must_change: false,
-            keep_session: None,
-            keep_identities: false,
-            by: Actor::FirstLogin,
-        };
-        let t = self.chrome(req).t();
-        let changed = self
-            .accounts
-            .change_password(change, &self.client(req))
-            .await;
-        match changed? {
-            Ok(account) => {
-                // This step's own change moved the generation on; what moves it next ends
-                // the pause.
-                pending.weak = false;
-                pending.generation = account.generation;
-                self.keep(&key, &pending).await?;
-                Ok(self.see_steps(req))
-            }
-            Err(refused) => {
-                self.keep(&key, &pending).await?;
-                let shown = Shown {
-                    error: Some(policy_message(t, refused).to_string()),
-                    ..Shown::default()
-                };
-                self.first_login_steps(req, &pending, shown, StatusCode::BAD_REQUEST)
-                    .await
-            }
-        }
-    }
-
-    /// `POST /login/first/phone`: `action=send` sends a code to `phone`; `action=bind`
-    /// checks `code` and binds the number it went to.
-    pub(super) async fn first_login_phone(&self, req: &Request) -> Handled {
-        let (key, mut pending, account) = self.pending(req, true).await?;
-        let t = self.chrome(req).t();
-        let client = self.client(req);
-        if account.must_change || pending.weak {
-            return Err(Failure::Refused(StatusCode::FORBIDDEN));
-        }
-        let typed = req.form.get("phone").unwrap_or("").trim().to_string();
-        if req.form.get("action") == Some("bind") {
-            // The number the code went to: in this visit, or one before it left half way.
-            let earlier = match &pending.phone {
-                Some(_) => None,
-                None => self
-                    .codes
-                    .pending(&account.id, Purpose::Bind, "phone")
-                    .await?
-                    .and_then(|(t, _)| t.into_phone()),
+        Err(refused) => {
+            keep(app, &key, &pending).await?;
+            let shown = Shown {
+                error: Some(policy_message(t, refused).to_string()),
+                ..Shown::default()
             };
-            let Some(phone) = pending.phone.as_deref().and_then(Phone::parse).or(earlier) else {
-                return self
-                    .step_refused(
-                        req,
-                        &pending,
-                        t.code_missing.into(),
-                        typed,
-                        StatusCode::BAD_REQUEST,
-                    )
-                    .await;
-            };
-            let code = req.form.get("code").unwrap_or("");
-            let target = Recipient::Phone(phone.clone());
-            match self
+            first_login_steps(app, req, &pending, shown, StatusCode::BAD_REQUEST).await
+        }
+    }
+}
+
+/// `POST /login/first/phone`: `action=send` sends a code to `phone`; `action=bind`
+/// checks `code` and binds the number it went to.
+pub(super) async fn first_login_phone(app: &App, req: &Request) -> Handled {
+    let (key, mut pending, account) = pending(app, req, true).await?;
+    let t = app.chrome(req).t();
+    let client = app.client(req);
+    if account.must_change || pending.weak {
+        return Err(Failure::Refused(StatusCode::FORBIDDEN));
+    }
+    let typed = req.form.get("phone").unwrap_or("").trim().to_string();
+    if req.form.get("action") == Some("bind") {
+        // The number the code went to: in this visit, or one before it left half way.
+        let earlier = match &pending.phone {
+            Some(_) => None,
+            None => app
                 .codes
-                .check(Purpose::Bind, &account.id, &target, code, &client)
+                .pending(&account.id, Purpose::Bind, "phone")
                 .await?
-            {
-                CodeCheck::Valid => {}
-                CodeCheck::Wrong(left) => {
-                    let error = t.code_wrong.replace("{n}", &left.to_string());
-                    return self
-                        .step_refused(
-                            req,
-                            &pending,
-                            error,
-                            phone.national().into(),
-                            StatusCode::BAD_REQUEST,
-                        )
-                        .await;
-                }
-                CodeCheck::Missing => {
-                    return self
-                        .step_refused(
-                            req,
-                            &pending,
-                            t.code_missing.into(),
-                            phone.national().into(),
-                            StatusCode::BAD_REQUEST,
-                        )
-                        .await
-                }
-            }
-            // Uniqueness is checked only now that the code proved the number is theirs, so
-            // asking for codes tells nobody which numbers are bound (security.md E05).
-            let (id, value, now) = (account.id.clone(), phone.e164(), self.clock.now());
-            let event = AuditEvent::PhoneBound {
-                phone: phone.masked(),
-            };
-            let bound = self
-                .store
-                .call(move |s| s.bind(&id, "phone", &value, &client.record(event, Some(&id)), now))
-                .await?;
-            return match bound {
-                Bound::Bound => {
-                    pending.phone = None;
-                    self.keep(&key, &pending).await?;
-                    self.sessions.forget_account(&account.id);
-                    Ok(self.see_steps(req))
-                }
-                Bound::Taken => {
-                    self.step_refused(
-                        req,
-                        &pending,
-                        t.phone_taken.into(),
-                        phone.national().into(),
-                        StatusCode::CONFLICT,
-                    )
-                    .await
-                }
-            };
-        }
-        let Some(phone) = Phone::parse(&typed) else {
-            return self
-                .step_refused(
+                .and_then(|(t, _)| t.into_phone()),
+        };
+        let Some(phone) = pending.phone.as_deref().and_then(Phone::parse).or(earlier) else {
+            return step_refused(
+                app,
+                req,
+                &pending,
+                t.code_missing.into(),
+                typed,
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        };
+        let code = req.form.get("code").unwrap_or("");
+        let target = Recipient::Phone(phone.clone());
+        match app
+            .codes
+            .check(Purpose::Bind, &account.id, &target, code, &client)
+            .await?
+        {
+            CodeCheck::Valid => {}
+            CodeCheck::Wrong(left) => {
+                let error = t.code_wrong.replace("{n}", &left.to_string());
+                return step_refused(
+                    app,
                     req,
                     &pending,
-                    t.phone_invalid.into(),
-                    typed,
+                    error,
+                    phone.national().into(),
                     StatusCode::BAD_REQUEST,
                 )
                 .await;
-        };
-        let target = Recipient::Phone(phone.clone());
-        if self.codes.near_cap(&client, &target).await? {
-            let answer = req.form.get("captcha").unwrap_or("");
-            if !self.solve_captcha(req, answer).await? {
-                let error = t.captcha_needed.into();
-                return self
-                    .step_refused(req, &pending, error, typed, StatusCode::BAD_REQUEST)
-                    .await;
+            }
+            CodeCheck::Missing => {
+                return step_refused(
+                    app,
+                    req,
+                    &pending,
+                    t.code_missing.into(),
+                    phone.national().into(),
+                    StatusCode::BAD_REQUEST,
+                )
+                .await
             }
         }
-        let sent = self
-            .codes
-            .send(Purpose::Bind, &account.id, &target, &client, Delivery::Wait)
+        // Uniqueness is checked only now that the code proved the number is theirs, so
+        // asking for codes tells nobody which numbers are bound (security.md E05).
+        let (id, value, now) = (account.id.clone(), phone.e164(), app.clock.now());
+        let event = AuditEvent::PhoneBound {
+            phone: phone.masked(),
+        };
+        let bound = app
+            .store
+            .call(move |s| s.bind(&id, "phone", &value, &client.record(event, Some(&id)), now))
             .await?;
-        let (error, wait) = match sent {
-            Sent::Sent { wait } => {
-                pending.phone = Some(phone.e164());
-                self.keep(&key, &pending).await?;
-                (None, wait)
+        return match bound {
+            Bound::Bound => {
+                pending.phone = None;
+                keep(app, &key, &pending).await?;
+                app.sessions.forget_account(&account.id);
+                Ok(see_steps(req))
             }
-            Sent::TooSoon(wait) => (Some(t.sms_too_soon.replace("{n}", &wait.to_string())), wait),
-            Sent::Limited => (Some(t.sms_limited.to_string()), 0),
-            Sent::Failed(e) => (Some(sms_message(t, &e).to_string()), 0),
+            Bound::Taken => {
+                step_refused(
+                    app,
+                    req,
+                    &pending,
+                    t.phone_taken.into(),
+                    phone.national().into(),
+                    StatusCode::CONFLICT,
+                )
+                .await
+            }
         };
-        let status = match error {
-            Some(_) => StatusCode::TOO_MANY_REQUESTS,
-            None => StatusCode::OK,
-        };
-        let shown = Shown {
-            error,
-            phone_input: typed,
-            wait,
-        };
-        self.first_login_steps(req, &pending, shown, status).await
     }
+    let Some(phone) = Phone::parse(&typed) else {
+        return step_refused(
+            app,
+            req,
+            &pending,
+            t.phone_invalid.into(),
+            typed,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    };
+    let target = Recipient::Phone(phone.clone());
+    if app.codes.near_cap(&client, &target).await? {
+        let answer = req.form.get("captcha").unwrap_or("");
+        if !super::captcha::solve_captcha(app, req, answer).await? {
+            let error = t.captcha_needed.into();
+            return step_refused(app, req, &pending, error, typed, StatusCode::BAD_REQUEST).await;
+        }
+    }
+    let sent = app
+        .codes
+        .send(Purpose::Bind, &account.id, &target, &client, Delivery::Wait)
+        .await?;
+    let (error, wait) = match sent {
+        Sent::Sent { wait } => {
+            pending.phone = Some(phone.e164());
+            keep(app, &key, &pending).await?;
+            (None, wait)
+        }
+        Sent::TooSoon(wait) => (Some(t.sms_too_soon.replace("{n}", &wait.to_string())), wait),
+        Sent::Limited => (Some(t.sms_limited.to_string()), 0),
+        Sent::Failed(e) => (Some(sms_message(t, &e).to_string()), 0),
+    };
+    let status = match error {
+        Some(_) => StatusCode::TOO_MANY_REQUESTS,
+        None => StatusCode::OK,
+    };
+    let shown = Shown {
+        error,
+        phone_input: typed,
+        wait,
+    };
+    first_login_steps(app, req, &pending, shown, status).await
+}
 
-    /// `POST /login/first/done` ("我已完成"): with every step done, the session and on to
-    /// the service; otherwise the steps again.
-    pub(super) async fn first_login_done(&self, req: &Request) -> Handled {
-        let (key, pending, account) = self.pending(req, true).await?;
-        if account.must_change || pending.weak || self.phone_needed(&account).await? {
-            let shown = Shown {
-                error: Some(self.chrome(req).t().finish_first.into()),
-                ..Shown::default()
-            };
-            return self
-                .first_login_page(req, &pending, &account, shown, StatusCode::BAD_REQUEST)
-                .await;
-        }
-        // Spent here: of two concurrent submits only one gets a session.
-        if self.pending_logins.take(&key).await?.is_none() {
-            return Err(Failure::Refused(StatusCode::FORBIDDEN));
-        }
-        let res = self
-            .finish_login(req, &account, &pending.target, pending.remember, false)
+/// `POST /login/first/done` ("我已完成"): with every step done, the session and on to
+/// the service; otherwise the steps again.
+pub(super) async fn first_login_done(app: &App, req: &Request) -> Handled {
+    let (key, pending, account) = pending(app, req, true).await?;
+    if account.must_change || pending.weak || phone_needed(app, &account).await? {
+        let shown = Shown {
+            error: Some(app.chrome(req).t().finish_first.into()),
+            ..Shown::default()
+        };
+        return first_login_page(app, req, &pending, &account, shown, StatusCode::BAD_REQUEST)
+            .await;
+    }
+    // Spent here: of two concurrent submits only one gets a session.
+    if app.pending_logins.take(&key).await?.is_none() {
+        return Err(Failure::Refused(StatusCode::FORBIDDEN));
+    }
+    let res =
+        super::login::finish_login(app, req, &account, &pending.target, pending.remember, false)
             .await?;
-        Ok(self.cookies.clear(res, Cookie::Pending))
-    }
+    Ok(app.cookies.clear(res, Cookie::Pending))
+}
 
-    /// The steps page for a paused login whose account is read again.
-    async fn first_login_steps(
-        &self,
-        req: &Request,
-        pending: &PendingLogin,
-        shown: Shown,
-        status: StatusCode,
-    ) -> Handled {
-        let account = self.account(&pending.account_id).await?;
-        self.first_login_page(req, pending, &account, shown, status)
-            .await
-    }
+/// The steps page for a paused login whose account is read again.
+async fn first_login_steps(
+    app: &App,
+    req: &Request,
+    pending: &PendingLogin,
+    shown: Shown,
+    status: StatusCode,
+) -> Handled {
+    let account = account(app, &pending.account_id).await?;
+    first_login_page(app, req, pending, &account, shown, status).await
+}
 
-    /// A step refused: the steps page with the reason, and what was typed.
-    async fn step_refused(
-        &self,
-        req: &Request,
-        pending: &PendingLogin,
-        error: String,
-        phone_input: String,
-        status: StatusCode,
-    ) -> Handled {
-        let shown = Shown {
-            error: Some(error),
-            phone_input,
-            wait: 0,
-        };
-        self.first_login_steps(req, pending, shown, status).await
-    }
+/// A step refused: the steps page with the reason, and what was typed.
+async fn step_refused(
+    app: &App,
+    req: &Request,
+    pending: &PendingLogin,
+    error: String,
+    phone_input: String,
+    status: StatusCode,
+) -> Handled {
+    let shown = Shown {
+        error: Some(error),
+        phone_input,
+        wait: 0,
+    };
+    first_login_steps(app, req, pending, shown, status).await
+}
 
-    /// After a step that worked: the steps page again (a GET, so a reload repeats nothing).
-    fn see_steps(&self, req: &Request) -> Response {
-        Response::see_other(&format!("{}/login/first", req.prefix))
-    }
+/// After a step that worked: the steps page again (a GET, so a reload repeats nothing).
+fn see_steps(req: &Request) -> Response {
+    Response::see_other(&format!("{}/login/first", req.prefix))
+}
 
-    pub(super) async fn account(&self, id: &str) -> Result<Account, Failure> {
-        let id = id.to_string();
-        self.store
-            .call(move |s| s.account(&id))
-            .await?
-            .ok_or(Failure::Refused(StatusCode::FORBIDDEN))
-    }
+pub(super) async fn account(app: &App, id: &str) -> Result<Account, Failure> {
+    let id = id.to_string();
+    app.store
+        .call(move |s| s.account(&id))
+        .await?
+        .ok_or(Failure::Refused(StatusCode::FORBIDDEN))
+}
 
-    async fn first_login_page(
-        &self,
-        req: &Request,
-        pending: &PendingLogin,
-        account: &Account,
-        shown: Shown,
-        status: StatusCode,
-    ) -> Handled {
-        let id = account.id.clone();
-        let bound = self.store.call(move |s| s.binding(&id, "phone")).await?;
-        let phone_pending = self.phone_needed(account).await?;
-        let client = self.client(req);
-        // A code sent in an earlier visit (the user left and came back) still counts.
-        let live = self
-            .codes
-            .pending(&account.id, Purpose::Bind, "phone")
-            .await?
-            .and_then(|(t, at)| Some((t.into_phone()?, at)));
-        let code_sent_to = pending
-            .phone
-            .as_deref()
-            .and_then(Phone::parse)
-            .or(live.as_ref().map(|(p, _)| p.clone()));
-        let wait = match (shown.wait, &live) {
-            (0, Some((_, at))) => (self.config.sms.resend_after - (self.clock.now() - at)).max(0),
-            (w, _) => w,
-        };
-        let typed = match (&shown.phone_input, &code_sent_to) {
-            (input, _) if !input.is_empty() => input.clone(),
-            (_, Some(p)) => p.national().to_string(),
-            _ => String::new(),
-        };
-        let captcha = match Phone::parse(&typed) {
-            Some(p) if phone_pending => self.codes.near_cap(&client, &Recipient::Phone(p)).await?,
-            _ => false,
-        };
-        // Shown after the login's post too: the switch leads to the steps, not a new login.
-        let chrome = self.chrome_at(req, Some("/login/first"));
-        let view = FirstLoginView {
-            token: &pending.token,
-            account_id: &account.id,
-            password_pending: account.must_change || pending.weak,
-            phone_pending,
-            phone_bound: bound.as_deref().and_then(Phone::parse).map(|p| p.masked()),
-            phone_input: &typed,
-            code_sent_to: code_sent_to.map(|p| p.masked()),
-            wait,
-            captcha,
-            error: shown.error,
-            rules: chrome.policy_rules(self.accounts.policy()),
-        };
-        // "我已完成" ends in a redirect to the service the login was for.
-        let csp = Csp::default().forms_leave(pending.target.service.is_some());
-        let mut res = self.page(req, status, chrome.first_login(&view)).csp(&csp);
-        if captcha {
-            // The captcha image needs the flow cookie to carry its answer.
-            let (flow, new_flow) = self.flow(req);
-            if new_flow {
-                res = self.cookies.set(res, Cookie::Flow, &flow, None);
-            }
+async fn first_login_page(
+    app: &App,
+    req: &Request,
+    pending: &PendingLogin,
+    account: &Account,
+    shown: Shown,
+    status: StatusCode,
+) -> Handled {
+    let id = account.id.clone();
+    let bound = app.store.call(move |s| s.binding(&id, "phone")).await?;
+    let phone_pending = phone_needed(app, account).await?;
+    let client = app.client(req);
+    // A code sent in an earlier visit (the user left and came back) still counts.
+    let live = app
+        .codes
+        .pending(&account.id, Purpose::Bind, "phone")
+        .await?
+        .and_then(|(t, at)| Some((t.into_phone()?, at)));
+    let code_sent_to = pending
+        .phone
+        .as_deref()
+        .and_then(Phone::parse)
+        .or(live.as_ref().map(|(p, _)| p.clone()));
+    let wait = match (shown.wait, &live) {
+        (0, Some((_, at))) => (app.config.sms.resend_after - (app.clock.now() - at)).max(0),
+        (w, _) => w,
+    };
+    let typed = match (&shown.phone_input, &code_sent_to) {
+        (input, _) if !input.is_empty() => input.clone(),
+        (_, Some(p)) => p.national().to_string(),
+        _ => String::new(),
+    };
+    let captcha = match Phone::parse(&typed) {
+        Some(p) if phone_pending => app.codes.near_cap(&client, &Recipient::Phone(p)).await?,
+        _ => false,
+    };
+    // Shown after the login's post too: the switch leads to the steps, not a new login.
+    let chrome = app.chrome_at(req, Some("/login/first"));
+    let view = FirstLoginView {
+        token: &pending.token,
+        account_id: &account.id,
+        password_pending: account.must_change || pending.weak,
+        phone_pending,
+        phone_bound: bound.as_deref().and_then(Phone::parse).map(|p| p.masked()),
+        phone_input: &typed,
+        code_sent_to: code_sent_to.map(|p| p.masked()),
+        wait,
+        captcha,
+        error: shown.error,
+        rules: chrome.policy_rules(app.accounts.policy()),
+    };
+    // "我已完成" ends in a redirect to the service the login was for.
+    let csp = Csp::default().forms_leave(pending.target.service.is_some());
+    let mut res = app.page(req, status, chrome.first_login(&view)).csp(&csp);
+    if captcha {
+        // The captcha image needs the flow cookie to carry its answer.
+        let (flow, new_flow) = super::login::flow(req);
+        if new_flow {
+            res = app.cookies.set(res, Cookie::Flow, &flow, None);
         }
-        Ok(res)
     }
+    Ok(res)
 }
 
 /// The sentence for a refused password, in the page's language.

@@ -11,50 +11,48 @@ use crate::http::{Cookie, Csp, Request, Response};
 use crate::tickets;
 use hyper::StatusCode;
 
-impl App {
-    pub(super) async fn logout(&self, req: &Request) -> Response {
-        // Back-channel logout starts in the background; front-channel URLs come back for
-        // this page to load.
-        let end = async {
-            let tgc = req.cookie(Cookie::Tgc)?;
-            if !self.sessions.end(tgc).await {
-                return None;
-            }
-            tracing::info!(tgt = %tickets::log_label(tgc), "SSO session ended by logout");
-            Some(tickets::hash_id(tgc))
-        };
-        let front = self.cas.end_and_announce(end).await;
-        // CAS 3.0 `service` redirects, only to a registered service; CAS 2.0 `url` is shown
-        // as a link, never followed automatically.
-        let registered = |name: &str| {
-            req.query
-                .get(name)
-                .filter(|s| self.cas.registered(s).is_some())
-                .map(str::to_string)
-        };
-        let (service, link) = (registered("service"), registered("url"));
-        let res = match (&service, front.is_empty()) {
-            (Some(service), true) => Response::redirect(service),
-            _ => {
-                let chrome = self.chrome(req);
-                let t = chrome.t();
-                let mut links = vec![(t.back_to_login, format!("{}/login", req.prefix))];
-                if let Some(url) = link.or(service.clone()) {
-                    links.insert(0, (t.continue_to, url));
-                }
-                let page = chrome.logged_out(&links, &front, service.as_deref());
-                let origins: Vec<String> = front
-                    .iter()
-                    .filter_map(|u| url::Url::parse(u).ok())
-                    .map(|u| u.origin().ascii_serialization())
-                    .collect();
-                self.page(req, StatusCode::OK, page)
-                    .csp(&Csp::default().images(&origins))
-            }
-        };
-        match req.cookie_repeated(Cookie::Tgc) {
-            true => self.cookies.clear_everywhere(res, Cookie::Tgc),
-            false => self.cookies.clear(res, Cookie::Tgc),
+pub(super) async fn logout(app: &App, req: &Request) -> Response {
+    // Back-channel logout starts in the background; front-channel URLs come back for
+    // this page to load.
+    let end = async {
+        let tgc = req.cookie(Cookie::Tgc)?;
+        if !app.sessions.end(tgc).await {
+            return None;
         }
+        tracing::info!(tgt = %tickets::log_label(tgc), "SSO session ended by logout");
+        Some(tickets::hash_id(tgc))
+    };
+    let front = app.cas.end_and_announce(end).await;
+    // CAS 3.0 `service` redirects, only to a registered service; CAS 2.0 `url` is shown
+    // as a link, never followed automatically.
+    let registered = |name: &str| {
+        req.query
+            .get(name)
+            .filter(|s| app.cas.registered(s).is_some())
+            .map(str::to_string)
+    };
+    let (service, link) = (registered("service"), registered("url"));
+    let res = match (&service, front.is_empty()) {
+        (Some(service), true) => Response::redirect(service),
+        _ => {
+            let chrome = app.chrome(req);
+            let t = chrome.t();
+            let mut links = vec![(t.back_to_login, format!("{}/login", req.prefix))];
+            if let Some(url) = link.or(service.clone()) {
+                links.insert(0, (t.continue_to, url));
+            }
+            let page = chrome.logged_out(&links, &front, service.as_deref());
+            let origins: Vec<String> = front
+                .iter()
+                .filter_map(|u| url::Url::parse(u).ok())
+                .map(|u| u.origin().ascii_serialization())
+                .collect();
+            app.page(req, StatusCode::OK, page)
+                .csp(&Csp::default().images(&origins))
+        }
+    };
+    match req.cookie_repeated(Cookie::Tgc) {
+        true => app.cookies.clear_everywhere(res, Cookie::Tgc),
+        false => app.cookies.clear(res, Cookie::Tgc),
     }
 }

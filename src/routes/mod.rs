@@ -222,7 +222,7 @@ impl App {
         let Some(route) = ROUTES.iter().find(|r| r.path == path) else {
             let get = req.method == Method::GET || req.method == Method::HEAD;
             let handled = match path.strip_prefix("/assets/") {
-                Some(name) if get => self.asset(name),
+                Some(name) if get => assets::asset(self, name),
                 // A handler that panics, for the test of what a fault looks like from outside.
                 #[cfg(feature = "test-hooks")]
                 _ if path == "/test-panic" => panic!("a test asked for a panic"),
@@ -487,7 +487,7 @@ impl Handler for App {
         if !import {
             return false;
         }
-        matches!(self.admin_granted(req).await, Ok(true))
+        matches!(admin::admin_granted(self, req).await, Ok(true))
     }
 
     async fn handle(&self, mut req: Request) -> Response {
@@ -565,8 +565,8 @@ impl Route {
 
 /// A handler that cannot fail.
 macro_rules! answer {
-    ($($call:tt)*) => {
-        |a, r| Box::pin(async move { Ok(a.$($call)*(r).await) })
+    ($handler:path) => {
+        |a, r| Box::pin(async move { Ok($handler(a, r).await) })
     };
 }
 
@@ -575,8 +575,8 @@ macro_rules! validation {
     ($path:literal) => {
         protocol(
             $path,
-            Some(|a, r| Box::pin(async move { Ok(a.validate(r, $path).await) })),
-            |a, r| Box::pin(async move { Ok(a.validate(r, $path).await) }),
+            Some(|a, r| Box::pin(async move { Ok(validate::validate(a, r, $path).await) })),
+            |a, r| Box::pin(async move { Ok(validate::validate(a, r, $path).await) }),
         )
     };
 }
@@ -624,58 +624,58 @@ const fn form(
 const ROUTES: &[Route] = &[
     page("", |_, r| Box::pin(async move { Ok(Response::redirect(&format!("{}/login", r.prefix))) })),
     page("/", |_, r| Box::pin(async move { Ok(Response::redirect(&format!("{}/login", r.prefix))) })),
-    form("/login", Some(|a, r| Box::pin(a.login_get(r))), |a, r| Box::pin(a.login_post(r)), None),
-    page("/login/first", |a, r| Box::pin(a.first_login_get(r))),
-    form("/login/first/password", None, |a, r| Box::pin(a.first_login_password(r)), Some("/login/first")),
-    form("/login/first/phone", None, |a, r| Box::pin(a.first_login_phone(r)), Some("/login/first")),
-    form("/login/first/done", None, |a, r| Box::pin(a.first_login_done(r)), Some("/login/first")),
-    protocol("/logout", Some(answer!(logout)), answer!(logout)),
+    form("/login", Some(|a, r| Box::pin(login::login_get(a, r))), |a, r| Box::pin(login::login_post(a, r)), None),
+    page("/login/first", |a, r| Box::pin(first_login::first_login_get(a, r))),
+    form("/login/first/password", None, |a, r| Box::pin(first_login::first_login_password(a, r)), Some("/login/first")),
+    form("/login/first/phone", None, |a, r| Box::pin(first_login::first_login_phone(a, r)), Some("/login/first")),
+    form("/login/first/done", None, |a, r| Box::pin(first_login::first_login_done(a, r)), Some("/login/first")),
+    protocol("/logout", Some(answer!(logout::logout)), answer!(logout::logout)),
     validation!("/validate"),
     validation!("/serviceValidate"),
     validation!("/proxyValidate"),
     validation!("/p3/serviceValidate"),
     validation!("/p3/proxyValidate"),
-    protocol("/proxy", Some(answer!(proxy)), answer!(proxy)),
-    protocol("/samlValidate", None, answer!(saml_validate)),
-    page("/captcha.html", answer!(captcha_image)),
-    page("/getCaptcha.htl", answer!(captcha_image)),
-    page("/needCaptcha.html", |a, r| Box::pin(async move { Ok(a.need_captcha(r, false).await) })),
-    page("/checkNeedCaptcha.htl", |a, r| Box::pin(async move { Ok(a.need_captcha(r, true).await) })),
-    form("/dynamicCode/getDynamicCode.htl", None, |a, r| Box::pin(a.dynamic_code(r)), None),
+    protocol("/proxy", Some(answer!(validate::proxy)), answer!(validate::proxy)),
+    protocol("/samlValidate", None, answer!(validate::saml_validate)),
+    page("/captcha.html", answer!(captcha::captcha_image)),
+    page("/getCaptcha.htl", answer!(captcha::captcha_image)),
+    page("/needCaptcha.html", |a, r| Box::pin(async move { Ok(campus::need_captcha(a, r, false).await) })),
+    page("/checkNeedCaptcha.htl", |a, r| Box::pin(async move { Ok(campus::need_captcha(a, r, true).await) })),
+    form("/dynamicCode/getDynamicCode.htl", None, |a, r| Box::pin(sms_login::dynamic_code(a, r)), None),
     page("/help", |a, r| Box::pin(async move { Ok(a.help(r)) })),
-    page("/portal", |a, r| Box::pin(a.portal(r))),
-    page("/account", |a, r| Box::pin(a.account_get(r))),
-    form("/account/password", None, |a, r| Box::pin(a.account_password(r)), Some("/account")),
-    form("/account/sessions", None, |a, r| Box::pin(a.account_sessions(r)), Some("/account")),
-    form("/account/verify", Some(|a, r| Box::pin(a.verify_get(r))), |a, r| Box::pin(a.verify_post(r)), None),
-    form("/account/phone", Some(|a, r| Box::pin(a.bind_get(r, false))), |a, r| Box::pin(a.bind_post(r, false)), None),
-    form("/account/email", Some(|a, r| Box::pin(a.bind_get(r, true))), |a, r| Box::pin(a.bind_post(r, true)), None),
-    form("/account/questions", Some(|a, r| Box::pin(a.questions_get(r))), |a, r| Box::pin(a.questions_post(r)), None),
-    form("/forgot", Some(|a, r| Box::pin(a.forgot_get(r))), |a, r| Box::pin(a.forgot_post(r)), None),
-    form("/forgot/verify", None, |a, r| Box::pin(a.forgot_verify(r)), Some("/forgot")),
-    form("/forgot/password", None, |a, r| Box::pin(a.forgot_password(r)), Some("/forgot")),
-    page("/forgot/done", |a, r| Box::pin(async move { Ok(a.forgot_done(r)) })),
-    page("/qrCode/getToken", |a, r| Box::pin(a.qr_token(r))),
-    page("/qrCode/getCode", |a, r| Box::pin(a.qr_image(r))),
-    page("/qrCode/getStatus.htl", |a, r| Box::pin(a.qr_status(r))),
-    form("/qrCode/qrCodeLogin.do", Some(|a, r| Box::pin(a.qr_scan(r))), |a, r| Box::pin(a.qr_scan_post(r)), None),
-    page("/wecom/login", |a, r| Box::pin(a.social_login(r, "wecom"))),
-    page("/wechat/login", |a, r| Box::pin(a.social_login(r, "wechat"))),
-    page("/wecom/bind", |a, r| Box::pin(a.social_bind(r, "wecom"))),
-    page("/wechat/bind", |a, r| Box::pin(a.social_bind(r, "wechat"))),
-    page("/wecom/callback", |a, r| Box::pin(a.social_callback(r, "wecom"))),
-    page("/wechat/callback", |a, r| Box::pin(a.social_callback(r, "wechat"))),
-    form("/wecom/verify", Some(|a, r| Box::pin(a.wecom_verify_get(r))), |a, r| Box::pin(a.wecom_verify_post(r)), None),
-    page("/admin", |a, r| Box::pin(a.admin_home(r))),
-    form("/admin/verify", None, |a, r| Box::pin(a.admin_verify(r)), Some("/admin")),
-    page("/admin/accounts", |a, r| Box::pin(a.admin_accounts(r))),
-    form("/admin/account", Some(|a, r| Box::pin(a.admin_account(r))), |a, r| Box::pin(a.admin_account_action(r)), None),
-    form("/admin/sessions", None, |a, r| Box::pin(a.admin_end_all(r)), Some("/admin")),
-    page("/admin/services", |a, r| Box::pin(a.admin_services(r))),
-    form("/admin/service", Some(|a, r| Box::pin(a.admin_service(r))), |a, r| Box::pin(a.admin_service_save(r)), None),
-    page("/admin/audit", |a, r| Box::pin(a.admin_audit(r))),
-    form("/admin/import", Some(|a, r| Box::pin(a.admin_import_page(r))), |a, r| Box::pin(a.admin_import(r)), None),
-    form("/admin/totp", Some(|a, r| Box::pin(a.admin_totp_page(r))), |a, r| Box::pin(a.admin_totp_confirm(r)), None),
+    page("/portal", |a, r| Box::pin(portal::portal(a, r))),
+    page("/account", |a, r| Box::pin(portal::account_get(a, r))),
+    form("/account/password", None, |a, r| Box::pin(portal::account_password(a, r)), Some("/account")),
+    form("/account/sessions", None, |a, r| Box::pin(portal::account_sessions(a, r)), Some("/account")),
+    form("/account/verify", Some(|a, r| Box::pin(portal::verify_get(a, r))), |a, r| Box::pin(portal::verify_post(a, r)), None),
+    form("/account/phone", Some(|a, r| Box::pin(portal::bind_get(a, r, false))), |a, r| Box::pin(portal::bind_post(a, r, false)), None),
+    form("/account/email", Some(|a, r| Box::pin(portal::bind_get(a, r, true))), |a, r| Box::pin(portal::bind_post(a, r, true)), None),
+    form("/account/questions", Some(|a, r| Box::pin(portal::questions_get(a, r))), |a, r| Box::pin(portal::questions_post(a, r)), None),
+    form("/forgot", Some(|a, r| Box::pin(recovery::forgot_get(a, r))), |a, r| Box::pin(recovery::forgot_post(a, r)), None),
+    form("/forgot/verify", None, |a, r| Box::pin(recovery::forgot_verify(a, r)), Some("/forgot")),
+    form("/forgot/password", None, |a, r| Box::pin(recovery::forgot_password(a, r)), Some("/forgot")),
+    page("/forgot/done", |a, r| Box::pin(async move { Ok(recovery::forgot_done(a, r)) })),
+    page("/qrCode/getToken", |a, r| Box::pin(qr_login::qr_token(a, r))),
+    page("/qrCode/getCode", |a, r| Box::pin(qr_login::qr_image(a, r))),
+    page("/qrCode/getStatus.htl", |a, r| Box::pin(qr_login::qr_status(a, r))),
+    form("/qrCode/qrCodeLogin.do", Some(|a, r| Box::pin(qr_login::qr_scan(a, r))), |a, r| Box::pin(qr_login::qr_scan_post(a, r)), None),
+    page("/wecom/login", |a, r| Box::pin(social::social_login(a, r, "wecom"))),
+    page("/wechat/login", |a, r| Box::pin(social::social_login(a, r, "wechat"))),
+    page("/wecom/bind", |a, r| Box::pin(social::social_bind(a, r, "wecom"))),
+    page("/wechat/bind", |a, r| Box::pin(social::social_bind(a, r, "wechat"))),
+    page("/wecom/callback", |a, r| Box::pin(social::social_callback(a, r, "wecom"))),
+    page("/wechat/callback", |a, r| Box::pin(social::social_callback(a, r, "wechat"))),
+    form("/wecom/verify", Some(|a, r| Box::pin(social::wecom_verify_get(a, r))), |a, r| Box::pin(social::wecom_verify_post(a, r)), None),
+    page("/admin", |a, r| Box::pin(admin::admin_home(a, r))),
+    form("/admin/verify", None, |a, r| Box::pin(admin::admin_verify(a, r)), Some("/admin")),
+    page("/admin/accounts", |a, r| Box::pin(admin::admin_accounts(a, r))),
+    form("/admin/account", Some(|a, r| Box::pin(admin::admin_account(a, r))), |a, r| Box::pin(admin::admin_account_action(a, r)), None),
+    form("/admin/sessions", None, |a, r| Box::pin(admin::admin_end_all(a, r)), Some("/admin")),
+    page("/admin/services", |a, r| Box::pin(admin::admin_services(a, r))),
+    form("/admin/service", Some(|a, r| Box::pin(admin::admin_service(a, r))), |a, r| Box::pin(admin::admin_service_save(a, r)), None),
+    page("/admin/audit", |a, r| Box::pin(admin::admin_audit(a, r))),
+    form("/admin/import", Some(|a, r| Box::pin(admin::admin_import_page(a, r))), |a, r| Box::pin(admin::admin_import(a, r)), None),
+    form("/admin/totp", Some(|a, r| Box::pin(admin::admin_totp_page(a, r))), |a, r| Box::pin(admin::admin_totp_confirm(a, r)), None),
 ];
 
 /// The language asked for in the query: `lang=` (our switch) or `locale=` (Apereo's).

@@ -53,366 +53,350 @@ enum QrState {
     Cancelled,
 }
 
-impl App {
-    /// A new login request for the browser with flow id `flow`; its uuid.
-    pub(super) async fn new_qr_request(
-        &self,
-        req: &Request,
-        flow: &str,
-        target: &Target,
-    ) -> Result<String, Failure> {
-        if !self.anonymous_allowed(req, "qr") {
-            return Err(Failure::Refused(StatusCode::TOO_MANY_REQUESTS));
+/// A new login request for the browser with flow id `flow`; its uuid.
+pub(super) async fn new_qr_request(
+    app: &App,
+    req: &Request,
+    flow: &str,
+    target: &Target,
+) -> Result<String, Failure> {
+    if !app.anonymous_allowed(req, "qr") {
+        return Err(Failure::Refused(StatusCode::TOO_MANY_REQUESTS));
+    }
+    let uuid = tickets::new_id(Kind::QrLogin);
+    let now = app.clock.now();
+    let request = QrRequest {
+        flow: tickets::hash_id(flow),
+        target: target.clone(),
+        requested_at: now,
+        client: app.client(req),
+        state: QrState::Waiting,
+        expires_at: now + QR_TTL,
+    };
+    app.qr_requests
+        .insert(tickets::hash_id(&uuid), request, now + QR_TTL, now)
+        .await?;
+    Ok(uuid)
+}
+
+async fn qr_request(app: &App, uuid: &str) -> Result<Option<(String, QrRequest)>, Failure> {
+    if !tickets::well_formed(uuid, Kind::QrLogin) {
+        return Ok(None);
+    }
+    let key = tickets::hash_id(uuid);
+    let request = app.qr_requests.get(&key, app.clock.now()).await?;
+    Ok(request.map(|r| (key, r)))
+}
+
+async fn keep_qr(app: &App, key: &str, request: &QrRequest) -> Result<(), Failure> {
+    let now = app.clock.now();
+    app.qr_requests
+        .insert(key.to_string(), request.clone(), request.expires_at, now)
+        .await?;
+    Ok(())
+}
+
+/// Whether this browser made the request.
+fn made_here(req: &Request, request: &QrRequest) -> bool {
+    req.cookie(Cookie::Flow)
+        .is_some_and(|f| tickets::hash_id(f) == request.flow)
+}
+
+/// `GET qrCode/getToken`: a new request for this browser, its uuid as plain text.
+pub(super) async fn qr_token(app: &App, req: &Request) -> Handled {
+    let (flow, new_flow) = super::login::flow(req);
+    let target = Target {
+        service: super::login::service_param(app, req).ok().flatten(),
+        post: false,
+    };
+    let uuid = new_qr_request(app, req, &flow, &target).await?;
+    let res =
+        Response::plain(StatusCode::OK, &uuid).header(hyper::header::CACHE_CONTROL, "no-store");
+    Ok(match new_flow {
+        true => app.cookies.set(res, Cookie::Flow, &flow, None),
+        false => res,
+    })
+}
+
+/// `GET qrCode/getCode?uuid=`: the QR code (PNG) of the phone's page for a waiting
+/// request.
+pub(super) async fn qr_image(app: &App, req: &Request) -> Handled {
+    let uuid = req.query.get("uuid").unwrap_or("");
+    let Some((_, request)) = qr_request(app, uuid).await? else {
+        return Err(Failure::Refused(StatusCode::NOT_FOUND));
+    };
+    if request.state != QrState::Waiting {
+        return Err(Failure::Refused(StatusCode::NOT_FOUND));
+    }
+    let origin = app
+        .config
+        .public_url()
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default();
+    let page = format!("{origin}{}/qrCode/qrCodeLogin.do?uuid={uuid}", req.prefix);
+    let png = qr_png(&page).ok_or(Failure::Refused(StatusCode::INTERNAL_SERVER_ERROR))?;
+    Ok(Response::new(StatusCode::OK, "image/png", png)
+        .header(hyper::header::CACHE_CONTROL, "no-store"))
+}
+
+/// `GET qrCode/getStatus.htl?uuid=`: `0` waiting, `2` scanned, `1` confirmed, `3`
+/// expired, cancelled or not this browser's.
+pub(super) async fn qr_status(app: &App, req: &Request) -> Handled {
+    let uuid = req.query.get("uuid").unwrap_or("");
+    let status = match qr_request(app, uuid).await? {
+        Some((_, r)) if made_here(req, &r) => match r.state {
+            QrState::Waiting => "0",
+            QrState::Scanned => "2",
+            QrState::Confirmed { .. } => "1",
+            QrState::Cancelled => "3",
+        },
+        _ => "3",
+    };
+    Ok(Response::plain(StatusCode::OK, status).header(hyper::header::CACHE_CONTROL, "no-store"))
+}
+
+/// `GET qrCode/qrCodeLogin.do?uuid=` (the phone, after scanning): the confirmation, or
+/// first a login on the phone.
+pub(super) async fn qr_scan(app: &App, req: &Request) -> Handled {
+    let uuid = req.query.get("uuid").unwrap_or("").to_string();
+    scan_page(app, req, &uuid, None, StatusCode::OK).await
+}
+
+async fn scan_page(
+    app: &App,
+    req: &Request,
+    uuid: &str,
+    error: Option<String>,
+    status: StatusCode,
+) -> Handled {
+    let chrome = app.chrome(req);
+    let t = chrome.t();
+    let Some((key, mut request)) = qr_request(app, uuid).await? else {
+        let page = chrome.message(t.qr_confirm_title, t.qr_invalid, &[]);
+        return Ok(app.page(req, StatusCode::NOT_FOUND, page));
+    };
+    let (flow, new_flow) = super::login::flow(req);
+    let token = app.forms.issue(&flow, app.clock.now()).token;
+    let holder = match req.cookie(Cookie::Tgc) {
+        Some(tgc) => app.sessions.find(tgc).await?,
+        None => None,
+    };
+    let page = match holder {
+        Some(session) => {
+            if request.state == QrState::Waiting {
+                request.state = QrState::Scanned;
+                keep_qr(app, &key, &request).await?;
+            }
+            let application = request
+                .target
+                .service
+                .as_deref()
+                .and_then(|s| app.cas.registered(s));
+            let view = QrConfirmView {
+                token,
+                uuid,
+                account: &session.account_id,
+                requested_at: crate::clock::local_time(
+                    request.requested_at,
+                    app.config.utc_offset_minutes,
+                ),
+                address: &request.client.ip,
+                browser: crate::pages::browser(&request.client.user_agent),
+                app: application.as_ref().map(|s| s.title()),
+            };
+            chrome.qr_confirm(&view)
         }
-        let uuid = tickets::new_id(Kind::QrLogin);
-        let now = self.clock.now();
-        let request = QrRequest {
-            flow: tickets::hash_id(flow),
-            target: target.clone(),
-            requested_at: now,
-            client: self.client(req),
-            state: QrState::Waiting,
-            expires_at: now + QR_TTL,
-        };
-        self.qr_requests
-            .insert(tickets::hash_id(&uuid), request, now + QR_TTL, now)
-            .await?;
-        Ok(uuid)
-    }
-
-    async fn qr_request(&self, uuid: &str) -> Result<Option<(String, QrRequest)>, Failure> {
-        if !tickets::well_formed(uuid, Kind::QrLogin) {
-            return Ok(None);
+        None => {
+            // Inside WeCom or WeChat the phone is identified without a password.
+            if req.method == hyper::Method::GET {
+                if let Some(to_provider) = super::social::scan_in_app(app, req, uuid).await {
+                    return to_provider;
+                }
+            }
+            let username = req.form.get("username").unwrap_or("");
+            let captcha = !username.is_empty()
+                && app.accounts.needs_captcha(username, &app.client(req)).await;
+            let view = QrPhoneLogin {
+                token,
+                uuid,
+                username,
+                captcha,
+                error,
+            };
+            chrome.qr_phone_login(&view)
         }
-        let key = tickets::hash_id(uuid);
-        let request = self.qr_requests.get(&key, self.clock.now()).await?;
-        Ok(request.map(|r| (key, r)))
-    }
+    };
+    let res = app.page(req, status, page);
+    Ok(match new_flow {
+        true => app.cookies.set(res, Cookie::Flow, &flow, None),
+        false => res,
+    })
+}
 
-    async fn keep_qr(&self, key: &str, request: &QrRequest) -> Result<(), Failure> {
-        let now = self.clock.now();
-        self.qr_requests
-            .insert(key.to_string(), request.clone(), request.expires_at, now)
-            .await?;
-        Ok(())
+/// `POST qrCode/qrCodeLogin.do` (the phone): `action=login` with `username` and
+/// `password`; `action=confirm` or `action=cancel`.
+pub(super) async fn qr_scan_post(app: &App, req: &Request) -> Handled {
+    let f = &req.form;
+    let uuid = f.get("uuid").unwrap_or("").to_string();
+    let chrome = app.chrome(req);
+    let t = chrome.t();
+    let token = f.get("execution").unwrap_or("");
+    if app.redeem(req, token).await?.is_none() {
+        return Err(Failure::Refused(StatusCode::FORBIDDEN));
     }
-
-    /// Whether this browser made the request.
-    fn made_here(&self, req: &Request, request: &QrRequest) -> bool {
-        req.cookie(Cookie::Flow)
-            .is_some_and(|f| tickets::hash_id(f) == request.flow)
+    let Some((key, mut request)) = qr_request(app, &uuid).await? else {
+        let page = chrome.message(t.qr_confirm_title, t.qr_invalid, &[]);
+        return Ok(app.page(req, StatusCode::NOT_FOUND, page));
+    };
+    let client = app.client(req);
+    if f.get("action") == Some("login") {
+        return qr_phone_login(app, req, &uuid).await;
     }
-
-    /// `GET qrCode/getToken`: a new request for this browser, its uuid as plain text.
-    pub(super) async fn qr_token(&self, req: &Request) -> Handled {
-        let (flow, new_flow) = self.flow(req);
-        let target = Target {
-            service: self.service_param(req).ok().flatten(),
-            post: false,
-        };
-        let uuid = self.new_qr_request(req, &flow, &target).await?;
-        let res =
-            Response::plain(StatusCode::OK, &uuid).header(hyper::header::CACHE_CONTROL, "no-store");
-        Ok(match new_flow {
-            true => self.cookies.set(res, Cookie::Flow, &flow, None),
-            false => res,
-        })
+    let session = match req.cookie(Cookie::Tgc) {
+        Some(tgc) => app.sessions.find(tgc).await?,
+        None => None,
+    };
+    let Some(session) = session else {
+        return scan_page(app, req, &uuid, None, StatusCode::UNAUTHORIZED).await;
+    };
+    if matches!(
+        request.state,
+        QrState::Confirmed { .. } | QrState::Cancelled
+    ) {
+        let page = chrome.message(t.qr_confirm_title, t.qr_invalid, &[]);
+        return Ok(app.page(req, StatusCode::CONFLICT, page));
     }
-
-    /// `GET qrCode/getCode?uuid=`: the QR code (PNG) of the phone's page for a waiting
-    /// request.
-    pub(super) async fn qr_image(&self, req: &Request) -> Handled {
-        let uuid = req.query.get("uuid").unwrap_or("");
-        let Some((_, request)) = self.qr_request(uuid).await? else {
-            return Err(Failure::Refused(StatusCode::NOT_FOUND));
-        };
-        if request.state != QrState::Waiting {
-            return Err(Failure::Refused(StatusCode::NOT_FOUND));
-        }
-        let origin = self
-            .config
-            .public_url()
-            .map(|u| u.origin().ascii_serialization())
-            .unwrap_or_default();
-        let page = format!("{origin}{}/qrCode/qrCodeLogin.do?uuid={uuid}", req.prefix);
-        let png = qr_png(&page).ok_or(Failure::Refused(StatusCode::INTERNAL_SERVER_ERROR))?;
-        Ok(Response::new(StatusCode::OK, "image/png", png)
-            .header(hyper::header::CACHE_CONTROL, "no-store"))
-    }
-
-    /// `GET qrCode/getStatus.htl?uuid=`: `0` waiting, `2` scanned, `1` confirmed, `3`
-    /// expired, cancelled or not this browser's.
-    pub(super) async fn qr_status(&self, req: &Request) -> Handled {
-        let uuid = req.query.get("uuid").unwrap_or("");
-        let status = match self.qr_request(uuid).await? {
-            Some((_, r)) if self.made_here(req, &r) => match r.state {
-                QrState::Waiting => "0",
-                QrState::Scanned => "2",
-                QrState::Confirmed { .. } => "1",
-                QrState::Cancelled => "3",
+    let (state, message, event) = match f.get("action") {
+        Some("confirm") => (
+            QrState::Confirmed {
+                account: session.account_id.clone(),
+                generation: super::first_login::account(app, &session.account_id)
+                    .await?
+                    .generation,
             },
-            _ => "3",
-        };
-        Ok(
-            Response::plain(StatusCode::OK, status)
-                .header(hyper::header::CACHE_CONTROL, "no-store"),
-        )
-    }
+            t.qr_confirmed_done,
+            AuditEvent::QrConfirmed {
+                computer: request.client.ip.clone(),
+            },
+        ),
+        _ => (
+            QrState::Cancelled,
+            t.qr_cancelled_done,
+            AuditEvent::QrCancelled,
+        ),
+    };
+    request.state = state;
+    keep_qr(app, &key, &request).await?;
+    let (id, now) = (session.account_id.clone(), app.clock.now());
+    app.store
+        .call(move |s| s.audit(&client.record(event, Some(&id)), now))
+        .await?;
+    let page = chrome.message(t.qr_confirm_title, message, &[]);
+    Ok(app.page(req, StatusCode::OK, page))
+}
 
-    /// `GET qrCode/qrCodeLogin.do?uuid=` (the phone, after scanning): the confirmation, or
-    /// first a login on the phone.
-    pub(super) async fn qr_scan(&self, req: &Request) -> Handled {
-        let uuid = req.query.get("uuid").unwrap_or("").to_string();
-        self.scan_page(req, &uuid, None, StatusCode::OK).await
+/// The phone logs in (throttled like any password login) to confirm; an account that
+/// must first take its first-login steps is sent to the login page for them.
+async fn qr_phone_login(app: &App, req: &Request, uuid: &str) -> Handled {
+    let f = &req.form;
+    let t = app.chrome(req).t();
+    let client = app.client(req);
+    let username = f.get("username").unwrap_or("");
+    if app.accounts.needs_captcha(username, &client).await
+        && !super::captcha::solve_captcha(app, req, f.get("captcha").unwrap_or("")).await?
+    {
+        app.accounts.captcha_refused(username, &client).await?;
+        let error = Some(t.captcha_wrong.to_string());
+        return scan_page(app, req, uuid, error, StatusCode::UNAUTHORIZED).await;
     }
+    let password = f.get("password").unwrap_or("").to_string();
+    let account = match app
+        .accounts
+        .password_login(username, password, &client)
+        .await?
+    {
+        crate::accounts::Login::Success { account, weak } => {
+            if super::first_login::needs_first_login(app, &account, weak).await? {
+                let chrome = app.chrome(req);
+                let link = [(t.back_to_login, format!("{}/login", req.prefix))];
+                let page = chrome.message(t.qr_confirm_title, t.first_login_needed, &link);
+                return Ok(app.page(req, StatusCode::OK, page));
+            }
+            account
+        }
+        crate::accounts::Login::Invalid => {
+            let error = Some(t.bad_credentials.to_string());
+            return scan_page(app, req, uuid, error, StatusCode::UNAUTHORIZED).await;
+        }
+        crate::accounts::Login::Throttled => {
+            let error = Some(t.throttled.to_string());
+            return scan_page(app, req, uuid, error, StatusCode::LOCKED).await;
+        }
+    };
+    let (tgc, _) = super::login::start_session(app, req, &account, false).await?;
+    let back = Response::see_other(&format!("{}/qrCode/qrCodeLogin.do?uuid={uuid}", req.prefix));
+    Ok(super::login::with_session_cookie(
+        app, req, back, &tgc, false,
+    ))
+}
 
-    async fn scan_page(
-        &self,
-        req: &Request,
-        uuid: &str,
-        error: Option<String>,
-        status: StatusCode,
-    ) -> Handled {
-        let chrome = self.chrome(req);
-        let t = chrome.t();
-        let Some((key, mut request)) = self.qr_request(uuid).await? else {
-            let page = chrome.message(t.qr_confirm_title, t.qr_invalid, &[]);
-            return Ok(self.page(req, StatusCode::NOT_FOUND, page));
-        };
-        let (flow, new_flow) = self.flow(req);
-        let token = self.forms.issue(&flow, self.clock.now()).token;
-        let holder = match req.cookie(Cookie::Tgc) {
-            Some(tgc) => self.sessions.find(tgc).await?,
-            None => None,
-        };
-        let page = match holder {
-            Some(session) => {
-                if request.state == QrState::Waiting {
-                    request.state = QrState::Scanned;
-                    self.keep_qr(&key, &request).await?;
-                }
-                let app = request
-                    .target
-                    .service
-                    .as_deref()
-                    .and_then(|s| self.cas.registered(s));
-                let view = QrConfirmView {
-                    token,
-                    uuid,
-                    account: &session.account_id,
-                    requested_at: crate::clock::local_time(
-                        request.requested_at,
-                        self.config.utc_offset_minutes,
-                    ),
-                    address: &request.client.ip,
-                    browser: crate::pages::browser(&request.client.user_agent),
-                    app: app.as_ref().map(|s| s.title()),
-                };
-                chrome.qr_confirm(&view)
-            }
-            None => {
-                // Inside WeCom or WeChat the phone is identified without a password.
-                if req.method == hyper::Method::GET {
-                    if let Some(to_provider) = self.scan_in_app(req, uuid).await {
-                        return to_provider;
-                    }
-                }
-                let username = req.form.get("username").unwrap_or("");
-                let captcha = !username.is_empty()
-                    && self
-                        .accounts
-                        .needs_captcha(username, &self.client(req))
-                        .await;
-                let view = QrPhoneLogin {
-                    token,
-                    uuid,
-                    username,
-                    captcha,
-                    error,
-                };
-                chrome.qr_phone_login(&view)
-            }
-        };
-        let res = self.page(req, status, page);
-        Ok(match new_flow {
-            true => self.cookies.set(res, Cookie::Flow, &flow, None),
-            false => res,
-        })
+/// `POST /login` with `cllt=qrLogin` and `uuid` (the computer): once a phone confirmed,
+/// this browser's own SSO session, and on to the service.
+pub(super) async fn qr_login_post(
+    app: &App,
+    req: &Request,
+    target: &Target,
+    renew: bool,
+) -> Handled {
+    let f = &req.form;
+    let t = app.chrome(req).t();
+    let token = f.get("execution").or_else(|| f.get("lt")).unwrap_or("");
+    // The page again: with a new code, or (not yet confirmed) the same one.
+    let again = |error: &'static str, status, uuid: Option<&str>| {
+        let uuid = uuid.map(str::to_string);
+        async move {
+            let form = super::login::Form::Qr(uuid.as_deref());
+            super::login::login_form(app, req, target, renew, "", form, Some(error), status).await
+        }
+    };
+    if app.redeem(req, token).await?.is_none() {
+        return Ok(again(t.form_expired, StatusCode::FORBIDDEN, None).await);
     }
-
-    /// `POST qrCode/qrCodeLogin.do` (the phone): `action=login` with `username` and
-    /// `password`; `action=confirm` or `action=cancel`.
-    pub(super) async fn qr_scan_post(&self, req: &Request) -> Handled {
-        let f = &req.form;
-        let uuid = f.get("uuid").unwrap_or("").to_string();
-        let chrome = self.chrome(req);
-        let t = chrome.t();
-        let token = f.get("execution").unwrap_or("");
-        if self.redeem(req, token).await?.is_none() {
-            return Err(Failure::Refused(StatusCode::FORBIDDEN));
-        }
-        let Some((key, mut request)) = self.qr_request(&uuid).await? else {
-            let page = chrome.message(t.qr_confirm_title, t.qr_invalid, &[]);
-            return Ok(self.page(req, StatusCode::NOT_FOUND, page));
-        };
-        let client = self.client(req);
-        if f.get("action") == Some("login") {
-            return self.qr_phone_login(req, &uuid).await;
-        }
-        let session = match req.cookie(Cookie::Tgc) {
-            Some(tgc) => self.sessions.find(tgc).await?,
-            None => None,
-        };
-        let Some(session) = session else {
-            return self
-                .scan_page(req, &uuid, None, StatusCode::UNAUTHORIZED)
-                .await;
-        };
-        if matches!(
-            request.state,
-            QrState::Confirmed { .. } | QrState::Cancelled
-        ) {
-            let page = chrome.message(t.qr_confirm_title, t.qr_invalid, &[]);
-            return Ok(self.page(req, StatusCode::CONFLICT, page));
-        }
-        let (state, message, event) = match f.get("action") {
-            Some("confirm") => (
-                QrState::Confirmed {
-                    account: session.account_id.clone(),
-                    generation: self.account(&session.account_id).await?.generation,
-                },
-                t.qr_confirmed_done,
-                AuditEvent::QrConfirmed {
-                    computer: request.client.ip.clone(),
-                },
-            ),
-            _ => (
-                QrState::Cancelled,
-                t.qr_cancelled_done,
-                AuditEvent::QrCancelled,
-            ),
-        };
-        request.state = state;
-        self.keep_qr(&key, &request).await?;
-        let (id, now) = (session.account_id.clone(), self.clock.now());
-        self.store
-            .call(move |s| s.audit(&client.record(event, Some(&id)), now))
-            .await?;
-        let page = chrome.message(t.qr_confirm_title, message, &[]);
-        Ok(self.page(req, StatusCode::OK, page))
+    let uuid = f.get("uuid").unwrap_or("");
+    let Some((key, request)) = qr_request(app, uuid)
+        .await?
+        .filter(|(_, r)| made_here(req, r))
+    else {
+        return Ok(again(t.qr_invalid, StatusCode::FORBIDDEN, None).await);
+    };
+    let QrState::Confirmed {
+        account: account_id,
+        generation,
+    } = request.state.clone()
+    else {
+        let same = (request.state != QrState::Cancelled).then_some(uuid);
+        return Ok(again(t.qr_not_confirmed, StatusCode::UNAUTHORIZED, same).await);
+    };
+    // Spent here: of two posts only one gets a session.
+    if app.qr_requests.take(&key).await?.is_none() {
+        return Ok(again(t.qr_invalid, StatusCode::FORBIDDEN, None).await);
     }
-
-    /// The phone logs in (throttled like any password login) to confirm; an account that
-    /// must first take its first-login steps is sent to the login page for them.
-    async fn qr_phone_login(&self, req: &Request, uuid: &str) -> Handled {
-        let f = &req.form;
-        let t = self.chrome(req).t();
-        let client = self.client(req);
-        let username = f.get("username").unwrap_or("");
-        if self.accounts.needs_captcha(username, &client).await
-            && !self
-                .solve_captcha(req, f.get("captcha").unwrap_or(""))
-                .await?
-        {
-            self.accounts.captcha_refused(username, &client).await?;
-            let error = Some(t.captcha_wrong.to_string());
-            return self
-                .scan_page(req, uuid, error, StatusCode::UNAUTHORIZED)
-                .await;
-        }
-        let password = f.get("password").unwrap_or("").to_string();
-        let account = match self
-            .accounts
-            .password_login(username, password, &client)
-            .await?
-        {
-            crate::accounts::Login::Success { account, weak } => {
-                if self.needs_first_login(&account, weak).await? {
-                    let chrome = self.chrome(req);
-                    let link = [(t.back_to_login, format!("{}/login", req.prefix))];
-                    let page = chrome.message(t.qr_confirm_title, t.first_login_needed, &link);
-                    return Ok(self.page(req, StatusCode::OK, page));
-                }
-                account
-            }
-            crate::accounts::Login::Invalid => {
-                let error = Some(t.bad_credentials.to_string());
-                return self
-                    .scan_page(req, uuid, error, StatusCode::UNAUTHORIZED)
-                    .await;
-            }
-            crate::accounts::Login::Throttled => {
-                let error = Some(t.throttled.to_string());
-                return self.scan_page(req, uuid, error, StatusCode::LOCKED).await;
-            }
-        };
-        let (tgc, _) = self.start_session(req, &account, false).await?;
-        let back =
-            Response::see_other(&format!("{}/qrCode/qrCodeLogin.do?uuid={uuid}", req.prefix));
-        Ok(self.with_session_cookie(req, back, &tgc, false))
-    }
-
-    /// `POST /login` with `cllt=qrLogin` and `uuid` (the computer): once a phone confirmed,
-    /// this browser's own SSO session, and on to the service.
-    pub(super) async fn qr_login_post(
-        &self,
-        req: &Request,
-        target: &Target,
-        renew: bool,
-    ) -> Handled {
-        let f = &req.form;
-        let t = self.chrome(req).t();
-        let token = f.get("execution").or_else(|| f.get("lt")).unwrap_or("");
-        // The page again: with a new code, or (not yet confirmed) the same one.
-        let again = |error: &'static str, status, uuid: Option<&str>| {
-            let uuid = uuid.map(str::to_string);
-            async move {
-                let form = super::login::Form::Qr(uuid.as_deref());
-                self.login_form(req, target, renew, "", form, Some(error), status)
-                    .await
-            }
-        };
-        if self.redeem(req, token).await?.is_none() {
-            return Ok(again(t.form_expired, StatusCode::FORBIDDEN, None).await);
-        }
-        let uuid = f.get("uuid").unwrap_or("");
-        let Some((key, request)) = self
-            .qr_request(uuid)
-            .await?
-            .filter(|(_, r)| self.made_here(req, r))
-        else {
-            return Ok(again(t.qr_invalid, StatusCode::FORBIDDEN, None).await);
-        };
-        let QrState::Confirmed {
-            account: account_id,
-            generation,
-        } = request.state.clone()
-        else {
-            let same = (request.state != QrState::Cancelled).then_some(uuid);
-            return Ok(again(t.qr_not_confirmed, StatusCode::UNAUTHORIZED, same).await);
-        };
-        // Spent here: of two posts only one gets a session.
-        if self.qr_requests.take(&key).await?.is_none() {
-            return Ok(again(t.qr_invalid, StatusCode::FORBIDDEN, None).await);
-        }
-        let id = account_id.clone();
-        let account = self
-            .store
-            .call(move |s| s.account(&id))
-            .await?
-            .filter(|a| a.status == Status::Active && a.generation == generation);
-        let Some(account) = account else {
-            return Ok(again(t.qr_invalid, StatusCode::FORBIDDEN, None).await);
-        };
-        self.accounts
-            .record_login(&account_id, Method::QrCode, &self.client(req))
-            .await?;
-        // The request's service, else the one this form carries.
-        let target = match &request.target.service {
-            Some(_) => request.target,
-            None => target.clone(),
-        };
-        self.finish_login(req, &account, &target, false, false)
-            .await
-    }
+    let id = account_id.clone();
+    let account = app
+        .store
+        .call(move |s| s.account(&id))
+        .await?
+        .filter(|a| a.status == Status::Active && a.generation == generation);
+    let Some(account) = account else {
+        return Ok(again(t.qr_invalid, StatusCode::FORBIDDEN, None).await);
+    };
+    app.accounts
+        .record_login(&account_id, Method::QrCode, &app.client(req))
+        .await?;
+    // The request's service, else the one this form carries.
+    let target = match &request.target.service {
+        Some(_) => request.target,
+        None => target.clone(),
+    };
+    super::login::finish_login(app, req, &account, &target, false, false).await
 }

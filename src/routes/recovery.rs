@@ -79,510 +79,519 @@ impl Recovery {
     }
 }
 
-impl App {
-    /// The recovery behind this browser's cookie, and its key.
-    async fn recovery(&self, req: &Request) -> Result<Option<(String, Recovery)>, Failure> {
-        let Some(cookie) = req.cookie(Cookie::Recovery) else {
+/// The recovery behind this browser's cookie, and its key.
+async fn recovery(app: &App, req: &Request) -> Result<Option<(String, Recovery)>, Failure> {
+    let Some(cookie) = req.cookie(Cookie::Recovery) else {
+        return Ok(None);
+    };
+    let key = tickets::hash_id(cookie);
+    let Some(recovery) = app.recoveries.get(&key, app.clock.now()).await? else {
+        return Ok(None);
+    };
+    if let Some(id) = &recovery.account {
+        let id = id.clone();
+        let now = app.store.call(move |s| s.account(&id)).await?;
+        if !now.is_some_and(|a| a.status == Status::Active && a.generation == recovery.generation) {
+            app.recoveries.take(&key).await?;
             return Ok(None);
-        };
-        let key = tickets::hash_id(cookie);
-        let Some(recovery) = self.recoveries.get(&key, self.clock.now()).await? else {
-            return Ok(None);
-        };
-        if let Some(id) = &recovery.account {
-            let id = id.clone();
-            let now = self.store.call(move |s| s.account(&id)).await?;
-            if !now
-                .is_some_and(|a| a.status == Status::Active && a.generation == recovery.generation)
-            {
-                self.recoveries.take(&key).await?;
-                return Ok(None);
-            }
         }
-        Ok(Some((key, recovery)))
     }
+    Ok(Some((key, recovery)))
+}
 
-    async fn keep_recovery(&self, key: &str, recovery: &Recovery) -> Result<(), Failure> {
-        let now = self.clock.now();
-        self.recoveries
-            .insert(key.to_string(), recovery.clone(), recovery.expires_at, now)
+async fn keep_recovery(app: &App, key: &str, recovery: &Recovery) -> Result<(), Failure> {
+    let now = app.clock.now();
+    app.recoveries
+        .insert(key.to_string(), recovery.clone(), recovery.expires_at, now)
+        .await?;
+    Ok(())
+}
+
+fn recovery_page(
+    app: &App,
+    req: &Request,
+    step: RecoveryStep,
+    token: String,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let chrome = app.chrome(req);
+    let contact = match chrome.lang {
+        Lang::Zh => &app.config.recovery.contact,
+        Lang::En => &app.config.recovery.contact_en,
+    };
+    let view = RecoveryView {
+        step,
+        token,
+        error,
+        contact,
+    };
+    app.page(req, status, chrome.recovery(&view))
+}
+
+/// Step 1, with a fresh token bound to the browser (and the flow cookie if new).
+fn recovery_start(
+    app: &App,
+    req: &Request,
+    username: &str,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let (flow, new_flow) = super::login::flow(req);
+    let token = app.forms.issue(&flow, app.clock.now()).token;
+    // A service given to /forgot is kept for the way back to the login page.
+    let service = super::login::service_param(app, req).ok().flatten();
+    let step = RecoveryStep::Account {
+        username,
+        service: service.as_deref(),
+    };
+    let res = recovery_page(app, req, step, token, error, status);
+    match new_flow {
+        true => app.cookies.set(res, Cookie::Flow, &flow, None),
+        false => res,
+    }
+}
+
+/// `GET /forgot`: the step this browser's recovery is at (`?method=` picks a tab).
+pub(super) async fn forgot_get(app: &App, req: &Request) -> Handled {
+    let Some((_, r)) = recovery(app, req).await? else {
+        return Ok(recovery_start(app, req, "", None, StatusCode::OK));
+    };
+    if r.verified {
+        return Ok(password_step(app, req, &r, None, StatusCode::OK));
+    }
+    let method = req
+        .query
+        .get("method")
+        .filter(|m| r.offers(m))
+        .unwrap_or(r.first_method());
+    verify_step(app, req, &r, method, Shown::default(), StatusCode::OK).await
+}
+
+/// `POST /forgot` (step 1): `username`, `captcha`.
+pub(super) async fn forgot_post(app: &App, req: &Request) -> Handled {
+    let f = &req.form;
+    let typed = f.get("username").unwrap_or("").trim();
+    let t = app.chrome(req).t();
+    let client = app.client(req);
+    let token = f.get("execution").unwrap_or("");
+    if app.redeem(req, token).await?.is_none() {
+        return Ok(recovery_start(
+            app,
+            req,
+            typed,
+            Some(t.form_expired.into()),
+            StatusCode::FORBIDDEN,
+        ));
+    }
+    if !super::captcha::solve_captcha(app, req, f.get("captcha").unwrap_or("")).await? {
+        app.accounts.captcha_refused(typed, &client).await?;
+        return Ok(recovery_start(
+            app,
+            req,
+            typed,
+            Some(t.captcha_wrong.into()),
+            StatusCode::UNAUTHORIZED,
+        ));
+    }
+    let name = canonical_id(typed).unwrap_or_else(|| "-invalid-".into());
+    let (limit, now) = (app.config.recovery.per_account_day, app.clock.now());
+    let key = format!("recovery:{name}");
+    if !app
+        .store
+        .call(move |s| s.spend_budget(&key, limit, DAY, now))
+        .await?
+    {
+        return Ok(recovery_start(
+            app,
+            req,
+            typed,
+            Some(t.recovery_limited.into()),
+            StatusCode::TOO_MANY_REQUESTS,
+        ));
+    }
+    let mut recovery = methods_of(app, &name).await?;
+    recovery.target = Target {
+        service: super::login::service_param(app, req).ok().flatten(),
+        post: false,
+    };
+    recovery.expires_at = now + app.config.recovery.ttl;
+    let (id, c) = (name.clone(), client.clone());
+    app.store
+        .call(move |s| s.audit(&c.record(AuditEvent::RecoveryStarted, Some(&id)), now))
+        .await?;
+    let cookie = tickets::new_id(Kind::Recovery);
+    let key = tickets::hash_id(&cookie);
+    app.recoveries
+        .insert(key, recovery.clone(), recovery.expires_at, now)
+        .await?;
+    let res = Response::see_other(&format!("{}/forgot", req.prefix));
+    Ok(app.cookies.set(res, Cookie::Recovery, &cookie, None))
+}
+
+/// The recovery for `name`: the methods of the account it names, or for a name that
+/// cannot recover, methods derived from it with the key (the same every time).
+async fn methods_of(app: &App, name: &str) -> Result<Recovery, Failure> {
+    let id = name.to_string();
+    let account = app.store.call(move |s| s.account(&id)).await?;
+    let account = account.filter(|a| a.status == Status::Active);
+    let mut r = Recovery {
+        name: name.to_string(),
+        account: account.as_ref().map(|a| a.id.clone()),
+        token: tickets::new_id(Kind::Recovery),
+        target: Target::default(),
+        phone: false,
+        email: false,
+        questions: Vec::new(),
+        verified: false,
+        wrong_answers: 0,
+        expires_at: 0,
+        generation: account.as_ref().map_or(0, |a| a.generation),
+    };
+    match &account {
+        Some(a) => {
+            r.phone = a.bound_phone.is_some();
+            r.email = a.bound_email.is_some();
+            r.questions = app
+                .accounts
+                .questions_of(&a.id)
+                .await?
+                .iter()
+                .filter_map(|k| {
+                    QUESTIONS
+                        .iter()
+                        .find(|(q, _, _)| q == k)
+                        .map(|(q, _, _)| q.to_string())
+                })
+                .collect();
+        }
+        None => {
+            let seed = app.store.keys().lookup("recovery-decoy", name);
+            let (phone, email, questions) = decoy(&seed);
+            r.phone = phone;
+            r.email = email;
+            r.questions = questions.into_iter().map(str::to_owned).collect();
+        }
+    }
+    Ok(r)
+}
+
+async fn verify_step(
+    app: &App,
+    req: &Request,
+    r: &Recovery,
+    method: &str,
+    shown: Shown,
+    status: StatusCode,
+) -> Handled {
+    let english = app.chrome(req).lang == Lang::En;
+    let methods = Methods {
+        phone: r.phone,
+        email: r.email,
+        questions: r
+            .questions
+            .iter()
+            .filter_map(|k| question_text(k, english))
+            .collect(),
+    };
+    let captcha = match (method, shown.input.as_str()) {
+        ("phone" | "email", typed) if !typed.is_empty() => match recipient(method, typed) {
+            Some(to) => app.codes.near_cap(&app.client(req), &to).await?,
+            None => false,
+        },
+        _ => false,
+    };
+    let step = RecoveryStep::Verify {
+        methods,
+        method,
+        input: &shown.input,
+        code_sent_to: shown.code_sent_to,
+        wait: shown.wait,
+        captcha,
+    };
+    Ok(recovery_page(
+        app,
+        req,
+        step,
+        r.token.clone(),
+        shown.error,
+        status,
+    ))
+}
+
+/// `POST /forgot/verify` (step 2): `method`; for `phone`/`email` the full number or
+/// address and `action=send`, then `code` and `action=verify`; for `questions`,
+/// `answer1`..`answer3`.
+pub(super) async fn forgot_verify(app: &App, req: &Request) -> Handled {
+    let t = app.chrome(req).t();
+    let Some((key, mut r)) = recovery(app, req).await? else {
+        return Ok(recovery_start(
+            app,
+            req,
+            "",
+            Some(t.recovery_expired.into()),
+            StatusCode::FORBIDDEN,
+        ));
+    };
+    let f = &req.form;
+    if f.get("execution") != Some(r.token.as_str()) {
+        return Err(Failure::Refused(StatusCode::FORBIDDEN));
+    }
+    let method = f.get("method").unwrap_or("");
+    if !r.offers(method) || r.verified {
+        return Err(Failure::Refused(StatusCode::BAD_REQUEST));
+    }
+    let client = app.client(req);
+    let method: &'static str = match method {
+        "phone" => "phone",
+        "email" => "email",
+        _ => "questions",
+    };
+    if method == "questions" {
+        let answers: Vec<String> = (1..=r.questions.len())
+            .map(|n| f.get(&format!("answer{n}")).unwrap_or("").to_string())
+            .collect();
+        let right = app
+            .accounts
+            .check_answers(&r.name, r.account.as_deref(), &answers, &client)
             .await?;
-        Ok(())
-    }
-
-    fn recovery_page(
-        &self,
-        req: &Request,
-        step: RecoveryStep,
-        token: String,
-        error: Option<String>,
-        status: StatusCode,
-    ) -> Response {
-        let chrome = self.chrome(req);
-        let contact = match chrome.lang {
-            Lang::Zh => &self.config.recovery.contact,
-            Lang::En => &self.config.recovery.contact_en,
-        };
-        let view = RecoveryView {
-            step,
-            token,
-            error,
-            contact,
-        };
-        self.page(req, status, chrome.recovery(&view))
-    }
-
-    /// Step 1, with a fresh token bound to the browser (and the flow cookie if new).
-    fn recovery_start(
-        &self,
-        req: &Request,
-        username: &str,
-        error: Option<String>,
-        status: StatusCode,
-    ) -> Response {
-        let (flow, new_flow) = self.flow(req);
-        let token = self.forms.issue(&flow, self.clock.now()).token;
-        // A service given to /forgot is kept for the way back to the login page.
-        let service = self.service_param(req).ok().flatten();
-        let step = RecoveryStep::Account {
-            username,
-            service: service.as_deref(),
-        };
-        let res = self.recovery_page(req, step, token, error, status);
-        match new_flow {
-            true => self.cookies.set(res, Cookie::Flow, &flow, None),
-            false => res,
-        }
-    }
-
-    /// `GET /forgot`: the step this browser's recovery is at (`?method=` picks a tab).
-    pub(super) async fn forgot_get(&self, req: &Request) -> Handled {
-        let Some((_, r)) = self.recovery(req).await? else {
-            return Ok(self.recovery_start(req, "", None, StatusCode::OK));
-        };
-        if r.verified {
-            return Ok(self.password_step(req, &r, None, StatusCode::OK));
-        }
-        let method = req
-            .query
-            .get("method")
-            .filter(|m| r.offers(m))
-            .unwrap_or(r.first_method());
-        self.verify_step(req, &r, method, Shown::default(), StatusCode::OK)
-            .await
-    }
-
-    /// `POST /forgot` (step 1): `username`, `captcha`.
-    pub(super) async fn forgot_post(&self, req: &Request) -> Handled {
-        let f = &req.form;
-        let typed = f.get("username").unwrap_or("").trim();
-        let t = self.chrome(req).t();
-        let client = self.client(req);
-        let token = f.get("execution").unwrap_or("");
-        if self.redeem(req, token).await?.is_none() {
-            return Ok(self.recovery_start(
-                req,
-                typed,
-                Some(t.form_expired.into()),
-                StatusCode::FORBIDDEN,
-            ));
-        }
-        if !self
-            .solve_captcha(req, f.get("captcha").unwrap_or(""))
-            .await?
-        {
-            self.accounts.captcha_refused(typed, &client).await?;
-            return Ok(self.recovery_start(
-                req,
-                typed,
-                Some(t.captcha_wrong.into()),
-                StatusCode::UNAUTHORIZED,
-            ));
-        }
-        let name = canonical_id(typed).unwrap_or_else(|| "-invalid-".into());
-        let (limit, now) = (self.config.recovery.per_account_day, self.clock.now());
-        let key = format!("recovery:{name}");
-        if !self
-            .store
-            .call(move |s| s.spend_budget(&key, limit, DAY, now))
-            .await?
-        {
-            return Ok(self.recovery_start(
-                req,
-                typed,
-                Some(t.recovery_limited.into()),
-                StatusCode::TOO_MANY_REQUESTS,
-            ));
-        }
-        let mut recovery = self.methods_of(&name).await?;
-        recovery.target = Target {
-            service: self.service_param(req).ok().flatten(),
-            post: false,
-        };
-        recovery.expires_at = now + self.config.recovery.ttl;
-        let (id, c) = (name.clone(), client.clone());
-        self.store
-            .call(move |s| s.audit(&c.record(AuditEvent::RecoveryStarted, Some(&id)), now))
-            .await?;
-        let cookie = tickets::new_id(Kind::Recovery);
-        let key = tickets::hash_id(&cookie);
-        self.recoveries
-            .insert(key, recovery.clone(), recovery.expires_at, now)
-            .await?;
-        let res = Response::see_other(&format!("{}/forgot", req.prefix));
-        Ok(self.cookies.set(res, Cookie::Recovery, &cookie, None))
-    }
-
-    /// The recovery for `name`: the methods of the account it names, or for a name that
-    /// cannot recover, methods derived from it with the key (the same every time).
-    async fn methods_of(&self, name: &str) -> Result<Recovery, Failure> {
-        let id = name.to_string();
-        let account = self.store.call(move |s| s.account(&id)).await?;
-        let account = account.filter(|a| a.status == Status::Active);
-        let mut r = Recovery {
-            name: name.to_string(),
-            account: account.as_ref().map(|a| a.id.clone()),
-            token: tickets::new_id(Kind::Recovery),
-            target: Target::default(),
-            phone: false,
-            email: false,
-            questions: Vec::new(),
-            verified: false,
-            wrong_answers: 0,
-            expires_at: 0,
-            generation: account.as_ref().map_or(0, |a| a.generation),
-        };
-        match &account {
-            Some(a) => {
-                r.phone = a.bound_phone.is_some();
-                r.email = a.bound_email.is_some();
-                r.questions = self
-                    .accounts
-                    .questions_of(&a.id)
-                    .await?
-                    .iter()
-                    .filter_map(|k| {
-                        QUESTIONS
-                            .iter()
-                            .find(|(q, _, _)| q == k)
-                            .map(|(q, _, _)| q.to_string())
-                    })
-                    .collect();
+        return match right {
+            Some(true) if r.account.is_some() => {
+                r.verified = true;
+                keep_recovery(app, &key, &r).await?;
+                Ok(Response::see_other(&format!("{}/forgot", req.prefix)))
             }
             None => {
-                let seed = self.store.keys().lookup("recovery-decoy", name);
-                let (phone, email, questions) = decoy(&seed);
-                r.phone = phone;
-                r.email = email;
-                r.questions = questions.into_iter().map(str::to_owned).collect();
+                let shown = Shown {
+                    error: Some(t.throttled.into()),
+                    ..Shown::default()
+                };
+                verify_step(app, req, &r, method, shown, StatusCode::LOCKED).await
             }
-        }
-        Ok(r)
+            _ => {
+                r.wrong_answers += 1;
+                if r.wrong_answers >= app.config.recovery.max_answer_attempts {
+                    app.recoveries.take(&key).await?;
+                    return Ok(recovery_start(
+                        app,
+                        req,
+                        "",
+                        Some(t.recovery_expired.into()),
+                        StatusCode::BAD_REQUEST,
+                    ));
+                }
+                keep_recovery(app, &key, &r).await?;
+                let shown = Shown {
+                    error: Some(t.answers_wrong.into()),
+                    ..Shown::default()
+                };
+                verify_step(app, req, &r, method, shown, StatusCode::BAD_REQUEST).await
+            }
+        };
     }
-
-    async fn verify_step(
-        &self,
-        req: &Request,
-        r: &Recovery,
-        method: &str,
-        shown: Shown,
-        status: StatusCode,
-    ) -> Handled {
-        let english = self.chrome(req).lang == Lang::En;
-        let methods = Methods {
-            phone: r.phone,
-            email: r.email,
-            questions: r
-                .questions
-                .iter()
-                .filter_map(|k| question_text(k, english))
-                .collect(),
+    let typed = f.get(method).unwrap_or("").trim().to_string();
+    let Some(to) = recipient(method, &typed) else {
+        let invalid = if method == "email" {
+            t.email_invalid
+        } else {
+            t.phone_invalid
         };
-        let captcha = match (method, shown.input.as_str()) {
-            ("phone" | "email", typed) if !typed.is_empty() => match recipient(method, typed) {
-                Some(to) => self.codes.near_cap(&self.client(req), &to).await?,
-                None => false,
-            },
-            _ => false,
+        let shown = Shown {
+            error: Some(invalid.into()),
+            input: typed,
+            ..Shown::default()
         };
-        let step = RecoveryStep::Verify {
-            methods,
-            method,
-            input: &shown.input,
-            code_sent_to: shown.code_sent_to,
-            wait: shown.wait,
-            captcha,
-        };
-        Ok(self.recovery_page(req, step, r.token.clone(), shown.error, status))
-    }
-
-    /// `POST /forgot/verify` (step 2): `method`; for `phone`/`email` the full number or
-    /// address and `action=send`, then `code` and `action=verify`; for `questions`,
-    /// `answer1`..`answer3`.
-    pub(super) async fn forgot_verify(&self, req: &Request) -> Handled {
-        let t = self.chrome(req).t();
-        let Some((key, mut r)) = self.recovery(req).await? else {
-            return Ok(self.recovery_start(
-                req,
-                "",
-                Some(t.recovery_expired.into()),
-                StatusCode::FORBIDDEN,
-            ));
-        };
-        let f = &req.form;
-        if f.get("execution") != Some(r.token.as_str()) {
-            return Err(Failure::Refused(StatusCode::FORBIDDEN));
-        }
-        let method = f.get("method").unwrap_or("");
-        if !r.offers(method) || r.verified {
-            return Err(Failure::Refused(StatusCode::BAD_REQUEST));
-        }
-        let client = self.client(req);
-        let method: &'static str = match method {
-            "phone" => "phone",
-            "email" => "email",
-            _ => "questions",
-        };
-        if method == "questions" {
-            let answers: Vec<String> = (1..=r.questions.len())
-                .map(|n| f.get(&format!("answer{n}")).unwrap_or("").to_string())
-                .collect();
-            let right = self
-                .accounts
-                .check_answers(&r.name, r.account.as_deref(), &answers, &client)
-                .await?;
-            return match right {
-                Some(true) if r.account.is_some() => {
-                    r.verified = true;
-                    self.keep_recovery(&key, &r).await?;
-                    Ok(Response::see_other(&format!("{}/forgot", req.prefix)))
-                }
-                None => {
-                    let shown = Shown {
-                        error: Some(t.throttled.into()),
-                        ..Shown::default()
-                    };
-                    self.verify_step(req, &r, method, shown, StatusCode::LOCKED)
-                        .await
-                }
-                _ => {
-                    r.wrong_answers += 1;
-                    if r.wrong_answers >= self.config.recovery.max_answer_attempts {
-                        self.recoveries.take(&key).await?;
-                        return Ok(self.recovery_start(
-                            req,
-                            "",
-                            Some(t.recovery_expired.into()),
-                            StatusCode::BAD_REQUEST,
-                        ));
-                    }
-                    self.keep_recovery(&key, &r).await?;
-                    let shown = Shown {
-                        error: Some(t.answers_wrong.into()),
-                        ..Shown::default()
-                    };
-                    self.verify_step(req, &r, method, shown, StatusCode::BAD_REQUEST)
-                        .await
-                }
-            };
-        }
-        let typed = f.get(method).unwrap_or("").trim().to_string();
-        let Some(to) = recipient(method, &typed) else {
-            let invalid = if method == "email" {
-                t.email_invalid
-            } else {
-                t.phone_invalid
-            };
+        return verify_step(app, req, &r, method, shown, StatusCode::BAD_REQUEST).await;
+    };
+    if f.get("action") == Some("send") {
+        if app.codes.near_cap(&client, &to).await?
+            && !super::captcha::solve_captcha(app, req, f.get("captcha").unwrap_or("")).await?
+        {
             let shown = Shown {
-                error: Some(invalid.into()),
+                error: Some(t.captcha_needed.into()),
                 input: typed,
                 ..Shown::default()
             };
-            return self
-                .verify_step(req, &r, method, shown, StatusCode::BAD_REQUEST)
-                .await;
-        };
-        if f.get("action") == Some("send") {
-            if self.codes.near_cap(&client, &to).await?
-                && !self
-                    .solve_captcha(req, f.get("captcha").unwrap_or(""))
-                    .await?
-            {
-                let shown = Shown {
-                    error: Some(t.captcha_needed.into()),
-                    input: typed,
-                    ..Shown::default()
-                };
-                return self
-                    .verify_step(req, &r, method, shown, StatusCode::BAD_REQUEST)
-                    .await;
-            }
-            // Sent only to the account's own number or address; answered alike otherwise.
-            let bound = match &r.account {
-                Some(id) => {
-                    let id = id.clone();
-                    let kind = to.kind();
-                    self.store.call(move |s| s.binding(&id, kind)).await?
-                }
-                None => None,
-            };
-            let delivery = match bound
-                .as_deref()
-                .and_then(|v| Recipient::parse(to.kind(), v))
-            {
-                Some(b) if b == to => Delivery::Background,
-                _ => Delivery::Pretend,
-            };
-            let sent = self
-                .codes
-                .send(Purpose::Recovery, &r.name, &to, &client, delivery)
-                .await?;
-            let shown = match sent {
-                Sent::Sent { wait } => Shown {
-                    input: typed,
-                    code_sent_to: Some(to.masked()),
-                    wait,
-                    error: None,
-                },
-                other => Shown {
-                    wait: if let Sent::TooSoon(w) = other { w } else { 0 },
-                    error: Some(send_refusal(t, other, &to)),
-                    input: typed,
-                    code_sent_to: None,
-                },
-            };
-            let status = match shown.error {
-                None => StatusCode::OK,
-                Some(_) => StatusCode::TOO_MANY_REQUESTS,
-            };
-            return self.verify_step(req, &r, method, shown, status).await;
+            return verify_step(app, req, &r, method, shown, StatusCode::BAD_REQUEST).await;
         }
-        let code = f.get("code").unwrap_or("");
-        let checked = self
+        // Sent only to the account's own number or address; answered alike otherwise.
+        let bound = match &r.account {
+            Some(id) => {
+                let id = id.clone();
+                let kind = to.kind();
+                app.store.call(move |s| s.binding(&id, kind)).await?
+            }
+            None => None,
+        };
+        let delivery = match bound
+            .as_deref()
+            .and_then(|v| Recipient::parse(to.kind(), v))
+        {
+            Some(b) if b == to => Delivery::Background,
+            _ => Delivery::Pretend,
+        };
+        let sent = app
             .codes
-            .check(Purpose::Recovery, &r.name, &to, code, &client)
+            .send(Purpose::Recovery, &r.name, &to, &client, delivery)
             .await?;
-        if checked == CodeCheck::Valid && r.account.is_some() {
-            r.verified = true;
-            self.keep_recovery(&key, &r).await?;
-            let (id, now) = (r.name.clone(), self.clock.now());
-            let event = AuditEvent::RecoveryVerified { method };
-            self.store
-                .call(move |s| s.audit(&client.record(event, Some(&id)), now))
-                .await?;
-            return Ok(Response::see_other(&format!("{}/forgot", req.prefix)));
-        }
-        // One sentence for a wrong, expired or never-sent code: a code never sent (the
-        // number typed is not the account's) must look like a wrong one.
-        let shown = Shown {
-            error: Some(t.code_invalid.into()),
-            input: typed,
-            code_sent_to: Some(to.masked()),
-            wait: 0,
+        let shown = match sent {
+            Sent::Sent { wait } => Shown {
+                input: typed,
+                code_sent_to: Some(to.masked()),
+                wait,
+                error: None,
+            },
+            other => Shown {
+                wait: if let Sent::TooSoon(w) = other { w } else { 0 },
+                error: Some(send_refusal(t, other, &to)),
+                input: typed,
+                code_sent_to: None,
+            },
         };
-        self.verify_step(req, &r, method, shown, StatusCode::BAD_REQUEST)
-            .await
+        let status = match shown.error {
+            None => StatusCode::OK,
+            Some(_) => StatusCode::TOO_MANY_REQUESTS,
+        };
+        return verify_step(app, req, &r, method, shown, status).await;
     }
-
-    fn password_step(
-        &self,
-        req: &Request,
-        r: &Recovery,
-        error: Option<String>,
-        status: StatusCode,
-    ) -> Response {
-        let chrome = self.chrome(req);
-        let step = RecoveryStep::Password {
-            account: &r.name,
-            rules: chrome.policy_rules(self.accounts.policy()),
-        };
-        self.recovery_page(req, step, r.token.clone(), error, status)
+    let code = f.get("code").unwrap_or("");
+    let checked = app
+        .codes
+        .check(Purpose::Recovery, &r.name, &to, code, &client)
+        .await?;
+    if checked == CodeCheck::Valid && r.account.is_some() {
+        r.verified = true;
+        keep_recovery(app, &key, &r).await?;
+        let (id, now) = (r.name.clone(), app.clock.now());
+        let event = AuditEvent::RecoveryVerified { method };
+        app.store
+            .call(move |s| s.audit(&client.record(event, Some(&id)), now))
+            .await?;
+        return Ok(Response::see_other(&format!("{}/forgot", req.prefix)));
     }
+    // One sentence for a wrong, expired or never-sent code: a code never sent (the
+    // number typed is not the account's) must look like a wrong one.
+    let shown = Shown {
+        error: Some(t.code_invalid.into()),
+        input: typed,
+        code_sent_to: Some(to.masked()),
+        wait: 0,
+    };
+    verify_step(app, req, &r, method, shown, StatusCode::BAD_REQUEST).await
+}
 
-    /// `POST /forgot/password` (step 3): `newPassword`, `confirmPassword`. The recovery is
-    /// spent by the change; every SSO session of the account ends.
-    pub(super) async fn forgot_password(&self, req: &Request) -> Handled {
-        let t = self.chrome(req).t();
-        let Some((key, r)) = self.recovery(req).await? else {
-            return Ok(self.recovery_start(
-                req,
-                "",
-                Some(t.recovery_expired.into()),
-                StatusCode::FORBIDDEN,
-            ));
-        };
-        let f = &req.form;
-        if f.get("execution") != Some(r.token.as_str()) {
-            return Err(Failure::Refused(StatusCode::FORBIDDEN));
-        }
-        let (true, Some(account_id)) = (r.verified, r.account.clone()) else {
-            return Err(Failure::Refused(StatusCode::FORBIDDEN));
-        };
-        let (new, repeat) = (
-            f.get("newPassword").unwrap_or(""),
-            f.get("confirmPassword").unwrap_or(""),
-        );
-        if let Err(e) = self.accounts.policy().check_new(&account_id, new, repeat) {
-            let error = policy_message(t, e).to_string();
-            return Ok(self.password_step(req, &r, Some(error), StatusCode::BAD_REQUEST));
-        }
-        // Spent here: of two submits (or a replay) only one changes the password.
-        if self.recoveries.take(&key).await?.is_none() {
-            return Ok(self.recovery_start(
-                req,
-                "",
-                Some(t.recovery_expired.into()),
-                StatusCode::FORBIDDEN,
-            ));
-        }
-        let change = PasswordChange {
-            account_id: &account_id,
-            current: None,
-            new,
-            repeat,
-            must_change: false,
-            keep_session: None,
-            keep_identities: false,
-            by: Actor::Recovery,
-        };
-        let client = self.client(req);
-        match self.accounts.change_password(change, &client).await? {
-            Ok(account) => {
-                self.notify_bound(&account, Notice::PasswordReset, &client)
-                    .await;
-                let mut done = format!("{}/forgot/done", req.prefix);
-                if let Some(service) = &r.target.service {
-                    done.push_str("?service=");
-                    done.extend(url::form_urlencoded::byte_serialize(service.as_bytes()));
-                }
-                let res = Response::see_other(&done);
-                Ok(self.cookies.clear(res, Cookie::Recovery))
-            }
-            Err(e) => {
-                // Refused (a recent password): the recovery stands for another try.
-                self.keep_recovery(&key, &r).await?;
-                let error = policy_message(t, e).to_string();
-                Ok(self.password_step(req, &r, Some(error), StatusCode::BAD_REQUEST))
-            }
-        }
-    }
+fn password_step(
+    app: &App,
+    req: &Request,
+    r: &Recovery,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let chrome = app.chrome(req);
+    let step = RecoveryStep::Password {
+        account: &r.name,
+        rules: chrome.policy_rules(app.accounts.policy()),
+    };
+    recovery_page(app, req, step, r.token.clone(), error, status)
+}
 
-    /// `GET /forgot/done` (step 4): "密码找回成功 去登录", and on to the login page (with
-    /// the service the user came from) after three seconds.
-    pub(super) fn forgot_done(&self, req: &Request) -> Response {
-        let mut login = format!("{}/login", req.prefix);
-        if let Ok(Some(service)) = self.service_param(req) {
-            login.push_str("?service=");
-            login.extend(url::form_urlencoded::byte_serialize(service.as_bytes()));
-        }
-        self.recovery_page(
+/// `POST /forgot/password` (step 3): `newPassword`, `confirmPassword`. The recovery is
+/// spent by the change; every SSO session of the account ends.
+pub(super) async fn forgot_password(app: &App, req: &Request) -> Handled {
+    let t = app.chrome(req).t();
+    let Some((key, r)) = recovery(app, req).await? else {
+        return Ok(recovery_start(
+            app,
             req,
-            RecoveryStep::Done { login },
-            String::new(),
-            None,
-            StatusCode::OK,
-        )
+            "",
+            Some(t.recovery_expired.into()),
+            StatusCode::FORBIDDEN,
+        ));
+    };
+    let f = &req.form;
+    if f.get("execution") != Some(r.token.as_str()) {
+        return Err(Failure::Refused(StatusCode::FORBIDDEN));
     }
+    let (true, Some(account_id)) = (r.verified, r.account.clone()) else {
+        return Err(Failure::Refused(StatusCode::FORBIDDEN));
+    };
+    let (new, repeat) = (
+        f.get("newPassword").unwrap_or(""),
+        f.get("confirmPassword").unwrap_or(""),
+    );
+    if let Err(e) = app.accounts.policy().check_new(&account_id, new, repeat) {
+        let error = policy_message(t, e).to_string();
+        return Ok(password_step(
+            app,
+            req,
+            &r,
+            Some(error),
+            StatusCode::BAD_REQUEST,
+        ));
+    }
+    // Spent here: of two submits (or a replay) only one changes the password.
+    if app.recoveries.take(&key).await?.is_none() {
+        return Ok(recovery_start(
+            app,
+            req,
+            "",
+            Some(t.recovery_expired.into()),
+            StatusCode::FORBIDDEN,
+        ));
+    }
+    let change = PasswordChange {
+        account_id: &account_id,
+        current: None,
+        new,
+        repeat,
+        must_change: false,
+        keep_session: None,
+        keep_identities: false,
+        by: Actor::Recovery,
+    };
+    let client = app.client(req);
+    match app.accounts.change_password(change, &client).await? {
+        Ok(account) => {
+            super::portal::notify_bound(app, &account, Notice::PasswordReset, &client).await;
+            let mut done = format!("{}/forgot/done", req.prefix);
+            if let Some(service) = &r.target.service {
+                done.push_str("?service=");
+                done.extend(url::form_urlencoded::byte_serialize(service.as_bytes()));
+            }
+            let res = Response::see_other(&done);
+            Ok(app.cookies.clear(res, Cookie::Recovery))
+        }
+        Err(e) => {
+            // Refused (a recent password): the recovery stands for another try.
+            keep_recovery(app, &key, &r).await?;
+            let error = policy_message(t, e).to_string();
+            Ok(password_step(
+                app,
+                req,
+                &r,
+                Some(error),
+                StatusCode::BAD_REQUEST,
+            ))
+        }
+    }
+}
+
+/// `GET /forgot/done` (step 4): "密码找回成功 去登录", and on to the login page (with
+/// the service the user came from) after three seconds.
+pub(super) fn forgot_done(app: &App, req: &Request) -> Response {
+    let mut login = format!("{}/login", req.prefix);
+    if let Ok(Some(service)) = super::login::service_param(app, req) {
+        login.push_str("?service=");
+        login.extend(url::form_urlencoded::byte_serialize(service.as_bytes()));
+    }
+    recovery_page(
+        app,
+        req,
+        RecoveryStep::Done { login },
+        String::new(),
+        None,
+        StatusCode::OK,
+    )
 }
 
 /// The methods shown for a name that cannot recover, from its keyed hash (hex): the same

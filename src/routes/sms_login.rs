@@ -24,211 +24,206 @@ enum Asked {
     Refused(&'static str),
 }
 
-impl App {
-    /// The account a bound number belongs to (active ones only), and the name its codes
-    /// and limits go under: the account, or for an unbound number one of its own, so
-    /// limits treat both alike.
-    async fn phone_owner(&self, phone: &Phone) -> Result<(Option<String>, String), Failure> {
-        let value = phone.e164();
-        let owner = self
-            .store
-            .call(move |s| {
-                let Some(id) = s.account_by_binding("phone", &value)? else {
-                    return Ok(None);
-                };
-                Ok(s.account(&id)?
-                    .filter(|a| a.status == Status::Active)
-                    .map(|a| a.id))
-            })
-            .await?;
-        let name = owner.clone().unwrap_or_else(|| self.phone_name(phone));
-        Ok((owner, name))
-    }
-
-    /// The name a number's codes and failures go under when no account is known: a keyed
-    /// hash, so no log or counter holds the number itself.
-    fn phone_name(&self, phone: &Phone) -> String {
-        format!(
-            "-phone-{}",
-            self.store.keys().lookup("phone", &phone.e164())
-        )
-    }
-
-    /// Sends a login code to `phone` after the captcha, if the number is bound.
-    async fn ask_login_code(
-        &self,
-        req: &Request,
-        typed: &str,
-        answer: &str,
-    ) -> Result<Asked, Failure> {
-        let t = self.chrome(req).t();
-        let client = self.client(req);
-        if !self.solve_captcha(req, answer).await? {
-            // Counted against the address; the audit row names the number by its hash.
-            let name = Phone::parse(typed).map(|p| self.phone_name(&p));
-            let name = name.as_deref().unwrap_or("-invalid-");
-            self.accounts.captcha_refused(name, &client).await?;
-            return Ok(Asked::CaptchaWrong);
-        }
-        let Some(phone) = Phone::parse(typed) else {
-            return Ok(Asked::BadPhone);
-        };
-        let (owner, name) = self.phone_owner(&phone).await?;
-        // Answered at once either way, delivered afterwards: neither the answer nor its
-        // timing tells whether the number is bound.
-        let delivery = match owner {
-            Some(_) => Delivery::Background,
-            None => Delivery::Pretend,
-        };
-        let to = otp::Recipient::Phone(phone.clone());
-        let sent = self
-            .codes
-            .send(Purpose::Login, &name, &to, &client, delivery)
-            .await?;
-        Ok(match sent {
-            Sent::Sent { wait } => Asked::Sent {
-                to: phone.masked(),
-                wait,
-            },
-            Sent::TooSoon(wait) => Asked::TooSoon(wait),
-            Sent::Limited => Asked::Refused(t.sms_limited),
-            Sent::Failed(e) => Asked::Refused(sms_message(t, &e)),
+/// The account a bound number belongs to (active ones only), and the name its codes
+/// and limits go under: the account, or for an unbound number one of its own, so
+/// limits treat both alike.
+async fn phone_owner(app: &App, phone: &Phone) -> Result<(Option<String>, String), Failure> {
+    let value = phone.e164();
+    let owner = app
+        .store
+        .call(move |s| {
+            let Some(id) = s.account_by_binding("phone", &value)? else {
+                return Ok(None);
+            };
+            Ok(s.account(&id)?
+                .filter(|a| a.status == Status::Active)
+                .map(|a| a.id))
         })
-    }
+        .await?;
+    let name = owner.clone().unwrap_or_else(|| phone_name(app, phone));
+    Ok((owner, name))
+}
 
-    /// `POST /login` with `cllt=dynamicLogin`: `action=send` asks for a code; otherwise the
-    /// number and `dynamicCode` log in.
-    pub(super) async fn sms_login_post(
-        &self,
-        req: &Request,
-        target: &Target,
-        renew: bool,
-    ) -> Handled {
-        let f = &req.form;
-        let t = self.chrome(req).t();
-        let typed = f.get("mobile").unwrap_or("").trim();
-        let page = |error: Option<String>, to: Option<String>, wait: i64, status| async move {
-            let form = SmsForm {
-                phone: typed,
-                code_sent_to: to,
-                wait,
-            };
-            Ok(self
-                .login_form(
-                    req,
-                    target,
-                    renew,
-                    "",
-                    Form::Sms(form),
-                    error.as_deref(),
-                    status,
-                )
-                .await)
-        };
-        let token = f.get("execution").or_else(|| f.get("lt")).unwrap_or("");
-        if self.redeem(req, token).await?.is_none() {
-            return page(Some(t.form_expired.into()), None, 0, StatusCode::FORBIDDEN).await;
-        }
-        if f.get("action") == Some("send") {
-            let answer = f.get("captcha").unwrap_or("");
-            // A resend refused keeps the code's field the page had (a code sent before still
-            // works); it depends on the form, never on whether the number is bound.
-            let kept = f
-                .get("dynamicCode")
-                .and_then(|_| Phone::parse(typed))
-                .map(|p| p.masked());
-            return match self.ask_login_code(req, typed, answer).await? {
-                Asked::Sent { to, wait } => page(None, Some(to), wait, StatusCode::OK).await,
-                Asked::CaptchaWrong => {
-                    page(
-                        Some(t.captcha_wrong.into()),
-                        kept,
-                        0,
-                        StatusCode::UNAUTHORIZED,
-                    )
-                    .await
-                }
-                Asked::BadPhone => {
-                    page(
-                        Some(t.phone_invalid.into()),
-                        None,
-                        0,
-                        StatusCode::BAD_REQUEST,
-                    )
-                    .await
-                }
-                Asked::TooSoon(wait) => {
-                    let error = t.sms_too_soon.replace("{n}", &wait.to_string());
-                    let to = Phone::parse(typed).map(|p| p.masked());
-                    page(Some(error), to, wait, StatusCode::TOO_MANY_REQUESTS).await
-                }
-                Asked::Refused(message) => {
-                    page(Some(message.into()), kept, 0, StatusCode::TOO_MANY_REQUESTS).await
-                }
-            };
-        }
-        let client = self.client(req);
-        let to = Phone::parse(typed).map(|p| p.masked());
-        let Some(phone) = Phone::parse(typed) else {
-            return page(
-                Some(t.phone_invalid.into()),
-                None,
-                0,
-                StatusCode::BAD_REQUEST,
-            )
-            .await;
-        };
-        let (owner, name) = self.phone_owner(&phone).await?;
-        let code = f.get("dynamicCode").unwrap_or("");
-        let login = self
-            .accounts
-            .code_login(&self.codes, &phone, owner.as_deref(), &name, code, &client)
-            .await?;
-        match login {
-            // The first login is taken with the password (security.md M01).
-            Login::Success { account, .. } if self.needs_first_login(&account, false).await? => {
-                let refused = Some(t.first_login_needed.into());
-                page(refused, to, 0, StatusCode::FORBIDDEN).await
-            }
-            Login::Success { account, .. } => {
-                let remember = self.config.sessions.remember_me && f.flag("rememberMe");
-                self.finish_login(req, &account, target, remember, false)
-                    .await
-            }
-            Login::Invalid => {
-                let failed = Some(t.code_login_failed.into());
-                page(failed, to, 0, StatusCode::UNAUTHORIZED).await
-            }
-            Login::Throttled => page(Some(t.throttled.into()), to, 0, StatusCode::LOCKED).await,
-        }
-    }
+/// The name a number's codes and failures go under when no account is known: a keyed
+/// hash, so no log or counter holds the number itself.
+fn phone_name(app: &App, phone: &Phone) -> String {
+    format!("-phone-{}", app.store.keys().lookup("phone", &phone.e164()))
+}
 
-    /// `POST dynamicCode/getDynamicCode.htl` (`mobile`, `captcha`): the campus product's
-    /// JSON for asking a login code: `{"code": "success"|"captchaError"|"timeExpire"|
-    /// "error", "message": …, "time": seconds}`.
-    pub(super) async fn dynamic_code(&self, req: &Request) -> Handled {
-        if !self.config.first_login.sms_login {
-            return Err(Failure::Refused(StatusCode::NOT_FOUND));
-        }
-        let t = self.chrome(req).t();
-        let typed = req.param("mobile").unwrap_or("").trim().to_string();
-        let answer = req.param("captcha").unwrap_or("").to_string();
-        let (code, message, time) = match self.ask_login_code(req, &typed, &answer).await? {
-            Asked::Sent { wait, .. } => ("success", String::new(), wait),
-            Asked::CaptchaWrong => ("captchaError", t.captcha_wrong.to_string(), 0),
-            Asked::BadPhone => ("error", t.phone_invalid.to_string(), 0),
-            Asked::TooSoon(wait) => (
-                "timeExpire",
-                t.sms_too_soon.replace("{n}", &wait.to_string()),
-                wait,
-            ),
-            Asked::Refused(m) => ("error", m.to_string(), 0),
+/// Sends a login code to `phone` after the captcha, if the number is bound.
+async fn ask_login_code(
+    app: &App,
+    req: &Request,
+    typed: &str,
+    answer: &str,
+) -> Result<Asked, Failure> {
+    let t = app.chrome(req).t();
+    let client = app.client(req);
+    if !super::captcha::solve_captcha(app, req, answer).await? {
+        // Counted against the address; the audit row names the number by its hash.
+        let name = Phone::parse(typed).map(|p| phone_name(app, &p));
+        let name = name.as_deref().unwrap_or("-invalid-");
+        app.accounts.captcha_refused(name, &client).await?;
+        return Ok(Asked::CaptchaWrong);
+    }
+    let Some(phone) = Phone::parse(typed) else {
+        return Ok(Asked::BadPhone);
+    };
+    let (owner, name) = phone_owner(app, &phone).await?;
+    // Answered at once either way, delivered afterwards: neither the answer nor its
+    // timing tells whether the number is bound.
+    let delivery = match owner {
+        Some(_) => Delivery::Background,
+        None => Delivery::Pretend,
+    };
+    let to = otp::Recipient::Phone(phone.clone());
+    let sent = app
+        .codes
+        .send(Purpose::Login, &name, &to, &client, delivery)
+        .await?;
+    Ok(match sent {
+        Sent::Sent { wait } => Asked::Sent {
+            to: phone.masked(),
+            wait,
+        },
+        Sent::TooSoon(wait) => Asked::TooSoon(wait),
+        Sent::Limited => Asked::Refused(t.sms_limited),
+        Sent::Failed(e) => Asked::Refused(sms_message(t, &e)),
+    })
+}
+
+/// `POST /login` with `cllt=dynamicLogin`: `action=send` asks for a code; otherwise the
+/// number and `dynamicCode` log in.
+pub(super) async fn sms_login_post(
+    app: &App,
+    req: &Request,
+    target: &Target,
+    renew: bool,
+) -> Handled {
+    let f = &req.form;
+    let t = app.chrome(req).t();
+    let typed = f.get("mobile").unwrap_or("").trim();
+    let page = |error: Option<String>, to: Option<String>, wait: i64, status| async move {
+        let form = SmsForm {
+            phone: typed,
+            code_sent_to: to,
+            wait,
         };
-        let body =
-            serde_json::json!({ "code": code, "message": message, "time": time }).to_string();
-        Ok(
-            Response::new(StatusCode::OK, "application/json; charset=UTF-8", body)
-                .header(hyper::header::CACHE_CONTROL, "no-store"),
+        Ok(super::login::login_form(
+            app,
+            req,
+            target,
+            renew,
+            "",
+            Form::Sms(form),
+            error.as_deref(),
+            status,
         )
+        .await)
+    };
+    let token = f.get("execution").or_else(|| f.get("lt")).unwrap_or("");
+    if app.redeem(req, token).await?.is_none() {
+        return page(Some(t.form_expired.into()), None, 0, StatusCode::FORBIDDEN).await;
     }
+    if f.get("action") == Some("send") {
+        let answer = f.get("captcha").unwrap_or("");
+        // A resend refused keeps the code's field the page had (a code sent before still
+        // works); it depends on the form, never on whether the number is bound.
+        let kept = f
+            .get("dynamicCode")
+            .and_then(|_| Phone::parse(typed))
+            .map(|p| p.masked());
+        return match ask_login_code(app, req, typed, answer).await? {
+            Asked::Sent { to, wait } => page(None, Some(to), wait, StatusCode::OK).await,
+            Asked::CaptchaWrong => {
+                page(
+                    Some(t.captcha_wrong.into()),
+                    kept,
+                    0,
+                    StatusCode::UNAUTHORIZED,
+                )
+                .await
+            }
+            Asked::BadPhone => {
+                page(
+                    Some(t.phone_invalid.into()),
+                    None,
+                    0,
+                    StatusCode::BAD_REQUEST,
+                )
+                .await
+            }
+            Asked::TooSoon(wait) => {
+                let error = t.sms_too_soon.replace("{n}", &wait.to_string());
+                let to = Phone::parse(typed).map(|p| p.masked());
+                page(Some(error), to, wait, StatusCode::TOO_MANY_REQUESTS).await
+            }
+            Asked::Refused(message) => {
+                page(Some(message.into()), kept, 0, StatusCode::TOO_MANY_REQUESTS).await
+            }
+        };
+    }
+    let client = app.client(req);
+    let to = Phone::parse(typed).map(|p| p.masked());
+    let Some(phone) = Phone::parse(typed) else {
+        return page(
+            Some(t.phone_invalid.into()),
+            None,
+            0,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    };
+    let (owner, name) = phone_owner(app, &phone).await?;
+    let code = f.get("dynamicCode").unwrap_or("");
+    let login = app
+        .accounts
+        .code_login(&app.codes, &phone, owner.as_deref(), &name, code, &client)
+        .await?;
+    match login {
+        // The first login is taken with the password (security.md M01).
+        Login::Success { account, .. }
+            if super::first_login::needs_first_login(app, &account, false).await? =>
+        {
+            let refused = Some(t.first_login_needed.into());
+            page(refused, to, 0, StatusCode::FORBIDDEN).await
+        }
+        Login::Success { account, .. } => {
+            let remember = app.config.sessions.remember_me && f.flag("rememberMe");
+            super::login::finish_login(app, req, &account, target, remember, false).await
+        }
+        Login::Invalid => {
+            let failed = Some(t.code_login_failed.into());
+            page(failed, to, 0, StatusCode::UNAUTHORIZED).await
+        }
+        Login::Throttled => page(Some(t.throttled.into()), to, 0, StatusCode::LOCKED).await,
+    }
+}
+
+/// `POST dynamicCode/getDynamicCode.htl` (`mobile`, `captcha`): the campus product's
+/// JSON for asking a login code: `{"code": "success"|"captchaError"|"timeExpire"|
+/// "error", "message": …, "time": seconds}`.
+pub(super) async fn dynamic_code(app: &App, req: &Request) -> Handled {
+    if !app.config.first_login.sms_login {
+        return Err(Failure::Refused(StatusCode::NOT_FOUND));
+    }
+    let t = app.chrome(req).t();
+    let typed = req.param("mobile").unwrap_or("").trim().to_string();
+    let answer = req.param("captcha").unwrap_or("").to_string();
+    let (code, message, time) = match ask_login_code(app, req, &typed, &answer).await? {
+        Asked::Sent { wait, .. } => ("success", String::new(), wait),
+        Asked::CaptchaWrong => ("captchaError", t.captcha_wrong.to_string(), 0),
+        Asked::BadPhone => ("error", t.phone_invalid.to_string(), 0),
+        Asked::TooSoon(wait) => (
+            "timeExpire",
+            t.sms_too_soon.replace("{n}", &wait.to_string()),
+            wait,
+        ),
+        Asked::Refused(m) => ("error", m.to_string(), 0),
+    };
+    let body = serde_json::json!({ "code": code, "message": message, "time": time }).to_string();
+    Ok(
+        Response::new(StatusCode::OK, "application/json; charset=UTF-8", body)
+            .header(hyper::header::CACHE_CONTROL, "no-store"),
+    )
 }
