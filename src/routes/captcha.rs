@@ -15,7 +15,7 @@ pub(super) async fn captcha_image(app: &App, req: &Request) -> Response {
     if !app.anonymous_allowed(req, "captcha") {
         return too_many();
     }
-    let (flow, new_flow) = super::login::flow(req);
+    let (flow, new_flow) = super::flow(req);
     // Drawing costs a millisecond or two of CPU and needs no login: a flood of image
     // requests queues here instead of taking every core.
     let Ok(_turn) = app.captcha_renders.acquire().await else {

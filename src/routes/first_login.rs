@@ -6,7 +6,7 @@
 //! for 30 minutes, bound to its own cookie, and its forms carry a token of their own.
 
 use super::error::{Failure, Handled};
-use super::login::Target;
+use super::session::{deliver, logged_in_page, start_session, with_session_cookie, Target};
 use super::App;
 use crate::accounts::{PasswordChange, PolicyError};
 use crate::http::{Cookie, Csp, Request, Response};
@@ -354,9 +354,15 @@ pub(super) async fn first_login_done(app: &App, req: &Request) -> Handled {
     if app.pending_logins.take(&key).await?.is_none() {
         return Err(Failure::Refused(StatusCode::FORBIDDEN));
     }
-    let res =
-        super::login::finish_login(app, req, &account, &pending.target, pending.remember, false)
-            .await?;
+    let res = super::first_login::finish_login(
+        app,
+        req,
+        &account,
+        &pending.target,
+        pending.remember,
+        false,
+    )
+    .await?;
     Ok(app.cookies.clear(res, Cookie::Pending))
 }
 
@@ -458,7 +464,7 @@ async fn first_login_page(
     let mut res = app.page(req, status, chrome.first_login(&view)).csp(&csp);
     if captcha {
         // The captcha image needs the flow cookie to carry its answer.
-        let (flow, new_flow) = super::login::flow(req);
+        let (flow, new_flow) = super::flow(req);
         if new_flow {
             res = app.cookies.set(res, Cookie::Flow, &flow, None);
         }
@@ -488,4 +494,37 @@ pub(super) fn sms_message(t: &'static Text, e: &SendError) -> &'static str {
         SendError::Misconfigured(_) => t.sms_unavailable,
         SendError::Unavailable(_) => t.sms_failed,
     }
+}
+
+/// The one place every successful authentication ends: the first-login steps are
+/// interposed when the account needs them (`weak`: the password just typed fails today's
+/// policy), before any session or ticket exists; then the SSO session is created, the
+/// TGC set (always a fresh value, replacing the browser's earlier session), and the user
+/// sent on.
+pub(super) async fn finish_login(
+    app: &App,
+    req: &Request,
+    account: &Account,
+    target: &Target,
+    remember: bool,
+    weak: bool,
+) -> Handled {
+    // The account as it is now: a flow that paused between the proof and here (the
+    // first-login steps, a QR code's confirmation, WeCom's round trip) ends if it was
+    // locked, or its password set or its sessions ended, meanwhile.
+    let current = super::first_login::account(app, &account.id).await?;
+    if current.status != Status::Active || current.generation != account.generation {
+        return Err(Failure::Refused(StatusCode::FORBIDDEN));
+    }
+    if super::first_login::needs_first_login(app, account, weak).await? {
+        return super::first_login::start_first_login(app, req, account, target, remember, weak)
+            .await;
+    }
+    let (tgc, session) = start_session(app, req, account, remember).await?;
+    let res = match &target.service {
+        Some(_) => deliver(app, req, &session, target, true, false).await?,
+        None => logged_in_page(req),
+    };
+    let res = with_session_cookie(app, req, res, &tgc, remember);
+    Ok(app.cookies.clear(res, Cookie::Flow))
 }

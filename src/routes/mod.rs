@@ -4,19 +4,17 @@
 
 mod admin;
 mod assets;
-mod campus;
 mod captcha;
 mod demo;
 mod error;
 mod first_login;
 mod login;
-mod logout;
 mod portal;
-mod qr_login;
+mod protocol;
+mod qr;
 mod recovery;
-mod sms_login;
+mod session;
 mod social;
-mod validate;
 
 use crate::accounts::Accounts;
 use crate::cas::Cas;
@@ -28,6 +26,7 @@ use crate::model::Client;
 use crate::pages::{Chrome, Lang};
 use crate::sessions::Sessions;
 use crate::tickets::form::FormTokens;
+use crate::tickets::{self, Kind};
 use error::{Failure, Handled};
 use hyper::{Method, StatusCode};
 use std::net::SocketAddr;
@@ -83,7 +82,7 @@ pub struct App {
     /// Forgot-password recoveries in progress (by hash of their cookie).
     recoveries: Ephemeral<recovery::Recovery>,
     /// QR-code login requests (by hash of their uuid).
-    qr_requests: Ephemeral<qr_login::QrRequest>,
+    qr_requests: Ephemeral<qr::QrRequest>,
     /// Round trips through WeCom or WeChat under way (by hash of their `state`).
     oauth_states: Ephemeral<social::OAuthState>,
     /// WeCom secondary verifications waiting for the account's password.
@@ -146,7 +145,7 @@ impl App {
             pending_logins: Ephemeral::new(&store, "first_login", PENDING_CAPACITY),
             reauth: Ephemeral::new(&store, "reauth", REAUTH_CAPACITY),
             recoveries: Ephemeral::new(&store, "recovery", recovery::RECOVERY_CAPACITY),
-            qr_requests: Ephemeral::new(&store, "qr", qr_login::QR_CAPACITY),
+            qr_requests: Ephemeral::new(&store, "qr", qr::QR_CAPACITY),
             oauth_states: Ephemeral::new(&store, "oauth", social::STATE_CAPACITY),
             wecom_codes: Ephemeral::new(&store, "wecom_code", social::STATE_CAPACITY),
             admin_grants: Ephemeral::new(&store, "admin_grant", admin::GRANT_CAPACITY),
@@ -575,8 +574,10 @@ macro_rules! validation {
     ($path:literal) => {
         protocol(
             $path,
-            Some(|a, r| Box::pin(async move { Ok(validate::validate(a, r, $path).await) })),
-            |a, r| Box::pin(async move { Ok(validate::validate(a, r, $path).await) }),
+            Some(|a, r| {
+                Box::pin(async move { Ok(protocol::validate::validate(a, r, $path).await) })
+            }),
+            |a, r| Box::pin(async move { Ok(protocol::validate::validate(a, r, $path).await) }),
         )
     };
 }
@@ -629,19 +630,19 @@ const ROUTES: &[Route] = &[
     form("/login/first/password", None, |a, r| Box::pin(first_login::first_login_password(a, r)), Some("/login/first")),
     form("/login/first/phone", None, |a, r| Box::pin(first_login::first_login_phone(a, r)), Some("/login/first")),
     form("/login/first/done", None, |a, r| Box::pin(first_login::first_login_done(a, r)), Some("/login/first")),
-    protocol("/logout", Some(answer!(logout::logout)), answer!(logout::logout)),
+    protocol("/logout", Some(answer!(protocol::logout::logout)), answer!(protocol::logout::logout)),
     validation!("/validate"),
     validation!("/serviceValidate"),
     validation!("/proxyValidate"),
     validation!("/p3/serviceValidate"),
     validation!("/p3/proxyValidate"),
-    protocol("/proxy", Some(answer!(validate::proxy)), answer!(validate::proxy)),
-    protocol("/samlValidate", None, answer!(validate::saml_validate)),
+    protocol("/proxy", Some(answer!(protocol::validate::proxy)), answer!(protocol::validate::proxy)),
+    protocol("/samlValidate", None, answer!(protocol::validate::saml_validate)),
     page("/captcha.html", answer!(captcha::captcha_image)),
     page("/getCaptcha.htl", answer!(captcha::captcha_image)),
-    page("/needCaptcha.html", |a, r| Box::pin(async move { Ok(campus::need_captcha(a, r, false).await) })),
-    page("/checkNeedCaptcha.htl", |a, r| Box::pin(async move { Ok(campus::need_captcha(a, r, true).await) })),
-    form("/dynamicCode/getDynamicCode.htl", None, |a, r| Box::pin(sms_login::dynamic_code(a, r)), None),
+    page("/needCaptcha.html", |a, r| Box::pin(async move { Ok(login::campus::need_captcha(a, r, false).await) })),
+    page("/checkNeedCaptcha.htl", |a, r| Box::pin(async move { Ok(login::campus::need_captcha(a, r, true).await) })),
+    form("/dynamicCode/getDynamicCode.htl", None, |a, r| Box::pin(login::sms::dynamic_code(a, r)), None),
     page("/help", |a, r| Box::pin(async move { Ok(a.help(r)) })),
     page("/portal", |a, r| Box::pin(portal::portal(a, r))),
     page("/account", |a, r| Box::pin(portal::account_get(a, r))),
@@ -655,10 +656,10 @@ const ROUTES: &[Route] = &[
     form("/forgot/verify", None, |a, r| Box::pin(recovery::forgot_verify(a, r)), Some("/forgot")),
     form("/forgot/password", None, |a, r| Box::pin(recovery::forgot_password(a, r)), Some("/forgot")),
     page("/forgot/done", |a, r| Box::pin(async move { Ok(recovery::forgot_done(a, r)) })),
-    page("/qrCode/getToken", |a, r| Box::pin(qr_login::qr_token(a, r))),
-    page("/qrCode/getCode", |a, r| Box::pin(qr_login::qr_image(a, r))),
-    page("/qrCode/getStatus.htl", |a, r| Box::pin(qr_login::qr_status(a, r))),
-    form("/qrCode/qrCodeLogin.do", Some(|a, r| Box::pin(qr_login::qr_scan(a, r))), |a, r| Box::pin(qr_login::qr_scan_post(a, r)), None),
+    page("/qrCode/getToken", |a, r| Box::pin(qr::qr_token(a, r))),
+    page("/qrCode/getCode", |a, r| Box::pin(qr::qr_image(a, r))),
+    page("/qrCode/getStatus.htl", |a, r| Box::pin(qr::qr_status(a, r))),
+    form("/qrCode/qrCodeLogin.do", Some(|a, r| Box::pin(qr::qr_scan(a, r))), |a, r| Box::pin(qr::qr_scan_post(a, r)), None),
     page("/wecom/login", |a, r| Box::pin(social::social_login(a, r, "wecom"))),
     page("/wechat/login", |a, r| Box::pin(social::social_login(a, r, "wechat"))),
     page("/wecom/bind", |a, r| Box::pin(social::social_bind(a, r, "wecom"))),
@@ -684,4 +685,15 @@ fn chosen_lang(req: &Request) -> Option<Lang> {
         .get("lang")
         .or_else(|| req.query.get("locale"))
         .and_then(Lang::parse)
+}
+
+/// This browser's flow id (from its cookie, or a new one) and whether it is new.
+pub(super) fn flow(req: &Request) -> (String, bool) {
+    match req
+        .cookie(Cookie::Flow)
+        .filter(|v| tickets::well_formed(v, Kind::Flow))
+    {
+        Some(v) => (v.to_string(), false),
+        None => (tickets::new_id(Kind::Flow), true),
+    }
 }

@@ -138,7 +138,7 @@ async fn second_factor_page(
     code_sent: bool,
     status: StatusCode,
 ) -> Result<Response, Failure> {
-    let (flow, new_flow) = super::login::flow(req);
+    let (flow, new_flow) = super::flow(req);
     let token = app.forms.issue(&flow, app.clock.now()).token;
     let id = h.account().id.clone();
     let totp = app

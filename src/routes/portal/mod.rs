@@ -73,7 +73,7 @@ fn to_login(req: &Request) -> Response {
 
 /// `n` fresh form tokens for this browser, and its flow id if the cookie is new.
 fn form_tokens(app: &App, req: &Request, n: usize) -> (Vec<String>, Option<String>) {
-    let (flow, new) = super::login::flow(req);
+    let (flow, new) = super::flow(req);
     let now = app.clock.now();
     let tokens = (0..n).map(|_| app.forms.issue(&flow, now).token).collect();
     (tokens, new.then_some(flow))

@@ -2,14 +2,14 @@
 //! (served under `/authserver`): the helper endpoints that timetable apps, library apps and departments' scripts call before
 //! they log in. (The password wrapping its page does is undone in `tickets::form`.)
 
-use super::App;
 use crate::http::{Request, Response};
+use crate::routes::App;
 use hyper::StatusCode;
 
 /// `needCaptcha.html?username=` (`true`/`false`, older builds) and
 /// `checkNeedCaptcha.htl?username=` (`{"isNeed":false}`, newer builds): whether the next
 /// login for that name must carry a captcha. Same answer for real and invented names.
-pub(super) async fn need_captcha(app: &App, req: &Request, json: bool) -> Response {
+pub(crate) async fn need_captcha(app: &App, req: &Request, json: bool) -> Response {
     let username = req.query.get("username").unwrap_or("");
     let needed =
         !username.is_empty() && app.accounts.needs_captcha(username, &app.client(req)).await;

@@ -6,12 +6,12 @@
 //! requires logout by GET, the harm is a nuisance, and it never redirects off the registry
 //! (security.md D04, an accepted risk).
 
-use super::App;
 use crate::http::{Cookie, Csp, Request, Response};
+use crate::routes::App;
 use crate::tickets;
 use hyper::StatusCode;
 
-pub(super) async fn logout(app: &App, req: &Request) -> Response {
+pub(crate) async fn logout(app: &App, req: &Request) -> Response {
     // Back-channel logout starts in the background; front-channel URLs come back for
     // this page to load.
     let end = async {

@@ -13,7 +13,7 @@
 //! One identity binds one account; nothing is bound on a phone-number match.
 
 use super::error::{Failure, Handled};
-use super::login::Target;
+use super::session::Target;
 use super::App;
 use crate::http::{Cookie, Request, Response};
 use crate::model::audit::Method;
@@ -90,7 +90,7 @@ fn in_app(app: &App, req: &Request) -> Option<Provider> {
 
 /// Sends the browser to `provider`'s page, to come back to our callback with `purpose`.
 async fn to_provider(app: &App, req: &Request, provider: Provider, purpose: Purpose) -> Handled {
-    let (flow, new_flow) = super::login::flow(req);
+    let (flow, new_flow) = super::flow(req);
     let state = tickets::new_id(Kind::OAuthState);
     let now = app.clock.now();
     let record = OAuthState {
@@ -134,7 +134,7 @@ pub(super) async fn social_login(app: &App, req: &Request, kind: &str) -> Handle
         _ => return Err(Failure::Refused(StatusCode::NOT_FOUND)),
     };
     let target = Target {
-        service: match super::login::service_param(app, req) {
+        service: match super::session::service_param(app, req) {
             Ok(service) => service,
             Err(refusal) => return Ok(refusal),
         },
@@ -250,7 +250,7 @@ pub(super) async fn social_callback(app: &App, req: &Request, kind: &str) -> Han
             app.accounts
                 .record_login(&account.id, method, &client)
                 .await?;
-            super::login::finish_login(app, req, &account, &target, false, false).await
+            super::first_login::finish_login(app, req, &account, &target, false, false).await
         }
         Purpose::Bind { session, account } => {
             // The portal's session must still be the one that asked.
@@ -293,8 +293,8 @@ pub(super) async fn social_callback(app: &App, req: &Request, kind: &str) -> Han
                 Some(account)
                     if !super::first_login::needs_first_login(app, &account, false).await? =>
                 {
-                    let (tgc, _) = super::login::start_session(app, req, &account, false).await?;
-                    Ok(super::login::with_session_cookie(
+                    let (tgc, _) = super::session::start_session(app, req, &account, false).await?;
+                    Ok(super::session::with_session_cookie(
                         app,
                         req,
                         Response::see_other(&back),
@@ -428,7 +428,7 @@ async fn verify_form(
     error: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    let (flow, new_flow) = super::login::flow(req);
+    let (flow, new_flow) = super::flow(req);
     let token = app.forms.issue(&flow, app.clock.now()).token;
     // The same captcha rule as the login page: this form checks the same passwords.
     let captcha =

@@ -4,15 +4,15 @@
 //! gets the same answer, counted against the same limits, and no message leaves the server.
 //! A wrong code is a failed login like a wrong password (the same throttling).
 
-use super::error::{Failure, Handled};
-use super::first_login::sms_message;
-use super::login::{Form, Target};
-use super::App;
+use super::{Form, Target};
 use crate::accounts::Login;
 use crate::http::{Request, Response};
 use crate::model::{Phone, Status};
 use crate::otp::{self, Delivery, Purpose, Sent};
 use crate::pages::SmsForm;
+use crate::routes::error::{Failure, Handled};
+use crate::routes::first_login::sms_message;
+use crate::routes::App;
 use hyper::StatusCode;
 
 /// What asking for a login code gave, for the page or the JSON answer.
@@ -59,7 +59,7 @@ async fn ask_login_code(
 ) -> Result<Asked, Failure> {
     let t = app.chrome(req).t();
     let client = app.client(req);
-    if !super::captcha::solve_captcha(app, req, answer).await? {
+    if !crate::routes::captcha::solve_captcha(app, req, answer).await? {
         // Counted against the address; the audit row names the number by its hash.
         let name = Phone::parse(typed).map(|p| phone_name(app, &p));
         let name = name.as_deref().unwrap_or("-invalid-");
@@ -94,7 +94,7 @@ async fn ask_login_code(
 
 /// `POST /login` with `cllt=dynamicLogin`: `action=send` asks for a code; otherwise the
 /// number and `dynamicCode` log in.
-pub(super) async fn sms_login_post(
+pub(crate) async fn sms_login_post(
     app: &App,
     req: &Request,
     target: &Target,
@@ -109,7 +109,7 @@ pub(super) async fn sms_login_post(
             code_sent_to: to,
             wait,
         };
-        Ok(super::login::login_form(
+        Ok(super::login_form(
             app,
             req,
             target,
@@ -183,14 +183,14 @@ pub(super) async fn sms_login_post(
     match login {
         // The first login is taken with the password (security.md M01).
         Login::Success { account, .. }
-            if super::first_login::needs_first_login(app, &account, false).await? =>
+            if crate::routes::first_login::needs_first_login(app, &account, false).await? =>
         {
             let refused = Some(t.first_login_needed.into());
             page(refused, to, 0, StatusCode::FORBIDDEN).await
         }
         Login::Success { account, .. } => {
             let remember = app.config.sessions.remember_me && f.flag("rememberMe");
-            super::login::finish_login(app, req, &account, target, remember, false).await
+            super::finish_login(app, req, &account, target, remember, false).await
         }
         Login::Invalid => {
             let failed = Some(t.code_login_failed.into());
@@ -203,7 +203,7 @@ pub(super) async fn sms_login_post(
 /// `POST dynamicCode/getDynamicCode.htl` (`mobile`, `captcha`): the campus product's
 /// JSON for asking a login code: `{"code": "success"|"captchaError"|"timeExpire"|
 /// "error", "message": …, "time": seconds}`.
-pub(super) async fn dynamic_code(app: &App, req: &Request) -> Handled {
+pub(crate) async fn dynamic_code(app: &App, req: &Request) -> Handled {
     if !app.config.first_login.sms_login {
         return Err(Failure::Refused(StatusCode::NOT_FOUND));
     }

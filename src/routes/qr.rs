@@ -13,11 +13,10 @@
 //! its uuid) alone yields nothing, and nothing happens without a confirmation on a phone.
 
 use super::error::{Failure, Handled};
-use super::login::Target;
+use super::session::Target;
 use super::App;
 use crate::http::{Cookie, Request, Response};
-use crate::model::audit::Method;
-use crate::model::{AuditEvent, Client, Status};
+use crate::model::{AuditEvent, Client};
 use crate::pages::{qr_png, QrConfirmView, QrPhoneLogin};
 use crate::tickets::{self, Kind};
 use hyper::StatusCode;
@@ -32,16 +31,16 @@ pub(super) const QR_CAPACITY: usize = 10_000;
 pub(super) struct QrRequest {
     /// Hash of the flow cookie of the browser that asked: only it may use the request.
     flow: String,
-    target: Target,
+    pub(super) target: Target,
     /// The computer asking: when, from where, with what.
     requested_at: i64,
     client: Client,
-    state: QrState,
+    pub(super) state: QrState,
     expires_at: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-enum QrState {
+pub(super) enum QrState {
     Waiting,
     Scanned,
     /// Confirmed on a phone logged in as this account, at this generation of it (a lock, a
@@ -79,7 +78,10 @@ pub(super) async fn new_qr_request(
     Ok(uuid)
 }
 
-async fn qr_request(app: &App, uuid: &str) -> Result<Option<(String, QrRequest)>, Failure> {
+pub(super) async fn qr_request(
+    app: &App,
+    uuid: &str,
+) -> Result<Option<(String, QrRequest)>, Failure> {
     if !tickets::well_formed(uuid, Kind::QrLogin) {
         return Ok(None);
     }
@@ -97,16 +99,16 @@ async fn keep_qr(app: &App, key: &str, request: &QrRequest) -> Result<(), Failur
 }
 
 /// Whether this browser made the request.
-fn made_here(req: &Request, request: &QrRequest) -> bool {
+pub(super) fn made_here(req: &Request, request: &QrRequest) -> bool {
     req.cookie(Cookie::Flow)
         .is_some_and(|f| tickets::hash_id(f) == request.flow)
 }
 
 /// `GET qrCode/getToken`: a new request for this browser, its uuid as plain text.
 pub(super) async fn qr_token(app: &App, req: &Request) -> Handled {
-    let (flow, new_flow) = super::login::flow(req);
+    let (flow, new_flow) = super::flow(req);
     let target = Target {
-        service: super::login::service_param(app, req).ok().flatten(),
+        service: super::session::service_param(app, req).ok().flatten(),
         post: false,
     };
     let uuid = new_qr_request(app, req, &flow, &target).await?;
@@ -175,7 +177,7 @@ async fn scan_page(
         let page = chrome.message(t.qr_confirm_title, t.qr_invalid, &[]);
         return Ok(app.page(req, StatusCode::NOT_FOUND, page));
     };
-    let (flow, new_flow) = super::login::flow(req);
+    let (flow, new_flow) = super::flow(req);
     let token = app.forms.issue(&flow, app.clock.now()).token;
     let holder = match req.cookie(Cookie::Tgc) {
         Some(tgc) => app.sessions.find(tgc).await?,
@@ -333,70 +335,9 @@ async fn qr_phone_login(app: &App, req: &Request, uuid: &str) -> Handled {
             return scan_page(app, req, uuid, error, StatusCode::LOCKED).await;
         }
     };
-    let (tgc, _) = super::login::start_session(app, req, &account, false).await?;
+    let (tgc, _) = super::session::start_session(app, req, &account, false).await?;
     let back = Response::see_other(&format!("{}/qrCode/qrCodeLogin.do?uuid={uuid}", req.prefix));
-    Ok(super::login::with_session_cookie(
+    Ok(super::session::with_session_cookie(
         app, req, back, &tgc, false,
     ))
-}
-
-/// `POST /login` with `cllt=qrLogin` and `uuid` (the computer): once a phone confirmed,
-/// this browser's own SSO session, and on to the service.
-pub(super) async fn qr_login_post(
-    app: &App,
-    req: &Request,
-    target: &Target,
-    renew: bool,
-) -> Handled {
-    let f = &req.form;
-    let t = app.chrome(req).t();
-    let token = f.get("execution").or_else(|| f.get("lt")).unwrap_or("");
-    // The page again: with a new code, or (not yet confirmed) the same one.
-    let again = |error: &'static str, status, uuid: Option<&str>| {
-        let uuid = uuid.map(str::to_string);
-        async move {
-            let form = super::login::Form::Qr(uuid.as_deref());
-            super::login::login_form(app, req, target, renew, "", form, Some(error), status).await
-        }
-    };
-    if app.redeem(req, token).await?.is_none() {
-        return Ok(again(t.form_expired, StatusCode::FORBIDDEN, None).await);
-    }
-    let uuid = f.get("uuid").unwrap_or("");
-    let Some((key, request)) = qr_request(app, uuid)
-        .await?
-        .filter(|(_, r)| made_here(req, r))
-    else {
-        return Ok(again(t.qr_invalid, StatusCode::FORBIDDEN, None).await);
-    };
-    let QrState::Confirmed {
-        account: account_id,
-        generation,
-    } = request.state.clone()
-    else {
-        let same = (request.state != QrState::Cancelled).then_some(uuid);
-        return Ok(again(t.qr_not_confirmed, StatusCode::UNAUTHORIZED, same).await);
-    };
-    // Spent here: of two posts only one gets a session.
-    if app.qr_requests.take(&key).await?.is_none() {
-        return Ok(again(t.qr_invalid, StatusCode::FORBIDDEN, None).await);
-    }
-    let id = account_id.clone();
-    let account = app
-        .store
-        .call(move |s| s.account(&id))
-        .await?
-        .filter(|a| a.status == Status::Active && a.generation == generation);
-    let Some(account) = account else {
-        return Ok(again(t.qr_invalid, StatusCode::FORBIDDEN, None).await);
-    };
-    app.accounts
-        .record_login(&account_id, Method::QrCode, &app.client(req))
-        .await?;
-    // The request's service, else the one this form carries.
-    let target = match &request.target.service {
-        Some(_) => request.target,
-        None => target.clone(),
-    };
-    super::login::finish_login(app, req, &account, &target, false, false).await
 }

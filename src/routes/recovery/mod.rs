@@ -12,8 +12,8 @@
 
 use super::error::{Failure, Handled};
 use super::first_login::policy_message;
-use super::login::Target;
 use super::portal::send_refusal;
+use super::session::Target;
 use super::App;
 use crate::accounts::{question_text, PasswordChange, QUESTIONS};
 use crate::http::{Cookie, Request, Response};
@@ -137,10 +137,10 @@ fn recovery_start(
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
-    let (flow, new_flow) = super::login::flow(req);
+    let (flow, new_flow) = super::flow(req);
     let token = app.forms.issue(&flow, app.clock.now()).token;
     // A service given to /forgot is kept for the way back to the login page.
-    let service = super::login::service_param(app, req).ok().flatten();
+    let service = super::session::service_param(app, req).ok().flatten();
     let step = RecoveryStep::Account {
         username,
         service: service.as_deref(),
@@ -212,7 +212,7 @@ pub(super) async fn forgot_post(app: &App, req: &Request) -> Handled {
     }
     let mut recovery = methods_of(app, &name).await?;
     recovery.target = Target {
-        service: super::login::service_param(app, req).ok().flatten(),
+        service: super::session::service_param(app, req).ok().flatten(),
         post: false,
     };
     recovery.expires_at = now + app.config.recovery.ttl;
@@ -580,7 +580,7 @@ pub(super) async fn forgot_password(app: &App, req: &Request) -> Handled {
 /// the service the user came from) after three seconds.
 pub(super) fn forgot_done(app: &App, req: &Request) -> Response {
     let mut login = format!("{}/login", req.prefix);
-    if let Ok(Some(service)) = super::login::service_param(app, req) {
+    if let Ok(Some(service)) = super::session::service_param(app, req) {
         login.push_str("?service=");
         login.extend(url::form_urlencoded::byte_serialize(service.as_bytes()));
     }

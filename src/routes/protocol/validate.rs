@@ -2,13 +2,13 @@
 //! `/p3/serviceValidate`, `/p3/proxyValidate` (XML, or JSON with `format=JSON`). Failures are
 //! protocol answers with HTTP 200, which is what every client expects.
 
-use super::App;
 use crate::cas::{
     render_cas1, render_json, render_proxy, render_xml, saml, ErrorCode, ValidateRequest,
     ValidationError,
 };
 use crate::http::{Repeated, Request, Response};
 use crate::model::{AuditEvent, Client};
+use crate::routes::App;
 use crate::tickets;
 
 enum Format {
@@ -17,7 +17,7 @@ enum Format {
     Json,
 }
 
-pub(super) async fn validate(app: &App, req: &Request, endpoint: &str) -> Response {
+pub(crate) async fn validate(app: &App, req: &Request, endpoint: &str) -> Response {
     let format = match (endpoint, req.param("format")) {
         ("/validate", _) => Format::Cas1,
         (_, None) => Format::Xml,
@@ -88,7 +88,7 @@ pub(super) async fn validate(app: &App, req: &Request, endpoint: &str) -> Respon
 }
 
 /// `/proxy?pgt=...&targetService=...`: a proxy ticket.
-pub(super) async fn proxy(app: &App, req: &Request) -> Response {
+pub(crate) async fn proxy(app: &App, req: &Request) -> Response {
     let json = req
         .param("format")
         .is_some_and(|f| f.eq_ignore_ascii_case("JSON"));
@@ -115,7 +115,7 @@ pub(super) async fn proxy(app: &App, req: &Request) -> Response {
 }
 
 /// `POST /samlValidate?TARGET=service`: the SAML 1.1 form of the same validation.
-pub(super) async fn saml_validate(app: &App, req: &Request) -> Response {
+pub(crate) async fn saml_validate(app: &App, req: &Request) -> Response {
     let now = app.clock.now();
     let target = req.query.unique("TARGET").ok().flatten().unwrap_or("");
     let parsed = saml::parse_request(&req.body);
