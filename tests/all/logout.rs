@@ -191,10 +191,20 @@ async fn front_channel_applications_are_logged_out_by_the_browser() {
     let t = server().await;
     let browser_only = Receiver::http().await;
     register(&t, "https://old.test/", &browser_only, LogoutType::Front);
+    // A back-channel application of the same session: its message marks when the server has
+    // told every participant it tells.
+    let server_told = Receiver::http().await;
+    register(&t, "https://new.test/", &server_told, LogoutType::Back);
 
     let mut browser = t.client();
     let ticket = browser.ticket("https://old.test/").await;
     validate(&t, "https://old.test/", &ticket).await;
+    // The same session's ticket for the other application (single sign-on, no new login).
+    let sso = browser
+        .get(&format!("/cas/login?service={}", enc("https://new.test/")))
+        .await;
+    assert_eq!(sso.status, 302);
+    validate(&t, "https://new.test/", &sso.ticket()).await;
     let out = browser
         .get(&format!("/cas/logout?service={}", enc("https://old.test/")))
         .await;
@@ -217,7 +227,7 @@ async fn front_channel_applications_are_logged_out_by_the_browser() {
     );
     assert!(out.set_cookie("CASTGC").unwrap().contains("Max-Age=0"));
     // The server itself sends nothing to a front-channel application.
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    server_told.wait_for(1).await;
     assert!(browser_only.received().is_empty());
 
     // Without front-channel applications, `service` is still a plain redirect.

@@ -238,18 +238,48 @@ async fn sigterm_finishes_what_is_in_flight() {
         .await
         .body;
     assert!(xml.contains("<cas:user>gina</cas:user>"));
-    // Logins at bcrypt cost 10 on two threads: several are in flight when the signal comes.
-    let logins: Vec<_> = (0..12)
-        .map(|_| {
+    // Logins at bcrypt cost 10 on two threads: each has its form first, then all post at once.
+    let mut forms = Vec::new();
+    for _ in 0..12 {
+        let mut c = Client::new(addr, None);
+        let token = c.get("/cas/login").await.input("execution").unwrap();
+        forms.push((c, token));
+    }
+    let logins: Vec<_> = forms
+        .into_iter()
+        .map(|(mut c, token)| {
             tokio::spawn(async move {
-                Client::new(addr, None)
-                    .login("gina", "Tea-Kettle-2026", None)
-                    .await
-                    .status
+                let fields = [
+                    ("username", "gina"),
+                    ("password", "Tea-Kettle-2026"),
+                    ("execution", token.as_str()),
+                ];
+                c.post("/cas/login", &fields).await.status
             })
         })
         .collect();
-    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    // The signal comes once the server has taken every post (each reserved its place in the
+    // throttle, or already ended in a session) while some are still being verified.
+    let reader = rusqlite::Connection::open(&db).unwrap();
+    loop {
+        let (in_flight, finished): (i64, i64) = reader
+            .query_row(
+                "SELECT (SELECT coalesce(max(in_flight), 0) FROM login_throttle),
+                        (SELECT count(*) - 1 FROM sso_sessions)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert!(
+            finished < 12,
+            "every login ended before the signal could come"
+        );
+        if in_flight > 0 && in_flight + finished >= 12 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    drop(reader);
     // SAFETY: a signal to the child this test started.
     unsafe { libc::kill(running.child.id() as i32, libc::SIGTERM) };
     for login in logins {
@@ -411,6 +441,7 @@ async fn direct_https_and_a_certificate_renewed_on_sighup() {
     )
     .unwrap();
     let db = dir.path().join("t.db");
+    let log = dir.path().join("t.log");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_unicas"))
         .arg("--db")
         .arg(&db)
@@ -424,7 +455,7 @@ async fn direct_https_and_a_certificate_renewed_on_sighup() {
             "https://127.0.0.1/cas",
         ])
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
     let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
@@ -468,7 +499,17 @@ async fn direct_https_and_a_certificate_renewed_on_sighup() {
     assert!(renewed, "the renewed certificate is served after SIGHUP");
     std::fs::write(&cert, "not a certificate").unwrap();
     unsafe { libc::kill(child.id() as i32, libc::SIGHUP) };
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // The server says when it has read the broken file; only then is the answer its verdict.
+    let mut reported = false;
+    for _ in 0..200 {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("TLS certificate kept") {
+            reported = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(reported, "the failed reload is reported");
     assert_eq!(
         status(trusting(&second)).await.unwrap(),
         200,
