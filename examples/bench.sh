@@ -6,7 +6,7 @@
 #  3. a million anonymous GET /login (memory stays bounded);
 #  4. the SSO cycle with 1,000 and with 1,000,000 live tickets, and with 1,000 and 100,000
 #     accounts, and the time to the first answer after start with 100,000 accounts;
-#  5. failed-login timing for unknown, real and locked accounts (security.md E02);
+#  5. failed-login timing for unknown, real and locked accounts (docs/security.md E02);
 #  6. the roster import of 30,000 rows against bcrypt alone at the configured cost;
 #  7. two nodes on PostgreSQL (a local cluster, fsync on) against one node on SQLite, driven
 #     by the same load generator: each ticket minted on one node and validated on the other.
@@ -124,7 +124,7 @@ kill $PID; wait $PID 2>/dev/null || true
 fi
 
 if want 5; then
-echo "== 5. failed-login timing: unknown, real and locked accounts (security.md E02)"
+echo "== 5. failed-login timing: unknown, real and locked accounts (docs/security.md E02)"
 $R/unicas --db "$WORK/bench.db" user lock bench2 >/dev/null
 serve "$WORK/bench.db" "[throttle]" "captcha_after = 0" "account_failures = 1000000" \
   "account_failures_global = 1000000" "address_failures = 1000000"

@@ -18,7 +18,7 @@
 //!         timing    SECONDS rounds, one connection: each round a wrong password for an
 //!                   unknown name (`zz999`), a real account (`bench1`) and a locked one
 //!                   (`bench2`), in a shuffled order; reports the POSTs' median times and a
-//!                   Mann-Whitney test of each against `bench1` (security.md E02)
+//!                   Mann-Whitney test of each against `bench1` (docs/security.md E02)
 //! The server needs accounts `bench0`..`bench63` / `Bench-Pass-1` and service
 //! `https://bench.test/*`. The ceiling (examples/ceiling.rs) answers every mode the same way:
 //! its `/login` is already "logged in".
@@ -310,7 +310,7 @@ async fn main() {
     }
 }
 
-/// security.md E02: does a failed login take longer for a real account than for an invented
+/// docs/security.md E02: does a failed login take longer for a real account than for an invented
 /// or locked one? Interleaved samples, so drift affects every kind alike.
 async fn timing(addr: SocketAddr, rounds: usize) {
     use rand::seq::SliceRandom;

@@ -170,7 +170,7 @@ fn tighten(path: &Path) -> Result<(), String> {
 mod tests {
     use super::*;
 
-    // security.md L03
+    // docs/security.md L03
     #[test]
     fn each_installation_has_its_own_keys_and_seals_with_fresh_nonces() {
         let dir = tempfile::tempdir().unwrap();

@@ -47,7 +47,7 @@ impl Accounts {
             return Ok(Err(PolicyError::WrongCurrent));
         };
         // The current password is checked as a login's is: throttled and audited, so a
-        // session left open is no place to guess it (security.md M04).
+        // session left open is no place to guess it (docs/security.md M04).
         if let Some(current) = change.current {
             match self.confirm_password(&account, current, client).await? {
                 Some(true) => {}

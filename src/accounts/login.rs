@@ -68,7 +68,7 @@ impl Accounts {
     }
 
     /// A login refused for a wrong captcha, before any password check: counted against the
-    /// client's address and audited (security.md F04).
+    /// client's address and audited (docs/security.md F04).
     pub async fn captcha_refused(
         &self,
         username: &str,
@@ -163,7 +163,7 @@ impl Accounts {
         client: &Client,
     ) -> Result<Login, AccountsError> {
         // A number no account has is counted under its own name, as a bound one is under
-        // its account: after failures both answer alike (security.md M07).
+        // its account: after failures both answer alike (docs/security.md M07).
         let keys = AttemptKeys {
             account_id: owner.unwrap_or(name).to_string(),
             client_ip: client.ip.clone(),

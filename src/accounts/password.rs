@@ -200,7 +200,7 @@ pub fn temporary_password() -> String {
 mod tests {
     use super::*;
 
-    // security.md F10
+    // docs/security.md F10
     #[tokio::test]
     async fn verifies_exactly_and_refuses_truncation() {
         let hasher = PasswordHasher::new(4, 1);

@@ -168,7 +168,7 @@ mod tests {
         Policy::new(&config)
     }
 
-    // security.md H07
+    // docs/security.md H07
     #[test]
     fn each_rule_refuses_with_its_reason() {
         let p = policy();

@@ -1,5 +1,5 @@
 //! An administrator's second factor (TOTP, or a code to the bound phone) under one budget of
-//! failures per administrator, whatever the factor and the address (security.md M03): a
+//! failures per administrator, whatever the factor and the address (docs/security.md M03): a
 //! handful of wrong ones lock it for the lock duration, with an audit row; guesses in
 //! parallel are reserved like login attempts, so they cannot exceed the budget either.
 

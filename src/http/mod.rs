@@ -240,7 +240,7 @@ async fn answer<H: Handler>(
     {
         Ok(res) => res,
         // The panic message went to the log through the panic hook; the client learns
-        // nothing of it (security.md J11).
+        // nothing of it (docs/security.md J11).
         Err(_) => Response::plain(
             hyper::StatusCode::INTERNAL_SERVER_ERROR,
             "Internal Server Error",

@@ -439,7 +439,7 @@ mod tests {
         assert!(!valid_attribute_name("cas:user"));
     }
 
-    // security.md G11
+    // docs/security.md G11
     #[test]
     fn phones_are_mainland_mobiles_in_one_form() {
         for typed in [

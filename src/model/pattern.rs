@@ -303,7 +303,7 @@ mod tests {
         }
     }
 
-    /// security.md B14: a pattern that backtracks catastrophically elsewhere matches in
+    /// docs/security.md B14: a pattern that backtracks catastrophically elsewhere matches in
     /// linear time here (the `regex` crate), and patterns are capped in length.
     #[test]
     fn regex_matching_is_linear_time() {

@@ -842,7 +842,7 @@ pub(crate) fn transport(e: &reqwest::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    // security.md G09
+    // docs/security.md G09
     #[test]
     fn codes_are_six_uniform_digits() {
         let mut counts = [[0u32; 10]; 6];

@@ -1,5 +1,5 @@
 //! The request signatures of the SMS gateways schools use, unit-tested against what the
-//! providers' official SDKs produce (`shared/test-vectors/sms-signatures.json`) and the
+//! providers' official SDKs produce (`tests/vectors/sms-signatures.json`) and the
 //! providers' published examples.
 
 use base64::Engine;

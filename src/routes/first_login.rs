@@ -264,7 +264,7 @@ pub(super) async fn first_login_phone(app: &App, req: &Request) -> Handled {
             }
         }
         // Uniqueness is checked only now that the code proved the number is theirs, so
-        // asking for codes tells nobody which numbers are bound (security.md E05).
+        // asking for codes tells nobody which numbers are bound (docs/security.md E05).
         let (id, value, now) = (account.id.clone(), phone.e164(), app.clock.now());
         let event = AuditEvent::PhoneBound {
             phone: phone.masked(),

@@ -188,7 +188,7 @@ impl App {
     }
 
     /// Counts one `what` (a captcha, a QR request) drawn for this client without a login;
-    /// `false` once its address had `http.anonymous_per_minute` this minute (security.md
+    /// `false` once its address had `http.anonymous_per_minute` this minute (docs/security.md
     /// J: a flood of them holds neither memory nor CPU).
     fn anonymous_allowed(&self, req: &Request, what: &str) -> bool {
         let (ip, now) = (self.client(req).ip, self.clock.now());
@@ -238,7 +238,7 @@ impl App {
             return Response::method_not_allowed(&route.allow());
         };
         // Forms of people (not protocol endpoints, which servers call) are refused when a
-        // browser says they were posted from another site (security.md D02, D03).
+        // browser says they were posted from another site (docs/security.md D02, D03).
         if route.form && req.method == Method::POST && !self.same_site(req) {
             tracing::info!(origin = ?req.header("origin"), path, "cross-site form post refused");
             return self.error_page(req, StatusCode::FORBIDDEN);
@@ -247,7 +247,7 @@ impl App {
         self.respond(req, handled)
     }
 
-    /// Whether a form post comes from our own pages (login CSRF, security.md D02, D03, L06).
+    /// Whether a form post comes from our own pages (login CSRF, docs/security.md D02, D03, L06).
     ///
     /// A browser's `Origin` must be this host or the public URL's origin. Our pages send
     /// `Referrer-Policy: same-origin`, so browsers send the real origin on our own posts; a

@@ -1,8 +1,8 @@
 //! The WeCom server API for one self-built application: the access token (cached, refreshed
 //! before it expires, one renewal at a time that every caller shares, and once more when
 //! WeCom says it is invalid or expired), who a code belongs to, and secondary verification
-//! (二次验证). See
-//! `shared/wecom-wechat.md` and WeCom's "获取access_token", "获取访问用户身份", "二次验证".
+//! (二次验证), as WeCom's server API documentation describes them ("获取access_token",
+//! "获取访问用户身份", "二次验证").
 
 use super::{enc, errcode, json, WxError};
 use crate::clock::Clock;

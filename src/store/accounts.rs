@@ -265,7 +265,7 @@ impl Store {
 /// sessions go (their proxy-granting tickets with them), and single logout follows for
 /// each (see `cas::logout`). The account's generation moves on, so flows paused before
 /// (a first login, a recovery, a confirmed QR code) end too, and its live codes are void
-/// (security.md M09): what was sent before a lock or a new password proves nothing after.
+/// (docs/security.md M09): what was sent before a lock or a new password proves nothing after.
 pub(super) fn end_sessions(tx: &Db, account_id: &str, keep: Option<&str>) -> Result<usize> {
     tx.execute(
         "UPDATE accounts SET generation = generation + 1 WHERE id = ?1",

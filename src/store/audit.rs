@@ -9,7 +9,7 @@ const REPEAT_WINDOW: i64 = 60;
 
 pub(super) fn insert(tx: &Db, r: &AuditRecord, now: i64) -> Result<()> {
     let (event, detail) = (r.event.name(), r.event.detail());
-    // A flood of the same failure from one address is one row, counted (security.md M10):
+    // A flood of the same failure from one address is one row, counted (docs/security.md M10):
     // the log stays readable and bounded whatever the request rate.
     if r.event.is_failure() {
         let joined = tx.execute(

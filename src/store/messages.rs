@@ -73,7 +73,7 @@ impl Store {
     pub fn reserve_message(&self, r: &MessageRequest, l: &Limits, now: i64) -> Result<Reserved> {
         // A send that only pretends went to a number or address the account does not own,
         // asked for by whoever typed it: it counts against that client and that target,
-        // never against the account, and leaves the account's live code alone (security.md
+        // never against the account, and leaves the account's live code alone (docs/security.md
         // M05).
         let pretend = r.code_hash.is_none() && r.purpose != "notice";
         let account = (!pretend).then_some(r.account_id);

@@ -710,7 +710,7 @@ mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 
-    // security.md L01, K08 (a database newer than the binary is refused)
+    // docs/security.md L01, K08 (a database newer than the binary is refused)
     #[test]
     fn database_is_private_durable_and_versioned() {
         let dir = tempfile::tempdir().unwrap();
@@ -745,7 +745,7 @@ mod tests {
         ));
     }
 
-    /// security.md K08: a migration that fails half way (as one killed would) leaves the old
+    /// docs/security.md K08: a migration that fails half way (as one killed would) leaves the old
     /// schema whole: every section of an upgrade runs in one transaction.
     #[test]
     fn a_failed_migration_leaves_the_old_schema() {

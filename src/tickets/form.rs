@@ -227,7 +227,7 @@ mod tests {
         futures_executor::block_on(t.redeem(token, flow, now)).unwrap()
     }
 
-    // security.md D01, D02
+    // docs/security.md D01, D02
     #[test]
     fn a_token_is_single_use_bound_to_its_browser_and_expires() {
         let t = tokens(1000);

@@ -98,7 +98,7 @@ async fn console(t: &TestServer) -> (Client, String) {
 
 /// Issue "Operations", done means: a non-admin, an admin without the second factor and a
 /// forged CSRF token all fail; the second factor is audited; the console is never cached.
-/// security.md D03 (admin actions), D11 (a console lock ends the session and its tickets).
+/// docs/security.md D03 (admin actions), D11 (a console lock ends the session and its tickets).
 #[tokio::test]
 async fn only_an_administrator_past_the_second_factor_acts() {
     let t = TestServer::start().await;
@@ -407,7 +407,7 @@ async fn an_administrator_enrols_an_authenticator_and_enters_with_it() {
 
 /// Issue "Operations", accounts: search by account, name, department and phone (masked in
 /// the list); one account's bindings, sign-ins and sessions; every action, audited.
-/// security.md I02 (`%` and `_` match literally), H10 (the reset's temporary password).
+/// docs/security.md I02 (`%` and `_` match literally), H10 (the reset's temporary password).
 #[tokio::test]
 async fn accounts_are_found_and_managed_from_the_console() {
     let t = TestServer::start().await;
@@ -831,7 +831,7 @@ async fn mismatches_and_logout_deliveries_show_per_application() {
 
 /// Issue "Operations": the audit viewer filters by account, event, address and dates, and
 /// exports the same rows as CSV a spreadsheet opens safely; the export itself is audited.
-/// security.md I04.
+/// docs/security.md I04.
 #[tokio::test]
 async fn the_audit_log_is_filtered_and_exported() {
     let t = TestServer::start().await;
@@ -1046,7 +1046,7 @@ async fn the_roster_is_imported_from_the_browser() {
     panic!("the larger import did not finish");
 }
 
-/// security.md ASVS 7.4.5: an administrator ends everyone's sessions (after an incident) but
+/// docs/security.md ASVS 7.4.5: an administrator ends everyone's sessions (after an incident) but
 /// their own, only when they confirm; every application is told by single logout.
 #[tokio::test]
 async fn an_administrator_ends_every_session() {
@@ -1111,7 +1111,7 @@ async fn an_administrator_ends_every_session() {
 
 const SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 
-/// security.md M03: the console's second factor takes a handful of wrong codes, from
+/// docs/security.md M03: the console's second factor takes a handful of wrong codes, from
 /// anywhere and by either factor, then locks (audited, the phone told); the right code is
 /// refused while it is locked; guesses in parallel are bounded too.
 #[tokio::test]
@@ -1152,7 +1152,7 @@ async fn wrong_second_factors_lock_the_console() {
     assert_eq!((right.status, right.location()), (303, "/cas/admin"));
 }
 
-/// security.md M03: forty guesses at once evaluate no more than the budget.
+/// docs/security.md M03: forty guesses at once evaluate no more than the budget.
 #[tokio::test]
 async fn parallel_second_factor_guesses_are_bounded() {
     let t = TestServer::start().await;
@@ -1183,7 +1183,7 @@ async fn parallel_second_factor_guesses_are_bounded() {
     assert!((1..=5).contains(&evaluated), "{evaluated} evaluated");
 }
 
-/// security.md M08, issue "Defects found from outside" #10: an administrator cannot remove
+/// docs/security.md M08, issue "Defects found from outside" #10: an administrator cannot remove
 /// its own last second factor in the console, and the console's token is taken from the form
 /// only, never from the address.
 #[tokio::test]
@@ -1214,7 +1214,7 @@ async fn the_console_keeps_its_own_second_factor_and_its_token_in_the_form() {
     assert_eq!(res.status, 303, "{}", res.body);
 }
 
-/// security.md M05, M08: the console's second factor has an allowance of its own: the
+/// docs/security.md M05, M08: the console's second factor has an allowance of its own: the
 /// administrator's other codes (here its own logins by SMS, up to the daily cap) do not use
 /// it up.
 #[tokio::test]

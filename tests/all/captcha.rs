@@ -20,7 +20,7 @@ async fn need(c: &mut Client, name: &str) -> (String, String) {
     (v4.body, v5.body)
 }
 
-/// security.md E03, F04
+/// docs/security.md E03, F04
 #[tokio::test]
 async fn failures_bring_the_captcha_for_real_and_invented_names_alike() {
     let t = TestServer::start().await;
@@ -48,7 +48,7 @@ async fn failures_bring_the_captcha_for_real_and_invented_names_alike() {
     assert!(!res.body.contains("name=\"captcha\""));
 }
 
-/// security.md F04
+/// docs/security.md F04
 #[tokio::test]
 async fn without_the_right_captcha_the_password_is_not_even_tried() {
     let t = TestServer::start().await;
@@ -115,7 +115,7 @@ async fn without_the_right_captcha_the_password_is_not_even_tried() {
     assert_eq!(res.status, 401);
 }
 
-/// security.md F04: a wrong captcha is no password guess, but it is counted against the
+/// docs/security.md F04: a wrong captcha is no password guess, but it is counted against the
 /// client's address, so guessing captchas is throttled too.
 #[tokio::test]
 async fn wrong_captchas_count_against_the_address() {

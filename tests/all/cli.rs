@@ -2,7 +2,7 @@
 
 use crate::support::unicas;
 
-/// security.md C08
+/// docs/security.md C08
 #[test]
 fn user_commands() {
     let dir = tempfile::tempdir().unwrap();
@@ -323,7 +323,7 @@ async fn services_added_by_the_cli_reach_a_running_server() {
     assert_eq!(t.client().get(&path).await.status, 200);
 }
 
-/// Issue "Defects found from outside" #1, security.md A15: a service registered without
+/// Issue "Defects found from outside" #1, docs/security.md A15: a service registered without
 /// `--attributes` learns nothing beyond the user id, and `service show` says so in words.
 #[tokio::test]
 async fn services_release_nothing_beyond_the_id_unless_told() {
@@ -374,7 +374,7 @@ async fn services_release_nothing_beyond_the_id_unless_told() {
     );
 }
 
-/// Issue "Defects found from outside" #9, security.md B04: a pattern that admits any host is
+/// Issue "Defects found from outside" #9, docs/security.md B04: a pattern that admits any host is
 /// an open redirector and needs `--allow-any-host` (and `service list` flags it); a logout
 /// URL is a URL, not a pattern.
 #[test]
@@ -428,7 +428,7 @@ fn open_patterns_need_a_word_and_logout_urls_are_urls() {
     }
 }
 
-/// Issue "Defects found from outside" #12, security.md L11: the demo account never outlives
+/// Issue "Defects found from outside" #12, docs/security.md L11: the demo account never outlives
 /// demo mode, and demo mode is refused on a database with real accounts.
 #[tokio::test]
 async fn demo_data_never_outlives_demo_mode() {
@@ -463,7 +463,7 @@ async fn demo_data_never_outlives_demo_mode() {
     assert!(!ok && err.contains("--demo refused"), "{err}");
 }
 
-/// Issue "Defects found from outside" #13, security.md L01: a database someone made readable
+/// Issue "Defects found from outside" #13, docs/security.md L01: a database someone made readable
 /// is tightened at start, and logs written to a file carry no colour codes.
 #[tokio::test]
 async fn an_existing_database_is_made_private_and_logs_are_plain_text() {
@@ -501,7 +501,7 @@ async fn an_existing_database_is_made_private_and_logs_are_plain_text() {
     assert!(!text.contains('\u{1b}'), "ANSI escapes in a log file");
 }
 
-/// Issue "Defects found from outside" #14, security.md L05: locking and unlocking are
+/// Issue "Defects found from outside" #14, docs/security.md L05: locking and unlocking are
 /// audited, like every other administrator action.
 #[test]
 fn lock_and_unlock_are_audited() {

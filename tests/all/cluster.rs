@@ -87,7 +87,7 @@ async fn a_ticket_from_one_node_validates_on_the_other_once() {
     );
 }
 
-/// security.md A05 across nodes: each ticket presented at once to both nodes, many times,
+/// docs/security.md A05 across nodes: each ticket presented at once to both nodes, many times,
 /// validates exactly once.
 #[tokio::test]
 #[ignore = "needs PostgreSQL (UNICAS_TEST_POSTGRES); .ci/run runs it"]

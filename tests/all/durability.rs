@@ -14,7 +14,7 @@ fn serve(db: &std::path::Path) -> (Binary, std::net::SocketAddr) {
     (running, addr)
 }
 
-/// security.md K03
+/// docs/security.md K03
 #[tokio::test]
 async fn a_password_change_and_its_session_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
@@ -86,7 +86,7 @@ async fn a_password_change_and_its_session_survive_kill_9() {
     }
 }
 
-/// security.md K04: after a crash that leaves a hot write-ahead log (here about 100 MB the
+/// docs/security.md K04: after a crash that leaves a hot write-ahead log (here about 100 MB the
 /// last writer never checkpointed, then `kill -9` of the server), the next start recovers it
 /// and serves, with every row of it; the schema's checks run before the listener opens (the
 /// address is printed only after). The time it took is printed, not asserted (BENCHMARKS.md).
@@ -151,7 +151,7 @@ os._exit(0)
     assert_eq!(rows, 100_000);
 }
 
-/// security.md K07: the sweep of a large backlog (200,000 expired sessions) goes in batches
+/// docs/security.md K07: the sweep of a large backlog (200,000 expired sessions) goes in batches
 /// while validations go on: every validation succeeds and every expired row goes. (Its
 /// latency is measured in BENCHMARKS.md, not here.)
 #[tokio::test]

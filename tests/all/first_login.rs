@@ -45,7 +45,7 @@ async fn bind(c: &mut Client, token: &str, code: &str) -> Resp {
     .await
 }
 
-/// security.md H08; the manual's 1.1: 修改密码, 绑定 (获取验证码, 确定绑定), 我已完成.
+/// docs/security.md H08; the manual's 1.1: 修改密码, 绑定 (获取验证码, 确定绑定), 我已完成.
 #[tokio::test]
 async fn the_whole_first_login_as_the_manual_describes_it() {
     let t = TestServer::start().await;
@@ -124,7 +124,7 @@ async fn the_whole_first_login_as_the_manual_describes_it() {
     );
 }
 
-/// security.md H08, D03: no way round the steps: another service, the form's token from
+/// docs/security.md H08, D03: no way round the steps: another service, the form's token from
 /// another browser, the phone before the password, 我已完成 too early, direct URLs.
 #[tokio::test]
 async fn nothing_skips_the_steps() {
@@ -278,7 +278,7 @@ async fn accounts_are_asked_for_a_phone_only_when_they_must() {
     assert!(steps.body.contains("name=\"phone\"") && !steps.body.contains("name=\"newPassword\""));
 }
 
-/// security.md F07, §1.8: an initial password is guessable, so the account has 20 failures
+/// docs/security.md F07, §1.8: an initial password is guessable, so the account has 20 failures
 /// a day from anywhere, an audit row when they are spent, and the password expires.
 #[tokio::test]
 async fn initial_passwords_have_a_daily_budget_and_expire() {
@@ -324,7 +324,7 @@ async fn initial_passwords_have_a_daily_budget_and_expire() {
     assert_eq!(audit[0].detail, "initial password expired");
 }
 
-/// security.md E05: whether a number is bound elsewhere shows only after its code proved
+/// docs/security.md E05: whether a number is bound elsewhere shows only after its code proved
 /// it belongs to whoever asks, with a clear message then.
 #[tokio::test]
 async fn a_number_bound_to_another_account_is_refused_after_its_code() {
@@ -354,7 +354,7 @@ async fn a_number_bound_to_another_account_is_refused_after_its_code() {
         .is_none());
 }
 
-/// security.md M02: a first login paused at its steps ends when the account is locked, its
+/// docs/security.md M02: a first login paused at its steps ends when the account is locked, its
 /// password set or reset by an administrator, or its sessions ended ("user logout"): no
 /// step is taken after, and no session comes of it.
 #[tokio::test]
@@ -403,7 +403,7 @@ async fn a_paused_first_login_ends_with_a_lock_a_reset_or_a_logout() {
     }
 }
 
-/// security.md M02: the pause lasts 30 minutes from the login, whatever is posted in it.
+/// docs/security.md M02: the pause lasts 30 minutes from the login, whatever is posted in it.
 #[tokio::test]
 async fn posts_do_not_extend_a_paused_first_login() {
     let t = TestServer::start().await;

@@ -3,7 +3,7 @@
 use crate::support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// security.md J01, J02
+/// docs/security.md J01, J02
 #[tokio::test]
 async fn bad_encoding_is_400() {
     let t = TestServer::start().await;
@@ -28,7 +28,7 @@ async fn bad_encoding_is_400() {
     assert_eq!(c.get("/cas/login").await.status, 200);
 }
 
-/// security.md J04
+/// docs/security.md J04
 #[tokio::test]
 async fn oversized_bodies_are_413_before_reading() {
     let t = TestServer::start().await;
@@ -47,7 +47,7 @@ async fn oversized_bodies_are_413_before_reading() {
     assert_eq!(res.status, 413);
 }
 
-/// security.md J03, J09
+/// docs/security.md J03, J09
 #[tokio::test]
 async fn garbage_and_huge_headers_are_refused() {
     let t = TestServer::start().await;
@@ -70,7 +70,7 @@ async fn garbage_and_huge_headers_are_refused() {
     assert_eq!(t.client().get("/cas/login").await.status, 200);
 }
 
-/// security.md J05
+/// docs/security.md J05
 #[tokio::test]
 async fn a_slow_sender_is_cut_off() {
     let t = TestServer::start_with(|c| c.http.header_timeout = 1).await;
@@ -87,7 +87,7 @@ async fn a_slow_sender_is_cut_off() {
     );
 }
 
-/// security.md J06: a body sent a byte at a time is cut off at the body timeout.
+/// docs/security.md J06: a body sent a byte at a time is cut off at the body timeout.
 #[tokio::test]
 async fn a_slow_body_is_cut_off() {
     let t = TestServer::start_with(|c| c.http.body_timeout = 1).await;
@@ -116,7 +116,7 @@ async fn a_slow_body_is_cut_off() {
     assert_eq!(t.client().get("/cas/login").await.status, 200);
 }
 
-/// security.md J03, J04: too many headers, an over-long URI, an endless chunked body.
+/// docs/security.md J03, J04: too many headers, an over-long URI, an endless chunked body.
 #[tokio::test]
 async fn header_floods_long_uris_and_endless_bodies_are_refused() {
     let t = TestServer::start().await;
@@ -156,7 +156,7 @@ async fn header_floods_long_uris_and_endless_bodies_are_refused() {
     assert_eq!(t.client().get("/cas/login").await.status, 200);
 }
 
-/// security.md J09: an HTTP/0.9 line is refused; an absolute-form target is served as our
+/// docs/security.md J09: an HTTP/0.9 line is refused; an absolute-form target is served as our
 /// own path, and the host it names appears nowhere.
 #[tokio::test]
 async fn old_and_absolute_request_lines() {
@@ -175,7 +175,7 @@ async fn old_and_absolute_request_lines() {
     assert!(!reply.contains("evil.test"));
 }
 
-/// security.md J10: methods beyond GET, HEAD and POST get 405 with `Allow`, never a CORS
+/// docs/security.md J10: methods beyond GET, HEAD and POST get 405 with `Allow`, never a CORS
 /// header; HEAD gets the headers alone; `GET /samlValidate` is 405.
 #[tokio::test]
 async fn other_methods_are_405_and_head_has_no_body() {
@@ -202,7 +202,7 @@ async fn other_methods_are_405_and_head_has_no_body() {
     assert_eq!(c.get("/cas/samlValidate").await.status, 405);
 }
 
-/// security.md M06, issue "Defects found from outside" #7: only the console's own import
+/// docs/security.md M06, issue "Defects found from outside" #7: only the console's own import
 /// path, posted by an administrator past the second factor, may send an upload; every other
 /// body, whatever its path ends with, is held to the small limit before it is read; and the
 /// server reads one upload at a time.

@@ -6,7 +6,7 @@ fn login_path(service: &str) -> String {
     format!("/cas/login?service={}", enc(service))
 }
 
-/// security.md L06
+/// docs/security.md L06
 #[tokio::test]
 async fn login_page_has_the_manual_labels_and_standard_field_names() {
     let t = TestServer::start().await;
@@ -51,7 +51,7 @@ async fn login_page_has_the_manual_labels_and_standard_field_names() {
         .starts_with("unicas_lang=en"));
 }
 
-/// security.md D07, D08, L07
+/// docs/security.md D07, D08, L07
 #[tokio::test]
 async fn password_login_redirects_with_a_ticket_and_sets_a_hardened_tgc() {
     let t = TestServer::start().await;
@@ -98,7 +98,7 @@ async fn password_login_redirects_with_a_ticket_and_sets_a_hardened_tgc() {
     assert!(portal.body.contains("综合服务大厅") && portal.body.contains("User alice (alice)"));
 }
 
-/// security.md E01
+/// docs/security.md E01
 #[tokio::test]
 async fn every_failure_looks_the_same_and_answers_401() {
     let t = TestServer::start().await;
@@ -129,7 +129,7 @@ async fn every_failure_looks_the_same_and_answers_401() {
     assert!(bodies[0].contains("用户名或密码错误"));
 }
 
-/// security.md E07
+/// docs/security.md E07
 #[tokio::test]
 async fn account_names_are_canonical() {
     let t = TestServer::start().await;
@@ -139,7 +139,7 @@ async fn account_names_are_canonical() {
     }
 }
 
-/// security.md D01, D02
+/// docs/security.md D01, D02
 #[tokio::test]
 async fn form_tokens_are_single_use_and_bound_to_the_browser() {
     let t = TestServer::start().await;
@@ -175,7 +175,7 @@ async fn form_tokens_are_single_use_and_bound_to_the_browser() {
     assert_eq!(res.status, 302);
 }
 
-/// security.md D05
+/// docs/security.md D05
 #[tokio::test]
 async fn a_cookie_set_before_login_is_never_the_session() {
     let t = TestServer::start().await;
@@ -190,7 +190,7 @@ async fn a_cookie_set_before_login_is_never_the_session() {
     assert_eq!(attacker.get(&login_path(SERVICE)).await.status, 200);
 }
 
-/// security.md D06
+/// docs/security.md D06
 #[tokio::test]
 async fn renew_asks_again_and_rotates_the_session() {
     let t = TestServer::start().await;
@@ -222,7 +222,7 @@ async fn renew_asks_again_and_rotates_the_session() {
     );
 }
 
-/// security.md B01
+/// docs/security.md B01
 #[tokio::test]
 async fn gateway_redirects_without_a_ticket_when_there_is_no_session() {
     let t = TestServer::start().await;
@@ -239,7 +239,7 @@ async fn gateway_redirects_without_a_ticket_when_there_is_no_session() {
     assert!(res.location().contains("ticket=ST-"));
 }
 
-/// security.md B01, B02, B03, B04, B05, B06, B07, B08, B10, B11, C01
+/// docs/security.md B01, B02, B03, B04, B05, B06, B07, B08, B10, B11, C01
 #[tokio::test]
 async fn unregistered_and_hostile_services_are_never_redirected_to() {
     let t = TestServer::start().await;
@@ -270,7 +270,7 @@ async fn unregistered_and_hostile_services_are_never_redirected_to() {
     assert!(res.header("location").is_none());
 }
 
-/// security.md B13, L06
+/// docs/security.md B13, L06
 #[tokio::test]
 async fn method_post_answers_an_auto_submitting_form() {
     let t = TestServer::start().await;
@@ -293,7 +293,7 @@ async fn method_post_answers_an_auto_submitting_form() {
     );
 }
 
-/// security.md D07, D13
+/// docs/security.md D07, D13
 #[tokio::test]
 async fn remember_me_makes_a_persistent_cookie_and_is_reported() {
     let t = TestServer::start().await;
@@ -321,7 +321,7 @@ async fn remember_me_makes_a_persistent_cookie_and_is_reported() {
     assert_eq!(c.get(&login_path(SERVICE)).await.status, 302);
 }
 
-/// security.md D09, K06
+/// docs/security.md D09, K06
 #[tokio::test]
 async fn sessions_end_at_idle_and_absolute_limits() {
     let t = TestServer::start().await;
@@ -352,7 +352,7 @@ async fn sessions_end_at_idle_and_absolute_limits() {
     t.server.sweep().await;
 }
 
-/// security.md A12, B12
+/// docs/security.md A12, B12
 #[tokio::test]
 async fn logout_ends_the_session_and_redirects_only_to_registered_services() {
     let t = TestServer::start().await;
@@ -376,7 +376,7 @@ async fn logout_ends_the_session_and_redirects_only_to_registered_services() {
     assert!(page.body.contains("已退出登录") && page.body.contains(&format!("href=\"{SERVICE}\"")));
 }
 
-/// security.md H07, H08
+/// docs/security.md H07, H08
 #[tokio::test]
 async fn must_change_accounts_change_their_password_before_any_session() {
     let t = TestServer::start().await;
@@ -456,7 +456,7 @@ async fn must_change_accounts_change_their_password_before_any_session() {
     );
 }
 
-/// security.md L10
+/// docs/security.md L10
 #[tokio::test]
 async fn help_assets_and_unknown_paths() {
     let t = TestServer::start().await;
@@ -477,7 +477,7 @@ async fn help_assets_and_unknown_paths() {
     assert_eq!(c.get("/cas/").await.location(), "/cas/login");
 }
 
-/// Issue "Defects found from outside" #3, security.md B03: a service whose raw form has no
+/// Issue "Defects found from outside" #3, docs/security.md B03: a service whose raw form has no
 /// `//` after the scheme parses to a host, but browsers resolve the raw string against our
 /// own origin: it is refused, not redirected to.
 #[tokio::test]
@@ -607,7 +607,7 @@ async fn at_the_root_cookies_cover_every_path_and_logout_works() {
     );
 }
 
-/// Issue "Defects found from outside" #7, security.md L06: HSTS on every response when users
+/// Issue "Defects found from outside" #7, docs/security.md L06: HSTS on every response when users
 /// reach the server over https, and never over plain http.
 #[tokio::test]
 async fn hsts_follows_the_public_url() {
@@ -635,7 +635,7 @@ async fn hsts_follows_the_public_url() {
         .is_none());
 }
 
-/// security.md B15: a registered service of 8 KB is served with its page echo bounded; a
+/// docs/security.md B15: a registered service of 8 KB is served with its page echo bounded; a
 /// 60 KB one never reaches a handler (414 or 431).
 #[tokio::test]
 async fn very_long_services_are_bounded() {
@@ -650,7 +650,7 @@ async fn very_long_services_are_bounded() {
     assert!(res.status == 414 || res.status == 431, "{}", res.status);
 }
 
-/// security.md B05: no service with user info is ever redirected to, even where a loose
+/// docs/security.md B05: no service with user info is ever redirected to, even where a loose
 /// pattern would take its text (here a regex that any prefix before `app.test/` satisfies):
 /// only the user-info rule refuses these.
 #[tokio::test]

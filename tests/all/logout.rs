@@ -61,7 +61,7 @@ async fn validate(t: &TestServer, service: &str, ticket: &str) {
     assert_eq!(parse_cas(&res.body).unwrap().0, "alice", "{}", res.body);
 }
 
-/// security.md A12, L04
+/// docs/security.md A12, L04
 #[tokio::test]
 async fn logout_tells_every_service_that_validated_a_ticket_of_the_session() {
     let t = server().await;
@@ -328,7 +328,7 @@ async fn participants_recorded_while_the_store_fails_are_not_lost() {
     assert_eq!(session_index(&got[0]), ticket);
 }
 
-/// Issue "Defects found from outside" #11, security.md K05: a logout while the store cannot
+/// Issue "Defects found from outside" #11, docs/security.md K05: a logout while the store cannot
 /// be written still forgets the cookie, refuses the session at once, and writes its end
 /// (with the single logout) once the store is back.
 #[tokio::test]

@@ -598,7 +598,7 @@ async fn check_runs_the_protocol_against_a_live_deployment() {
     assert_eq!(callback.received().len(), 1, "no callback for it");
 }
 
-/// security.md M10, issue "Defects found from outside" #13, #14: housekeeping keeps what it
+/// docs/security.md M10, issue "Defects found from outside" #13, #14: housekeeping keeps what it
 /// says and no longer: expired codes go, the message log after `retention.messages_days`,
 /// audit rows after `retention.audit_days`; and every statement of the sweep runs (on
 /// SQLite and, in the PostgreSQL pass, there).
@@ -680,7 +680,7 @@ async fn a_failed_write_makes_health_unready_at_once() {
     assert_eq!(c.get("/health").await.status, 503);
 }
 
-/// security.md L09: `/metrics` from an address not allowed is the same 404 however it is
+/// docs/security.md L09: `/metrics` from an address not allowed is the same 404 however it is
 /// spelled, and no answer names a version or carries a trace.
 #[tokio::test]
 async fn metrics_stay_closed_however_spelled() {

@@ -111,7 +111,7 @@ async fn a_login_without_a_service_lands_in_the_portal() {
     }
 }
 
-/// Issue "Self-service", security.md H09, D10: the password changes with the current one
+/// Issue "Self-service", docs/security.md H09, D10: the password changes with the current one
 /// under the policy; the change ends every other session of the account (single logout) and
 /// keeps this one, and a ticket the other browser held fails validation; the bound phone is
 /// told. Forms are single use.
@@ -206,7 +206,7 @@ async fn changing_the_password_keeps_this_session_and_ends_the_others() {
     );
 }
 
-/// Issue "Self-service", security.md G12, D12: a new phone needs a fresh proof of identity (the
+/// Issue "Self-service", docs/security.md G12, D12: a new phone needs a fresh proof of identity (the
 /// password, or a code to the bound phone) and a code to the new number; the old number is
 /// told; the proof lasts ten minutes.
 #[tokio::test]
@@ -536,7 +536,7 @@ async fn security_questions_are_set_after_a_proof_and_hashed() {
     assert!(c.get("/cas/account").await.body.contains("已设置 2 个"));
 }
 
-/// Issue "Self-service", security.md D12: recent sign-ins (time, address, browser, method),
+/// Issue "Self-service", docs/security.md D12: recent sign-ins (time, address, browser, method),
 /// the sessions, and "sign out everywhere else"; WeCom unbinding needs a proof.
 #[tokio::test]
 async fn sessions_sign_ins_and_unbinding() {
@@ -590,7 +590,7 @@ async fn sessions_sign_ins_and_unbinding() {
         .contains("企业微信: 未绑定"));
 }
 
-/// security.md D02, D03: the account forms refuse a post from another site, a post
+/// docs/security.md D02, D03: the account forms refuse a post from another site, a post
 /// without its token, and a GET.
 #[tokio::test]
 async fn account_forms_refuse_other_sites() {
@@ -624,7 +624,7 @@ async fn account_forms_refuse_other_sites() {
     );
 }
 
-/// security.md M04: the current password on 账号管理's change form (and on the first
+/// docs/security.md M04: the current password on 账号管理's change form (and on the first
 /// login's step) is checked as a login's is: audited, and after a few wrong ones refused
 /// unchecked, even the right one.
 #[tokio::test]

@@ -97,7 +97,7 @@ async fn validate_with_callback(
     .await
 }
 
-/// security.md A05
+/// docs/security.md A05
 #[tokio::test]
 async fn a_pgt_buys_proxy_tickets_and_chains_grow_newest_first() {
     let Setup { t, callback, .. } = setup().await;
@@ -159,7 +159,7 @@ async fn a_pgt_buys_proxy_tickets_and_chains_grow_newest_first() {
     assert_eq!(chain[0], callback.url("/backend/cb"));
 }
 
-/// security.md A10
+/// docs/security.md A10
 #[tokio::test]
 async fn callbacks_that_are_not_safe_or_not_allowed_get_no_pgt() {
     let Setup { t, callback, .. } = setup().await;
@@ -238,7 +238,7 @@ async fn callbacks_that_are_not_safe_or_not_allowed_get_no_pgt() {
     assert_eq!(failure_code(&res.body).as_deref(), Some("BAD_PGT"));
 }
 
-/// security.md A10, D11
+/// docs/security.md A10, D11
 #[tokio::test]
 async fn proxy_endpoint_errors_and_pgts_end_with_the_session() {
     let Setup { t, callback, .. } = setup().await;
@@ -279,7 +279,7 @@ async fn proxy_endpoint_errors_and_pgts_end_with_the_session() {
     assert_eq!(code(&res.body), "BAD_PGT");
 }
 
-/// Issue "Defects found from outside" #6, security.md A10: without a registered callback
+/// Issue "Defects found from outside" #6, docs/security.md A10: without a registered callback
 /// pattern, a proxying service may only use callbacks at its own scheme, host and port;
 /// another port of its host is refused before any connection is made.
 #[tokio::test]
@@ -331,7 +331,7 @@ async fn callbacks_default_to_the_services_own_origin() {
     assert_eq!(own.received().len(), 1);
 }
 
-/// security.md A10 (d, e and the timeout): a callback that redirects is not followed, one
+/// docs/security.md A10 (d, e and the timeout): a callback that redirects is not followed, one
 /// that stalls is given up after the outbound timeout, an address inside the service's host
 /// on another port is refused unconnected; none of them gets a PGT, and validation succeeds.
 #[tokio::test]
@@ -461,7 +461,7 @@ async fn proxy_tickets_follow_the_targets_access_rules() {
     );
 }
 
-/// security.md D11: an account locked while its application holds a PGT: the PGT buys
+/// docs/security.md D11: an account locked while its application holds a PGT: the PGT buys
 /// nothing more, and its outstanding service ticket fails validation.
 #[tokio::test]
 async fn a_lock_ends_the_accounts_pgts_and_tickets() {

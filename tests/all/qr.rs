@@ -269,7 +269,7 @@ async fn the_campus_products_paths_under_authserver() {
     assert!(page.body.contains("id=\"qrLoginForm\""));
 }
 
-/// security.md M02: a code confirmed on the phone is void once the account is locked, its
+/// docs/security.md M02: a code confirmed on the phone is void once the account is locked, its
 /// password reset, or its sessions ended before the computer comes for its session.
 #[tokio::test]
 async fn a_confirmation_is_void_after_a_lock_a_reset_or_a_logout() {
@@ -300,7 +300,7 @@ async fn a_confirmation_is_void_after_a_lock_a_reset_or_a_logout() {
     }
 }
 
-/// security.md F11: the phone's login on the page a code opened is throttled as the login
+/// docs/security.md F11: the phone's login on the page a code opened is throttled as the login
 /// page is: after five wrong passwords from that address even the right one is refused.
 #[tokio::test]
 async fn the_phones_login_is_throttled_like_any() {

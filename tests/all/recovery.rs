@@ -67,7 +67,7 @@ async fn set_password(c: &mut Client, step: &Resp, new: &str) -> Resp {
 
 /// Issue "Self-service", the manual's 三: account and captcha, 手机号验证 with the full bound
 /// number and a code, "请设置帐号 X 的密码", "密码找回成功 去登录" back to the service's login.
-/// security.md H01, H05, H06: single use, every session ends, no session from the reset.
+/// docs/security.md H01, H05, H06: single use, every session ends, no session from the reset.
 #[tokio::test]
 async fn the_manuals_four_steps_by_phone() {
     let t = TestServer::start().await;
@@ -180,7 +180,7 @@ async fn the_manuals_four_steps_by_phone() {
     }
 }
 
-/// security.md E04: a name that is no account, and a number that is not the account's, get
+/// docs/security.md E04: a name that is no account, and a number that is not the account's, get
 /// the same pages and answers as the real thing; nothing is sent; and a name's methods stay
 /// the same when asked again.
 #[tokio::test]
@@ -251,7 +251,7 @@ async fn unknown_names_and_wrong_numbers_look_like_the_real_thing() {
     assert_eq!(strip(&second), strip(&ghost_step));
 }
 
-/// security.md H02, H03, H04: no step can be skipped, the account comes from the server's
+/// docs/security.md H02, H03, H04: no step can be skipped, the account comes from the server's
 /// state, a wrong captcha starts nothing, and a recovery ends after 15 minutes.
 #[tokio::test]
 async fn no_step_can_be_skipped_or_stretched() {
@@ -293,7 +293,7 @@ async fn no_step_can_be_skipped_or_stretched() {
     )
     .await;
     assert_eq!(not_offered.status, 400);
-    // A code sent for binding is no recovery code (security.md G07).
+    // A code sent for binding is no recovery code (docs/security.md G07).
     let sent = verify(
         &mut c,
         &step2,
@@ -507,7 +507,7 @@ async fn with_nothing_bound_the_administrator_is_the_way() {
     assert!(!step2.body.contains("name=\"method\""));
 }
 
-/// Issue "Self-service", security.md H10: `user reset-password` sets a random temporary
+/// Issue "Self-service", docs/security.md H10: `user reset-password` sets a random temporary
 /// password, shown once, that must be changed at the next login; sessions end.
 #[tokio::test]
 async fn an_administrator_resets_a_password() {
@@ -550,7 +550,7 @@ async fn an_administrator_resets_a_password() {
     assert!(!ok && err.contains("no account"));
 }
 
-/// security.md M02: a recovery past its proof is over once the account is locked (or its
+/// docs/security.md M02: a recovery past its proof is over once the account is locked (or its
 /// password set elsewhere): the new password is refused and nothing changes.
 #[tokio::test]
 async fn a_recovery_ends_when_the_account_is_locked_mid_way() {
@@ -607,7 +607,7 @@ async fn a_recovery_ends_when_the_account_is_locked_mid_way() {
     );
 }
 
-/// security.md M05: a stranger's sends in alice's recovery to numbers she does not own fall
+/// docs/security.md M05: a stranger's sends in alice's recovery to numbers she does not own fall
 /// on the stranger's addresses and the numbers, never on alice: her own recovery code
 /// still arrives after them, and the code she has stays live.
 #[tokio::test]

@@ -112,7 +112,7 @@ fn read_like_java(xml: &str) -> Option<String> {
     Some(child(subject, "NameIdentifier")?.text()?.to_string())
 }
 
-/// security.md K06
+/// docs/security.md K06
 #[tokio::test]
 async fn each_clients_request_gets_an_answer_that_client_accepts() {
     let t = TestServer::start().await;
@@ -152,7 +152,7 @@ async fn each_clients_request_gets_an_answer_that_client_accepts() {
     assert_eq!(read_like_java(&res.body).expect(&res.body), "alice");
 }
 
-/// security.md A01, A14
+/// docs/security.md A01, A14
 #[tokio::test]
 async fn failures_are_request_denied_and_the_ticket_is_spent() {
     let t = TestServer::start().await;
@@ -217,7 +217,7 @@ async fn renew_on_the_query_refuses_a_ticket_from_sso() {
     assert_eq!(read_like_phpcas(&res.body).unwrap().0, "alice");
 }
 
-/// security.md A15
+/// docs/security.md A15
 #[tokio::test]
 async fn no_attributes_go_to_a_target_without_tls_unless_configured() {
     let plain = "http://intranet.test/app";

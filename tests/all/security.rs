@@ -1,6 +1,5 @@
-//! Cases of `shared/security.md` that no other area's tests cover, each tagged with its id
-//! (`git grep -w D06 tests src` finds every test of a case). Each was seen failing with its
-//! protection removed; the README lists which were checked that way.
+//! Cases of `docs/security.md` that no other area's tests cover, each tagged with its id
+//! (`git grep -w D06 tests src` finds every test of a case).
 
 use crate::support::*;
 use std::sync::atomic::Ordering;
@@ -10,7 +9,7 @@ fn login_path(service: &str) -> String {
     format!("/cas/login?service={}", enc(service))
 }
 
-/// security.md A06: a burst of invalid tickets from one address is one audit event (and one
+/// docs/security.md A06: a burst of invalid tickets from one address is one audit event (and one
 /// warning), not one line per ticket; every one is answered INVALID_TICKET, none with a 5xx.
 #[tokio::test]
 async fn a_burst_of_invalid_tickets_is_one_audit_event() {
@@ -39,7 +38,7 @@ async fn a_burst_of_invalid_tickets_is_one_audit_event() {
     assert_eq!(bursts[0].detail, "500 invalid tickets");
 }
 
-/// security.md B09: look-alike hosts (Cyrillic letters, the ideographic full stop, full-width
+/// docs/security.md B09: look-alike hosts (Cyrillic letters, the ideographic full stop, full-width
 /// letters, their punycode) are not the registered host.
 #[tokio::test]
 async fn look_alike_hosts_are_not_the_registered_one() {
@@ -58,7 +57,7 @@ async fn look_alike_hosts_are_not_the_registered_one() {
     }
 }
 
-/// security.md B13, C01: `method` values other than POST are the ordinary redirect; with
+/// docs/security.md B13, C01: `method` values other than POST are the ordinary redirect; with
 /// POST, the form's action is the escaped registered URL and no markup gets in.
 #[tokio::test]
 async fn method_values_are_never_reflected_raw() {
@@ -85,7 +84,7 @@ async fn method_values_are_never_reflected_raw() {
         .contains("action=\"https://app.test/portal/x&quot;&gt;&lt;script&gt;"));
 }
 
-/// security.md B16: `Host` and `X-Forwarded-Host` never reach an absolute URL we emit: pages,
+/// docs/security.md B16: `Host` and `X-Forwarded-Host` never reach an absolute URL we emit: pages,
 /// redirects, SAML `Recipient`/`Issuer`.
 #[tokio::test]
 async fn host_headers_never_reach_what_we_emit() {
@@ -134,7 +133,7 @@ async fn host_headers_never_reach_what_we_emit() {
     }
 }
 
-/// security.md C02, C03: a hostile user name is shown escaped on the form it comes back to,
+/// docs/security.md C02, C03: a hostile user name is shown escaped on the form it comes back to,
 /// never as markup.
 #[tokio::test]
 async fn hostile_user_names_are_escaped_on_every_form() {
@@ -158,7 +157,7 @@ async fn hostile_user_names_are_escaped_on_every_form() {
     assert!(!res.body.contains("<img src=x"));
 }
 
-/// security.md C04: markup inserted without escaping (`PreEscaped`) appears only where a
+/// docs/security.md C04: markup inserted without escaping (`PreEscaped`) appears only where a
 /// comment says why it is safe; a new unexplained use fails this test.
 #[test]
 fn unescaped_markup_is_only_where_marked_safe() {
@@ -192,7 +191,7 @@ fn unescaped_markup_is_only_where_marked_safe() {
     );
 }
 
-/// security.md C10: SAML bodies with a document type, entities or deep nesting are refused
+/// docs/security.md C10: SAML bodies with a document type, entities or deep nesting are refused
 /// quickly, fetch nothing, expand nothing; an oversized one is 413 before it is read.
 #[tokio::test]
 async fn saml_bodies_with_dtds_or_entities_are_refused() {
@@ -226,7 +225,7 @@ async fn saml_bodies_with_dtds_or_entities_are_refused() {
     assert!(spy.received().is_empty(), "no outbound connection");
 }
 
-/// security.md D02, D03: a form posted from another site is refused, with or without a
+/// docs/security.md D02, D03: a form posted from another site is refused, with or without a
 /// valid token: the login (login CSRF) and the first-login step; that step is POST only.
 #[tokio::test]
 async fn forms_posted_from_another_site_are_refused() {
@@ -304,7 +303,7 @@ async fn forms_posted_from_another_site_are_refused() {
     assert!(again.body.contains("修改密码"));
 }
 
-/// security.md D02, D03, L06: the same-site check as real browsers meet it. Each set is the
+/// docs/security.md D02, D03, L06: the same-site check as real browsers meet it. Each set is the
 /// headers a browser sends with a form post (Chromium 148 and Firefox ESR 140 as seen on this
 /// machine; Safari and IE as their makers document them): our own posts pass, whatever the
 /// page's referrer policy made of `Origin`; a post from another site, a sibling subdomain or
@@ -466,7 +465,7 @@ async fn the_same_site_check_passes_real_browsers_own_posts_and_nothing_else() {
     }
 }
 
-/// security.md D04, an accepted risk (README): logout is a GET by protocol, so another site
+/// docs/security.md D04, an accepted risk (README): logout is a GET by protocol, so another site
 /// can log a user out; it still never redirects off the registry.
 #[tokio::test]
 async fn a_cross_site_logout_ends_the_session_but_redirects_nowhere_foreign() {
@@ -486,7 +485,7 @@ async fn a_cross_site_logout_ends_the_session_but_redirects_nowhere_foreign() {
     assert_eq!(c.get(&login_path(SERVICE)).await.status, 200, "logged out");
 }
 
-/// security.md E02: unknown, locked, disabled and real accounts each cost exactly one bcrypt
+/// docs/security.md E02: unknown, locked, disabled and real accounts each cost exactly one bcrypt
 /// verification, so no path is faster than another (BENCHMARKS.md has the timings). The
 /// counter counts bcrypt runs, not calls: without the dummy verification for an unknown
 /// account this test fails (tried).
@@ -524,7 +523,7 @@ async fn every_failed_login_pays_one_password_verification() {
     }
 }
 
-/// security.md E06, E01, E03: every auth-adjacent endpoint answers a known and an unknown
+/// docs/security.md E06, E01, E03: every auth-adjacent endpoint answers a known and an unknown
 /// account alike: status, redirect, cookie names, and the page apart from its tokens.
 #[tokio::test]
 async fn auth_endpoints_answer_known_and_unknown_accounts_alike() {
@@ -572,7 +571,7 @@ async fn auth_endpoints_answer_known_and_unknown_accounts_alike() {
     assert_eq!(answers[0], answers[1]);
 }
 
-/// security.md I03: control characters in a user name never forge or colour a log line.
+/// docs/security.md I03: control characters in a user name never forge or colour a log line.
 #[tokio::test]
 async fn hostile_user_names_never_forge_log_lines() {
     let dir = tempfile::tempdir().unwrap();
@@ -592,7 +591,7 @@ async fn hostile_user_names_never_forge_log_lines() {
     assert!(!text.contains('\u{1b}'));
 }
 
-/// security.md J07: a flood of idle connections beyond the open-file limit neither crashes
+/// docs/security.md J07: a flood of idle connections beyond the open-file limit neither crashes
 /// the server nor keeps it from serving once they go (the accept loop backs off on EMFILE).
 #[tokio::test]
 async fn running_out_of_file_descriptors_is_survived() {
@@ -656,7 +655,7 @@ async fn running_out_of_file_descriptors_is_survived() {
     assert!(served, "serving again once the connections went");
 }
 
-/// security.md J08: ambiguous message framing (request smuggling material) is refused, or,
+/// docs/security.md J08: ambiguous message framing (request smuggling material) is refused, or,
 /// where hyper settles it first (`Content-Length` beside `Transfer-Encoding: chunked` is
 /// read as chunked, the length dropped), the connection closes after that one answer, so
 /// nothing can be smuggled behind it.
@@ -686,7 +685,7 @@ async fn ambiguous_framing_is_refused() {
     assert_eq!(t.client().get("/cas/login").await.status, 200);
 }
 
-/// security.md J11, K05: a fault inside (a handler's panic, a store that fails) gives a
+/// docs/security.md J11, K05: a fault inside (a handler's panic, a store that fails) gives a
 /// generic 500 page or `INTERNAL_ERROR`, nothing of the cause, and other requests go on.
 #[tokio::test]
 async fn a_fault_gives_a_generic_answer() {
@@ -720,7 +719,7 @@ async fn a_fault_gives_a_generic_answer() {
     );
 }
 
-/// security.md J12: a thousand pipelined requests on one connection are answered in order.
+/// docs/security.md J12: a thousand pipelined requests on one connection are answered in order.
 #[tokio::test]
 async fn pipelined_requests_are_answered_in_order() {
     let t = TestServer::start().await;
@@ -750,7 +749,7 @@ async fn pipelined_requests_are_answered_in_order() {
     assert_eq!(order, (0..1000).collect::<Vec<_>>());
 }
 
-/// security.md K02: one-time secrets have one winner in a 16-way race: a login form token, a
+/// docs/security.md K02: one-time secrets have one winner in a 16-way race: a login form token, a
 /// proxy-less PT stand-in (a service ticket at /proxyValidate), a captcha answer, and the
 /// first-login step.
 #[tokio::test]
@@ -859,7 +858,7 @@ async fn one_time_secrets_have_one_winner_in_a_race() {
     );
 }
 
-/// security.md K02: a captcha answer lets at most one login past it.
+/// docs/security.md K02: a captcha answer lets at most one login past it.
 #[tokio::test]
 async fn a_captcha_answer_is_spent_once_in_a_race() {
     let t = TestServer::start().await;
@@ -906,7 +905,7 @@ async fn a_captcha_answer_is_spent_once_in_a_race() {
     assert_eq!(passed, 1, "one attempt got past one captcha answer");
 }
 
-/// security.md L02, D08, G09: a dump of every table after logins, validations, a password
+/// docs/security.md L02, D08, G09: a dump of every table after logins, validations, a password
 /// change, an SMS code and single-logout records holds no password, no whole ticket or TGC,
 /// no code, no contact detail in clear.
 #[tokio::test]
@@ -924,7 +923,7 @@ async fn a_dump_of_every_table_holds_no_secret() {
         .change_initial_password(&step, "Initial-Pass-1", "Brand-New-Pass-7")
         .await;
     assert_eq!(done.status, 302);
-    // A phone code waiting to be entered (security.md G09: only its keyed hash is kept).
+    // A phone code waiting to be entered (docs/security.md G09: only its keyed hash is kept).
     t.add_imported("s9", "31002X");
     let mut carol = t.client();
     let step = carol.login("s9", "31002X", None).await;
@@ -988,7 +987,7 @@ async fn a_dump_of_every_table_holds_no_secret() {
     assert!(dump.contains("$2b$"), "bcrypt hashes, for comparison");
 }
 
-/// security.md L04, G09: the log at `trace` holds no password, whole ticket, TGC, SMS code,
+/// docs/security.md L04, G09: the log at `trace` holds no password, whole ticket, TGC, SMS code,
 /// phone number or cookie value.
 #[tokio::test]
 async fn trace_logs_hold_no_secret() {
@@ -1064,7 +1063,7 @@ async fn trace_logs_hold_no_secret() {
         .login("s1", "Wrong-Guess-Pass-1", None)
         .await;
     c.get("/cas/logout").await;
-    // An SMS code sent and used (security.md G09).
+    // An SMS code sent and used (docs/security.md G09).
     let mut phone_step = Client::new(addr, None);
     let step = phone_step.login("s2", "Log-Secret-Pass-8", None).await;
     let token = step.input("execution").unwrap();
@@ -1119,7 +1118,7 @@ async fn trace_logs_hold_no_secret() {
     }
 }
 
-/// security.md L05: each security event is in the audit log with the client's address and
+/// docs/security.md L05: each security event is in the audit log with the client's address and
 /// browser.
 #[tokio::test]
 async fn the_audit_log_records_each_event_with_its_client() {
@@ -1155,7 +1154,7 @@ async fn the_audit_log_records_each_event_with_its_client() {
     assert_eq!(failure.detail, "wrong password");
 }
 
-/// security.md L06: every kind of page carries the browser-hardening headers; forms post
+/// docs/security.md L06: every kind of page carries the browser-hardening headers; forms post
 /// only here (`form-action 'self'`) except on pages whose forms lead on to an application,
 /// which Chromium would otherwise stop at the redirect after the post.
 #[tokio::test]
@@ -1222,7 +1221,7 @@ async fn every_kind_of_page_carries_the_security_headers() {
     }
 }
 
-/// security.md L11, ASVS 6.3.2: a fresh installation without `--demo` has no account and no
+/// docs/security.md L11, ASVS 6.3.2: a fresh installation without `--demo` has no account and no
 /// service.
 #[tokio::test]
 async fn a_fresh_install_has_no_accounts_or_services() {
@@ -1238,7 +1237,7 @@ async fn a_fresh_install_has_no_accounts_or_services() {
     assert_eq!(unicas(&db, &["service", "list"]).1, "");
 }
 
-/// security.md A09, A10(h): other kinds of ticket presented as service tickets are refused,
+/// docs/security.md A09, A10(h): other kinds of ticket presented as service tickets are refused,
 /// and presenting them spends nothing (the session and the PGT stay valid).
 #[tokio::test]
 async fn other_ticket_kinds_are_not_service_tickets() {
@@ -1276,7 +1275,7 @@ async fn other_ticket_kinds_are_not_service_tickets() {
     );
 }
 
-/// security.md A15, C06: the release policy and the escaping hold at `/proxyValidate` and
+/// docs/security.md A15, C06: the release policy and the escaping hold at `/proxyValidate` and
 /// `/samlValidate` too.
 #[tokio::test]
 async fn release_and_escaping_hold_at_every_validation_endpoint() {
@@ -1345,7 +1344,7 @@ async fn release_and_escaping_hold_at_every_validation_endpoint() {
     assert!(!values.iter().any(|(k, _)| k == "secret" || k == "mobile"));
 }
 
-/// security.md D01, E01: a post with an expired form token sets no cookie and checks no
+/// docs/security.md D01, E01: a post with an expired form token sets no cookie and checks no
 /// password (so dropping the token buys no free guess); must-change and disabled accounts
 /// fail like any. (A lock ending a PGT: `proxy::a_lock_ends_the_accounts_pgts_and_tickets`.)
 #[tokio::test]
@@ -1404,7 +1403,7 @@ impl Resp {
     }
 }
 
-/// security.md C05: nothing a person or a link sends reaches a script: the pages' only
+/// docs/security.md C05: nothing a person or a link sends reaches a script: the pages' only
 /// scripts are files of ours and the login page's salt line (allowed by its hash), the
 /// countdowns read `data-*` attributes, and a service or name carrying `</script>` and
 /// U+2028 stays escaped text.

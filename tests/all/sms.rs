@@ -43,7 +43,7 @@ async fn bind(c: &mut Client, token: &str, code: &str) -> Resp {
     .await
 }
 
-/// security.md G01, G02, G06, G08: 60 s between codes to one number, 5 an hour; a code is
+/// docs/security.md G01, G02, G06, G08: 60 s between codes to one number, 5 an hour; a code is
 /// spent by its use and dies after 5 minutes.
 #[tokio::test]
 async fn codes_wait_between_sends_are_capped_and_expire() {
@@ -91,7 +91,7 @@ async fn codes_wait_between_sends_are_capped_and_expire() {
     assert!(bind(&mut c, &token, &code).await.status >= 400, "spent");
 }
 
-/// security.md G05, G07: five wrong entries void a code (the right one then fails); a code
+/// docs/security.md G05, G07: five wrong entries void a code (the right one then fails); a code
 /// for one account, number or purpose serves no other.
 #[tokio::test]
 async fn wrong_entries_void_a_code_and_codes_stay_where_they_belong() {
@@ -129,7 +129,7 @@ async fn wrong_entries_void_a_code_and_codes_stay_where_they_belong() {
     );
 }
 
-/// security.md G01, G05: twenty sends at once give one message; fifty wrong guesses at once
+/// docs/security.md G01, G05: twenty sends at once give one message; fifty wrong guesses at once
 /// evaluate at most five.
 #[tokio::test]
 async fn parallel_sends_and_guesses_stay_within_their_limits() {
@@ -276,7 +276,7 @@ async fn gateway_refusals_become_clear_messages() {
     }
 }
 
-/// Issue "First login", security.md G04: once the sends from an address near their cap, an
+/// Issue "First login", docs/security.md G04: once the sends from an address near their cap, an
 /// image captcha comes first.
 #[tokio::test]
 async fn near_a_cap_a_captcha_comes_first() {
@@ -477,7 +477,7 @@ async fn send_with_captcha(t: &TestServer, c: &mut Client, token: &str, phone: &
     .await
 }
 
-/// security.md G11: a number is read the ways people type it and becomes one +86 mobile
+/// docs/security.md G11: a number is read the ways people type it and becomes one +86 mobile
 /// number; anything else is refused with a clear message, escaped, and nothing is sent.
 #[tokio::test]
 async fn phone_numbers_are_normalised_or_refused() {
@@ -534,7 +534,7 @@ async fn phone_numbers_are_normalised_or_refused() {
         .contains("bound_phone: 138****8000"));
 }
 
-/// security.md G03: one address sending to many numbers meets its hourly cap, captcha or
+/// docs/security.md G03: one address sending to many numbers meets its hourly cap, captcha or
 /// not; across addresses the server's daily budget stops every send, with one audit alert.
 #[tokio::test]
 async fn address_caps_and_the_server_budget() {
@@ -588,7 +588,7 @@ async fn address_caps_and_the_server_budget() {
     assert_eq!(alarms, 1, "one alert a day, not one per refusal");
 }
 
-/// security.md G10: two people given the same code at once (a test hook fixes it) each
+/// docs/security.md G10: two people given the same code at once (a test hook fixes it) each
 /// complete only their own binding: codes are looked up by account, never by value.
 #[tokio::test]
 async fn the_same_code_for_two_people_binds_each_only_to_their_own() {
@@ -617,7 +617,7 @@ async fn code_login(c: &mut Client, token: &str, code: &str) -> Resp {
     c.post("/cas/login", &fields).await
 }
 
-/// security.md F11: code logins and password logins feed one throttle: four wrong passwords
+/// docs/security.md F11: code logins and password logins feed one throttle: four wrong passwords
 /// and one wrong code lock the account for that address, and then even the right code is
 /// refused there.
 #[tokio::test]
@@ -694,7 +694,7 @@ async fn wrong_code(c: &mut Client, sent: &Resp, phone: &str) -> Resp {
     c.post("/cas/login", &fields).await
 }
 
-/// security.md M07: failures on numbers no account has are counted per number, as a bound
+/// docs/security.md M07: failures on numbers no account has are counted per number, as a bound
 /// one's are per account: after five on one unbound number, another unbound number and a
 /// bound one answer alike.
 #[tokio::test]
@@ -729,7 +729,7 @@ async fn unbound_and_bound_numbers_answer_alike_after_failures() {
     assert_eq!(answers[0].0, 401);
 }
 
-/// security.md M09: a login code sent before a password change or reset logs nobody in
+/// docs/security.md M09: a login code sent before a password change or reset logs nobody in
 /// after it.
 #[tokio::test]
 async fn codes_sent_before_a_password_reset_are_void_after_it() {
@@ -749,7 +749,7 @@ async fn codes_sent_before_a_password_reset_are_void_after_it() {
     assert!(res.set_cookie("CASTGC").is_none());
 }
 
-/// security.md M10, issue "Defects found from outside" #15: a flood of wrong captchas on
+/// docs/security.md M10, issue "Defects found from outside" #15: a flood of wrong captchas on
 /// getDynamicCode.htl from one address is one audit row, counted, and no row holds the
 /// number typed.
 #[tokio::test]

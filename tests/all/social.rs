@@ -463,7 +463,7 @@ async fn verify_as(
     phone.post_owned("/cas/wecom/verify", &form).await
 }
 
-/// security.md M01: a roster account's initial password (guessable) binds no WeCom member:
+/// docs/security.md M01: a roster account's initial password (guessable) binds no WeCom member:
 /// the 二次验证 is refused with a pointer to the first login, WeCom is not told, and after
 /// the student's own first login that member still logs in as nobody.
 #[tokio::test]
@@ -490,7 +490,7 @@ async fn the_initial_password_binds_no_wecom_member() {
     assert!(res.set_cookie("CASTGC").is_none());
 }
 
-/// security.md M01: an identity bound before a password change does not outlive it unless
+/// docs/security.md M01: an identity bound before a password change does not outlive it unless
 /// its holder, changing the password in 账号管理, asks to keep it; recovery and an
 /// administrator's reset end it too.
 #[tokio::test]
@@ -556,7 +556,7 @@ async fn bindings_made_before_a_password_change_end_with_it() {
     assert_eq!(ended, 2, "each end audited");
 }
 
-/// security.md M01: the member is bound only once WeCom took the confirmation, and the
+/// docs/security.md M01: the member is bound only once WeCom took the confirmation, and the
 /// account's bound phone is told.
 #[tokio::test]
 async fn a_member_is_bound_only_after_wecom_confirms_and_the_phone_is_told() {
@@ -582,7 +582,7 @@ async fn a_member_is_bound_only_after_wecom_confirms_and_the_phone_is_told() {
     );
 }
 
-/// security.md M04, E01: without a code WeCom gave, the form checks no password (no bcrypt,
+/// docs/security.md M04, E01: without a code WeCom gave, the form checks no password (no bcrypt,
 /// no failure counted, one answer for a right and a wrong password); with one, failures
 /// bring the captcha as on the login page.
 #[tokio::test]
@@ -623,7 +623,7 @@ async fn the_secondary_verification_checks_no_password_without_a_wecom_code() {
     assert!(t.server.store.binding("alice", "wecom").unwrap().is_none());
 }
 
-/// security.md M01: an account that owes its first login logs in through no identity
+/// docs/security.md M01: an account that owes its first login logs in through no identity
 /// (WeCom with `userid_is_account` binds nothing for it) and not with an SMS code.
 #[tokio::test]
 async fn an_account_owing_its_first_login_uses_no_other_way_in() {

@@ -9,7 +9,7 @@ async fn no_captcha() -> TestServer {
     TestServer::start_with(|c| c.throttle.captcha_after = 0).await
 }
 
-/// security.md F01, F06; issue "Defects found from outside" #17: a classmate's guesses lock
+/// docs/security.md F01, F06; issue "Defects found from outside" #17: a classmate's guesses lock
 /// the account only for the classmate's address, and bring the captcha everywhere.
 #[tokio::test]
 async fn five_failures_lock_the_account_for_that_address_only() {
@@ -51,7 +51,7 @@ async fn five_failures_lock_the_account_for_that_address_only() {
     assert_eq!(res.status, 302);
 }
 
-/// security.md F01; issue "Defects found from outside" #17: only many failures from many
+/// docs/security.md F01; issue "Defects found from outside" #17: only many failures from many
 /// addresses lock the account for everyone, and that is written to the audit log.
 #[tokio::test]
 async fn failures_from_many_addresses_lock_the_account_everywhere_and_are_audited() {
@@ -130,7 +130,7 @@ async fn simultaneous_correct_logins_of_one_account_all_succeed() {
     assert_eq!(check.body, "false");
 }
 
-/// security.md F09, E07: every spelling of one account name feeds one counter.
+/// docs/security.md F09, E07: every spelling of one account name feeds one counter.
 #[tokio::test]
 async fn case_and_width_variants_share_one_counter() {
     let t = no_captcha().await;
@@ -141,7 +141,7 @@ async fn case_and_width_variants_share_one_counter() {
     assert_eq!(t.client().login("aLiCe", PASSWORD, None).await.status, 423);
 }
 
-/// security.md F01
+/// docs/security.md F01
 #[tokio::test]
 async fn success_resets_the_account_counter() {
     let t = no_captcha().await;
@@ -167,7 +167,7 @@ async fn success_resets_the_account_counter() {
     );
 }
 
-/// security.md F05
+/// docs/security.md F05
 #[tokio::test]
 async fn lock_survives_a_restart() {
     let t = no_captcha().await;
@@ -178,7 +178,7 @@ async fn lock_survives_a_restart() {
     assert_eq!(t.client().login("alice", PASSWORD, None).await.status, 423);
 }
 
-/// security.md F02
+/// docs/security.md F02
 #[tokio::test]
 async fn one_address_spraying_many_accounts_is_blocked_others_are_not() {
     let t = TestServer::start_with(|c| {
@@ -209,7 +209,7 @@ async fn one_address_spraying_many_accounts_is_blocked_others_are_not() {
     );
 }
 
-/// security.md F08
+/// docs/security.md F08
 #[tokio::test]
 async fn concurrent_guesses_cannot_exceed_the_budget() {
     let t = no_captcha().await;
@@ -276,7 +276,7 @@ async fn many_simultaneous_good_logins_from_one_address_lock_nothing() {
     );
 }
 
-/// security.md F03
+/// docs/security.md F03
 #[tokio::test]
 async fn behind_a_reverse_proxy_each_client_has_its_own_address_budget() {
     let t = TestServer::start_with(|c| {
@@ -313,7 +313,7 @@ async fn behind_a_reverse_proxy_each_client_has_its_own_address_budget() {
     assert!(audit.iter().all(|r| r.client_ip != "6.6.6.6"));
 }
 
-/// security.md F05: a lock survives the real server being killed with SIGKILL.
+/// docs/security.md F05: a lock survives the real server being killed with SIGKILL.
 #[tokio::test]
 async fn a_lock_survives_sigkill() {
     let dir = tempfile::tempdir().unwrap();

@@ -2,7 +2,7 @@
 
 use crate::support::*;
 
-/// security.md A01
+/// docs/security.md A01
 #[tokio::test]
 async fn cas1_validate_answers_yes_then_no() {
     let t = TestServer::start().await;
@@ -20,7 +20,7 @@ async fn cas1_validate_answers_yes_then_no() {
     assert_eq!(again.body, "no\n\n");
 }
 
-/// security.md A01, A15
+/// docs/security.md A01, A15
 #[tokio::test]
 async fn service_validate_succeeds_once_with_attributes() {
     let t = TestServer::start().await;
@@ -42,7 +42,7 @@ async fn service_validate_succeeds_once_with_attributes() {
     assert_eq!(parse_cas(&again.body).unwrap_err().0, "INVALID_TICKET");
 }
 
-/// security.md D13
+/// docs/security.md D13
 #[tokio::test]
 async fn p3_lists_protocol_attributes_first_and_repeats_multi_values() {
     let t = TestServer::start().await;
@@ -79,7 +79,7 @@ async fn p3_lists_protocol_attributes_first_and_repeats_multi_values() {
     }
 }
 
-/// security.md C09
+/// docs/security.md C09
 #[tokio::test]
 async fn json_format_and_unknown_format() {
     let t = TestServer::start().await;
@@ -122,7 +122,7 @@ async fn json_format_and_unknown_format() {
     assert_eq!(parse_cas(&res.body).unwrap_err().0, "INVALID_REQUEST");
 }
 
-/// security.md A02, A03
+/// docs/security.md A02, A03
 #[tokio::test]
 async fn wrong_service_is_invalid_service_and_burns_the_ticket() {
     let t = TestServer::start().await;
@@ -157,7 +157,7 @@ async fn wrong_service_is_invalid_service_and_burns_the_ticket() {
     }
 }
 
-/// security.md A08, A13
+/// docs/security.md A08, A13
 #[tokio::test]
 async fn missing_and_repeated_parameters_are_invalid_request() {
     let t = TestServer::start().await;
@@ -186,7 +186,7 @@ async fn missing_and_repeated_parameters_are_invalid_request() {
     assert_eq!(c.get("/cas/validate?service=x").await.body, "no\n\n");
 }
 
-/// security.md A07, A08, A09, I01
+/// docs/security.md A07, A08, A09, I01
 #[tokio::test]
 async fn malformed_and_foreign_tickets_are_refused_without_spending_the_real_one() {
     let t = TestServer::start().await;
@@ -249,7 +249,7 @@ async fn malformed_and_foreign_tickets_are_refused_without_spending_the_real_one
     assert_eq!(sso.status, 302);
 }
 
-/// security.md A04, K06: a ticket works at TTL−1 s and not at TTL+1 s, and a wall clock set
+/// docs/security.md A04, K06: a ticket works at TTL−1 s and not at TTL+1 s, and a wall clock set
 /// back afterwards does not bring it back.
 #[tokio::test]
 async fn tickets_expire_after_their_lifetime() {
@@ -275,7 +275,7 @@ async fn tickets_expire_after_their_lifetime() {
     assert_eq!(parse_cas(&res.body).unwrap_err().0, "INVALID_TICKET");
 }
 
-/// security.md A11
+/// docs/security.md A11
 #[tokio::test]
 async fn renew_rejects_tickets_from_sso() {
     let t = TestServer::start().await;
@@ -323,7 +323,7 @@ async fn renew_rejects_tickets_from_sso() {
     assert_eq!(attrs[2], ("isFromNewLogin".into(), "false".into()));
 }
 
-/// security.md K01, A14
+/// docs/security.md K01, A14
 #[tokio::test]
 async fn concurrent_validations_of_one_ticket_have_exactly_one_winner() {
     let t = TestServer::start().await;
@@ -368,7 +368,7 @@ async fn concurrent_validations_of_one_ticket_have_exactly_one_winner() {
     }
 }
 
-/// security.md A15
+/// docs/security.md A15
 #[tokio::test]
 async fn release_policy_limits_attributes_on_every_format() {
     let t = TestServer::start().await;
@@ -401,7 +401,7 @@ async fn release_policy_limits_attributes_on_every_format() {
     );
 }
 
-/// security.md C06, C07
+/// docs/security.md C06, C07
 #[tokio::test]
 async fn hostile_attribute_values_are_escaped_in_xml_and_json() {
     let t = TestServer::start().await;
@@ -436,7 +436,7 @@ async fn hostile_attribute_values_are_escaped_in_xml_and_json() {
     );
 }
 
-/// security.md A12, D11
+/// docs/security.md A12, D11
 #[tokio::test]
 async fn tickets_die_with_their_session_and_with_a_locked_account() {
     let t = TestServer::start().await;
@@ -461,7 +461,7 @@ async fn tickets_die_with_their_session_and_with_a_locked_account() {
     assert_eq!(again.status, 200, "a locked account's session is gone");
 }
 
-/// security.md J10
+/// docs/security.md J10
 #[tokio::test]
 async fn post_is_accepted_and_other_methods_are_not() {
     let t = TestServer::start().await;
@@ -479,7 +479,7 @@ async fn post_is_accepted_and_other_methods_are_not() {
     assert!(res.header("allow").is_some());
 }
 
-/// security.md D11
+/// docs/security.md D11
 #[tokio::test]
 async fn a_lock_made_by_another_process_takes_effect_within_two_seconds() {
     let t = TestServer::start().await;
@@ -502,7 +502,7 @@ async fn a_lock_made_by_another_process_takes_effect_within_two_seconds() {
     assert_eq!(again.status, 200, "the session is gone");
 }
 
-/// security.md L08: every validation answer, in every format, success or failure, is never
+/// docs/security.md L08: every validation answer, in every format, success or failure, is never
 /// cached and names its type and charset.
 #[tokio::test]
 async fn every_validation_answer_is_uncached_and_typed() {

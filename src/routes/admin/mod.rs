@@ -203,7 +203,7 @@ pub(super) async fn admin_verify(app: &App, req: &Request) -> Handled {
         (Some("totp"), _) => "totp",
         _ => return Err(Failure::Refused(StatusCode::BAD_REQUEST)),
     };
-    // One budget of failures for the administrator's second factors (security.md M03).
+    // One budget of failures for the administrator's second factors (docs/security.md M03).
     if app.accounts.begin_second_factor(&account.id).await? == Guess::Refused {
         return second_factor_page(app, req, &h, Some(t.throttled), false, StatusCode::LOCKED)
             .await;
@@ -464,7 +464,7 @@ pub(super) async fn admin_account_action(app: &App, req: &Request) -> Handled {
     if id == grant.account && matches!(action.as_str(), "lock" | "disable") {
         return Err(Failure::Refused(StatusCode::CONFLICT));
     }
-    // Nor removes its own last second factor (security.md M08).
+    // Nor removes its own last second factor (docs/security.md M08).
     if id == grant.account && action == "unbind-phone" {
         let admin = id.clone();
         let totp = app.store.call(move |s| s.binding(&admin, "totp")).await?;

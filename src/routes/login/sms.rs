@@ -181,7 +181,7 @@ pub(crate) async fn sms_login_post(
         .code_login(&app.codes, &phone, owner.as_deref(), &name, code, &client)
         .await?;
     match login {
-        // The first login is taken with the password (security.md M01).
+        // The first login is taken with the password (docs/security.md M01).
         Login::Success { account, .. }
             if crate::routes::first_login::needs_first_login(app, &account, false).await? =>
         {

@@ -595,7 +595,7 @@ pub(super) async fn bind_post(app: &App, req: &Request, email: bool) -> Handled 
                 return refused(t.code_missing.into(), typed, StatusCode::BAD_REQUEST).await
             }
         }
-        // Uniqueness only now that the code proved the target is theirs (security.md E05).
+        // Uniqueness only now that the code proved the target is theirs (docs/security.md E05).
         let event = match &to {
             Recipient::Phone(p) => AuditEvent::PhoneBound { phone: p.masked() },
             Recipient::Email(e) => AuditEvent::EmailBound { email: e.masked() },

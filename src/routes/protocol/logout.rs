@@ -4,7 +4,7 @@
 //!
 //! A cross-site `GET /logout` (an image on another site) logs the user out: the protocol
 //! requires logout by GET, the harm is a nuisance, and it never redirects off the registry
-//! (security.md D04, an accepted risk).
+//! (docs/security.md D04, an accepted risk).
 
 use crate::http::{Cookie, Csp, Request, Response};
 use crate::routes::App;

@@ -160,7 +160,7 @@ pub(crate) async fn saml_validate(app: &App, req: &Request) -> Response {
         not_before: now - saml.not_before_skew,
         not_on_or_after: now + saml.lifetime,
     };
-    // From configuration, never from the request's Host (security.md B16).
+    // From configuration, never from the request's Host (docs/security.md B16).
     let issuer = app
         .config
         .public_url()
@@ -202,7 +202,7 @@ fn note_ticket_miss(app: &App, req: &Request) {
 
 impl App {
     /// Writes one audit row (and one warning) per address that presented many invalid
-    /// tickets since the last report (security.md A06); run periodically.
+    /// tickets since the last report (docs/security.md A06); run periodically.
     pub async fn report_ticket_misses(&self) {
         let bursts: Vec<(String, u64)> =
             std::mem::take(&mut *self.ticket_misses.lock().unwrap_or_else(|p| p.into_inner()))

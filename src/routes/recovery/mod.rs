@@ -626,7 +626,7 @@ fn recipient(method: &str, typed: &str) -> Option<Recipient> {
 mod tests {
     use super::*;
 
-    /// security.md M07, issue "Defects found from outside" #9: a name that is no account can
+    /// docs/security.md M07, issue "Defects found from outside" #9: a name that is no account can
     /// show every combination of methods a real account can have (phone, e-mail, one to
     /// three questions, none), and questions in any order, not only sorted.
     #[test]

@@ -238,7 +238,7 @@ pub(super) async fn social_callback(app: &App, req: &Request, kind: &str) -> Han
                 return Ok(app.page(req, StatusCode::OK, page));
             };
             // The first login (a new password, a bound phone) is taken with the password
-            // on the login page, never through an identity (security.md M01).
+            // on the login page, never through an identity (docs/security.md M01).
             if super::first_login::needs_first_login(app, &account, false).await? {
                 let page = chrome.message(title, t.first_login_needed, &links);
                 return Ok(app.page(req, StatusCode::FORBIDDEN, page));

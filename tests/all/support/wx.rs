@@ -1,5 +1,5 @@
-//! A local stand-in for WeCom and WeChat, speaking their documented JSON (see
-//! shared/wecom-wechat.md): WeCom's access token (with expiry, and 42001 for a token it has
+//! A local stand-in for WeCom and WeChat, speaking the JSON of their
+//! server API documentation: WeCom's access token (with expiry, and 42001 for a token it has
 //! expired), `auth/getuserinfo` and the legacy `user/getuserinfo`, secondary verification
 //! (`auth/get_tfa_info` + `user/tfa_succ`, legacy `user/authsucc`), its web login page and
 //! the OAuth page inside the apps; WeChat's `sns/oauth2/access_token` and its QR page.
