@@ -980,7 +980,7 @@ impl Config {
 
     /// Whether `db` is a PostgreSQL URL, shared by several nodes.
     pub fn shares_database(&self) -> bool {
-        self.db.to_str().is_some_and(crate::store::is_url)
+        self.db.to_str().is_some_and(is_postgres_url)
     }
 
     /// A commented example configuration listing every key with its default.
@@ -1001,6 +1001,11 @@ fn networks<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ipnet::IpNet>,
                 .map_err(|_| serde::de::Error::custom(format!("{s:?} is no address or CIDR range")))
         })
         .collect()
+}
+
+/// Whether a `db` setting names a PostgreSQL database (a URL) rather than a SQLite file.
+pub fn is_postgres_url(db: &str) -> bool {
+    db.starts_with("postgres://") || db.starts_with("postgresql://")
 }
 
 #[cfg(test)]

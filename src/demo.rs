@@ -40,11 +40,11 @@ pub fn install(store: &Store, config: &Config, now: i64) -> Result<(), String> {
     }
     let service = NewService {
         name: "Demo application".into(),
-        pattern: format!("{}*", crate::routes::demo_service_url(config)),
+        pattern: format!("{}*", service_url(config)),
         // The demo shows what a service can receive.
         release: Release::All,
         portal_title: Some("演示应用".into()),
-        portal_url: Some(crate::routes::demo_service_url(config)),
+        portal_url: Some(service_url(config)),
         demo: true,
         ..NewService::default()
     };
@@ -52,4 +52,13 @@ pub fn install(store: &Store, config: &Config, now: i64) -> Result<(), String> {
         .insert_service(&service, now)
         .map_err(|e| e.to_string())?;
     store.enable_demo(now).map_err(|e| e.to_string())
+}
+
+/// The path the demo lives at and the service URL registered for it.
+pub fn service_url(config: &crate::config::Config) -> String {
+    let origin = config
+        .public_url()
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default();
+    format!("{origin}/demo/")
 }

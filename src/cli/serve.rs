@@ -67,7 +67,7 @@ pub fn serve(mut config: Config, args: ServeArgs) -> Result<(), String> {
             let _ = writeln!(
                 out,
                 "demo: open {} and log in as '{}' with password '{}'",
-                unicas::routes::demo_service_url(&config),
+                unicas::demo::service_url(&config),
                 unicas::demo::ACCOUNT,
                 unicas::demo::PASSWORD
             );

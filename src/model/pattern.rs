@@ -100,7 +100,7 @@ impl Pattern {
         let Pattern::Regex(r) = self else {
             return false;
         };
-        let host = crate::tickets::random_base62(12).to_ascii_lowercase();
+        let host = format!("h{:016x}", rand::random::<u64>());
         [
             format!("https://{host}.invalid/"),
             format!("http://{host}.invalid/"),

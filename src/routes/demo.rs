@@ -19,19 +19,10 @@ pub struct Demo {
     server: SocketAddr,
 }
 
-/// The path the demo lives at and the service URL registered for it.
-pub fn service_url(config: &Config) -> String {
-    let origin = config
-        .public_url()
-        .map(|u| u.origin().ascii_serialization())
-        .unwrap_or_default();
-    format!("{origin}/demo/")
-}
-
 impl Demo {
     pub fn new(config: &Config, server: SocketAddr) -> Demo {
         Demo {
-            service: service_url(config),
+            service: crate::demo::service_url(config),
             server,
         }
     }

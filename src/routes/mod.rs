@@ -32,8 +32,6 @@ use hyper::{Method, StatusCode};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-pub use demo::service_url as demo_service_url;
-
 /// Captcha answers and paused logins held at most (each a few hundred bytes): bounded
 /// whatever the request rate.
 const CAPTCHA_CAPACITY: usize = 20_000;

@@ -31,7 +31,6 @@ pub use console::AuditFilter;
 pub use copy::copy;
 pub use logout::LogoutParticipant;
 pub use messages::{CodeCheck, Limits, MessageRequest, MessageRow, Reserved};
-pub use postgres::is_url;
 pub use proxy::ProxyGrantingTicket;
 pub use services::ServiceUpdate;
 pub use sessions::{SessionRow, SsoSession};
@@ -179,7 +178,7 @@ impl Store {
     /// Opens the database `db`: a SQLite file, or a PostgreSQL URL (`postgres://…`). Its
     /// schema is brought up to date, and `keys` must be the ones its data was sealed with.
     pub fn open(db: &Path, keys: Arc<Keys>) -> Result<Store> {
-        let backend = match db.to_str().filter(|d| is_url(d)) {
+        let backend = match db.to_str().filter(|d| crate::config::is_postgres_url(d)) {
             Some(url) => Backend::Postgres(Box::new(open_postgres(url, &keys)?)),
             None => Backend::Sqlite(open_sqlite(db, &keys)?),
         };

@@ -36,10 +36,6 @@ const PIPES: usize = 4;
 const CHANNEL: &str = "unicas";
 
 /// Whether `db` names a PostgreSQL database rather than a SQLite file.
-pub fn is_url(db: &str) -> bool {
-    db.starts_with("postgres://") || db.starts_with("postgresql://")
-}
-
 pub(super) struct Pg {
     /// Drives the connections; shut down without waiting when the store goes.
     runtime: Option<tokio::runtime::Runtime>,

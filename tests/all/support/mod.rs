@@ -190,7 +190,7 @@ pub fn admin_exec(url: &str, sql: &str) -> Result<(), String> {
 pub fn dump_database(db: &std::path::Path) -> Vec<(String, Vec<String>)> {
     let Some(url) = db
         .to_str()
-        .filter(|d| unicas::store::is_url(d))
+        .filter(|d| unicas::config::is_postgres_url(d))
         .map(str::to_owned)
     else {
         let conn = rusqlite::Connection::open(db).unwrap();
@@ -270,7 +270,7 @@ pub fn test_database(dir: &tempfile::TempDir) -> (std::path::PathBuf, Option<std
 /// The key file a test database on PostgreSQL goes with (a SQLite file keeps its beside it).
 pub fn key_file_of(db: &std::path::Path) -> Option<std::path::PathBuf> {
     let db = db.to_str()?;
-    unicas::store::is_url(db).then(|| {
+    unicas::config::is_postgres_url(db).then(|| {
         let url = db.split('?').next().unwrap_or(db);
         let name = url.rsplit('/').next().unwrap_or("unicas");
         std::env::temp_dir().join(format!("{name}.key"))
