@@ -4,11 +4,36 @@
 
 use super::App;
 use super::Failure;
+use crate::ephemeral::Ephemeral;
 use crate::http::{Cookie, Request, Response};
+use crate::store::Store;
 use crate::tickets;
 use hyper::StatusCode;
 
 const CAPTCHA_TTL: i64 = 300;
+
+/// Captcha answers held at most (each a few bytes and a key): bounded whatever the rate.
+const CAPTCHA_CAPACITY: usize = 20_000;
+
+/// The captcha's state: answers by browser (hash of the flow cookie), and how many images
+/// may be drawn at once.
+pub(super) struct State {
+    pub(super) answers: Ephemeral<String>,
+    pub(super) renders: tokio::sync::Semaphore,
+}
+
+impl State {
+    pub(super) fn new(store: &Store) -> State {
+        State {
+            answers: Ephemeral::new(store, "captcha", CAPTCHA_CAPACITY),
+            renders: tokio::sync::Semaphore::new(2),
+        }
+    }
+
+    pub(super) fn sweep(&self, now: i64) {
+        self.answers.sweep(now);
+    }
+}
 
 /// A fresh captcha image; its answer replaces any earlier one of this browser.
 pub(super) async fn captcha_image(app: &App, req: &Request) -> Response {
@@ -18,7 +43,7 @@ pub(super) async fn captcha_image(app: &App, req: &Request) -> Response {
     let (flow, new_flow) = super::flow(req);
     // Drawing costs a millisecond or two of CPU and needs no login: a flood of image
     // requests queues here instead of taking every core.
-    let Ok(_turn) = app.captcha_renders.acquire().await else {
+    let Ok(_turn) = app.captcha.renders.acquire().await else {
         return Response::plain(StatusCode::SERVICE_UNAVAILABLE, "captcha unavailable");
     };
     let made = tokio::task::spawn_blocking(|| {
@@ -37,7 +62,8 @@ pub(super) async fn captcha_image(app: &App, req: &Request) -> Response {
     };
     let now = app.clock.now();
     let kept = app
-        .captchas
+        .captcha
+        .answers
         .insert(tickets::hash_id(&flow), answer, now + CAPTCHA_TTL, now)
         .await;
     if let Err(e) = kept {
@@ -57,14 +83,16 @@ pub(super) async fn solve_captcha(app: &App, req: &Request, answer: &str) -> Res
     let Some(flow) = req.cookie(Cookie::Flow) else {
         return Ok(false);
     };
-    Ok(match app.captchas.take(&tickets::hash_id(flow)).await? {
-        Some((expires, expected)) => {
-            expires >= app.clock.now()
-                && !answer.is_empty()
-                && expected.eq_ignore_ascii_case(answer.trim())
-        }
-        None => false,
-    })
+    Ok(
+        match app.captcha.answers.take(&tickets::hash_id(flow)).await? {
+            Some((expires, expected)) => {
+                expires >= app.clock.now()
+                    && !answer.is_empty()
+                    && expected.eq_ignore_ascii_case(answer.trim())
+            }
+            None => false,
+        },
+    )
 }
 
 impl App {
@@ -72,7 +100,8 @@ impl App {
     /// here instead of from the image. Only in builds with the `test-hooks` feature.
     #[cfg(feature = "test-hooks")]
     pub async fn captcha_answer(&self, flow_cookie: &str) -> Option<String> {
-        self.captchas
+        self.captcha
+            .answers
             .get(&tickets::hash_id(flow_cookie), self.clock.now())
             .await
             .expect("captcha answers readable")

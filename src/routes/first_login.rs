@@ -9,11 +9,13 @@ use super::error::{Failure, Handled};
 use super::session::{deliver, logged_in_page, start_session, with_session_cookie, Target};
 use super::App;
 use crate::accounts::{PasswordChange, PolicyError};
+use crate::ephemeral::Ephemeral;
 use crate::http::{Cookie, Csp, Request, Response};
 use crate::model::audit::Actor;
 use crate::model::{Account, AuditEvent, Phone, Status};
 use crate::otp::{Delivery, Purpose, Recipient, SendError, Sent};
 use crate::pages::{FirstLoginView, Text};
+use crate::store::Store;
 use crate::store::{Bound, CodeCheck};
 use crate::tickets::{self, Kind};
 use hyper::StatusCode;
@@ -45,6 +47,26 @@ struct Shown {
     error: Option<String>,
     phone_input: String,
     wait: i64,
+}
+
+/// Paused logins held at most (each a few hundred bytes): bounded whatever the request rate.
+const PENDING_CAPACITY: usize = 50_000;
+
+/// The first-login room's state: logins paused at the steps (by hash of their cookie).
+pub(super) struct State {
+    pub(super) pending: Ephemeral<PendingLogin>,
+}
+
+impl State {
+    pub(super) fn new(store: &Store) -> State {
+        State {
+            pending: Ephemeral::new(store, "first_login", PENDING_CAPACITY),
+        }
+    }
+
+    pub(super) fn sweep(&self, now: i64) {
+        self.pending.sweep(now);
+    }
 }
 
 /// Whether the account may go straight to a session, or must first take the steps.
@@ -90,7 +112,8 @@ pub(super) async fn start_first_login(
         generation: account.generation,
         expires_at: now + PENDING_TTL,
     };
-    app.pending_logins
+    app.first_login
+        .pending
         .insert(
             tickets::hash_id(&key),
             pending.clone(),
@@ -123,7 +146,8 @@ async fn pending(
         .map(tickets::hash_id)
         .unwrap_or_default();
     let pending = app
-        .pending_logins
+        .first_login
+        .pending
         .get(&key, app.clock.now())
         .await?
         .ok_or(Failure::Refused(StatusCode::FORBIDDEN))?;
@@ -132,7 +156,7 @@ async fn pending(
     }
     let account = account(app, &pending.account_id).await?;
     if account.status != Status::Active || account.generation != pending.generation {
-        app.pending_logins.take(&key).await?;
+        app.first_login.pending.take(&key).await?;
         return Err(Failure::Refused(StatusCode::FORBIDDEN));
     }
     Ok((key, pending, account))
@@ -140,7 +164,8 @@ async fn pending(
 
 async fn keep(app: &App, key: &str, pending: &PendingLogin) -> Result<(), Failure> {
     let now = app.clock.now();
-    app.pending_logins
+    app.first_login
+        .pending
         .insert(key.to_string(), pending.clone(), pending.expires_at, now)
         .await?;
     Ok(())
@@ -164,7 +189,7 @@ pub(super) async fn first_login_get(app: &App, req: &Request) -> Handled {
 /// of concurrent submits only one changes the password; it is put back after.
 pub(super) async fn first_login_password(app: &App, req: &Request) -> Handled {
     let (key, mut pending, _) = pending(app, req, true).await?;
-    if app.pending_logins.take(&key).await?.is_none() {
+    if app.first_login.pending.take(&key).await?.is_none() {
         return Err(Failure::Refused(StatusCode::FORBIDDEN));
     }
     let f = &req.form;
@@ -351,7 +376,7 @@ pub(super) async fn first_login_done(app: &App, req: &Request) -> Handled {
             .await;
     }
     // Spent here: of two concurrent submits only one gets a session.
-    if app.pending_logins.take(&key).await?.is_none() {
+    if app.first_login.pending.take(&key).await?.is_none() {
         return Err(Failure::Refused(StatusCode::FORBIDDEN));
     }
     let res = super::first_login::finish_login(

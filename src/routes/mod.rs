@@ -20,7 +20,6 @@ use crate::accounts::Accounts;
 use crate::cas::Cas;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::ephemeral::Ephemeral;
 use crate::http::{Cookie, Cookies, Handler, Request, Response};
 use crate::model::Client;
 use crate::pages::{Chrome, Lang};
@@ -32,12 +31,6 @@ use hyper::{Method, StatusCode};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-/// Captcha answers and paused logins held at most (each a few hundred bytes): bounded
-/// whatever the request rate.
-const CAPTCHA_CAPACITY: usize = 20_000;
-const PENDING_CAPACITY: usize = 50_000;
-/// Proofs of identity in the portal held at most (a session hash each).
-const REAUTH_CAPACITY: usize = 100_000;
 /// Client addresses counted at most for what they draw without a login.
 const ANONYMOUS_CAPACITY: usize = 20_000;
 /// Spent login-form tokens remembered at most (see `tickets::form`).
@@ -74,27 +67,15 @@ pub struct App {
     prefix: String,
     /// Every prefix served, longest first.
     prefixes: Vec<String>,
-    pending_logins: Ephemeral<first_login::PendingLogin>,
-    /// Portal sessions that proved their holder recently (by session hash).
-    reauth: Ephemeral<()>,
-    /// Forgot-password recoveries in progress (by hash of their cookie).
-    recoveries: Ephemeral<recovery::Recovery>,
-    /// QR-code login requests (by hash of their uuid).
-    qr_requests: Ephemeral<qr::QrRequest>,
-    /// Round trips through WeCom or WeChat under way (by hash of their `state`).
-    oauth_states: Ephemeral<social::OAuthState>,
-    /// WeCom secondary verifications waiting for the account's password.
-    wecom_codes: Ephemeral<social::WeComVerification>,
-    /// Admin console grants (by SSO session hash), TOTP steps used and secrets being
-    /// enrolled (by administrator), and the roster import started from the console.
-    admin_grants: Ephemeral<admin::AdminGrant>,
-    totp_steps: Ephemeral<i64>,
-    totp_pending: Ephemeral<String>,
-    import_job: std::sync::Mutex<Option<Arc<admin::ImportJob>>>,
-    /// Captcha answers by browser (hash of the flow cookie).
-    captchas: Ephemeral<String>,
-    /// Captcha images drawn at once.
-    captcha_renders: tokio::sync::Semaphore,
+    /// Each room's own state between requests: paused logins, proofs of identity in the
+    /// portal, recoveries, QR requests, OAuth round trips, console grants, captchas.
+    first_login: first_login::State,
+    portal: portal::State,
+    recovery: recovery::State,
+    qr: qr::State,
+    social: social::State,
+    admin: admin::State,
+    captcha: captcha::State,
     /// What each client address had drawn without a login this minute (captchas, QR
     /// requests), by `what:address`.
     anonymous: crate::memory::ExpiringMap<u32>,
@@ -140,18 +121,13 @@ impl App {
             ),
             logo: assets::logo(config.logo.as_deref()),
             demo: demo_addr.map(|addr| demo::Demo::new(&config, addr)),
-            pending_logins: Ephemeral::new(&store, "first_login", PENDING_CAPACITY),
-            reauth: Ephemeral::new(&store, "reauth", REAUTH_CAPACITY),
-            recoveries: Ephemeral::new(&store, "recovery", recovery::RECOVERY_CAPACITY),
-            qr_requests: Ephemeral::new(&store, "qr", qr::QR_CAPACITY),
-            oauth_states: Ephemeral::new(&store, "oauth", social::STATE_CAPACITY),
-            wecom_codes: Ephemeral::new(&store, "wecom_code", social::STATE_CAPACITY),
-            admin_grants: Ephemeral::new(&store, "admin_grant", admin::GRANT_CAPACITY),
-            totp_steps: Ephemeral::new(&store, "totp_step", admin::GRANT_CAPACITY),
-            totp_pending: Ephemeral::new(&store, "totp_enrol", admin::GRANT_CAPACITY),
-            import_job: Default::default(),
-            captchas: Ephemeral::new(&store, "captcha", CAPTCHA_CAPACITY),
-            captcha_renders: tokio::sync::Semaphore::new(2),
+            first_login: first_login::State::new(&store),
+            portal: portal::State::new(&store),
+            recovery: recovery::State::new(&store),
+            qr: qr::State::new(&store),
+            social: social::State::new(&store),
+            admin: admin::State::new(&store),
+            captcha: captcha::State::new(&store),
             anonymous: crate::memory::ExpiringMap::bounded(ANONYMOUS_CAPACITY),
             ticket_misses: Default::default(),
             store,
@@ -170,16 +146,13 @@ impl App {
     /// Expired entries of the in-memory maps go.
     pub fn sweep_memory(&self) {
         let now = self.clock.now();
-        self.pending_logins.sweep(now);
-        self.reauth.sweep(now);
-        self.recoveries.sweep(now);
-        self.qr_requests.sweep(now);
-        self.oauth_states.sweep(now);
-        self.wecom_codes.sweep(now);
-        self.admin_grants.sweep(now);
-        self.totp_steps.sweep(now);
-        self.totp_pending.sweep(now);
-        self.captchas.sweep(now);
+        self.first_login.sweep(now);
+        self.portal.sweep(now);
+        self.recovery.sweep(now);
+        self.qr.sweep(now);
+        self.social.sweep(now);
+        self.admin.sweep(now);
+        self.captcha.sweep(now);
         self.anonymous.sweep(now);
         // After a flood the freed entries' pages go back to the system.
         crate::memory::release_freed_memory();

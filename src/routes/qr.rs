@@ -15,16 +15,18 @@
 use super::error::{Failure, Handled};
 use super::session::Target;
 use super::App;
+use crate::ephemeral::Ephemeral;
 use crate::http::{Cookie, Request, Response};
 use crate::model::{AuditEvent, Client};
 use crate::pages::{qr_png, QrConfirmView, QrPhoneLogin};
+use crate::store::Store;
 use crate::tickets::{self, Kind};
 use hyper::StatusCode;
 
 /// Seconds a QR code is valid.
 pub(super) const QR_TTL: i64 = 120;
 /// Login requests held at most in memory.
-pub(super) const QR_CAPACITY: usize = 10_000;
+const QR_CAPACITY: usize = 10_000;
 
 /// A login request a QR code stands for.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -52,6 +54,23 @@ pub(super) enum QrState {
     Cancelled,
 }
 
+/// The QR room's state: login requests (by hash of their uuid).
+pub(super) struct State {
+    pub(super) requests: Ephemeral<QrRequest>,
+}
+
+impl State {
+    pub(super) fn new(store: &Store) -> State {
+        State {
+            requests: Ephemeral::new(store, "qr", QR_CAPACITY),
+        }
+    }
+
+    pub(super) fn sweep(&self, now: i64) {
+        self.requests.sweep(now);
+    }
+}
+
 /// A new login request for the browser with flow id `flow`; its uuid.
 pub(super) async fn new_qr_request(
     app: &App,
@@ -72,7 +91,8 @@ pub(super) async fn new_qr_request(
         state: QrState::Waiting,
         expires_at: now + QR_TTL,
     };
-    app.qr_requests
+    app.qr
+        .requests
         .insert(tickets::hash_id(&uuid), request, now + QR_TTL, now)
         .await?;
     Ok(uuid)
@@ -86,13 +106,14 @@ pub(super) async fn qr_request(
         return Ok(None);
     }
     let key = tickets::hash_id(uuid);
-    let request = app.qr_requests.get(&key, app.clock.now()).await?;
+    let request = app.qr.requests.get(&key, app.clock.now()).await?;
     Ok(request.map(|r| (key, r)))
 }
 
 async fn keep_qr(app: &App, key: &str, request: &QrRequest) -> Result<(), Failure> {
     let now = app.clock.now();
-    app.qr_requests
+    app.qr
+        .requests
         .insert(key.to_string(), request.clone(), request.expires_at, now)
         .await?;
     Ok(())

@@ -8,18 +8,20 @@ use super::error::{Failure, Handled};
 use super::portal::Holder;
 use super::App;
 use crate::accounts::Guess;
+use crate::ephemeral::Ephemeral;
 use crate::http::{Cookie, Request, Response};
 use crate::model::{Kind, NewService, Release, Rule, Status};
 use crate::otp::{Delivery, Notice, Purpose, Recipient, Sent};
 use crate::pages::{
     AccountDetail, AdminFrame, AuditLine, PatternTest, SecondFactorView, ServiceDetail,
 };
+use crate::store::Store;
 use crate::store::{AuditFilter, CodeCheck};
 use hyper::StatusCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-pub(super) const GRANT_CAPACITY: usize = 1_000;
+const GRANT_CAPACITY: usize = 1_000;
 
 /// An administrator past the second factor, in one SSO session.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -62,6 +64,32 @@ enum Gate {
     Granted(Holder, AdminGrant),
 }
 
+/// The console's state: grants (by SSO session hash), TOTP steps used and secrets being
+/// enrolled (by administrator), and the roster import started from the console.
+pub(super) struct State {
+    pub(super) grants: Ephemeral<AdminGrant>,
+    pub(super) totp_steps: Ephemeral<i64>,
+    pub(super) totp_pending: Ephemeral<String>,
+    pub(super) import_job: std::sync::Mutex<Option<Arc<ImportJob>>>,
+}
+
+impl State {
+    pub(super) fn new(store: &Store) -> State {
+        State {
+            grants: Ephemeral::new(store, "admin_grant", GRANT_CAPACITY),
+            totp_steps: Ephemeral::new(store, "totp_step", GRANT_CAPACITY),
+            totp_pending: Ephemeral::new(store, "totp_enrol", GRANT_CAPACITY),
+            import_job: Default::default(),
+        }
+    }
+
+    pub(super) fn sweep(&self, now: i64) {
+        self.grants.sweep(now);
+        self.totp_steps.sweep(now);
+        self.totp_pending.sweep(now);
+    }
+}
+
 async fn admin_gate(app: &App, req: &Request) -> Result<Gate, Failure> {
     let Some(h) = super::portal::holder(app, req).await? else {
         return Ok(Gate::Refused(Response::redirect(&format!(
@@ -76,12 +104,13 @@ async fn admin_gate(app: &App, req: &Request) -> Result<Gate, Failure> {
         return Ok(Gate::Refused(app.page(req, StatusCode::FORBIDDEN, page)));
     }
     let (key, now) = (h.ids().0, app.clock.now());
-    match app.admin_grants.get(&key, now).await? {
+    match app.admin.grants.get(&key, now).await? {
         Some(grant) if grant.account == h.account().id => {
             // Each request extends the idle limit, never past the lifetime.
             let until =
                 (now + app.config.admin.idle).min(grant.started + app.config.admin.lifetime);
-            app.admin_grants
+            app.admin
+                .grants
                 .insert(key, grant.clone(), until, now)
                 .await?;
             Ok(Gate::Granted(h, grant))
@@ -240,7 +269,8 @@ pub(super) async fn admin_verify(app: &App, req: &Request) -> Handled {
         started: now,
     };
     let key = h.ids().0;
-    app.admin_grants
+    app.admin
+        .grants
         .insert(key, grant, now + app.config.admin.idle, now)
         .await?;
     Ok(Response::see_other(&format!("{}/admin", req.prefix)))
@@ -258,7 +288,8 @@ async fn totp_step(
     let secret = app.store.call(move |s| s.binding(&id, "totp")).await?;
     match secret.and_then(|s| crate::totp::verify(&s, code, now)) {
         Some(step) => {
-            app.totp_steps
+            app.admin
+                .totp_steps
                 .raise(account_id.to_string(), step, now + 120, now)
                 .await
         }
@@ -874,6 +905,7 @@ pub(super) async fn admin_import_page(app: &App, req: &Request) -> Handled {
         Err(res) => return Ok(res),
     };
     let job = app
+        .admin
         .import_job
         .lock()
         .unwrap_or_else(|p| p.into_inner())
@@ -1007,7 +1039,11 @@ pub(super) async fn admin_import(app: &App, req: &Request) -> Handled {
 /// Makes `job` the console's import, unless one is still running (409: a second run, or
 /// a preview, would hide its progress).
 fn replace_import(app: &App, job: ImportJob) -> Result<Arc<ImportJob>, Failure> {
-    let mut current = app.import_job.lock().unwrap_or_else(|p| p.into_inner());
+    let mut current = app
+        .admin
+        .import_job
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
     if current.as_ref().is_some_and(|j| j.running()) {
         return Err(Failure::Refused(StatusCode::CONFLICT));
     }
@@ -1034,11 +1070,13 @@ async fn totp_page(
 ) -> Handled {
     let now = app.clock.now();
     let secret = app
+        .admin
         .totp_pending
         .get(&grant.account, now)
         .await?
         .unwrap_or_else(crate::totp::new_secret);
-    app.totp_pending
+    app.admin
+        .totp_pending
         .insert(grant.account.clone(), secret.clone(), now + 600, now)
         .await?;
     let id = grant.account.clone();
@@ -1068,7 +1106,7 @@ pub(super) async fn admin_totp_confirm(app: &App, req: &Request) -> Handled {
     };
     let now = app.clock.now();
     let t = app.chrome(req).t();
-    let Some(secret) = app.totp_pending.get(&grant.account, now).await? else {
+    let Some(secret) = app.admin.totp_pending.get(&grant.account, now).await? else {
         return totp_page(
             app,
             req,
@@ -1089,7 +1127,8 @@ pub(super) async fn admin_totp_confirm(app: &App, req: &Request) -> Handled {
         .await;
     };
     // The code that confirmed the enrolment cannot also open the console.
-    app.totp_steps
+    app.admin
+        .totp_steps
         .raise(grant.account.clone(), step, now + 120, now)
         .await?;
     let (id, c) = (grant.account.clone(), app.client(req));
@@ -1100,7 +1139,7 @@ pub(super) async fn admin_totp_confirm(app: &App, req: &Request) -> Handled {
     app.store
         .call(move |s| s.bind(&id, "totp", &secret, &c.record(event, Some(&id)), now))
         .await?;
-    app.totp_pending.take(&grant.account).await?;
+    app.admin.totp_pending.take(&grant.account).await?;
     Ok(Response::see_other(&format!("{}/admin/totp", req.prefix)))
 }
 

@@ -50,7 +50,7 @@ pub(super) async fn qr_login_post(
         return Ok(again(t.qr_not_confirmed, StatusCode::UNAUTHORIZED, same).await);
     };
     // Spent here: of two posts only one gets a session.
-    if app.qr_requests.take(&key).await?.is_none() {
+    if app.qr.requests.take(&key).await?.is_none() {
         return Ok(again(t.qr_invalid, StatusCode::FORBIDDEN, None).await);
     }
     let id = account_id.clone();

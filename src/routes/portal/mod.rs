@@ -9,6 +9,7 @@ use super::error::{Failure, Handled};
 use super::first_login::{policy_message, sms_message};
 use super::App;
 use crate::accounts::{PasswordChange, QuestionsError};
+use crate::ephemeral::Ephemeral;
 use crate::http::{Cookie, Csp, Request, Response};
 use crate::model::audit::Actor;
 use crate::model::{Account, AuditEvent, Email, Phone};
@@ -18,6 +19,7 @@ use crate::pages::{
     VerifyView,
 };
 use crate::sessions::LiveSession;
+use crate::store::Store;
 use crate::store::{Bound, CodeCheck};
 use hyper::StatusCode;
 use std::sync::Arc;
@@ -49,6 +51,26 @@ struct Shown {
     input: String,
     code_sent_to: Option<String>,
     wait: i64,
+}
+
+/// Proofs of identity in the portal held at most (a session hash each).
+const REAUTH_CAPACITY: usize = 100_000;
+
+/// The portal's state: sessions that proved their holder recently (by session hash).
+pub(super) struct State {
+    pub(super) reauth: Ephemeral<()>,
+}
+
+impl State {
+    pub(super) fn new(store: &Store) -> State {
+        State {
+            reauth: Ephemeral::new(store, "reauth", REAUTH_CAPACITY),
+        }
+    }
+
+    pub(super) fn sweep(&self, now: i64) {
+        self.reauth.sweep(now);
+    }
 }
 
 /// The person behind this browser's SSO session, if any.
@@ -102,6 +124,7 @@ async fn redeem_form(app: &App, req: &Request) -> Result<bool, Failure> {
 
 pub(super) async fn verified(app: &App, holder: &Holder) -> Result<bool, Failure> {
     Ok(app
+        .portal
         .reauth
         .get(&holder.session.id_hash, app.clock.now())
         .await?
@@ -441,7 +464,8 @@ async fn confirmed(
     client: &crate::model::Client,
 ) -> Handled {
     let now = app.clock.now();
-    app.reauth
+    app.portal
+        .reauth
         .insert(h.session.id_hash.clone(), (), now + REAUTH_TTL, now)
         .await?;
     if let Some(method) = audit {

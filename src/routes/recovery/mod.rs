@@ -16,17 +16,19 @@ use super::portal::send_refusal;
 use super::session::Target;
 use super::App;
 use crate::accounts::{question_text, PasswordChange, QUESTIONS};
+use crate::ephemeral::Ephemeral;
 use crate::http::{Cookie, Request, Response};
 use crate::model::audit::Actor;
 use crate::model::{canonical_id, AuditEvent, Email, Phone, Status};
 use crate::otp::{Delivery, Notice, Purpose, Recipient, Sent};
 use crate::pages::{Lang, Methods, RecoveryStep, RecoveryView};
 use crate::store::CodeCheck;
+use crate::store::Store;
 use crate::tickets::{self, Kind};
 use hyper::StatusCode;
 
 /// Recoveries held at most in memory (each a few hundred bytes).
-pub(super) const RECOVERY_CAPACITY: usize = 50_000;
+const RECOVERY_CAPACITY: usize = 50_000;
 const DAY: i64 = 86_400;
 
 /// A recovery in progress.
@@ -79,20 +81,38 @@ impl Recovery {
     }
 }
 
+/// The recovery room's state: forgot-password recoveries in progress (by hash of their
+/// cookie).
+pub(super) struct State {
+    pub(super) pending: Ephemeral<Recovery>,
+}
+
+impl State {
+    pub(super) fn new(store: &Store) -> State {
+        State {
+            pending: Ephemeral::new(store, "recovery", RECOVERY_CAPACITY),
+        }
+    }
+
+    pub(super) fn sweep(&self, now: i64) {
+        self.pending.sweep(now);
+    }
+}
+
 /// The recovery behind this browser's cookie, and its key.
 async fn recovery(app: &App, req: &Request) -> Result<Option<(String, Recovery)>, Failure> {
     let Some(cookie) = req.cookie(Cookie::Recovery) else {
         return Ok(None);
     };
     let key = tickets::hash_id(cookie);
-    let Some(recovery) = app.recoveries.get(&key, app.clock.now()).await? else {
+    let Some(recovery) = app.recovery.pending.get(&key, app.clock.now()).await? else {
         return Ok(None);
     };
     if let Some(id) = &recovery.account {
         let id = id.clone();
         let now = app.store.call(move |s| s.account(&id)).await?;
         if !now.is_some_and(|a| a.status == Status::Active && a.generation == recovery.generation) {
-            app.recoveries.take(&key).await?;
+            app.recovery.pending.take(&key).await?;
             return Ok(None);
         }
     }
@@ -101,7 +121,8 @@ async fn recovery(app: &App, req: &Request) -> Result<Option<(String, Recovery)>
 
 async fn keep_recovery(app: &App, key: &str, recovery: &Recovery) -> Result<(), Failure> {
     let now = app.clock.now();
-    app.recoveries
+    app.recovery
+        .pending
         .insert(key.to_string(), recovery.clone(), recovery.expires_at, now)
         .await?;
     Ok(())
@@ -222,7 +243,8 @@ pub(super) async fn forgot_post(app: &App, req: &Request) -> Handled {
         .await?;
     let cookie = tickets::new_id(Kind::Recovery);
     let key = tickets::hash_id(&cookie);
-    app.recoveries
+    app.recovery
+        .pending
         .insert(key, recovery.clone(), recovery.expires_at, now)
         .await?;
     let res = Response::see_other(&format!("{}/forgot", req.prefix));
@@ -371,7 +393,7 @@ pub(super) async fn forgot_verify(app: &App, req: &Request) -> Handled {
             _ => {
                 r.wrong_answers += 1;
                 if r.wrong_answers >= app.config.recovery.max_answer_attempts {
-                    app.recoveries.take(&key).await?;
+                    app.recovery.pending.take(&key).await?;
                     return Ok(recovery_start(
                         app,
                         req,
@@ -530,7 +552,7 @@ pub(super) async fn forgot_password(app: &App, req: &Request) -> Handled {
         ));
     }
     // Spent here: of two submits (or a replay) only one changes the password.
-    if app.recoveries.take(&key).await?.is_none() {
+    if app.recovery.pending.take(&key).await?.is_none() {
         return Ok(recovery_start(
             app,
             req,

@@ -15,18 +15,20 @@
 use super::error::{Failure, Handled};
 use super::session::Target;
 use super::App;
+use crate::ephemeral::Ephemeral;
 use crate::http::{Cookie, Request, Response};
 use crate::model::audit::Method;
 use crate::model::{AuditEvent, Status};
 use crate::otp::Notice;
 use crate::social::{WeComUser, WxError};
 use crate::store::Bound;
+use crate::store::Store;
 use crate::tickets::{self, Kind};
 use hyper::StatusCode;
 
 /// Seconds between leaving for the provider's page and coming back.
 const STATE_TTL: i64 = 600;
-pub(super) const STATE_CAPACITY: usize = 50_000;
+const STATE_CAPACITY: usize = 50_000;
 /// Seconds WeCom's secondary-verification code lives (its codes last five minutes).
 const VERIFY_TTL: i64 = 300;
 
@@ -76,6 +78,27 @@ pub(super) struct OAuthState {
     purpose: Purpose,
 }
 
+/// The social room's state: round trips through WeCom or WeChat under way (by hash of their
+/// `state`), and WeCom secondary verifications waiting for the account's password.
+pub(super) struct State {
+    pub(super) states: Ephemeral<OAuthState>,
+    pub(super) wecom_codes: Ephemeral<WeComVerification>,
+}
+
+impl State {
+    pub(super) fn new(store: &Store) -> State {
+        State {
+            states: Ephemeral::new(store, "oauth", STATE_CAPACITY),
+            wecom_codes: Ephemeral::new(store, "wecom_code", STATE_CAPACITY),
+        }
+    }
+
+    pub(super) fn sweep(&self, now: i64) {
+        self.states.sweep(now);
+        self.wecom_codes.sweep(now);
+    }
+}
+
 /// Inside the WeCom or WeChat app (by its user agent), with that provider configured.
 fn in_app(app: &App, req: &Request) -> Option<Provider> {
     let ua = req.header("user-agent").unwrap_or("");
@@ -98,7 +121,8 @@ async fn to_provider(app: &App, req: &Request, provider: Provider, purpose: Purp
         provider,
         purpose,
     };
-    app.oauth_states
+    app.social
+        .states
         .insert(tickets::hash_id(&state), record, now + STATE_TTL, now)
         .await?;
     let origin = app
@@ -187,7 +211,7 @@ pub(super) async fn social_callback(app: &App, req: &Request, kind: &str) -> Han
     let now = app.clock.now();
     let state = req.query.get("state").unwrap_or("");
     let taken = match tickets::well_formed(state, Kind::OAuthState) {
-        true => app.oauth_states.take(&tickets::hash_id(state)).await?,
+        true => app.social.states.take(&tickets::hash_id(state)).await?,
         false => None,
     };
     let found = taken.filter(|(expires, s)| {
@@ -409,7 +433,8 @@ pub(super) async fn wecom_verify_get(app: &App, req: &Request) -> Handled {
     }
     let key = tickets::new_id(Kind::OAuthState);
     let now = app.clock.now();
-    app.wecom_codes
+    app.social
+        .wecom_codes
         .insert(
             tickets::hash_id(&key),
             WeComVerification::Code(code.to_string()),
@@ -468,7 +493,7 @@ pub(super) async fn wecom_verify_post(app: &App, req: &Request) -> Handled {
         let page = chrome.message(t.wecom, why, &[]);
         Ok(app.page(req, status, page))
     };
-    let Some((expires, pending)) = app.wecom_codes.take(&hashed).await? else {
+    let Some((expires, pending)) = app.social.wecom_codes.take(&hashed).await? else {
         return ended(t.social_expired, StatusCode::FORBIDDEN);
     };
     let verification = match pending {
@@ -484,7 +509,9 @@ pub(super) async fn wecom_verify_post(app: &App, req: &Request) -> Handled {
     // Kept for another try at the password, until its five minutes are over.
     let keep = || {
         let member = WeComVerification::Member(verification.clone());
-        app.wecom_codes.insert(hashed.clone(), member, expires, now)
+        app.social
+            .wecom_codes
+            .insert(hashed.clone(), member, expires, now)
     };
     let client = app.client(req);
     if app.accounts.needs_captcha(username, &client).await
