@@ -1,0 +1,183 @@
+//! The roster import started from the console: the upload, the job running in the
+//! background, and its report.
+
+use super::*;
+
+/// A roster import started from the console.
+#[derive(Default)]
+pub(in crate::routes) struct ImportJob {
+    total: usize,
+    done: Arc<AtomicUsize>,
+    report: Mutex<Option<String>>,
+}
+
+impl ImportJob {
+    /// A job that is only a report (a preview, or a file that could not be read).
+    fn finished(report: String) -> ImportJob {
+        ImportJob {
+            report: Mutex::new(Some(report)),
+            ..ImportJob::default()
+        }
+    }
+
+    fn running(&self) -> bool {
+        self.report
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_none()
+    }
+}
+
+/// `GET /admin/import`: the upload form, and the running import's progress.
+pub(in crate::routes) async fn admin_import_page(app: &App, req: &Request) -> Handled {
+    let (_, grant) = match admin_page_gate(app, req).await? {
+        Ok(g) => g,
+        Err(res) => return Ok(res),
+    };
+    let job = app
+        .admin
+        .import_job
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    let (report, running) = match &job {
+        Some(job) => {
+            let report = job.report.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let running = report
+                .is_none()
+                .then(|| (job.done.load(Ordering::Relaxed), job.total));
+            (report, running)
+        }
+        None => (None, None),
+    };
+    let frame = AdminFrame {
+        admin: &grant.account,
+        csrf: &grant.csrf,
+    };
+    let chrome = app.chrome(req);
+    let res = app.page(
+        req,
+        StatusCode::OK,
+        chrome.admin_import(&frame, report.as_deref(), running),
+    );
+    // While it runs, the page looks again every two seconds (no script needed).
+    Ok(match running {
+        Some(_) => res.header(hyper::header::REFRESH, "2"),
+        None => res,
+    })
+}
+
+/// `POST /admin/import` (multipart: `csrf`, `roster`, `disable_missing`, `action` =
+/// `preview` or `run`).
+pub(in crate::routes) async fn admin_import(app: &App, req: &Request) -> Handled {
+    let content_type = req.header("content-type").unwrap_or("").to_string();
+    let Some(parts) = crate::http::multipart::parse(&content_type, &req.body) else {
+        return Err(Failure::Refused(StatusCode::BAD_REQUEST));
+    };
+    let field = |name: &str| parts.iter().find(|p| p.name == name).map(|p| p.data);
+    let text = |name: &str| {
+        field(name)
+            .and_then(|d| std::str::from_utf8(d).ok())
+            .unwrap_or("")
+    };
+    let grant = match admin_gate(app, req).await? {
+        Gate::Refused(res) => return Ok(res),
+        Gate::SecondFactor(_) => return Err(Failure::Refused(StatusCode::FORBIDDEN)),
+        Gate::Granted(_, grant) => grant,
+    };
+    if !crate::secrets::constant_time_eq(text("csrf").as_bytes(), grant.csrf.as_bytes()) {
+        return Err(Failure::Refused(StatusCode::FORBIDDEN));
+    }
+    let Some(file) = field("roster") else {
+        return Err(Failure::Refused(StatusCode::BAD_REQUEST));
+    };
+    let crate::roster::Parsed {
+        rows,
+        errors,
+        warnings,
+    } = match crate::roster::parse(file) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            replace_import(app, ImportJob::finished(e.to_string()))?;
+            return Ok(Response::see_other(&format!("{}/admin/import", req.prefix)));
+        }
+    };
+    let ids: Vec<String> = rows.iter().map(|r| r.account.id.clone()).collect();
+    let lookup = ids.clone();
+    let existing = app.store.call(move |s| s.existing_ids(&lookup)).await?;
+    let new = rows
+        .iter()
+        .filter(|r| !existing.contains(&r.account.id))
+        .count();
+    let mut report = format!(
+        "{} rows readable ({new} new, {} already there), {} refused\n",
+        rows.len(),
+        rows.len() - new,
+        errors.len()
+    );
+    for e in &errors {
+        report.push_str(&format!("{e}\n"));
+    }
+    for w in &warnings {
+        report.push_str(&format!("warning: {w}\n"));
+    }
+    if text("action") != "run" {
+        replace_import(app, ImportJob::finished(report))?;
+        return Ok(Response::see_other(&format!("{}/admin/import", req.prefix)));
+    }
+    let job = replace_import(
+        app,
+        ImportJob {
+            total: new,
+            ..ImportJob::default()
+        },
+    )?;
+    admin_audit_row(
+        app,
+        req,
+        &grant,
+        "import",
+        &format!("{} row(s), {} refused", rows.len(), errors.len()),
+    )
+    .await?;
+    let (store, cost, disable) = (
+        app.store.clone(),
+        app.config.passwords.bcrypt_cost,
+        text("disable_missing") == "true",
+    );
+    let now = app.clock.now();
+    // One core: the server keeps answering logins while the roster hashes.
+    tokio::task::spawn_blocking(move || {
+        let done = Arc::clone(&job.done);
+        let result = crate::roster::hash_new(rows, &existing, cost, 1, &|| {
+            done.fetch_add(1, Ordering::Relaxed);
+        })
+        .and_then(|accounts| {
+            let listed = disable.then(|| ids.into_iter().collect());
+            crate::roster::import(&store, &accounts, errors.len(), listed, now)
+                .map_err(|e| e.to_string())
+        });
+        let text = match result {
+            Ok(summary) => format!("{summary}\n{report}"),
+            Err(e) => format!("the import stopped: {e}\n{report}"),
+        };
+        *job.report.lock().unwrap_or_else(|p| p.into_inner()) = Some(text);
+    });
+    Ok(Response::see_other(&format!("{}/admin/import", req.prefix)))
+}
+
+/// Makes `job` the console's import, unless one is still running (409: a second run, or
+/// a preview, would hide its progress).
+pub(super) fn replace_import(app: &App, job: ImportJob) -> Result<Arc<ImportJob>, Failure> {
+    let mut current = app
+        .admin
+        .import_job
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    if current.as_ref().is_some_and(|j| j.running()) {
+        return Err(Failure::Refused(StatusCode::CONFLICT));
+    }
+    let job = Arc::new(job);
+    *current = Some(Arc::clone(&job));
+    Ok(job)
+}

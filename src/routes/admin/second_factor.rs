@@ -1,0 +1,234 @@
+//! The console's second factor: the TOTP page every console visit passes (`admin_verify`),
+//! the steps already used, and enrolling an authenticator (`/admin/totp`).
+
+use super::*;
+
+pub(super) async fn second_factor_page(
+    app: &App,
+    req: &Request,
+    h: &Holder,
+    error: Option<&'static str>,
+    code_sent: bool,
+    status: StatusCode,
+) -> Result<Response, Failure> {
+    let (flow, new_flow) = crate::routes::flow(req);
+    let token = app.forms.issue(&flow, app.clock.now()).token;
+    let id = h.account().id.clone();
+    let totp = app
+        .store
+        .call(move |s| s.binding(&id, "totp"))
+        .await?
+        .is_some();
+    let view = SecondFactorView {
+        token,
+        phone: h
+            .account()
+            .bound_phone
+            .as_deref()
+            .and_then(crate::model::Phone::parse)
+            .map(|p| p.masked()),
+        totp,
+        code_sent,
+        error,
+    };
+    let chrome = app.chrome(req);
+    let res = app.page(req, status, chrome.admin_second_factor(&view));
+    Ok(match new_flow {
+        true => app.cookies.set(res, Cookie::Flow, &flow, None),
+        false => res,
+    })
+}
+
+/// `POST /admin/verify`: `action=send` (a code to the bound phone), `action=sms` with
+/// `code`, or `action=totp` with `code`.
+pub(in crate::routes) async fn admin_verify(app: &App, req: &Request) -> Handled {
+    let h = match admin_gate(app, req).await? {
+        Gate::Refused(res) => return Ok(res),
+        Gate::SecondFactor(h) | Gate::Granted(h, _) => h,
+    };
+    if app
+        .redeem(req, req.form.get("execution").unwrap_or(""))
+        .await?
+        .is_none()
+    {
+        return Err(Failure::Refused(StatusCode::FORBIDDEN));
+    }
+    let t = app.chrome(req).t();
+    let client = app.client(req);
+    let account = h.account().clone();
+    let phone = account
+        .bound_phone
+        .as_deref()
+        .and_then(crate::model::Phone::parse)
+        .map(Recipient::Phone);
+    let code = req.form.get("code").unwrap_or("");
+    let now = app.clock.now();
+    let method = match (req.form.get("action"), &phone) {
+        (Some("send"), Some(to)) => {
+            let sent = app
+                .codes
+                .send(Purpose::Admin, &account.id, to, &client, Delivery::Wait)
+                .await?;
+            let error = (!matches!(sent, Sent::Sent { .. })).then_some(t.sms_limited);
+            return second_factor_page(app, req, &h, error, true, StatusCode::OK).await;
+        }
+        (Some("sms"), Some(_)) => "sms code",
+        (Some("totp"), _) => "totp",
+        _ => return Err(Failure::Refused(StatusCode::BAD_REQUEST)),
+    };
+    // One budget of failures for the administrator's second factors (docs/security.md M03).
+    if app.accounts.begin_second_factor(&account.id).await? == Guess::Refused {
+        return second_factor_page(app, req, &h, Some(t.throttled), false, StatusCode::LOCKED)
+            .await;
+    }
+    let right = match (method, &phone) {
+        ("sms code", Some(to)) => {
+            let checked = app
+                .codes
+                .check(Purpose::Admin, &account.id, to, code, &client)
+                .await;
+            checked.map(|c| c == CodeCheck::Valid)
+        }
+        _ => totp_step(app, &account.id, code, now).await,
+    };
+    // Counted whatever happened, so an error cannot be retried for free.
+    let right = right.unwrap_or(false);
+    let locked = app
+        .accounts
+        .end_second_factor(&account.id, method, right, &client)
+        .await?;
+    if locked {
+        crate::routes::portal::notify_bound(app, &account, Notice::SecondFactorLocked, &client)
+            .await;
+    }
+    if !right {
+        let (error, status) = match locked {
+            true => (t.throttled, StatusCode::LOCKED),
+            false => (t.admin_wrong_code, StatusCode::UNAUTHORIZED),
+        };
+        return second_factor_page(app, req, &h, Some(error), false, status).await;
+    }
+    let grant = AdminGrant {
+        account: account.id.clone(),
+        csrf: crate::tickets::random_base62(32),
+        started: now,
+    };
+    let key = h.ids().0;
+    app.admin
+        .grants
+        .insert(key, grant, now + app.config.admin.idle, now)
+        .await?;
+    Ok(Response::see_other(&format!("{}/admin", req.prefix)))
+}
+
+/// Whether `code` is the administrator's TOTP code now, its time step not used before (a
+/// code seen over a shoulder is spent).
+pub(super) async fn totp_step(
+    app: &App,
+    account_id: &str,
+    code: &str,
+    now: i64,
+) -> Result<bool, crate::store::StoreError> {
+    let id = account_id.to_string();
+    let secret = app.store.call(move |s| s.binding(&id, "totp")).await?;
+    match secret.and_then(|s| crate::totp::verify(&s, code, now)) {
+        Some(step) => {
+            app.admin
+                .totp_steps
+                .raise(account_id.to_string(), step, now + 120, now)
+                .await
+        }
+        None => Ok(false),
+    }
+}
+
+/// `GET /admin/totp`: a new secret to enrol (kept with the grant until confirmed).
+pub(in crate::routes) async fn admin_totp_page(app: &App, req: &Request) -> Handled {
+    let (_, grant) = match admin_page_gate(app, req).await? {
+        Ok(g) => g,
+        Err(res) => return Ok(res),
+    };
+    totp_page(app, req, &grant, None, StatusCode::OK).await
+}
+
+pub(super) async fn totp_page(
+    app: &App,
+    req: &Request,
+    grant: &AdminGrant,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Handled {
+    let now = app.clock.now();
+    let secret = app
+        .admin
+        .totp_pending
+        .get(&grant.account, now)
+        .await?
+        .unwrap_or_else(crate::totp::new_secret);
+    app.admin
+        .totp_pending
+        .insert(grant.account.clone(), secret.clone(), now + 600, now)
+        .await?;
+    let id = grant.account.clone();
+    let enrolled = app
+        .store
+        .call(move |s| s.binding(&id, "totp"))
+        .await?
+        .is_some();
+    // The QR code travels inside the page: the secret never has a URL of its own.
+    let uri = crate::totp::uri(&app.config.school_name_en, &grant.account, &secret);
+    let png = crate::pages::qr_png(&uri).ok_or_else(|| Failure::Internal("QR code".into()))?;
+    let frame = AdminFrame {
+        admin: &grant.account,
+        csrf: &grant.csrf,
+    };
+    let chrome = app.chrome(req);
+    let page = chrome.admin_totp(&frame, enrolled, &secret, &png, error);
+    Ok(app.page(req, status, page))
+}
+
+/// `POST /admin/totp`: the first code confirms the pending secret, which replaces any
+/// enrolled before.
+pub(in crate::routes) async fn admin_totp_confirm(app: &App, req: &Request) -> Handled {
+    let (_, grant) = match admin_form_gate(app, req).await? {
+        Ok(g) => g,
+        Err(res) => return Ok(res),
+    };
+    let now = app.clock.now();
+    let t = app.chrome(req).t();
+    let Some(secret) = app.admin.totp_pending.get(&grant.account, now).await? else {
+        return totp_page(
+            app,
+            req,
+            &grant,
+            Some(t.admin_wrong_code),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    };
+    let Some(step) = crate::totp::verify(&secret, req.form.get("code").unwrap_or(""), now) else {
+        return totp_page(
+            app,
+            req,
+            &grant,
+            Some(t.admin_wrong_code),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    };
+    // The code that confirmed the enrolment cannot also open the console.
+    app.admin
+        .totp_steps
+        .raise(grant.account.clone(), step, now + 120, now)
+        .await?;
+    let (id, c) = (grant.account.clone(), app.client(req));
+    let event = crate::model::AuditEvent::AdminAction {
+        action: "enrol authenticator".into(),
+        target: grant.account.clone(),
+    };
+    app.store
+        .call(move |s| s.bind(&id, "totp", &secret, &c.record(event, Some(&id)), now))
+        .await?;
+    app.admin.totp_pending.take(&grant.account).await?;
+    Ok(Response::see_other(&format!("{}/admin/totp", req.prefix)))
+}
