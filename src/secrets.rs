@@ -129,11 +129,6 @@ impl Keys {
         let plain = self.cipher.decrypt(Nonce::from_slice(nonce), body).ok()?;
         String::from_utf8(plain).ok()
     }
-
-    /// Whether a stored value is sealed (rather than left from before encryption).
-    pub fn is_sealed(value: &str) -> bool {
-        value.is_empty() || value.starts_with(SEALED_PREFIX)
-    }
 }
 
 /// Compares secrets without an early exit, so timing tells nothing about where they differ.
