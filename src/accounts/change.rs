@@ -92,35 +92,4 @@ impl Accounts {
     }
 }
 
-impl Accounts {
-    /// An administrator's reset: a random temporary password, shown to them once, which must
-    /// be changed at the next login; the account's sessions end. `None`: no such account.
-    pub async fn reset_password(
-        &self,
-        account_id: &str,
-        client: &Client,
-    ) -> Result<Option<String>, AccountsError> {
-        let temporary = super::temporary_password();
-        let hash = self.hasher.hash(temporary.clone()).await?;
-        let (id, now, client) = (account_id.to_string(), self.clock.now(), client.clone());
-        let event = AuditEvent::PasswordChanged {
-            by: Actor::Administrator,
-        };
-        let changed = self
-            .store
-            .call(move |s| {
-                s.set_password(
-                    &id,
-                    &hash,
-                    true,
-                    None,
-                    false,
-                    &client.record(event, Some(&id)),
-                    now,
-                )
-            })
-            .await?;
-        self.sessions.forget_account(account_id);
-        Ok(changed.then_some(temporary))
-    }
-}
+impl Accounts {}

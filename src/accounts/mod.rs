@@ -2,6 +2,7 @@
 //! failure looking the same from outside), changing a password under the school's policy,
 //! and security questions. The plain types live in `model`; nothing here knows about HTTP.
 
+pub mod admin;
 mod change;
 mod login;
 mod password;

@@ -118,12 +118,15 @@ impl Settings {
         } else if self.no_attributes {
             s.release = Release::Only(Vec::new());
         } else if let Some(list) = self.attributes {
-            s.release = Release::Only(
-                list.split(',')
-                    .map(|n| n.trim().to_string())
-                    .filter(|n| !n.is_empty())
-                    .collect(),
-            );
+            // A list names attributes: `*` is spelled --all-attributes here.
+            s.release = match Release::parse(&list) {
+                Release::All => {
+                    return Err(
+                        "--attributes lists names; use --all-attributes for every attribute".into(),
+                    )
+                }
+                only => only,
+            };
         }
         if self.no_aliases {
             s.attribute_aliases.clear();

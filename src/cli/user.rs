@@ -2,10 +2,10 @@
 
 use super::{now, open};
 use clap::Subcommand;
+use unicas::accounts::admin::{self, BindingKind, By};
 use unicas::accounts::{check_length, hash_now, Policy};
 use unicas::clock::iso8601;
 use unicas::config::Config;
-use unicas::model::audit::Actor;
 use unicas::model::{canonical_id, AuditEvent, AuditRecord, Kind, NewAccount, Phone, Status};
 use unicas::store::Bound;
 
@@ -169,19 +169,9 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<(), String> {
         } => {
             let id = account_id(&account)?;
             let hash = admin_password(config, &id, &password, must_change)?;
-            let record = AuditRecord::system(
-                AuditEvent::PasswordChanged {
-                    by: Actor::Administrator,
-                },
-                Some(&id),
-            );
             let store = open(config)?;
-            if !store
-                .set_password(&id, &hash, must_change, None, false, &record, now())
-                .map_err(|e| e.to_string())?
-            {
-                return Err(format!("no account '{id}'"));
-            }
+            admin::set_password(&store, &By::CommandLine, &id, &hash, must_change, now())
+                .map_err(|e| e.to_string())?;
             if must_bind_phone {
                 store
                     .set_must_bind_phone(&id, true)
@@ -194,53 +184,26 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<(), String> {
             let temporary = unicas::accounts::temporary_password();
             let hash =
                 hash_now(&temporary, config.passwords.bcrypt_cost).map_err(|e| e.to_string())?;
-            let record = AuditRecord::system(
-                AuditEvent::PasswordChanged {
-                    by: Actor::Administrator,
-                },
-                Some(&id),
-            );
-            if !open(config)?
-                .set_password(&id, &hash, true, None, false, &record, now())
-                .map_err(|e| e.to_string())?
-            {
-                return Err(format!("no account '{id}'"));
-            }
+            admin::set_password(&open(config)?, &By::CommandLine, &id, &hash, true, now())
+                .map_err(|e| e.to_string())?;
             println!("temporary password for {id}: {temporary}");
             println!("(shown once; it must be changed at the next login, and every session of {id} has ended)");
         }
         UserCommand::Unbind { account, kind } => {
             let id = account_id(&account)?;
-            let kind: &'static str = match kind.as_str() {
-                "wecom" => "wecom",
-                "wechat" => "wechat",
-                "email" => "email",
-                "phone" => "phone",
-                // A lost authenticator: the administrator enrols a new one after an SMS code.
-                "totp" => "totp",
-                other => {
-                    return Err(format!(
-                        "unknown binding {other:?}: use wecom, wechat, email, phone or totp"
-                    ))
-                }
-            };
-            let record = AuditRecord::system(AuditEvent::Unbound { kind }, Some(&id));
-            if !open(config)?
-                .unbind(&id, kind, &record, now())
-                .map_err(|e| e.to_string())?
-            {
-                return Err(format!("{id} has no {kind} binding"));
-            }
-            println!("{id}: {kind} unbound");
+            let kind = BindingKind::parse(&kind).ok_or_else(|| {
+                format!("unknown binding {kind:?}: use wecom, wechat, email, phone or totp")
+            })?;
+            admin::unbind(&open(config)?, &By::CommandLine, &id, kind, now())
+                .map_err(|e| e.to_string())?;
+            println!("{id}: {} unbound", kind.as_str());
         }
         UserCommand::Lock { account } => set_status(config, &account, Status::Locked)?,
         UserCommand::Unlock { account } => set_status(config, &account, Status::Active)?,
         UserCommand::Logout { account } => {
             let id = account_id(&account)?;
-            let ended = open(config)?
-                .delete_sessions_of(&id, None, None, now())
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("no account '{id}'"))?;
+            let ended =
+                admin::end_sessions(&open(config)?, &id, now()).map_err(|e| e.to_string())?;
             println!("{id}: {ended} session(s) ended");
         }
         UserCommand::Show { account } => {
@@ -311,12 +274,8 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<(), String> {
 
 fn set_status(config: &Config, account: &str, status: Status) -> Result<(), String> {
     let id = account_id(account)?;
-    if !open(config)?
-        .set_status(&id, status, now())
-        .map_err(|e| e.to_string())?
-    {
-        return Err(format!("no account '{id}'"));
-    }
+    admin::set_status(&open(config)?, &By::CommandLine, &id, status, now())
+        .map_err(|e| e.to_string())?;
     println!("{id} is {}", status.as_str());
     Ok(())
 }

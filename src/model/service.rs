@@ -17,6 +17,20 @@ pub enum Release {
 }
 
 impl Release {
+    /// The policy as an administrator writes it, on the command line and in the console:
+    /// `*` for every attribute, else a comma-separated list of names (empty: none).
+    pub fn parse(text: &str) -> Release {
+        match text.trim() {
+            "*" => Release::All,
+            list => Release::Only(
+                list.split(',')
+                    .map(|n| n.trim().to_string())
+                    .filter(|n| !n.is_empty())
+                    .collect(),
+            ),
+        }
+    }
+
     /// The policy in words, for `service show`.
     pub fn describe(&self) -> String {
         match self {

@@ -3,6 +3,7 @@
 //! right status, after logging what went wrong inside. Protocol endpoints answer their own
 //! errors (a CAS error code is a normal answer, HTTP 200) and only reach this for faults.
 
+use crate::accounts::admin::AdminError;
 use crate::accounts::AccountsError;
 use crate::store::StoreError;
 use hyper::StatusCode;
@@ -19,6 +20,21 @@ pub enum Failure {
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
         Failure::Internal(e.to_string())
+    }
+}
+
+impl From<AdminError> for Failure {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::NoAccount(_) | AdminError::NotBound(..) => {
+                Failure::Refused(StatusCode::NOT_FOUND)
+            }
+            AdminError::OwnAccount | AdminError::LastSecondFactor => {
+                Failure::Refused(StatusCode::CONFLICT)
+            }
+            AdminError::Store(e) => e.into(),
+            AdminError::Accounts(e) => e.into(),
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! it (lock, unlock, reset, unbind, end its sessions).
 
 use super::*;
+use crate::accounts::admin::{BindingKind, By};
 
 /// `GET /admin/accounts?q=`: search by account, name, department, or a bound phone.
 pub(in crate::routes) async fn admin_accounts(app: &App, req: &Request) -> Handled {
@@ -129,69 +130,28 @@ pub(in crate::routes) async fn admin_account_action(app: &App, req: &Request) ->
     };
     let id = req.form.get("id").unwrap_or("").to_string();
     let action = req.form.get("action").unwrap_or("").to_string();
-    let now = app.clock.now();
-    let target = id.clone();
-    let mut temporary = None;
-    // Nobody locks themselves out of the console by a slip: another administrator (or
-    // the command line) can.
-    if id == grant.account && matches!(action.as_str(), "lock" | "disable") {
-        return Err(Failure::Refused(StatusCode::CONFLICT));
-    }
-    // Nor removes its own last second factor (docs/security.md M08).
-    if id == grant.account && action == "unbind-phone" {
-        let admin = id.clone();
-        let totp = app.store.call(move |s| s.binding(&admin, "totp")).await?;
-        if totp.is_none() {
-            return Err(Failure::Refused(StatusCode::CONFLICT));
-        }
-    }
-    let known = match action.as_str() {
-        "lock" | "unlock" | "disable" => {
-            let status = match action.as_str() {
-                "lock" => Status::Locked,
-                "disable" => Status::Disabled,
-                _ => Status::Active,
-            };
-            app.store
-                .call(move |s| s.set_status(&target, status, now))
-                .await?
-        }
-        "reset" => {
-            temporary = app
-                .accounts
-                .reset_password(&target, &app.client(req))
-                .await?;
-            temporary.is_some()
-        }
-        "logout" => app
-            .store
-            .call(move |s| s.delete_sessions_of(&target, None, None, now))
-            .await?
-            .is_some(),
-        a if a.starts_with("unbind-") => {
-            let kind: &'static str = match &a["unbind-".len()..] {
-                "phone" => "phone",
-                "email" => "email",
-                "wecom" => "wecom",
-                "wechat" => "wechat",
-                _ => return Err(Failure::Refused(StatusCode::BAD_REQUEST)),
-            };
-            app.store
-                .call(move |s| {
-                    let record = crate::model::AuditRecord::system(
-                        crate::model::AuditEvent::Unbound { kind },
-                        Some(&target),
-                    );
-                    s.unbind(&target, kind, &record, now)
-                })
-                .await?
-        }
-        _ => return Err(Failure::Refused(StatusCode::BAD_REQUEST)),
+    let by = By::Console {
+        admin: grant.account.clone(),
+        client: app.client(req),
     };
-    if !known {
-        return Err(Failure::Refused(StatusCode::NOT_FOUND));
-    }
-    app.sessions.forget_account(&id);
+    let accounts = &app.accounts;
+    let mut temporary = None;
+    let done = match action.as_str() {
+        "lock" => accounts.set_status(by, &id, Status::Locked).await,
+        "disable" => accounts.set_status(by, &id, Status::Disabled).await,
+        "unlock" => accounts.set_status(by, &id, Status::Active).await,
+        "reset" => accounts
+            .reset_password(by, &id)
+            .await
+            .map(|t| temporary = Some(t)),
+        "logout" => accounts.end_sessions(&id).await.map(|_| ()),
+        a => match a.strip_prefix("unbind-").and_then(BindingKind::parse) {
+            // The authenticator is the command line's to remove (after an SMS code).
+            Some(kind) if kind != BindingKind::Totp => accounts.unbind(by, &id, kind).await,
+            _ => return Err(Failure::Refused(StatusCode::BAD_REQUEST)),
+        },
+    };
+    done?;
     admin_audit_row(app, req, &grant, &action, &id).await?;
     if temporary.is_some() {
         return account_page_for(app, req, &grant, &id, Some(&action), temporary).await;

@@ -132,15 +132,7 @@ pub(in crate::routes) async fn admin_service_save(app: &App, req: &Request) -> H
     let settings = NewService {
         name: text("name"),
         pattern: text("pattern"),
-        release: match attributes.as_str() {
-            "*" => Release::All,
-            list => Release::Only(
-                list.split(',')
-                    .map(|a| a.trim().to_string())
-                    .filter(|a| !a.is_empty())
-                    .collect(),
-            ),
-        },
+        release: Release::parse(&attributes),
         allow_proxy: f.flag("proxy"),
         proxy_callback: optional("proxy_callback"),
         logout_type: crate::model::LogoutType::parse(&text("logout_type")).unwrap_or_default(),

@@ -1,0 +1,205 @@
+//! Administration: what an administrator does to an account, with its rules, for both front
+//! doors (the command line and the console's `/admin/account`): status changes, ending the
+//! sessions, a temporary password, removing a binding. The command line is the operator at
+//! the machine; an administrator in the console may not lock or disable their own account,
+//! nor remove their own last second factor (docs/security.md M08), so a slip never shuts
+//! them out.
+//!
+//! The rules are plain functions over the blocking store (the command line calls them as
+//! they are); `Accounts` runs them off the runtime threads for the console and forgets the
+//! account's cached sessions after each.
+
+use super::{temporary_password, Accounts, AccountsError};
+use crate::model::audit::Actor;
+use crate::model::{AuditEvent, AuditRecord, Client, Status};
+use crate::store::{Store, StoreError};
+
+/// A binding an administrator can remove.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BindingKind {
+    Phone,
+    Email,
+    WeCom,
+    WeChat,
+    /// An administrator's authenticator (a lost phone: a new one is enrolled after an SMS
+    /// code).
+    Totp,
+}
+
+impl BindingKind {
+    pub const ALL: [BindingKind; 5] = [
+        BindingKind::WeCom,
+        BindingKind::WeChat,
+        BindingKind::Email,
+        BindingKind::Phone,
+        BindingKind::Totp,
+    ];
+
+    pub fn parse(text: &str) -> Option<BindingKind> {
+        BindingKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    /// The name in the store, the audit log, the command line and the console's forms.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BindingKind::Phone => "phone",
+            BindingKind::Email => "email",
+            BindingKind::WeCom => "wecom",
+            BindingKind::WeChat => "wechat",
+            BindingKind::Totp => "totp",
+        }
+    }
+}
+
+/// Who acts, which decides the rules that apply and what the audit row says.
+#[derive(Clone, Debug)]
+pub enum By {
+    /// The operator at the machine, with the command line.
+    CommandLine,
+    /// An administrator signed in to the console, from this browser.
+    Console { admin: String, client: Client },
+}
+
+impl By {
+    fn record<'a>(&'a self, event: AuditEvent, account_id: &'a str) -> AuditRecord<'a> {
+        match self {
+            By::CommandLine => AuditRecord::system(event, Some(account_id)),
+            By::Console { client, .. } => client.record(event, Some(account_id)),
+        }
+    }
+
+    fn is(&self, account_id: &str) -> bool {
+        matches!(self, By::Console { admin, .. } if admin == account_id)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("no account '{0}'")]
+    NoAccount(String),
+    #[error("{0} has no {1} binding")]
+    NotBound(String, &'static str),
+    #[error("an administrator cannot lock or disable their own account in the console")]
+    OwnAccount,
+    #[error("an administrator cannot remove their own phone without an authenticator")]
+    LastSecondFactor,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Accounts(#[from] AccountsError),
+}
+
+/// Locks, disables or unlocks an account; locking or disabling ends its sessions.
+pub fn set_status(
+    store: &Store,
+    by: &By,
+    id: &str,
+    status: Status,
+    now: i64,
+) -> Result<(), AdminError> {
+    if by.is(id) && status != Status::Active {
+        return Err(AdminError::OwnAccount);
+    }
+    match store.set_status(id, status, now)? {
+        true => Ok(()),
+        false => Err(AdminError::NoAccount(id.to_string())),
+    }
+}
+
+/// Ends every SSO session of the account (single logout follows); how many there were.
+pub fn end_sessions(store: &Store, id: &str, now: i64) -> Result<usize, AdminError> {
+    store
+        .delete_sessions_of(id, None, None, now)?
+        .ok_or_else(|| AdminError::NoAccount(id.to_string()))
+}
+
+/// Removes a binding, audited.
+pub fn unbind(
+    store: &Store,
+    by: &By,
+    id: &str,
+    kind: BindingKind,
+    now: i64,
+) -> Result<(), AdminError> {
+    if by.is(id) && kind == BindingKind::Phone && store.binding(id, "totp")?.is_none() {
+        return Err(AdminError::LastSecondFactor);
+    }
+    let kind = kind.as_str();
+    let record = by.record(AuditEvent::Unbound { kind }, id);
+    match store.unbind(id, kind, &record, now)? {
+        true => Ok(()),
+        false => Err(AdminError::NotBound(id.to_string(), kind)),
+    }
+}
+
+/// Sets a password an administrator chose or drew (`hash`), temporary with `must_change`;
+/// ends the account's sessions.
+pub fn set_password(
+    store: &Store,
+    by: &By,
+    id: &str,
+    hash: &str,
+    must_change: bool,
+    now: i64,
+) -> Result<(), AdminError> {
+    let event = AuditEvent::PasswordChanged {
+        by: Actor::Administrator,
+    };
+    let record = by.record(event, id);
+    match store.set_password(id, hash, must_change, None, false, &record, now)? {
+        true => Ok(()),
+        false => Err(AdminError::NoAccount(id.to_string())),
+    }
+}
+
+/// The console's door: the same rules, off the runtime threads, and the account's cached
+/// sessions forgotten after each change.
+impl Accounts {
+    pub async fn set_status(&self, by: By, id: &str, status: Status) -> Result<(), AdminError> {
+        let (id_owned, now) = (id.to_string(), self.clock.now());
+        let done = self
+            .store
+            .call(move |s| Ok(set_status(s, &by, &id_owned, status, now)))
+            .await?;
+        self.sessions.forget_account(id);
+        done
+    }
+
+    pub async fn end_sessions(&self, id: &str) -> Result<usize, AdminError> {
+        let (id_owned, now) = (id.to_string(), self.clock.now());
+        let ended = self
+            .store
+            .call(move |s| Ok(end_sessions(s, &id_owned, now)))
+            .await?;
+        self.sessions.forget_account(id);
+        ended
+    }
+
+    pub async fn unbind(&self, by: By, id: &str, kind: BindingKind) -> Result<(), AdminError> {
+        let (id_owned, now) = (id.to_string(), self.clock.now());
+        let done = self
+            .store
+            .call(move |s| Ok(unbind(s, &by, &id_owned, kind, now)))
+            .await?;
+        self.sessions.forget_account(id);
+        done
+    }
+
+    /// A random temporary password, to be changed at the next login, hashed on the hashing
+    /// threads; shown once to the administrator who asked.
+    pub async fn reset_password(&self, by: By, id: &str) -> Result<String, AdminError> {
+        let temporary = temporary_password();
+        let hash = self
+            .hasher
+            .hash(temporary.clone())
+            .await
+            .map_err(AccountsError::from)?;
+        let (id_owned, now) = (id.to_string(), self.clock.now());
+        let done = self
+            .store
+            .call(move |s| Ok(set_password(s, &by, &id_owned, &hash, true, now)))
+            .await?;
+        self.sessions.forget_account(id);
+        done.map(|()| temporary)
+    }
+}
