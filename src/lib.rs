@@ -127,10 +127,36 @@ impl Server {
     }
 }
 
+/// Why the server did not start. The causes are the operator's to fix: a setting, the key
+/// file, the database, a certificate, an address already in use.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("key file: {0}")]
+    Keys(String),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error("demo: {0}")]
+    Demo(String),
+    /// The HTTP clients (proxy callbacks, SMS gateways) or the mail transport.
+    #[error("outgoing connections: {0}")]
+    Outbound(String),
+    #[error("TLS certificate: {0}")]
+    Tls(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("a start-up task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
 /// Opens the database, binds the listener and starts serving. With `demo`, the demo account
 /// and the built-in demo application are set up first; without it they are disabled.
-pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, String> {
-    config.validate()?;
+pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, StartError> {
+    config.validate().map_err(StartError::Config)?;
     let config = Arc::new(config);
     // Files, the database and the system's certificates are read off the runtime threads.
     let metrics = Arc::new(metrics::Metrics::default());
@@ -138,36 +164,39 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
         let (config, now, clock) = (Arc::clone(&config), clock.now(), clock.clone());
         let metrics = Arc::clone(&metrics);
         blocking(move || {
-            let keys = Arc::new(secrets::Keys::load_or_create(&config.key_file()?)?);
-            let store = Store::open(&config.db, Arc::clone(&keys)).map_err(|e| e.to_string())?;
+            let key_file = config.key_file().map_err(StartError::Config)?;
+            let keys =
+                Arc::new(secrets::Keys::load_or_create(&key_file).map_err(StartError::Keys)?);
+            let store = Store::open(&config.db, Arc::clone(&keys))?;
             match demo {
-                true => demo::install(&store, &config, now)?,
-                false => store.disable_demo(now).map_err(|e| e.to_string())?,
+                true => demo::install(&store, &config, now).map_err(StartError::Demo)?,
+                false => store.disable_demo(now)?,
             }
             // No attempt survives a restart; their reservations must not either.
-            store.release_reservations().map_err(|e| e.to_string())?;
-            let registry = Registry::load(store.clone()).map_err(|e| e.to_string())?;
-            let sms_http = outbound::sms_client(&config)?;
-            let codes = otp::Codes::new(store.clone(), clock, &config, sms_http, metrics)?;
+            store.release_reservations()?;
+            let registry = Registry::load(store.clone())?;
+            let sms_http = outbound::sms_client(&config).map_err(StartError::Outbound)?;
+            let codes = otp::Codes::new(store.clone(), clock, &config, sms_http, metrics)
+                .map_err(StartError::Outbound)?;
             let tls = match (&config.tls.cert_file, &config.tls.key_file) {
-                (Some(cert), Some(key)) => Some(Arc::new(http::Tls::load(cert, key)?)),
+                (Some(cert), Some(key)) => Some(Arc::new(
+                    http::Tls::load(cert, key).map_err(StartError::Tls)?,
+                )),
                 _ => None,
             };
-            Ok((
-                keys,
-                store,
-                registry,
-                outbound::client(&config)?,
-                codes,
-                tls,
-            ))
+            let http = outbound::client(&config).map_err(StartError::Outbound)?;
+            Ok((keys, store, registry, http, codes, tls))
         })
         .await?
     };
+    let listen = |source| StartError::Listen {
+        addr: config.listen,
+        source,
+    };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        .map_err(listen)?;
+    let addr = listener.local_addr().map_err(listen)?;
 
     let sessions = Sessions::new(store.clone(), clock.clone(), config.sessions.clone());
     let listening = store.listen(heard(sessions.clone(), registry.clone()));
@@ -245,11 +274,9 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
 
 /// Runs blocking start-up work on the blocking pool.
 async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, String> + Send + 'static,
-) -> Result<T, String> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| e.to_string())?
+    f: impl FnOnce() -> Result<T, StartError> + Send + 'static,
+) -> Result<T, StartError> {
+    tokio::task::spawn_blocking(f).await?
 }
 
 /// What the periodic sweep works on.

@@ -28,33 +28,12 @@ use std::sync::Arc;
 
 /// What can go wrong inside: the store or the hashing threads. Never the user's fault; a page
 /// shows the generic error, a protocol answer `INTERNAL_ERROR`.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum AccountsError {
-    Store(StoreError),
-    Hashing(HashingFailed),
-}
-
-impl std::fmt::Display for AccountsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            AccountsError::Store(e) => e.fmt(f),
-            AccountsError::Hashing(e) => e.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for AccountsError {}
-
-impl From<StoreError> for AccountsError {
-    fn from(e: StoreError) -> Self {
-        AccountsError::Store(e)
-    }
-}
-
-impl From<HashingFailed> for AccountsError {
-    fn from(e: HashingFailed) -> Self {
-        AccountsError::Hashing(e)
-    }
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Hashing(#[from] HashingFailed),
 }
 
 #[derive(Clone)]

@@ -58,7 +58,9 @@ pub fn serve(mut config: Config, args: ServeArgs) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     runtime.block_on(async move {
         let base = config.base_url();
-        let server = unicas::start(config.clone(), Clock::system(), args.demo).await?;
+        let server = unicas::start(config.clone(), Clock::system(), args.demo)
+            .await
+            .map_err(|e| e.to_string())?;
         // A closed stdout (the starting script went away) must not stop the server: the
         // result of these writes is ignored rather than unwrapped as println! would.
         let mut out = std::io::stdout();

@@ -5,6 +5,7 @@ use hyper::body::Bytes;
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::StatusCode;
 
+#[derive(Debug)]
 pub struct Response {
     pub status: StatusCode,
     pub headers: Vec<(HeaderName, String)>,

@@ -226,10 +226,18 @@ impl App {
         match handled {
             Ok(res) => res,
             Err(Failure::Internal(cause)) => {
-                tracing::error!(path = ?req.path, "{cause}");
+                // The cause and what caused it, down the chain.
+                let mut text = cause.to_string();
+                let mut source = cause.source();
+                while let Some(e) = source {
+                    text.push_str(&format!(": {e}"));
+                    source = e.source();
+                }
+                tracing::error!(path = ?req.path, "{text}");
                 self.error_page(req, StatusCode::INTERNAL_SERVER_ERROR)
             }
             Err(Failure::Refused(status)) => self.error_page(req, status),
+            Err(Failure::Answer(res)) => *res,
         }
     }
 

@@ -58,49 +58,36 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// Schema version this binary writes (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = 9;
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    Sqlite(rusqlite::Error),
-    Postgres(tokio_postgres::Error),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database error: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
     /// No PostgreSQL connection to be had (the server is down or the pool exhausted).
+    #[error("database unavailable: {0}")]
     Unavailable(String),
     /// The database was written by a newer unicas.
+    #[error("database schema version {0} is newer than this unicas supports ({SCHEMA_VERSION}); upgrade unicas")]
     TooNew(i64),
     /// The key file is not the one this database was sealed with.
+    #[error(
+        "the key file does not belong to this database (its data was sealed with another key file)"
+    )]
     WrongKeys,
+    #[error("database file: {0}")]
     Io(std::io::Error),
     /// A blocking task panicked or was cancelled; its transaction rolled back.
+    #[error("database task aborted")]
     Aborted,
     /// A backup or restore that must not go ahead, and why.
+    #[error("{0}")]
     Refused(String),
     /// A row that does not read as what it must be (an unknown enum value, a seal that
     /// does not open).
+    #[error("database holds an unreadable value: {0}")]
     Corrupt(String),
 }
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StoreError::Sqlite(e) => write!(f, "database error: {e}"),
-            StoreError::Postgres(e) => write!(f, "database error: {e}"),
-            StoreError::Unavailable(why) => write!(f, "database unavailable: {why}"),
-            StoreError::Refused(why) => f.write_str(why),
-            StoreError::Corrupt(what) => write!(f, "database holds an unreadable value: {what}"),
-            StoreError::TooNew(v) => write!(
-                f,
-                "database schema version {v} is newer than this unicas supports ({SCHEMA_VERSION}); upgrade unicas"
-            ),
-            StoreError::WrongKeys => write!(
-                f,
-                "the key file does not belong to this database (its data was sealed with another key file)"
-            ),
-            StoreError::Io(e) => write!(f, "database file: {e}"),
-            StoreError::Aborted => write!(f, "database task aborted"),
-        }
-    }
-}
-
-impl std::error::Error for StoreError {}
 
 impl StoreError {
     /// The storage has no room or will not take writes (full, read-only, I/O), not the
@@ -117,18 +104,6 @@ impl StoreError {
             StoreError::Io(_) => true,
             _ => false,
         }
-    }
-}
-
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        StoreError::Sqlite(e)
-    }
-}
-
-impl From<tokio_postgres::Error> for StoreError {
-    fn from(e: tokio_postgres::Error) -> Self {
-        StoreError::Postgres(e)
     }
 }
 

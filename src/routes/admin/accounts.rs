@@ -6,10 +6,7 @@ use crate::accounts::admin::{BindingKind, By};
 
 /// `GET /admin/accounts?q=`: search by account, name, department, or a bound phone.
 pub(in crate::routes) async fn admin_accounts(app: &App, req: &Request) -> Handled {
-    let (_, grant) = match admin_page_gate(app, req).await? {
-        Ok(g) => g,
-        Err(res) => return Ok(res),
-    };
+    let (_, grant) = admin_page_gate(app, req).await?;
     let q = req.query.get("q").unwrap_or("").trim().to_string();
     let found = match q.is_empty() {
         true => Vec::new(),
@@ -47,10 +44,7 @@ pub(in crate::routes) async fn admin_accounts(app: &App, req: &Request) -> Handl
 
 /// `GET /admin/account?id=`: one account.
 pub(in crate::routes) async fn admin_account(app: &App, req: &Request) -> Handled {
-    let (_, grant) = match admin_page_gate(app, req).await? {
-        Ok(g) => g,
-        Err(res) => return Ok(res),
-    };
+    let (_, grant) = admin_page_gate(app, req).await?;
     let id = req.query.get("id").unwrap_or("").to_string();
     let done = req.query.get("done").map(str::to_string);
     account_page_for(app, req, &grant, &id, done.as_deref(), None).await
@@ -124,10 +118,7 @@ pub(super) async fn account_page_for(
 /// `POST /admin/account`: `id` and `action` (lock, unlock, disable, reset, logout,
 /// unbind-phone, unbind-email, unbind-wecom, unbind-wechat).
 pub(in crate::routes) async fn admin_account_action(app: &App, req: &Request) -> Handled {
-    let (_, grant) = match admin_form_gate(app, req).await? {
-        Ok(g) => g,
-        Err(res) => return Ok(res),
-    };
+    let (_, grant) = admin_form_gate(app, req).await?;
     let id = req.form.get("id").unwrap_or("").to_string();
     let action = req.form.get("action").unwrap_or("").to_string();
     let by = By::Console {

@@ -5,10 +5,7 @@ use super::*;
 /// `GET /admin/audit`: filters `account`, `event`, `address`, `from`, `to` (dates,
 /// `YYYY-MM-DD`); `format=csv` for the same rows as CSV.
 pub(in crate::routes) async fn admin_audit(app: &App, req: &Request) -> Handled {
-    let (_, grant) = match admin_page_gate(app, req).await? {
-        Ok(g) => g,
-        Err(res) => return Ok(res),
-    };
+    let (_, grant) = admin_page_gate(app, req).await?;
     let q = |name: &str| req.query.get(name).unwrap_or("").trim().to_string();
     // A local date's first (or last) second.
     let day = |name: &str, end: bool| {

@@ -30,10 +30,7 @@ impl ImportJob {
 
 /// `GET /admin/import`: the upload form, and the running import's progress.
 pub(in crate::routes) async fn admin_import_page(app: &App, req: &Request) -> Handled {
-    let (_, grant) = match admin_page_gate(app, req).await? {
-        Ok(g) => g,
-        Err(res) => return Ok(res),
-    };
+    let (_, grant) = admin_page_gate(app, req).await?;
     let job = app
         .admin
         .import_job

@@ -110,27 +110,27 @@ pub(super) async fn admin_granted(app: &App, req: &Request) -> Result<bool, Fail
 }
 
 /// The gate for a page: the grant, or the answer to give instead.
-async fn admin_page_gate(
+pub(super) async fn admin_page_gate(
     app: &App,
     req: &Request,
-) -> Result<Result<(Holder, AdminGrant), Response>, Failure> {
-    Ok(match admin_gate(app, req).await? {
-        Gate::Refused(res) => Err(res),
-        Gate::SecondFactor(h) => {
-            Err(second_factor_page(app, req, &h, None, false, StatusCode::OK).await?)
-        }
+) -> Result<(Holder, AdminGrant), Failure> {
+    match admin_gate(app, req).await? {
+        Gate::Refused(res) => Err(Failure::answer(res)),
+        Gate::SecondFactor(h) => Err(Failure::answer(
+            second_factor_page(app, req, &h, None, false, StatusCode::OK).await?,
+        )),
         Gate::Granted(h, g) => Ok((h, g)),
-    })
+    }
 }
 
 /// The gate for a form: a grant (without one the action is refused, not shown the
 /// second factor), and the console's CSRF token.
-async fn admin_form_gate(
+pub(super) async fn admin_form_gate(
     app: &App,
     req: &Request,
-) -> Result<Result<(Holder, AdminGrant), Response>, Failure> {
+) -> Result<(Holder, AdminGrant), Failure> {
     match admin_gate(app, req).await? {
-        Gate::Refused(res) => Ok(Err(res)),
+        Gate::Refused(res) => Err(Failure::answer(res)),
         Gate::SecondFactor(_) => Err(Failure::Refused(StatusCode::FORBIDDEN)),
         Gate::Granted(h, grant) => {
             // From the form only: a token in an address ends up in logs and referrers.
@@ -138,7 +138,7 @@ async fn admin_form_gate(
             if !crate::secrets::constant_time_eq(sent.as_bytes(), grant.csrf.as_bytes()) {
                 return Err(Failure::Refused(StatusCode::FORBIDDEN));
             }
-            Ok(Ok((h, grant)))
+            Ok((h, grant))
         }
     }
 }
@@ -164,10 +164,7 @@ async fn admin_audit_row(
 
 /// `GET /admin`: the overview.
 pub(super) async fn admin_home(app: &App, req: &Request) -> Handled {
-    let (_, grant) = match admin_page_gate(app, req).await? {
-        Ok(g) => g,
-        Err(res) => return Ok(res),
-    };
+    let (_, grant) = admin_page_gate(app, req).await?;
     let now = app.clock.now();
     let (counts, sessions, recent) = app
         .store
@@ -198,10 +195,7 @@ pub(super) async fn admin_home(app: &App, req: &Request) -> Handled {
 /// administrator's own (after an incident: a leaked password list, a compromised
 /// machine); every application gets its single logout.
 pub(super) async fn admin_end_all(app: &App, req: &Request) -> Handled {
-    let (h, grant) = match admin_form_gate(app, req).await? {
-        Ok(g) => g,
-        Err(res) => return Ok(res),
-    };
+    let (h, grant) = admin_form_gate(app, req).await?;
     if req.form.get("confirm") != Some("yes") {
         return Err(Failure::Refused(StatusCode::BAD_REQUEST));
     }

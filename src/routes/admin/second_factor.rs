@@ -144,10 +144,7 @@ pub(super) async fn totp_step(
 
 /// `GET /admin/totp`: a new secret to enrol (kept with the grant until confirmed).
 pub(in crate::routes) async fn admin_totp_page(app: &App, req: &Request) -> Handled {
-    let (_, grant) = match admin_page_gate(app, req).await? {
-        Ok(g) => g,
-        Err(res) => return Ok(res),
-    };
+    let (_, grant) = admin_page_gate(app, req).await?;
     totp_page(app, req, &grant, None, StatusCode::OK).await
 }
 
@@ -177,7 +174,7 @@ pub(super) async fn totp_page(
         .is_some();
     // The QR code travels inside the page: the secret never has a URL of its own.
     let uri = crate::totp::uri(&app.config.school_name_en, &grant.account, &secret);
-    let png = crate::pages::qr_png(&uri).ok_or_else(|| Failure::Internal("QR code".into()))?;
+    let png = crate::pages::qr_png(&uri).ok_or_else(|| Failure::internal("QR code"))?;
     let frame = AdminFrame {
         admin: &grant.account,
         csrf: &grant.csrf,
@@ -190,10 +187,7 @@ pub(super) async fn totp_page(
 /// `POST /admin/totp`: the first code confirms the pending secret, which replaces any
 /// enrolled before.
 pub(in crate::routes) async fn admin_totp_confirm(app: &App, req: &Request) -> Handled {
-    let (_, grant) = match admin_form_gate(app, req).await? {
-        Ok(g) => g,
-        Err(res) => return Ok(res),
-    };
+    let (_, grant) = admin_form_gate(app, req).await?;
     let now = app.clock.now();
     let t = app.chrome(req).t();
     let Some(secret) = app.admin.totp_pending.get(&grant.account, now).await? else {

@@ -5,10 +5,7 @@ use super::*;
 /// `GET /admin/services` (and `?test=URL`: which entry matches, and how the URL was
 /// normalised).
 pub(in crate::routes) async fn admin_services(app: &App, req: &Request) -> Handled {
-    let (_, grant) = match admin_page_gate(app, req).await? {
-        Ok(g) => g,
-        Err(res) => return Ok(res),
-    };
+    let (_, grant) = admin_page_gate(app, req).await?;
     let services = app.store.call(|s| s.services()).await?;
     let test = req
         .query
@@ -36,10 +33,7 @@ pub(in crate::routes) async fn admin_services(app: &App, req: &Request) -> Handl
 
 /// `GET /admin/service?id=` (or `id=new`).
 pub(in crate::routes) async fn admin_service(app: &App, req: &Request) -> Handled {
-    let (_, grant) = match admin_page_gate(app, req).await? {
-        Ok(g) => g,
-        Err(res) => return Ok(res),
-    };
+    let (_, grant) = admin_page_gate(app, req).await?;
     let id = req.query.get("id").unwrap_or("new");
     service_page(app, req, &grant, id.parse().ok(), None, StatusCode::OK).await
 }
@@ -92,10 +86,7 @@ pub(super) async fn service_page(
 
 /// `POST /admin/service`: a new service (`id=new`) or a changed one.
 pub(in crate::routes) async fn admin_service_save(app: &App, req: &Request) -> Handled {
-    let (_, grant) = match admin_form_gate(app, req).await? {
-        Ok(g) => g,
-        Err(res) => return Ok(res),
-    };
+    let (_, grant) = admin_form_gate(app, req).await?;
     let f = &req.form;
     let id: Option<i64> = f.get("id").and_then(|i| i.parse().ok());
     let text = |name: &str| f.get(name).unwrap_or("").trim().to_string();
