@@ -277,8 +277,22 @@ pub struct IdNumber(String);
 
 impl IdNumber {
     pub fn parse(input: &str) -> Result<IdNumber, InputError> {
-        let id = input.trim().to_ascii_uppercase();
+        // Full-width digits and X (typed with a Chinese input method) are the same number.
+        let id: String = input
+            .trim()
+            .chars()
+            .map(|c| match c {
+                '\u{FF10}'..='\u{FF19}' | 'Ｘ' | 'ｘ' => {
+                    char::from_u32(c as u32 - 0xFEE0).unwrap_or(c)
+                }
+                c => c,
+            })
+            .collect::<String>()
+            .to_ascii_uppercase();
         let bad = |why: &str| Err(InputError(format!("ID number {}: {why}", mask(&id))));
+        if !id.is_ascii() {
+            return bad("must be digits and X only");
+        }
         let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
         match id.len() {
             18 => {
@@ -343,8 +357,13 @@ fn valid_date(s: &str) -> bool {
 
 /// Messages never show a whole ID number.
 fn mask(id: &str) -> String {
-    match id.chars().count() {
-        n if n > 4 => format!("{}…{}", &id[..2.min(id.len())], &id[id.len() - 2..]),
+    let chars: Vec<char> = id.chars().collect();
+    match chars.len() {
+        n if n > 4 => {
+            let (head, tail): (String, String) =
+                (chars[..2].iter().collect(), chars[n - 2..].iter().collect());
+            format!("{head}…{tail}")
+        }
         _ => "(short)".into(),
     }
 }
@@ -352,6 +371,19 @@ fn mask(id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // Found by the roster fuzz target: these panicked (byte slicing inside a character).
+    #[test]
+    fn id_numbers_with_wide_characters_are_refused_or_read_not_a_panic() {
+        for bad in ["护照E12345678", "1234567890123456é", "1234é5"] {
+            assert!(IdNumber::parse(bad).is_err(), "{bad}");
+        }
+        let narrow = IdNumber::parse("11010519491231002X").unwrap();
+        assert_eq!(
+            IdNumber::parse("１１０１０５１９４９１２３１００２Ｘ").unwrap(),
+            narrow
+        );
+    }
 
     #[test]
     fn id_numbers_follow_gb_11643() {
