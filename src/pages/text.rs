@@ -1,5 +1,8 @@
 //! Every string a page shows, in Simplified Chinese (default) and English. Labels follow the
 //! school's manual, which users already know.
+//!
+//! Long because it is a catalogue: one field per string and the two languages side by side,
+//! so a translator reads and checks them in one place; there is no logic here to split.
 
 pub struct Text {
     pub lang_attr: &'static str,
