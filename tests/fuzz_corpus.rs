@@ -5,12 +5,18 @@
 
 #[path = "../fuzz/checks/cookie_header.rs"]
 mod cookie_header;
+#[path = "../fuzz/checks/multipart.rs"]
+mod multipart;
 #[path = "../fuzz/checks/query.rs"]
 mod query;
+#[path = "../fuzz/checks/roster.rs"]
+mod roster;
 #[path = "../fuzz/checks/saml_request.rs"]
 mod saml_request;
 #[path = "../fuzz/checks/service_match.rs"]
 mod service_match;
+#[path = "../fuzz/checks/unwrap_password.rs"]
+mod unwrap_password;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
@@ -32,6 +38,11 @@ fn replay(target: &str, check: Check) {
         .collect();
     seeds.sort();
     assert!(!seeds.is_empty(), "no seed in {}", dir.display());
+    run(target, check, &seeds);
+}
+
+/// Fails naming each of `seeds` (files) that breaks `check`.
+fn run(target: &str, check: Check, seeds: &[PathBuf]) {
     let failed: Vec<String> = seeds
         .iter()
         .filter(|seed| {
@@ -42,18 +53,21 @@ fn replay(target: &str, check: Check) {
         .collect();
     assert!(
         failed.is_empty(),
-        "{} of {} seeds of {target} fail their check: {failed:#?}",
+        "{} of {} inputs of {target} fail its check: {failed:#?}",
         failed.len(),
         seeds.len()
     );
 }
 
 /// The targets of `fuzz/Cargo.toml`, each with its check.
-const TARGETS: [(&str, Check); 4] = [
+const TARGETS: [(&str, Check); 7] = [
     ("query", query::check),
     ("cookie_header", cookie_header::check),
     ("service_match", service_match::check),
     ("saml_request", saml_request::check),
+    ("multipart", multipart::check),
+    ("roster", roster::check),
+    ("unwrap_password", unwrap_password::check),
 ];
 
 /// A target added to `fuzz/Cargo.toml` is replayed here too.
@@ -98,4 +112,19 @@ fn service_match() {
 #[test]
 fn saml_request() {
     replay("saml_request", saml_request::check);
+}
+
+#[test]
+fn multipart() {
+    replay("multipart", multipart::check);
+}
+
+#[test]
+fn roster() {
+    replay("roster", roster::check);
+}
+
+#[test]
+fn unwrap_password() {
+    replay("unwrap_password", unwrap_password::check);
 }
