@@ -94,6 +94,28 @@ fn every_fuzz_target_is_replayed() {
     assert_eq!(targets, replayed);
 }
 
+/// Crashes found and not yet fixed wait in `fuzz/crashes/<target>/`, outside the corpus so
+/// that `cargo test` stays green; `cargo test --test fuzz_corpus -- --ignored` shows them.
+/// The commit that fixes one moves its file into `fuzz/corpus/<target>/`.
+#[test]
+#[ignore = "crashes found by fuzzing and not yet fixed"]
+fn open_crashes() {
+    for (target, check) in TARGETS {
+        let dir: PathBuf = [env!("CARGO_MANIFEST_DIR"), "fuzz", "crashes", target]
+            .iter()
+            .collect();
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut crashes: Vec<PathBuf> = entries
+            .map(|e| e.expect("a directory entry").path())
+            .filter(|p| p.is_file())
+            .collect();
+        crashes.sort();
+        run(target, check, &crashes);
+    }
+}
+
 #[test]
 fn query() {
     replay("query", query::check);
