@@ -46,6 +46,8 @@ fn run(target: &str, check: Check, seeds: &[PathBuf]) {
     let failed: Vec<String> = seeds
         .iter()
         .filter(|seed| {
+            // Shown with the test's output if it fails, each panic after its input.
+            println!("{target}: {}", seed.display());
             let data = std::fs::read(seed).expect("a readable seed");
             catch_unwind(AssertUnwindSafe(|| check(&data))).is_err()
         })
