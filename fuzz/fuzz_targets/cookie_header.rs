@@ -1,26 +1,8 @@
-//! Cookie headers, as a browser or an attacker sends them: the lookup never panics, and a
-//! name sent twice is never a session.
+//! The checks of `fuzz/checks/cookie_header.rs`, under libFuzzer; `tests/fuzz_corpus.rs` replays the
+//! seeds of `fuzz/corpus/cookie_header/` through the same checks on every `cargo test`.
 #![no_main]
-use libfuzzer_sys::fuzz_target;
-use unicas::http::{Cookie, Request};
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(value) = hyper::header::HeaderValue::from_bytes(data) else {
-        return;
-    };
-    let (parts, _) = hyper::Request::builder()
-        .uri("/cas/login")
-        .header(hyper::header::COOKIE, value)
-        .body(())
-        .expect("request")
-        .into_parts();
-    let Ok(req) = Request::parse(parts, Default::default(), "127.0.0.1:1".parse().unwrap()) else {
-        return;
-    };
-    for cookie in [Cookie::Tgc, Cookie::Flow, Cookie::Pending, Cookie::Lang] {
-        let found = req.cookie(cookie);
-        if req.cookie_repeated(cookie) {
-            assert!(found.is_none());
-        }
-    }
-});
+#[path = "../checks/cookie_header.rs"]
+mod check;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| check::check(data));

@@ -1,34 +1,8 @@
-//! The query and form parser: never panics; what it accepts decodes once and re-encodes to
-//! the same pairs.
+//! The checks of `fuzz/checks/query.rs`, under libFuzzer; `tests/fuzz_corpus.rs` replays the
+//! seeds of `fuzz/corpus/query/` through the same checks on every `cargo test`.
 #![no_main]
-use libfuzzer_sys::fuzz_target;
-use unicas::http::Params;
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
-    let Ok(params) = Params::parse(text) else {
-        return;
-    };
-    let pairs: Vec<(String, String)> = params
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let mut again = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in &pairs {
-        again.append_pair(k, v);
-    }
-    let reparsed = Params::parse(&again.finish()).expect("our own encoding parses");
-    let back: Vec<(String, String)> = reparsed
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .filter(|(k, _)| !k.is_empty())
-        .collect();
-    let expected: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| !k.is_empty()).collect();
-    assert_eq!(back, expected);
-    for (k, _) in params.iter() {
-        let _ = params.unique(k);
-        let _ = params.flag(k);
-    }
-});
+#[path = "../checks/query.rs"]
+mod check;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| check::check(data));
