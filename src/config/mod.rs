@@ -411,8 +411,10 @@ mod tests {
 
     #[test]
     fn the_migration_example_is_a_valid_configuration() {
-        let parsed: Config =
-            toml::from_str(include_str!("../../examples/deploy/authserver-migration.toml")).unwrap();
+        let parsed: Config = toml::from_str(include_str!(
+            "../../examples/deploy/authserver-migration.toml"
+        ))
+        .unwrap();
         parsed.validate().unwrap();
         assert_eq!(parsed.prefix(), "/authserver");
         assert_eq!(parsed.all_prefixes(), ["/authserver", "/cas"]);

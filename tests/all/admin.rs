@@ -4,7 +4,7 @@
 
 use crate::support::receiver::Receiver;
 use crate::support::*;
-use unicas::model::{AuditEvent, AuditRecord, Kind, LogoutType, NewAccount, NewService};
+use unicas::model::{Kind, LogoutType, NewAccount, NewService};
 
 const ADMIN: &str = "it01";
 const ADMIN_PHONE: &str = "+8613900139000";
@@ -16,16 +16,8 @@ fn add_admin(t: &TestServer, id: &str, phone: Option<&str>) {
     let store = &t.server.store;
     assert!(store.insert_account(&account, t.clock().now()).unwrap());
     if let Some(phone) = phone {
-        bind(t, id, "phone", phone);
+        t.bind(id, "phone", phone);
     }
-}
-
-fn bind(t: &TestServer, id: &str, kind: &str, value: &str) {
-    let record = AuditRecord::system(AuditEvent::AccountUnlocked, None);
-    t.server
-        .store
-        .bind(id, kind, value, &record, t.clock().now())
-        .unwrap();
 }
 
 /// The administrator's audit rows of `event`: their details.
@@ -412,9 +404,9 @@ async fn an_administrator_enrols_an_authenticator_and_enters_with_it() {
 async fn accounts_are_found_and_managed_from_the_console() {
     let t = TestServer::start().await;
     add_admin(&t, ADMIN, Some(ADMIN_PHONE));
-    bind(&t, "alice", "phone", "+8613800138000");
-    bind(&t, "alice", "email", "alice.private@example.com");
-    bind(&t, "alice", "wecom", "wx-alice");
+    t.bind("alice", "phone", "+8613800138000");
+    t.bind("alice", "email", "alice.private@example.com");
+    t.bind("alice", "wecom", "wx-alice");
     t.add_user("bob", PASSWORD, false, &[]);
     let mut alice = t.client_from("127.0.0.7");
     alice.login("alice", PASSWORD, None).await;
@@ -1118,7 +1110,7 @@ const SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 async fn wrong_second_factors_lock_the_console() {
     let t = TestServer::start().await;
     add_admin(&t, ADMIN, Some(ADMIN_PHONE));
-    bind(&t, ADMIN, "totp", SECRET);
+    t.bind(ADMIN, "totp", SECRET);
     let mut statuses = Vec::new();
     for n in 0..8 {
         // Each from another address: the budget is the administrator's.
@@ -1157,7 +1149,7 @@ async fn wrong_second_factors_lock_the_console() {
 async fn parallel_second_factor_guesses_are_bounded() {
     let t = TestServer::start().await;
     add_admin(&t, ADMIN, Some(ADMIN_PHONE));
-    bind(&t, ADMIN, "totp", SECRET);
+    t.bind(ADMIN, "totp", SECRET);
     let guesses: Vec<_> = (0..40)
         .map(|n| {
             let mut c = t.client();
@@ -1209,7 +1201,7 @@ async fn the_console_keeps_its_own_second_factor_and_its_token_in_the_form() {
     let alice = t.server.store.account("alice").unwrap().unwrap();
     assert_eq!(alice.status, unicas::model::Status::Active);
     // With an authenticator enrolled, the phone may go.
-    bind(&t, ADMIN, "totp", SECRET);
+    t.bind(ADMIN, "totp", SECRET);
     let res = admin.post_owned("/cas/admin/account", &unbind).await;
     assert_eq!(res.status, 303, "{}", res.body);
 }

@@ -29,22 +29,6 @@ async fn change(c: &mut Client, token: &str, current: &str) -> Resp {
     .await
 }
 
-async fn send(c: &mut Client, token: &str, phone: &str) -> Resp {
-    c.post(
-        "/cas/login/first/phone",
-        &[("execution", token), ("action", "send"), ("phone", phone)],
-    )
-    .await
-}
-
-async fn bind(c: &mut Client, token: &str, code: &str) -> Resp {
-    c.post(
-        "/cas/login/first/phone",
-        &[("execution", token), ("action", "bind"), ("code", code)],
-    )
-    .await
-}
-
 /// docs/security.md H08; the manual's 1.1: 修改密码, 绑定 (获取验证码, 确定绑定), 我已完成.
 #[tokio::test]
 async fn the_whole_first_login_as_the_manual_describes_it() {
@@ -69,7 +53,7 @@ async fn the_whole_first_login_as_the_manual_describes_it() {
     let page = c.get("/cas/login/first").await;
     assert!(page.body.contains("name=\"phone\"") && page.body.contains("获取验证码"));
     assert!(page.body.contains("修改密码<span class=\"done\"> ✓ 已完成"));
-    let sent = send(&mut c, &token, "+86 138 0013 8000").await;
+    let sent = c.send_phone_code(&token, "+86 138 0013 8000").await;
     assert_eq!(sent.status, 200, "{}", sent.body);
     assert!(sent.body.contains("验证码已发送至 138****8000"));
     assert!(sent.body.contains("data-countdown=\"60\""));
@@ -78,7 +62,7 @@ async fn the_whole_first_login_as_the_manual_describes_it() {
         .sms_code(PHONE)
         .await
         .expect("the log provider kept the text");
-    assert_eq!(bind(&mut c, &token, &code).await.status, 303);
+    assert_eq!(c.bind_phone(&token, &code).await.status, 303);
     let page = c.get("/cas/login/first").await;
     assert!(page.body.contains("已绑定 138****8000"));
     let done = c
@@ -137,7 +121,7 @@ async fn nothing_skips_the_steps() {
     assert_eq!(c.get(&login_path(SERVICE)).await.status, 200);
     assert!(!c.jar.contains_key("CASTGC"));
     // The phone step before the password step, and 我已完成 before either.
-    assert_eq!(send(&mut c, &token, PHONE).await.status, 403);
+    assert_eq!(c.send_phone_code(&token, PHONE).await.status, 403);
     let early = c
         .post("/cas/login/first/done", &[("execution", &token)])
         .await;
@@ -176,7 +160,8 @@ async fn leaving_half_way_resumes_where_it_stopped() {
     let steps = back.login("20240001", NEW, Some(SERVICE)).await;
     assert_eq!(steps.status, 200);
     assert!(steps.body.contains("✓ 已完成") && steps.body.contains("name=\"phone\""));
-    assert!(send(&mut back, &token(&steps), PHONE)
+    assert!(back
+        .send_phone_code(&token(&steps), PHONE)
         .await
         .body
         .contains("验证码已发送至"));
@@ -340,10 +325,10 @@ async fn a_number_bound_to_another_account_is_refused_after_its_code() {
     let steps = c.login("20240001", "31002X", None).await;
     let token = token(&steps);
     change(&mut c, &token, "31002X").await;
-    let sent = send(&mut c, &token, PHONE).await;
+    let sent = c.send_phone_code(&token, PHONE).await;
     assert_eq!(sent.status, 200, "the same answer as for a free number");
     let code = t.sms_code(PHONE).await.unwrap();
-    let refused = bind(&mut c, &token, &code).await;
+    let refused = c.bind_phone(&token, &code).await;
     assert_eq!(refused.status, 409);
     assert!(refused.body.contains("该手机号已绑定其他账号"));
     assert!(t
@@ -391,7 +376,7 @@ async fn a_paused_first_login_ends_with_a_lock_a_reset_or_a_logout() {
             ),
             _ => assert!(unicas(&t.config.db, &["user", "reset-password", &id]).0),
         }
-        let after = send(&mut c, &token, PHONE).await;
+        let after = c.send_phone_code(&token, PHONE).await;
         assert_eq!(after.status, 403, "{what}: the phone step after it");
         let done = c
             .post("/cas/login/first/done", &[("execution", token.as_str())])

@@ -3,17 +3,9 @@
 use crate::support::receiver::TestCa;
 use crate::support::smtp::{Recipients, Security, SmtpServer};
 use crate::support::*;
-use unicas::model::{AuditEvent, AuditRecord, Effect, NewService, Rule};
+use unicas::model::{Effect, NewService, Rule};
 
 const NEW: &str = "New-Pass-2026";
-
-fn bind(t: &TestServer, id: &str, kind: &str, value: &str) {
-    let record = AuditRecord::system(AuditEvent::AccountUnlocked, None);
-    t.server
-        .store
-        .bind(id, kind, value, &record, t.clock().now())
-        .unwrap();
-}
 
 async fn logged_in(t: &TestServer) -> Client {
     let mut c = t.client();
@@ -118,7 +110,7 @@ async fn a_login_without_a_service_lands_in_the_portal() {
 #[tokio::test]
 async fn changing_the_password_keeps_this_session_and_ends_the_others() {
     let t = TestServer::start().await;
-    bind(&t, "alice", "phone", "+8613800138000");
+    t.bind("alice", "phone", "+8613800138000");
     let mut elsewhere = logged_in(&t).await;
     let outstanding = elsewhere
         .get(&format!("/cas/login?service={}", enc(SERVICE)))
@@ -212,7 +204,7 @@ async fn changing_the_password_keeps_this_session_and_ends_the_others() {
 #[tokio::test]
 async fn a_new_phone_needs_a_fresh_proof_and_a_code_to_it() {
     let t = TestServer::start().await;
-    bind(&t, "alice", "phone", "+8613800138000");
+    t.bind("alice", "phone", "+8613800138000");
     let mut c = logged_in(&t).await;
     let first = c.get("/cas/account/phone").await;
     assert!(first.body.contains("验证身份") && first.body.contains("138****8000"));
@@ -541,7 +533,7 @@ async fn security_questions_are_set_after_a_proof_and_hashed() {
 #[tokio::test]
 async fn sessions_sign_ins_and_unbinding() {
     let t = TestServer::start().await;
-    bind(&t, "alice", "wecom", "wx-alice");
+    t.bind("alice", "wecom", "wx-alice");
     let mut phone = t.client_from("127.0.0.77");
     phone.headers.push((
         "user-agent".into(),

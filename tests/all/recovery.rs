@@ -9,14 +9,6 @@ use unicas::otp::Recipient;
 
 const NEW: &str = "New-Pass-2026";
 
-fn bind(t: &TestServer, id: &str, kind: &str, value: &str) {
-    let record = AuditRecord::system(AuditEvent::AccountUnlocked, None);
-    t.server
-        .store
-        .bind(id, kind, value, &record, t.clock().now())
-        .unwrap();
-}
-
 /// Step 1 for `name` (the captcha solved), from `/forgot` + `query`: returns step 2.
 async fn start(t: &TestServer, c: &mut Client, name: &str, query: &str) -> Resp {
     let page = c.get(&format!("/cas/forgot{query}")).await;
@@ -71,7 +63,7 @@ async fn set_password(c: &mut Client, step: &Resp, new: &str) -> Resp {
 #[tokio::test]
 async fn the_manuals_four_steps_by_phone() {
     let t = TestServer::start().await;
-    bind(&t, "alice", "phone", "+8613800138000");
+    t.bind("alice", "phone", "+8613800138000");
     let mut elsewhere = t.client();
     elsewhere.login("alice", PASSWORD, None).await;
     let mut c = t.client();
@@ -186,7 +178,7 @@ async fn the_manuals_four_steps_by_phone() {
 #[tokio::test]
 async fn unknown_names_and_wrong_numbers_look_like_the_real_thing() {
     let t = TestServer::start().await;
-    bind(&t, "alice", "phone", "+8613800138000");
+    t.bind("alice", "phone", "+8613800138000");
     // A name that is no account and (by its key-derived methods) offers the phone, as alice.
     let mut ghost = None;
     for n in 0..40 {
@@ -256,7 +248,7 @@ async fn unknown_names_and_wrong_numbers_look_like_the_real_thing() {
 #[tokio::test]
 async fn no_step_can_be_skipped_or_stretched() {
     let t = TestServer::start().await;
-    bind(&t, "alice", "phone", "+8613800138000");
+    t.bind("alice", "phone", "+8613800138000");
     t.add_user("bob", "Tea-Kettle-2026", false, &[]);
     let mut c = t.client();
     let page = c.get("/cas/forgot").await;
@@ -381,7 +373,7 @@ async fn no_step_can_be_skipped_or_stretched() {
 #[tokio::test]
 async fn by_e_mail_and_by_security_questions() {
     let t = TestServer::start().await;
-    bind(&t, "alice", "email", "alice@example.edu");
+    t.bind("alice", "email", "alice@example.edu");
     let hash = |a: &str| hash_now(&normalize_answer(a), 4).unwrap();
     let set = vec![
         ("mother".to_string(), hash("Wang Fang")),
@@ -556,7 +548,7 @@ async fn an_administrator_resets_a_password() {
 async fn a_recovery_ends_when_the_account_is_locked_mid_way() {
     let t = TestServer::start().await;
     t.add_user("bob", PASSWORD, false, &[]);
-    bind(&t, "bob", "phone", "+8613800138000");
+    t.bind("bob", "phone", "+8613800138000");
     let mut c = t.client();
     let step2 = start(&t, &mut c, "bob", "").await;
     let send = [
@@ -613,7 +605,7 @@ async fn a_recovery_ends_when_the_account_is_locked_mid_way() {
 #[tokio::test]
 async fn strangers_sends_neither_use_up_nor_void_an_accounts_codes() {
     let t = TestServer::start_with(|c| c.sms.per_account_day = 3).await;
-    bind(&t, "alice", "phone", "+8613800138000");
+    t.bind("alice", "phone", "+8613800138000");
     let send_to = |phone: &'static str| [("method", "phone"), ("action", "send"), ("phone", phone)];
     let mut alice = t.client_from("127.0.0.40");
     let step2 = start(&t, &mut alice, "alice", "").await;

@@ -27,22 +27,6 @@ async fn at_phone_step(t: &TestServer, id: &str, from: &str) -> (Client, String)
     (c, token)
 }
 
-async fn send(c: &mut Client, token: &str, phone: &str) -> Resp {
-    c.post(
-        "/cas/login/first/phone",
-        &[("execution", token), ("action", "send"), ("phone", phone)],
-    )
-    .await
-}
-
-async fn bind(c: &mut Client, token: &str, code: &str) -> Resp {
-    c.post(
-        "/cas/login/first/phone",
-        &[("execution", token), ("action", "bind"), ("code", code)],
-    )
-    .await
-}
-
 /// docs/security.md G01, G02, G06, G08: 60 s between codes to one number, 5 an hour; a code is
 /// spent by its use and dies after 5 minutes.
 #[tokio::test]
@@ -56,27 +40,28 @@ async fn codes_wait_between_sends_are_capped_and_expire() {
     })
     .await;
     let (mut c, token) = at_phone_step(&t, "20240001", "127.0.0.2").await;
-    assert!(send(&mut c, &token, PHONE)
+    assert!(c
+        .send_phone_code(&token, PHONE)
         .await
         .body
         .contains("验证码已发送至"));
-    let again = send(&mut c, &token, PHONE).await;
+    let again = c.send_phone_code(&token, PHONE).await;
     assert_eq!(again.status, 429);
     assert!(again.body.contains("秒后重新获取"), "{}", again.body);
     assert_eq!(t.sms_count(), 1);
     for _ in 0..4 {
         t.clock().advance(61);
-        assert_eq!(send(&mut c, &token, PHONE).await.status, 200);
+        assert_eq!(c.send_phone_code(&token, PHONE).await.status, 200);
     }
     t.clock().advance(61);
-    let capped = send(&mut c, &token, PHONE).await;
+    let capped = c.send_phone_code(&token, PHONE).await;
     assert_eq!(capped.status, 429);
     assert!(capped.body.contains("验证码发送次数已达上限"));
     assert_eq!(t.sms_count(), 5, "five an hour");
     // The last code: expired at 5 minutes + 1 s, never accepted after.
     let code = t.sms_code(PHONE).await.unwrap();
     t.clock().advance(300);
-    let late = bind(&mut c, &token, &code).await;
+    let late = c.bind_phone(&token, &code).await;
     assert!(late.body.contains("验证码已失效"), "{}", late.body);
     // An hour later (the paused login is gone: log in again) a fresh code works at
     // 5 minutes − 1 s, once.
@@ -84,11 +69,11 @@ async fn codes_wait_between_sends_are_capped_and_expire() {
     let mut c = t.client_from("127.0.0.2");
     let steps = c.login("20240001", "New-Pass-2026", None).await;
     let token = steps.input("execution").unwrap();
-    assert_eq!(send(&mut c, &token, PHONE).await.status, 200);
+    assert_eq!(c.send_phone_code(&token, PHONE).await.status, 200);
     let code = t.sms_code(PHONE).await.unwrap();
     t.clock().advance(299);
-    assert_eq!(bind(&mut c, &token, &code).await.status, 303);
-    assert!(bind(&mut c, &token, &code).await.status >= 400, "spent");
+    assert_eq!(c.bind_phone(&token, &code).await.status, 303);
+    assert!(c.bind_phone(&token, &code).await.status >= 400, "spent");
 }
 
 /// docs/security.md G05, G07: five wrong entries void a code (the right one then fails); a code
@@ -97,11 +82,11 @@ async fn codes_wait_between_sends_are_capped_and_expire() {
 async fn wrong_entries_void_a_code_and_codes_stay_where_they_belong() {
     let t = TestServer::start().await;
     let (mut c, token) = at_phone_step(&t, "20240001", "127.0.0.3").await;
-    send(&mut c, &token, PHONE).await;
+    c.send_phone_code(&token, PHONE).await;
     let code = t.sms_code(PHONE).await.unwrap();
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for left in (0..5).rev() {
-        let res = bind(&mut c, &token, wrong).await;
+        let res = c.bind_phone(&token, wrong).await;
         assert!(
             res.body.contains(&format!("还可尝试{left}次")),
             "{left}: {}",
@@ -109,7 +94,7 @@ async fn wrong_entries_void_a_code_and_codes_stay_where_they_belong() {
         );
     }
     assert!(
-        bind(&mut c, &token, &code)
+        c.bind_phone(&token, &code)
             .await
             .body
             .contains("验证码已失效"),
@@ -118,12 +103,12 @@ async fn wrong_entries_void_a_code_and_codes_stay_where_they_belong() {
     // Bob's code in carol's flow does nothing.
     let (mut carol, carol_token) = at_phone_step(&t, "20240002", "127.0.0.4").await;
     t.clock().advance(61);
-    send(&mut c, &token, PHONE).await;
+    c.send_phone_code(&token, PHONE).await;
     let bobs = t.sms_code(PHONE).await.unwrap();
-    send(&mut carol, &carol_token, "13900139000").await;
-    assert!(bind(&mut carol, &carol_token, &bobs).await.status >= 400);
+    carol.send_phone_code(&carol_token, "13900139000").await;
+    assert!(carol.bind_phone(&carol_token, &bobs).await.status >= 400);
     assert_eq!(
-        bind(&mut c, &token, &bobs).await.status,
+        c.bind_phone(&token, &bobs).await.status,
         303,
         "still bob's, unspent"
     );
@@ -143,9 +128,10 @@ async fn parallel_sends_and_guesses_stay_within_their_limits() {
                 let (token, code) = (token.clone(), code.clone());
                 tokio::spawn(async move {
                     match code {
-                        None => send(&mut browser, &token, PHONE).await.body,
+                        None => browser.send_phone_code(&token, PHONE).await.body,
                         Some(_) => {
-                            bind(&mut browser, &token, &format!("{:06}", 900_000 + i))
+                            browser
+                                .bind_phone(&token, &format!("{:06}", 900_000 + i))
                                 .await
                                 .body
                         }
@@ -213,7 +199,7 @@ async fn each_provider_is_accepted_by_its_gateway() {
         let gateway = Gateway::start().await;
         let t = with_gateway(provider, &gateway).await;
         let (mut c, token) = at_phone_step(&t, "20240001", "127.0.0.6").await;
-        let sent = send(&mut c, &token, PHONE).await;
+        let sent = c.send_phone_code(&token, PHONE).await;
         assert_eq!(sent.status, 200, "{provider}: {}", sent.body);
         assert!(
             gateway.rejected.lock().unwrap().is_empty(),
@@ -225,7 +211,7 @@ async fn each_provider_is_accepted_by_its_gateway() {
         assert_eq!(delivered[0].phone, phone_on_the_wire);
         assert_eq!(delivered[0].provider, provider);
         assert_eq!(
-            bind(&mut c, &token, &delivered[0].code).await.status,
+            c.bind_phone(&token, &delivered[0].code).await.status,
             303,
             "{provider}"
         );
@@ -251,7 +237,7 @@ async fn gateway_refusals_become_clear_messages() {
         let t = with_gateway(provider, &gateway).await;
         let (mut c, token) = at_phone_step(&t, "20240001", "127.0.0.7").await;
         let started = std::time::Instant::now();
-        let res = send(&mut c, &token, PHONE).await;
+        let res = c.send_phone_code(&token, PHONE).await;
         assert!(
             res.body.contains(message),
             "{provider} {mode:?}: {}",
@@ -270,7 +256,7 @@ async fn gateway_refusals_become_clear_messages() {
         );
         assert!(!audit.iter().any(|r| r.event == "code_sent"), "{audit:?}");
         let tries = gateway.attempts();
-        let again = send(&mut c, &token, PHONE).await;
+        let again = c.send_phone_code(&token, PHONE).await;
         assert!(!again.body.contains("秒后重新获取"), "{}", again.body);
         assert_eq!(gateway.attempts(), tries + 1, "{provider} {mode:?}");
     }
@@ -282,11 +268,11 @@ async fn gateway_refusals_become_clear_messages() {
 async fn near_a_cap_a_captcha_comes_first() {
     let t = TestServer::start_with(|c| c.sms.per_address_hour = 4).await;
     let (mut c, token) = at_phone_step(&t, "20240001", "127.0.0.8").await;
-    send(&mut c, &token, PHONE).await;
+    c.send_phone_code(&token, PHONE).await;
     t.clock().advance(61);
-    send(&mut c, &token, "13900139000").await;
+    c.send_phone_code(&token, "13900139000").await;
     t.clock().advance(61);
-    let asked = send(&mut c, &token, "13700137000").await;
+    let asked = c.send_phone_code(&token, "13700137000").await;
     assert!(asked.body.contains("请先输入图片验证码"), "{}", asked.body);
     assert_eq!(t.sms_count(), 2);
     c.get("/cas/captcha.html").await;
@@ -445,7 +431,7 @@ async fn logging_in_with_the_bound_phone_and_a_code() {
 async fn the_outbox_shows_what_the_log_provider_sent() {
     let t = TestServer::start().await;
     let (mut c, token) = at_phone_step(&t, "20240001", "127.0.0.9").await;
-    send(&mut c, &token, PHONE).await;
+    c.send_phone_code(&token, PHONE).await;
     let code = t.sms_code(PHONE).await.unwrap();
     let db = t.config.db.clone();
     let (ok, out, err) = tokio::task::spawn_blocking(move || {
@@ -496,7 +482,7 @@ async fn phone_numbers_are_normalised_or_refused() {
         "(138) 0013 8000",
     ] {
         t.clock().advance(61);
-        let sent = send(&mut c, &token, typed).await;
+        let sent = c.send_phone_code(&token, typed).await;
         assert!(
             sent.body.contains("验证码已发送至 138****8000"),
             "{typed}: {}",
@@ -514,7 +500,7 @@ async fn phone_numbers_are_normalised_or_refused() {
         "<script>alert(1)</script>",
     ] {
         t.clock().advance(61);
-        let refused = send(&mut c, &token, typed).await;
+        let refused = c.send_phone_code(&token, typed).await;
         assert!(
             refused.body.contains("请输入正确的手机号"),
             "{typed}: {}",
@@ -525,9 +511,9 @@ async fn phone_numbers_are_normalised_or_refused() {
     assert_eq!(t.sms_count(), before, "no message for a refused number");
     // The number all four forms named is the one bound.
     t.clock().advance(61);
-    send(&mut c, &token, "+86１３８-0013-8000").await;
+    c.send_phone_code(&token, "+86１３８-0013-8000").await;
     let code = t.sms_code(PHONE).await.unwrap();
-    let bound = bind(&mut c, &token, &code).await;
+    let bound = c.bind_phone(&token, &code).await;
     assert_eq!(bound.status, 303, "{}", bound.body);
     assert!(unicas(&t.config.db, &["user", "show", "20240001"])
         .1
@@ -544,11 +530,13 @@ async fn address_caps_and_the_server_budget() {
     })
     .await;
     let (mut c, token) = at_phone_step(&t, "20240001", "127.0.0.30").await;
-    assert!(send(&mut c, &token, "13800138001")
+    assert!(c
+        .send_phone_code(&token, "13800138001")
         .await
         .body
         .contains("验证码已发送"));
-    assert!(send(&mut c, &token, "13800138002")
+    assert!(c
+        .send_phone_code(&token, "13800138002")
         .await
         .body
         .contains("验证码已发送"));
@@ -564,12 +552,16 @@ async fn address_caps_and_the_server_budget() {
 
     for (n, ip) in ["127.0.0.31", "127.0.0.32"].into_iter().enumerate() {
         let (mut other, token) = at_phone_step(&t, &format!("2024010{n}"), ip).await;
-        let sent = send(&mut other, &token, &format!("1390013900{n}")).await;
+        let sent = other
+            .send_phone_code(&token, &format!("1390013900{n}"))
+            .await;
         assert!(sent.body.contains("验证码已发送"), "{}", sent.body);
     }
     for (n, ip) in ["127.0.0.33", "127.0.0.34"].into_iter().enumerate() {
         let (mut late, token) = at_phone_step(&t, &format!("2024020{n}"), ip).await;
-        let refused = send(&mut late, &token, &format!("1370013700{n}")).await;
+        let refused = late
+            .send_phone_code(&token, &format!("1370013700{n}"))
+            .await;
         assert!(
             refused.body.contains("验证码发送次数已达上限"),
             "{}",
@@ -596,12 +588,12 @@ async fn the_same_code_for_two_people_binds_each_only_to_their_own() {
     t.server.app.codes().fix_codes(Some("424242"));
     let (mut alice, alice_token) = at_phone_step(&t, "20240001", "127.0.0.40").await;
     let (mut bob, bob_token) = at_phone_step(&t, "20240002", "127.0.0.41").await;
-    send(&mut alice, &alice_token, "13800138001").await;
-    send(&mut bob, &bob_token, "13900139002").await;
+    alice.send_phone_code(&alice_token, "13800138001").await;
+    bob.send_phone_code(&bob_token, "13900139002").await;
     assert_eq!(t.sms_code("13800138001").await.as_deref(), Some("424242"));
     assert_eq!(t.sms_code("13900139002").await.as_deref(), Some("424242"));
-    assert_eq!(bind(&mut bob, &bob_token, "424242").await.status, 303);
-    assert_eq!(bind(&mut alice, &alice_token, "424242").await.status, 303);
+    assert_eq!(bob.bind_phone(&bob_token, "424242").await.status, 303);
+    assert_eq!(alice.bind_phone(&alice_token, "424242").await.status, 303);
     let shown = |id: &str| unicas(&t.config.db, &["user", "show", id]).1;
     assert!(shown("20240001").contains("bound_phone: 138****8001"));
     assert!(shown("20240002").contains("bound_phone: 139****9002"));

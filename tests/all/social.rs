@@ -5,7 +5,6 @@
 use crate::portal::notices;
 use crate::support::wx::{self, WeChatUser, WxMock};
 use crate::support::*;
-use unicas::model::{AuditEvent, AuditRecord};
 
 async fn server(mock: &WxMock, edit: impl FnOnce(&mut unicas::config::Config)) -> TestServer {
     let base = mock.base();
@@ -25,14 +24,6 @@ async fn server(mock: &WxMock, edit: impl FnOnce(&mut unicas::config::Config)) -
         edit(c);
     })
     .await
-}
-
-fn bind(t: &TestServer, id: &str, kind: &str, value: &str) {
-    let record = AuditRecord::system(AuditEvent::AccountUnlocked, None);
-    t.server
-        .store
-        .bind(id, kind, value, &record, t.clock().now())
-        .unwrap();
 }
 
 /// Goes where `res` redirects, at the stand-in, and returns the path it sends the browser
@@ -81,7 +72,7 @@ async fn wecom_login(c: &mut Client) -> Resp {
 async fn a_bound_wecom_member_logs_in() {
     let mock = WxMock::start().await;
     let t = server(&mock, |_| {}).await;
-    bind(&t, "alice", "wecom", &format!("{}/zhangsan", wx::CORP));
+    t.bind("alice", "wecom", &format!("{}/zhangsan", wx::CORP));
     let mut c = t.client();
     let page = c.get(&format!("/cas/login?service={}", enc(SERVICE))).await;
     assert!(page.body.contains("企业微信登录") && page.body.contains("微信登录"));
@@ -122,7 +113,7 @@ async fn nobody_logs_in_without_a_bound_identity_and_this_browsers_state() {
     let res = wecom_login(&mut t.client()).await;
     assert!(res.body.contains("您已取消授权"));
 
-    bind(&t, "alice", "wecom", &format!("{}/zhangsan", wx::CORP));
+    t.bind("alice", "wecom", &format!("{}/zhangsan", wx::CORP));
     mock.wecom_scanner(Some("zhangsan"));
     let mut c = t.client();
     let start = c.get("/cas/wecom/login").await;
@@ -144,7 +135,7 @@ async fn nobody_logs_in_without_a_bound_identity_and_this_browsers_state() {
 async fn the_access_token_is_renewed_once_at_a_time() {
     let mock = WxMock::start().await;
     let t = server(&mock, |_| {}).await;
-    bind(&t, "alice", "wecom", &format!("{}/zhangsan", wx::CORP));
+    t.bind("alice", "wecom", &format!("{}/zhangsan", wx::CORP));
     mock.wecom_scanner(Some("zhangsan"));
     let logins: Vec<_> = (0..8)
         .map(|_| {
@@ -299,7 +290,7 @@ async fn binding_and_unbinding_from_the_portal() {
     assert!(wecom_login(&mut t.client()).await.body.contains("尚未绑定"));
 
     // The administrator unbinds too, audited.
-    bind(&t, "alice", "wechat", "union/U-ALICE");
+    t.bind("alice", "wechat", "union/U-ALICE");
     assert!(unicas(&t.config.db, &["user", "show", "alice"])
         .1
         .contains("bound: wechat"));
@@ -320,7 +311,7 @@ async fn binding_and_unbinding_from_the_portal() {
 async fn a_qr_code_scanned_inside_wecom_needs_no_password() {
     let mock = WxMock::start().await;
     let t = server(&mock, |_| {}).await;
-    bind(&t, "alice", "wecom", &format!("{}/zhangsan", wx::CORP));
+    t.bind("alice", "wecom", &format!("{}/zhangsan", wx::CORP));
     let mut computer = t.client();
     let page = computer.get("/cas/login?cllt=qrLogin").await;
     let uuid = page.input("uuid").unwrap();
@@ -375,9 +366,9 @@ async fn a_qr_code_scanned_inside_wecom_needs_no_password() {
 async fn wechat_identities_log_in() {
     let mock = WxMock::start().await;
     let t = server(&mock, |_| {}).await;
-    bind(&t, "alice", "wechat", "union/UNION-ALICE");
+    t.bind("alice", "wechat", "union/UNION-ALICE");
     t.add_user("bob", "Tea-Kettle-2026", false, &[]);
-    bind(&t, "bob", "wechat", &format!("{}/oBOB", wx::WECHAT_APP));
+    t.bind("bob", "wechat", &format!("{}/oBOB", wx::WECHAT_APP));
 
     mock.wechat_scanner(WeChatUser {
         openid: "oWEBALICE".into(),
@@ -518,7 +509,7 @@ async fn bindings_made_before_a_password_change_end_with_it() {
             assert_eq!(res.status, 303, "{}", res.body);
         }
     };
-    bind(&t, "alice", "wecom", &value);
+    t.bind("alice", "wecom", &value);
     change(true, "Quiet-Harbor-2026").await;
     assert_eq!(
         t.server.store.binding("alice", "wecom").unwrap().as_deref(),
@@ -537,7 +528,7 @@ async fn bindings_made_before_a_password_change_end_with_it() {
         t.server.store.binding("alice", "wecom").unwrap().is_none(),
         "an administrator's password ends it"
     );
-    bind(&t, "alice", "wecom", &value);
+    t.bind("alice", "wecom", &value);
     change(false, "Maple-Lantern-2026").await;
     assert!(t.server.store.binding("alice", "wecom").unwrap().is_none());
     mock.wecom_scanner(Some("lisi"));
@@ -562,7 +553,7 @@ async fn bindings_made_before_a_password_change_end_with_it() {
 async fn a_member_is_bound_only_after_wecom_confirms_and_the_phone_is_told() {
     let mock = WxMock::start().await;
     let t = server(&mock, |_| {}).await;
-    bind(&t, "alice", "phone", "+8613800138000");
+    t.bind("alice", "phone", "+8613800138000");
     mock.refuse_confirmations();
     let refused = verify_as(&t, &mock, "lisi", "alice", PASSWORD).await;
     assert_eq!(refused.status, 502, "{}", refused.body);
@@ -570,7 +561,7 @@ async fn a_member_is_bound_only_after_wecom_confirms_and_the_phone_is_told() {
 
     let mock = WxMock::start().await;
     let t = server(&mock, |_| {}).await;
-    bind(&t, "alice", "phone", "+8613800138000");
+    t.bind("alice", "phone", "+8613800138000");
     let done = verify_as(&t, &mock, "lisi", "alice", PASSWORD).await;
     assert_eq!(done.status, 200, "{}", done.body);
     assert!(t.server.store.binding("alice", "wecom").unwrap().is_some());
@@ -642,7 +633,7 @@ async fn an_account_owing_its_first_login_uses_no_other_way_in() {
         .is_none());
 
     t.add_user("bob", PASSWORD, true, &[]);
-    bind(&t, "bob", "phone", "+8613900139000");
+    t.bind("bob", "phone", "+8613900139000");
     let mut c = t.client();
     let form = c.get("/cas/login?cllt=dynamicLogin").await;
     c.get("/cas/captcha.html").await;
@@ -684,7 +675,7 @@ async fn an_account_owing_its_first_login_uses_no_other_way_in() {
 async fn an_openid_binding_survives_the_arrival_of_a_unionid() {
     let mock = WxMock::start().await;
     let t = server(&mock, |_| {}).await;
-    bind(&t, "alice", "wechat", &format!("{}/oALICE", wx::WECHAT_APP));
+    t.bind("alice", "wechat", &format!("{}/oALICE", wx::WECHAT_APP));
     mock.wechat_scanner(WeChatUser {
         openid: "oALICE".into(),
         unionid: Some("UNION-ALICE".into()),
@@ -709,7 +700,7 @@ async fn an_openid_binding_survives_the_arrival_of_a_unionid() {
 async fn people_logging_in_at_once_share_one_slow_renewal() {
     let mock = WxMock::start().await;
     let t = server(&mock, |c| c.wecom.timeout = 1).await;
-    bind(&t, "alice", "wecom", &format!("{}/lisi", wx::CORP));
+    t.bind("alice", "wecom", &format!("{}/lisi", wx::CORP));
     mock.slow_tokens(std::time::Duration::from_secs(3));
     mock.wecom_scanner(Some("lisi"));
     let logins: Vec<_> = (0..8)

@@ -301,6 +301,17 @@ pub fn test_config(dir: &tempfile::TempDir) -> Config {
 }
 
 impl TestServer {
+    /// Binds `value` (a phone, an address, a WeCom or WeChat identity) to `id` directly in
+    /// the store, as if verified: the state a test starts from.
+    pub fn bind(&self, id: &str, kind: &str, value: &str) {
+        let record =
+            unicas::model::AuditRecord::system(unicas::model::AuditEvent::AccountUnlocked, None);
+        self.server
+            .store
+            .bind(id, kind, value, &record, self.clock().now())
+            .unwrap();
+    }
+
     /// A server with `alice` and the service `https://app.test/home` (releasing every
     /// attribute).
     pub async fn start() -> TestServer {
@@ -621,6 +632,24 @@ pub fn enc(s: &str) -> String {
 }
 
 impl Client {
+    /// The first-login phone step: 获取验证码 for `phone`.
+    pub async fn send_phone_code(&mut self, token: &str, phone: &str) -> Resp {
+        self.post(
+            "/cas/login/first/phone",
+            &[("execution", token), ("action", "send"), ("phone", phone)],
+        )
+        .await
+    }
+
+    /// The first-login phone step: 确定绑定 with the code received.
+    pub async fn bind_phone(&mut self, token: &str, code: &str) -> Resp {
+        self.post(
+            "/cas/login/first/phone",
+            &[("execution", token), ("action", "bind"), ("code", code)],
+        )
+        .await
+    }
+
     pub fn new(addr: SocketAddr, bind: Option<IpAddr>) -> Client {
         Client {
             addr,
