@@ -88,13 +88,19 @@ impl Store {
                     |row| row.get(0),
                 )
             };
-            // The wait after a send; one the gateway did not take starts none.
-            let last: Option<i64> = tx.query_one(
+            // The wait after a send; one the gateway did not take starts none. Notices wait
+            // for nothing: a change that matters (a password reset) is always told, however
+            // soon after another notice it comes.
+            let last: Option<i64> = if r.purpose == "notice" {
+                None
+            } else {
+                tx.query_one(
                 "SELECT max(at) FROM messages
                  WHERE channel = ?1 AND target_hash = ?2 AND purpose = ?3 AND result NOT LIKE 'failed%'",
-                args![r.channel, r.target_hash, r.purpose],
-                |row| row.get(0),
-            )?;
+                    args![r.channel, r.target_hash, r.purpose],
+                    |row| row.get(0),
+                )?
+            };
             if let Some(at) = last.filter(|at| now - at < l.resend_after) {
                 return Ok(Reserved::TooSoon(l.resend_after - (now - at)));
             }

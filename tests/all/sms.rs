@@ -773,3 +773,47 @@ async fn a_flood_of_failures_is_one_counted_row_without_the_number() {
         assert!(!seen.contains("13712345678"), "{seen}");
     }
 }
+
+/// docs/security.md H09: a notice is told however soon after another one to the same number
+/// (a binding changed, then the password reset a minute later); codes still wait.
+#[tokio::test]
+async fn notices_wait_for_no_resend_interval() {
+    use unicas::store::{Limits, MessageRequest, Reserved};
+    let t = TestServer::start().await;
+    let limits = Limits {
+        resend_after: 60,
+        per_target_hour: 5,
+        per_target_day: 10,
+        per_account_day: 20,
+        per_address_hour: 10,
+        per_address_day: 50,
+        per_day: 1000,
+    };
+    let request = |purpose: &'static str, code_hash: Option<&'static str>| MessageRequest {
+        channel: "sms",
+        target_hash: "the-number",
+        target: "sealed",
+        account_id: "alice",
+        client_ip: "",
+        purpose,
+        provider: "log",
+        code_hash,
+        expires_at: 0,
+    };
+    let now = t.clock().now();
+    let store = &t.server.store;
+    for _ in 0..2 {
+        let reserved = store
+            .reserve_message(&request("notice", None), &limits, now)
+            .unwrap();
+        assert!(matches!(reserved, Reserved::Go { .. }), "{reserved:?}");
+    }
+    let first = store
+        .reserve_message(&request("bind", Some("h1")), &limits, now)
+        .unwrap();
+    assert!(matches!(first, Reserved::Go { .. }), "{first:?}");
+    let again = store
+        .reserve_message(&request("bind", Some("h2")), &limits, now + 1)
+        .unwrap();
+    assert!(matches!(again, Reserved::TooSoon(_)), "{again:?}");
+}
