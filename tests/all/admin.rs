@@ -563,6 +563,13 @@ async fn accounts_are_found_and_managed_from_the_console() {
         )
         .await;
     assert_eq!(own.status, 409);
+    // A page that says why, and the way back; not "service busy".
+    assert!(
+        own.body.contains("无法对自己的账号执行此操作"),
+        "{}",
+        own.body
+    );
+    assert!(own.body.contains("/cas/admin/account?id="), "{}", own.body);
 
     let mut actions = audited(&t, ADMIN, "admin_action");
     actions.reverse();
@@ -1190,6 +1197,7 @@ async fn the_console_keeps_its_own_second_factor_and_its_token_in_the_form() {
     ];
     let res = admin.post_owned("/cas/admin/account", &unbind).await;
     assert_eq!(res.status, 409);
+    assert!(res.body.contains("身份验证器"), "{}", res.body);
     assert!(t.server.store.binding(ADMIN, "phone").unwrap().is_some());
     let in_query = admin
         .post(

@@ -2,7 +2,7 @@
 //! it (lock, unlock, reset, unbind, end its sessions).
 
 use super::*;
-use crate::accounts::admin::{BindingKind, By};
+use crate::accounts::admin::{AdminError, BindingKind, By};
 
 /// `GET /admin/accounts?q=`: search by account, name, department, or a bound phone.
 pub(in crate::routes) async fn admin_accounts(app: &App, req: &Request) -> Handled {
@@ -142,6 +142,26 @@ pub(in crate::routes) async fn admin_account_action(app: &App, req: &Request) ->
             _ => return Err(Failure::Refused(StatusCode::BAD_REQUEST)),
         },
     };
+    // Refused for being one's own account: say so, with the way back.
+    if let Err(own @ (AdminError::OwnAccount | AdminError::LastSecondFactor)) = &done {
+        let chrome = app.chrome(req);
+        let t = chrome.t();
+        let body = match own {
+            AdminError::OwnAccount => t.admin_own_account,
+            _ => t.admin_own_last_factor,
+        };
+        let back = format!(
+            "{}/admin/account?id={}",
+            req.prefix,
+            url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
+        );
+        let page = chrome.message(
+            t.admin_refused_title,
+            body,
+            &[(t.admin_back_to_account, back)],
+        );
+        return Ok(app.page(req, StatusCode::CONFLICT, page));
+    }
     done?;
     admin_audit_row(app, req, &grant, &action, &id).await?;
     if temporary.is_some() {
