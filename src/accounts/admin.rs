@@ -146,7 +146,7 @@ pub fn set_password(
         by: Actor::Administrator,
     };
     let record = by.record(event, id);
-    match store.set_password(id, hash, must_change, None, false, &record, now)? {
+    match store.set_password(id, hash, must_change, None, false, None, &record, now)? {
         true => Ok(()),
         false => Err(AdminError::NoAccount(id.to_string())),
     }

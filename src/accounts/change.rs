@@ -74,21 +74,30 @@ impl Accounts {
         );
         let keep = change.keep_session.map(str::to_string);
         let keep_identities = change.keep_identities;
+        // The account as the change began: what an administrator does meanwhile wins.
+        let generation = Some(account.generation);
         let event = AuditEvent::PasswordChanged { by: change.by };
         let changed = self
             .store
             .call(move |s| {
                 let record = client.record(event, Some(&id));
                 let kept = keep.as_deref();
-                if !s.set_password(&id, &hash, must_change, kept, keep_identities, &record, now)? {
-                    return Ok(None);
-                }
-                s.account(&id)
+                let set = s.set_password(
+                    &id,
+                    &hash,
+                    must_change,
+                    kept,
+                    keep_identities,
+                    generation,
+                    &record,
+                    now,
+                )?;
+                Ok(set.then(|| s.account(&id)).transpose()?.flatten())
             })
             .await?;
         // The store ended the account's sessions in the same commit.
         self.sessions.forget_account(&account.id);
-        Ok(changed.ok_or(PolicyError::WrongCurrent))
+        changed.map(Ok).ok_or(AccountsError::Changed)
     }
 }
 

@@ -34,6 +34,10 @@ pub enum AccountsError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Hashing(#[from] HashingFailed),
+    /// The account changed (locked, reset, its sessions ended) while this change was under
+    /// way: the change is not made, and the flow that asked for it is over.
+    #[error("the account changed meanwhile")]
+    Changed,
 }
 
 #[derive(Clone)]

@@ -44,7 +44,11 @@ impl From<StoreError> for Failure {
 
 impl From<AccountsError> for Failure {
     fn from(e: AccountsError) -> Self {
-        Failure::Internal(Box::new(e))
+        match e {
+            // The flow is over: the page has expired, as for any paused flow that lost.
+            AccountsError::Changed => Failure::Refused(StatusCode::FORBIDDEN),
+            e => Failure::Internal(Box::new(e)),
+        }
     }
 }
 

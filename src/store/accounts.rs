@@ -156,6 +156,10 @@ impl Store {
     /// whoever knew the old password), and writes the audit rows, in one transaction: a new
     /// password must not leave old sessions or bindings alive, and no half of the change can
     /// survive a crash without the rest.
+    ///
+    /// With `generation`, only if the account is still at it: a change a person began (their
+    /// password hashed meanwhile) loses to a lock, a reset or a logout an administrator made
+    /// in between, instead of overwriting it.
     #[allow(clippy::too_many_arguments)]
     pub fn set_password(
         &self,
@@ -164,16 +168,22 @@ impl Store {
         must_change: bool,
         keep: Option<&str>,
         keep_identities: bool,
+        generation: Option<i64>,
         record: &AuditRecord,
         now: i64,
     ) -> Result<bool> {
         self.write(|tx| {
-            let old: Option<String> = tx.query_opt(
-                "SELECT password_hash FROM accounts WHERE id = ?1",
+            let old: Option<(String, i64)> = tx.query_opt(
+                "SELECT password_hash, generation FROM accounts WHERE id = ?1",
                 args![id],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
-            let Some(old) = old else { return Ok(false) };
+            let Some((old, current)) = old else {
+                return Ok(false);
+            };
+            if generation.is_some_and(|g| g != current) {
+                return Ok(false);
+            }
             tx.execute(
                 "INSERT INTO password_history (account_id, password_hash, changed_at) VALUES (?1, ?2, ?3)",
                 args![id, &old, now],

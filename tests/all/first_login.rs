@@ -415,3 +415,49 @@ async fn posts_do_not_extend_a_paused_first_login() {
     t.clock().advance(60);
     assert_eq!(change(&mut c, &token, "31002X").await.status, 403);
 }
+
+/// docs/security.md M02: a password change that began before an administrator's logout,
+/// reset or lock (its bcrypt still running) is not written over it: the store sets a
+/// password only at the generation the change read. Found by an attack that raced
+/// `unicas user logout` against the first-login password step.
+#[tokio::test]
+async fn a_change_begun_before_an_administrators_action_loses_to_it() {
+    let t = TestServer::start().await;
+    let store = &t.server.store;
+    let now = t.clock().now();
+    let before = store.account("alice").unwrap().unwrap();
+    let record = unicas::model::AuditRecord::system(
+        unicas::model::AuditEvent::AccountUnlocked,
+        Some("alice"),
+    );
+    // The administrator ends the sessions while the change is being hashed.
+    store.delete_sessions_of("alice", None, None, now).unwrap();
+    let written = store
+        .set_password(
+            "alice",
+            "$2b$04$not-a-real-hash-but-a-different-one",
+            false,
+            None,
+            false,
+            Some(before.generation),
+            &record,
+            now,
+        )
+        .unwrap();
+    assert!(!written, "the change lost to the administrator");
+    let after = store.account("alice").unwrap().unwrap();
+    assert_eq!(after.password_hash, before.password_hash);
+    // At the account's current generation it goes through.
+    assert!(store
+        .set_password(
+            "alice",
+            "$2b$04$another",
+            false,
+            None,
+            false,
+            Some(after.generation),
+            &record,
+            now
+        )
+        .unwrap());
+}
