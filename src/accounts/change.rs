@@ -100,5 +100,3 @@ impl Accounts {
         changed.map(Ok).ok_or(AccountsError::Changed)
     }
 }
-
-impl Accounts {}

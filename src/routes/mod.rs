@@ -1,6 +1,8 @@
-//! The router and the state handlers share. Handlers are thin: parse the request, call the
-//! domain (`cas`, `accounts`, `sessions`), render a page or a protocol answer. The table in
-//! `route` lists every path served under each prefix.
+//! The router and what every room shares. A room per thing a person does (login, first
+//! login, portal, recovery, QR, social, admin) and one for the protocol's endpoints, each
+//! with its handlers, free functions taking `&App`, and its own `State`. Handlers are thin:
+//! parse the request, call the domain (`cas`, `accounts`, `sessions`), render a page or a
+//! protocol answer. `table.rs` lists every path served under each prefix.
 
 mod admin;
 mod assets;
