@@ -190,17 +190,11 @@ pub(in crate::routes) async fn admin_totp_confirm(app: &App, req: &Request) -> H
     let (_, grant) = admin_form_gate(app, req).await?;
     let now = app.clock.now();
     let t = app.chrome(req).t();
-    let Some(secret) = app.admin.totp_pending.get(&grant.account, now).await? else {
-        return totp_page(
-            app,
-            req,
-            &grant,
-            Some(t.admin_wrong_code),
-            StatusCode::BAD_REQUEST,
-        )
-        .await;
-    };
-    let Some(step) = crate::totp::verify(&secret, req.form.get("code").unwrap_or(""), now) else {
+    let code = req.form.get("code").unwrap_or("");
+    let pending = app.admin.totp_pending.get(&grant.account, now).await?;
+    let verified =
+        pending.and_then(|secret| Some((crate::totp::verify(&secret, code, now)?, secret)));
+    let Some((step, secret)) = verified else {
         return totp_page(
             app,
             req,

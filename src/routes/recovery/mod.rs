@@ -104,6 +104,26 @@ impl State {
     }
 }
 
+/// The recovery a step's form belongs to: its cookie's, with the step's token; an ended one
+/// answers with the first step again, a foreign form is refused.
+async fn step(app: &App, req: &Request) -> Result<(String, Recovery), Failure> {
+    let Some((key, r)) = recovery(app, req).await? else {
+        let t = app.chrome(req).t();
+        let expired = Some(t.recovery_expired.into());
+        return Err(Failure::answer(recovery_start(
+            app,
+            req,
+            "",
+            expired,
+            StatusCode::FORBIDDEN,
+        )));
+    };
+    if req.form.get("execution") != Some(r.token.as_str()) {
+        return Err(Failure::Refused(StatusCode::FORBIDDEN));
+    }
+    Ok((key, r))
+}
+
 /// The recovery behind this browser's cookie, and its key.
 async fn recovery(app: &App, req: &Request) -> Result<Option<(String, Recovery)>, Failure> {
     let Some(cookie) = req.cookie(Cookie::Recovery) else {

@@ -21,19 +21,8 @@ pub(super) fn password_step(
 /// spent by the change; every SSO session of the account ends.
 pub(in crate::routes) async fn forgot_password(app: &App, req: &Request) -> Handled {
     let t = app.chrome(req).t();
-    let Some((key, r)) = recovery(app, req).await? else {
-        return Ok(recovery_start(
-            app,
-            req,
-            "",
-            Some(t.recovery_expired.into()),
-            StatusCode::FORBIDDEN,
-        ));
-    };
+    let (key, r) = step(app, req).await?;
     let f = &req.form;
-    if f.get("execution") != Some(r.token.as_str()) {
-        return Err(Failure::Refused(StatusCode::FORBIDDEN));
-    }
     let (true, Some(account_id)) = (r.verified, r.account.clone()) else {
         return Err(Failure::Refused(StatusCode::FORBIDDEN));
     };

@@ -51,19 +51,8 @@ pub(super) async fn verify_step(
 /// `answer1`..`answer3`.
 pub(in crate::routes) async fn forgot_verify(app: &App, req: &Request) -> Handled {
     let t = app.chrome(req).t();
-    let Some((key, mut r)) = recovery(app, req).await? else {
-        return Ok(recovery_start(
-            app,
-            req,
-            "",
-            Some(t.recovery_expired.into()),
-            StatusCode::FORBIDDEN,
-        ));
-    };
+    let (key, mut r) = step(app, req).await?;
     let f = &req.form;
-    if f.get("execution") != Some(r.token.as_str()) {
-        return Err(Failure::Refused(StatusCode::FORBIDDEN));
-    }
     let method = f.get("method").unwrap_or("");
     if !r.offers(method) || r.verified {
         return Err(Failure::Refused(StatusCode::BAD_REQUEST));
