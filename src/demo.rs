@@ -2,25 +2,37 @@
 //! for, never with administrator rights, and never outliving demo mode: `serve` without
 //! `--demo` disables them, and `--demo` refuses a database that holds real accounts.
 
-use crate::accounts::hash_now;
+use crate::accounts::{hash_now, HashingFailed};
 use crate::config::Config;
-use crate::model::{Kind, NewAccount, NewService, Release, Source};
-use crate::store::Store;
+use crate::model::{InputError, Kind, NewAccount, NewService, Release, Source};
+use crate::store::{Store, StoreError};
 
 pub const ACCOUNT: &str = "demo";
 pub const PASSWORD: &str = "Lotus-Bridge-2026";
 
+/// Why demo mode cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(
+        "--demo refused: this database holds real accounts, and the demo account's password \
+         is public; use a separate database for the demo"
+    )]
+    RealAccounts,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error(transparent)]
+    Hashing(#[from] HashingFailed),
+}
+
 /// Creates the demo account and registers the demo application, unless already there, and
 /// makes them usable.
-pub fn install(store: &Store, config: &Config, now: i64) -> Result<(), String> {
-    if store.has_real_accounts().map_err(|e| e.to_string())? {
-        return Err(
-            "--demo refused: this database holds real accounts, and the demo account's \
-             password is public; use a separate database for the demo"
-                .into(),
-        );
+pub fn install(store: &Store, config: &Config, now: i64) -> Result<(), DemoError> {
+    if store.has_real_accounts()? {
+        return Err(DemoError::RealAccounts);
     }
-    if store.account(ACCOUNT).map_err(|e| e.to_string())?.is_none() {
+    if store.account(ACCOUNT)?.is_none() {
         let mut account = NewAccount::new(
             ACCOUNT,
             "演示用户",
@@ -29,14 +41,10 @@ pub fn install(store: &Store, config: &Config, now: i64) -> Result<(), String> {
             "demo@example.edu.cn",
             "",
             &["memberOf=students".into(), "memberOf=library".into()],
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         account.source = Source::Demo;
-        account.password_hash =
-            hash_now(PASSWORD, config.passwords.bcrypt_cost).map_err(|e| e.to_string())?;
-        store
-            .insert_account(&account, now)
-            .map_err(|e| e.to_string())?;
+        account.password_hash = hash_now(PASSWORD, config.passwords.bcrypt_cost)?;
+        store.insert_account(&account, now)?;
     }
     let service = NewService {
         name: "Demo application".into(),
@@ -48,10 +56,8 @@ pub fn install(store: &Store, config: &Config, now: i64) -> Result<(), String> {
         demo: true,
         ..NewService::default()
     };
-    store
-        .insert_service(&service, now)
-        .map_err(|e| e.to_string())?;
-    store.enable_demo(now).map_err(|e| e.to_string())
+    store.insert_service(&service, now)?;
+    Ok(store.enable_demo(now)?)
 }
 
 /// The path the demo lives at and the service URL registered for it.

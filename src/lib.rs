@@ -132,18 +132,18 @@ impl Server {
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("configuration: {0}")]
-    Config(String),
-    #[error("key file: {0}")]
-    Keys(String),
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Keys(#[from] secrets::KeyError),
     #[error(transparent)]
     Store(#[from] store::StoreError),
     #[error("demo: {0}")]
-    Demo(String),
+    Demo(#[from] demo::DemoError),
     /// The HTTP clients (proxy callbacks, SMS gateways) or the mail transport.
     #[error("outgoing connections: {0}")]
-    Outbound(String),
-    #[error("TLS certificate: {0}")]
-    Tls(String),
+    Outbound(#[from] outbound::OutboundError),
+    #[error(transparent)]
+    Tls(#[from] http::TlsError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: std::net::SocketAddr,
@@ -156,7 +156,7 @@ pub enum StartError {
 /// Opens the database, binds the listener and starts serving. With `demo`, the demo account
 /// and the built-in demo application are set up first; without it they are disabled.
 pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, StartError> {
-    config.validate().map_err(StartError::Config)?;
+    config.validate()?;
     let config = Arc::new(config);
     // Files, the database and the system's certificates are read off the runtime threads.
     let metrics = Arc::new(metrics::Metrics::default());
@@ -164,27 +164,23 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
         let (config, now, clock) = (Arc::clone(&config), clock.now(), clock.clone());
         let metrics = Arc::clone(&metrics);
         blocking(move || {
-            let key_file = config.key_file().map_err(StartError::Config)?;
-            let keys =
-                Arc::new(secrets::Keys::load_or_create(&key_file).map_err(StartError::Keys)?);
+            let key_file = config.key_file()?;
+            let keys = Arc::new(secrets::Keys::load_or_create(&key_file)?);
             let store = Store::open(&config.db, Arc::clone(&keys))?;
             match demo {
-                true => demo::install(&store, &config, now).map_err(StartError::Demo)?,
+                true => demo::install(&store, &config, now)?,
                 false => store.disable_demo(now)?,
             }
             // No attempt survives a restart; their reservations must not either.
             store.release_reservations()?;
             let registry = Registry::load(store.clone())?;
-            let sms_http = outbound::sms_client(&config).map_err(StartError::Outbound)?;
-            let codes = otp::Codes::new(store.clone(), clock, &config, sms_http, metrics)
-                .map_err(StartError::Outbound)?;
+            let sms_http = outbound::sms_client(&config)?;
+            let codes = otp::Codes::new(store.clone(), clock, &config, sms_http, metrics)?;
             let tls = match (&config.tls.cert_file, &config.tls.key_file) {
-                (Some(cert), Some(key)) => Some(Arc::new(
-                    http::Tls::load(cert, key).map_err(StartError::Tls)?,
-                )),
+                (Some(cert), Some(key)) => Some(Arc::new(http::Tls::load(cert, key)?)),
                 _ => None,
             };
-            let http = outbound::client(&config).map_err(StartError::Outbound)?;
+            let http = outbound::client(&config)?;
             Ok((keys, store, registry, http, codes, tls))
         })
         .await?

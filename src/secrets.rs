@@ -30,33 +30,37 @@ impl std::fmt::Debug for Keys {
 
 impl Keys {
     /// Reads the key file, creating it (0600, 64 random bytes) if it does not exist.
-    pub fn load_or_create(path: &Path) -> Result<Keys, String> {
+    pub fn load_or_create(path: &Path) -> Result<Keys, KeyError> {
         use std::io::Write;
         use std::os::unix::fs::OpenOptionsExt;
+        let failed = |doing: &'static str| {
+            move |source| KeyError::File {
+                doing,
+                path: path.to_path_buf(),
+                source,
+            }
+        };
         match std::fs::read(path) {
             Ok(bytes) => {
-                tighten(path)?;
-                Keys::from_file_bytes(&bytes)
-                    .ok_or_else(|| format!("key file {} is not a unicas key file", path.display()))
+                tighten(path).map_err(failed("make private (0600)"))?;
+                Keys::from_file_bytes(&bytes).ok_or_else(|| KeyError::NotAKeyFile(path.into()))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut bytes = [0u8; 64];
-                OsRng
-                    .try_fill_bytes(&mut bytes)
-                    .map_err(|e| format!("OS random source: {e}"))?;
+                OsRng.try_fill_bytes(&mut bytes)?;
                 let text = format!("unicas-keys-v1 {}\n", B64.encode(bytes));
                 let mut file = std::fs::OpenOptions::new()
                     .write(true)
                     .create_new(true)
                     .mode(0o600)
                     .open(path)
-                    .map_err(|e| format!("cannot create key file {}: {e}", path.display()))?;
+                    .map_err(failed("create"))?;
                 file.write_all(text.as_bytes())
                     .and_then(|_| file.sync_all())
-                    .map_err(|e| format!("cannot write key file {}: {e}", path.display()))?;
+                    .map_err(failed("write"))?;
                 Ok(Keys::from_bytes(&bytes))
             }
-            Err(e) => Err(format!("cannot read key file {}: {e}", path.display())),
+            Err(e) => Err(failed("read")(e)),
         }
     }
 
@@ -148,17 +152,28 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// Restricts a secret file to its owner.
-fn tighten(path: &Path) -> Result<(), String> {
+fn tighten(path: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .permissions()
-        .mode();
+    let mode = std::fs::metadata(path)?.permissions().mode();
     if mode & 0o077 != 0 {
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| format!("cannot make {} private (0600): {e}", path.display()))?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     }
     Ok(())
+}
+
+/// Why the installation's key file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("cannot {doing} key file {}: {source}", path.display())]
+    File {
+        doing: &'static str,
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("key file {} is not a unicas key file", .0.display())]
+    NotAKeyFile(std::path::PathBuf),
+    #[error("OS random source: {0}")]
+    Random(#[from] rand::rand_core::OsError),
 }
 
 #[cfg(test)]

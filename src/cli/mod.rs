@@ -151,7 +151,11 @@ enum ConfigCommand {
     Example,
 }
 
-pub fn run(cli: Cli) -> Result<(), String> {
+/// What a command that failed says: its one line, printed by `main`. Errors keep their own
+/// types below the command line; here they only need to be told.
+pub type Failed = Box<dyn std::error::Error>;
+
+pub fn run(cli: Cli) -> Result<(), Failed> {
     let mut config = match &cli.config {
         Some(path) => Config::from_file(path)?,
         None => Config::default(),
@@ -163,9 +167,9 @@ pub fn run(cli: Cli) -> Result<(), String> {
         config.key_file = Some(key_file);
     }
     match cli.command {
-        Command::Serve(args) => serve::serve(config, args),
-        Command::User(cmd) => user::run(&config, cmd),
-        Command::Service(cmd) => service::run(&config, cmd),
+        Command::Serve(args) => Ok(serve::serve(config, args)?),
+        Command::User(cmd) => Ok(user::run(&config, cmd)?),
+        Command::Service(cmd) => Ok(service::run(&config, cmd)?),
         Command::Audit(AuditCommand::Tail { account, limit }) => {
             audit_tail(&config, account, limit)
         }
@@ -195,13 +199,13 @@ pub fn run(cli: Cli) -> Result<(), String> {
             let password = password
                 .or_else(|| std::env::var("UNICAS_CHECK_PASSWORD").ok())
                 .ok_or("give --password or set UNICAS_CHECK_PASSWORD")?;
-            check::run(&check::CheckArgs {
+            Ok(check::run(&check::CheckArgs {
                 base: &url,
                 service: &service,
                 account: &account,
                 password: &password,
                 proxy_callback: proxy_callback.as_deref(),
-            })
+            })?)
         }
         Command::Store(StoreCommand::Copy { from, to }) => {
             let mut source = config.clone();
@@ -212,7 +216,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
                     .map_err(|e| format!("{}: {e}", db.display()))
             };
             let (from, to) = (open(&source.db)?, open(&to)?);
-            for (table, rows) in unicas::store::copy(&from, &to).map_err(|e| e.to_string())? {
+            for (table, rows) in unicas::store::copy(&from, &to)? {
                 println!("{table}: {rows} rows");
             }
             println!("copied; start unicas on the new database with the same key file");
@@ -224,13 +228,13 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 .into(),
         ),
         Command::Backup { file } => {
-            unicas::store::backup(&config.db, &file).map_err(|e| e.to_string())?;
+            unicas::store::backup(&config.db, &file)?;
             println!("backup written to {}", file.display());
             Ok(())
         }
         Command::Restore { file } => {
             let keys = Keys::load_or_create(&config.key_file()?)?;
-            unicas::store::restore(&config.db, &file, &keys).map_err(|e| e.to_string())?;
+            unicas::store::restore(&config.db, &file, &keys)?;
             println!("{} restored from {}", config.db.display(), file.display());
             Ok(())
         }
@@ -239,7 +243,8 @@ pub fn run(cli: Cli) -> Result<(), String> {
 
 /// The database, opened with the installation's key file.
 fn open(config: &Config) -> Result<Store, String> {
-    let keys = Keys::load_or_create(&config.key_file()?)?;
+    let keys = Keys::load_or_create(&config.key_file().map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
     Store::open(&config.db, std::sync::Arc::new(keys)).map_err(|e| e.to_string())
 }
 
@@ -249,11 +254,9 @@ fn now() -> i64 {
 
 /// One line per event: time, event, account, address, details, browser. Control characters
 /// from a client are shown escaped, so no row can pose as two.
-fn audit_tail(config: &Config, account: Option<String>, limit: i64) -> Result<(), String> {
+fn audit_tail(config: &Config, account: Option<String>, limit: i64) -> Result<(), Failed> {
     let account = account.map(|a| user::account_id(&a)).transpose()?;
-    let rows = open(config)?
-        .recent_audit(account.as_deref(), limit.clamp(1, 10_000))
-        .map_err(|e| e.to_string())?;
+    let rows = open(config)?.recent_audit(account.as_deref(), limit.clamp(1, 10_000))?;
     for r in rows {
         println!(
             "{}\t{}\t{}\t{}\t{}\t{}",
@@ -273,12 +276,10 @@ fn audit_tail(config: &Config, account: Option<String>, limit: i64) -> Result<()
 }
 
 /// The message log of one channel, newest first.
-fn outbox(config: &Config, channel: &str, to: Option<Recipient>, limit: i64) -> Result<(), String> {
+fn outbox(config: &Config, channel: &str, to: Option<Recipient>, limit: i64) -> Result<(), Failed> {
     let store = open(config)?;
     let hash = to.map(|r| store.keys().lookup(r.kind(), &r.value()));
-    let rows = store
-        .outbox(channel, hash.as_deref(), limit.clamp(1, 10_000))
-        .map_err(|e| e.to_string())?;
+    let rows = store.outbox(channel, hash.as_deref(), limit.clamp(1, 10_000))?;
     for r in rows {
         let to = store.keys().open(&r.target).unwrap_or_default();
         let text = store.keys().open(&r.text).unwrap_or_default();

@@ -4,7 +4,7 @@ use clap::Args;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use unicas::clock::Clock;
-use unicas::config::Config;
+use unicas::config::{Config, LogFormat};
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -47,9 +47,9 @@ pub fn serve(mut config: Config, args: ServeArgs) -> Result<(), String> {
     let log = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    match config.log.format.as_str() {
-        "json" => log.json().init(),
-        _ => log.with_ansi(std::io::stderr().is_terminal()).init(),
+    match config.log.format {
+        LogFormat::Json => log.json().init(),
+        LogFormat::Plain => log.with_ansi(std::io::stderr().is_terminal()).init(),
     }
     std::panic::set_hook(Box::new(|info| tracing::error!("panic: {info}")));
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -8,7 +8,7 @@ use super::*;
 pub struct SmsConfig {
     /// `log` (messages go to the log, codes masked, and to `unicas sms outbox`), `webhook`,
     /// `aliyun` or `tencent`.
-    pub provider: String,
+    pub provider: SmsProvider,
     /// The approved SMS signature (签名), e.g. the school's name.
     pub sign_name: String,
     /// The message for `log` and `webhook`: {sign}, {code} and {minutes} are filled in.
@@ -42,7 +42,7 @@ pub struct SmsConfig {
 impl Default for SmsConfig {
     fn default() -> Self {
         SmsConfig {
-            provider: "log".into(),
+            provider: SmsProvider::Log,
             sign_name: "统一身份认证".into(),
             template: "【{sign}】您的验证码为{code}，{minutes}分钟内有效，请勿泄露。".into(),
             notice_template: "【{sign}】您的账号{event}。如非本人操作，请立即联系学校信息中心。"
@@ -62,6 +62,67 @@ impl Default for SmsConfig {
             aliyun: AliyunConfig::default(),
             tencent: TencentConfig::default(),
         }
+    }
+}
+
+/// Where text messages go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmsProvider {
+    Log,
+    Webhook,
+    Aliyun,
+    Tencent,
+}
+
+impl SmsProvider {
+    /// The name in the configuration, the message log and the metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            SmsProvider::Log => "log",
+            SmsProvider::Webhook => "webhook",
+            SmsProvider::Aliyun => "aliyun",
+            SmsProvider::Tencent => "tencent",
+        }
+    }
+}
+
+impl SmsConfig {
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        let missing = match self.provider {
+            SmsProvider::Log => false,
+            SmsProvider::Webhook => self.webhook.url.is_empty() || self.webhook.secret.is_empty(),
+            SmsProvider::Aliyun => [
+                &self.aliyun.access_key_id,
+                &self.aliyun.access_key_secret,
+                &self.aliyun.template_code,
+            ]
+            .iter()
+            .any(|v| v.is_empty()),
+            SmsProvider::Tencent => [
+                &self.tencent.secret_id,
+                &self.tencent.secret_key,
+                &self.tencent.sdk_app_id,
+                &self.tencent.template_id,
+            ]
+            .iter()
+            .any(|v| v.is_empty()),
+        };
+        if missing {
+            let section = format!("sms.{}", self.provider.name());
+            return Err(invalid(section, "every key of the section must be set"));
+        }
+        if !(60..=600).contains(&self.code_ttl)
+            || self.resend_after < 1
+            || self.max_attempts < 1
+            || self.timeout == 0
+        {
+            return Err(invalid(
+                "sms",
+                "code_ttl must be 60-600, resend_after, max_attempts and timeout positive",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -134,7 +195,7 @@ impl Default for TencentConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct MailConfig {
     /// `log` (messages go to the log, codes masked, and to `unicas mail outbox`) or `smtp`.
-    pub provider: String,
+    pub provider: MailProvider,
     /// The sender, e.g. `统一身份认证 <noreply@example.edu>`.
     pub from: String,
     /// Seconds a code is valid (at most 1800: mail can be slow).
@@ -159,7 +220,7 @@ pub struct MailConfig {
 impl Default for MailConfig {
     fn default() -> Self {
         MailConfig {
-            provider: "log".into(),
+            provider: MailProvider::Log,
             from: "统一身份认证 <noreply@example.edu>".into(),
             code_ttl: 600,
             resend_after: 60,
@@ -177,6 +238,77 @@ impl Default for MailConfig {
     }
 }
 
+/// Where e-mail goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailProvider {
+    Log,
+    Smtp,
+}
+
+impl MailProvider {
+    /// The name in the configuration, the message log and the metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            MailProvider::Log => "log",
+            MailProvider::Smtp => "smtp",
+        }
+    }
+}
+
+impl MailConfig {
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        if self.provider == MailProvider::Smtp {
+            self.smtp.validate()?;
+        }
+        if self.from.parse::<lettre::message::Mailbox>().is_err() {
+            let problem = format!("{:?} is not an address", self.from);
+            return Err(invalid("mail.from", problem));
+        }
+        if !(60..=1800).contains(&self.code_ttl)
+            || self.resend_after < 1
+            || self.max_attempts < 1
+            || self.timeout == 0
+        {
+            return Err(invalid(
+                "mail",
+                "code_ttl must be 60-1800, resend_after, max_attempts and timeout positive",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// How the connection to the mail server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded by STARTTLS, which is required (port 587).
+    #[serde(rename = "starttls")]
+    StartTls,
+    /// TLS from the first byte (port 465).
+    #[serde(rename = "tls")]
+    Tls,
+    /// No encryption: only to a server on this machine.
+    #[serde(rename = "none")]
+    Plain,
+}
+
+impl SmtpConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.host.is_empty() || self.port == 0 {
+            return Err(invalid("mail.smtp", "host and port must be set"));
+        }
+        let local = ["localhost", "127.0.0.1", "::1"].contains(&self.host.as_str());
+        if self.security == SmtpSecurity::Plain && !local {
+            return Err(invalid(
+                "mail.smtp.security",
+                "\"none\" is only for a server on this machine (localhost)",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The school's mail server.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -185,7 +317,7 @@ pub struct SmtpConfig {
     pub port: u16,
     /// `starttls` (port 587), `tls` (implicit TLS, port 465), or `none` (only to a server on
     /// this machine).
-    pub security: String,
+    pub security: SmtpSecurity,
     /// Empty: no authentication.
     pub username: String,
     pub password: String,
@@ -196,7 +328,7 @@ impl Default for SmtpConfig {
         SmtpConfig {
             host: String::new(),
             port: 587,
-            security: "starttls".into(),
+            security: SmtpSecurity::StartTls,
             username: String::new(),
             password: String::new(),
         }

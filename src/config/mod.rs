@@ -5,18 +5,46 @@ mod messages;
 mod sections;
 mod social;
 
-pub use messages::{AliyunConfig, MailConfig, SmsConfig, SmtpConfig, TencentConfig, WebhookConfig};
+pub use messages::{
+    AliyunConfig, MailConfig, MailProvider, SmsConfig, SmsProvider, SmtpConfig, SmtpSecurity,
+    TencentConfig, WebhookConfig,
+};
 pub use sections::{
-    AdminConfig, FirstLoginConfig, HttpConfig, LogConfig, LogoutConfig, MetricsConfig,
+    AdminConfig, FirstLoginConfig, HttpConfig, LogConfig, LogFormat, LogoutConfig, MetricsConfig,
     OutboundConfig, PasswordConfig, RecoveryConfig, RetentionConfig, SamlConfig, SessionConfig,
     ThrottleConfig, TicketConfig, TlsConfig,
 };
-pub use social::{WeChatConfig, WeComConfig};
+pub use social::{TfaApi, WeChatConfig, WeComConfig};
 
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use url::Url;
+
+/// Why a configuration cannot be used: the file, its syntax, or a value (named by its key).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config {}: {source}", path.display())]
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+    #[error("{key}: {problem}")]
+    Invalid { key: String, problem: String },
+}
+
+/// A value the server cannot run with.
+fn invalid(key: impl Into<String>, problem: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.into(),
+        problem: problem.into(),
+    }
+}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -107,23 +135,24 @@ impl Default for Config {
 
 impl Config {
     /// Reads a TOML file; keys it does not set keep their defaults.
-    pub fn from_file(path: &std::path::Path) -> Result<Config, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
-        toml::from_str(&text).map_err(|e| format!("config {}: {e}", path.display()))
+    pub fn from_file(path: &std::path::Path) -> Result<Config, ConfigError> {
+        let path_buf = || path.to_path_buf();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path_buf(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path_buf(),
+            source,
+        })
     }
 
-    /// Checks every value once; the server refuses to start on the first bad one.
-    pub fn validate(&self) -> Result<(), String> {
-        if self.retention.audit_days < 180 || self.retention.messages_days < 1 {
-            return Err(
-                "retention: audit_days must be at least 180 (six months), messages_days at least 1"
-                    .into(),
-            );
-        }
+    /// Checks every value once; the server refuses to start on the first bad one. Choices
+    /// (providers, formats) are enums, so the file's parser has already refused unknown ones.
+    pub fn validate(&self) -> Result<(), ConfigError> {
         let url = self.public_url()?;
         if url.query().is_some() || url.fragment().is_some() {
-            return Err("public_url must not have a query or fragment".into());
+            return Err(invalid("public_url", "must not have a query or fragment"));
         }
         for p in &self.prefixes {
             let ok = p.starts_with('/')
@@ -132,195 +161,24 @@ impl Config {
                 && p.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b));
             if !ok {
-                return Err(format!(
-                    "prefix {p:?}: must start with '/', not end with '/', and use only letters, digits, '-', '_', '.'"
+                return Err(invalid(
+                    "prefixes",
+                    format!("{p:?}: must start with '/', not end with '/', and use only letters, digits, '-', '_', '.'"),
                 ));
             }
         }
-        let positive = [
-            (
-                "tickets.service_ticket_ttl",
-                self.tickets.service_ticket_ttl,
-            ),
-            ("tickets.login_form_ttl", self.tickets.login_form_ttl),
-            ("sessions.idle_timeout", self.sessions.idle_timeout),
-            ("sessions.max_lifetime", self.sessions.max_lifetime),
-            (
-                "sessions.remember_me_lifetime",
-                self.sessions.remember_me_lifetime,
-            ),
-            ("throttle.account_failures", self.throttle.account_failures),
-            (
-                "throttle.account_failures_global",
-                self.throttle.account_failures_global,
-            ),
-            (
-                "throttle.global_lock_addresses",
-                self.throttle.global_lock_addresses,
-            ),
-            ("throttle.address_failures", self.throttle.address_failures),
-            ("throttle.window", self.throttle.window),
-            ("throttle.lock_duration", self.throttle.lock_duration),
-            ("saml.lifetime", self.saml.lifetime),
-        ];
-        if let Some((key, _)) = positive.iter().find(|(_, v)| *v <= 0) {
-            return Err(format!("{key} must be positive"));
-        }
-        if self.outbound.timeout == 0 || self.logout.attempts == 0 || self.logout.concurrency == 0 {
-            return Err(
-                "outbound.timeout, logout.attempts and logout.concurrency must be positive".into(),
-            );
-        }
-        if self.saml.not_before_skew < 0 || self.throttle.captcha_after < 0 {
-            return Err(
-                "saml.not_before_skew and throttle.captcha_after must not be negative".into(),
-            );
-        }
-        if !(4..=31).contains(&self.passwords.bcrypt_cost) {
-            return Err("passwords.bcrypt_cost must be between 4 and 31".into());
-        }
-        let p = &self.passwords;
-        if !(6..=64).contains(&p.min_length)
-            || !(1..=4).contains(&p.min_classes)
-            || p.history > 24
-            || p.max_age_days < 0
-        {
-            return Err(
-                "passwords: min_length must be 6-64, min_classes 1-4, history at most 24".into(),
-            );
-        }
-        let sms = &self.sms;
-        if !matches!(
-            sms.provider.as_str(),
-            "log" | "webhook" | "aliyun" | "tencent"
-        ) {
-            return Err("sms.provider must be log, webhook, aliyun or tencent".into());
-        }
-        let missing = match sms.provider.as_str() {
-            "webhook" => sms.webhook.url.is_empty() || sms.webhook.secret.is_empty(),
-            "aliyun" => [
-                &sms.aliyun.access_key_id,
-                &sms.aliyun.access_key_secret,
-                &sms.aliyun.template_code,
-            ]
-            .iter()
-            .any(|v| v.is_empty()),
-            "tencent" => [
-                &sms.tencent.secret_id,
-                &sms.tencent.secret_key,
-                &sms.tencent.sdk_app_id,
-                &sms.tencent.template_id,
-            ]
-            .iter()
-            .any(|v| v.is_empty()),
-            _ => false,
-        };
-        if missing {
-            return Err(format!(
-                "sms.{0}: every key of [sms.{0}] must be set",
-                sms.provider
-            ));
-        }
-        if !(60..=600).contains(&sms.code_ttl)
-            || sms.resend_after < 1
-            || sms.max_attempts < 1
-            || sms.timeout == 0
-        {
-            return Err(
-                "sms: code_ttl must be 60-600, resend_after, max_attempts and timeout positive"
-                    .into(),
-            );
-        }
-        let mail = &self.mail;
-        match mail.provider.as_str() {
-            "log" => {}
-            "smtp" => {
-                let s = &mail.smtp;
-                if s.host.is_empty() || s.port == 0 {
-                    return Err("mail.smtp: host and port must be set".into());
-                }
-                match s.security.as_str() {
-                    "starttls" | "tls" => {}
-                    "none" if ["localhost", "127.0.0.1", "::1"].contains(&s.host.as_str()) => {}
-                    "none" => {
-                        return Err("mail.smtp.security = \"none\" is only for a server on this machine (localhost)".into())
-                    }
-                    other => {
-                        return Err(format!(
-                            "mail.smtp.security: {other:?}: use starttls, tls or none"
-                        ))
-                    }
-                }
-            }
-            other => return Err(format!("mail.provider: {other:?}: use log or smtp")),
-        }
-        if mail.from.parse::<lettre::message::Mailbox>().is_err() {
-            return Err(format!("mail.from: {:?} is not an address", mail.from));
-        }
-        if !(60..=1800).contains(&mail.code_ttl)
-            || mail.resend_after < 1
-            || mail.max_attempts < 1
-            || mail.timeout == 0
-        {
-            return Err(
-                "mail: code_ttl must be 60-1800, resend_after, max_attempts and timeout positive"
-                    .into(),
-            );
-        }
-        let r = &self.recovery;
-        if !(60..=3600).contains(&r.ttl) || r.per_account_day < 1 || r.max_answer_attempts < 1 {
-            return Err(
-                "recovery: ttl must be 60-3600, per_account_day and max_answer_attempts positive"
-                    .into(),
-            );
-        }
-        if self.tls.cert_file.is_some() != self.tls.key_file.is_some() {
-            return Err("tls: cert_file and key_file go together".into());
-        }
-        if !["plain", "json"].contains(&self.log.format.as_str()) {
-            return Err("log.format: use plain or json".into());
-        }
-        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
-            return Err(format!(
-                "log.level: {:?} is no list of levels",
-                self.log.level
-            ));
-        }
-        let w = &self.wecom;
-        if !w.corp_id.is_empty() && (w.agent_id.is_empty() || w.secret.is_empty()) {
-            return Err("wecom: corp_id, agent_id and secret go together".into());
-        }
-        if !["tfa", "legacy"].contains(&w.tfa_api.as_str()) {
-            return Err("wecom.tfa_api: use tfa or legacy".into());
-        }
-        let c = &self.wechat;
-        if !c.app_id.is_empty() && c.secret.is_empty()
-            || !c.website_app_id.is_empty() && c.website_secret.is_empty()
-        {
-            return Err("wechat: each app id needs its secret".into());
-        }
         if self.utc_offset_minutes.abs() > 14 * 60 {
-            return Err("utc_offset_minutes must be within ±840".into());
+            return Err(invalid("utc_offset_minutes", "must be within ±840"));
         }
-        if self.first_login.initial_password_days < 0
-            || self.first_login.initial_password_failures < 1
-        {
-            return Err("first_login: initial_password_days must not be negative, initial_password_failures positive".into());
-        }
-        if self.http.max_connections == 0 || self.http.max_body < 1024 {
-            return Err(
-                "http.max_connections must be positive and http.max_body at least 1024".into(),
-            );
-        }
-        Ok(())
+        self.validate_sections()
     }
 
     /// The public URL, parsed.
-    pub fn public_url(&self) -> Result<Url, String> {
-        let url = Url::parse(&self.public_url).map_err(|e| format!("public_url: {e}"))?;
+    pub fn public_url(&self) -> Result<Url, ConfigError> {
+        let url = Url::parse(&self.public_url).map_err(|e| invalid("public_url", e.to_string()))?;
         match url.scheme() {
             "http" | "https" => Ok(url),
-            _ => Err("public_url must be http or https".into()),
+            _ => Err(invalid("public_url", "must be http or https")),
         }
     }
 
@@ -357,14 +215,14 @@ impl Config {
 
     /// Where the installation's keys are: beside a SQLite file by default. Nodes sharing a
     /// PostgreSQL database must each be given the same file.
-    pub fn key_file(&self) -> Result<PathBuf, String> {
+    pub fn key_file(&self) -> Result<PathBuf, ConfigError> {
         match (&self.key_file, self.shares_database()) {
             (Some(path), _) => Ok(path.clone()),
             (None, false) => Ok(self.db.with_extension("key")),
-            (None, true) => Err(
-                "key_file is required with a PostgreSQL database (every node needs the same key file)"
-                    .into(),
-            ),
+            (None, true) => Err(invalid(
+                "key_file",
+                "required with a PostgreSQL database (every node needs the same key file)",
+            )),
         }
     }
 
@@ -418,6 +276,54 @@ mod tests {
         parsed.validate().unwrap();
         assert_eq!(parsed.prefix(), "/authserver");
         assert_eq!(parsed.all_prefixes(), ["/authserver", "/cas"]);
+    }
+
+    #[test]
+    fn choices_are_refused_when_the_file_is_read() {
+        for (text, choice) in [
+            ("[sms]\nprovider = \"sms\"", "sms"),
+            ("[mail]\nprovider = \"sendmail\"", "sendmail"),
+            ("[mail.smtp]\nsecurity = \"ssl\"", "ssl"),
+            ("[log]\nformat = \"xml\"", "xml"),
+            ("[wecom]\ntfa_api = \"v2\"", "v2"),
+        ] {
+            let refused = toml::from_str::<Config>(text).unwrap_err().to_string();
+            assert!(
+                refused.contains(&format!("unknown variant `{choice}`")),
+                "{refused}"
+            );
+        }
+        let chosen: Config =
+            toml::from_str("[mail]\nprovider = \"smtp\"\n[mail.smtp]\nsecurity = \"none\"")
+                .unwrap();
+        assert_eq!(chosen.mail.provider, MailProvider::Smtp);
+        assert_eq!(chosen.mail.smtp.security, SmtpSecurity::Plain);
+    }
+
+    #[test]
+    fn a_refused_value_is_named_by_its_key() {
+        let mut config = Config::default();
+        config.mail.provider = MailProvider::Smtp;
+        config.mail.smtp.host = "mail.example.edu".into();
+        config.mail.smtp.security = SmtpSecurity::Plain;
+        let refused = config.validate().unwrap_err();
+        assert!(
+            matches!(&refused, ConfigError::Invalid { key, .. } if key == "mail.smtp.security"),
+            "{refused}"
+        );
+        config.mail.smtp.host = "localhost".into();
+        config.validate().unwrap();
+        config.sms.provider = SmsProvider::Tencent;
+        assert_eq!(
+            config.validate().unwrap_err().to_string(),
+            "sms.tencent: every key of the section must be set"
+        );
+        config.sms.provider = SmsProvider::Log;
+        config.throttle.window = 0;
+        assert_eq!(
+            config.validate().unwrap_err().to_string(),
+            "throttle.window: must be positive"
+        );
     }
 
     #[test]

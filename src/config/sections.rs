@@ -30,6 +30,18 @@ impl Default for FirstLoginConfig {
     }
 }
 
+impl FirstLoginConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.initial_password_days < 0 || self.initial_password_failures < 1 {
+            return Err(invalid(
+                "first_login",
+                "initial_password_days must not be negative, initial_password_failures positive",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Direct HTTPS (without a reverse proxy): PEM files, read again on SIGHUP. Both empty:
 /// plain HTTP (behind nginx).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -38,6 +50,15 @@ pub struct TlsConfig {
     /// The certificate chain, the server's certificate first.
     pub cert_file: Option<PathBuf>,
     pub key_file: Option<PathBuf>,
+}
+
+impl TlsConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.cert_file.is_some() != self.key_file.is_some() {
+            return Err(invalid("tls", "cert_file and key_file go together"));
+        }
+        Ok(())
+    }
 }
 
 /// The admin console (`/admin`): its own, shorter session after the second factor.
@@ -68,7 +89,7 @@ impl Default for AdminConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct LogConfig {
     /// `plain` (text lines) or `json` (one object per line).
-    pub format: String,
+    pub format: LogFormat,
     /// Levels as `tracing` directives: `info`, or `info,unicas::tickets=warn` to drop the
     /// line per validated ticket (the audit table keeps every security event regardless).
     pub level: String,
@@ -77,9 +98,27 @@ pub struct LogConfig {
 impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
-            format: "plain".into(),
+            format: LogFormat::Plain,
             level: "info".into(),
         }
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Plain,
+    Json,
+}
+
+impl LogConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if tracing_subscriber::EnvFilter::try_new(&self.level).is_err() {
+            let problem = format!("{:?} is no list of levels", self.level);
+            return Err(invalid("log.level", problem));
+        }
+        Ok(())
     }
 }
 
@@ -99,6 +138,18 @@ impl Default for RetentionConfig {
             messages_days: 180,
             audit_days: 365,
         }
+    }
+}
+
+impl RetentionConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.audit_days < 180 || self.messages_days < 1 {
+            return Err(invalid(
+                "retention",
+                "audit_days must be at least 180 (six months), messages_days at least 1",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -146,6 +197,21 @@ impl Default for RecoveryConfig {
     }
 }
 
+impl RecoveryConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !(60..=3600).contains(&self.ttl)
+            || self.per_account_day < 1
+            || self.max_answer_attempts < 1
+        {
+            return Err(invalid(
+                "recovery",
+                "ttl must be 60-3600, per_account_day and max_answer_attempts positive",
+            ));
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OutboundConfig {
@@ -156,6 +222,12 @@ pub struct OutboundConfig {
 impl Default for OutboundConfig {
     fn default() -> Self {
         OutboundConfig { timeout: 5 }
+    }
+}
+
+impl OutboundConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        positive("outbound.timeout", self.timeout as i64)
     }
 }
 
@@ -177,6 +249,13 @@ impl Default for LogoutConfig {
             retry_delay: 2,
             concurrency: 8,
         }
+    }
+}
+
+impl LogoutConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        positive("logout.attempts", self.attempts.into())?;
+        positive("logout.concurrency", self.concurrency as i64)
     }
 }
 
@@ -202,6 +281,16 @@ impl Default for SamlConfig {
     }
 }
 
+impl SamlConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        positive("saml.lifetime", self.lifetime)?;
+        if self.not_before_skew < 0 {
+            return Err(invalid("saml.not_before_skew", "must not be negative"));
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TicketConfig {
@@ -217,6 +306,13 @@ impl Default for TicketConfig {
             service_ticket_ttl: 10,
             login_form_ttl: 1800,
         }
+    }
+}
+
+impl TicketConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        positive("tickets.service_ticket_ttl", self.service_ticket_ttl)?;
+        positive("tickets.login_form_ttl", self.login_form_ttl)
     }
 }
 
@@ -241,6 +337,14 @@ impl Default for SessionConfig {
             remember_me: true,
             remember_me_lifetime: 7 * 24 * 3600,
         }
+    }
+}
+
+impl SessionConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        positive("sessions.idle_timeout", self.idle_timeout)?;
+        positive("sessions.max_lifetime", self.max_lifetime)?;
+        positive("sessions.remember_me_lifetime", self.remember_me_lifetime)
     }
 }
 
@@ -279,6 +383,24 @@ impl Default for ThrottleConfig {
     }
 }
 
+impl ThrottleConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        positive("throttle.account_failures", self.account_failures)?;
+        positive(
+            "throttle.account_failures_global",
+            self.account_failures_global,
+        )?;
+        positive("throttle.global_lock_addresses", self.global_lock_addresses)?;
+        positive("throttle.address_failures", self.address_failures)?;
+        positive("throttle.window", self.window)?;
+        positive("throttle.lock_duration", self.lock_duration)?;
+        if self.captcha_after < 0 {
+            return Err(invalid("throttle.captcha_after", "must not be negative"));
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PasswordConfig {
@@ -311,6 +433,25 @@ impl Default for PasswordConfig {
             max_age_days: 0,
             context_words: Vec::new(),
         }
+    }
+}
+
+impl PasswordConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !(4..=31).contains(&self.bcrypt_cost) {
+            return Err(invalid("passwords.bcrypt_cost", "must be between 4 and 31"));
+        }
+        if !(6..=64).contains(&self.min_length)
+            || !(1..=4).contains(&self.min_classes)
+            || self.history > 24
+            || self.max_age_days < 0
+        {
+            return Err(invalid(
+                "passwords",
+                "min_length must be 6-64, min_classes 1-4, history at most 24, max_age_days not negative",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -353,5 +494,46 @@ impl Default for HttpConfig {
             hsts_max_age: 31_536_000,
             anonymous_per_minute: 600,
         }
+    }
+}
+
+impl HttpConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        positive("http.max_connections", self.max_connections as i64)?;
+        if self.max_body < 1024 {
+            return Err(invalid("http.max_body", "must be at least 1024"));
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    /// Every section's own checks, in the order of the file.
+    pub(super) fn validate_sections(&self) -> Result<(), ConfigError> {
+        self.tickets.validate()?;
+        self.sessions.validate()?;
+        self.throttle.validate()?;
+        self.passwords.validate()?;
+        self.http.validate()?;
+        self.saml.validate()?;
+        self.outbound.validate()?;
+        self.logout.validate()?;
+        self.first_login.validate()?;
+        self.sms.validate()?;
+        self.mail.validate()?;
+        self.recovery.validate()?;
+        self.wecom.validate()?;
+        self.wechat.validate()?;
+        self.log.validate()?;
+        self.retention.validate()?;
+        self.tls.validate()
+    }
+}
+
+/// A count or duration that must be above zero.
+fn positive(key: &'static str, value: i64) -> Result<(), ConfigError> {
+    match value > 0 {
+        true => Ok(()),
+        false => Err(invalid(key, "must be positive")),
     }
 }

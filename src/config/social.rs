@@ -21,7 +21,7 @@ pub struct WeComConfig {
     pub userid_is_account: bool,
     /// Secondary verification (二次验证) API: `tfa` (auth/get_tfa_info, user/tfa_succ) or
     /// `legacy` (user/getuserinfo, user/authsucc).
-    pub tfa_api: String,
+    pub tfa_api: TfaApi,
     /// Seconds an API call may take.
     pub timeout: u64,
 }
@@ -36,9 +36,26 @@ impl Default for WeComConfig {
             login_base: "https://login.work.weixin.qq.com".into(),
             oauth_base: "https://open.weixin.qq.com".into(),
             userid_is_account: false,
-            tfa_api: "tfa".into(),
+            tfa_api: TfaApi::Tfa,
             timeout: 5,
         }
+    }
+}
+
+/// WeCom's two generations of the secondary verification API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TfaApi {
+    Tfa,
+    Legacy,
+}
+
+impl WeComConfig {
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        if !self.corp_id.is_empty() && (self.agent_id.is_empty() || self.secret.is_empty()) {
+            return Err(invalid("wecom", "corp_id, agent_id and secret go together"));
+        }
+        Ok(())
     }
 }
 
@@ -69,5 +86,16 @@ impl Default for WeChatConfig {
             oauth_base: "https://open.weixin.qq.com".into(),
             timeout: 5,
         }
+    }
+}
+
+impl WeChatConfig {
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        if !self.app_id.is_empty() && self.secret.is_empty()
+            || !self.website_app_id.is_empty() && self.website_secret.is_empty()
+        {
+            return Err(invalid("wechat", "each app id needs its secret"));
+        }
+        Ok(())
     }
 }

@@ -11,7 +11,7 @@ mod tls;
 pub use cookies::{Cookie, Cookies};
 pub use request::{Params, Repeated, Request};
 pub use response::{Csp, Response};
-pub use tls::Tls;
+pub use tls::{Tls, TlsError};
 
 use bytes_limit::read_body;
 use futures_util::FutureExt;

@@ -22,7 +22,7 @@ impl std::fmt::Debug for Tls {
 }
 
 impl Tls {
-    pub fn load(cert: &Path, key: &Path) -> Result<Tls, String> {
+    pub fn load(cert: &Path, key: &Path) -> Result<Tls, TlsError> {
         Ok(Tls {
             current: RwLock::new(read(cert, key)?),
             cert: cert.to_path_buf(),
@@ -31,7 +31,7 @@ impl Tls {
     }
 
     /// Reads the files again; on failure the configuration in use stays.
-    pub fn reload(&self) -> Result<(), String> {
+    pub fn reload(&self) -> Result<(), TlsError> {
         let fresh = read(&self.cert, &self.key)?;
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = fresh;
         Ok(())
@@ -43,22 +43,38 @@ impl Tls {
     }
 }
 
-fn read(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, String> {
+/// Why the certificate files cannot be served.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error("tls.{file} {}: {source}", path.display())]
+    File {
+        file: &'static str,
+        path: PathBuf,
+        source: rustls::pki_types::pem::Error,
+    },
+    #[error("tls.cert_file {}: no certificate", .0.display())]
+    NoCertificate(PathBuf),
+    #[error("tls: the key does not fit the certificate: {0}")]
+    Rustls(#[from] rustls::Error),
+}
+
+fn read(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+    let failed = |file: &'static str, path: &Path| {
+        let path = path.to_path_buf();
+        move |source| TlsError::File { file, path, source }
+    };
     let chain = CertificateDer::pem_file_iter(cert)
         .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| format!("tls.cert_file {}: {e}", cert.display()))?;
+        .map_err(failed("cert_file", cert))?;
     if chain.is_empty() {
-        return Err(format!("tls.cert_file {}: no certificate", cert.display()));
+        return Err(TlsError::NoCertificate(cert.to_path_buf()));
     }
-    let key = PrivateKeyDer::from_pem_file(key)
-        .map_err(|e| format!("tls.key_file {}: {e}", key.display()))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(failed("key_file", key))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
+        .with_safe_default_protocol_versions()?
         .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .map_err(|e| format!("tls: the key does not fit the certificate: {e}"))?;
+        .with_single_cert(chain, key)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }

@@ -4,8 +4,9 @@
 //! `ca_file`, authentication, a timeout). Plain SMTP is allowed only to this machine.
 
 use super::{Content, SendError};
-use crate::config::MailConfig;
+use crate::config::{MailConfig, MailProvider, SmtpSecurity};
 use crate::model::Email;
+use crate::outbound::{bad_certificate, ca_certificates, OutboundError};
 use lettre::message::{header::ContentType, Mailbox};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
@@ -30,14 +31,14 @@ pub struct Mailer {
 
 impl Mailer {
     /// The configured mailer; `ca_file` adds CAs trusted for the mail server's certificate.
-    pub fn new(config: &MailConfig, ca_file: Option<&std::path::Path>) -> Result<Mailer, String> {
-        let from = config
-            .from
-            .parse::<Mailbox>()
-            .map_err(|e| format!("mail.from: {e}"))?;
-        let smtp = match config.provider.as_str() {
-            "smtp" => Some(transport(config, ca_file)?),
-            _ => None,
+    pub fn new(
+        config: &MailConfig,
+        ca_file: Option<&std::path::Path>,
+    ) -> Result<Mailer, OutboundError> {
+        let from = config.from.parse::<Mailbox>()?;
+        let smtp = match config.provider {
+            MailProvider::Smtp => Some(transport(config, ca_file)?),
+            MailProvider::Log => None,
         };
         Ok(Mailer {
             config: config.clone(),
@@ -46,8 +47,8 @@ impl Mailer {
         })
     }
 
-    pub fn provider(&self) -> &str {
-        &self.config.provider
+    pub fn provider(&self) -> &'static str {
+        self.config.provider.name()
     }
 
     /// Sends `m`; `Ok` once the mail server accepted it for delivery.
@@ -100,24 +101,21 @@ fn describe(e: &lettre::transport::smtp::Error) -> SendError {
 fn transport(
     config: &MailConfig,
     ca_file: Option<&std::path::Path>,
-) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+) -> Result<AsyncSmtpTransport<Tokio1Executor>, OutboundError> {
     let s = &config.smtp;
     let mut tls = TlsParameters::builder(s.host.clone());
     if let Some(path) = ca_file {
-        let pem = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read ca_file {}: {e}", path.display()))?;
-        const END: &str = "-----END CERTIFICATE-----";
-        for block in pem.split_inclusive(END).filter(|b| b.contains(END)) {
-            let cert = Certificate::from_pem(block.trim().as_bytes())
-                .map_err(|e| format!("ca_file {}: {e}", path.display()))?;
+        for pem in ca_certificates(path)? {
+            let cert =
+                Certificate::from_pem(pem.as_bytes()).map_err(|e| bad_certificate(path, e))?;
             tls = tls.add_root_certificate(cert);
         }
     }
-    let tls = tls.build().map_err(|e| format!("mail.smtp TLS: {e}"))?;
-    let tls = match s.security.as_str() {
-        "tls" => Tls::Wrapper(tls),
-        "none" => Tls::None,
-        _ => Tls::Required(tls),
+    let tls = tls.build()?;
+    let tls = match s.security {
+        SmtpSecurity::Tls => Tls::Wrapper(tls),
+        SmtpSecurity::Plain => Tls::None,
+        SmtpSecurity::StartTls => Tls::Required(tls),
     };
     let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host)
         .port(s.port)

@@ -66,7 +66,7 @@ impl Codes {
         config: &Config,
         http: reqwest::Client,
         metrics: Arc<crate::metrics::Metrics>,
-    ) -> Result<Codes, String> {
+    ) -> Result<Codes, crate::outbound::OutboundError> {
         Ok(Codes {
             inner: Arc::new(Inner {
                 metrics,

@@ -5,7 +5,7 @@
 //! their signatures. Every call is bounded by a short timeout.
 
 use super::{sign, Content, SendError};
-use crate::config::SmsConfig;
+use crate::config::{SmsConfig, SmsProvider};
 use crate::model::Phone;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -30,19 +30,19 @@ impl Sender {
         Sender { config, http }
     }
 
-    pub fn provider(&self) -> &str {
-        &self.config.provider
+    pub fn provider(&self) -> &'static str {
+        self.config.provider.name()
     }
 
     /// Sends `m`; `Ok` only when the gateway says it accepted the message.
     pub async fn send(&self, m: &Message<'_>) -> Result<(), SendError> {
         let timeout = Duration::from_secs(self.config.timeout);
         let call = async {
-            match self.config.provider.as_str() {
-                "webhook" => self.webhook(m).await,
-                "aliyun" => self.aliyun(m).await,
-                "tencent" => self.tencent(m).await,
-                _ => {
+            match self.config.provider {
+                SmsProvider::Webhook => self.webhook(m).await,
+                SmsProvider::Aliyun => self.aliyun(m).await,
+                SmsProvider::Tencent => self.tencent(m).await,
+                SmsProvider::Log => {
                     let shown = match (m.content, self.config.log_show_code) {
                         (Content::Code { code, .. }, false) => m.text.replace(code, "******"),
                         _ => m.text.clone(),

@@ -6,7 +6,7 @@
 
 use super::{enc, errcode, json, WxError};
 use crate::clock::Clock;
-use crate::config::WeComConfig;
+use crate::config::{TfaApi, WeComConfig};
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 use serde_json::json;
 use std::time::Duration;
@@ -186,7 +186,7 @@ impl WeCom {
     /// Secondary verification (二次验证), after the person proved the account: who the code
     /// WeCom opened our page with belongs to, and the confirmation to send once bound.
     pub async fn verification(&self, code: &str) -> Result<Verification, WxError> {
-        if self.config.tfa_api == "legacy" {
+        if self.config.tfa_api == TfaApi::Legacy {
             let answer = self
                 .call(|token| {
                     self.http.get(format!(

@@ -338,7 +338,7 @@ async fn an_e_mail_address_is_bound_through_the_mail_server() {
     let port = smtp.addr.port();
     let t = TestServer::start_with(|c| {
         c.ca_file = Some(ca_file.clone());
-        c.mail.provider = "smtp".into();
+        c.mail.provider = unicas::config::MailProvider::Smtp;
         c.mail.from = "统一身份认证 <sso@example.edu>".into();
         c.mail.smtp.host = "127.0.0.1".into();
         c.mail.smtp.port = port;
@@ -449,10 +449,10 @@ async fn mail_server_refusals_become_clear_messages() {
         let port = smtp.as_ref().map_or(closed, |s| s.addr.port());
         let t = TestServer::start_with(|c| {
             c.ca_file = Some(ca_file.clone());
-            c.mail.provider = "smtp".into();
+            c.mail.provider = unicas::config::MailProvider::Smtp;
             c.mail.smtp.host = "127.0.0.1".into();
             c.mail.smtp.port = port;
-            c.mail.smtp.security = "tls".into();
+            c.mail.smtp.security = unicas::config::SmtpSecurity::Tls;
             c.mail.smtp.username = "unicas".into();
             c.mail.smtp.password = "mail-secret".into();
         })

@@ -3,6 +3,7 @@
 
 use crate::support::sms_gateway::{self, Gateway, Mode};
 use crate::support::*;
+use unicas::config::SmsProvider;
 
 const PHONE: &str = "13800138000";
 
@@ -168,7 +169,11 @@ async fn parallel_sends_and_guesses_stay_within_their_limits() {
 async fn with_gateway(provider: &str, gateway: &Gateway) -> TestServer {
     let url = |path: &str| gateway.url(path);
     let (aliyun, tencent, webhook) = (url("/aliyun/"), url("/tencent/"), url("/webhook"));
-    let provider = provider.to_string();
+    let provider = match provider {
+        "aliyun" => SmsProvider::Aliyun,
+        "tencent" => SmsProvider::Tencent,
+        _ => SmsProvider::Webhook,
+    };
     TestServer::start_with(move |c| {
         c.sms.provider = provider;
         c.sms.timeout = 1;

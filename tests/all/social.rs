@@ -168,7 +168,7 @@ async fn secondary_verification_binds_the_member() {
         let mock = WxMock::start().await;
         let t = server(&mock, |c| {
             if legacy {
-                c.wecom.tfa_api = "legacy".into();
+                c.wecom.tfa_api = unicas::config::TfaApi::Legacy;
             }
         })
         .await;
