@@ -1,7 +1,7 @@
-// The resend countdown of the SMS-code forms ("58秒后重新获取"): counts the seconds down in
-// place and re-enables the send button at zero. The wait is for the number the code went to:
-// once the person types another number (a mistyped one corrected), the button is theirs
-// again. ES5, for IE10; without it the page still works (the server answers an early resend
+// The countdowns: the SMS-code forms' resend wait ("58秒后重新获取"), counting down in
+// place and re-enabling the send button at zero; and a link's ("返回(1)"), which stays. The
+// wait is for the number the code went to: once the person types another number (a mistyped
+// one corrected), the button is theirs again. ES5, for IE10; without it the page still works (the server answers an early resend
 // with the seconds left).
 (function () {
   var items = document.querySelectorAll ? document.querySelectorAll("[data-countdown]") : [];
@@ -29,6 +29,8 @@
       timer = setInterval(function () {
         n -= 1;
         if (n <= 0) {
+          // A link ("返回(1)") stays, for a browser that does not follow the page's refresh.
+          if (el.tagName === "A") { clearInterval(timer); el.textContent = template.replace(/\s*\(\{n\}\)/, ""); return; }
           release();
           return;
         }

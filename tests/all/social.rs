@@ -194,6 +194,10 @@ async fn secondary_verification_binds_the_member() {
             .await;
         assert_eq!(done.status, 200, "{}", done.body);
         assert!(done.body.contains("绑定成功") && done.body.contains("返回(1)"));
+        // Issue "Day one" 6: the member is logged in, and the button leads to 个人中心.
+        let portal = phone.get("/cas/portal").await;
+        assert_eq!(portal.status, 200, "{}", portal.body);
+        assert!(portal.body.contains("alice"), "{}", portal.body);
         let told = if legacy { "authsucc" } else { "tfa_succ" };
         assert_eq!(mock.confirmed(), [("wangwu".to_string(), told.to_string())]);
         assert_eq!(

@@ -32,6 +32,9 @@ async fn wecom(test: &'static str, p: Person) {
     phone.press(p.t("登录", "Log in")).await;
     phone.see(p.t("绑定成功", "Bound")).await;
     assert_eq!(wx.confirmed(), [("lisi".into(), "tfa_succ".into())]);
+    // On to 个人中心 by itself, logged in (the manual's last picture), not to the login page.
+    phone.arrive("/cas/portal").await;
+    phone.see(p.t("账号管理", "Account management")).await;
     phone.close().await;
 
     // 企业微信登录 on a computer: WeCom's page, the member scans, back on the application.

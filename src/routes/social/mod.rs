@@ -567,6 +567,11 @@ pub(super) async fn wecom_verify_post(app: &App, req: &Request) -> Handled {
         return ended(t.social_taken, StatusCode::CONFLICT);
     }
     super::portal::notify_bound(app, &account, Notice::WeComBound, &client).await;
+    // The password just proved the account: the person is logged in, and "绑定成功" leads
+    // to their 个人中心 (the manual's last picture), not to the login page.
+    let (tgc, _) = super::session::start_session(app, req, &account, false).await?;
     let portal = format!("{}/portal", req.prefix);
-    Ok(app.page(req, StatusCode::OK, chrome.bound(&portal)))
+    let res = app.page(req, StatusCode::OK, chrome.bound(&portal));
+    let res = super::session::with_session_cookie(app, req, res, &tgc, false);
+    Ok(app.cookies.clear(res, Cookie::Flow))
 }
