@@ -10,9 +10,9 @@ pub use messages::{
     TencentConfig, WebhookConfig,
 };
 pub use sections::{
-    AdminConfig, FirstLoginConfig, HttpConfig, LogConfig, LogFormat, LogoutConfig, MetricsConfig,
-    OutboundConfig, PasswordConfig, RecoveryConfig, RetentionConfig, SamlConfig, SessionConfig,
-    ThrottleConfig, TicketConfig, TlsConfig,
+    AdminConfig, FirstLoginConfig, HelpConfig, HttpConfig, LogConfig, LogFormat, LogoutConfig,
+    MetricsConfig, OutboundConfig, PasswordConfig, RecoveryConfig, RetentionConfig, SamlConfig,
+    SessionConfig, ThrottleConfig, TicketConfig, TlsConfig,
 };
 pub use social::{TfaApi, WeChatConfig, WeComConfig};
 
@@ -87,6 +87,7 @@ pub struct Config {
     pub sms: SmsConfig,
     pub mail: MailConfig,
     pub recovery: RecoveryConfig,
+    pub help: HelpConfig,
     pub wecom: WeComConfig,
     pub wechat: WeChatConfig,
     pub metrics: MetricsConfig,
@@ -122,6 +123,7 @@ impl Default for Config {
             sms: SmsConfig::default(),
             mail: MailConfig::default(),
             recovery: RecoveryConfig::default(),
+            help: HelpConfig::default(),
             wecom: WeComConfig::default(),
             wechat: WeChatConfig::default(),
             metrics: MetricsConfig::default(),

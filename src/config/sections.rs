@@ -170,6 +170,51 @@ impl Default for MetricsConfig {
     }
 }
 
+/// 在线帮助: where the IT office's counter is, and what the page tells people.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HelpConfig {
+    /// The service desk people go to (e.g. 信息中心服务台), its telephone, opening hours and
+    /// place, in Chinese and English; each shown when set.
+    pub desk: String,
+    pub desk_en: String,
+    pub phone: String,
+    pub hours: String,
+    pub hours_en: String,
+    pub place: String,
+    pub place_en: String,
+    /// The page's items, one paragraph each, replacing the built-in ones (account numbers,
+    /// the initial password and its X, the first login, a forgotten password with and
+    /// without a bound phone, QR and WeCom login, browsers, locks). Empty: the built-in ones.
+    pub items: Vec<String>,
+    pub items_en: Vec<String>,
+}
+
+impl HelpConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let texts = [
+            &self.desk,
+            &self.desk_en,
+            &self.phone,
+            &self.hours,
+            &self.hours_en,
+        ];
+        let all = texts
+            .into_iter()
+            .chain([&self.place, &self.place_en])
+            .chain(self.items.iter().chain(&self.items_en));
+        for text in all {
+            if text.len() > 2000 || text.chars().any(|c| c.is_control() && c != '\n') {
+                return Err(invalid(
+                    "help",
+                    "each text at most 2000 bytes, without control characters",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Forgot password (忘记密码).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -522,6 +567,7 @@ impl Config {
         self.sms.validate()?;
         self.mail.validate()?;
         self.recovery.validate()?;
+        self.help.validate()?;
         self.wecom.validate()?;
         self.wechat.validate()?;
         self.log.validate()?;

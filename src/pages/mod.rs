@@ -43,6 +43,24 @@ impl Lang {
         }
     }
 
+    /// The language a browser prefers of the two, from its `Accept-Language` header: the
+    /// highest `q` among Chinese and English tags, the earlier one on a tie.
+    pub fn preferred(header: &str) -> Option<Lang> {
+        let weighed = header.split(',').filter_map(|item| {
+            let mut parts = item.split(';');
+            let lang = Lang::parse(parts.next()?.trim())?;
+            let q = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .map_or(1.0, |q| q.trim().parse::<f32>().unwrap_or(0.0));
+            (q > 0.0).then_some((lang, q))
+        });
+        let best = weighed.fold(None, |best: Option<(Lang, f32)>, (lang, q)| match best {
+            Some((_, top)) if top >= q => best,
+            _ => Some((lang, q)),
+        });
+        best.map(|(lang, _)| lang)
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Lang::Zh => "zh-CN",
@@ -56,6 +74,15 @@ impl Lang {
             Lang::En => &text::EN,
         }
     }
+}
+
+/// The school's own help, in the page's language (from the `[help]` settings).
+pub struct Help<'a> {
+    pub desk: &'a str,
+    pub phone: &'a str,
+    pub hours: &'a str,
+    pub place: &'a str,
+    pub items: &'a [String],
 }
 
 /// What every page needs from the request and configuration.
@@ -418,14 +445,32 @@ impl Chrome<'_> {
     }
 
     /// The help page (在线帮助).
-    pub fn help(&self) -> Markup {
+    /// 在线帮助: the school's service desk (each line when set), then the items, the school's
+    /// own or the built-in ones.
+    pub fn help(&self, help: &Help) -> Markup {
         let t = self.t();
+        let desk = [
+            (t.help_desk, help.desk),
+            (t.help_phone, help.phone),
+            (t.help_hours, help.hours),
+            (t.help_place, help.place),
+        ];
+        let desk: Vec<_> = desk.iter().filter(|(_, v)| !v.is_empty()).collect();
+        let items: Vec<&str> = match help.items.is_empty() {
+            true => t.help_items.to_vec(),
+            false => help.items.iter().map(String::as_str).collect(),
+        };
         self.page(
             t.help_title,
             html! {
                 div.card {
                     h1 { (t.help_title) }
-                    ul { @for item in t.help_items { li { (item) } } }
+                    ul { @for item in &items { li { (item) } } }
+                    @if desk.is_empty() {
+                        p { (t.help_no_desk) }
+                    } @else {
+                        dl.desk { @for (label, value) in &desk { dt { (label) } dd { (value) } } }
+                    }
                     p { a.button href=(format!("{}/login", self.prefix)) { (t.back_to_login) } }
                 }
             },
@@ -449,5 +494,25 @@ impl Chrome<'_> {
                 }
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Lang;
+
+    #[test]
+    fn the_browsers_preference_is_read_by_its_weights() {
+        for (header, expected) in [
+            ("en-US,en;q=0.9,zh;q=0.8", Some(Lang::En)),
+            ("zh-CN,zh;q=0.9,en;q=0.8", Some(Lang::Zh)),
+            ("en;q=0.4, zh-Hans;q=0.6", Some(Lang::Zh)),
+            ("fr, de;q=0.8", None),
+            ("en;q=0, zh;q=0", None),
+            ("en;q=abc", None),
+            ("", None),
+        ] {
+            assert_eq!(Lang::preferred(header), expected, "{header}");
+        }
     }
 }

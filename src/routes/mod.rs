@@ -223,8 +223,19 @@ impl App {
         self.respond(req, handled)
     }
 
-    /// A handler's answer, or the error page for its failure.
+    /// A handler's answer, or the error page for its failure; a language chosen with the
+    /// switch is remembered whatever the answer is (a page, or a redirect to the next one).
     fn respond(&self, req: &Request, handled: Handled) -> Response {
+        let res = self.answer(req, handled);
+        match chosen_lang(req) {
+            Some(lang) => self
+                .cookies
+                .set(res, Cookie::Lang, lang.code(), Some(365 * 24 * 3600)),
+            None => res,
+        }
+    }
+
+    fn answer(&self, req: &Request, handled: Handled) -> Response {
         match handled {
             Ok(res) => res,
             Err(Failure::Internal(cause)) => {
@@ -243,9 +254,12 @@ impl App {
         }
     }
 
+    /// The language asked for with the switch, else the one chosen before (its cookie),
+    /// else the browser's own preference on a first visit, else Chinese.
     fn lang(&self, req: &Request) -> Lang {
         chosen_lang(req)
             .or_else(|| req.cookie(Cookie::Lang).and_then(Lang::parse))
+            .or_else(|| req.header("accept-language").and_then(Lang::preferred))
             .unwrap_or(Lang::Zh)
     }
 
@@ -299,15 +313,9 @@ impl App {
         }
     }
 
-    /// Sends an HTML page; an explicit language choice is remembered in a cookie.
-    fn page(&self, req: &Request, status: StatusCode, markup: maud::Markup) -> Response {
-        let res = Response::html(status, markup);
-        match chosen_lang(req) {
-            Some(lang) => self
-                .cookies
-                .set(res, Cookie::Lang, lang.code(), Some(365 * 24 * 3600)),
-            None => res,
-        }
+    /// Sends an HTML page.
+    fn page(&self, _req: &Request, status: StatusCode, markup: maud::Markup) -> Response {
+        Response::html(status, markup)
     }
 
     fn error_page(&self, req: &Request, status: StatusCode) -> Response {
@@ -325,7 +333,24 @@ impl App {
 
     fn help(&self, req: &Request) -> Response {
         let chrome = self.chrome(req);
-        self.page(req, StatusCode::OK, chrome.help())
+        let h = &self.config.help;
+        let help = match chrome.lang {
+            Lang::Zh => crate::pages::Help {
+                desk: &h.desk,
+                phone: &h.phone,
+                hours: &h.hours,
+                place: &h.place,
+                items: &h.items,
+            },
+            Lang::En => crate::pages::Help {
+                desk: &h.desk_en,
+                phone: &h.phone,
+                hours: &h.hours_en,
+                place: &h.place_en,
+                items: &h.items_en,
+            },
+        };
+        self.page(req, StatusCode::OK, chrome.help(&help))
     }
 
     /// Who is asking: the client's address (seen through trusted reverse proxies) and

@@ -51,6 +51,41 @@ async fn login_page_has_the_manual_labels_and_standard_field_names() {
         .starts_with("unicas_lang=en"));
 }
 
+/// Issue "Day one" 7: a first visit speaks the browser's language (`Accept-Language`, by its
+/// q-values); a choice made with the switch outlives the redirects that follow it.
+#[tokio::test]
+async fn the_language_follows_the_browser_and_then_the_choice() {
+    let t = TestServer::start().await;
+    let english = "Student or staff number";
+    for (header, in_english) in [
+        ("en-US,en;q=0.9", true),
+        ("zh-CN,zh;q=0.9,en;q=0.8", false),
+        ("en;q=0.5, zh-TW;q=0.8", false),
+        ("fr-FR, en;q=0.7, zh;q=0.3", true),
+        ("de, en;q=0", false),
+    ] {
+        let mut c = t.client();
+        c.headers.push(("accept-language".into(), header.into()));
+        let page = c.get("/cas/login").await;
+        assert_eq!(page.body.contains(english), in_english, "{header}");
+    }
+    // English chosen on a page that only redirects (the portal, logged out): the choice
+    // is kept, and the login page it leads to is English despite a Chinese browser.
+    let mut c = t.client();
+    c.headers
+        .push(("accept-language".into(), "zh-CN,zh;q=0.9".into()));
+    let res = c.get("/cas/portal?lang=en").await;
+    assert!((300..400).contains(&res.status), "{}", res.status);
+    assert!(res
+        .set_cookie("unicas_lang")
+        .is_some_and(|v| v.starts_with("unicas_lang=en")));
+    let next = c.get(res.location()).await;
+    assert!(next.body.contains(english), "{}", next.body);
+    // And the switch back wins over the browser too.
+    c.get("/cas/login?lang=zh-CN").await;
+    assert!(!c.get("/cas/login").await.body.contains(english));
+}
+
 /// docs/security.md D07, D08, L07
 #[tokio::test]
 async fn password_login_redirects_with_a_ticket_and_sets_a_hardened_tgc() {
@@ -453,6 +488,47 @@ async fn must_change_accounts_change_their_password_before_any_session() {
             .await
             .status,
         302
+    );
+}
+
+/// Issue "Day one" 2: 在线帮助 says what a student asks the counter (the X, no bound phone,
+/// QR and WeCom), and the school's desk and its own items when configured, in each language.
+#[tokio::test]
+async fn the_help_page_is_the_schools_own() {
+    let built_in = TestServer::start().await;
+    let page = built_in.client().get("/cas/help").await.body;
+    for needed in ["X 或 x 均可", "没有绑定手机和邮箱", "企业微信", "服务台"] {
+        assert!(page.contains(needed), "{needed}: {page}");
+    }
+    let t = TestServer::start_with(|c| {
+        c.help.desk = "信息中心服务台".into();
+        c.help.phone = "0571-8888 0000".into();
+        c.help.hours_en = "Weekdays 8:00-17:30".into();
+        c.help.items = vec!["新生请于开学前<完成>激活。".into()];
+    })
+    .await;
+    let zh = t.client().get("/cas/help").await.body;
+    assert!(
+        zh.contains("信息中心服务台") && zh.contains("0571-8888 0000"),
+        "{zh}"
+    );
+    assert!(
+        zh.contains("新生请于开学前&lt;完成&gt;激活。"),
+        "escaped: {zh}"
+    );
+    assert!(
+        !zh.contains("X 或 x 均可"),
+        "the school's items replace the built-in ones"
+    );
+    let en = t.client().get("/cas/help?lang=en").await.body;
+    assert!(en.contains("Weekdays 8:00-17:30") && en.contains("0571-8888 0000"));
+    assert!(
+        en.contains("X and x both work"),
+        "no English items set: the built-in ones"
+    );
+    assert!(
+        !en.contains("信息中心服务台"),
+        "no English desk name set: none shown"
     );
 }
 
