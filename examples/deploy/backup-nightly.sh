@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Nightly backup of unicas while it serves: a consistent copy (SQLite's online backup),
-# compressed, kept 30 days. Run from cron (`15 2 * * * unicas /usr/local/lib/unicas/backup-nightly.sh`)
+# compressed, kept 30 days. Run from cron (`15 2 * * * unicas /usr/lib/unicas/backup-nightly.sh`)
 # or examples/deploy/unicas-backup.timer. Copy the key file once, to somewhere else: a
 # backup without its key file cannot be read, and the key file must not sit beside it.
 set -euo pipefail
