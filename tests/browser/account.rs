@@ -15,7 +15,7 @@ async fn account_management(test: &'static str, p: Person) {
     campus.bind("alice", "phone", "13800001234");
     let b = campus.browser("alice", p).await;
     b.open("/cas/login").await;
-    b.choose_language().await;
+    b.sees_own_language().await;
     log_in(&b, PASSWORD).await;
     b.arrive("/cas/portal").await;
     b.see(p.t("综合服务大厅", "Service hall")).await;
@@ -25,7 +25,7 @@ async fn account_management(test: &'static str, p: Person) {
     // "退出其他设备上的登录": the other computer finds itself logged out.
     let other = campus.browser("alice-elsewhere", p).await;
     other.open("/cas/login").await;
-    other.choose_language().await;
+    other.sees_own_language().await;
     log_in(&other, PASSWORD).await;
     other.arrive("/cas/portal").await;
     b.open("/cas/account").await;
@@ -116,7 +116,7 @@ async fn account_management(test: &'static str, p: Person) {
     // The new password is the one that logs in now.
     let later = campus.browser("alice-later", p).await;
     later.open("/cas/login").await;
-    later.choose_language().await;
+    later.sees_own_language().await;
     log_in(&later, PASSWORD).await;
     later
         .see(p.t("用户名或密码错误", "Incorrect account or password"))

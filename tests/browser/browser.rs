@@ -287,6 +287,45 @@ impl Browser {
         self.must(title, "read the title").await
     }
 
+    /// On the first page of ours, the person reads their own language without touching the
+    /// switch: their browser asks for it (`Accept-Language`), as a student's does.
+    pub async fn sees_own_language(&self) {
+        self.reads(self.person.t("zh-CN", "en")).await;
+    }
+
+    /// The person tries the other language with the switch and comes back to their own: the
+    /// page, its step and the application it leads to must survive both.
+    pub async fn switches_language_and_back(&self) {
+        let (other, other_code, own) = match self.person.lang {
+            Lang::Zh => ("English", "en", "简体中文"),
+            Lang::En => ("简体中文", "zh-CN", "English"),
+        };
+        self.press(other).await;
+        self.reads(other_code).await;
+        self.press(own).await;
+        self.sees_own_language().await;
+    }
+
+    /// Waits until the page is in `lang` (its `<html lang>`).
+    async fn reads(&self, lang: &str) {
+        let started = Instant::now();
+        loop {
+            let html = self.client.find(Locator::Css("html")).await;
+            let shown = match html {
+                Ok(html) => html.attr("lang").await.ok().flatten(),
+                Err(_) => None,
+            };
+            if shown.as_deref() == Some(lang) {
+                return;
+            }
+            if started.elapsed() > PATIENCE {
+                self.fail(&format!("the page is in {shown:?}, not {lang}"))
+                    .await;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits until the page shows `text`.
     pub async fn see(&self, text: &str) {
         let started = Instant::now();

@@ -4,7 +4,7 @@
 //! WeCom/WeChat stand-in.
 
 use crate::application::{Application, CasLink};
-use crate::browser::{Browser, Lang, Launch, Person};
+use crate::browser::{Browser, Launch, Person};
 use crate::support::receiver::TestCa;
 use crate::support::wx::{self, WxMock};
 use crate::support::{unicas, TestServer, PASSWORD};
@@ -169,15 +169,6 @@ impl Browser {
             self.fail("no captcha was drawn for this browser").await;
         };
         self.fill("captcha", &answer).await;
-    }
-
-    /// On the first page of ours, a person who reads English presses "English" (the choice
-    /// is remembered for a year).
-    pub async fn choose_language(&self) {
-        if self.person.lang == Lang::En {
-            self.press("English").await;
-            self.see("简体中文").await;
-        }
     }
 }
 

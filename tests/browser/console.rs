@@ -68,7 +68,7 @@ async fn console(test: &'static str, p: Person) {
 async fn log_in_to_console(b: &Browser) {
     let p = b.person;
     b.open("/cas/login").await;
-    b.choose_language().await;
+    b.sees_own_language().await;
     b.fill("username", "it001").await;
     b.fill("password", PASSWORD).await;
     b.press(p.t("登录", "Log in")).await;

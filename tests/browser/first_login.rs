@@ -46,10 +46,11 @@ async fn steps(campus: &Campus, b: &Browser, account: &str, initial: &str, phone
     let p = b.person;
     b.fill("username", account).await;
     b.fill("password", initial).await;
-    b.press("登录").await;
-    // The language is chosen on the steps, which must not lose them or the application.
-    b.see("首次登录").await;
-    b.choose_language().await;
+    b.press(p.t("登录", "Log in")).await;
+    // The language is switched and back on the steps, which must not lose them or the
+    // application.
+    b.see(p.t("首次登录", "First login")).await;
+    b.switches_language_and_back().await;
     b.see(p.t("首次登录", "First login")).await;
     b.see(p.t("请先修改密码，再绑定手机。", "Change your password first"))
         .await;

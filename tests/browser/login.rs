@@ -16,13 +16,16 @@ async fn password_login(test: &'static str, p: Person) {
 
     b.open(&jw.url()).await;
     b.arrive("/cas/login?service=").await;
-    // A mistyped password first; the language is chosen on the page that says so, and
-    // the application is still where the login leads.
+    // The page is in the browser's language. A mistyped password first; the language is
+    // switched and back on the page that says so, and the application is still where the
+    // login leads.
+    b.sees_own_language().await;
     b.fill("username", "alice").await;
     b.fill("password", "not-the-password").await;
-    b.press("登录").await;
-    b.see("用户名或密码错误").await;
-    b.choose_language().await;
+    b.press(p.t("登录", "Log in")).await;
+    b.see(p.t("用户名或密码错误", "Incorrect account or password"))
+        .await;
+    b.switches_language_and_back().await;
     let title = b.title().await;
     if !title.starts_with(p.t("统一身份认证", "Unified Identity Authentication")) {
         b.fail(&format!("the login page is titled {title:?}")).await;

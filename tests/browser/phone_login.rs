@@ -15,7 +15,7 @@ async fn sms_login(test: &'static str, p: Person) {
     let b = campus.browser("alice", p).await;
     b.open(&jw.url()).await;
     b.arrive("/cas/login?service=").await;
-    b.choose_language().await;
+    b.sees_own_language().await;
     b.press(p.t("短信登录", "SMS login")).await;
     b.see(p.t(
         "使用已绑定的手机号接收验证码登录。",
@@ -67,7 +67,7 @@ async fn qr_login(test: &'static str, p: Person) {
     let computer = campus.browser("computer", p).await;
     computer.open(&jw.url()).await;
     computer.arrive("/cas/login?service=").await;
-    computer.choose_language().await;
+    computer.sees_own_language().await;
     computer.press(p.t("扫码登录", "QR code")).await;
     computer
         .see(p.t("请使用手机扫描二维码登录", "Scan the code with your phone"))

@@ -14,7 +14,7 @@ async fn forgot_password(test: &'static str, p: Person) {
     campus.bind("alice", "phone", "13600002222");
     let b = campus.browser("alice", p).await;
     b.open("/cas/login").await;
-    b.choose_language().await;
+    b.sees_own_language().await;
     b.press(p.t("忘记密码", "Forgot password")).await;
 
     // 1: the account and the characters in the image (read from the server's test hook, as

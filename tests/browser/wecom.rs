@@ -23,7 +23,7 @@ async fn wecom(test: &'static str, p: Person) {
     phone
         .open(&format!("/cas/wecom/verify?code={}", wx.wecom_code("lisi")))
         .await;
-    phone.choose_language().await;
+    phone.sees_own_language().await;
     phone
         .see(p.t("完成企业微信身份验证", "to join the school's WeCom"))
         .await;
@@ -42,7 +42,7 @@ async fn wecom(test: &'static str, p: Person) {
     let b = campus.browser("lisi-computer", p).await;
     b.open(&jw.url()).await;
     b.arrive("/cas/login?service=").await;
-    b.choose_language().await;
+    b.sees_own_language().await;
     b.press(p.t("企业微信登录", "WeCom")).await;
     b.arrive(&jw.url()).await;
     b.see("Signed in as alice").await;
@@ -53,7 +53,7 @@ async fn wecom(test: &'static str, p: Person) {
     wx.wecom_scanner(Some("zhangsan"));
     let b = campus.browser("bob", p).await;
     b.open("/cas/login").await;
-    b.choose_language().await;
+    b.sees_own_language().await;
     b.fill("username", "bob").await;
     b.fill("password", PASSWORD).await;
     b.press(p.t("登录", "Log in")).await;
