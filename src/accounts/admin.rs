@@ -165,6 +165,23 @@ impl Accounts {
         done
     }
 
+    /// Every SSO session but `keep` (the administrator's own) ends, after an incident; the
+    /// administrator's audit row goes in the same commit.
+    pub async fn end_all_sessions(
+        &self,
+        keep: String,
+        admin: &str,
+        client: &Client,
+    ) -> Result<usize, AdminError> {
+        let (admin, client, now) = (admin.to_string(), client.clone(), self.clock.now());
+        let ended = self
+            .store
+            .call(move |s| s.end_all_sessions(&keep, &admin, &client, now))
+            .await?;
+        self.sessions.forget_all();
+        Ok(ended)
+    }
+
     pub async fn end_sessions(&self, id: &str) -> Result<usize, AdminError> {
         let (id_owned, now) = (id.to_string(), self.clock.now());
         let ended = self

@@ -8,6 +8,7 @@ mod login;
 mod password;
 mod policy;
 mod questions;
+mod records;
 mod second_factor;
 
 pub use change::PasswordChange;

@@ -152,9 +152,9 @@ impl Cas {
         self.registry.all()
     }
 
-    /// Re-reads the registry now (after a change from the admin console).
-    pub fn reload_registry(&self) -> Result<(), crate::store::StoreError> {
-        self.registry.reload()
+    /// The registry, for the console's changes to it.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
     }
 
     pub fn metrics(&self) -> &crate::metrics::Metrics {

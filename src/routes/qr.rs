@@ -310,9 +310,8 @@ pub(super) async fn qr_scan_post(app: &App, req: &Request) -> Handled {
     };
     request.state = state;
     keep_qr(app, &key, &request).await?;
-    let (id, now) = (session.account_id.clone(), app.clock.now());
-    app.store
-        .call(move |s| s.audit(&client.record(event, Some(&id)), now))
+    app.accounts
+        .record(&client, event, Some(&session.account_id))
         .await?;
     let page = chrome.message(t.qr_confirm_title, message, &[]);
     Ok(app.page(req, StatusCode::OK, page))

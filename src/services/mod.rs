@@ -2,6 +2,8 @@
 //! table, reloaded periodically so changes made with the command line take effect within
 //! seconds. A `service` string that matches no enabled entry is never redirected to.
 
+mod changes;
+
 use crate::model::{pattern, Service};
 use crate::store::Store;
 use std::sync::{Arc, RwLock};

@@ -151,15 +151,15 @@ async fn admin_audit_row(
     action: &str,
     target: &str,
 ) -> Result<(), Failure> {
-    let (id, client, now) = (grant.account.clone(), app.client(req), app.clock.now());
     let event = crate::model::AuditEvent::AdminAction {
         action: action.to_string(),
         target: target.to_string(),
     };
-    app.store
-        .call(move |s| s.audit(&client.record(event, Some(&id)), now))
-        .await?;
-    Ok(())
+    let by = app.client(req);
+    Ok(app
+        .accounts
+        .record(&by, event, Some(&grant.account))
+        .await?)
 }
 
 /// `GET /admin`: the overview.
@@ -199,17 +199,10 @@ pub(super) async fn admin_end_all(app: &App, req: &Request) -> Handled {
     if req.form.get("confirm") != Some("yes") {
         return Err(Failure::Refused(StatusCode::BAD_REQUEST));
     }
-    let (keep, admin, client, now) = (
-        h.ids().0,
-        grant.account.clone(),
-        app.client(req),
-        app.clock.now(),
-    );
     let ended = app
-        .store
-        .call(move |s| s.end_all_sessions(&keep, &admin, &client, now))
+        .accounts
+        .end_all_sessions(h.ids().0, &grant.account, &app.client(req))
         .await?;
-    app.sessions.forget_all();
     tracing::warn!(ended, admin = %grant.account, "every SSO session ended from the console");
     Ok(Response::see_other(&format!(
         "{}/admin?ended={ended}",

@@ -13,10 +13,9 @@ pub(super) async fn second_factor_page(
 ) -> Result<Response, Failure> {
     let (flow, new_flow) = crate::routes::flow(req);
     let token = app.forms.issue(&flow, app.clock.now()).token;
-    let id = h.account().id.clone();
     let totp = app
-        .store
-        .call(move |s| s.binding(&id, "totp"))
+        .accounts
+        .binding(&h.account().id, "totp")
         .await?
         .is_some();
     let view = SecondFactorView {
@@ -87,7 +86,9 @@ pub(in crate::routes) async fn admin_verify(app: &App, req: &Request) -> Handled
                 .codes
                 .check(Purpose::Admin, &account.id, to, code, &client)
                 .await;
-            checked.map(|c| c == CodeCheck::Valid)
+            checked
+                .map(|c| c == CodeCheck::Valid)
+                .map_err(Failure::from)
         }
         _ => totp_step(app, &account.id, code, now).await,
     };
@@ -128,16 +129,14 @@ pub(super) async fn totp_step(
     account_id: &str,
     code: &str,
     now: i64,
-) -> Result<bool, crate::store::StoreError> {
-    let id = account_id.to_string();
-    let secret = app.store.call(move |s| s.binding(&id, "totp")).await?;
+) -> Result<bool, Failure> {
+    let secret = app.accounts.binding(account_id, "totp").await?;
     match secret.and_then(|s| crate::totp::verify(&s, code, now)) {
-        Some(step) => {
-            app.admin
-                .totp_steps
-                .raise(account_id.to_string(), step, now + 120, now)
-                .await
-        }
+        Some(step) => Ok(app
+            .admin
+            .totp_steps
+            .raise(account_id.to_string(), step, now + 120, now)
+            .await?),
         None => Ok(false),
     }
 }
@@ -166,10 +165,9 @@ pub(super) async fn totp_page(
         .totp_pending
         .insert(grant.account.clone(), secret.clone(), now + 600, now)
         .await?;
-    let id = grant.account.clone();
     let enrolled = app
-        .store
-        .call(move |s| s.binding(&id, "totp"))
+        .accounts
+        .binding(&grant.account, "totp")
         .await?
         .is_some();
     // The QR code travels inside the page: the secret never has a URL of its own.
@@ -209,13 +207,13 @@ pub(in crate::routes) async fn admin_totp_confirm(app: &App, req: &Request) -> H
         .totp_steps
         .raise(grant.account.clone(), step, now + 120, now)
         .await?;
-    let (id, c) = (grant.account.clone(), app.client(req));
     let event = crate::model::AuditEvent::AdminAction {
         action: "enrol authenticator".into(),
         target: grant.account.clone(),
     };
-    app.store
-        .call(move |s| s.bind(&id, "totp", &secret, &c.record(event, Some(&id)), now))
+    let by = app.client(req);
+    app.accounts
+        .bind(&grant.account, "totp", secret, event, &by, false)
         .await?;
     app.admin.totp_pending.take(&grant.account).await?;
     Ok(Response::see_other(&format!("{}/admin/totp", req.prefix)))

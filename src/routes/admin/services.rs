@@ -6,7 +6,7 @@ use super::*;
 /// normalised).
 pub(in crate::routes) async fn admin_services(app: &App, req: &Request) -> Handled {
     let (_, grant) = admin_page_gate(app, req).await?;
-    let services = app.store.call(|s| s.services()).await?;
+    let services = app.cas.registry().stored().await?;
     let test = req
         .query
         .get("test")
@@ -47,16 +47,14 @@ pub(super) async fn service_page(
     status: StatusCode,
 ) -> Handled {
     let found = match id {
-        Some(id) => Some(
-            app.store
-                .call(move |s| Ok((s.service(id)?, s.deliveries(id, 20)?, s.mismatches(id)?)))
-                .await?,
-        ),
+        Some(id) => match app.cas.registry().entry_history(id, 20).await? {
+            Some(found) => Some(found),
+            None => return Err(Failure::Refused(StatusCode::NOT_FOUND)),
+        },
         None => None,
     };
     let (service, deliveries, mismatches) = match found {
-        Some((None, _, _)) => return Err(Failure::Refused(StatusCode::NOT_FOUND)),
-        Some((Some(s), d, m)) => (Some(s), d, m),
+        Some((s, d, m)) => (Some(s), d, m),
         None => (None, Vec::new(), Vec::new()),
     };
     let view = ServiceDetail {
@@ -136,7 +134,7 @@ pub(in crate::routes) async fn admin_service_save(app: &App, req: &Request) -> H
     };
     let settings = match id {
         // Settings the form does not show (aliases, any-host) stay as they were.
-        Some(id) => match app.store.call(move |s| s.service(id)).await? {
+        Some(id) => match app.cas.registry().entry(id).await? {
             Some(current) => NewService {
                 attribute_aliases: current.settings.attribute_aliases,
                 allow_any_host: current.settings.allow_any_host,
@@ -159,22 +157,7 @@ pub(in crate::routes) async fn admin_service_save(app: &App, req: &Request) -> H
         .await;
     }
     let (enabled, now) = (f.flag("enabled"), app.clock.now());
-    let saved = app
-        .store
-        .call(move |s| {
-            let id = match id {
-                Some(id) => match s.update_service(id, &settings)? {
-                    crate::store::ServiceUpdate::Updated => Some(id),
-                    _ => None,
-                },
-                None => s.insert_service(&settings, now)?,
-            };
-            if let Some(id) = id {
-                s.set_service_enabled(id, enabled)?;
-            }
-            Ok(id)
-        })
-        .await?;
+    let saved = app.cas.registry().save(id, settings, enabled, now).await?;
     let Some(saved) = saved else {
         let t = app.chrome(req).t();
         return service_page(
@@ -187,7 +170,6 @@ pub(in crate::routes) async fn admin_service_save(app: &App, req: &Request) -> H
         )
         .await;
     };
-    let _ = app.cas.reload_registry();
     admin_audit_row(app, req, &grant, "service", &saved.to_string()).await?;
     Ok(Response::see_other(&format!(
         "{}/admin/service?id={saved}",

@@ -4,7 +4,7 @@
 use super::form::{login_form, Form};
 use crate::http::Request;
 use crate::model::audit::Method;
-use crate::model::Status;
+
 use crate::routes::error::Handled;
 use crate::routes::first_login::finish_login;
 use crate::routes::qr::{made_here, qr_request, QrState};
@@ -53,12 +53,11 @@ pub(super) async fn qr_login_post(
     if app.qr.requests.take(&key).await?.is_none() {
         return Ok(again(t.qr_invalid, StatusCode::FORBIDDEN, None).await);
     }
-    let id = account_id.clone();
     let account = app
-        .store
-        .call(move |s| s.account(&id))
+        .accounts
+        .active(&account_id)
         .await?
-        .filter(|a| a.status == Status::Active && a.generation == generation);
+        .filter(|a| a.generation == generation);
     let Some(account) = account else {
         return Ok(again(t.qr_invalid, StatusCode::FORBIDDEN, None).await);
     };

@@ -7,7 +7,7 @@
 use super::{Form, Target};
 use crate::accounts::Login;
 use crate::http::{Request, Response};
-use crate::model::{Phone, Status};
+use crate::model::Phone;
 use crate::otp::{self, Delivery, Purpose, Sent};
 use crate::pages::SmsForm;
 use crate::routes::error::{Failure, Handled};
@@ -28,18 +28,10 @@ enum Asked {
 /// and limits go under: the account, or for an unbound number one of its own, so
 /// limits treat both alike.
 async fn phone_owner(app: &App, phone: &Phone) -> Result<(Option<String>, String), Failure> {
-    let value = phone.e164();
-    let owner = app
-        .store
-        .call(move |s| {
-            let Some(id) = s.account_by_binding("phone", &value)? else {
-                return Ok(None);
-            };
-            Ok(s.account(&id)?
-                .filter(|a| a.status == Status::Active)
-                .map(|a| a.id))
-        })
-        .await?;
+    let owner = match app.accounts.holder("phone", vec![phone.e164()]).await? {
+        Some(id) => app.accounts.active(&id).await?.map(|a| a.id),
+        None => None,
+    };
     let name = owner.clone().unwrap_or_else(|| phone_name(app, phone));
     Ok((owner, name))
 }

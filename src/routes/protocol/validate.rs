@@ -212,28 +212,16 @@ impl App {
         if bursts.is_empty() {
             return;
         }
-        for (ip, count) in &bursts {
+        for (ip, count) in bursts {
             tracing::warn!(%ip, count, "many invalid tickets presented");
-        }
-        let now = self.clock.now();
-        let written = self
-            .store
-            .call(move |s| {
-                for (ip, count) in &bursts {
-                    let client = Client {
-                        ip: ip.clone(),
-                        user_agent: String::new(),
-                    };
-                    s.audit(
-                        &client.record(AuditEvent::InvalidTickets { count: *count }, None),
-                        now,
-                    )?;
-                }
-                Ok(())
-            })
-            .await;
-        if let Err(e) = written {
-            tracing::error!("audit of invalid tickets: {e}");
+            let client = Client {
+                ip,
+                user_agent: String::new(),
+            };
+            let event = AuditEvent::InvalidTickets { count };
+            if let Err(e) = self.accounts.record(&client, event, None).await {
+                tracing::error!("audit of invalid tickets: {e}");
+            }
         }
     }
 }

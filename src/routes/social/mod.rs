@@ -18,7 +18,7 @@ use super::App;
 use crate::ephemeral::Ephemeral;
 use crate::http::{Cookie, Request, Response};
 use crate::model::audit::Method;
-use crate::model::{AuditEvent, Status};
+use crate::model::AuditEvent;
 use crate::otp::Notice;
 use crate::social::{WeComUser, WxError};
 use crate::store::Bound;
@@ -287,16 +287,8 @@ pub(super) async fn social_callback(app: &App, req: &Request, kind: &str) -> Han
             let event = AuditEvent::IdentityBound { kind };
             let value = identity.0[0].clone();
             let bound = app
-                .store
-                .call(move |s| {
-                    s.bind(
-                        &account,
-                        kind,
-                        &value,
-                        &client.record(event, Some(&account)),
-                        now,
-                    )
-                })
+                .accounts
+                .bind(&account, kind, value, event, &client, false)
                 .await?;
             let notice = match state.provider {
                 Provider::WeCom => Notice::WeComBound,
@@ -362,20 +354,9 @@ async fn bound_account(
     values: &[String],
     userid: &Option<String>,
 ) -> Result<Option<crate::model::Account>, Failure> {
-    let (kind, candidates) = (provider.kind(), values.to_vec());
-    let found = app
-        .store
-        .call(move |s| {
-            for v in &candidates {
-                if let Some(id) = s.account_by_binding(kind, v)? {
-                    return Ok(Some(id));
-                }
-            }
-            Ok(None)
-        })
-        .await?;
-    if let Some(id) = found {
-        return active_account(app, &id).await;
+    let kind = provider.kind();
+    if let Some(id) = app.accounts.holder(kind, values.to_vec()).await? {
+        return Ok(app.accounts.active(&id).await?);
     }
     let value = values.first().cloned().unwrap_or_default();
     let Some(id) = userid
@@ -385,40 +366,20 @@ async fn bound_account(
     else {
         return Ok(None);
     };
-    let Some(account) = active_account(app, &id).await? else {
+    let Some(account) = app.accounts.active(&id).await? else {
         return Ok(None);
     };
     // Not bound for an account that owes its first login: it is refused as such.
     if super::first_login::needs_first_login(app, &account, false).await? {
         return Ok(Some(account));
     }
-    let (v, now) = (value, app.clock.now());
+    let event = AuditEvent::IdentityBound { kind };
+    let server = crate::model::Client::default();
     let bound = app
-        .store
-        .call(move |s| {
-            if s.binding(&id, kind)?.is_some() {
-                return Ok(Bound::Taken);
-            }
-            let event = AuditEvent::IdentityBound { kind };
-            s.bind(
-                &id,
-                kind,
-                &v,
-                &crate::model::AuditRecord::system(event, Some(&id)),
-                now,
-            )
-        })
+        .accounts
+        .bind(&id, kind, value, event, &server, true)
         .await?;
     Ok((bound == Bound::Bound).then_some(account))
-}
-
-async fn active_account(app: &App, id: &str) -> Result<Option<crate::model::Account>, Failure> {
-    let id = id.to_string();
-    Ok(app
-        .store
-        .call(move |s| s.account(&id))
-        .await?
-        .filter(|a| a.status == Status::Active))
 }
 
 /// `GET wecom/verify?code=`: WeCom's secondary verification opens this page; the code is
@@ -545,11 +506,7 @@ pub(super) async fn wecom_verify_post(app: &App, req: &Request) -> Handled {
         return Ok(app.page(req, StatusCode::FORBIDDEN, page));
     }
     let value = format!("{}/{}", wecom.corp_id(), verification.userid);
-    let v = value.clone();
-    let holder = app
-        .store
-        .call(move |s| s.account_by_binding("wecom", &v))
-        .await?;
+    let holder = app.accounts.holder("wecom", vec![value.clone()]).await?;
     if holder.is_some_and(|id| id != account.id) {
         return ended(t.social_taken, StatusCode::CONFLICT);
     }
@@ -557,11 +514,10 @@ pub(super) async fn wecom_verify_post(app: &App, req: &Request) -> Handled {
         tracing::warn!(error = %e, "WeCom did not take the confirmation");
         return ended(t.social_failed, StatusCode::BAD_GATEWAY);
     }
-    let (id, c) = (account.id.clone(), client.clone());
     let event = AuditEvent::IdentityBound { kind: "wecom" };
     let bound = app
-        .store
-        .call(move |s| s.bind(&id, "wecom", &value, &c.record(event, Some(&id)), now))
+        .accounts
+        .bind(&account.id, "wecom", value, event, &client, false)
         .await?;
     if bound == Bound::Taken {
         return ended(t.social_taken, StatusCode::CONFLICT);
