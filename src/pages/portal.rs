@@ -22,6 +22,9 @@ pub struct PortalView<'a> {
     pub apps: Vec<PortalApp>,
     /// An administrator: a link to the console.
     pub admin: bool,
+    /// No phone is bound (accounts from before phones were required): a notice leads to
+    /// binding one.
+    pub phone_missing: bool,
 }
 
 /// One recent sign-in.
@@ -131,6 +134,12 @@ impl Chrome<'_> {
                 (self.portal_bar(v.name, v.account_id))
                 div.card {
                     h1 { (t.portal_title) }
+                    @if v.phone_missing {
+                        p #phoneMissing .notice role="status" {
+                            (t.phone_missing) " "
+                            a.button href=(self.account_url("phone")) { (t.bind_now) }
+                        }
+                    }
                     @if v.admin { p { a.button.secondary href=(format!("{}/admin", self.prefix)) { (t.admin_console_link) } } }
                     @if v.apps.is_empty() { p.hint { (t.no_apps) } }
                     ul.apps {

@@ -673,3 +673,49 @@ async fn guessing_the_current_password_is_throttled_and_audited() {
     assert!(answers[..5].iter().all(|a| a.contains("当前密码不正确")));
     assert!(answers[5].contains("登录失败次数过多"), "{}", answers[5]);
 }
+
+/// Issue 24, item 9 (the manual's section 2): an account without a bound phone is told so in
+/// the portal, with "立即绑定" leading to the phone's page; once a phone is bound the notice
+/// goes.
+#[tokio::test]
+async fn the_portal_asks_accounts_without_a_phone_to_bind_one() {
+    let t = TestServer::start().await;
+    let mut c = logged_in(&t).await;
+    let portal = c.get("/cas/portal").await;
+    assert!(portal.body.contains("尚未绑定手机"), "{}", portal.body);
+    assert!(portal
+        .body
+        .contains("<a class=\"button\" href=\"/cas/account/phone\">立即绑定</a>"));
+    let english = c.get("/cas/portal?lang=en").await;
+    assert!(english.body.contains("No mobile phone is bound") && english.body.contains("Bind now"));
+
+    assert_eq!(
+        confirm(&mut c, "phone").await.location(),
+        "/cas/account/phone"
+    );
+    let page = c.get("/cas/account/phone").await;
+    let sent = c
+        .post(
+            "/cas/account/phone",
+            &[
+                ("execution", &page.tokens()[0]),
+                ("action", "send"),
+                ("phone", "13900139000"),
+            ],
+        )
+        .await;
+    let code = t.sms_code("13900139000").await.unwrap();
+    let bound = c
+        .post(
+            "/cas/account/phone",
+            &[
+                ("execution", &sent.tokens()[0]),
+                ("action", "bind"),
+                ("code", &code),
+            ],
+        )
+        .await;
+    assert_eq!(bound.status, 303, "{}", bound.body);
+    let portal = c.get("/cas/portal").await;
+    assert!(!portal.body.contains("尚未绑定手机") && !portal.body.contains("立即绑定"));
+}
