@@ -114,8 +114,12 @@ impl Codes {
     }
 
     fn limits(&self, target: &Recipient) -> Limits {
-        match target {
-            Recipient::Phone(_) => {
+        self.channel_limits(matches!(target, Recipient::Email(_)))
+    }
+
+    fn channel_limits(&self, email: bool) -> Limits {
+        match email {
+            false => {
                 let c = &self.inner.sms;
                 Limits {
                     resend_after: c.resend_after,
@@ -127,7 +131,7 @@ impl Codes {
                     per_day: c.per_day,
                 }
             }
-            Recipient::Email(_) => {
+            true => {
                 let c = &self.inner.mail;
                 Limits {
                     resend_after: c.resend_after,
@@ -187,6 +191,22 @@ impl Codes {
         self.inner
             .store
             .call(move |s| s.near_cap(channel, &ip, &hash, &limits, now))
+            .await
+    }
+
+    /// Whether sends from this client on a channel (`email` or SMS) are near their caps,
+    /// before a number or address is typed: a form drawn again for a new captcha keeps it.
+    pub async fn client_near_cap(&self, client: &Client, email: bool) -> Result<bool, StoreError> {
+        let (ip, limits, now) = (
+            client.ip.clone(),
+            self.channel_limits(email),
+            self.inner.clock.now(),
+        );
+        let channel = if email { "email" } else { "sms" };
+        // No message has an empty target: only the client's sends count.
+        self.inner
+            .store
+            .call(move |s| s.near_cap(channel, &ip, "", &limits, now))
             .await
     }
 

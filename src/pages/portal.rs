@@ -4,7 +4,7 @@
 //! e-mail, questions and unbinding first ask the person to prove it is still them. Numbers
 //! and addresses are shown masked.
 
-use super::Chrome;
+use super::{Chrome, Refresh};
 use crate::accounts::QUESTIONS;
 use maud::{html, Markup};
 
@@ -273,8 +273,7 @@ impl Chrome<'_> {
                                 input type="hidden" name="next" value=(v.next);
                                 (self.send_code_button(v.wait))
                                 @if v.code_sent {
-                                    label.sr for="code" { (t.code_placeholder) }
-                                    input #code type="text" name="code" inputmode="numeric" maxlength="6" placeholder=(t.code_placeholder) autocomplete="one-time-code";
+                                    (self.code_field("code", false))
                                     button type="submit" name="action" value="code" { (t.verify_button) }
                                 }
                             }
@@ -307,12 +306,11 @@ impl Chrome<'_> {
                         input type="hidden" name="execution" value=(v.token);
                         label.sr for=(field) { (placeholder) }
                         input id=(field) type=(kind) name=(field) value=(v.input) placeholder=(placeholder) required;
-                        @if v.captcha { (self.captcha_field(false, None)) }
+                        @if v.captcha { (self.captcha_field(false, Refresh::Link(&action))) }
                         (self.send_code_button(v.wait))
                         @if let Some(to) = &v.code_sent_to {
                             p.notice { (t.code_sent_to) (to) }
-                            label.sr for="code" { (t.code_placeholder) }
-                            input #code type="text" name="code" inputmode="numeric" maxlength="6" placeholder=(t.code_placeholder) autocomplete="one-time-code";
+                            (self.code_field("code", v.email))
                             button type="submit" name="action" value="bind" { (t.confirm_bind) }
                         }
                     }

@@ -466,8 +466,9 @@ async fn first_login_page(
         _ => String::new(),
     };
     let captcha = match Phone::parse(&typed) {
-        Some(p) if phone_pending => app.codes.near_cap(&client, &Recipient::Phone(p)).await?,
-        _ => false,
+        _ if !phone_pending => false,
+        Some(p) => app.codes.near_cap(&client, &Recipient::Phone(p)).await?,
+        None => app.codes.client_near_cap(&client, false).await?,
     };
     // Shown after the login's post too: the switch leads to the steps, not a new login.
     let chrome = app.chrome_at(req, Some("/login/first"));

@@ -61,7 +61,7 @@ pub(super) async fn bind_page(
     let client = app.client(req);
     let captcha = match parse_recipient(email, &input) {
         Some(to) => app.codes.near_cap(&client, &to).await?,
-        None => false,
+        None => app.codes.client_near_cap(&client, email).await?,
     };
     let (tokens, new_flow) = form_tokens(app, req, 1);
     let view = BindView {
