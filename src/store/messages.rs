@@ -60,14 +60,16 @@ pub enum CodeCheck {
     Missing,
 }
 
-const TARGET: &str =
-    "SELECT count(*) FROM messages WHERE channel = ?1 AND target_hash = ?2 AND at > ?3";
+// The caps count codes only: a notice (a password changed, a phone changed) is caused by a
+// change, never asked for, and must not stand between its owner and their next code.
+const TARGET: &str = "SELECT count(*) FROM messages WHERE channel = ?1 AND target_hash = ?2
+     AND at > ?3 AND purpose <> 'notice'";
 /// An account's sends: the administrator's second factor has an allowance of its own, so
 /// the person's other codes cannot use it up, nor it theirs.
 const ACCOUNT: &str = "SELECT count(*) FROM messages WHERE channel = ?1 AND account_id = ?2
-     AND at > ?3 AND (purpose = 'admin') = (?4 = 'admin')";
-const CLIENT: &str =
-    "SELECT count(*) FROM messages WHERE channel = ?1 AND client_ip = ?2 AND at > ?3";
+     AND at > ?3 AND purpose <> 'notice' AND (purpose = 'admin') = (?4 = 'admin')";
+const CLIENT: &str = "SELECT count(*) FROM messages WHERE channel = ?1 AND client_ip = ?2
+     AND at > ?3 AND purpose <> 'notice'";
 
 impl Store {
     pub fn reserve_message(&self, r: &MessageRequest, l: &Limits, now: i64) -> Result<Reserved> {

@@ -151,6 +151,10 @@ pub(in crate::routes) async fn forgot_verify(app: &App, req: &Request) -> Handle
             .codes
             .send(Purpose::Recovery, &r.name, &to, &client, delivery)
             .await?;
+        if matches!(sent, Sent::Sent { .. }) {
+            r.sent_to = Some(to.value());
+            keep_recovery(app, &key, &r).await?;
+        }
         let shown = match sent {
             Sent::Sent { wait } => Shown {
                 input: typed,
@@ -172,6 +176,12 @@ pub(in crate::routes) async fn forgot_verify(app: &App, req: &Request) -> Handle
         return verify_step(app, req, &r, method, shown, status).await;
     }
     let code = f.get("code").unwrap_or("");
+    // The code went where it was sent, even if the field was edited since.
+    let to = r
+        .sent_to
+        .as_deref()
+        .and_then(|v| Recipient::parse(to.kind(), v))
+        .unwrap_or(to);
     let checked = app
         .codes
         .check(Purpose::Recovery, &r.name, &to, code, &client)
