@@ -211,7 +211,8 @@ impl Codes {
     }
 
     /// Sends a fresh code for `purpose` to `target` on behalf of `account_id`, delivered as
-    /// `delivery` says.
+    /// `delivery` says. `captcha`: the sender solved an image captcha for it, which stands
+    /// in for the client address's caps.
     pub async fn send(
         &self,
         purpose: Purpose,
@@ -219,6 +220,7 @@ impl Codes {
         target: &Recipient,
         client: &Client,
         delivery: Delivery,
+        captcha: bool,
     ) -> Result<Sent, StoreError> {
         let now = self.inner.clock.now();
         let code = self.new_code();
@@ -230,6 +232,7 @@ impl Codes {
             purpose: purpose.as_str(),
             code_hash: (delivery != Delivery::Pretend).then_some(code_hash),
             expires_at: now + ttl,
+            captcha,
         };
         let log_id = match self.reserve(target, account_id, client, request).await? {
             Ok(log_id) => log_id,
@@ -286,6 +289,7 @@ impl Codes {
             purpose: "notice",
             code_hash: None,
             expires_at: 0,
+            captcha: false,
         };
         let log_id = match self.reserve(target, account_id, client, request).await {
             Ok(Ok(log_id)) => log_id,
@@ -334,6 +338,7 @@ impl Codes {
                     provider: &provider,
                     code_hash: r.code_hash.as_deref(),
                     expires_at: r.expires_at,
+                    captcha: r.captcha,
                 };
                 s.reserve_message(&request, &limits, now)
             })
@@ -558,6 +563,7 @@ struct Request {
     purpose: &'static str,
     code_hash: Option<String>,
     expires_at: i64,
+    captcha: bool,
 }
 
 /// Six uniformly random digits from the operating system's RNG.
