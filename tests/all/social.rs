@@ -787,3 +787,52 @@ async fn recent_sign_ins_say_how_each_login_happened() {
         assert!(english.body.contains(method), "{method}");
     }
 }
+
+/// Issue 24, item 3: WeCom's verification, once it asks for the captcha, offers
+/// "看不清，换一张" as a submit after the login button (its key stays out of addresses): the
+/// form comes back with the name kept and no password checked.
+#[tokio::test]
+async fn the_secondary_verification_can_redraw_its_captcha() {
+    let mock = WxMock::start().await;
+    let t = server(&mock, |_| {}).await;
+    for _ in 0..3 {
+        assert_eq!(t.client().login("alice", "nope", None).await.status, 401);
+    }
+    let mut phone = t.client();
+    let code = mock.wecom_code("zhangsan");
+    let page = phone.get(&format!("/cas/wecom/verify?code={code}")).await;
+    let key = page.input("key").unwrap();
+    let form = [
+        ("execution", page.input("execution").unwrap()),
+        ("key", key.clone()),
+        ("username", "alice".to_string()),
+        ("password", "nope".to_string()),
+    ];
+    let asked = phone.post_owned("/cas/wecom/verify", &form).await;
+    let login_button = asked.body.find("登录</button>").expect("the login button");
+    let refresh = asked
+        .body
+        .find("name=\"action\" value=\"refresh\" formnovalidate>看不清，换一张</button>")
+        .expect("the redraw");
+    assert!(login_button < refresh, "Enter must still log in");
+    let failures = |t: &TestServer| {
+        t.server
+            .store
+            .recent_audit(Some("alice"), 50)
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.event == "login_failure")
+            .count()
+    };
+    let before = failures(&t);
+    let form = [
+        ("execution", asked.input("execution").unwrap()),
+        ("key", key),
+        ("username", "alice".to_string()),
+        ("action", "refresh".to_string()),
+    ];
+    let again = phone.post_owned("/cas/wecom/verify", &form).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert!(again.body.contains("value=\"alice\"") && again.body.contains("captcha.html"));
+    assert_eq!(failures(&t), before, "nothing was checked");
+}
