@@ -40,6 +40,18 @@ fn keys(username: &str, client: &Client, initial: bool) -> (Option<String>, Atte
     (id, keys)
 }
 
+/// The password as it is checked. The initial password is the last six characters of the
+/// ID number, whose check character is an upper-case `X`; most people type `x`. For an
+/// account still on its initial password a final `x` is that `X` (the same ID number), so
+/// it costs no extra verification and no extra guess; a password the person chose stays
+/// case-sensitive.
+fn as_initial(account: Option<&Account>, typed: &str) -> String {
+    match typed.strip_suffix('x') {
+        Some(rest) if account.is_some_and(|a| a.initial_password) => format!("{rest}X"),
+        _ => typed.to_string(),
+    }
+}
+
 impl Accounts {
     /// Whether a login for `username` from `client` must solve a captcha first: the account
     /// name has collected `captcha_after` failures in the window, from anywhere, or is locked
@@ -105,12 +117,10 @@ impl Accounts {
         if !self.reserve(&keys, client).await? {
             return Ok(Login::Throttled);
         }
+        let typed = as_initial(account.as_ref(), &password);
         let verified = self
             .hasher
-            .verify(
-                password.clone(),
-                account.as_ref().map(|a| a.password_hash.clone()),
-            )
+            .verify(typed, account.as_ref().map(|a| a.password_hash.clone()))
             .await;
         let now = self.clock.now();
         let failure = match &account {
@@ -225,7 +235,10 @@ impl Accounts {
         }
         let known = Some(account.password_hash.clone());
         let right = super::check_length(password).is_ok()
-            && self.hasher.verify(password.to_string(), known).await;
+            && self
+                .hasher
+                .verify(as_initial(Some(account), password), known)
+                .await;
         let method = "password";
         let event = match right {
             true => AuditEvent::IdentityConfirmed { method },

@@ -26,6 +26,20 @@ impl Method {
             Method::WeChat => "wechat",
         }
     }
+
+    /// The method an audit row's detail names (`as_str`), for pages that say how a login
+    /// happened.
+    pub fn parse(detail: &str) -> Option<Method> {
+        [
+            Method::Password,
+            Method::SmsCode,
+            Method::QrCode,
+            Method::WeCom,
+            Method::WeChat,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == detail)
+    }
 }
 
 /// Why a login failed. Users all see one message; the log tells administrators the cause.

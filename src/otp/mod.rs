@@ -114,8 +114,12 @@ impl Codes {
     }
 
     fn limits(&self, target: &Recipient) -> Limits {
-        match target {
-            Recipient::Phone(_) => {
+        self.channel_limits(matches!(target, Recipient::Email(_)))
+    }
+
+    fn channel_limits(&self, email: bool) -> Limits {
+        match email {
+            false => {
                 let c = &self.inner.sms;
                 Limits {
                     resend_after: c.resend_after,
@@ -127,7 +131,7 @@ impl Codes {
                     per_day: c.per_day,
                 }
             }
-            Recipient::Email(_) => {
+            true => {
                 let c = &self.inner.mail;
                 Limits {
                     resend_after: c.resend_after,
@@ -190,8 +194,25 @@ impl Codes {
             .await
     }
 
+    /// Whether sends from this client on a channel (`email` or SMS) are near their caps,
+    /// before a number or address is typed: a form drawn again for a new captcha keeps it.
+    pub async fn client_near_cap(&self, client: &Client, email: bool) -> Result<bool, StoreError> {
+        let (ip, limits, now) = (
+            client.ip.clone(),
+            self.channel_limits(email),
+            self.inner.clock.now(),
+        );
+        let channel = if email { "email" } else { "sms" };
+        // No message has an empty target: only the client's sends count.
+        self.inner
+            .store
+            .call(move |s| s.near_cap(channel, &ip, "", &limits, now))
+            .await
+    }
+
     /// Sends a fresh code for `purpose` to `target` on behalf of `account_id`, delivered as
-    /// `delivery` says.
+    /// `delivery` says. `captcha`: the sender solved an image captcha for it, which stands
+    /// in for the client address's caps.
     pub async fn send(
         &self,
         purpose: Purpose,
@@ -199,6 +220,7 @@ impl Codes {
         target: &Recipient,
         client: &Client,
         delivery: Delivery,
+        captcha: bool,
     ) -> Result<Sent, StoreError> {
         let now = self.inner.clock.now();
         let code = self.new_code();
@@ -210,6 +232,7 @@ impl Codes {
             purpose: purpose.as_str(),
             code_hash: (delivery != Delivery::Pretend).then_some(code_hash),
             expires_at: now + ttl,
+            captcha,
         };
         let log_id = match self.reserve(target, account_id, client, request).await? {
             Ok(log_id) => log_id,
@@ -266,6 +289,7 @@ impl Codes {
             purpose: "notice",
             code_hash: None,
             expires_at: 0,
+            captcha: false,
         };
         let log_id = match self.reserve(target, account_id, client, request).await {
             Ok(Ok(log_id)) => log_id,
@@ -314,6 +338,7 @@ impl Codes {
                     provider: &provider,
                     code_hash: r.code_hash.as_deref(),
                     expires_at: r.expires_at,
+                    captcha: r.captcha,
                 };
                 s.reserve_message(&request, &limits, now)
             })
@@ -538,6 +563,7 @@ struct Request {
     purpose: &'static str,
     code_hash: Option<String>,
     expires_at: i64,
+    captcha: bool,
 }
 
 /// Six uniformly random digits from the operating system's RNG.

@@ -165,8 +165,7 @@ impl Chrome<'_> {
                                 input type="hidden" name="execution" value=(v.token);
                                 button.secondary type="submit" name="action" value="send" { (t.send_code) }
                                 @if v.code_sent {
-                                    label.sr for="code" { (t.code_placeholder) }
-                                    input #code type="text" name="code" inputmode="numeric" maxlength="6" placeholder=(t.code_placeholder) autocomplete="one-time-code";
+                                    (self.code_field("code", false))
                                     button type="submit" name="action" value="sms" { (t.verify_button) }
                                 }
                             }

@@ -5,7 +5,7 @@
 //! `password`, `newPassword`, `confirmPassword`; `phone`, `code`; the buttons are `action`
 //! = `send` and `action` = `bind`.
 
-use super::Chrome;
+use super::{Chrome, Refresh};
 use maud::{html, Markup};
 
 /// The state of the steps, for the page.
@@ -69,12 +69,11 @@ impl Chrome<'_> {
                                     input type="hidden" name="execution" value=(v.token);
                                     label.sr for="phone" { (t.phone_placeholder) }
                                     input #phone type="tel" name="phone" value=(v.phone_input) placeholder=(t.phone_placeholder) required;
-                                    @if v.captcha { (self.captcha_field(false, None)) }
+                                    @if v.captcha { (self.captcha_field(false, Refresh::Link(&format!("{}/login/first", self.prefix)))) }
                                     (self.send_code_button(v.wait))
                                     @if let Some(to) = &v.code_sent_to {
                                         p.notice { (t.code_sent_to) (to) }
-                                        label.sr for="code" { (t.code_placeholder) }
-                                        input #code type="text" name="code" inputmode="numeric" maxlength="6" placeholder=(t.code_placeholder) autocomplete="one-time-code";
+                                        (self.code_field("code", false))
                                         button type="submit" name="action" value="bind" { (t.bind_button) }
                                     }
                                 }

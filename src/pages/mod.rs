@@ -85,6 +85,15 @@ pub struct Help<'a> {
     pub items: &'a [String],
 }
 
+/// How "看不清，换一张" draws a new captcha without a script: a link that loads the page
+/// again (its image is drawn anew), or, where the page's address may not carry what the
+/// form holds, a submit that shows the form again unchecked.
+#[derive(Clone, Copy)]
+pub enum Refresh<'a> {
+    Link(&'a str),
+    Submit,
+}
+
 /// What every page needs from the request and configuration.
 pub struct Chrome<'a> {
     pub lang: Lang,
@@ -148,16 +157,38 @@ impl Chrome<'_> {
         }
     }
 
-    /// The captcha field and its image. `required` where the form has no other use without
-    /// it; `refresh`: a link that reloads the page, drawing a new image (no script needed).
-    pub(crate) fn captcha_field(&self, required: bool, refresh: Option<&str>) -> Markup {
+    /// The captcha field and its image, with "看不清，换一张" (`refresh`). `required` where the
+    /// form has no other use without it.
+    pub(crate) fn captcha_field(&self, required: bool, refresh: Refresh) -> Markup {
         let t = self.t();
         html! {
             label.sr for="captcha" { (t.captcha_placeholder) }
             input #captcha type="text" name="captcha" placeholder=(t.captcha_placeholder)
                 autocomplete="off" autocapitalize="off" required[required];
             img.captcha src=(format!("{}/captcha.html", self.prefix)) alt=(t.captcha_placeholder) width="180" height="64";
-            @if let Some(href) = refresh { a.refresh href=(href) { (t.captcha_refresh) } }
+            @if let Refresh::Link(href) = refresh { a.refresh href=(href) { (t.captcha_refresh) } }
+        }
+    }
+
+    /// "看不清，换一张" as a submit (`Refresh::Submit`), placed after the form's own button:
+    /// Enter in a field submits the first one.
+    pub(crate) fn captcha_refresh_submit(&self) -> Markup {
+        html! {
+            button.refresh type="submit" name="action" value="refresh" formnovalidate { (self.t().captcha_refresh) }
+        }
+    }
+
+    /// The field for a code sent by text message (or by e-mail), saying which: the captcha
+    /// beside it is a code too, and people typed one into the other.
+    pub(crate) fn code_field(&self, name: &str, email: bool) -> Markup {
+        let t = self.t();
+        let placeholder = match email {
+            true => t.email_code_placeholder,
+            false => t.sms_code_placeholder,
+        };
+        html! {
+            label.sr for=(name) { (placeholder) }
+            input id=(name) type="text" name=(name) inputmode="numeric" maxlength="6" placeholder=(placeholder) autocomplete="one-time-code";
         }
     }
 
@@ -326,7 +357,7 @@ impl Chrome<'_> {
             @if f.renew { input type="hidden" name="renew" value="true"; }
             @if let Some(method) = f.method { input type="hidden" name="method" value=(method); }
         };
-        let captcha = self.captcha_field(true, Some(&self.login_again(f)));
+        let captcha = self.captcha_field(true, Refresh::Link(&self.login_again(f)));
         self.page(
             t.login_title,
             html! {
@@ -368,12 +399,11 @@ impl Chrome<'_> {
                                 label.sr for="mobile" { (t.phone_placeholder) }
                                 input #mobile type="tel" name="mobile" value=(sms.phone) placeholder=(t.phone_placeholder) required;
                                 // Every send needs it; the code's login does not.
-                                @if sms.code_sent_to.is_none() { (captcha) } @else { (self.captcha_field(false, Some(&self.login_again(f)))) }
+                                @if sms.code_sent_to.is_none() { (captcha) } @else { (self.captcha_field(false, Refresh::Link(&self.login_again(f)))) }
                                 (self.send_code_button(sms.wait))
                                 @if let Some(to) = &sms.code_sent_to {
                                     p.notice { (t.code_sent_to) (to) }
-                                    label.sr for="dynamicCode" { (t.code_placeholder) }
-                                    input #dynamicCode type="text" name="dynamicCode" inputmode="numeric" maxlength="6" placeholder=(t.code_placeholder) autocomplete="one-time-code";
+                                    (self.code_field("dynamicCode", false))
                                     @if f.remember_me {
                                         label.check { input type="checkbox" name="rememberMe" value="true"; " " (t.remember_me) }
                                     }

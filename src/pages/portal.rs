@@ -4,7 +4,7 @@
 //! e-mail, questions and unbinding first ask the person to prove it is still them. Numbers
 //! and addresses are shown masked.
 
-use super::Chrome;
+use super::{Chrome, Refresh};
 use crate::accounts::QUESTIONS;
 use maud::{html, Markup};
 
@@ -22,6 +22,9 @@ pub struct PortalView<'a> {
     pub apps: Vec<PortalApp>,
     /// An administrator: a link to the console.
     pub admin: bool,
+    /// No phone is bound (accounts from before phones were required): a notice leads to
+    /// binding one.
+    pub phone_missing: bool,
 }
 
 /// One recent sign-in.
@@ -131,6 +134,12 @@ impl Chrome<'_> {
                 (self.portal_bar(v.name, v.account_id))
                 div.card {
                     h1 { (t.portal_title) }
+                    @if v.phone_missing {
+                        p #phoneMissing .notice role="status" {
+                            (t.phone_missing) " "
+                            a.button href=(self.account_url("phone")) { (t.bind_now) }
+                        }
+                    }
                     @if v.admin { p { a.button.secondary href=(format!("{}/admin", self.prefix)) { (t.admin_console_link) } } }
                     @if v.apps.is_empty() { p.hint { (t.no_apps) } }
                     ul.apps {
@@ -264,8 +273,7 @@ impl Chrome<'_> {
                                 input type="hidden" name="next" value=(v.next);
                                 (self.send_code_button(v.wait))
                                 @if v.code_sent {
-                                    label.sr for="code" { (t.code_placeholder) }
-                                    input #code type="text" name="code" inputmode="numeric" maxlength="6" placeholder=(t.code_placeholder) autocomplete="one-time-code";
+                                    (self.code_field("code", false))
                                     button type="submit" name="action" value="code" { (t.verify_button) }
                                 }
                             }
@@ -298,12 +306,11 @@ impl Chrome<'_> {
                         input type="hidden" name="execution" value=(v.token);
                         label.sr for=(field) { (placeholder) }
                         input id=(field) type=(kind) name=(field) value=(v.input) placeholder=(placeholder) required;
-                        @if v.captcha { (self.captcha_field(false, None)) }
+                        @if v.captcha { (self.captcha_field(false, Refresh::Link(&action))) }
                         (self.send_code_button(v.wait))
                         @if let Some(to) = &v.code_sent_to {
                             p.notice { (t.code_sent_to) (to) }
-                            label.sr for="code" { (t.code_placeholder) }
-                            input #code type="text" name="code" inputmode="numeric" maxlength="6" placeholder=(t.code_placeholder) autocomplete="one-time-code";
+                            (self.code_field("code", v.email))
                             button type="submit" name="action" value="bind" { (t.confirm_bind) }
                         }
                     }

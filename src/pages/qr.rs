@@ -2,7 +2,7 @@
 //! ("确认在电脑上登录？" with who is asking: time, address, browser), and the login form for
 //! a phone without a session.
 
-use super::Chrome;
+use super::{Chrome, Refresh};
 use maud::{html, Markup};
 
 /// The QR code of `text` as a PNG: black modules, a four-module quiet zone, 6 pixels each.
@@ -55,6 +55,15 @@ impl Chrome<'_> {
         format!("{}/qrCode/qrCodeLogin.do", self.prefix)
     }
 
+    /// The phone's login form again (a new captcha), keeping the request and the name typed.
+    fn scan_again(&self, v: &QrPhoneLogin) -> String {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("uuid", v.uuid)
+            .append_pair("username", v.username)
+            .finish();
+        format!("{}?{query}", self.scan_action())
+    }
+
     pub fn qr_confirm(&self, v: &QrConfirmView) -> Markup {
         let t = self.t();
         self.page(
@@ -97,7 +106,7 @@ impl Chrome<'_> {
                         input #username type="text" name="username" value=(v.username) placeholder=(t.username_placeholder) autocapitalize="off" required;
                         label.sr for="password" { (t.password_placeholder) }
                         input #password type="password" name="password" placeholder=(t.password_placeholder) required;
-                        @if v.captcha { (self.captcha_field(true, None)) }
+                        @if v.captcha { (self.captcha_field(true, Refresh::Link(&self.scan_again(v)))) }
                         button type="submit" name="action" value="login" { (t.login_button) }
                     }
                 }

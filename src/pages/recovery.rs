@@ -4,7 +4,7 @@
 //! stable for scripts: `username`, `captcha`; `method`, `phone`/`email`, `code`,
 //! `answer1`..`answer3`; `newPassword`, `confirmPassword`.
 
-use super::Chrome;
+use super::{Chrome, Refresh};
 use maud::{html, Markup};
 
 /// The methods a recovery offers (those of the account; see `routes::recovery`).
@@ -60,7 +60,7 @@ impl Chrome<'_> {
             "" => format!("{}/forgot", self.prefix),
             s => format!("{}/forgot/{s}", self.prefix),
         };
-        let captcha = self.captcha_field(true, Some(&action("")));
+        let captcha = self.captcha_field(true, Refresh::Link(&action("")));
         let body = match &v.step {
             RecoveryStep::Account { username, service } => html! {
                 p.hint { (t.recovery_step1) }
@@ -105,13 +105,12 @@ impl Chrome<'_> {
                             label.sr for=(field) { (placeholder) }
                             input id=(field) type=(kind) name=(field) value=(input) placeholder=(placeholder) required;
                             // Only a send needs it: the code's "下一步" goes without it.
-                            @if *ask { (self.captcha_field(false, Some(&format!("{}?method={method}", action(""))))) }
+                            @if *ask { (self.captcha_field(false, Refresh::Link(&format!("{}?method={method}", action(""))))) }
                             (self.send_code_button(*wait))
                             @if let Some(to) = code_sent_to {
                                 p.notice { (t.code_sent_to) (to) }
                                 p.hint { (t.recovery_code_hint) }
-                                label.sr for="code" { (t.code_placeholder) }
-                                input #code type="text" name="code" inputmode="numeric" maxlength="6" placeholder=(t.code_placeholder) autocomplete="one-time-code";
+                                (self.code_field("code", *method == "email"))
                             }
                         }
                         button type="submit" name="action" value="verify" { (t.next_step) }

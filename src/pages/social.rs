@@ -1,7 +1,7 @@
 //! WeCom's secondary verification page (二次验证: "学号/工号 + 密码 → 绑定成功"), opened by
 //! WeCom inside its app, and the page after binding.
 
-use super::Chrome;
+use super::{Chrome, Refresh};
 use maud::{html, Markup};
 
 impl Chrome<'_> {
@@ -29,8 +29,9 @@ impl Chrome<'_> {
                         input #username type="text" name="username" value=(username) placeholder=(t.username_placeholder) autocapitalize="off" required;
                         label.sr for="password" { (t.password_placeholder) }
                         input #password type="password" name="password" placeholder=(t.password_placeholder) required;
-                        @if captcha { (self.captcha_field(true, None)) }
+                        @if captcha { (self.captcha_field(true, Refresh::Submit)) }
                         button type="submit" { (t.login_button) }
+                        @if captcha { (self.captcha_refresh_submit()) }
                     }
                     p.links {
                         a href=(format!("{}/forgot", self.prefix)) { (t.forgot_password) }

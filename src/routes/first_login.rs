@@ -330,7 +330,8 @@ pub(super) async fn first_login_phone(app: &App, req: &Request) -> Handled {
         .await;
     };
     let target = Recipient::Phone(phone.clone());
-    if app.codes.near_cap(&client, &target).await? {
+    let captcha = app.codes.near_cap(&client, &target).await?;
+    if captcha {
         let answer = req.form.get("captcha").unwrap_or("");
         if !super::captcha::solve_captcha(app, req, answer).await? {
             let error = t.captcha_needed.into();
@@ -339,7 +340,14 @@ pub(super) async fn first_login_phone(app: &App, req: &Request) -> Handled {
     }
     let sent = app
         .codes
-        .send(Purpose::Bind, &account.id, &target, &client, Delivery::Wait)
+        .send(
+            Purpose::Bind,
+            &account.id,
+            &target,
+            &client,
+            Delivery::Wait,
+            captcha,
+        )
         .await?;
     let (error, wait) = match sent {
         Sent::Sent { wait } => {
@@ -466,8 +474,9 @@ async fn first_login_page(
         _ => String::new(),
     };
     let captcha = match Phone::parse(&typed) {
-        Some(p) if phone_pending => app.codes.near_cap(&client, &Recipient::Phone(p)).await?,
-        _ => false,
+        _ if !phone_pending => false,
+        Some(p) => app.codes.near_cap(&client, &Recipient::Phone(p)).await?,
+        None => app.codes.client_near_cap(&client, false).await?,
     };
     // Shown after the login's post too: the switch leads to the steps, not a new login.
     let chrome = app.chrome_at(req, Some("/login/first"));

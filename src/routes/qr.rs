@@ -236,7 +236,12 @@ async fn scan_page(
                     return to_provider;
                 }
             }
-            let username = req.form.get("username").unwrap_or("");
+            // The name comes back in the address from "看不清，换一张" (as on the login page).
+            let username = match req.method == hyper::Method::GET {
+                true => req.query.get("username"),
+                false => req.form.get("username"),
+            };
+            let username = username.unwrap_or("");
             let captcha = !username.is_empty()
                 && app.accounts.needs_captcha(username, &app.client(req)).await;
             let view = QrPhoneLogin {

@@ -34,6 +34,10 @@ pub struct MessageRequest<'a> {
     /// number asked for in a flow that must not tell): it counts like a real one.
     pub code_hash: Option<&'a str>,
     pub expires_at: i64,
+    /// The sender solved an image captcha for this send: the client address's caps then
+    /// ask nothing more (a computer lab or a carrier's NAT puts hundreds of people behind
+    /// one address); the number's, the account's and the server's caps still hold.
+    pub captcha: bool,
 }
 
 /// What reserving a send gave.
@@ -43,7 +47,8 @@ pub enum Reserved {
     Go { log_id: i64 },
     /// A code went to this target for this purpose moments ago: wait this many seconds.
     TooSoon(i64),
-    /// A cap is reached (the target's, the account's, or the client address's).
+    /// A cap is reached (the target's, the account's, or, without a captcha, the client
+    /// address's).
     Limited,
     /// The whole server's daily budget is spent: nothing is sent until tomorrow.
     BudgetSpent,
@@ -60,14 +65,16 @@ pub enum CodeCheck {
     Missing,
 }
 
-const TARGET: &str =
-    "SELECT count(*) FROM messages WHERE channel = ?1 AND target_hash = ?2 AND at > ?3";
+// The caps count codes only: a notice (a password changed, a phone changed) is caused by a
+// change, never asked for, and must not stand between its owner and their next code.
+const TARGET: &str = "SELECT count(*) FROM messages WHERE channel = ?1 AND target_hash = ?2
+     AND at > ?3 AND purpose <> 'notice'";
 /// An account's sends: the administrator's second factor has an allowance of its own, so
 /// the person's other codes cannot use it up, nor it theirs.
 const ACCOUNT: &str = "SELECT count(*) FROM messages WHERE channel = ?1 AND account_id = ?2
-     AND at > ?3 AND (purpose = 'admin') = (?4 = 'admin')";
-const CLIENT: &str =
-    "SELECT count(*) FROM messages WHERE channel = ?1 AND client_ip = ?2 AND at > ?3";
+     AND at > ?3 AND purpose <> 'notice' AND (purpose = 'admin') = (?4 = 'admin')";
+const CLIENT: &str = "SELECT count(*) FROM messages WHERE channel = ?1 AND client_ip = ?2
+     AND at > ?3 AND purpose <> 'notice'";
 
 impl Store {
     pub fn reserve_message(&self, r: &MessageRequest, l: &Limits, now: i64) -> Result<Reserved> {
@@ -118,6 +125,7 @@ impl Store {
                     || count(TARGET, r.target_hash, now - 86_400)? >= l.per_target_day
                     || (!pretend && account_sends(now - 86_400)? >= l.per_account_day)
                     || (!r.client_ip.is_empty()
+                        && !r.captcha
                         && (count(CLIENT, r.client_ip, now - 3600)? >= l.per_address_hour
                             || count(CLIENT, r.client_ip, now - 86_400)? >= l.per_address_day));
                 if over {

@@ -298,3 +298,63 @@ async fn captchas_and_qr_requests_are_bounded_per_address() {
     assert_eq!(later.status, 200);
     assert_eq!(later.header("content-type"), Some("image/png"));
 }
+
+/// Issue 24, item 3: the image captcha's field says it wants the image's characters, a code
+/// field says where its code went, and "看不清，换一张" comes with every image, 账号管理's
+/// phone form included (a link that loads the form again, drawing a new image, no script).
+#[tokio::test]
+async fn captcha_and_code_fields_say_which_and_every_image_can_be_redrawn() {
+    let t = TestServer::start_with(|c| c.sms.per_address_hour = 2).await;
+    let mut c = t.client();
+    let forgot = c.get("/cas/forgot").await;
+    assert!(forgot.body.contains("placeholder=\"请输入图片验证码\""));
+    assert!(forgot.body.contains("看不清，换一张"));
+
+    // 账号管理's phone form: one send from this address brings the captcha (half the cap).
+    let res = c.login("alice", PASSWORD, None).await;
+    assert_eq!(res.status, 303);
+    let page = c.get("/cas/account/verify?next=phone").await;
+    let proved = c
+        .post(
+            "/cas/account/verify",
+            &[
+                ("execution", &page.tokens()[0]),
+                ("next", "phone"),
+                ("action", "password"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(proved.location(), "/cas/account/phone");
+    let page = c.get("/cas/account/phone").await;
+    let sent = c
+        .post(
+            "/cas/account/phone",
+            &[
+                ("execution", &page.tokens()[0]),
+                ("action", "send"),
+                ("phone", "13900139000"),
+            ],
+        )
+        .await;
+    assert!(
+        sent.body.contains("placeholder=\"请输入短信验证码\""),
+        "{}",
+        sent.body
+    );
+    assert!(
+        sent.body.contains("placeholder=\"请输入图片验证码\""),
+        "{}",
+        sent.body
+    );
+    assert!(sent
+        .body
+        .contains("<a class=\"refresh\" href=\"/cas/account/phone\">看不清，换一张</a>"));
+    // The link's page draws the captcha again, before any number is typed.
+    let again = c.get("/cas/account/phone").await;
+    assert!(again.body.contains("看不清，换一张") && again.body.contains("captcha.html"));
+    let english = c.get("/cas/account/phone?lang=en").await;
+    assert!(english
+        .body
+        .contains("Enter the code from the text message"));
+}

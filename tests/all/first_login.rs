@@ -461,3 +461,28 @@ async fn a_change_begun_before_an_administrators_action_loses_to_it() {
         )
         .unwrap());
 }
+
+/// docs/security.md F07: the initial password's check character is an upper-case `X`, and
+/// most people type `x`: for an account still on its initial password the lower case is
+/// accepted (at login and at the first-login step), at one verification each and within the
+/// same budget; a password the person chose stays case-sensitive.
+#[tokio::test]
+async fn a_lower_case_x_opens_the_initial_password_and_nothing_else() {
+    let t = TestServer::start().await;
+    t.add_imported("20240001", "31002X");
+    let mut c = t.client();
+    let steps = c.login("20240001", "31002x", None).await;
+    assert_eq!(steps.status, 200, "{}", steps.body);
+    assert!(steps.body.contains("修改密码"), "{}", steps.body);
+    // The step's current password takes the lower case too.
+    assert_eq!(change(&mut c, &token(&steps), "31002x").await.status, 303);
+    // Now the password is one the person chose: case matters again, and the old initial
+    // password in either case is no longer it.
+    t.add_user("alice2", "Chosen-Pass-2026x", false, &[]);
+    let wrong = t.client().login("alice2", "Chosen-Pass-2026X", None).await;
+    assert_eq!(wrong.status, 401, "a chosen password stays case-sensitive");
+    for old in ["31002x", "31002X"] {
+        assert_eq!(t.client().login("20240001", old, None).await.status, 401);
+    }
+    assert_eq!(t.client().login("20240001", NEW, None).await.status, 200);
+}

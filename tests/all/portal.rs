@@ -673,3 +673,95 @@ async fn guessing_the_current_password_is_throttled_and_audited() {
     assert!(answers[..5].iter().all(|a| a.contains("当前密码不正确")));
     assert!(answers[5].contains("登录失败次数过多"), "{}", answers[5]);
 }
+
+/// Issue 24, item 9 (the manual's section 2): an account without a bound phone is told so in
+/// the portal, with "立即绑定" leading to the phone's page; once a phone is bound the notice
+/// goes.
+#[tokio::test]
+async fn the_portal_asks_accounts_without_a_phone_to_bind_one() {
+    let t = TestServer::start().await;
+    let mut c = logged_in(&t).await;
+    let portal = c.get("/cas/portal").await;
+    assert!(portal.body.contains("尚未绑定手机"), "{}", portal.body);
+    assert!(portal
+        .body
+        .contains("<a class=\"button\" href=\"/cas/account/phone\">立即绑定</a>"));
+    let english = c.get("/cas/portal?lang=en").await;
+    assert!(english.body.contains("No mobile phone is bound") && english.body.contains("Bind now"));
+
+    assert_eq!(
+        confirm(&mut c, "phone").await.location(),
+        "/cas/account/phone"
+    );
+    let page = c.get("/cas/account/phone").await;
+    let sent = c
+        .post(
+            "/cas/account/phone",
+            &[
+                ("execution", &page.tokens()[0]),
+                ("action", "send"),
+                ("phone", "13900139000"),
+            ],
+        )
+        .await;
+    let code = t.sms_code("13900139000").await.unwrap();
+    let bound = c
+        .post(
+            "/cas/account/phone",
+            &[
+                ("execution", &sent.tokens()[0]),
+                ("action", "bind"),
+                ("code", &code),
+            ],
+        )
+        .await;
+    assert_eq!(bound.status, 303, "{}", bound.body);
+    let portal = c.get("/cas/portal").await;
+    assert!(!portal.body.contains("尚未绑定手机") && !portal.body.contains("立即绑定"));
+}
+
+/// Issue 24, item 5: notices (a password changed, a phone changed) never count against the
+/// caps for codes: after them the bound number still gets its code, without a captcha.
+/// docs/security.md G02, H09
+#[tokio::test]
+async fn notices_count_against_no_cap_for_codes() {
+    let t = TestServer::start_with(|c| {
+        c.sms.per_phone_hour = 2;
+        c.sms.per_address_hour = 2;
+    })
+    .await;
+    t.bind("alice", "phone", "+8613800138000");
+    let mut c = logged_in(&t).await;
+    let mut current = PASSWORD;
+    for new in [NEW, "Other-Pass-2027"] {
+        let page = c.get("/cas/account").await;
+        let token = page.token_for("/cas/account/password");
+        let done = c
+            .post(
+                "/cas/account/password",
+                &[
+                    ("execution", &token),
+                    ("password", current),
+                    ("newPassword", new),
+                    ("confirmPassword", new),
+                ],
+            )
+            .await;
+        assert_eq!(done.status, 303, "{}", done.body);
+        current = new;
+    }
+    assert_eq!(notices(&t, "+8613800138000").await.len(), 2);
+    let page = c.get("/cas/account/verify?next=phone").await;
+    let sent = c
+        .post(
+            "/cas/account/verify",
+            &[
+                ("execution", &page.tokens()[1]),
+                ("next", "phone"),
+                ("action", "send"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    assert!(t.sms_code("13800138000").await.is_some());
+}

@@ -326,3 +326,38 @@ async fn the_phones_login_is_throttled_like_any() {
     assert_eq!(statuses, [401, 401, 401, 401, 401, 423]);
     assert!(page.set_cookie("CASTGC").is_none());
 }
+
+/// Issue 24, item 3: once the phone's login asks for the captcha, "看不清，换一张" loads the
+/// form again (the request and the name kept in its address, never the password) with a new
+/// image.
+#[tokio::test]
+async fn the_phones_login_can_redraw_its_captcha() {
+    let t = TestServer::start().await;
+    let mut computer = t.client();
+    let uuid = computer.get("/cas/qrCode/getToken").await.body;
+    let mut phone = t.client_from("127.0.0.96");
+    let mut page = phone
+        .get(&format!("/cas/qrCode/qrCodeLogin.do?uuid={uuid}"))
+        .await;
+    for _ in 0..3 {
+        let form = [
+            ("execution", page.input("execution").unwrap()),
+            ("uuid", uuid.clone()),
+            ("action", "login".to_string()),
+            ("username", "alice".to_string()),
+            ("password", "nope".to_string()),
+        ];
+        page = phone.post_owned("/cas/qrCode/qrCodeLogin.do", &form).await;
+    }
+    let link = format!("/cas/qrCode/qrCodeLogin.do?uuid={uuid}&amp;username=alice");
+    assert!(
+        page.body.contains(&format!(
+            "<a class=\"refresh\" href=\"{link}\">看不清，换一张</a>"
+        )),
+        "{}",
+        page.body
+    );
+    let again = phone.get(&link.replace("&amp;", "&")).await;
+    assert_eq!(again.status, 200);
+    assert!(again.body.contains("value=\"alice\"") && again.body.contains("captcha.html"));
+}

@@ -655,3 +655,57 @@ async fn strangers_sends_neither_use_up_nor_void_an_accounts_codes() {
         .count();
     assert_eq!(sent_to_her, 2);
 }
+
+/// Issue 24, item 5: a mistyped number, then the right one at once: the right one gets its
+/// code without waiting (the wait is per number), the page names the number the code went
+/// to, and the code is checked against it even if the field was edited since.
+/// docs/security.md E04, G01
+#[tokio::test]
+async fn a_mistyped_number_corrected_gets_its_code_at_once() {
+    let t = TestServer::start().await;
+    t.bind("alice", "phone", "+8613800138000");
+    let mut c = t.client();
+    let step2 = start(&t, &mut c, "alice", "").await;
+    let send = |phone: &'static str| [("method", "phone"), ("action", "send"), ("phone", phone)];
+    let mistyped = verify(&mut c, &step2, &send("13800138001")).await;
+    assert!(mistyped.body.contains("验证码已发送至 138****8001"));
+    let corrected = verify(&mut c, &mistyped, &send("13800138000")).await;
+    assert_eq!(corrected.status, 200, "{}", corrected.body);
+    assert!(
+        corrected.body.contains("验证码已发送至 138****8000"),
+        "{}",
+        corrected.body
+    );
+    let code = t.sms_code("13800138000").await.unwrap();
+    // The field edited back to the wrong number: the page still names where the code went.
+    let wrong = verify(
+        &mut c,
+        &corrected,
+        &[
+            ("method", "phone"),
+            ("action", "verify"),
+            ("phone", "13800138001"),
+            ("code", "000000"),
+        ],
+    )
+    .await;
+    assert_eq!(wrong.status, 400);
+    assert!(
+        wrong.body.contains("验证码已发送至 138****8000")
+            && !wrong.body.contains("已发送至 138****8001"),
+        "{}",
+        wrong.body
+    );
+    let verified = verify(
+        &mut c,
+        &wrong,
+        &[
+            ("method", "phone"),
+            ("action", "verify"),
+            ("phone", "13800138001"),
+            ("code", &code),
+        ],
+    )
+    .await;
+    assert_eq!(verified.status, 303, "{}", verified.body);
+}

@@ -718,3 +718,125 @@ async fn people_logging_in_at_once_share_one_slow_renewal() {
     }
     assert_eq!(mock.token_requests(), 1, "one renewal for the eight");
 }
+
+/// Issue 24, item 8: 最近登录 in 账号管理 says how each login happened: 密码, 扫码, 企业微信,
+/// 微信 (and in English).
+#[tokio::test]
+async fn recent_sign_ins_say_how_each_login_happened() {
+    let mock = WxMock::start().await;
+    let t = server(&mock, |_| {}).await;
+    t.bind("alice", "wecom", &format!("{}/zhangsan", wx::CORP));
+    t.bind("alice", "wechat", "union/UNION-ALICE");
+    let mut phone = t.client();
+    assert_eq!(phone.login("alice", PASSWORD, None).await.status, 303);
+
+    mock.wecom_scanner(Some("zhangsan"));
+    assert_eq!(wecom_login(&mut t.client()).await.status, 302);
+    mock.wechat_scanner(WeChatUser {
+        openid: "oWEBALICE".into(),
+        unionid: Some("UNION-ALICE".into()),
+        snapshot: false,
+    });
+    let mut c = t.client();
+    let start = c.get("/cas/wechat/login").await;
+    let back = through_provider(&start).await;
+    assert_eq!(c.get(&back).await.status, 303);
+
+    // The QR code: shown on a computer, confirmed on the phone logged in above.
+    let mut computer = t.client();
+    let page = computer.get("/cas/login?cllt=qrLogin").await;
+    let uuid = page.input("uuid").expect("the request's uuid");
+    let confirm = phone
+        .get(&format!("/cas/qrCode/qrCodeLogin.do?uuid={uuid}"))
+        .await;
+    let token = confirm
+        .input("execution")
+        .expect("the confirmation's token");
+    let confirmed = phone
+        .post(
+            "/cas/qrCode/qrCodeLogin.do",
+            &[
+                ("execution", &token),
+                ("uuid", &uuid),
+                ("action", "confirm"),
+            ],
+        )
+        .await;
+    assert_eq!(confirmed.status, 200, "{}", confirmed.body);
+    let token = page.token_for("/cas/login");
+    let res = computer
+        .post(
+            "/cas/login",
+            &[("execution", &token), ("cllt", "qrLogin"), ("uuid", &uuid)],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+
+    let account = computer.get("/cas/account").await;
+    for method in [
+        "<td>密码</td>",
+        "<td>扫码</td>",
+        "<td>企业微信</td>",
+        "<td>微信</td>",
+    ] {
+        assert!(account.body.contains(method), "{method}: {}", account.body);
+    }
+    let english = computer.get("/cas/account?lang=en").await;
+    for method in [
+        "<td>password</td>",
+        "<td>QR code</td>",
+        "<td>WeCom</td>",
+        "<td>WeChat</td>",
+    ] {
+        assert!(english.body.contains(method), "{method}");
+    }
+}
+
+/// Issue 24, item 3: WeCom's verification, once it asks for the captcha, offers
+/// "看不清，换一张" as a submit after the login button (its key stays out of addresses): the
+/// form comes back with the name kept and no password checked.
+#[tokio::test]
+async fn the_secondary_verification_can_redraw_its_captcha() {
+    let mock = WxMock::start().await;
+    let t = server(&mock, |_| {}).await;
+    for _ in 0..3 {
+        assert_eq!(t.client().login("alice", "nope", None).await.status, 401);
+    }
+    let mut phone = t.client();
+    let code = mock.wecom_code("zhangsan");
+    let page = phone.get(&format!("/cas/wecom/verify?code={code}")).await;
+    let key = page.input("key").unwrap();
+    let form = [
+        ("execution", page.input("execution").unwrap()),
+        ("key", key.clone()),
+        ("username", "alice".to_string()),
+        ("password", "nope".to_string()),
+    ];
+    let asked = phone.post_owned("/cas/wecom/verify", &form).await;
+    let login_button = asked.body.find("登录</button>").expect("the login button");
+    let refresh = asked
+        .body
+        .find("name=\"action\" value=\"refresh\" formnovalidate>看不清，换一张</button>")
+        .expect("the redraw");
+    assert!(login_button < refresh, "Enter must still log in");
+    let failures = |t: &TestServer| {
+        t.server
+            .store
+            .recent_audit(Some("alice"), 50)
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.event == "login_failure")
+            .count()
+    };
+    let before = failures(&t);
+    let form = [
+        ("execution", asked.input("execution").unwrap()),
+        ("key", key),
+        ("username", "alice".to_string()),
+        ("action", "refresh".to_string()),
+    ];
+    let again = phone.post_owned("/cas/wecom/verify", &form).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert!(again.body.contains("value=\"alice\"") && again.body.contains("captcha.html"));
+    assert_eq!(failures(&t), before, "nothing was checked");
+}

@@ -342,6 +342,34 @@ impl Browser {
         }
     }
 
+    /// Waits until the page has a field whose placeholder (what it shows while empty) is
+    /// `placeholder`.
+    pub async fn see_field(&self, placeholder: &str) {
+        let xpath = format!("//input[@placeholder={}]", literal(placeholder));
+        let started = Instant::now();
+        while !self
+            .client
+            .find_all(Locator::XPath(&xpath))
+            .await
+            .is_ok_and(|found| !found.is_empty())
+        {
+            if started.elapsed() > PATIENCE {
+                self.fail(&format!("no field says {placeholder:?}")).await;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The page shown now (after `press` or `open` brought it) does not show `text`.
+    pub async fn see_no(&self, text: &str) {
+        let body = self.client.find(Locator::Css("body")).await;
+        let body = self.must(body, "find the page").await;
+        let shown = self.must(body.text().await, "read the page").await;
+        if shown.contains(text) {
+            self.fail(&format!("shows {text:?}")).await;
+        }
+    }
+
     /// Waits until the address bar starts with `prefix` (a path on cas.test or a whole URL).
     pub async fn arrive(&self, prefix: &str) {
         let prefix = match prefix.starts_with('/') {
@@ -457,6 +485,17 @@ impl Browser {
         let element = self.must(found, &format!("find {selector}")).await;
         let text = element.text().await;
         self.must(text, &format!("read {selector}")).await
+    }
+
+    /// The value the field with this id (or name) holds, hidden or not.
+    pub async fn read_value(&self, field: &str) -> String {
+        let selector = format!("[id='{field}'],[name='{field}']");
+        let found = self.client.find(Locator::Css(&selector)).await;
+        let input = self.must(found, &format!("find the field {field}")).await;
+        let value = input.prop("value").await;
+        self.must(value, &format!("read {field}"))
+            .await
+            .unwrap_or_default()
     }
 
     /// The value of this browser's cookie `name` for the page it shows.

@@ -16,6 +16,7 @@ mod campus;
 
 mod account;
 mod console;
+mod day_one;
 mod first_login;
 mod login;
 mod phone_login;

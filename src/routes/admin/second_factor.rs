@@ -66,7 +66,14 @@ pub(in crate::routes) async fn admin_verify(app: &App, req: &Request) -> Handled
         (Some("send"), Some(to)) => {
             let sent = app
                 .codes
-                .send(Purpose::Admin, &account.id, to, &client, Delivery::Wait)
+                .send(
+                    Purpose::Admin,
+                    &account.id,
+                    to,
+                    &client,
+                    Delivery::Wait,
+                    false,
+                )
                 .await?;
             let error = (!matches!(sent, Sent::Sent { .. })).then_some(t.sms_limited);
             return second_factor_page(app, req, &h, error, true, StatusCode::OK).await;

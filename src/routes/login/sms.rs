@@ -71,7 +71,8 @@ async fn ask_login_code(
     let to = otp::Recipient::Phone(phone.clone());
     let sent = app
         .codes
-        .send(Purpose::Login, &name, &to, &client, delivery)
+        // The captcha above was solved for this send.
+        .send(Purpose::Login, &name, &to, &client, delivery, true)
         .await?;
     Ok(match sent {
         Sent::Sent { wait } => Asked::Sent {

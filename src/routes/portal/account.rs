@@ -67,10 +67,7 @@ pub(super) async fn account_page(
                 at: crate::routes::local_time(app, r.at),
                 address: r.client_ip,
                 browser: crate::pages::browser(&r.user_agent),
-                method: match r.detail.as_str() {
-                    "sms code" => t.method_sms,
-                    _ => t.method_password,
-                },
+                method: login_method(t, &r.detail),
             })
             .collect(),
         sessions: sessions
@@ -147,4 +144,15 @@ pub(in crate::routes) async fn account_sessions(app: &App, req: &Request) -> Han
         .await?;
     app.sessions.forget_account(&h.account.id);
     Ok(done(req, "sessions"))
+}
+
+/// How a login happened, in the page's language (the audit row's detail names the method).
+fn login_method(t: &'static Text, detail: &str) -> &'static str {
+    match Method::parse(detail) {
+        Some(Method::SmsCode) => t.method_sms,
+        Some(Method::QrCode) => t.method_qr,
+        Some(Method::WeCom) => t.method_wecom,
+        Some(Method::WeChat) => t.method_wechat,
+        Some(Method::Password) | None => t.method_password,
+    }
 }

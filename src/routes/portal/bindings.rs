@@ -61,7 +61,7 @@ pub(super) async fn bind_page(
     let client = app.client(req);
     let captcha = match parse_recipient(email, &input) {
         Some(to) => app.codes.near_cap(&client, &to).await?,
-        None => false,
+        None => app.codes.client_near_cap(&client, email).await?,
     };
     let (tokens, new_flow) = form_tokens(app, req, 1);
     let view = BindView {
@@ -181,14 +181,22 @@ pub(in crate::routes) async fn bind_post(app: &App, req: &Request, email: bool) 
         };
         return refused(invalid.into(), typed, StatusCode::BAD_REQUEST).await;
     };
-    if app.codes.near_cap(&client, &to).await?
+    let captcha = app.codes.near_cap(&client, &to).await?;
+    if captcha
         && !crate::routes::captcha::solve_captcha(app, req, f.get("captcha").unwrap_or("")).await?
     {
         return refused(t.captcha_needed.into(), typed, StatusCode::BAD_REQUEST).await;
     }
     let sent = app
         .codes
-        .send(Purpose::Bind, &h.account.id, &to, &client, Delivery::Wait)
+        .send(
+            Purpose::Bind,
+            &h.account.id,
+            &to,
+            &client,
+            Delivery::Wait,
+            captcha,
+        )
         .await?;
     match sent {
         Sent::Sent { wait } => {

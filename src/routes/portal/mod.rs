@@ -16,7 +16,7 @@ use super::App;
 use crate::accounts::{PasswordChange, QuestionsError};
 use crate::ephemeral::Ephemeral;
 use crate::http::{Cookie, Csp, Request, Response};
-use crate::model::audit::Actor;
+use crate::model::audit::{Actor, Method};
 use crate::model::{Account, AuditEvent, Email, Phone};
 use crate::otp::{Delivery, Notice, Purpose, Recipient, SendError, Sent};
 use crate::pages::{
@@ -166,6 +166,7 @@ pub(super) async fn portal(app: &App, req: &Request) -> Handled {
         account_id: &h.account.id,
         apps,
         admin: h.account.kind == crate::model::Kind::Admin,
+        phone_missing: h.account.bound_phone.is_none(),
     };
     let chrome = app.chrome(req);
     Ok(app.page(req, StatusCode::OK, chrome.portal(&view)))

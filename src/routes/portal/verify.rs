@@ -75,7 +75,14 @@ pub(in crate::routes) async fn verify_post(app: &App, req: &Request) -> Handled 
         (Some("send"), Some(to)) => {
             let sent = app
                 .codes
-                .send(Purpose::Verify, &h.account.id, to, &client, Delivery::Wait)
+                .send(
+                    Purpose::Verify,
+                    &h.account.id,
+                    to,
+                    &client,
+                    Delivery::Wait,
+                    false,
+                )
                 .await?;
             match sent {
                 Sent::Sent { wait } => (

@@ -57,6 +57,10 @@ pub(super) struct Recovery {
     /// The account's generation at the first step: a lock, a password set elsewhere or a
     /// logout since ends the recovery.
     generation: i64,
+    /// The number or address the last code of this recovery went to (or seemed to): the
+    /// code is checked against it and the page names it, whatever the field says by then.
+    #[serde(default)]
+    sent_to: Option<String>,
 }
 
 /// What step 2 shows besides its form.
@@ -294,6 +298,7 @@ async fn methods_of(app: &App, name: &str) -> Result<Recovery, Failure> {
         wrong_answers: 0,
         expires_at: 0,
         generation: account.as_ref().map_or(0, |a| a.generation),
+        sent_to: None,
     };
     match &account {
         Some(a) => {

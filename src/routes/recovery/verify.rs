@@ -120,7 +120,8 @@ pub(in crate::routes) async fn forgot_verify(app: &App, req: &Request) -> Handle
         return verify_step(app, req, &r, method, shown, StatusCode::BAD_REQUEST).await;
     };
     if f.get("action") == Some("send") {
-        if app.codes.near_cap(&client, &to).await?
+        let captcha = app.codes.near_cap(&client, &to).await?;
+        if captcha
             && !crate::routes::captcha::solve_captcha(app, req, f.get("captcha").unwrap_or(""))
                 .await?
         {
@@ -149,8 +150,12 @@ pub(in crate::routes) async fn forgot_verify(app: &App, req: &Request) -> Handle
         };
         let sent = app
             .codes
-            .send(Purpose::Recovery, &r.name, &to, &client, delivery)
+            .send(Purpose::Recovery, &r.name, &to, &client, delivery, captcha)
             .await?;
+        if matches!(sent, Sent::Sent { .. }) {
+            r.sent_to = Some(to.value());
+            keep_recovery(app, &key, &r).await?;
+        }
         let shown = match sent {
             Sent::Sent { wait } => Shown {
                 input: typed,
@@ -171,6 +176,12 @@ pub(in crate::routes) async fn forgot_verify(app: &App, req: &Request) -> Handle
         };
         return verify_step(app, req, &r, method, shown, status).await;
     }
+    // The code went where it was sent, even if the field was edited since.
+    let to = r
+        .sent_to
+        .as_deref()
+        .and_then(|v| Recipient::parse(to.kind(), v))
+        .unwrap_or(to);
     let code = f.get("code").unwrap_or("");
     let checked = app
         .codes

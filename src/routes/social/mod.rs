@@ -454,6 +454,14 @@ pub(super) async fn wecom_verify_post(app: &App, req: &Request) -> Handled {
         let page = chrome.message(t.wecom, why, &[]);
         Ok(app.page(req, status, page))
     };
+    // "看不清，换一张": the form again with a new captcha, nothing checked; the key stays out
+    // of any address.
+    if f.get("action") == Some("refresh") {
+        if app.social.wecom_codes.get(&hashed, now).await?.is_none() {
+            return ended(t.social_expired, StatusCode::FORBIDDEN);
+        }
+        return Ok(verify_form(app, req, key, username, None, StatusCode::OK).await);
+    }
     let Some((expires, pending)) = app.social.wecom_codes.take(&hashed).await? else {
         return ended(t.social_expired, StatusCode::FORBIDDEN);
     };
