@@ -19,6 +19,7 @@ pub use password::{
 };
 pub use policy::{Policy, PolicyError};
 pub use questions::{normalize_answer, question_text, QuestionsError, QUESTIONS};
+pub use records::Overview;
 pub use second_factor::Guess;
 
 use crate::clock::Clock;

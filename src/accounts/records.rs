@@ -5,13 +5,46 @@
 
 use super::{Accounts, AccountsError};
 use crate::model::{Account, AuditEvent, Client, Status};
-use crate::store::Bound;
+use crate::store::{AuditRow, Bound, SessionRow};
+
+/// What 账号管理 shows of an account: its bindings (kind, value), recent sign-ins and live
+/// sessions.
+pub struct Overview {
+    pub bindings: Vec<(String, String)>,
+    pub logins: Vec<AuditRow>,
+    pub sessions: Vec<SessionRow>,
+}
 
 impl Accounts {
     /// The account as stored now.
     pub async fn account(&self, id: &str) -> Result<Option<Account>, AccountsError> {
         let id = id.to_string();
         Ok(self.store.call(move |s| s.account(&id)).await?)
+    }
+
+    /// What 账号管理 shows: bindings, the last ten sign-ins, live sessions.
+    pub async fn overview(&self, id: &str) -> Result<Overview, AccountsError> {
+        let id = id.to_string();
+        Ok(self
+            .store
+            .call(move |s| {
+                Ok(Overview {
+                    bindings: s.bindings_of(&id)?,
+                    logins: s.recent_logins(&id, 10)?,
+                    sessions: s.sessions_of(&id)?,
+                })
+            })
+            .await?)
+    }
+
+    /// Spends one of `limit` uses a day of `budget` (e.g. the recoveries a name may start);
+    /// `false` once they are spent.
+    pub async fn spend_daily(&self, budget: String, limit: i64) -> Result<bool, AccountsError> {
+        let now = self.clock.now();
+        Ok(self
+            .store
+            .call(move |s| s.spend_budget(&budget, limit, 24 * 3600, now))
+            .await?)
     }
 
     /// The account, if it exists and is active.

@@ -84,12 +84,7 @@ async fn phone_needed(app: &App, account: &Account) -> Result<bool, Failure> {
     if !account.phone_required(app.config.first_login.require_phone) {
         return Ok(false);
     }
-    let id = account.id.clone();
-    Ok(app
-        .store
-        .call(move |s| s.binding(&id, "phone"))
-        .await?
-        .is_none())
+    Ok(app.accounts.binding(&account.id, "phone").await?.is_none())
 }
 
 pub(super) async fn start_first_login(
@@ -290,13 +285,12 @@ pub(super) async fn first_login_phone(app: &App, req: &Request) -> Handled {
         }
         // Uniqueness is checked only now that the code proved the number is theirs, so
         // asking for codes tells nobody which numbers are bound (docs/security.md E05).
-        let (id, value, now) = (account.id.clone(), phone.e164(), app.clock.now());
         let event = AuditEvent::PhoneBound {
             phone: phone.masked(),
         };
         let bound = app
-            .store
-            .call(move |s| s.bind(&id, "phone", &value, &client.record(event, Some(&id)), now))
+            .accounts
+            .bind(&account.id, "phone", phone.e164(), event, &client, false)
             .await?;
         return match bound {
             Bound::Bound => {
@@ -434,9 +428,8 @@ fn see_steps(req: &Request) -> Response {
 }
 
 pub(super) async fn account(app: &App, id: &str) -> Result<Account, Failure> {
-    let id = id.to_string();
-    app.store
-        .call(move |s| s.account(&id))
+    app.accounts
+        .account(id)
         .await?
         .ok_or(Failure::Refused(StatusCode::FORBIDDEN))
 }
@@ -449,8 +442,7 @@ async fn first_login_page(
     shown: Shown,
     status: StatusCode,
 ) -> Handled {
-    let id = account.id.clone();
-    let bound = app.store.call(move |s| s.binding(&id, "phone")).await?;
+    let bound = app.accounts.binding(&account.id, "phone").await?;
     let phone_pending = phone_needed(app, account).await?;
     let client = app.client(req);
     // A code sent in an earlier visit (the user left and came back) still counts.

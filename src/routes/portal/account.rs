@@ -27,17 +27,11 @@ pub(super) async fn account_page(
 ) -> Handled {
     let chrome = app.chrome(req);
     let t = chrome.t();
-    let id = h.account.id.clone();
-    let (bindings, logins, sessions) = app
-        .store
-        .call(move |s| {
-            Ok((
-                s.bindings_of(&id)?,
-                s.recent_logins(&id, 10)?,
-                s.sessions_of(&id)?,
-            ))
-        })
-        .await?;
+    let crate::accounts::Overview {
+        bindings,
+        logins,
+        sessions,
+    } = app.accounts.overview(&h.account.id).await?;
     let bound = |kind: &str| bindings.iter().find(|(k, _)| k == kind).map(|(_, v)| v);
     let questions = app.accounts.questions_of(&h.account.id).await?.len();
     let (tokens, new_flow) = form_tokens(app, req, 2);
@@ -133,16 +127,10 @@ pub(in crate::routes) async fn account_sessions(app: &App, req: &Request) -> Han
     if !redeem_form(app, req).await? {
         return Err(Failure::Refused(StatusCode::FORBIDDEN));
     }
-    let (id, keep, client, now) = (
-        h.account.id.clone(),
-        h.session.id_hash.clone(),
-        app.client(req),
-        app.clock.now(),
-    );
-    app.store
-        .call(move |s| s.delete_sessions_of(&id, Some(&keep), Some(&client), now))
+    let keep = h.session.id_hash.clone();
+    app.accounts
+        .end_other_sessions(&h.account.id, keep, &app.client(req))
         .await?;
-    app.sessions.forget_account(&h.account.id);
     Ok(done(req, "sessions"))
 }
 

@@ -133,15 +133,9 @@ pub(in crate::routes) async fn bind_post(app: &App, req: &Request, email: bool) 
             Recipient::Phone(p) => AuditEvent::PhoneBound { phone: p.masked() },
             Recipient::Email(e) => AuditEvent::EmailBound { email: e.masked() },
         };
-        let (id, value, now, c) = (
-            h.account.id.clone(),
-            to.value(),
-            app.clock.now(),
-            client.clone(),
-        );
         let bound = app
-            .store
-            .call(move |s| s.bind(&id, kind, &value, &c.record(event, Some(&id)), now))
+            .accounts
+            .bind(&h.account.id, kind, to.value(), event, &client, false)
             .await?;
         if bound == Bound::Taken {
             let taken = if email { t.email_taken } else { t.phone_taken };

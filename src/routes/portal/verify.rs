@@ -140,19 +140,14 @@ pub(super) async fn confirmed(
         .insert(h.session.id_hash.clone(), (), now + REAUTH_TTL, now)
         .await?;
     if let Some(method) = audit {
-        let (id, client) = (h.account.id.clone(), client.clone());
         let event = AuditEvent::IdentityConfirmed { method };
-        app.store
-            .call(move |s| s.audit(&client.record(event, Some(&id)), now))
+        app.accounts
+            .record(client, event, Some(&h.account.id))
             .await?;
     }
     if let Some(kind) = next.strip_prefix("unbind-") {
         let kind: &'static str = if kind == "wecom" { "wecom" } else { "wechat" };
-        let (id, client) = (h.account.id.clone(), client.clone());
-        let event = AuditEvent::Unbound { kind };
-        app.store
-            .call(move |s| s.unbind(&id, kind, &client.record(event, Some(&id)), now))
-            .await?;
+        app.accounts.unbind_own(&h.account.id, kind, client).await?;
         return Ok(done(req, "unbind"));
     }
     match next.strip_prefix("bind-") {

@@ -34,7 +34,6 @@ use verify::verify_step;
 
 /// Recoveries held at most in memory (each a few hundred bytes).
 const RECOVERY_CAPACITY: usize = 50_000;
-const DAY: i64 = 86_400;
 
 /// A recovery in progress.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -138,8 +137,7 @@ async fn recovery(app: &App, req: &Request) -> Result<Option<(String, Recovery)>
         return Ok(None);
     };
     if let Some(id) = &recovery.account {
-        let id = id.clone();
-        let now = app.store.call(move |s| s.account(&id)).await?;
+        let now = app.accounts.account(id).await?;
         if !now.is_some_and(|a| a.status == Status::Active && a.generation == recovery.generation) {
             app.recovery.pending.take(&key).await?;
             return Ok(None);
@@ -246,12 +244,8 @@ pub(super) async fn forgot_post(app: &App, req: &Request) -> Handled {
     }
     let name = canonical_id(typed).unwrap_or_else(|| "-invalid-".into());
     let (limit, now) = (app.config.recovery.per_account_day, app.clock.now());
-    let key = format!("recovery:{name}");
-    if !app
-        .store
-        .call(move |s| s.spend_budget(&key, limit, DAY, now))
-        .await?
-    {
+    let budget = format!("recovery:{name}");
+    if !app.accounts.spend_daily(budget, limit).await? {
         return Ok(recovery_start(
             app,
             req,
@@ -266,9 +260,8 @@ pub(super) async fn forgot_post(app: &App, req: &Request) -> Handled {
         post: false,
     };
     recovery.expires_at = now + app.config.recovery.ttl;
-    let (id, c) = (name.clone(), client.clone());
-    app.store
-        .call(move |s| s.audit(&c.record(AuditEvent::RecoveryStarted, Some(&id)), now))
+    app.accounts
+        .record(&client, AuditEvent::RecoveryStarted, Some(&name))
         .await?;
     let cookie = tickets::new_id(Kind::Recovery);
     let key = tickets::hash_id(&cookie);
@@ -283,9 +276,7 @@ pub(super) async fn forgot_post(app: &App, req: &Request) -> Handled {
 /// The recovery for `name`: the methods of the account it names, or for a name that
 /// cannot recover, methods derived from it with the key (the same every time).
 async fn methods_of(app: &App, name: &str) -> Result<Recovery, Failure> {
-    let id = name.to_string();
-    let account = app.store.call(move |s| s.account(&id)).await?;
-    let account = account.filter(|a| a.status == Status::Active);
+    let account = app.accounts.active(name).await?;
     let mut r = Recovery {
         name: name.to_string(),
         account: account.as_ref().map(|a| a.id.clone()),

@@ -134,11 +134,7 @@ pub(in crate::routes) async fn forgot_verify(app: &App, req: &Request) -> Handle
         }
         // Sent only to the account's own number or address; answered alike otherwise.
         let bound = match &r.account {
-            Some(id) => {
-                let id = id.clone();
-                let kind = to.kind();
-                app.store.call(move |s| s.binding(&id, kind)).await?
-            }
+            Some(id) => app.accounts.binding(id, to.kind()).await?,
             None => None,
         };
         let delivery = match bound
@@ -190,11 +186,8 @@ pub(in crate::routes) async fn forgot_verify(app: &App, req: &Request) -> Handle
     if checked == CodeCheck::Valid && r.account.is_some() {
         r.verified = true;
         keep_recovery(app, &key, &r).await?;
-        let (id, now) = (r.name.clone(), app.clock.now());
         let event = AuditEvent::RecoveryVerified { method };
-        app.store
-            .call(move |s| s.audit(&client.record(event, Some(&id)), now))
-            .await?;
+        app.accounts.record(&client, event, Some(&r.name)).await?;
         return Ok(Response::see_other(&format!("{}/forgot", req.prefix)));
     }
     // One sentence for a wrong, expired or never-sent code: a code never sent (the
