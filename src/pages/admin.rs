@@ -135,6 +135,15 @@ impl Chrome<'_> {
         }
     }
 
+    /// An audit event's name (`login_success`) in words (登录成功); an unknown name as it is.
+    pub fn event_words<'a>(&self, name: &'a str) -> &'a str {
+        self.t()
+            .audit_events
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(name, |(_, words)| words)
+    }
+
     fn csrf(&self, frame: &AdminFrame) -> Markup {
         html! { input type="hidden" name="csrf" value=(frame.csrf); }
     }
@@ -218,7 +227,7 @@ impl Chrome<'_> {
             table.audit {
                 tr { th { (t.time) } th { (t.admin_event) } th { (t.admin_account) } th { (t.address) } th { (t.admin_detail) } th { (t.browser) } }
                 @for r in rows {
-                    tr { td { (r.at) } td { (r.event) } td { (r.account) } td { (r.address) } td { (r.detail) } td { (r.browser) } }
+                    tr { td { (r.at) } td title=(r.event) { (self.event_words(&r.event)) } td { (r.account) } td { (r.address) } td { (r.detail) } td { (r.browser) } }
                 }
             }
         }
@@ -503,5 +512,27 @@ fn release_field(release: &Release) -> String {
     match release {
         Release::All => "*".into(),
         Release::Only(names) => names.join(","),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::audit::EVENT_NAMES;
+    use crate::pages::text::{EN, ZH};
+
+    /// Issue 24 item 13: every event the code writes has words in both languages.
+    #[test]
+    fn every_audit_event_has_words_in_both_languages() {
+        for text in [&ZH, &EN] {
+            for name in EVENT_NAMES {
+                let words = text.audit_events.iter().find(|(n, _)| *n == name);
+                assert!(
+                    words.is_some_and(|(_, w)| !w.is_empty() && *w != name),
+                    "{name} in {}",
+                    text.lang_attr
+                );
+            }
+            assert_eq!(text.audit_events.len(), EVENT_NAMES.len());
+        }
     }
 }

@@ -849,8 +849,10 @@ async fn the_audit_log_is_filtered_and_exported() {
 
     let alice = admin.get("/cas/admin/audit?account=alice").await;
     assert!(
-        alice.body.contains("<td>login_success</td>")
-            && !alice.body.contains("<td>login_failure</td>"),
+        alice
+            .body
+            .contains("<td title=\"login_success\">登录成功</td>")
+            && !alice.body.contains("title=\"login_failure\""),
         "{}",
         alice.body
     );
@@ -890,7 +892,7 @@ async fn the_audit_log_is_filtered_and_exported() {
     let mut lines = text.split("\r\n");
     assert_eq!(
         lines.next(),
-        Some("time,event,account,address,detail,user_agent,repeats,last")
+        Some("time,event,account,address,detail,user_agent,repeats,last,event_words")
     );
     let row = lines
         .find(|l| l.contains("login_success"))
@@ -1242,4 +1244,32 @@ async fn the_consoles_codes_have_an_allowance_of_their_own() {
     t.settle_messages().await;
     let (mut admin, _) = console(&t).await;
     assert_eq!(admin.get("/cas/admin").await.status, 200);
+}
+
+/// Issue 24 item 13: the audit viewer says what happened in words, in the console's
+/// language (登录成功, not `login_success`); the CSV keeps the machine name and adds the words.
+#[tokio::test]
+async fn the_audit_viewer_shows_events_in_words_in_both_languages() {
+    let t = TestServer::start().await;
+    let mut admin = admin_console(&t).await;
+    assert_eq!(t.client().login("alice", PASSWORD, None).await.status, 303);
+    let zh = admin.get("/cas/admin/audit?account=alice").await;
+    assert_eq!(zh.status, 200);
+    assert!(zh.body.contains(">登录成功<"), "{}", zh.body);
+    assert!(!zh.body.contains(">login_success<"), "{}", zh.body);
+    let home = admin.get("/cas/admin").await;
+    assert!(home.body.contains(">进入管理控制台<"), "{}", home.body);
+    let en = admin.get("/cas/admin/audit?account=alice&lang=en").await;
+    assert!(en.body.contains(">Signed in<"), "{}", en.body);
+    assert!(!en.body.contains(">login_success<"));
+    let csv = admin
+        .get("/cas/admin/audit?account=alice&format=csv&lang=zh")
+        .await;
+    let row = csv
+        .body
+        .split("\r\n")
+        .find(|l| l.contains("login_success"))
+        .expect("alice's login")
+        .to_string();
+    assert!(row.ends_with(",登录成功"), "{row}");
 }
