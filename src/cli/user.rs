@@ -41,7 +41,10 @@ pub enum UserCommand {
     },
     /// Import the roster (CSV, UTF-8 or GBK): new accounts with their initial password (the
     /// last six characters of the ID number), which they must change; existing ones get the
-    /// roster's name, department and kind. Bad rows are reported by line.
+    /// roster's name, department and kind. The registrar's export as it is: headers such as
+    /// 工资号, 学号, 学院, 手机号, 电子邮箱 or English ones, extra columns ignored, phone and
+    /// e-mail optional; without a 类别 column, 工资号/职工号 means staff and 学号 students.
+    /// Bad rows are reported by line, in English and Chinese.
     Import {
         file: std::path::PathBuf,
         /// Check the file and report, writing nothing.

@@ -949,11 +949,11 @@ async fn the_roster_is_imported_from_the_browser() {
     assert!(
         report
             .body
-            .contains("2 rows readable (2 new, 0 already there), 1 refused"),
+            .contains("2 行可以导入（新增 2，已有 0），1 行有误"),
         "{}",
         report.body
     );
-    assert!(report.body.contains("line 4"), "{}", report.body);
+    assert!(report.body.contains("第 4 行：身份证号"), "{}", report.body);
     assert!(
         t.server.store.account("20240001").unwrap().is_none(),
         "a preview writes nothing"
@@ -977,7 +977,7 @@ async fn the_roster_is_imported_from_the_browser() {
     let mut done = None;
     for _ in 0..200 {
         let page = admin.get("/cas/admin/import").await;
-        if page.body.contains("imported:") {
+        if page.body.contains("已导入：") {
             assert!(page.header("refresh").is_none());
             done = Some(page);
             break;
@@ -991,8 +991,7 @@ async fn the_roster_is_imported_from_the_browser() {
     }
     let done = done.expect("the import finishes");
     assert!(
-        done.body
-            .contains("imported: 2 added, 0 updated, 0 unchanged, 1 refused"),
+        done.body.contains("已导入：新增 2，更新 0，未变 0，有误 1"),
         "{}",
         done.body
     );
@@ -1038,7 +1037,7 @@ async fn the_roster_is_imported_from_the_browser() {
             .get("/cas/admin/import")
             .await
             .body
-            .contains("imported: 20 added")
+            .contains("已导入：新增 20")
         {
             return;
         }
@@ -1272,4 +1271,55 @@ async fn the_audit_viewer_shows_events_in_words_in_both_languages() {
         .expect("alice's login")
         .to_string();
     assert!(row.ends_with(",登录成功"), "{row}");
+}
+
+/// Issue 24 item 10: the console reports a roster's problems in Chinese: every missing
+/// column at once, and an ID number Excel turned into scientific notation with the fix; in
+/// English when the console is in English.
+#[tokio::test]
+async fn the_console_says_what_is_wrong_with_a_roster_in_its_language() {
+    let t = TestServer::start().await;
+    add_admin(&t, ADMIN, Some(ADMIN_PHONE));
+    let (mut admin, csrf) = console(&t).await;
+    let (ct, body) = upload(&csrf, "学号/工号,电话\r\n1,2\r\n", "preview");
+    admin
+        .send("POST", "/cas/admin/import", &[("content-type", &ct)], &body)
+        .await;
+    let page = admin.get("/cas/admin/import").await;
+    assert!(
+        page.body
+            .contains("名单缺少这些列：姓名、类别、身份证号、院系。"),
+        "{}",
+        page.body
+    );
+    let roster = "序号,工资号,姓名,身份证号,部门\r\n1,T1001,李四,1.10105E+17,财务处\r\n";
+    let (ct, body) = upload(&csrf, roster, "preview");
+    admin
+        .send("POST", "/cas/admin/import", &[("content-type", &ct)], &body)
+        .await;
+    let page = admin.get("/cas/admin/import").await;
+    assert!(
+        page.body
+            .contains("第 2 行：身份证号 1.10105E+17 被 Excel 改成了科学计数法")
+            && page.body.contains("设置该列为文本格式后重新导出"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("must have 18 characters"));
+    let (ct, body) = upload(&csrf, roster, "preview");
+    admin
+        .send(
+            "POST",
+            "/cas/admin/import?lang=en",
+            &[("content-type", &ct)],
+            &body,
+        )
+        .await;
+    let page = admin.get("/cas/admin/import?lang=en").await;
+    assert!(
+        page.body
+            .contains("format the column as text and export again"),
+        "{}",
+        page.body
+    );
 }

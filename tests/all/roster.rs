@@ -136,7 +136,10 @@ async fn bad_rows_are_reported_by_line_and_the_rest_imported() {
 
     let unusable = write(&t, "bad.csv", b"foo,bar\n1,2\n");
     let (ok, _, err) = import(&t, &unusable, &[]);
-    assert!(!ok && err.contains("no 'account' column"), "{err}");
+    assert!(
+        !ok && err.contains("no column for: account, name, kind, id_number, department."),
+        "{err}"
+    );
 }
 
 /// `--dry-run` reads and checks everything and writes nothing.
@@ -258,4 +261,42 @@ async fn gbk_and_chinese_headers() {
     let file = write(&t, "bom.csv", bom.as_bytes());
     assert!(import(&t, &file, &[]).0);
     assert!(show(&t, "20240002").contains("name: 王小明"));
+}
+
+/// Issue 24 item 10: the registrar's export as it is (GBK, CRLF, 工资号 and no kind column,
+/// 部门, 手机号, an extra column, no e-mail column) imports as staff; an ID number Excel
+/// turned into `1.40105E+17` is told how to fix, in both languages; a header lacking
+/// columns names them all at once, in both languages.
+#[tokio::test]
+async fn the_registrars_export_imports_as_it_is() {
+    let t = TestServer::start().await;
+    let staff = id_number("31010419780312283");
+    let roster = format!(
+        "序号,工资号,姓名,性别,身份证号,部门,手机号\r\n\
+         1,T2001,李四,男,{staff},财务处,13800138000\r\n\
+         2,T2002,王五,女,1.40105E+17,财务处,\r\n"
+    );
+    let (gbk, _, _) = encoding_rs::GBK.encode(&roster);
+    let file = write(&t, "export.csv", &gbk);
+    let (ok, out, err) = import(&t, &file, &[]);
+    assert!(!ok, "a row refused: {out}{err}");
+    assert!(out.contains("1 added"), "{out}");
+    assert!(show(&t, "t2001").contains("kind: staff"));
+    assert!(show(&t, "t2001").contains("department: 财务处"));
+    assert!(
+        err.contains("line 3: the ID number 1.40105E+17 was turned into scientific notation by Excel: format the column as text and export again"),
+        "{err}"
+    );
+    assert!(err.contains("第 3 行：身份证号 1.40105E+17 被 Excel 改成了科学计数法：在 Excel 中设置该列为文本格式后重新导出"), "{err}");
+    assert!(!err.contains("must have 18 characters"), "{err}");
+
+    let file = write(&t, "bad.csv", "学号/工号,电话\r\n1,2\r\n".as_bytes());
+    let (ok, _, err) = import(&t, &file, &[]);
+    assert!(!ok);
+    assert_eq!(err.lines().count(), 1, "one message: {err}");
+    assert!(
+        err.contains("no column for: name, kind, id_number, department.")
+            && err.contains("名单缺少这些列：姓名、类别、身份证号、院系。"),
+        "{err}"
+    );
 }
