@@ -67,8 +67,9 @@ pub enum UserCommand {
         #[arg(long)]
         must_bind_phone: bool,
     },
-    /// Reset a forgotten password: a random temporary one, printed once, which must be
-    /// changed at the next login. Ends the account's SSO sessions (single logout follows).
+    /// Reset a forgotten password: a random temporary one (kmtx-4739-hapw: no look-alike
+    /// characters), printed once, which must be changed at the next login. Ends the
+    /// account's SSO sessions (single logout follows).
     ResetPassword { account: String },
     /// Remove a binding of an account: `wecom`, `wechat`, `email`, `phone` or an
     /// administrator's authenticator, `totp` (audited).

@@ -29,9 +29,9 @@ pub struct AccountDetail<'a> {
     pub password_changed: String,
     pub sign_ins: Vec<(String, String, String)>,
     pub sessions: Vec<(String, String, String)>,
+    /// The roster's contact phone (not a verified binding), masked.
+    pub contact_phone: Option<String>,
     pub done: Option<&'a str>,
-    /// A temporary password just set: shown this once.
-    pub temporary: Option<String>,
 }
 
 /// A service's page: its settings for the form, and what the console knows of it.
@@ -279,10 +279,6 @@ impl Chrome<'_> {
             html! {
                 h1 { (a.name) " (" (a.id) ")" }
                 @if let Some(done) = v.done { p.success role="status" { (t.admin_done) (self.action_name(done)) } }
-                @if let Some(temporary) = &v.temporary {
-                    p.success role="status" { (t.admin_temporary) code { (temporary) } }
-                    p.note { (t.admin_temporary_once) }
-                }
                 table.details {
                     tr { th { (t.admin_kind) } td { (self.kind_name(a.kind)) } }
                     tr { th { (t.admin_status) } td { (self.status_name(a.status.as_str())) } }
@@ -291,7 +287,14 @@ impl Chrome<'_> {
                     tr { th { (t.admin_must_change) } td { @if a.must_change { (t.yes) } @else { (t.no) } } }
                     tr { th { (t.password_changed_at) } td { (v.password_changed) } }
                     @if let Some(last4) = &v.id_last4 { tr { th { (t.admin_id_last4) } td { (last4) } } }
-                    @for (kind, value) in &v.bindings { tr { th { (t.bound) " · " (self.binding_name(kind)) } td { (value) } } }
+                    tr { th { (t.admin_phone) } td {
+                        @match v.bindings.iter().find(|(k, _)| k == "phone") {
+                            Some((_, phone)) => (phone),
+                            None => (t.admin_unbound),
+                        }
+                    } }
+                    @if let Some(phone) = &v.contact_phone { tr { th { (t.admin_roster_phone) } td { (phone) } } }
+                    @for (kind, value) in v.bindings.iter().filter(|(k, _)| k != "phone") { tr { th { (t.bound) " · " (self.binding_name(kind)) } td { (value) } } }
                 }
                 div.actions {
                     @if a.status == crate::model::Status::Active { (button("lock", t.admin_lock)) (button("disable", t.admin_disable)) }
@@ -313,6 +316,90 @@ impl Chrome<'_> {
                     tr { th { (t.signed_in_at) } th { (t.address) } th { (t.browser) } }
                     @for (at, ip, browser) in &v.sessions { tr { td { (at) } td { (ip) } td { (browser) } } }
                 }
+            },
+        )
+    }
+
+    /// The second page before an action that cuts someone off: 确认…？ with 确认 (the form
+    /// again, with `confirm=yes` and the console's token) and 取消 (back to the account).
+    pub fn admin_confirm(&self, frame: &AdminFrame, a: &Account, action: &str) -> Markup {
+        let t = self.t();
+        let name = self.action_name(action);
+        let hint = match action {
+            "disable" => t.admin_confirm_hints[0],
+            "reset" => t.admin_confirm_hints[1],
+            "logout" => t.admin_confirm_hints[2],
+            _ => t.admin_confirm_hints[3],
+        };
+        let back = format!(
+            "{}?id={}",
+            self.admin_url("/account"),
+            url::form_urlencoded::byte_serialize(a.id.as_bytes()).collect::<String>()
+        );
+        self.admin_page(
+            &a.id,
+            frame,
+            html! {
+                h1 { (t.admin_confirm_title.replace("{action}", &name)) }
+                table.details {
+                    tr { th { (t.admin_account) } td { (a.id) } }
+                    tr { th { (t.admin_name) } td { (a.name) } }
+                    tr { th { (t.admin_department) } td { (a.department) } }
+                }
+                p.notice { (hint) }
+                form.inline method="post" action=(self.admin_url("/account")) {
+                    (self.csrf(frame))
+                    input type="hidden" name="id" value=(a.id);
+                    input type="hidden" name="action" value=(action);
+                    input type="hidden" name="confirm" value="yes";
+                    button.danger type="submit" { (t.admin_confirm_button) }
+                }
+                " "
+                a.button.secondary.cancel href=(back) { (t.admin_cancel) }
+            },
+        )
+    }
+
+    /// The temporary password on a slip to print (the print stylesheet leaves out the
+    /// console around it) and hand over: the school, the account, the password, and that it
+    /// must be changed at the first login.
+    pub fn admin_slip(
+        &self,
+        frame: &AdminFrame,
+        a: &Account,
+        temporary: &str,
+        login: &str,
+    ) -> Markup {
+        let t = self.t();
+        let back = format!(
+            "{}?id={}&done=reset",
+            self.admin_url("/account"),
+            url::form_urlencoded::byte_serialize(a.id.as_bytes()).collect::<String>()
+        );
+        self.admin_page(
+            &a.id,
+            frame,
+            html! {
+                p.success.noprint role="status" { (t.admin_done) (t.admin_reset) }
+                div.slip {
+                    p.slip-school { (self.school_name) }
+                    h1 { (t.admin_slip_title) }
+                    table.details {
+                        tr { th { (t.admin_account) } td.slip-account { (a.id) } }
+                        tr { th { (t.admin_name) } td { (a.name) } }
+                        tr { th { (t.admin_temporary) } td { code.slip-password { (temporary) } } }
+                    }
+                    h2 { (t.admin_slip_must_change) }
+                    ol.slip-steps {
+                        li { (t.admin_slip_steps[0]) " " code { (login) } }
+                        li { (t.admin_slip_steps[1]) }
+                        li { (t.admin_slip_steps[2]) }
+                    }
+                    p.hint { (t.admin_slip_letters) }
+                }
+                p.note.noprint { (t.admin_temporary_once) }
+                p.hint.noprint { (t.admin_slip_print) }
+                p.noprint { a.button.secondary href=(back) { (t.admin_back_to_account) } }
             },
         )
     }

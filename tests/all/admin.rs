@@ -451,11 +451,13 @@ async fn accounts_are_found_and_managed_from_the_console() {
     }
     assert!(!page.body.contains("alice.private") && !page.body.contains("wx-alice"));
 
+    // Each action as its confirmation page posts it.
     let act = |action: &str| {
         [
             ("csrf", csrf.clone()),
             ("id", "alice".to_string()),
             ("action", action.to_string()),
+            ("confirm", "yes".to_string()),
         ]
     };
     // Ending her sessions logs her browser out.
@@ -501,7 +503,8 @@ async fn accounts_are_found_and_managed_from_the_console() {
     // The temporary password is shown once; it logs in only to a forced change.
     let reset = admin.post_owned("/cas/admin/account", &act("reset")).await;
     assert_eq!(reset.status, 200);
-    let start = reset.body.find("<code>").unwrap() + "<code>".len();
+    let start = reset.body.find("<code class=\"slip-password\">").unwrap()
+        + "<code class=\"slip-password\">".len();
     let temporary = reset.body[start..start + reset.body[start..].find('<').unwrap()].to_string();
     assert!(temporary.len() >= 10, "{temporary}");
     assert!(!admin
@@ -1195,6 +1198,7 @@ async fn the_console_keeps_its_own_second_factor_and_its_token_in_the_form() {
         ("csrf", csrf.clone()),
         ("id", ADMIN.to_string()),
         ("action", "unbind-phone".to_string()),
+        ("confirm", "yes".to_string()),
     ];
     let res = admin.post_owned("/cas/admin/account", &unbind).await;
     assert_eq!(res.status, 409);
@@ -1321,5 +1325,165 @@ async fn the_console_says_what_is_wrong_with_a_roster_in_its_language() {
             .contains("format the column as text and export again"),
         "{}",
         page.body
+    );
+}
+
+/// Issue 24 item 12: disabling, resetting, ending sessions and unbinding ask first (确认…？
+/// with 确认 and 取消); only the confirming post, with the console's token, acts.
+/// docs/security.md D03.
+#[tokio::test]
+async fn the_console_asks_before_it_cuts_someone_off() {
+    let t = TestServer::start().await;
+    add_admin(&t, ADMIN, Some(ADMIN_PHONE));
+    t.bind("alice", "phone", "+8613800138000");
+    let (mut admin, csrf) = console(&t).await;
+    let mut alice = t.client();
+    alice.login("alice", PASSWORD, None).await;
+    let hash = || {
+        t.server
+            .store
+            .account("alice")
+            .unwrap()
+            .unwrap()
+            .password_hash
+    };
+    let before = hash();
+    for (action, asked) in [
+        ("disable", "确认停用？"),
+        ("reset", "确认重置密码？"),
+        ("logout", "确认退出所有登录？"),
+        ("unbind-phone", "确认解除绑定 手机？"),
+    ] {
+        let form = [("csrf", csrf.as_str()), ("id", "alice"), ("action", action)];
+        let page = admin.post("/cas/admin/account", &form).await;
+        assert_eq!(page.status, 200, "{action}: {}", page.body);
+        assert!(page.body.contains(asked), "{action}: {}", page.body);
+        assert!(page.body.contains(">确认<") && page.body.contains(">取消<"));
+        assert_eq!(page.input("confirm").as_deref(), Some("yes"));
+        assert_eq!(page.input("csrf").as_deref(), Some(csrf.as_str()));
+        assert!(page.body.contains("href=\"/cas/admin/account?id=alice\""));
+        // Nothing happened yet.
+        let a = t.server.store.account("alice").unwrap().unwrap();
+        assert_eq!(a.status, unicas::model::Status::Active, "{action}");
+        assert_eq!(hash(), before, "{action}");
+        assert!(t.server.store.binding("alice", "phone").unwrap().is_some());
+        assert!(!t.server.store.sessions_of("alice").unwrap().is_empty());
+        // The confirming post without the token does nothing either.
+        let forged = [
+            ("csrf", "forged"),
+            ("id", "alice"),
+            ("action", action),
+            ("confirm", "yes"),
+        ];
+        assert_eq!(admin.post("/cas/admin/account", &forged).await.status, 403);
+    }
+    assert!(audited(&t, ADMIN, "admin_action").is_empty());
+    let confirmed = [
+        ("csrf", csrf.as_str()),
+        ("id", "alice"),
+        ("action", "disable"),
+        ("confirm", "yes"),
+    ];
+    assert_eq!(
+        admin.post("/cas/admin/account", &confirmed).await.status,
+        303
+    );
+    let a = t.server.store.account("alice").unwrap().unwrap();
+    assert_eq!(a.status, unicas::model::Status::Disabled);
+    // English too.
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("id", "alice"),
+        ("action", "reset"),
+    ];
+    let page = admin.post("/cas/admin/account?lang=en", &form).await;
+    assert!(
+        page.body.contains("Reset password: are you sure?"),
+        "{}",
+        page.body
+    );
+}
+
+/// Issue 24 item 12: a reset answers a slip to print: the school, the account, a temporary
+/// password without look-alikes in groups, and 首次登录须修改密码; the password is in no
+/// audit row. The account page says 手机：未绑定 and shows the roster's phone masked.
+/// docs/security.md L05.
+#[tokio::test]
+async fn a_reset_answers_a_slip_to_print() {
+    let t = TestServer::start().await;
+    add_admin(&t, ADMIN, Some(ADMIN_PHONE));
+    let mut imported = NewAccount::new(
+        "20240001",
+        "张三",
+        Kind::Student,
+        "物理学院",
+        "",
+        "13800138000",
+        &[],
+    )
+    .unwrap();
+    imported.password_hash = unicas::accounts::hash_now(PASSWORD, 4).unwrap();
+    assert!(t
+        .server
+        .store
+        .insert_account(&imported, t.clock().now())
+        .unwrap());
+    let (mut admin, csrf) = console(&t).await;
+    let page = admin.get("/cas/admin/account?id=20240001").await;
+    assert!(
+        page.body.contains("<th>手机</th><td>未绑定</td>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("<th>名单中的手机</th><td>138****8000</td>"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("13800138000"));
+    let en = admin.get("/cas/admin/account?id=20240001&lang=en").await;
+    assert!(en.body.contains("not bound"), "{}", en.body);
+    admin.get("/cas/admin/account?id=20240001&lang=zh").await;
+
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("id", "20240001"),
+        ("action", "reset"),
+        ("confirm", "yes"),
+    ];
+    let slip = admin.post("/cas/admin/account", &form).await;
+    assert_eq!(slip.status, 200);
+    let marker = "<code class=\"slip-password\">";
+    let start = slip.body.find(marker).expect(&slip.body) + marker.len();
+    let temporary = &slip.body[start..start + 14];
+    let groups: Vec<&str> = temporary.split('-').collect();
+    assert_eq!(groups.len(), 3, "{temporary}");
+    assert!(groups[1].bytes().all(|b| b.is_ascii_digit()), "{temporary}");
+    assert!(groups[0]
+        .bytes()
+        .chain(groups[2].bytes())
+        .all(|b| b.is_ascii_lowercase()));
+    let school = t.config.school_name.as_str();
+    for shown in [
+        school,
+        "20240001",
+        "张三",
+        "首次登录须修改密码",
+        "class=\"slip\"",
+    ] {
+        assert!(slip.body.contains(shown), "{shown}: {}", slip.body);
+    }
+    let everything = t
+        .server
+        .store
+        .audit_search(&Default::default(), 1000)
+        .unwrap();
+    assert!(everything.iter().all(|r| !r.detail.contains(temporary)));
+    let forced = t.client().login("20240001", temporary, None).await;
+    assert!(
+        forced.body.contains("name=\"newPassword\""),
+        "{}",
+        forced.body
     );
 }

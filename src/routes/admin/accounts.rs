@@ -47,7 +47,7 @@ pub(in crate::routes) async fn admin_account(app: &App, req: &Request) -> Handle
     let (_, grant) = admin_page_gate(app, req).await?;
     let id = req.query.get("id").unwrap_or("").to_string();
     let done = req.query.get("done").map(str::to_string);
-    account_page_for(app, req, &grant, &id, done.as_deref(), None).await
+    account_page_for(app, req, &grant, &id, done.as_deref()).await
 }
 
 pub(super) async fn account_page_for(
@@ -56,7 +56,6 @@ pub(super) async fn account_page_for(
     grant: &AdminGrant,
     id: &str,
     done: Option<&str>,
-    temporary: Option<String>,
 ) -> Handled {
     let id = id.to_string();
     let found = app
@@ -104,8 +103,8 @@ pub(super) async fn account_page_for(
                 )
             })
             .collect(),
+        contact_phone: crate::model::Phone::parse(&account.phone).map(|p| p.masked()),
         done,
-        temporary,
     };
     let frame = AdminFrame {
         admin: &grant.account,
@@ -115,32 +114,64 @@ pub(super) async fn account_page_for(
     Ok(app.page(req, StatusCode::OK, chrome.admin_account(&frame, &view)))
 }
 
+/// The actions that ask first (a second page, 确认…？): those that cut someone off or
+/// cannot be undone by a click. Locking and unlocking act at once.
+fn asks_first(action: &str) -> bool {
+    matches!(action, "disable" | "reset" | "logout") || action.starts_with("unbind-")
+}
+
 /// `POST /admin/account`: `id` and `action` (lock, unlock, disable, reset, logout,
-/// unbind-phone, unbind-email, unbind-wecom, unbind-wechat).
+/// unbind-phone, unbind-email, unbind-wecom, unbind-wechat). Disable, reset, logout and
+/// unbinding first answer a confirmation page whose form posts again with `confirm=yes`
+/// (and the console's token): only that post acts. A reset answers the slip to print.
 pub(in crate::routes) async fn admin_account_action(app: &App, req: &Request) -> Handled {
     let (_, grant) = admin_form_gate(app, req).await?;
     let id = req.form.get("id").unwrap_or("").to_string();
     let action = req.form.get("action").unwrap_or("").to_string();
+    let unbinding = match action.strip_prefix("unbind-") {
+        // The authenticator is the command line's to remove (after an SMS code).
+        Some(kind) => match BindingKind::parse(kind) {
+            Some(kind) if kind != BindingKind::Totp => Some(kind),
+            _ => return Err(Failure::Refused(StatusCode::BAD_REQUEST)),
+        },
+        None => None,
+    };
+    if !matches!(
+        action.as_str(),
+        "lock" | "unlock" | "disable" | "reset" | "logout"
+    ) && unbinding.is_none()
+    {
+        return Err(Failure::Refused(StatusCode::BAD_REQUEST));
+    }
+    if asks_first(&action) && req.form.get("confirm") != Some("yes") {
+        let lookup = id.clone();
+        let Some(account) = app.store.call(move |s| s.account(&lookup)).await? else {
+            return Err(Failure::Refused(StatusCode::NOT_FOUND));
+        };
+        let frame = AdminFrame {
+            admin: &grant.account,
+            csrf: &grant.csrf,
+        };
+        let chrome = app.chrome(req);
+        let page = chrome.admin_confirm(&frame, &account, &action);
+        return Ok(app.page(req, StatusCode::OK, page));
+    }
     let by = By::Console {
         admin: grant.account.clone(),
         client: app.client(req),
     };
     let accounts = &app.accounts;
     let mut temporary = None;
-    let done = match action.as_str() {
-        "lock" => accounts.set_status(by, &id, Status::Locked).await,
-        "disable" => accounts.set_status(by, &id, Status::Disabled).await,
-        "unlock" => accounts.set_status(by, &id, Status::Active).await,
-        "reset" => accounts
+    let done = match (action.as_str(), unbinding) {
+        (_, Some(kind)) => accounts.unbind(by, &id, kind).await,
+        ("lock", _) => accounts.set_status(by, &id, Status::Locked).await,
+        ("disable", _) => accounts.set_status(by, &id, Status::Disabled).await,
+        ("unlock", _) => accounts.set_status(by, &id, Status::Active).await,
+        ("reset", _) => accounts
             .reset_password(by, &id)
             .await
             .map(|t| temporary = Some(t)),
-        "logout" => accounts.end_sessions(&id).await.map(|_| ()),
-        a => match a.strip_prefix("unbind-").and_then(BindingKind::parse) {
-            // The authenticator is the command line's to remove (after an SMS code).
-            Some(kind) if kind != BindingKind::Totp => accounts.unbind(by, &id, kind).await,
-            _ => return Err(Failure::Refused(StatusCode::BAD_REQUEST)),
-        },
+        _ => accounts.end_sessions(&id).await.map(|_| ()),
     };
     // Refused for being one's own account: say so, with the way back.
     if let Err(own @ (AdminError::OwnAccount | AdminError::LastSecondFactor)) = &done {
@@ -164,8 +195,8 @@ pub(in crate::routes) async fn admin_account_action(app: &App, req: &Request) ->
     }
     done?;
     admin_audit_row(app, req, &grant, &action, &id).await?;
-    if temporary.is_some() {
-        return account_page_for(app, req, &grant, &id, Some(&action), temporary).await;
+    if let Some(temporary) = temporary {
+        return slip(app, req, &grant, &id, &temporary).await;
     }
     let back = format!(
         "{}/admin/account?id={}&done={}",
@@ -174,4 +205,21 @@ pub(in crate::routes) async fn admin_account_action(app: &App, req: &Request) ->
         action
     );
     Ok(Response::see_other(&back))
+}
+
+/// The slip the operator prints for the person at the counter: the school, the account, the
+/// temporary password (shown this once, never stored or logged in clear) and what to do.
+async fn slip(app: &App, req: &Request, grant: &AdminGrant, id: &str, temporary: &str) -> Handled {
+    let lookup = id.to_string();
+    let Some(account) = app.store.call(move |s| s.account(&lookup)).await? else {
+        return Err(Failure::Refused(StatusCode::NOT_FOUND));
+    };
+    let login = format!("{}/login", app.config.public_url.trim_end_matches('/'));
+    let frame = AdminFrame {
+        admin: &grant.account,
+        csrf: &grant.csrf,
+    };
+    let chrome = app.chrome(req);
+    let page = chrome.admin_slip(&frame, &account, temporary, &login);
+    Ok(app.page(req, StatusCode::OK, page))
 }
