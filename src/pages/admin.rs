@@ -34,6 +34,15 @@ pub struct AccountDetail<'a> {
     pub done: Option<&'a str>,
 }
 
+/// The account list: the filters as given, the same as a query string (for the pages' and
+/// the export's links), one page of accounts, and their last logins in local time.
+pub struct AccountList<'a> {
+    pub filter: &'a crate::store::AccountFilter,
+    pub query: &'a str,
+    pub page: &'a crate::accounts::admin::AccountPage,
+    pub last_logins: &'a [Option<String>],
+}
+
 /// A service's page: its settings for the form, and what the console knows of it.
 pub struct ServiceDetail<'a> {
     /// `None`: a new service.
@@ -187,10 +196,12 @@ impl Chrome<'_> {
         )
     }
 
+    /// The overview: accounts by status and, of the active ones, those that have not
+    /// finished (each count a link to its list); sessions, applications, the latest events.
     pub fn admin_overview(
         &self,
         frame: &AdminFrame,
-        counts: &[(String, i64)],
+        (counts, unfinished): (&[(String, i64)], &crate::store::Unfinished),
         sessions: i64,
         services: usize,
         recent: &[AuditLine],
@@ -205,6 +216,14 @@ impl Chrome<'_> {
                 @if let Some(n) = ended { p.success role="status" { (t.admin_ended.replace("{n}", &n.to_string())) } }
                 table.details {
                     @for (status, n) in counts { tr { th { (t.admin_accounts) " · " (self.status_name(status)) } td { (n) } } }
+                    // Active accounts that have not finished, each a link to its list.
+                    @for (filter, label, n) in [
+                        ("no_phone", t.admin_no_phone, unfinished.no_phone),
+                        ("initial_password", t.admin_initial_password, unfinished.initial_password),
+                        ("never_logged_in", t.admin_never_logged_in, unfinished.never_logged_in),
+                    ] {
+                        tr { th { (t.admin_statuses[0]) " · " (label) } td { a href=(format!("{}?status=active&{filter}=1", self.admin_url("/accounts"))) { (n) } } }
+                    }
                     tr { th { (t.active_sessions) } td { (sessions) } }
                     tr { th { (t.admin_services) } td { (services) } }
                 }
@@ -233,29 +252,69 @@ impl Chrome<'_> {
         }
     }
 
-    pub fn admin_accounts(&self, frame: &AdminFrame, query: &str, found: &[Account]) -> Markup {
+    pub fn admin_accounts(&self, frame: &AdminFrame, v: &AccountList) -> Markup {
         let t = self.t();
+        let f = v.filter;
+        let list = self.admin_url("/accounts");
+        let with = |extra: &str| match (v.query.is_empty(), extra.is_empty()) {
+            (true, _) => format!("{list}?{extra}"),
+            (false, true) => format!("{list}?{}", v.query),
+            (false, false) => format!("{list}?{}&{extra}", v.query),
+        };
+        let p = v.page;
         self.admin_page(
             t.admin_accounts,
             frame,
             html! {
                 h1 { (t.admin_accounts) }
-                form.search method="get" action=(self.admin_url("/accounts")) {
-                    label.sr for="q" { (t.admin_search) }
-                    input #q type="text" name="q" value=(query) placeholder=(t.admin_search);
-                    button type="submit" { (t.admin_search_button) }
+                form.filters method="get" action=(list) {
+                    label for="q" { (t.admin_search) }
+                    input #q type="text" name="q" value=(f.text);
+                    label for="department" { (t.admin_department) }
+                    input #department type="text" name="department" value=(f.department);
+                    label for="kind" { (t.admin_kind) }
+                    select #kind name="kind" {
+                        option value="" { (t.admin_all) }
+                        @for (kind, name) in [Kind::Student, Kind::Staff, Kind::Admin].into_iter().zip(t.admin_kinds) {
+                            option value=(kind.as_str()) selected[f.kind == Some(kind)] { (name) }
+                        }
+                    }
+                    label for="status" { (t.admin_status) }
+                    select #status name="status" {
+                        option value="" { (t.admin_all) }
+                        @for (status, name) in ["active", "locked", "disabled"].into_iter().zip(t.admin_statuses) {
+                            option value=(status) selected[f.status.map(|s| s.as_str()) == Some(status)] { (name) }
+                        }
+                    }
+                    label.check { input type="checkbox" name="no_phone" value="1" checked[f.no_phone]; " " (t.admin_no_phone) }
+                    label.check { input type="checkbox" name="initial_password" value="1" checked[f.initial_password]; " " (t.admin_initial_password) }
+                    label.check { input type="checkbox" name="never_logged_in" value="1" checked[f.never_logged_in]; " " (t.admin_never_logged_in) }
+                    button type="submit" { (t.admin_filter_button) }
+                }
+                p.count {
+                    (t.admin_list_count.replace("{total}", &p.total.to_string()).replace("{page}", &p.page.to_string()).replace("{pages}", &p.pages.to_string()))
+                    " · " a href=(with("format=csv")) { (t.admin_export_csv) }
                 }
                 table {
-                    tr { th { (t.admin_account) } th { (t.admin_name) } th { (t.admin_kind) } th { (t.admin_status) } th { (t.admin_department) } th { (t.phone_binding) } }
-                    @for a in found {
+                    tr { th { (t.admin_account) } th { (t.admin_name) } th { (t.admin_kind) } th { (t.admin_status) } th { (t.admin_department) } th { (t.admin_phone) } th { (t.admin_initial_password) } th { (t.admin_last_login) } }
+                    @for (r, last) in p.accounts.iter().zip(v.last_logins) {
+                        @let a = &r.account;
                         tr {
                             td { a href=(format!("{}?id={}", self.admin_url("/account"), url::form_urlencoded::byte_serialize(a.id.as_bytes()).collect::<String>())) { (a.id) } }
                             td { (a.name) } td { (self.kind_name(a.kind)) } td { (self.status_name(a.status.as_str())) } td { (a.department) }
-                            td { (a.bound_phone.as_deref().and_then(crate::model::Phone::parse).map(|p| p.masked()).unwrap_or_default()) }
+                            td { @match a.bound_phone.as_deref().and_then(crate::model::Phone::parse) { Some(phone) => (phone.masked()), None => (t.admin_unbound) } }
+                            td { @if a.initial_password { (t.yes) } @else { (t.no) } }
+                            td { @match last { Some(at) => (at), None => (t.admin_never_logged_in) } }
                         }
                     }
                 }
-                @if found.is_empty() && !query.is_empty() { p.hint { (t.admin_nothing_found) } }
+                @if p.accounts.is_empty() { p.hint { (t.admin_nothing_found) } }
+                @if p.pages > 1 {
+                    p.pages {
+                        @if p.page > 1 { a.button.secondary rel="prev" href=(with(&format!("page={}", p.page - 1))) { (t.admin_previous) } " " }
+                        @if p.page < p.pages { a.button.secondary rel="next" href=(with(&format!("page={}", p.page + 1))) { (t.admin_next) } }
+                    }
+                }
             },
         )
     }

@@ -1487,3 +1487,121 @@ async fn a_reset_answers_a_slip_to_print() {
         forced.body
     );
 }
+
+/// Issue 24 item 11: who has not finished. The account list filters by department, kind,
+/// status, 未绑定手机, 仍为初始密码 and 从未登录 (combined), pages past 100 with links that
+/// keep the filters, and exports the same accounts as CSV (audited); the overview counts each
+/// group with a link to its list. docs/security.md I04 (the export's cells).
+#[tokio::test]
+async fn the_account_list_finds_who_has_not_finished() {
+    let t = TestServer::start().await;
+    add_admin(&t, ADMIN, Some(ADMIN_PHONE));
+    for i in 0..105 {
+        t.add_imported(&format!("2024{i:04}"), "31002X");
+    }
+    t.bind("20240000", "phone", "+8613800138001");
+    t.add_user("bob", PASSWORD, false, &[]);
+    t.server
+        .store
+        .set_status("bob", unicas::model::Status::Locked, t.clock().now())
+        .unwrap();
+    assert_eq!(t.client().login("alice", PASSWORD, None).await.status, 303);
+    let (mut admin, _) = console(&t).await;
+    let rows = |body: &str| body.matches("href=\"/cas/admin/account?id=").count();
+
+    let first = admin
+        .get(&format!(
+            "/cas/admin/accounts?department={}&no_phone=1",
+            enc("物理学院")
+        ))
+        .await;
+    assert_eq!(first.status, 200);
+    assert!(
+        first.body.contains("共 104 个账号，第 1/2 页"),
+        "{}",
+        first.body
+    );
+    assert_eq!(rows(&first.body), 100);
+    assert!(!first.body.contains("?id=20240000\""), "bound: not listed");
+    let next = format!(
+        "/cas/admin/accounts?department={}&amp;no_phone=1&amp;page=2",
+        enc("物理学院")
+    );
+    assert!(first.body.contains(&next), "{}", first.body);
+    let second = admin.get(&next.replace("&amp;", "&")).await;
+    assert!(
+        second.body.contains("共 104 个账号，第 2/2 页"),
+        "{}",
+        second.body
+    );
+    assert_eq!(rows(&second.body), 4);
+    assert!(second.body.contains("rel=\"prev\"") && !second.body.contains("rel=\"next\""));
+
+    let initial = admin.get("/cas/admin/accounts?initial_password=1").await;
+    assert!(initial.body.contains("共 105 个账号"), "{}", initial.body);
+    // alice logged in; the imported accounts never did.
+    let never = admin
+        .get("/cas/admin/accounts?q=alice&never_logged_in=1")
+        .await;
+    assert_eq!(rows(&never.body), 0, "{}", never.body);
+    let alice = admin.get("/cas/admin/accounts?q=alice").await;
+    assert_eq!(rows(&alice.body), 1);
+    assert!(!alice.body.contains("<td>从未登录</td>"), "{}", alice.body);
+    let imported = admin.get("/cas/admin/accounts?q=20240001").await;
+    assert!(
+        imported.body.contains("<td>从未登录</td>"),
+        "{}",
+        imported.body
+    );
+    let locked = admin.get("/cas/admin/accounts?status=locked").await;
+    assert_eq!(rows(&locked.body), 1);
+    assert!(locked.body.contains("?id=bob\""));
+    let admins = admin.get("/cas/admin/accounts?kind=admin").await;
+    assert_eq!(rows(&admins.body), 1);
+    assert!(admins.body.contains("?id=it01\""));
+    let by_phone = admin.get("/cas/admin/accounts?q=13800138001").await;
+    assert_eq!(rows(&by_phone.body), 1);
+    assert!(by_phone.body.contains("?id=20240000\""));
+    let en = admin
+        .get("/cas/admin/accounts?initial_password=1&lang=en")
+        .await;
+    assert!(en.body.contains("105 accounts, page 1 of 2"), "{}", en.body);
+    admin.get("/cas/admin/accounts?lang=zh").await;
+
+    let csv = admin
+        .get(&format!(
+            "/cas/admin/accounts?department={}&no_phone=1&format=csv",
+            enc("物理学院")
+        ))
+        .await;
+    assert_eq!(csv.status, 200);
+    assert!(csv
+        .header("content-disposition")
+        .unwrap()
+        .contains("attachment"));
+    let text = csv.body.trim_start_matches('\u{feff}');
+    let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(
+        lines[0],
+        "account,name,kind,status,department,phone,initial_password,last_login"
+    );
+    assert_eq!(lines.len(), 105, "the header and every account, not a page");
+    assert_eq!(
+        lines[1],
+        "20240001,学生20240001,student,active,物理学院,,true,"
+    );
+    assert_eq!(
+        audited(&t, ADMIN, "admin_action"),
+        vec!["accounts export 104 row(s)".to_string()]
+    );
+
+    let home = admin.get("/cas/admin").await;
+    for (filter, n) in [
+        ("no_phone", 105),
+        ("initial_password", 105),
+        ("never_logged_in", 105),
+    ] {
+        let link = format!("/cas/admin/accounts?status=active&amp;{filter}=1\">{n}</a>");
+        assert!(home.body.contains(&link), "{link}: {}", home.body);
+    }
+}

@@ -300,3 +300,45 @@ async fn the_registrars_export_imports_as_it_is() {
         "{err}"
     );
 }
+
+/// Issue 24 item 11: `user list` finds who has not finished: by department, kind, status,
+/// no phone bound, still on the initial password, never logged in; as TSV or CSV.
+#[tokio::test]
+async fn user_list_filters_who_has_not_finished() {
+    let t = TestServer::start().await;
+    t.add_imported("20240001", "31002X");
+    t.add_imported("20240002", "31002X");
+    t.bind("20240002", "phone", "+8613800138002");
+    assert_eq!(t.client().login("alice", PASSWORD, None).await.status, 303);
+    let list = |args: &[&str]| {
+        let mut all = vec!["user", "list"];
+        all.extend_from_slice(args);
+        unicas(&t.config.db, &all)
+    };
+    let (ok, out, err) = list(&["--department", "物理学院", "--no-phone"]);
+    assert!(ok, "{err}");
+    assert_eq!(out, "20240001\tstudent\tactive\t学生20240001\n");
+    let (_, out, _) = list(&["--initial-password", "--format", "csv"]);
+    let lines: Vec<&str> = out.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(
+        lines,
+        [
+            "account,name,kind,status,department,phone,initial_password,last_login",
+            "20240001,学生20240001,student,active,物理学院,,true,",
+            "20240002,学生20240002,student,active,物理学院,138****8002,true,",
+        ]
+    );
+    let (_, never, _) = list(&["--never-logged-in"]);
+    assert!(
+        never.contains("20240001") && !never.contains("alice"),
+        "{never}"
+    );
+    let (_, everyone, _) = list(&[]);
+    assert!(everyone.contains("alice\tstudent\tactive\t"), "{everyone}");
+    let (_, staff, _) = list(&["--kind", "staff", "--status", "active"]);
+    assert_eq!(staff, "");
+    let (ok, _, err) = list(&["--kind", "wizard"]);
+    assert!(!ok && err.contains("unknown kind"), "{err}");
+    let (ok, _, err) = list(&["--format", "xml"]);
+    assert!(!ok && err.contains("unknown format"), "{err}");
+}

@@ -3,43 +3,87 @@
 
 use super::*;
 use crate::accounts::admin::{AdminError, BindingKind, By};
+use crate::pages::AccountList;
+use crate::store::AccountFilter;
 
-/// `GET /admin/accounts?q=`: search by account, name, department, or a bound phone.
+/// `GET /admin/accounts`: the account list, filtered (`q`: account, name, department or a
+/// bound phone; `department`, `kind`, `status`, and `no_phone`, `initial_password`,
+/// `never_logged_in` = `1`), 100 a page (`page`); `format=csv` exports every account the
+/// filters keep (audited).
 pub(in crate::routes) async fn admin_accounts(app: &App, req: &Request) -> Handled {
     let (_, grant) = admin_page_gate(app, req).await?;
-    let q = req.query.get("q").unwrap_or("").trim().to_string();
-    let found = match q.is_empty() {
-        true => Vec::new(),
-        false => {
-            let query = q.clone();
-            app.store
-                .call(move |s| {
-                    let mut found = Vec::new();
-                    if let Some(phone) = crate::model::Phone::parse(&query) {
-                        if let Some(id) = s.account_by_binding("phone", &phone.e164())? {
-                            found.extend(s.account(&id)?);
-                        }
-                    }
-                    for a in s.search_accounts(&query, 100)? {
-                        if !found.iter().any(|f: &crate::model::Account| f.id == a.id) {
-                            found.push(s.account(&a.id)?.unwrap_or(a));
-                        }
-                    }
-                    Ok(found)
-                })
-                .await?
-        }
+    let q = |name: &str| req.query.get(name).unwrap_or("").trim().to_string();
+    let on = |name: &str| req.query.get(name) == Some("1");
+    let filter = AccountFilter {
+        text: q("q"),
+        department: q("department"),
+        kind: Kind::parse(&q("kind")),
+        status: Status::parse(&q("status")),
+        no_phone: on("no_phone"),
+        initial_password: on("initial_password"),
+        never_logged_in: on("never_logged_in"),
+        ..AccountFilter::default()
     };
+    // The filters as the page's links repeat them.
+    let query = {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for name in ["q", "department", "kind", "status"] {
+            if !q(name).is_empty() {
+                query.append_pair(name, &q(name));
+            }
+        }
+        for name in ["no_phone", "initial_password", "never_logged_in"] {
+            if on(name) {
+                query.append_pair(name, "1");
+            }
+        }
+        query.finish()
+    };
+    if q("format") == "csv" {
+        let rows = app.accounts.list_all(filter).await?;
+        admin_audit_row(
+            app,
+            req,
+            &grant,
+            "accounts export",
+            &format!("{} row(s)", rows.len()),
+        )
+        .await?;
+        let csv = crate::accounts::admin::accounts_csv(&rows);
+        return Ok(Response::new(
+            StatusCode::OK,
+            "text/csv; charset=UTF-8",
+            format!("\u{feff}{csv}"),
+        )
+        .header(
+            hyper::header::CONTENT_DISPOSITION,
+            "attachment; filename=\"unicas-accounts.csv\"",
+        )
+        .header(hyper::header::CACHE_CONTROL, "no-store"));
+    }
+    let page = req
+        .query
+        .get("page")
+        .and_then(|p| p.parse::<i64>().ok())
+        .unwrap_or(1);
+    let found = app.accounts.list(filter.clone(), page).await?;
+    let last_logins: Vec<Option<String>> = found
+        .accounts
+        .iter()
+        .map(|r| r.last_login.map(|at| crate::routes::local_time(app, at)))
+        .collect();
     let frame = AdminFrame {
         admin: &grant.account,
         csrf: &grant.csrf,
     };
+    let view = AccountList {
+        filter: &filter,
+        query: &query,
+        page: &found,
+        last_logins: &last_logins,
+    };
     let chrome = app.chrome(req);
-    Ok(app.page(
-        req,
-        StatusCode::OK,
-        chrome.admin_accounts(&frame, &q, &found),
-    ))
+    Ok(app.page(req, StatusCode::OK, chrome.admin_accounts(&frame, &view)))
 }
 
 /// `GET /admin/account?id=`: one account.
