@@ -1506,8 +1506,34 @@ async fn the_account_list_finds_who_has_not_finished() {
         .set_status("bob", unicas::model::Status::Locked, t.clock().now())
         .unwrap();
     assert_eq!(t.client().login("alice", PASSWORD, None).await.status, 303);
+    let mut hostile = NewAccount::new(
+        "mallory",
+        "=HYPERLINK(\"http://evil.test\")",
+        Kind::Staff,
+        "Hostile",
+        "",
+        "",
+        &[],
+    )
+    .unwrap();
+    hostile.password_hash = unicas::accounts::hash_now(PASSWORD, 4).unwrap();
+    assert!(t
+        .server
+        .store
+        .insert_account(&hostile, t.clock().now())
+        .unwrap());
     let (mut admin, _) = console(&t).await;
     let rows = |body: &str| body.matches("href=\"/cas/admin/account?id=").count();
+    let defused = admin
+        .get("/cas/admin/accounts?department=Hostile&format=csv")
+        .await;
+    assert!(
+        defused
+            .body
+            .contains("\r\nmallory,\"'=HYPERLINK(\"\"http://evil.test\"\")\",staff,"),
+        "{}",
+        defused.body
+    );
 
     let first = admin
         .get(&format!(
@@ -1592,14 +1618,18 @@ async fn the_account_list_finds_who_has_not_finished() {
     );
     assert_eq!(
         audited(&t, ADMIN, "admin_action"),
-        vec!["accounts export 104 row(s)".to_string()]
+        vec![
+            "accounts export 104 row(s)".to_string(),
+            "accounts export 1 row(s)".to_string()
+        ]
     );
 
+    // Active: alice (logged in, no phone), it01, 105 imported (one bound), mallory.
     let home = admin.get("/cas/admin").await;
     for (filter, n) in [
-        ("no_phone", 105),
+        ("no_phone", 106),
         ("initial_password", 105),
-        ("never_logged_in", 105),
+        ("never_logged_in", 106),
     ] {
         let link = format!("/cas/admin/accounts?status=active&amp;{filter}=1\">{n}</a>");
         assert!(home.body.contains(&link), "{link}: {}", home.body);
