@@ -334,6 +334,18 @@ impl Browser {
         self.must(typed, &format!("type into {field}")).await;
     }
 
+    /// Chooses `file` in the file field with this name, as a person does in the dialog.
+    pub async fn upload(&self, field: &str, file: &std::path::Path) {
+        let selector = format!("input[type=file][name='{field}']");
+        let found = self.client.find(Locator::Css(&selector)).await;
+        let input = self
+            .must(found, &format!("find the file field {field}"))
+            .await;
+        let chosen = input.send_keys(&file.display().to_string()).await;
+        self.must(chosen, &format!("choose {} in {field}", file.display()))
+            .await;
+    }
+
     /// Ticks the checkbox with this name (a click, as a person does), unless it is ticked.
     pub async fn tick(&self, field: &str) {
         let selector = format!("input[type=checkbox][name='{field}']");

@@ -2,7 +2,7 @@
 //! (a code to the administrator's phone, then an authenticator enrolled and used), finding a
 //! student, locking the account, resetting its password (asked first, the temporary one on a
 //! slip to print, shown once), finding who has not finished (the account list's filters and
-//! pages), and exporting the audit log as CSV.
+//! pages), previewing the registrar's export as it is, and the audit log in words and as CSV.
 
 use crate::browser::*;
 use crate::campus::Campus;
@@ -134,6 +134,20 @@ async fn console(test: &'static str, p: Person) {
         .await;
     }
     b.keep("slip").await;
+
+    // The registrar's export as it is, previewed: what is wrong, in the console's language.
+    let roster = campus.server.dir.path().join("export.csv");
+    let export = "序号,工资号,姓名,身份证号,部门\r\n1,T1001,李四,1.10105E+17,财务处\r\n";
+    std::fs::write(&roster, encoding_rs::GBK.encode(export).0).unwrap();
+    b.press(p.t("导入名单", "Import roster")).await;
+    b.upload("roster", &roster).await;
+    b.press(p.t("预览", "Preview")).await;
+    b.see(p.t(
+        "设置该列为文本格式后重新导出",
+        "format the column as text and export again",
+    ))
+    .await;
+    b.keep("import").await;
 
     // The audit log, and its export.
     b.press(p.t("审计日志", "Audit log")).await;
