@@ -94,6 +94,8 @@ const FILTERED: &str = "FROM accounts a
        AND (?7 = 0 OR NOT EXISTS (SELECT 1 FROM last_logins l WHERE l.account_id = a.id))
        AND (?8 = '' OR a.id = ?8)";
 
+/// `%text%` for LIKE, lower-cased (SQLite's LIKE ignores ASCII case, PostgreSQL's does not:
+/// both compare `lower(…)`), with `%`, `_` and `\` taken literally; empty for no text.
 fn like_pattern(text: &str) -> String {
     match text.trim() {
         "" => String::new(),
@@ -135,44 +137,6 @@ impl Store {
             account.bound_phone = bound("phone")?;
             account.bound_email = bound("email")?;
             Ok(Some(account))
-        })
-    }
-
-    /// All accounts ordered by id, without attributes.
-    pub fn accounts(&self) -> Result<Vec<Account>> {
-        let keys = self.keys();
-        self.read(|conn| {
-            conn.query(
-                &format!("SELECT {COLUMNS} FROM accounts ORDER BY id"),
-                args![],
-                |r| from_row(keys, r),
-            )
-        })
-    }
-
-    /// Accounts whose id, name or department contains `text`, letters in either case (at
-    /// most `limit`, by id; the same on SQLite, whose LIKE ignores ASCII case, and on
-    /// PostgreSQL, whose LIKE does not).
-    pub fn search_accounts(&self, text: &str, limit: i64) -> Result<Vec<Account>> {
-        let keys = self.keys();
-        let pattern = format!(
-            "%{}%",
-            text.to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
-        self.read(|conn| {
-            conn.query(
-                &format!(
-                    "SELECT {COLUMNS} FROM accounts
-                     WHERE lower(id) LIKE ?1 ESCAPE '\\' OR lower(name) LIKE ?1 ESCAPE '\\'
-                        OR lower(department) LIKE ?1 ESCAPE '\\'
-                     ORDER BY id LIMIT ?2"
-                ),
-                args![&pattern, limit],
-                |r| from_row(keys, r),
-            )
         })
     }
 
