@@ -258,3 +258,14 @@ ALTER TABLE accounts ADD COLUMN generation BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE audit_log ADD COLUMN repeats BIGINT NOT NULL DEFAULT 1;
 ALTER TABLE audit_log ADD COLUMN last_at BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX audit_log_repeat ON audit_log(event, client_ip, at);
+
+-- @version 10: as schema.sql's version 10.
+CREATE INDEX accounts_department ON accounts(department);
+CREATE TABLE last_logins (
+    account_id TEXT PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+    at         BIGINT NOT NULL
+);
+INSERT INTO last_logins (account_id, at)
+    SELECT account_id, max(at) FROM audit_log
+    WHERE event = 'login_success' AND account_id IN (SELECT id FROM accounts)
+    GROUP BY account_id;

@@ -341,3 +341,19 @@ ALTER TABLE accounts ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE audit_log ADD COLUMN repeats INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE audit_log ADD COLUMN last_at INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX audit_log_repeat ON audit_log(event, client_ip, at);
+
+-- @version 10: the IT office's lists of who has not finished (issue 24 item 11).
+
+-- The account list filters by department.
+CREATE INDEX accounts_department ON accounts(department);
+-- When each account last logged in, by any method (no row: never). Written with the
+-- login's audit row; kept apart from `accounts` so a login rewrites no account row. The
+-- audit log (pruned after its retention) seeds it.
+CREATE TABLE last_logins (
+    account_id TEXT PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+    at         INTEGER NOT NULL
+);
+INSERT INTO last_logins (account_id, at)
+    SELECT account_id, max(at) FROM audit_log
+    WHERE event = 'login_success' AND account_id IN (SELECT id FROM accounts)
+    GROUP BY account_id;

@@ -5,7 +5,7 @@
 //! kept, for an administrator confirming someone's identity by hand.
 
 use crate::accounts::hash_now;
-use crate::model::{InputError, Kind, NewAccount, Source};
+use crate::model::{canonical_id, InputError, Kind, NewAccount, Phone, Source};
 use crate::store::{Imported, Store, StoreError};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,11 +24,28 @@ pub struct RosterRow {
     pub id_last4: String,
 }
 
-/// A row that could not be taken, and why.
+/// A row that could not be taken, and why, in English (`message`) and Chinese (`zh`): the
+/// console says it in its language, the command line in both.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RowError {
     pub line: usize,
     pub message: String,
+    pub zh: String,
+}
+
+impl RowError {
+    fn new(line: usize, said: Said) -> RowError {
+        RowError {
+            line,
+            message: said.en,
+            zh: said.zh,
+        }
+    }
+
+    /// The line in Chinese: `第 3 行：…`.
+    pub fn in_chinese(&self) -> String {
+        format!("第 {} 行：{}", self.line, self.zh)
+    }
 }
 
 impl std::fmt::Display for RowError {
@@ -37,22 +54,180 @@ impl std::fmt::Display for RowError {
     }
 }
 
-/// The columns a roster must have, by their English and Chinese names.
-const COLUMNS: [(&str, &[&str]); 7] = [
-    (
-        "account",
-        &["account", "学号/工号", "学号", "工号", "学工号"],
-    ),
-    ("name", &["name", "姓名"]),
-    ("kind", &["kind", "类别", "人员类别", "身份"]),
-    (
-        "id_number",
-        &["id_number", "身份证号", "身份证号码", "证件号码"],
-    ),
-    ("department", &["department", "院系", "部门", "单位"]),
-    ("phone", &["phone", "手机", "手机号", "手机号码"]),
-    ("email", &["email", "邮箱", "电子邮箱"]),
+/// Something said about the roster, in Chinese and in English.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Said {
+    pub zh: String,
+    pub en: String,
+}
+
+impl Said {
+    fn new(zh: impl Into<String>, en: impl Into<String>) -> Said {
+        Said {
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Said {
+    /// Both languages, as the command line says it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} / {}", self.en, self.zh)
+    }
+}
+
+/// A column of the roster: its name in messages (English, Chinese), whether a roster may
+/// leave it out, and the headers registrars' exports give it (English ones in any case).
+struct Column {
+    en: &'static str,
+    zh: &'static str,
+    optional: bool,
+    headers: &'static [&'static str],
+}
+
+const ACCOUNT: usize = 0;
+const KIND: usize = 2;
+
+const COLUMNS: [Column; 7] = [
+    Column {
+        en: "account",
+        zh: "学号/工号",
+        optional: false,
+        headers: &[
+            "account",
+            "学号/工号",
+            "学工号",
+            "工号",
+            "username",
+            "user id",
+            "userid",
+            "login",
+            // These also say the kind, when no column does (see `STAFF_HEADERS`).
+            "学号",
+            "student id",
+            "student_id",
+            "student number",
+            "student no",
+            "工资号",
+            "职工号",
+            "教工号",
+            "staff id",
+            "staff_id",
+            "staff number",
+            "staff no",
+            "employee id",
+            "employee_id",
+            "employee number",
+        ],
+    },
+    Column {
+        en: "name",
+        zh: "姓名",
+        optional: false,
+        headers: &["name", "姓名", "full name"],
+    },
+    Column {
+        en: "kind",
+        zh: "类别",
+        optional: false,
+        headers: &["kind", "类别", "人员类别", "身份", "type", "category"],
+    },
+    Column {
+        en: "id_number",
+        zh: "身份证号",
+        optional: false,
+        headers: &[
+            "id_number",
+            "身份证号",
+            "身份证号码",
+            "证件号码",
+            "证件号",
+            "id number",
+            "id card",
+            "id card number",
+            "national id",
+        ],
+    },
+    Column {
+        en: "department",
+        zh: "院系",
+        optional: false,
+        headers: &[
+            "department",
+            "院系",
+            "部门",
+            "单位",
+            "学院",
+            "所在学院",
+            "所在院系",
+            "college",
+            "school",
+            "faculty",
+            "dept",
+        ],
+    },
+    Column {
+        en: "phone",
+        zh: "手机",
+        optional: true,
+        headers: &[
+            "phone",
+            "手机",
+            "手机号",
+            "手机号码",
+            "mobile",
+            "mobile phone",
+            "phone number",
+            "cell phone",
+        ],
+    },
+    Column {
+        en: "email",
+        zh: "邮箱",
+        optional: true,
+        headers: &[
+            "email",
+            "邮箱",
+            "电子邮箱",
+            "电子邮件",
+            "e-mail",
+            "mail",
+            "email address",
+        ],
+    },
 ];
+
+/// Account headers that say the rows are staff when the roster has no kind column.
+const STAFF_HEADERS: [&str; 10] = [
+    "工资号",
+    "职工号",
+    "教工号",
+    "staff id",
+    "staff_id",
+    "staff number",
+    "staff no",
+    "employee id",
+    "employee_id",
+    "employee number",
+];
+
+/// Account headers that say the rows are students when the roster has no kind column.
+const STUDENT_HEADERS: [&str; 5] = [
+    "学号",
+    "student id",
+    "student_id",
+    "student number",
+    "student no",
+];
+
+/// A header as written, compared without a BOM, surrounding space, or ASCII case.
+fn header_key(header: &str) -> String {
+    header
+        .trim_start_matches('\u{feff}')
+        .trim()
+        .to_ascii_lowercase()
+}
 
 /// Decodes the file: UTF-8 (a BOM is dropped), else GBK, which campus systems export.
 pub fn decode(bytes: &[u8]) -> String {
@@ -72,8 +247,11 @@ pub struct Parsed {
     pub warnings: Vec<RowError>,
 }
 
-/// Reads a roster. An unusable header is an error for the whole file.
-pub fn parse(bytes: &[u8]) -> Result<Parsed, InputError> {
+/// Reads a roster: the registrar's export as it is (any order, extra columns ignored,
+/// CRLF). Phone and e-mail columns may be left out; without a kind column, an account
+/// column headed 工资号 or 职工号 means staff and one headed 学号 students. A header that
+/// lacks columns is an error for the whole file, naming every missing column at once.
+pub fn parse(bytes: &[u8]) -> Result<Parsed, Said> {
     let text = decode(bytes);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -81,24 +259,49 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, InputError> {
         .from_reader(text.as_bytes());
     let headers = reader
         .headers()
-        .map_err(|e| InputError(format!("the roster's header cannot be read: {e}")))?
+        .map_err(|e| {
+            Said::new(
+                format!("无法读取名单的表头：{e}"),
+                format!("the roster's header cannot be read: {e}"),
+            )
+        })?
         .clone();
-    let mut index = [usize::MAX; 7];
-    for (i, (name, aliases)) in COLUMNS.iter().enumerate() {
-        index[i] = headers
-            .iter()
-            .position(|h| {
-                aliases
-                    .iter()
-                    .any(|a| h.trim_start_matches('\u{feff}') == *a)
-            })
-            .ok_or_else(|| {
-                InputError(format!(
-                    "the roster has no '{name}' column: the header must be \
-                     account,name,kind,id_number,department,phone,email \
-                     (or 学号/工号,姓名,类别,身份证号,院系,手机,邮箱)"
-                ))
-            })?;
+    let keys: Vec<String> = headers.iter().map(header_key).collect();
+    let index: Vec<Option<usize>> = COLUMNS
+        .iter()
+        .map(|c| keys.iter().position(|k| c.headers.contains(&k.as_str())))
+        .collect();
+    // Without a kind column, the account column's header may say it.
+    let implied = match (index[KIND], index[ACCOUNT]) {
+        (None, Some(i)) if STAFF_HEADERS.contains(&keys[i].as_str()) => Some(Kind::Staff),
+        (None, Some(i)) if STUDENT_HEADERS.contains(&keys[i].as_str()) => Some(Kind::Student),
+        _ => None,
+    };
+    let missing: Vec<&Column> = COLUMNS
+        .iter()
+        .zip(&index)
+        .enumerate()
+        .filter(|(i, (c, found))| {
+            found.is_none() && !c.optional && !(*i == KIND && implied.is_some())
+        })
+        .map(|(_, (c, _))| c)
+        .collect();
+    if !missing.is_empty() {
+        let zh: Vec<&str> = missing.iter().map(|c| c.zh).collect();
+        let en: Vec<&str> = missing.iter().map(|c| c.en).collect();
+        return Err(Said::new(
+            format!(
+                "名单缺少这些列：{}。表头应有 学号/工号、姓名、类别、身份证号、院系（手机、邮箱可选；\
+                 没有“类别”列时，账号列的表头为“工资号”或“职工号”表示教职工，为“学号”表示学生）",
+                zh.join("、")
+            ),
+            format!(
+                "the roster has no column for: {}. The header must have account, name, kind, \
+                 id_number, department (phone and email are optional; without a kind column, \
+                 an account column headed 工资号 or 职工号 means staff, 学号 students)",
+                en.join(", ")
+            ),
+        ));
     }
     let (mut rows, mut errors, mut warnings) = (Vec::new(), Vec::new(), Vec::new());
     let mut id_numbers = std::collections::HashMap::new();
@@ -107,54 +310,59 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, InputError> {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                errors.push(RowError {
+                errors.push(RowError::new(
                     line,
-                    message: format!("unreadable: {e}"),
-                });
+                    Said::new(format!("无法读取：{e}"), format!("unreadable: {e}")),
+                ));
                 continue;
             }
         };
         if record.iter().all(str::is_empty) {
             continue;
         }
-        let field = |c: usize| record.get(index[c]).unwrap_or("");
-        match row(
-            line,
-            [
-                field(0),
-                field(1),
-                field(2),
-                field(3),
-                field(4),
-                field(5),
-                field(6),
-            ],
-        ) {
+        let field = |c: usize| index[c].and_then(|i| record.get(i)).unwrap_or("");
+        let fields = [
+            field(0),
+            field(1),
+            field(2),
+            field(3),
+            field(4),
+            field(5),
+            field(6),
+        ];
+        match row(line, fields, implied) {
             Ok(r) => {
                 // Two people never share an ID number: one of the rows is a mistake.
                 let id = field(3).to_ascii_uppercase();
                 if let Some(first) = id_numbers.insert(id, line) {
-                    warnings.push(RowError {
+                    let account = &r.account.id;
+                    warnings.push(RowError::new(
                         line,
-                        message: format!(
-                            "the same ID number as line {first} (account {}): check both rows",
-                            r.account.id
+                        Said::new(
+                            format!("身份证号与第 {first} 行（账号 {account}）相同：请核对这两行"),
+                            format!(
+                                "the same ID number as line {first} (account {account}): check both rows"
+                            ),
                         ),
-                    });
+                    ));
                 }
                 rows.push(r)
             }
-            Err(e) => errors.push(RowError { line, message: e.0 }),
+            Err(said) => errors.push(RowError::new(line, said)),
         }
     }
     let mut seen = std::collections::HashSet::new();
     rows.retain(|r| {
         let first = seen.insert(r.account.id.clone());
         if !first {
-            errors.push(RowError {
-                line: r.line,
-                message: format!("account {} appears twice in the roster", r.account.id),
-            });
+            let id = &r.account.id;
+            errors.push(RowError::new(
+                r.line,
+                Said::new(
+                    format!("账号 {id} 在名单中出现两次"),
+                    format!("account {id} appears twice in the roster"),
+                ),
+            ));
         }
         first
     });
@@ -166,20 +374,72 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, InputError> {
     })
 }
 
+/// What Excel shows a long number as when its column is not text: `1.40105E+17`.
+fn scientific(value: &str) -> bool {
+    let Some((mantissa, exponent)) = value.split_once(['E', 'e']) else {
+        return false;
+    };
+    let exponent = exponent.strip_prefix('+').unwrap_or(exponent);
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some((int, frac)) => digits(int) && digits(frac),
+        None => digits(mantissa),
+    };
+    mantissa_ok && digits(exponent)
+}
+
+fn excel_said(column_zh: &str, column_en: &str, value: &str) -> Said {
+    Said::new(
+        format!(
+            "{column_zh} {value} 被 Excel 改成了科学计数法：在 Excel 中设置该列为文本格式后重新导出"
+        ),
+        format!(
+            "the {column_en} {value} was turned into scientific notation by Excel: \
+             format the column as text and export again"
+        ),
+    )
+}
+
 fn row(
     line: usize,
     [account, name, kind, id, department, phone, email]: [&str; 7],
-) -> Result<RosterRow, InputError> {
-    let kind = match Kind::parse(kind) {
-        Some(Kind::Admin) | None => {
-            return Err(InputError(format!(
-                "kind {kind:?}: use 学生 or 教职工 (student or staff)"
-            )))
+    implied: Option<Kind>,
+) -> Result<RosterRow, Said> {
+    let kind = match (Kind::parse(kind), implied) {
+        (Some(Kind::Admin), _) | (None, None) => {
+            return Err(Said::new(
+                format!("类别 {kind:?}：请填写 学生 或 教职工"),
+                format!("kind {kind:?}: use 学生 or 教职工 (student or staff)"),
+            ))
         }
-        Some(k) => k,
+        (Some(k), _) | (None, Some(k)) => k,
     };
-    let id = IdNumber::parse(id)?;
-    let mut account = NewAccount::new(account, name, kind, department, email, phone, &[])?;
+    if scientific(id.trim()) {
+        return Err(excel_said("身份证号", "ID number", id.trim()));
+    }
+    if scientific(account.trim()) {
+        return Err(excel_said("学号/工号", "account", account.trim()));
+    }
+    let id = IdNumber::parse(id).map_err(|e| e.said)?;
+    if canonical_id(account).is_none() {
+        return Err(Said::new(
+            format!("学号/工号 {account:?} 无效：只能使用 1-64 个 a-z 0-9 . _ @ -"),
+            format!("invalid account {account:?}: use 1-64 of a-z 0-9 . _ @ -"),
+        ));
+    }
+    if name.trim().is_empty() {
+        return Err(Said::new("姓名不能为空", "the name must not be empty"));
+    }
+    if !phone.trim().is_empty() && Phone::parse(phone).is_none() {
+        return Err(Said::new(
+            format!("手机号 {phone:?} 无效：请填写大陆手机号，如 13800138000，或留空"),
+            format!(
+                "invalid phone {phone:?}: use a mainland mobile number such as 13800138000, or leave it empty"
+            ),
+        ));
+    }
+    let mut account = NewAccount::new(account, name, kind, department, email, phone, &[])
+        .map_err(|e| Said::new(format!("资料不符合要求：{}", e.0), e.0))?;
     account.source = Source::Import;
     account.must_change = true;
     account.initial_password = true;
@@ -248,8 +508,40 @@ fn write(store: &Store, accounts: &[NewAccount], now: i64) -> Result<[usize; 3],
     Ok(tally)
 }
 
+/// What an import did: accounts added, updated, unchanged, rows refused, and (with
+/// `--disable-missing`) accounts disabled for not being listed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub refused: usize,
+    pub disabled: Option<usize>,
+}
+
+impl std::fmt::Display for Tally {
+    /// The summary line in English, as the command line prints it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Tally {
+            added,
+            updated,
+            unchanged,
+            refused,
+            disabled,
+        } = self;
+        write!(
+            f,
+            "imported: {added} added, {updated} updated, {unchanged} unchanged, {refused} refused"
+        )?;
+        match disabled {
+            Some(n) => write!(f, ", {n} disabled (not in the roster)"),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Writes the accounts (see `write`) and, given the ids the roster lists, disables the
-/// imported accounts it no longer lists; returns the summary line the command and the
+/// imported accounts it no longer lists; returns what it did, which the command and the
 /// console both show (`refused`: rows that could not be read).
 pub fn import(
     store: &Store,
@@ -257,16 +549,19 @@ pub fn import(
     refused: usize,
     listed: Option<std::collections::HashSet<String>>,
     now: i64,
-) -> Result<String, StoreError> {
+) -> Result<Tally, StoreError> {
     let [added, updated, unchanged] = write(store, accounts, now)?;
-    let mut summary = format!(
-        "imported: {added} added, {updated} updated, {unchanged} unchanged, {refused} refused"
-    );
-    if let Some(present) = listed {
-        let gone = store.disable_missing(&present, now)?;
-        summary.push_str(&format!(", {} disabled (not in the roster)", gone.len()));
-    }
-    Ok(summary)
+    let disabled = match listed {
+        Some(present) => Some(store.disable_missing(&present, now)?.len()),
+        None => None,
+    };
+    Ok(Tally {
+        added,
+        updated,
+        unchanged,
+        refused,
+        disabled,
+    })
 }
 
 /// A mainland resident ID number (居民身份证号码): 18 characters with the GB 11643-1999 check
@@ -275,8 +570,26 @@ pub fn import(
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IdNumber(String);
 
+/// Why an ID number was refused, in both languages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadIdNumber {
+    pub said: Said,
+}
+
+impl std::fmt::Display for BadIdNumber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.said.en)
+    }
+}
+
+impl From<BadIdNumber> for InputError {
+    fn from(e: BadIdNumber) -> InputError {
+        InputError(e.said.en)
+    }
+}
+
 impl IdNumber {
-    pub fn parse(input: &str) -> Result<IdNumber, InputError> {
+    pub fn parse(input: &str) -> Result<IdNumber, BadIdNumber> {
         // Full-width digits and X (typed with a Chinese input method) are the same number.
         let id: String = input
             .trim()
@@ -289,33 +602,61 @@ impl IdNumber {
             })
             .collect::<String>()
             .to_ascii_uppercase();
-        let bad = |why: &str| Err(InputError(format!("ID number {}: {why}", mask(&id))));
+        let masked = mask(&id);
+        let bad = |zh: &str, en: &str| {
+            Err(BadIdNumber {
+                said: Said::new(
+                    format!("身份证号 {masked}：{zh}"),
+                    format!("ID number {masked}: {en}"),
+                ),
+            })
+        };
         if !id.is_ascii() {
-            return bad("must be digits and X only");
+            return bad("只能是数字和 X", "must be digits and X only");
         }
         let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
         match id.len() {
             18 => {
                 if !digits(&id[..17]) || !(id.as_bytes()[17].is_ascii_digit() || id.ends_with('X'))
                 {
-                    return bad("must be 17 digits and a digit or X");
+                    return bad(
+                        "应为 17 位数字加一位数字或 X",
+                        "must be 17 digits and a digit or X",
+                    );
                 }
                 if check_character(&id[..17]) != id.as_bytes()[17] as char {
-                    return bad("the check character does not match (GB 11643)");
+                    return bad(
+                        "校验位不符（GB 11643），请核对",
+                        "the check character does not match (GB 11643)",
+                    );
                 }
                 if !valid_date(&id[6..14]) {
-                    return bad("the birth date in it is not a real date");
+                    return bad(
+                        "其中的出生日期不存在",
+                        "the birth date in it is not a real date",
+                    );
                 }
             }
             15 => {
                 if !digits(&id) {
-                    return bad("a 15-character number must be all digits");
+                    return bad(
+                        "15 位的旧号码应全部为数字",
+                        "a 15-character number must be all digits",
+                    );
                 }
                 if !valid_date(&format!("19{}", &id[6..12])) {
-                    return bad("the birth date in it is not a real date");
+                    return bad(
+                        "其中的出生日期不存在",
+                        "the birth date in it is not a real date",
+                    );
                 }
             }
-            _ => return bad("must have 18 characters (or 15 for an old card)"),
+            _ => {
+                return bad(
+                    "应为 18 位（旧证 15 位）",
+                    "must have 18 characters (or 15 for an old card)",
+                )
+            }
         }
         Ok(IdNumber(id))
     }
@@ -397,7 +738,8 @@ mod tests {
         );
         assert!(IdNumber::parse("440524188001010014")
             .unwrap_err()
-            .0
+            .said
+            .en
             .contains("birth date"));
         for bad in [
             "110105194912310021",
@@ -416,7 +758,7 @@ mod tests {
             "231002"
         );
         assert!(IdNumber::parse("110105491331002").is_err(), "month 13");
-        let message = IdNumber::parse("110105194912310021").unwrap_err().0;
+        let message = IdNumber::parse("110105194912310021").unwrap_err().said.en;
         assert!(
             !message.contains("1949123100"),
             "no whole number in messages: {message}"
@@ -472,5 +814,76 @@ mod tests {
         assert_eq!(parsed.warnings.len(), 1);
         assert_eq!(parsed.warnings[0].line, 3);
         assert!(parsed.warnings[0].message.contains("line 2"));
+    }
+
+    /// Issue 24 item 10: the registrar's export as it is: 工资号 (no kind column: staff),
+    /// 学院, 手机号, 电子邮箱, English headers in any case, no phone or e-mail column, extra
+    /// columns, CRLF, GBK.
+    #[test]
+    fn the_registrars_export_is_read_as_it_is() {
+        let staff = "序号,工资号,姓名,性别,身份证号,部门,手机号,电子邮箱\r\n\
+                     1,T1001,李四,男,110105491231002,财务处,13800138000,li@example.edu\r\n";
+        let (gbk, _, _) = encoding_rs::GBK.encode(staff);
+        let Parsed { rows, errors, .. } = parse(&gbk).unwrap();
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(rows[0].account.id, "t1001");
+        assert_eq!(rows[0].account.kind, Kind::Staff);
+        assert_eq!(rows[0].account.department, "财务处");
+        assert_eq!(rows[0].account.phone, "+8613800138000");
+        assert_eq!(rows[0].account.email, "li@example.edu");
+        let students = "学号,姓名,学院,身份证号码\n20240001,张三,物理学院,11010519491231002X\n";
+        let rows = parse(students.as_bytes()).unwrap().rows;
+        assert_eq!(rows[0].account.kind, Kind::Student);
+        assert_eq!(rows[0].account.department, "物理学院");
+        assert_eq!(rows[0].account.phone, "");
+        let english = "Student ID,Name,College,ID Number,Mobile,E-mail\n\
+                       20240001,Zhang San,Physics,11010519491231002X,,\n";
+        let rows = parse(english.as_bytes()).unwrap().rows;
+        assert_eq!(rows[0].account.kind, Kind::Student);
+        let staff_en =
+            "Employee ID,Name,Department,ID Number\nT1002,Li Si,Finance,110105491231002\n";
+        assert_eq!(
+            parse(staff_en.as_bytes()).unwrap().rows[0].account.kind,
+            Kind::Staff
+        );
+    }
+
+    /// Issue 24 item 10: every missing column is named at once, in both languages; a
+    /// generic account column without a kind column lacks the kind.
+    #[test]
+    fn every_missing_column_is_named_at_once() {
+        let e = parse("学号/工号,电话\n1,2\n".as_bytes()).unwrap_err();
+        for column in ["name", "kind", "id_number", "department"] {
+            assert!(e.en.contains(column), "{}", e.en);
+        }
+        for column in ["姓名", "类别", "身份证号", "院系"] {
+            assert!(e.zh.contains(column), "{}", e.zh);
+        }
+        assert!(
+            !e.en.contains("phone,") && !e.en.contains("email,"),
+            "{}",
+            e.en
+        );
+        let e = parse("学号,身份证号\n1,2\n".as_bytes()).unwrap_err();
+        assert!(e.zh.contains("缺少这些列：姓名、院系。"), "{}", e.zh);
+    }
+
+    /// Issue 24 item 10: an ID number Excel turned into `1.40105E+17` says how to fix it.
+    #[test]
+    fn an_id_number_in_scientific_notation_says_to_format_the_column_as_text() {
+        let text = "学号,姓名,身份证号,学院\n20240001,张三,1.40105E+17,物理学院\n";
+        let parsed = parse(text.as_bytes()).unwrap();
+        let e = &parsed.errors[0];
+        assert!(e.zh.contains("设置该列为文本格式后重新导出"), "{}", e.zh);
+        assert!(
+            e.message
+                .contains("format the column as text and export again"),
+            "{}",
+            e.message
+        );
+        assert!(!e.message.contains("must have 18 characters"));
+        assert_eq!(e.in_chinese(), format!("第 2 行：{}", e.zh));
+        assert!(scientific("1.40105E+17") && scientific("2.02401e+09") && scientific("1E+17"));
+        assert!(!scientific("11010519491231002X") && !scientific("E+17") && !scientific("1.E+1"));
     }
 }

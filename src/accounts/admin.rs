@@ -12,7 +12,7 @@
 use super::{temporary_password, Accounts, AccountsError};
 use crate::model::audit::Actor;
 use crate::model::{AuditEvent, AuditRecord, Client, Status};
-use crate::store::{Store, StoreError};
+use crate::store::{AccountFilter, ListedAccount, Store, StoreError, Unfinished};
 
 /// A binding an administrator can remove.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -152,6 +152,111 @@ pub fn set_password(
     }
 }
 
+/// Accounts a page of the console's list holds.
+pub const PAGE_SIZE: i64 = 100;
+
+/// One page of the account list: its accounts, how many match in all, the page (from 1) and
+/// how many pages there are.
+#[derive(Clone, Debug)]
+pub struct AccountPage {
+    pub accounts: Vec<ListedAccount>,
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+}
+
+/// A searched text that is a phone number finds the account it is bound to (phones are
+/// stored sealed: no text search reaches them).
+fn resolve_phone(store: &Store, filter: &AccountFilter) -> Result<AccountFilter, AdminError> {
+    let mut filter = filter.clone();
+    if let Some(phone) = crate::model::Phone::parse(&filter.text) {
+        // Bound to no one: an id no account has, so nothing is found.
+        filter.id = store
+            .account_by_binding("phone", &phone.e164())?
+            .unwrap_or_else(|| "-".into());
+        filter.text.clear();
+    }
+    Ok(filter)
+}
+
+/// Who has not finished, a page at a time (`page` from 1; past the last: the last).
+pub fn list(store: &Store, filter: &AccountFilter, page: i64) -> Result<AccountPage, AdminError> {
+    let filter = resolve_phone(store, filter)?;
+    let page = page.max(1);
+    let (mut accounts, total) = store.list_accounts(&filter, (page - 1) * PAGE_SIZE, PAGE_SIZE)?;
+    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    if page > pages && total > 0 {
+        accounts = store
+            .list_accounts(&filter, (pages - 1) * PAGE_SIZE, PAGE_SIZE)?
+            .0;
+        return Ok(AccountPage {
+            accounts,
+            total,
+            page: pages,
+            pages,
+        });
+    }
+    Ok(AccountPage {
+        accounts,
+        total,
+        page,
+        pages,
+    })
+}
+
+/// Every account the filter keeps (the command line, the CSV export).
+pub fn list_all(store: &Store, filter: &AccountFilter) -> Result<Vec<ListedAccount>, AdminError> {
+    let filter = resolve_phone(store, filter)?;
+    Ok(store.list_accounts(&filter, 0, i64::MAX)?.0)
+}
+
+/// How many active accounts have no phone bound, are still on the initial password, never
+/// logged in.
+pub fn unfinished(store: &Store) -> Result<Unfinished, AdminError> {
+    Ok(store.unfinished_counts()?)
+}
+
+/// The accounts as CSV (RFC 4180, CRLF; cells that a spreadsheet would take for a formula
+/// are prefixed with `'`): account, name, kind, status, department, the bound phone masked,
+/// whether still on the initial password, the last login (ISO 8601, UTC) or empty.
+pub fn accounts_csv(rows: &[ListedAccount]) -> String {
+    let cell = |value: &str| {
+        let value = match value.starts_with(['=', '+', '-', '@']) {
+            true => format!("'{value}"),
+            false => value.to_string(),
+        };
+        match value.contains([',', '"', '\n', '\r']) {
+            true => format!("\"{}\"", value.replace('"', "\"\"")),
+            false => value,
+        }
+    };
+    let mut out =
+        String::from("account,name,kind,status,department,phone,initial_password,last_login\r\n");
+    for r in rows {
+        let a = &r.account;
+        let phone = a
+            .bound_phone
+            .as_deref()
+            .and_then(crate::model::Phone::parse)
+            .map(|p| p.masked())
+            .unwrap_or_default();
+        let cells = [
+            a.id.clone(),
+            a.name.clone(),
+            a.kind.as_str().into(),
+            a.status.as_str().into(),
+            a.department.clone(),
+            phone,
+            a.initial_password.to_string(),
+            r.last_login.map(crate::clock::iso8601).unwrap_or_default(),
+        ];
+        let line: Vec<String> = cells.iter().map(|c| cell(c)).collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
 /// The console's door: the same rules, off the runtime threads, and the account's cached
 /// sessions forgotten after each change.
 impl Accounts {
@@ -180,6 +285,21 @@ impl Accounts {
             .await?;
         self.sessions.forget_all();
         Ok(ended)
+    }
+
+    /// A page of the account list (see `list`).
+    pub async fn list(&self, filter: AccountFilter, page: i64) -> Result<AccountPage, AdminError> {
+        self.store.call(move |s| Ok(list(s, &filter, page))).await?
+    }
+
+    /// Every account the filter keeps (see `list_all`).
+    pub async fn list_all(&self, filter: AccountFilter) -> Result<Vec<ListedAccount>, AdminError> {
+        self.store.call(move |s| Ok(list_all(s, &filter))).await?
+    }
+
+    /// The overview's counts (see `unfinished`).
+    pub async fn unfinished(&self) -> Result<Unfinished, AdminError> {
+        self.store.call(|s| Ok(unfinished(s))).await?
     }
 
     pub async fn end_sessions(&self, id: &str) -> Result<usize, AdminError> {

@@ -175,30 +175,62 @@ pub(crate) fn lower_priority() {
     }
 }
 
-/// A temporary password an administrator hands over: three groups of four letters and
-/// digits from the OS random source, without the look-alikes 0 O 1 l I (about 70 bits),
-/// with an upper-case letter, a lower-case letter and a digit, easy to read out over the
-/// phone; it must be changed at the next login.
+/// Letters of a temporary password: lower case, without the look-alikes of digits and
+/// of each other (o/0, i/l/1, s/5, z/2, b/8).
+const SLIP_LETTERS: &[u8] = b"acdefghjkmnpqrtuvwxy";
+
+/// Digits of a temporary password, without those that look like letters (0 1 2 5 8).
+const SLIP_DIGITS: &[u8] = b"34679";
+
+/// A temporary password an administrator hands over, printed on a slip or read out at the
+/// counter: four letters, four digits, four letters (`kmtx-4739-hapw`), drawn from the OS
+/// random source without look-alike characters, so someone who does not know which is
+/// which (a retired professor, a phone's small screen) types it right first time. About
+/// 44 bits: enough for a password that logins throttle and that must be changed at the next
+/// login (which is why the school's policy does not apply to it, as to any `--must-change`
+/// password).
 pub fn temporary_password() -> String {
-    loop {
-        let raw: String = std::iter::repeat_with(|| crate::tickets::random_base62(16))
-            .flat_map(|chunk| chunk.chars().collect::<Vec<_>>())
-            .filter(|c| !"0O1lI".contains(*c))
-            .take(12)
-            .collect();
-        let has = |f: fn(&char) -> bool| raw.chars().any(|c| f(&c));
-        if has(char::is_ascii_uppercase)
-            && has(char::is_ascii_lowercase)
-            && has(char::is_ascii_digit)
-        {
-            return format!("{}-{}-{}", &raw[..4], &raw[4..8], &raw[8..]);
-        }
-    }
+    let group = |alphabet: &[u8]| crate::tickets::random_from(alphabet, 4);
+    format!(
+        "{}-{}-{}",
+        group(SLIP_LETTERS),
+        group(SLIP_DIGITS),
+        group(SLIP_LETTERS)
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 24 item 12: a temporary password reads and types without doubt: four letters,
+    /// four digits, four letters, and no look-alike characters.
+    #[test]
+    fn temporary_passwords_have_no_look_alikes_and_are_grouped() {
+        for _ in 0..500 {
+            let p = temporary_password();
+            let groups: Vec<&str> = p.split('-').collect();
+            assert_eq!(groups.len(), 3, "{p}");
+            assert!(
+                groups[0].len() == 4 && groups[0].bytes().all(|b| b.is_ascii_lowercase()),
+                "{p}"
+            );
+            assert!(
+                groups[1].len() == 4 && groups[1].bytes().all(|b| b.is_ascii_digit()),
+                "{p}"
+            );
+            assert!(
+                groups[2].len() == 4 && groups[2].bytes().all(|b| b.is_ascii_lowercase()),
+                "{p}"
+            );
+            assert!(
+                !p.contains([
+                    '0', 'O', 'o', '1', 'l', 'I', 'i', '5', 'S', 's', '2', 'Z', 'z', '8', 'B', 'b'
+                ]),
+                "{p}"
+            );
+        }
+    }
 
     // docs/security.md F10
     #[tokio::test]

@@ -23,11 +23,16 @@ pub fn import(
         errors,
         warnings,
     } = roster::parse(&bytes).map_err(|e| e.to_string())?;
+    // Both languages: whoever reads it may read only one.
     for w in &warnings {
-        eprintln!("{}: warning: {w}", file.display());
+        eprintln!(
+            "{}: warning: {w} / 注意：{}",
+            file.display(),
+            w.in_chinese()
+        );
     }
     for e in &errors {
-        eprintln!("{}: {e}", file.display());
+        eprintln!("{}: {e} / {}", file.display(), e.in_chinese());
     }
     let store = open(config)?;
     let ids: Vec<String> = rows.iter().map(|r| r.account.id.clone()).collect();
@@ -67,7 +72,9 @@ pub fn import(
 fn finish(errors: &[roster::RowError]) -> Result<(), String> {
     match errors.len() {
         0 => Ok(()),
-        n => Err(format!("{n} row(s) could not be imported (listed above)")),
+        n => Err(format!(
+            "{n} row(s) could not be imported (listed above) / {n} 行无法导入（见上）"
+        )),
     }
 }
 

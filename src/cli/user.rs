@@ -7,7 +7,7 @@ use unicas::accounts::{check_length, hash_now, Policy};
 use unicas::clock::iso8601;
 use unicas::config::Config;
 use unicas::model::{canonical_id, AuditEvent, AuditRecord, Kind, NewAccount, Phone, Status};
-use unicas::store::Bound;
+use unicas::store::{AccountFilter, Bound};
 
 #[derive(Subcommand)]
 pub enum UserCommand {
@@ -41,7 +41,10 @@ pub enum UserCommand {
     },
     /// Import the roster (CSV, UTF-8 or GBK): new accounts with their initial password (the
     /// last six characters of the ID number), which they must change; existing ones get the
-    /// roster's name, department and kind. Bad rows are reported by line.
+    /// roster's name, department and kind. The registrar's export as it is: headers such as
+    /// 工资号, 学号, 学院, 手机号, 电子邮箱 or English ones, extra columns ignored, phone and
+    /// e-mail optional; without a 类别 column, 工资号/职工号 means staff and 学号 students.
+    /// Bad rows are reported by line, in English and Chinese.
     Import {
         file: std::path::PathBuf,
         /// Check the file and report, writing nothing.
@@ -64,8 +67,9 @@ pub enum UserCommand {
         #[arg(long)]
         must_bind_phone: bool,
     },
-    /// Reset a forgotten password: a random temporary one, printed once, which must be
-    /// changed at the next login. Ends the account's SSO sessions (single logout follows).
+    /// Reset a forgotten password: a random temporary one (kmtx-4739-hapw: no look-alike
+    /// characters), printed once, which must be changed at the next login. Ends the
+    /// account's SSO sessions (single logout follows).
     ResetPassword { account: String },
     /// Remove a binding of an account: `wecom`, `wechat`, `email`, `phone` or an
     /// administrator's authenticator, `totp` (audited).
@@ -82,8 +86,32 @@ pub enum UserCommand {
     Logout { account: String },
     /// Show one account.
     Show { account: String },
-    /// List accounts: id, kind, status, name.
-    List,
+    /// List accounts: id, kind, status, name (tab-separated), or with --format csv every
+    /// column with a header. The filters find who has not finished; they combine.
+    List {
+        /// Only this department (exactly as the roster gives it).
+        #[arg(long)]
+        department: Option<String>,
+        /// Only student, staff or admin.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only active, locked or disabled.
+        #[arg(long)]
+        status: Option<String>,
+        /// Only accounts with no phone bound (未绑定手机).
+        #[arg(long)]
+        no_phone: bool,
+        /// Only accounts still on the roster's initial password (仍为初始密码).
+        #[arg(long)]
+        initial_password: bool,
+        /// Only accounts that never logged in (从未登录).
+        #[arg(long)]
+        never_logged_in: bool,
+        /// tsv (id, kind, status, name) or csv (account, name, kind, status, department,
+        /// phone masked, initial_password, last_login; UTF-8).
+        #[arg(long, default_value = "tsv")]
+        format: String,
+    },
 }
 
 pub fn account_id(input: &str) -> Result<String, String> {
@@ -257,8 +285,44 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<(), String> {
                 println!("attr: {k}={v}");
             }
         }
-        UserCommand::List => {
-            for a in open(config)?.accounts().map_err(|e| e.to_string())? {
+        UserCommand::List {
+            department,
+            kind,
+            status,
+            no_phone,
+            initial_password,
+            never_logged_in,
+            format,
+        } => {
+            let filter = AccountFilter {
+                department: department.unwrap_or_default(),
+                kind: match kind.as_deref() {
+                    None => None,
+                    Some(k) => Some(Kind::parse(k).ok_or_else(|| {
+                        format!("unknown kind {k:?}: use student, staff or admin")
+                    })?),
+                },
+                status: match status.as_deref() {
+                    None => None,
+                    Some(s) => Some(Status::parse(s).ok_or_else(|| {
+                        format!("unknown status {s:?}: use active, locked or disabled")
+                    })?),
+                },
+                no_phone,
+                initial_password,
+                never_logged_in,
+                ..AccountFilter::default()
+            };
+            if !matches!(format.as_str(), "tsv" | "csv") {
+                return Err(format!("unknown format {format:?}: use tsv or csv"));
+            }
+            let rows = admin::list_all(&open(config)?, &filter).map_err(|e| e.to_string())?;
+            if format == "csv" {
+                print!("{}", admin::accounts_csv(&rows));
+                return Ok(());
+            }
+            for r in rows {
+                let a = r.account;
                 println!(
                     "{}\t{}\t{}\t{}",
                     a.id,

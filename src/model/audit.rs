@@ -374,6 +374,46 @@ impl AuditEvent {
     }
 }
 
+/// Every name `AuditEvent::name` gives, for whoever must say each in words (the console).
+pub const EVENT_NAMES: [&str; 36] = [
+    "login_success",
+    "login_failure",
+    "account_locked_by_failures",
+    "account_locked",
+    "account_unlocked",
+    "account_disabled",
+    "initial_password_locked",
+    "initial_password_spray",
+    "phone_bound",
+    "email_bound",
+    "identity_bound",
+    "unbound",
+    "binding_ended",
+    "security_questions_set",
+    "code_sent",
+    "code_not_sent",
+    "notice_sent",
+    "identity_confirmed",
+    "identity_not_confirmed",
+    "admin_action",
+    "admin_entered",
+    "second_factor_locked",
+    "qr_confirmed",
+    "qr_cancelled",
+    "recovery_started",
+    "recovery_verified",
+    "recovery_failed",
+    "code_failed",
+    "sms_budget_spent",
+    "mail_budget_spent",
+    "password_changed",
+    "sessions_ended",
+    "slo_sent",
+    "slo_failed",
+    "invalid_tickets",
+    "access_denied",
+];
+
 /// Where a request came from, as the audit log records it.
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Client {
@@ -412,5 +452,92 @@ impl<'a> AuditRecord<'a> {
             client_ip: "",
             user_agent: "",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One event of each kind: `EVENT_NAMES` lists every name they give.
+    #[test]
+    fn event_names_lists_every_event() {
+        let s = || String::new();
+        let every = [
+            AuditEvent::LoginSucceeded {
+                method: Method::Password,
+            },
+            AuditEvent::LoginFailed {
+                reason: LoginFailure::Captcha,
+            },
+            AuditEvent::AccountLockedByFailures { addresses: 1 },
+            AuditEvent::AccountLocked,
+            AuditEvent::AccountUnlocked,
+            AuditEvent::AccountDisabled { reason: "" },
+            AuditEvent::InitialPasswordLocked,
+            AuditEvent::InitialPasswordSpray { failures: 1 },
+            AuditEvent::PhoneBound { phone: s() },
+            AuditEvent::EmailBound { email: s() },
+            AuditEvent::IdentityBound { kind: "" },
+            AuditEvent::Unbound { kind: "" },
+            AuditEvent::BindingEnded { kind: "" },
+            AuditEvent::SecurityQuestionsSet { count: 1 },
+            AuditEvent::CodeSent {
+                purpose: "",
+                to: s(),
+                provider: s(),
+                result: s(),
+            },
+            AuditEvent::CodeNotSent {
+                purpose: "",
+                to: s(),
+                provider: s(),
+                result: s(),
+            },
+            AuditEvent::NoticeSent {
+                notice: "",
+                to: s(),
+                result: s(),
+            },
+            AuditEvent::IdentityConfirmed { method: "" },
+            AuditEvent::IdentityNotConfirmed { method: "" },
+            AuditEvent::AdminAction {
+                action: s(),
+                target: s(),
+            },
+            AuditEvent::AdminEntered { method: "" },
+            AuditEvent::SecondFactorLocked { failures: 1 },
+            AuditEvent::QrConfirmed { computer: s() },
+            AuditEvent::QrCancelled,
+            AuditEvent::RecoveryStarted,
+            AuditEvent::RecoveryVerified { method: "" },
+            AuditEvent::RecoveryFailed { method: "" },
+            AuditEvent::CodeFailed { purpose: "" },
+            AuditEvent::SmsBudgetSpent,
+            AuditEvent::MailBudgetSpent,
+            AuditEvent::PasswordChanged { by: Actor::Portal },
+            AuditEvent::SessionsEnded { count: 1 },
+            AuditEvent::LogoutDelivered {
+                service_id: 1,
+                url: s(),
+                ticket: s(),
+                result: s(),
+                attempts: 1,
+            },
+            AuditEvent::LogoutFailed {
+                service_id: 1,
+                url: s(),
+                ticket: s(),
+                result: s(),
+                attempts: 1,
+            },
+            AuditEvent::InvalidTickets { count: 1 },
+            AuditEvent::AccessDenied {
+                service_id: 1,
+                service: s(),
+            },
+        ];
+        let names: Vec<&str> = every.iter().map(AuditEvent::name).collect();
+        assert_eq!(names, EVENT_NAMES);
     }
 }

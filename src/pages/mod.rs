@@ -11,7 +11,7 @@ mod social;
 mod text;
 
 pub use admin::{
-    AccountDetail, AdminFrame, AuditLine, PatternTest, SecondFactorView, ServiceDetail,
+    AccountDetail, AccountList, AdminFrame, AuditLine, PatternTest, SecondFactorView, ServiceDetail,
 };
 pub use first_login::FirstLoginView;
 pub use portal::{

@@ -44,6 +44,71 @@ fn load_attributes(conn: &Db, account: &mut Account) -> Result<()> {
     Ok(())
 }
 
+/// What the console's account list and `unicas user list` filter by; an empty field or
+/// `false` filters nothing.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccountFilter {
+    /// Contained in the id, the name or the department, letters in either case.
+    pub text: String,
+    /// The account exactly (a phone number searched for: the account it is bound to).
+    pub id: String,
+    /// The department exactly.
+    pub department: String,
+    pub kind: Option<Kind>,
+    pub status: Option<Status>,
+    /// No phone bound (a roster's contact phone is not a binding).
+    pub no_phone: bool,
+    /// Still on the roster's initial password.
+    pub initial_password: bool,
+    /// No login ever recorded (`last_logins`).
+    pub never_logged_in: bool,
+}
+
+/// An account as the list shows it: its details (with `bound_phone`) and its last login.
+#[derive(Clone, Debug)]
+pub struct ListedAccount {
+    pub account: Account,
+    pub last_login: Option<i64>,
+}
+
+/// How many active accounts have not finished: no phone bound, still on the initial
+/// password, never logged in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Unfinished {
+    pub no_phone: i64,
+    pub initial_password: i64,
+    pub never_logged_in: i64,
+}
+
+/// The filter's conditions: one statement for every combination (each test is on or off by
+/// its own argument), the same on SQLite and PostgreSQL.
+const FILTERED: &str = "FROM accounts a
+     WHERE (?1 = '' OR lower(a.id) LIKE ?1 ESCAPE '\\' OR lower(a.name) LIKE ?1 ESCAPE '\\'
+            OR lower(a.department) LIKE ?1 ESCAPE '\\')
+       AND (?2 = '' OR a.department = ?2)
+       AND (?3 = '' OR a.kind = ?3)
+       AND (?4 = '' OR a.status = ?4)
+       AND (?5 = 0 OR NOT EXISTS (SELECT 1 FROM bindings b
+                                  WHERE b.account_id = a.id AND b.kind = 'phone'))
+       AND (?6 = 0 OR a.initial_password = 1)
+       AND (?7 = 0 OR NOT EXISTS (SELECT 1 FROM last_logins l WHERE l.account_id = a.id))
+       AND (?8 = '' OR a.id = ?8)";
+
+/// `%text%` for LIKE, lower-cased (SQLite's LIKE ignores ASCII case, PostgreSQL's does not:
+/// both compare `lower(…)`), with `%`, `_` and `\` taken literally; empty for no text.
+fn like_pattern(text: &str) -> String {
+    match text.trim() {
+        "" => String::new(),
+        t => format!(
+            "%{}%",
+            t.to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        ),
+    }
+}
+
 impl Store {
     /// Inserts a new account with its attributes; `false` if the id is taken.
     pub fn insert_account(&self, new: &NewAccount, now: i64) -> Result<bool> {
@@ -75,40 +140,85 @@ impl Store {
         })
     }
 
-    /// All accounts ordered by id, without attributes.
-    pub fn accounts(&self) -> Result<Vec<Account>> {
+    /// The accounts the filter keeps, by id: `limit` of them after `offset`, and how many
+    /// there are in all.
+    pub fn list_accounts(
+        &self,
+        f: &AccountFilter,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<ListedAccount>, i64)> {
         let keys = self.keys();
+        let pattern = like_pattern(&f.text);
+        let kind = f.kind.map_or("", Kind::as_str);
+        let status = f.status.map_or("", Status::as_str);
         self.read(|conn| {
-            conn.query(
-                &format!("SELECT {COLUMNS} FROM accounts ORDER BY id"),
-                args![],
-                |r| from_row(keys, r),
-            )
+            let args = args![
+                &pattern,
+                &f.department,
+                kind,
+                status,
+                f.no_phone,
+                f.initial_password,
+                f.never_logged_in,
+                &f.id
+            ];
+            let total = conn.query_one(&format!("SELECT count(*) {FILTERED}"), args, |r| {
+                r.get::<i64>(0)
+            })?;
+            let columns: Vec<String> = COLUMNS.split(", ").map(|c| format!("a.{}", c.trim())).collect();
+            let sql = format!(
+                "SELECT {},
+                        (SELECT value FROM bindings b WHERE b.account_id = a.id AND b.kind = 'phone'),
+                        (SELECT at FROM last_logins l WHERE l.account_id = a.id)
+                 {FILTERED} ORDER BY a.id LIMIT ?9 OFFSET ?10",
+                columns.join(", ")
+            );
+            let args = args![
+                &pattern,
+                &f.department,
+                kind,
+                status,
+                f.no_phone,
+                f.initial_password,
+                f.never_logged_in,
+                &f.id,
+                limit,
+                offset
+            ];
+            let rows = conn.query(&sql, args, |r| {
+                let mut account = from_row(keys, r)?;
+                account.bound_phone = r
+                    .get::<Option<String>>(16)?
+                    .and_then(|v| keys.open(&v));
+                Ok(ListedAccount {
+                    account,
+                    last_login: r.get(17)?,
+                })
+            })?;
+            Ok((rows, total))
         })
     }
 
-    /// Accounts whose id, name or department contains `text`, letters in either case (at
-    /// most `limit`, by id; the same on SQLite, whose LIKE ignores ASCII case, and on
-    /// PostgreSQL, whose LIKE does not).
-    pub fn search_accounts(&self, text: &str, limit: i64) -> Result<Vec<Account>> {
-        let keys = self.keys();
-        let pattern = format!(
-            "%{}%",
-            text.to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+    /// How many active accounts have not finished (the console's overview).
+    pub fn unfinished_counts(&self) -> Result<Unfinished> {
         self.read(|conn| {
-            conn.query(
-                &format!(
-                    "SELECT {COLUMNS} FROM accounts
-                     WHERE lower(id) LIKE ?1 ESCAPE '\\' OR lower(name) LIKE ?1 ESCAPE '\\'
-                        OR lower(department) LIKE ?1 ESCAPE '\\'
-                     ORDER BY id LIMIT ?2"
-                ),
-                args![&pattern, limit],
-                |r| from_row(keys, r),
+            conn.query_one(
+                "SELECT
+                   coalesce(sum(CASE WHEN NOT EXISTS (SELECT 1 FROM bindings b
+                        WHERE b.account_id = a.id AND b.kind = 'phone') THEN 1 ELSE 0 END), 0),
+                   coalesce(sum(CASE WHEN a.initial_password = 1 THEN 1 ELSE 0 END), 0),
+                   coalesce(sum(CASE WHEN NOT EXISTS (SELECT 1 FROM last_logins l
+                        WHERE l.account_id = a.id) THEN 1 ELSE 0 END), 0)
+                 FROM accounts a WHERE a.status = 'active'",
+                args![],
+                |r| {
+                    Ok(Unfinished {
+                        no_phone: r.get(0)?,
+                        initial_password: r.get(1)?,
+                        never_logged_in: r.get(2)?,
+                    })
+                },
             )
         })
     }

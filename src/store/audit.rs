@@ -7,8 +7,17 @@ use crate::model::AuditRecord;
 /// Seconds within which a failure repeated from one source joins the row before it.
 const REPEAT_WINDOW: i64 = 60;
 
+/// Writes the row; a login's row also records when the account last logged in (the console's
+/// "从未登录" list), in the same transaction, whichever way the login happened.
 pub(super) fn insert(tx: &Db, r: &AuditRecord, now: i64) -> Result<()> {
     let (event, detail) = (r.event.name(), r.event.detail());
+    if let (crate::model::AuditEvent::LoginSucceeded { .. }, Some(id)) = (&r.event, r.account_id) {
+        tx.execute(
+            "INSERT INTO last_logins (account_id, at) VALUES (?1, ?2)
+             ON CONFLICT (account_id) DO UPDATE SET at = excluded.at",
+            args![id, now],
+        )?;
+    }
     // A flood of the same failure from one address is one row, counted (docs/security.md M10):
     // the log stays readable and bounded whatever the request rate.
     if r.event.is_failure() {

@@ -8,10 +8,11 @@ use super::db::{args, Db, Owned};
 use super::{Result, Store, StoreError};
 
 /// Tables in the order their references need, and whether rows are read in pages by `id`.
-const TABLES: [(&str, bool); 14] = [
+const TABLES: [(&str, bool); 15] = [
     ("accounts", false),
     ("account_attributes", false),
     ("bindings", false),
+    ("last_logins", false),
     ("password_history", true),
     ("security_questions", false),
     ("services", true),

@@ -32,7 +32,7 @@ mod sqlite;
 mod throttle;
 mod tickets;
 
-pub use accounts::Imported;
+pub use accounts::{AccountFilter, Imported, ListedAccount, Unfinished};
 pub use audit::AuditRow;
 pub use backup::{backup, restore};
 pub use bindings::Bound;
@@ -56,7 +56,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Schema version this binary writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -59,6 +59,25 @@ pub fn new_id(kind: Kind) -> String {
 }
 
 /// `n` uniformly random base62 characters from the operating system's RNG.
+/// `n` characters drawn uniformly from `alphabet` (at most 256 bytes) with the OS RNG.
+pub fn random_from(alphabet: &[u8], n: usize) -> String {
+    let limit = 256 - 256 % alphabet.len();
+    let mut out = String::with_capacity(n);
+    let mut buf = [0u8; 32];
+    while out.len() < n {
+        OsRng
+            .try_fill_bytes(&mut buf)
+            .expect("operating system RNG unavailable");
+        for &b in &buf {
+            // Bytes at or above the last whole multiple would bias the first characters.
+            if usize::from(b) < limit && out.len() < n {
+                out.push(alphabet[usize::from(b) % alphabet.len()] as char);
+            }
+        }
+    }
+    out
+}
+
 pub fn random_base62(n: usize) -> String {
     let mut out = String::with_capacity(n);
     let mut buf = [0u8; 64];

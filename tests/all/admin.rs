@@ -451,11 +451,13 @@ async fn accounts_are_found_and_managed_from_the_console() {
     }
     assert!(!page.body.contains("alice.private") && !page.body.contains("wx-alice"));
 
+    // Each action as its confirmation page posts it.
     let act = |action: &str| {
         [
             ("csrf", csrf.clone()),
             ("id", "alice".to_string()),
             ("action", action.to_string()),
+            ("confirm", "yes".to_string()),
         ]
     };
     // Ending her sessions logs her browser out.
@@ -501,7 +503,8 @@ async fn accounts_are_found_and_managed_from_the_console() {
     // The temporary password is shown once; it logs in only to a forced change.
     let reset = admin.post_owned("/cas/admin/account", &act("reset")).await;
     assert_eq!(reset.status, 200);
-    let start = reset.body.find("<code>").unwrap() + "<code>".len();
+    let start = reset.body.find("<code class=\"slip-password\">").unwrap()
+        + "<code class=\"slip-password\">".len();
     let temporary = reset.body[start..start + reset.body[start..].find('<').unwrap()].to_string();
     assert!(temporary.len() >= 10, "{temporary}");
     assert!(!admin
@@ -849,8 +852,10 @@ async fn the_audit_log_is_filtered_and_exported() {
 
     let alice = admin.get("/cas/admin/audit?account=alice").await;
     assert!(
-        alice.body.contains("<td>login_success</td>")
-            && !alice.body.contains("<td>login_failure</td>"),
+        alice
+            .body
+            .contains("<td title=\"login_success\">登录成功</td>")
+            && !alice.body.contains("title=\"login_failure\""),
         "{}",
         alice.body
     );
@@ -890,7 +895,7 @@ async fn the_audit_log_is_filtered_and_exported() {
     let mut lines = text.split("\r\n");
     assert_eq!(
         lines.next(),
-        Some("time,event,account,address,detail,user_agent,repeats,last")
+        Some("time,event,account,address,detail,user_agent,repeats,last,event_words")
     );
     let row = lines
         .find(|l| l.contains("login_success"))
@@ -947,11 +952,11 @@ async fn the_roster_is_imported_from_the_browser() {
     assert!(
         report
             .body
-            .contains("2 rows readable (2 new, 0 already there), 1 refused"),
+            .contains("2 行可以导入（新增 2，已有 0），1 行有误"),
         "{}",
         report.body
     );
-    assert!(report.body.contains("line 4"), "{}", report.body);
+    assert!(report.body.contains("第 4 行：身份证号"), "{}", report.body);
     assert!(
         t.server.store.account("20240001").unwrap().is_none(),
         "a preview writes nothing"
@@ -975,7 +980,7 @@ async fn the_roster_is_imported_from_the_browser() {
     let mut done = None;
     for _ in 0..200 {
         let page = admin.get("/cas/admin/import").await;
-        if page.body.contains("imported:") {
+        if page.body.contains("已导入：") {
             assert!(page.header("refresh").is_none());
             done = Some(page);
             break;
@@ -989,8 +994,7 @@ async fn the_roster_is_imported_from_the_browser() {
     }
     let done = done.expect("the import finishes");
     assert!(
-        done.body
-            .contains("imported: 2 added, 0 updated, 0 unchanged, 1 refused"),
+        done.body.contains("已导入：新增 2，更新 0，未变 0，有误 1"),
         "{}",
         done.body
     );
@@ -1036,7 +1040,7 @@ async fn the_roster_is_imported_from_the_browser() {
             .get("/cas/admin/import")
             .await
             .body
-            .contains("imported: 20 added")
+            .contains("已导入：新增 20")
         {
             return;
         }
@@ -1194,6 +1198,7 @@ async fn the_console_keeps_its_own_second_factor_and_its_token_in_the_form() {
         ("csrf", csrf.clone()),
         ("id", ADMIN.to_string()),
         ("action", "unbind-phone".to_string()),
+        ("confirm", "yes".to_string()),
     ];
     let res = admin.post_owned("/cas/admin/account", &unbind).await;
     assert_eq!(res.status, 409);
@@ -1242,4 +1247,391 @@ async fn the_consoles_codes_have_an_allowance_of_their_own() {
     t.settle_messages().await;
     let (mut admin, _) = console(&t).await;
     assert_eq!(admin.get("/cas/admin").await.status, 200);
+}
+
+/// Issue 24 item 13: the audit viewer says what happened in words, in the console's
+/// language (登录成功, not `login_success`); the CSV keeps the machine name and adds the words.
+#[tokio::test]
+async fn the_audit_viewer_shows_events_in_words_in_both_languages() {
+    let t = TestServer::start().await;
+    let mut admin = admin_console(&t).await;
+    assert_eq!(t.client().login("alice", PASSWORD, None).await.status, 303);
+    let zh = admin.get("/cas/admin/audit?account=alice").await;
+    assert_eq!(zh.status, 200);
+    assert!(zh.body.contains(">登录成功<"), "{}", zh.body);
+    assert!(!zh.body.contains(">login_success<"), "{}", zh.body);
+    let home = admin.get("/cas/admin").await;
+    assert!(home.body.contains(">进入管理控制台<"), "{}", home.body);
+    let en = admin.get("/cas/admin/audit?account=alice&lang=en").await;
+    assert!(en.body.contains(">Signed in<"), "{}", en.body);
+    assert!(!en.body.contains(">login_success<"));
+    let csv = admin
+        .get("/cas/admin/audit?account=alice&format=csv&lang=zh")
+        .await;
+    let row = csv
+        .body
+        .split("\r\n")
+        .find(|l| l.contains("login_success"))
+        .expect("alice's login")
+        .to_string();
+    assert!(row.ends_with(",登录成功"), "{row}");
+}
+
+/// Issue 24 item 10: the console reports a roster's problems in Chinese: every missing
+/// column at once, and an ID number Excel turned into scientific notation with the fix; in
+/// English when the console is in English.
+#[tokio::test]
+async fn the_console_says_what_is_wrong_with_a_roster_in_its_language() {
+    let t = TestServer::start().await;
+    add_admin(&t, ADMIN, Some(ADMIN_PHONE));
+    let (mut admin, csrf) = console(&t).await;
+    let (ct, body) = upload(&csrf, "学号/工号,电话\r\n1,2\r\n", "preview");
+    admin
+        .send("POST", "/cas/admin/import", &[("content-type", &ct)], &body)
+        .await;
+    let page = admin.get("/cas/admin/import").await;
+    assert!(
+        page.body
+            .contains("名单缺少这些列：姓名、类别、身份证号、院系。"),
+        "{}",
+        page.body
+    );
+    let roster = "序号,工资号,姓名,身份证号,部门\r\n1,T1001,李四,1.10105E+17,财务处\r\n";
+    let (ct, body) = upload(&csrf, roster, "preview");
+    admin
+        .send("POST", "/cas/admin/import", &[("content-type", &ct)], &body)
+        .await;
+    let page = admin.get("/cas/admin/import").await;
+    assert!(
+        page.body
+            .contains("第 2 行：身份证号 1.10105E+17 被 Excel 改成了科学计数法")
+            && page.body.contains("设置该列为文本格式后重新导出"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("must have 18 characters"));
+    let (ct, body) = upload(&csrf, roster, "preview");
+    admin
+        .send(
+            "POST",
+            "/cas/admin/import?lang=en",
+            &[("content-type", &ct)],
+            &body,
+        )
+        .await;
+    let page = admin.get("/cas/admin/import?lang=en").await;
+    assert!(
+        page.body
+            .contains("format the column as text and export again"),
+        "{}",
+        page.body
+    );
+}
+
+/// Issue 24 item 12: disabling, resetting, ending sessions and unbinding ask first (确认…？
+/// with 确认 and 取消); only the confirming post, with the console's token, acts.
+/// docs/security.md D03.
+#[tokio::test]
+async fn the_console_asks_before_it_cuts_someone_off() {
+    let t = TestServer::start().await;
+    add_admin(&t, ADMIN, Some(ADMIN_PHONE));
+    t.bind("alice", "phone", "+8613800138000");
+    let (mut admin, csrf) = console(&t).await;
+    let mut alice = t.client();
+    alice.login("alice", PASSWORD, None).await;
+    let hash = || {
+        t.server
+            .store
+            .account("alice")
+            .unwrap()
+            .unwrap()
+            .password_hash
+    };
+    let before = hash();
+    for (action, asked) in [
+        ("disable", "确认停用？"),
+        ("reset", "确认重置密码？"),
+        ("logout", "确认退出所有登录？"),
+        ("unbind-phone", "确认解除绑定 手机？"),
+    ] {
+        let form = [("csrf", csrf.as_str()), ("id", "alice"), ("action", action)];
+        let page = admin.post("/cas/admin/account", &form).await;
+        assert_eq!(page.status, 200, "{action}: {}", page.body);
+        assert!(page.body.contains(asked), "{action}: {}", page.body);
+        assert!(page.body.contains(">确认<") && page.body.contains(">取消<"));
+        assert_eq!(page.input("confirm").as_deref(), Some("yes"));
+        assert_eq!(page.input("csrf").as_deref(), Some(csrf.as_str()));
+        assert!(page.body.contains("href=\"/cas/admin/account?id=alice\""));
+        // Nothing happened yet.
+        let a = t.server.store.account("alice").unwrap().unwrap();
+        assert_eq!(a.status, unicas::model::Status::Active, "{action}");
+        assert_eq!(hash(), before, "{action}");
+        assert!(t.server.store.binding("alice", "phone").unwrap().is_some());
+        assert!(!t.server.store.sessions_of("alice").unwrap().is_empty());
+        // The confirming post without the token does nothing either.
+        let forged = [
+            ("csrf", "forged"),
+            ("id", "alice"),
+            ("action", action),
+            ("confirm", "yes"),
+        ];
+        assert_eq!(admin.post("/cas/admin/account", &forged).await.status, 403);
+    }
+    assert!(audited(&t, ADMIN, "admin_action").is_empty());
+    let confirmed = [
+        ("csrf", csrf.as_str()),
+        ("id", "alice"),
+        ("action", "disable"),
+        ("confirm", "yes"),
+    ];
+    assert_eq!(
+        admin.post("/cas/admin/account", &confirmed).await.status,
+        303
+    );
+    let a = t.server.store.account("alice").unwrap().unwrap();
+    assert_eq!(a.status, unicas::model::Status::Disabled);
+    // English too.
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("id", "alice"),
+        ("action", "reset"),
+    ];
+    let page = admin.post("/cas/admin/account?lang=en", &form).await;
+    assert!(
+        page.body.contains("Reset password: are you sure?"),
+        "{}",
+        page.body
+    );
+}
+
+/// Issue 24 item 12: a reset answers a slip to print: the school, the account, a temporary
+/// password without look-alikes in groups, and 首次登录须修改密码; the password is in no
+/// audit row. The account page says 手机：未绑定 and shows the roster's phone masked.
+/// docs/security.md L05.
+#[tokio::test]
+async fn a_reset_answers_a_slip_to_print() {
+    let t = TestServer::start().await;
+    add_admin(&t, ADMIN, Some(ADMIN_PHONE));
+    let mut imported = NewAccount::new(
+        "20240001",
+        "张三",
+        Kind::Student,
+        "物理学院",
+        "",
+        "13800138000",
+        &[],
+    )
+    .unwrap();
+    imported.password_hash = unicas::accounts::hash_now(PASSWORD, 4).unwrap();
+    assert!(t
+        .server
+        .store
+        .insert_account(&imported, t.clock().now())
+        .unwrap());
+    let (mut admin, csrf) = console(&t).await;
+    let page = admin.get("/cas/admin/account?id=20240001").await;
+    assert!(
+        page.body.contains("<th>手机</th><td>未绑定</td>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("<th>名单中的手机</th><td>138****8000</td>"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("13800138000"));
+    let en = admin.get("/cas/admin/account?id=20240001&lang=en").await;
+    assert!(en.body.contains("not bound"), "{}", en.body);
+    admin.get("/cas/admin/account?id=20240001&lang=zh").await;
+
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("id", "20240001"),
+        ("action", "reset"),
+        ("confirm", "yes"),
+    ];
+    let slip = admin.post("/cas/admin/account", &form).await;
+    assert_eq!(slip.status, 200);
+    let marker = "<code class=\"slip-password\">";
+    let start = slip.body.find(marker).expect(&slip.body) + marker.len();
+    let temporary = &slip.body[start..start + 14];
+    let groups: Vec<&str> = temporary.split('-').collect();
+    assert_eq!(groups.len(), 3, "{temporary}");
+    assert!(groups[1].bytes().all(|b| b.is_ascii_digit()), "{temporary}");
+    assert!(groups[0]
+        .bytes()
+        .chain(groups[2].bytes())
+        .all(|b| b.is_ascii_lowercase()));
+    let school = t.config.school_name.as_str();
+    for shown in [
+        school,
+        "20240001",
+        "张三",
+        "首次登录须修改密码",
+        "class=\"slip\"",
+    ] {
+        assert!(slip.body.contains(shown), "{shown}: {}", slip.body);
+    }
+    let everything = t
+        .server
+        .store
+        .audit_search(&Default::default(), 1000)
+        .unwrap();
+    assert!(everything.iter().all(|r| !r.detail.contains(temporary)));
+    let forced = t.client().login("20240001", temporary, None).await;
+    assert!(
+        forced.body.contains("name=\"newPassword\""),
+        "{}",
+        forced.body
+    );
+}
+
+/// Issue 24 item 11: who has not finished. The account list filters by department, kind,
+/// status, 未绑定手机, 仍为初始密码 and 从未登录 (combined), pages past 100 with links that
+/// keep the filters, and exports the same accounts as CSV (audited); the overview counts each
+/// group with a link to its list. docs/security.md I04 (the export's cells).
+#[tokio::test]
+async fn the_account_list_finds_who_has_not_finished() {
+    let t = TestServer::start().await;
+    add_admin(&t, ADMIN, Some(ADMIN_PHONE));
+    for i in 0..105 {
+        t.add_imported(&format!("2024{i:04}"), "31002X");
+    }
+    t.bind("20240000", "phone", "+8613800138001");
+    t.add_user("bob", PASSWORD, false, &[]);
+    t.server
+        .store
+        .set_status("bob", unicas::model::Status::Locked, t.clock().now())
+        .unwrap();
+    assert_eq!(t.client().login("alice", PASSWORD, None).await.status, 303);
+    let mut hostile = NewAccount::new(
+        "mallory",
+        "=HYPERLINK(\"http://evil.test\")",
+        Kind::Staff,
+        "Hostile",
+        "",
+        "",
+        &[],
+    )
+    .unwrap();
+    hostile.password_hash = unicas::accounts::hash_now(PASSWORD, 4).unwrap();
+    assert!(t
+        .server
+        .store
+        .insert_account(&hostile, t.clock().now())
+        .unwrap());
+    let (mut admin, _) = console(&t).await;
+    let rows = |body: &str| body.matches("href=\"/cas/admin/account?id=").count();
+    let defused = admin
+        .get("/cas/admin/accounts?department=Hostile&format=csv")
+        .await;
+    assert!(
+        defused
+            .body
+            .contains("\r\nmallory,\"'=HYPERLINK(\"\"http://evil.test\"\")\",staff,"),
+        "{}",
+        defused.body
+    );
+
+    let first = admin
+        .get(&format!(
+            "/cas/admin/accounts?department={}&no_phone=1",
+            enc("物理学院")
+        ))
+        .await;
+    assert_eq!(first.status, 200);
+    assert!(
+        first.body.contains("共 104 个账号，第 1/2 页"),
+        "{}",
+        first.body
+    );
+    assert_eq!(rows(&first.body), 100);
+    assert!(!first.body.contains("?id=20240000\""), "bound: not listed");
+    let next = format!(
+        "/cas/admin/accounts?department={}&amp;no_phone=1&amp;page=2",
+        enc("物理学院")
+    );
+    assert!(first.body.contains(&next), "{}", first.body);
+    let second = admin.get(&next.replace("&amp;", "&")).await;
+    assert!(
+        second.body.contains("共 104 个账号，第 2/2 页"),
+        "{}",
+        second.body
+    );
+    assert_eq!(rows(&second.body), 4);
+    assert!(second.body.contains("rel=\"prev\"") && !second.body.contains("rel=\"next\""));
+
+    let initial = admin.get("/cas/admin/accounts?initial_password=1").await;
+    assert!(initial.body.contains("共 105 个账号"), "{}", initial.body);
+    // alice logged in; the imported accounts never did.
+    let never = admin
+        .get("/cas/admin/accounts?q=alice&never_logged_in=1")
+        .await;
+    assert_eq!(rows(&never.body), 0, "{}", never.body);
+    let alice = admin.get("/cas/admin/accounts?q=alice").await;
+    assert_eq!(rows(&alice.body), 1);
+    assert!(!alice.body.contains("<td>从未登录</td>"), "{}", alice.body);
+    let imported = admin.get("/cas/admin/accounts?q=20240001").await;
+    assert!(
+        imported.body.contains("<td>从未登录</td>"),
+        "{}",
+        imported.body
+    );
+    let locked = admin.get("/cas/admin/accounts?status=locked").await;
+    assert_eq!(rows(&locked.body), 1);
+    assert!(locked.body.contains("?id=bob\""));
+    let admins = admin.get("/cas/admin/accounts?kind=admin").await;
+    assert_eq!(rows(&admins.body), 1);
+    assert!(admins.body.contains("?id=it01\""));
+    let by_phone = admin.get("/cas/admin/accounts?q=13800138001").await;
+    assert_eq!(rows(&by_phone.body), 1);
+    assert!(by_phone.body.contains("?id=20240000\""));
+    let en = admin
+        .get("/cas/admin/accounts?initial_password=1&lang=en")
+        .await;
+    assert!(en.body.contains("105 accounts, page 1 of 2"), "{}", en.body);
+    admin.get("/cas/admin/accounts?lang=zh").await;
+
+    let csv = admin
+        .get(&format!(
+            "/cas/admin/accounts?department={}&no_phone=1&format=csv",
+            enc("物理学院")
+        ))
+        .await;
+    assert_eq!(csv.status, 200);
+    assert!(csv
+        .header("content-disposition")
+        .unwrap()
+        .contains("attachment"));
+    let text = csv.body.trim_start_matches('\u{feff}');
+    let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(
+        lines[0],
+        "account,name,kind,status,department,phone,initial_password,last_login"
+    );
+    assert_eq!(lines.len(), 105, "the header and every account, not a page");
+    assert_eq!(
+        lines[1],
+        "20240001,学生20240001,student,active,物理学院,,true,"
+    );
+    assert_eq!(
+        audited(&t, ADMIN, "admin_action"),
+        vec![
+            "accounts export 104 row(s)".to_string(),
+            "accounts export 1 row(s)".to_string()
+        ]
+    );
+
+    // Active: alice (logged in, no phone), it01, 105 imported (one bound), mallory.
+    let home = admin.get("/cas/admin").await;
+    for (filter, n) in [
+        ("no_phone", 106),
+        ("initial_password", 105),
+        ("never_logged_in", 106),
+    ] {
+        let link = format!("/cas/admin/accounts?status=active&amp;{filter}=1\">{n}</a>");
+        assert!(home.body.contains(&link), "{link}: {}", home.body);
+    }
 }

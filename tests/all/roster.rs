@@ -136,7 +136,10 @@ async fn bad_rows_are_reported_by_line_and_the_rest_imported() {
 
     let unusable = write(&t, "bad.csv", b"foo,bar\n1,2\n");
     let (ok, _, err) = import(&t, &unusable, &[]);
-    assert!(!ok && err.contains("no 'account' column"), "{err}");
+    assert!(
+        !ok && err.contains("no column for: account, name, kind, id_number, department."),
+        "{err}"
+    );
 }
 
 /// `--dry-run` reads and checks everything and writes nothing.
@@ -258,4 +261,84 @@ async fn gbk_and_chinese_headers() {
     let file = write(&t, "bom.csv", bom.as_bytes());
     assert!(import(&t, &file, &[]).0);
     assert!(show(&t, "20240002").contains("name: 王小明"));
+}
+
+/// Issue 24 item 10: the registrar's export as it is (GBK, CRLF, 工资号 and no kind column,
+/// 部门, 手机号, an extra column, no e-mail column) imports as staff; an ID number Excel
+/// turned into `1.40105E+17` is told how to fix, in both languages; a header lacking
+/// columns names them all at once, in both languages.
+#[tokio::test]
+async fn the_registrars_export_imports_as_it_is() {
+    let t = TestServer::start().await;
+    let staff = id_number("31010419780312283");
+    let roster = format!(
+        "序号,工资号,姓名,性别,身份证号,部门,手机号\r\n\
+         1,T2001,李四,男,{staff},财务处,13800138000\r\n\
+         2,T2002,王五,女,1.40105E+17,财务处,\r\n"
+    );
+    let (gbk, _, _) = encoding_rs::GBK.encode(&roster);
+    let file = write(&t, "export.csv", &gbk);
+    let (ok, out, err) = import(&t, &file, &[]);
+    assert!(!ok, "a row refused: {out}{err}");
+    assert!(out.contains("1 added"), "{out}");
+    assert!(show(&t, "t2001").contains("kind: staff"));
+    assert!(show(&t, "t2001").contains("department: 财务处"));
+    assert!(
+        err.contains("line 3: the ID number 1.40105E+17 was turned into scientific notation by Excel: format the column as text and export again"),
+        "{err}"
+    );
+    assert!(err.contains("第 3 行：身份证号 1.40105E+17 被 Excel 改成了科学计数法：在 Excel 中设置该列为文本格式后重新导出"), "{err}");
+    assert!(!err.contains("must have 18 characters"), "{err}");
+
+    let file = write(&t, "bad.csv", "学号/工号,电话\r\n1,2\r\n".as_bytes());
+    let (ok, _, err) = import(&t, &file, &[]);
+    assert!(!ok);
+    assert_eq!(err.lines().count(), 1, "one message: {err}");
+    assert!(
+        err.contains("no column for: name, kind, id_number, department.")
+            && err.contains("名单缺少这些列：姓名、类别、身份证号、院系。"),
+        "{err}"
+    );
+}
+
+/// Issue 24 item 11: `user list` finds who has not finished: by department, kind, status,
+/// no phone bound, still on the initial password, never logged in; as TSV or CSV.
+#[tokio::test]
+async fn user_list_filters_who_has_not_finished() {
+    let t = TestServer::start().await;
+    t.add_imported("20240001", "31002X");
+    t.add_imported("20240002", "31002X");
+    t.bind("20240002", "phone", "+8613800138002");
+    assert_eq!(t.client().login("alice", PASSWORD, None).await.status, 303);
+    let list = |args: &[&str]| {
+        let mut all = vec!["user", "list"];
+        all.extend_from_slice(args);
+        unicas(&t.config.db, &all)
+    };
+    let (ok, out, err) = list(&["--department", "物理学院", "--no-phone"]);
+    assert!(ok, "{err}");
+    assert_eq!(out, "20240001\tstudent\tactive\t学生20240001\n");
+    let (_, out, _) = list(&["--initial-password", "--format", "csv"]);
+    let lines: Vec<&str> = out.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(
+        lines,
+        [
+            "account,name,kind,status,department,phone,initial_password,last_login",
+            "20240001,学生20240001,student,active,物理学院,,true,",
+            "20240002,学生20240002,student,active,物理学院,138****8002,true,",
+        ]
+    );
+    let (_, never, _) = list(&["--never-logged-in"]);
+    assert!(
+        never.contains("20240001") && !never.contains("alice"),
+        "{never}"
+    );
+    let (_, everyone, _) = list(&[]);
+    assert!(everyone.contains("alice\tstudent\tactive\t"), "{everyone}");
+    let (_, staff, _) = list(&["--kind", "staff", "--status", "active"]);
+    assert_eq!(staff, "");
+    let (ok, _, err) = list(&["--kind", "wizard"]);
+    assert!(!ok && err.contains("unknown kind"), "{err}");
+    let (ok, _, err) = list(&["--format", "xml"]);
+    assert!(!ok && err.contains("unknown format"), "{err}");
 }

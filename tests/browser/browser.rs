@@ -401,6 +401,32 @@ impl Browser {
         self.must(typed, &format!("type into {field}")).await;
     }
 
+    /// Chooses `file` in the file field with this name, as a person does in the dialog.
+    pub async fn upload(&self, field: &str, file: &std::path::Path) {
+        let selector = format!("input[type=file][name='{field}']");
+        let found = self.client.find(Locator::Css(&selector)).await;
+        let input = self
+            .must(found, &format!("find the file field {field}"))
+            .await;
+        let chosen = input.send_keys(&file.display().to_string()).await;
+        self.must(chosen, &format!("choose {} in {field}", file.display()))
+            .await;
+    }
+
+    /// Ticks the checkbox with this name (a click, as a person does), unless it is ticked.
+    pub async fn tick(&self, field: &str) {
+        let selector = format!("input[type=checkbox][name='{field}']");
+        let found = self.client.find(Locator::Css(&selector)).await;
+        let checkbox = self
+            .must(found, &format!("find the checkbox {field}"))
+            .await;
+        if checkbox.is_selected().await.unwrap_or(false) {
+            return;
+        }
+        let clicked = checkbox.click().await;
+        self.must(clicked, &format!("tick {field}")).await;
+    }
+
     /// Chooses the option with these words in the list with this id.
     pub async fn choose(&self, field: &str, label: &str) {
         let xpath = format!(

@@ -3,43 +3,87 @@
 
 use super::*;
 use crate::accounts::admin::{AdminError, BindingKind, By};
+use crate::pages::AccountList;
+use crate::store::AccountFilter;
 
-/// `GET /admin/accounts?q=`: search by account, name, department, or a bound phone.
+/// `GET /admin/accounts`: the account list, filtered (`q`: account, name, department or a
+/// bound phone; `department`, `kind`, `status`, and `no_phone`, `initial_password`,
+/// `never_logged_in` = `1`), 100 a page (`page`); `format=csv` exports every account the
+/// filters keep (audited).
 pub(in crate::routes) async fn admin_accounts(app: &App, req: &Request) -> Handled {
     let (_, grant) = admin_page_gate(app, req).await?;
-    let q = req.query.get("q").unwrap_or("").trim().to_string();
-    let found = match q.is_empty() {
-        true => Vec::new(),
-        false => {
-            let query = q.clone();
-            app.store
-                .call(move |s| {
-                    let mut found = Vec::new();
-                    if let Some(phone) = crate::model::Phone::parse(&query) {
-                        if let Some(id) = s.account_by_binding("phone", &phone.e164())? {
-                            found.extend(s.account(&id)?);
-                        }
-                    }
-                    for a in s.search_accounts(&query, 100)? {
-                        if !found.iter().any(|f: &crate::model::Account| f.id == a.id) {
-                            found.push(s.account(&a.id)?.unwrap_or(a));
-                        }
-                    }
-                    Ok(found)
-                })
-                .await?
-        }
+    let q = |name: &str| req.query.get(name).unwrap_or("").trim().to_string();
+    let on = |name: &str| req.query.get(name) == Some("1");
+    let filter = AccountFilter {
+        text: q("q"),
+        department: q("department"),
+        kind: Kind::parse(&q("kind")),
+        status: Status::parse(&q("status")),
+        no_phone: on("no_phone"),
+        initial_password: on("initial_password"),
+        never_logged_in: on("never_logged_in"),
+        ..AccountFilter::default()
     };
+    // The filters as the page's links repeat them.
+    let query = {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for name in ["q", "department", "kind", "status"] {
+            if !q(name).is_empty() {
+                query.append_pair(name, &q(name));
+            }
+        }
+        for name in ["no_phone", "initial_password", "never_logged_in"] {
+            if on(name) {
+                query.append_pair(name, "1");
+            }
+        }
+        query.finish()
+    };
+    if q("format") == "csv" {
+        let rows = app.accounts.list_all(filter).await?;
+        admin_audit_row(
+            app,
+            req,
+            &grant,
+            "accounts export",
+            &format!("{} row(s)", rows.len()),
+        )
+        .await?;
+        let csv = crate::accounts::admin::accounts_csv(&rows);
+        return Ok(Response::new(
+            StatusCode::OK,
+            "text/csv; charset=UTF-8",
+            format!("\u{feff}{csv}"),
+        )
+        .header(
+            hyper::header::CONTENT_DISPOSITION,
+            "attachment; filename=\"unicas-accounts.csv\"",
+        )
+        .header(hyper::header::CACHE_CONTROL, "no-store"));
+    }
+    let page = req
+        .query
+        .get("page")
+        .and_then(|p| p.parse::<i64>().ok())
+        .unwrap_or(1);
+    let found = app.accounts.list(filter.clone(), page).await?;
+    let last_logins: Vec<Option<String>> = found
+        .accounts
+        .iter()
+        .map(|r| r.last_login.map(|at| crate::routes::local_time(app, at)))
+        .collect();
     let frame = AdminFrame {
         admin: &grant.account,
         csrf: &grant.csrf,
     };
+    let view = AccountList {
+        filter: &filter,
+        query: &query,
+        page: &found,
+        last_logins: &last_logins,
+    };
     let chrome = app.chrome(req);
-    Ok(app.page(
-        req,
-        StatusCode::OK,
-        chrome.admin_accounts(&frame, &q, &found),
-    ))
+    Ok(app.page(req, StatusCode::OK, chrome.admin_accounts(&frame, &view)))
 }
 
 /// `GET /admin/account?id=`: one account.
@@ -47,7 +91,7 @@ pub(in crate::routes) async fn admin_account(app: &App, req: &Request) -> Handle
     let (_, grant) = admin_page_gate(app, req).await?;
     let id = req.query.get("id").unwrap_or("").to_string();
     let done = req.query.get("done").map(str::to_string);
-    account_page_for(app, req, &grant, &id, done.as_deref(), None).await
+    account_page_for(app, req, &grant, &id, done.as_deref()).await
 }
 
 pub(super) async fn account_page_for(
@@ -56,7 +100,6 @@ pub(super) async fn account_page_for(
     grant: &AdminGrant,
     id: &str,
     done: Option<&str>,
-    temporary: Option<String>,
 ) -> Handled {
     let id = id.to_string();
     let found = app
@@ -104,8 +147,8 @@ pub(super) async fn account_page_for(
                 )
             })
             .collect(),
+        contact_phone: crate::model::Phone::parse(&account.phone).map(|p| p.masked()),
         done,
-        temporary,
     };
     let frame = AdminFrame {
         admin: &grant.account,
@@ -115,32 +158,64 @@ pub(super) async fn account_page_for(
     Ok(app.page(req, StatusCode::OK, chrome.admin_account(&frame, &view)))
 }
 
+/// The actions that ask first (a second page, 确认…？): those that cut someone off or
+/// cannot be undone by a click. Locking and unlocking act at once.
+fn asks_first(action: &str) -> bool {
+    matches!(action, "disable" | "reset" | "logout") || action.starts_with("unbind-")
+}
+
 /// `POST /admin/account`: `id` and `action` (lock, unlock, disable, reset, logout,
-/// unbind-phone, unbind-email, unbind-wecom, unbind-wechat).
+/// unbind-phone, unbind-email, unbind-wecom, unbind-wechat). Disable, reset, logout and
+/// unbinding first answer a confirmation page whose form posts again with `confirm=yes`
+/// (and the console's token): only that post acts. A reset answers the slip to print.
 pub(in crate::routes) async fn admin_account_action(app: &App, req: &Request) -> Handled {
     let (_, grant) = admin_form_gate(app, req).await?;
     let id = req.form.get("id").unwrap_or("").to_string();
     let action = req.form.get("action").unwrap_or("").to_string();
+    let unbinding = match action.strip_prefix("unbind-") {
+        // The authenticator is the command line's to remove (after an SMS code).
+        Some(kind) => match BindingKind::parse(kind) {
+            Some(kind) if kind != BindingKind::Totp => Some(kind),
+            _ => return Err(Failure::Refused(StatusCode::BAD_REQUEST)),
+        },
+        None => None,
+    };
+    if !matches!(
+        action.as_str(),
+        "lock" | "unlock" | "disable" | "reset" | "logout"
+    ) && unbinding.is_none()
+    {
+        return Err(Failure::Refused(StatusCode::BAD_REQUEST));
+    }
+    if asks_first(&action) && req.form.get("confirm") != Some("yes") {
+        let lookup = id.clone();
+        let Some(account) = app.store.call(move |s| s.account(&lookup)).await? else {
+            return Err(Failure::Refused(StatusCode::NOT_FOUND));
+        };
+        let frame = AdminFrame {
+            admin: &grant.account,
+            csrf: &grant.csrf,
+        };
+        let chrome = app.chrome(req);
+        let page = chrome.admin_confirm(&frame, &account, &action);
+        return Ok(app.page(req, StatusCode::OK, page));
+    }
     let by = By::Console {
         admin: grant.account.clone(),
         client: app.client(req),
     };
     let accounts = &app.accounts;
     let mut temporary = None;
-    let done = match action.as_str() {
-        "lock" => accounts.set_status(by, &id, Status::Locked).await,
-        "disable" => accounts.set_status(by, &id, Status::Disabled).await,
-        "unlock" => accounts.set_status(by, &id, Status::Active).await,
-        "reset" => accounts
+    let done = match (action.as_str(), unbinding) {
+        (_, Some(kind)) => accounts.unbind(by, &id, kind).await,
+        ("lock", _) => accounts.set_status(by, &id, Status::Locked).await,
+        ("disable", _) => accounts.set_status(by, &id, Status::Disabled).await,
+        ("unlock", _) => accounts.set_status(by, &id, Status::Active).await,
+        ("reset", _) => accounts
             .reset_password(by, &id)
             .await
             .map(|t| temporary = Some(t)),
-        "logout" => accounts.end_sessions(&id).await.map(|_| ()),
-        a => match a.strip_prefix("unbind-").and_then(BindingKind::parse) {
-            // The authenticator is the command line's to remove (after an SMS code).
-            Some(kind) if kind != BindingKind::Totp => accounts.unbind(by, &id, kind).await,
-            _ => return Err(Failure::Refused(StatusCode::BAD_REQUEST)),
-        },
+        _ => accounts.end_sessions(&id).await.map(|_| ()),
     };
     // Refused for being one's own account: say so, with the way back.
     if let Err(own @ (AdminError::OwnAccount | AdminError::LastSecondFactor)) = &done {
@@ -164,8 +239,8 @@ pub(in crate::routes) async fn admin_account_action(app: &App, req: &Request) ->
     }
     done?;
     admin_audit_row(app, req, &grant, &action, &id).await?;
-    if temporary.is_some() {
-        return account_page_for(app, req, &grant, &id, Some(&action), temporary).await;
+    if let Some(temporary) = temporary {
+        return slip(app, req, &grant, &id, &temporary).await;
     }
     let back = format!(
         "{}/admin/account?id={}&done={}",
@@ -174,4 +249,21 @@ pub(in crate::routes) async fn admin_account_action(app: &App, req: &Request) ->
         action
     );
     Ok(Response::see_other(&back))
+}
+
+/// The slip the operator prints for the person at the counter: the school, the account, the
+/// temporary password (shown this once, never stored or logged in clear) and what to do.
+async fn slip(app: &App, req: &Request, grant: &AdminGrant, id: &str, temporary: &str) -> Handled {
+    let lookup = id.to_string();
+    let Some(account) = app.store.call(move |s| s.account(&lookup)).await? else {
+        return Err(Failure::Refused(StatusCode::NOT_FOUND));
+    };
+    let login = format!("{}/login", app.config.public_url.trim_end_matches('/'));
+    let frame = AdminFrame {
+        admin: &grant.account,
+        csrf: &grant.csrf,
+    };
+    let chrome = app.chrome(req);
+    let page = chrome.admin_slip(&frame, &account, temporary, &login);
+    Ok(app.page(req, StatusCode::OK, page))
 }

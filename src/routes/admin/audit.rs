@@ -44,7 +44,11 @@ pub(in crate::routes) async fn admin_audit(app: &App, req: &Request) -> Handled 
             &format!("{} row(s)", rows.len()),
         )
         .await?;
-        let mut out = String::from("time,event,account,address,detail,user_agent,repeats,last\r\n");
+        // The machine names stay where scripts read them; the words come last.
+        let chrome = app.chrome(req);
+        let mut out = String::from(
+            "time,event,account,address,detail,user_agent,repeats,last,event_words\r\n",
+        );
         for r in &rows {
             let cells = [
                 crate::clock::iso8601(r.at),
@@ -55,6 +59,7 @@ pub(in crate::routes) async fn admin_audit(app: &App, req: &Request) -> Handled 
                 r.user_agent.clone(),
                 r.repeats.to_string(),
                 crate::clock::iso8601(r.last_at),
+                chrome.event_words(&r.event).to_string(),
             ];
             let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
             out.push_str(&line.join(","));

@@ -88,6 +88,9 @@ pub(in crate::routes) async fn admin_import(app: &App, req: &Request) -> Handled
     let Some(file) = field("roster") else {
         return Err(Failure::Refused(StatusCode::BAD_REQUEST));
     };
+    // The report in the console's language (Chinese unless English was chosen).
+    let t = app.chrome(req).t();
+    let zh = t.lang_attr.starts_with("zh");
     let crate::roster::Parsed {
         rows,
         errors,
@@ -95,7 +98,8 @@ pub(in crate::routes) async fn admin_import(app: &App, req: &Request) -> Handled
     } = match crate::roster::parse(file) {
         Ok(parsed) => parsed,
         Err(e) => {
-            replace_import(app, ImportJob::finished(e.to_string()))?;
+            let said = if zh { e.zh } else { e.en };
+            replace_import(app, ImportJob::finished(said))?;
             return Ok(Response::see_other(&format!("{}/admin/import", req.prefix)));
         }
     };
@@ -106,17 +110,27 @@ pub(in crate::routes) async fn admin_import(app: &App, req: &Request) -> Handled
         .iter()
         .filter(|r| !existing.contains(&r.account.id))
         .count();
-    let mut report = format!(
-        "{} rows readable ({new} new, {} already there), {} refused\n",
-        rows.len(),
-        rows.len() - new,
-        errors.len()
-    );
+    let mut report = t
+        .admin_import_readable
+        .replace("{rows}", &rows.len().to_string())
+        .replace("{new}", &new.to_string())
+        .replace("{old}", &(rows.len() - new).to_string())
+        .replace("{refused}", &errors.len().to_string());
+    report.push('\n');
     for e in &errors {
-        report.push_str(&format!("{e}\n"));
+        match zh {
+            true => report.push_str(&e.in_chinese()),
+            false => report.push_str(&e.to_string()),
+        }
+        report.push('\n');
     }
     for w in &warnings {
-        report.push_str(&format!("warning: {w}\n"));
+        report.push_str(t.admin_import_warning);
+        match zh {
+            true => report.push_str(&w.in_chinese()),
+            false => report.push_str(&w.to_string()),
+        }
+        report.push('\n');
     }
     if text("action") != "run" {
         replace_import(app, ImportJob::finished(report))?;
@@ -155,12 +169,26 @@ pub(in crate::routes) async fn admin_import(app: &App, req: &Request) -> Handled
                 .map_err(|e| e.to_string())
         });
         let text = match result {
-            Ok(summary) => format!("{summary}\n{report}"),
-            Err(e) => format!("the import stopped: {e}\n{report}"),
+            Ok(tally) => format!("{}\n{report}", imported(t, &tally)),
+            Err(e) => format!("{}{e}\n{report}", t.admin_import_stopped),
         };
         *job.report.lock().unwrap_or_else(|p| p.into_inner()) = Some(text);
     });
     Ok(Response::see_other(&format!("{}/admin/import", req.prefix)))
+}
+
+/// What the import did, in the console's words.
+fn imported(t: &crate::pages::Text, tally: &crate::roster::Tally) -> String {
+    let mut line = t
+        .admin_imported
+        .replace("{added}", &tally.added.to_string())
+        .replace("{updated}", &tally.updated.to_string())
+        .replace("{unchanged}", &tally.unchanged.to_string())
+        .replace("{refused}", &tally.refused.to_string());
+    if let Some(n) = tally.disabled {
+        line.push_str(&t.admin_imported_disabled.replace("{n}", &n.to_string()));
+    }
+    line
 }
 
 /// Makes `job` the console's import, unless one is still running (409: a second run, or

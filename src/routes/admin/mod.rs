@@ -176,6 +176,7 @@ pub(super) async fn admin_home(app: &App, req: &Request) -> Handled {
             ))
         })
         .await?;
+    let unfinished = app.accounts.unfinished().await?;
     let services = app.cas.services().len();
     let ended = req.query.get("ended").and_then(|n| n.parse().ok());
     let frame = AdminFrame {
@@ -187,7 +188,14 @@ pub(super) async fn admin_home(app: &App, req: &Request) -> Handled {
     Ok(app.page(
         req,
         StatusCode::OK,
-        chrome.admin_overview(&frame, &counts, sessions, services, &recent, ended),
+        chrome.admin_overview(
+            &frame,
+            (&counts, &unfinished),
+            sessions,
+            services,
+            &recent,
+            ended,
+        ),
     ))
 }
 
