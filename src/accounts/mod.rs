@@ -4,6 +4,7 @@
 
 pub mod admin;
 mod change;
+pub mod console;
 mod login;
 mod password;
 mod policy;
@@ -19,7 +20,7 @@ pub use password::{
 };
 pub use policy::{Policy, PolicyError};
 pub use questions::{normalize_answer, question_text, QuestionsError, QUESTIONS};
-pub use records::Overview;
+pub use records::SelfService;
 pub use second_factor::Guess;
 
 use crate::clock::Clock;

@@ -9,7 +9,7 @@ use crate::store::{AuditRow, Bound, SessionRow};
 
 /// What 账号管理 shows of an account: its bindings (kind, value), recent sign-ins and live
 /// sessions.
-pub struct Overview {
+pub struct SelfService {
     pub bindings: Vec<(String, String)>,
     pub logins: Vec<AuditRow>,
     pub sessions: Vec<SessionRow>,
@@ -23,12 +23,12 @@ impl Accounts {
     }
 
     /// What 账号管理 shows: bindings, the last ten sign-ins, live sessions.
-    pub async fn overview(&self, id: &str) -> Result<Overview, AccountsError> {
+    pub async fn self_service(&self, id: &str) -> Result<SelfService, AccountsError> {
         let id = id.to_string();
         Ok(self
             .store
             .call(move |s| {
-                Ok(Overview {
+                Ok(SelfService {
                     bindings: s.bindings_of(&id)?,
                     logins: s.recent_logins(&id, 10)?,
                     sessions: s.sessions_of(&id)?,

@@ -487,7 +487,7 @@ async fn first_login_page(
     };
     // "我已完成" ends in a redirect to the service the login was for.
     let csp = Csp::default().forms_leave(pending.target.service.is_some());
-    let mut res = app.page(req, status, chrome.first_login(&view)).csp(&csp);
+    let mut res = app.page(status, chrome.first_login(&view)).csp(&csp);
     if captcha {
         // The captcha image needs the flow cookie to carry its answer.
         let (flow, new_flow) = super::flow(req);

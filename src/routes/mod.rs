@@ -314,7 +314,7 @@ impl App {
     }
 
     /// Sends an HTML page.
-    fn page(&self, _req: &Request, status: StatusCode, markup: maud::Markup) -> Response {
+    fn page(&self, status: StatusCode, markup: maud::Markup) -> Response {
         Response::html(status, markup)
     }
 
@@ -328,7 +328,7 @@ impl App {
             _ => (t.error_title, t.error_body),
         };
         let back = [(t.back_to_login, format!("{}/login", req.prefix))];
-        self.page(req, status, chrome.message(title, body, &back))
+        self.page(status, chrome.message(title, body, &back))
     }
 
     fn help(&self, req: &Request) -> Response {
@@ -350,7 +350,7 @@ impl App {
                 items: &h.items_en,
             },
         };
-        self.page(req, StatusCode::OK, chrome.help(&help))
+        self.page(StatusCode::OK, chrome.help(&help))
     }
 
     /// Who is asking: the client's address (seen through trusted reverse proxies) and

@@ -196,7 +196,7 @@ async fn scan_page(
     let t = chrome.t();
     let Some((key, mut request)) = qr_request(app, uuid).await? else {
         let page = chrome.message(t.qr_confirm_title, t.qr_invalid, &[]);
-        return Ok(app.page(req, StatusCode::NOT_FOUND, page));
+        return Ok(app.page(StatusCode::NOT_FOUND, page));
     };
     let (flow, new_flow) = super::flow(req);
     let token = app.forms.issue(&flow, app.clock.now()).token;
@@ -254,7 +254,7 @@ async fn scan_page(
             chrome.qr_phone_login(&view)
         }
     };
-    let res = app.page(req, status, page);
+    let res = app.page(status, page);
     Ok(match new_flow {
         true => app.cookies.set(res, Cookie::Flow, &flow, None),
         false => res,
@@ -274,7 +274,7 @@ pub(super) async fn qr_scan_post(app: &App, req: &Request) -> Handled {
     }
     let Some((key, mut request)) = qr_request(app, &uuid).await? else {
         let page = chrome.message(t.qr_confirm_title, t.qr_invalid, &[]);
-        return Ok(app.page(req, StatusCode::NOT_FOUND, page));
+        return Ok(app.page(StatusCode::NOT_FOUND, page));
     };
     let client = app.client(req);
     if f.get("action") == Some("login") {
@@ -292,7 +292,7 @@ pub(super) async fn qr_scan_post(app: &App, req: &Request) -> Handled {
         QrState::Confirmed { .. } | QrState::Cancelled
     ) {
         let page = chrome.message(t.qr_confirm_title, t.qr_invalid, &[]);
-        return Ok(app.page(req, StatusCode::CONFLICT, page));
+        return Ok(app.page(StatusCode::CONFLICT, page));
     }
     let (state, message, event) = match f.get("action") {
         Some("confirm") => (
@@ -319,7 +319,7 @@ pub(super) async fn qr_scan_post(app: &App, req: &Request) -> Handled {
         .record(&client, event, Some(&session.account_id))
         .await?;
     let page = chrome.message(t.qr_confirm_title, message, &[]);
-    Ok(app.page(req, StatusCode::OK, page))
+    Ok(app.page(StatusCode::OK, page))
 }
 
 /// The phone logs in (throttled like any password login) to confirm; an account that
@@ -347,7 +347,7 @@ async fn qr_phone_login(app: &App, req: &Request, uuid: &str) -> Handled {
                 let chrome = app.chrome(req);
                 let link = [(t.back_to_login, format!("{}/login", req.prefix))];
                 let page = chrome.message(t.qr_confirm_title, t.first_login_needed, &link);
-                return Ok(app.page(req, StatusCode::OK, page));
+                return Ok(app.page(StatusCode::OK, page));
             }
             account
         }

@@ -39,7 +39,7 @@ pub(super) fn service_param(app: &App, req: &Request) -> Result<Option<String>, 
             let chrome = app.chrome(req);
             let t = chrome.t();
             let page = chrome.message(t.not_authorized_title, t.not_authorized_body, &[]);
-            Err(app.page(req, StatusCode::FORBIDDEN, page))
+            Err(app.page(StatusCode::FORBIDDEN, page))
         }
     }
 }
@@ -108,7 +108,7 @@ pub(super) async fn deliver(
         }
         let chrome = app.chrome(req);
         let page = chrome.access_denied(registered.title(), service);
-        return Ok(app.page(req, StatusCode::FORBIDDEN, page));
+        return Ok(app.page(StatusCode::FORBIDDEN, page));
     }
     let ticket = app
         .cas

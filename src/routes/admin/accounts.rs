@@ -83,7 +83,7 @@ pub(in crate::routes) async fn admin_accounts(app: &App, req: &Request) -> Handl
         last_logins: &last_logins,
     };
     let chrome = app.chrome(req);
-    Ok(app.page(req, StatusCode::OK, chrome.admin_accounts(&frame, &view)))
+    Ok(app.page(StatusCode::OK, chrome.admin_accounts(&frame, &view)))
 }
 
 /// `GET /admin/account?id=`: one account.
@@ -101,23 +101,14 @@ pub(super) async fn account_page_for(
     id: &str,
     done: Option<&str>,
 ) -> Handled {
-    let id = id.to_string();
-    let found = app
-        .store
-        .call(move |s| {
-            let Some(account) = s.account(&id)? else {
-                return Ok(None);
-            };
-            Ok(Some((
-                account,
-                s.bindings_of(&id)?,
-                s.id_last4(&id)?,
-                s.recent_logins(&id, 10)?,
-                s.sessions_of(&id)?,
-            )))
-        })
-        .await?;
-    let Some((account, bindings, id_last4, logins, sessions)) = found else {
+    let Some(crate::accounts::console::Details {
+        account,
+        bindings,
+        id_last4,
+        logins,
+        sessions,
+    }) = app.accounts.details(id).await?
+    else {
         return Err(Failure::Refused(StatusCode::NOT_FOUND));
     };
     let masked = |kind: &str, value: &str| match crate::otp::Recipient::parse(kind, value) {
@@ -155,7 +146,7 @@ pub(super) async fn account_page_for(
         csrf: &grant.csrf,
     };
     let chrome = app.chrome(req);
-    Ok(app.page(req, StatusCode::OK, chrome.admin_account(&frame, &view)))
+    Ok(app.page(StatusCode::OK, chrome.admin_account(&frame, &view)))
 }
 
 /// The actions that ask first (a second page, 确认…？): those that cut someone off or
@@ -188,8 +179,7 @@ pub(in crate::routes) async fn admin_account_action(app: &App, req: &Request) ->
         return Err(Failure::Refused(StatusCode::BAD_REQUEST));
     }
     if asks_first(&action) && req.form.get("confirm") != Some("yes") {
-        let lookup = id.clone();
-        let Some(account) = app.store.call(move |s| s.account(&lookup)).await? else {
+        let Some(account) = app.accounts.account(&id).await? else {
             return Err(Failure::Refused(StatusCode::NOT_FOUND));
         };
         let frame = AdminFrame {
@@ -198,7 +188,7 @@ pub(in crate::routes) async fn admin_account_action(app: &App, req: &Request) ->
         };
         let chrome = app.chrome(req);
         let page = chrome.admin_confirm(&frame, &account, &action);
-        return Ok(app.page(req, StatusCode::OK, page));
+        return Ok(app.page(StatusCode::OK, page));
     }
     let by = By::Console {
         admin: grant.account.clone(),
@@ -235,7 +225,7 @@ pub(in crate::routes) async fn admin_account_action(app: &App, req: &Request) ->
             body,
             &[(t.admin_back_to_account, back)],
         );
-        return Ok(app.page(req, StatusCode::CONFLICT, page));
+        return Ok(app.page(StatusCode::CONFLICT, page));
     }
     done?;
     admin_audit_row(app, req, &grant, &action, &id).await?;
@@ -254,8 +244,7 @@ pub(in crate::routes) async fn admin_account_action(app: &App, req: &Request) ->
 /// The slip the operator prints for the person at the counter: the school, the account, the
 /// temporary password (shown this once, never stored or logged in clear) and what to do.
 async fn slip(app: &App, req: &Request, grant: &AdminGrant, id: &str, temporary: &str) -> Handled {
-    let lookup = id.to_string();
-    let Some(account) = app.store.call(move |s| s.account(&lookup)).await? else {
+    let Some(account) = app.accounts.account(id).await? else {
         return Err(Failure::Refused(StatusCode::NOT_FOUND));
     };
     let login = format!("{}/login", app.config.public_url.trim_end_matches('/'));
@@ -265,5 +254,5 @@ async fn slip(app: &App, req: &Request, grant: &AdminGrant, id: &str, temporary:
     };
     let chrome = app.chrome(req);
     let page = chrome.admin_slip(&frame, &account, temporary, &login);
-    Ok(app.page(req, StatusCode::OK, page))
+    Ok(app.page(StatusCode::OK, page))
 }

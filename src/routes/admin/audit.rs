@@ -33,8 +33,8 @@ pub(in crate::routes) async fn admin_audit(app: &App, req: &Request) -> Handled 
         to: day("to", true),
     };
     let csv = q("format") == "csv";
-    let (f, limit) = (filter.clone(), if csv { 100_000 } else { 500 });
-    let rows = app.store.call(move |s| s.audit_search(&f, limit)).await?;
+    let limit = if csv { 100_000 } else { 500 };
+    let rows = app.accounts.audit_search(filter.clone(), limit).await?;
     if csv {
         admin_audit_row(
             app,
@@ -94,7 +94,6 @@ pub(in crate::routes) async fn admin_audit(app: &App, req: &Request) -> Handled 
     let chrome = app.chrome(req);
     let lines = audit_lines(app, rows);
     Ok(app.page(
-        req,
         StatusCode::OK,
         chrome.admin_audit(&frame, &filters, &lines, &csv_link),
     ))

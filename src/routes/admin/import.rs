@@ -53,7 +53,6 @@ pub(in crate::routes) async fn admin_import_page(app: &App, req: &Request) -> Ha
     };
     let chrome = app.chrome(req);
     let res = app.page(
-        req,
         StatusCode::OK,
         chrome.admin_import(&frame, report.as_deref(), running),
     );
@@ -104,8 +103,7 @@ pub(in crate::routes) async fn admin_import(app: &App, req: &Request) -> Handled
         }
     };
     let ids: Vec<String> = rows.iter().map(|r| r.account.id.clone()).collect();
-    let lookup = ids.clone();
-    let existing = app.store.call(move |s| s.existing_ids(&lookup)).await?;
+    let existing = app.accounts.existing(ids.clone()).await?;
     let new = rows
         .iter()
         .filter(|r| !existing.contains(&r.account.id))

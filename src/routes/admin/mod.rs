@@ -85,7 +85,7 @@ async fn admin_gate(app: &App, req: &Request) -> Result<Gate, Failure> {
         let chrome = app.chrome(req);
         let t = chrome.t();
         let page = chrome.message(t.admin_title, t.admin_denied, &[]);
-        return Ok(Gate::Refused(app.page(req, StatusCode::FORBIDDEN, page)));
+        return Ok(Gate::Refused(app.page(StatusCode::FORBIDDEN, page)));
     }
     let (key, now) = (h.ids().0, app.clock.now());
     match app.admin.grants.get(&key, now).await? {
@@ -165,17 +165,11 @@ async fn admin_audit_row(
 /// `GET /admin`: the overview.
 pub(super) async fn admin_home(app: &App, req: &Request) -> Handled {
     let (_, grant) = admin_page_gate(app, req).await?;
-    let now = app.clock.now();
-    let (counts, sessions, recent) = app
-        .store
-        .call(move |s| {
-            Ok((
-                s.account_counts()?,
-                s.live_sessions(now)?,
-                s.recent_audit(None, 20)?,
-            ))
-        })
-        .await?;
+    let crate::accounts::console::Overview {
+        counts,
+        live_sessions: sessions,
+        recent,
+    } = app.accounts.console_overview().await?;
     let unfinished = app.accounts.unfinished().await?;
     let services = app.cas.services().len();
     let ended = req.query.get("ended").and_then(|n| n.parse().ok());
@@ -186,7 +180,6 @@ pub(super) async fn admin_home(app: &App, req: &Request) -> Handled {
     let chrome = app.chrome(req);
     let recent = audit_lines(app, recent);
     Ok(app.page(
-        req,
         StatusCode::OK,
         chrome.admin_overview(
             &frame,

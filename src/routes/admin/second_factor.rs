@@ -31,7 +31,7 @@ pub(super) async fn second_factor_page(
         error,
     };
     let chrome = app.chrome(req);
-    let res = app.page(req, status, chrome.admin_second_factor(&view));
+    let res = app.page(status, chrome.admin_second_factor(&view));
     Ok(match new_flow {
         true => app.cookies.set(res, Cookie::Flow, &flow, None),
         false => res,
@@ -186,7 +186,7 @@ pub(super) async fn totp_page(
     };
     let chrome = app.chrome(req);
     let page = chrome.admin_totp(&frame, enrolled, &secret, &png, error);
-    Ok(app.page(req, status, page))
+    Ok(app.page(status, page))
 }
 
 /// `POST /admin/totp`: the first code confirms the pending secret, which replaces any

@@ -25,7 +25,6 @@ pub(in crate::routes) async fn admin_services(app: &App, req: &Request) -> Handl
     };
     let chrome = app.chrome(req);
     Ok(app.page(
-        req,
         StatusCode::OK,
         chrome.admin_services(&frame, &services, test.as_ref()),
     ))
@@ -79,7 +78,7 @@ pub(super) async fn service_page(
         csrf: &grant.csrf,
     };
     let chrome = app.chrome(req);
-    Ok(app.page(req, status, chrome.admin_service(&frame, &view)))
+    Ok(app.page(status, chrome.admin_service(&frame, &view)))
 }
 
 /// `POST /admin/service`: a new service (`id=new`) or a changed one.

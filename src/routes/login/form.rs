@@ -122,7 +122,7 @@ pub(super) async fn login_form(
     let csp = Csp::default()
         .script(&crate::pages::salt_script(&issued.salt))
         .forms_leave(target.service.is_some());
-    let res = app.page(req, status, chrome.login(&form)).csp(&csp);
+    let res = app.page(status, chrome.login(&form)).csp(&csp);
     match new_flow {
         true => app.cookies.set(res, Cookie::Flow, &flow, None),
         false => res,

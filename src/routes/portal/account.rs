@@ -27,11 +27,11 @@ pub(super) async fn account_page(
 ) -> Handled {
     let chrome = app.chrome(req);
     let t = chrome.t();
-    let crate::accounts::Overview {
+    let crate::accounts::SelfService {
         bindings,
         logins,
         sessions,
-    } = app.accounts.overview(&h.account.id).await?;
+    } = app.accounts.self_service(&h.account.id).await?;
     let bound = |kind: &str| bindings.iter().find(|(k, _)| k == kind).map(|(_, v)| v);
     let questions = app.accounts.questions_of(&h.account.id).await?.len();
     let (tokens, new_flow) = form_tokens(app, req, 2);
@@ -75,13 +75,7 @@ pub(super) async fn account_page(
             })
             .collect(),
     };
-    Ok(portal_page(
-        app,
-        req,
-        status,
-        chrome.account(&view),
-        new_flow,
-    ))
+    Ok(portal_page(app, status, chrome.account(&view), new_flow))
 }
 
 /// `POST /account/password`: the current password and the new one twice. Every other

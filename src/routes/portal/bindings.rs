@@ -77,7 +77,7 @@ pub(super) async fn bind_page(
         error: shown.error,
     };
     let chrome = app.chrome(req);
-    Ok(portal_page(app, req, status, chrome.bind(&view), new_flow))
+    Ok(portal_page(app, status, chrome.bind(&view), new_flow))
 }
 
 /// `POST /account/phone` and `/account/email`: `action=send` with the new number or

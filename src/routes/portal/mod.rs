@@ -111,12 +111,11 @@ fn form_tokens(app: &App, req: &Request, n: usize) -> (Vec<String>, Option<Strin
 /// A portal page, with the flow cookie its tokens are bound to.
 fn portal_page(
     app: &App,
-    req: &Request,
     status: StatusCode,
     markup: maud::Markup,
     new_flow: Option<String>,
 ) -> Response {
-    let res = app.page(req, status, markup);
+    let res = app.page(status, markup);
     match new_flow {
         Some(flow) => app.cookies.set(res, Cookie::Flow, &flow, None),
         None => res,
@@ -169,7 +168,7 @@ pub(super) async fn portal(app: &App, req: &Request) -> Handled {
         phone_missing: h.account.bound_phone.is_none(),
     };
     let chrome = app.chrome(req);
-    Ok(app.page(req, StatusCode::OK, chrome.portal(&view)))
+    Ok(app.page(StatusCode::OK, chrome.portal(&view)))
 }
 
 /// Back to account management, saying what was done.

@@ -27,13 +27,7 @@ pub(super) async fn questions_page(
         error,
     };
     let chrome = app.chrome(req);
-    Ok(portal_page(
-        app,
-        req,
-        status,
-        chrome.questions(&view),
-        new_flow,
-    ))
+    Ok(portal_page(app, status, chrome.questions(&view), new_flow))
 }
 
 /// `POST /account/questions`: `question1`..`question3` (keys; empty: none) with

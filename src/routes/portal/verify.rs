@@ -42,7 +42,7 @@ pub(super) async fn verify_page(
     let chrome = app.chrome(req);
     // Binding WeCom or WeChat goes on to the provider's page from this form.
     let csp = Csp::default().forms_leave(next.starts_with("bind-"));
-    Ok(portal_page(app, req, status, chrome.verify(&view), new_flow).csp(&csp))
+    Ok(portal_page(app, status, chrome.verify(&view), new_flow).csp(&csp))
 }
 
 /// `POST /account/verify`: `action=password` with `password`, `action=send` for a code

@@ -47,7 +47,7 @@ pub(crate) async fn logout(app: &App, req: &Request) -> Response {
                 .filter_map(|u| url::Url::parse(u).ok())
                 .map(|u| u.origin().ascii_serialization())
                 .collect();
-            app.page(req, StatusCode::OK, page)
+            app.page(StatusCode::OK, page)
                 .csp(&Csp::default().images(&origins))
         }
     };

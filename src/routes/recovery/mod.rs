@@ -174,7 +174,7 @@ fn recovery_page(
         error,
         contact,
     };
-    app.page(req, status, chrome.recovery(&view))
+    app.page(status, chrome.recovery(&view))
 }
 
 /// Step 1, with a fresh token bound to the browser (and the flow cookie if new).

@@ -225,7 +225,7 @@ pub(super) async fn social_callback(app: &App, req: &Request, kind: &str) -> Han
             t.social_expired,
             &[(t.back_to_login, format!("{}/login", req.prefix))],
         );
-        return Ok(app.page(req, StatusCode::FORBIDDEN, page));
+        return Ok(app.page(StatusCode::FORBIDDEN, page));
     };
     let Some(code) = req.query.get("code").filter(|c| !c.is_empty()) else {
         let page = chrome.message(
@@ -233,7 +233,7 @@ pub(super) async fn social_callback(app: &App, req: &Request, kind: &str) -> Han
             t.social_declined,
             &[(t.back_to_login, format!("{}/login", req.prefix))],
         );
-        return Ok(app.page(req, StatusCode::OK, page));
+        return Ok(app.page(StatusCode::OK, page));
     };
     let identity = match identity(app, state.provider, code).await {
         Ok(id) => id,
@@ -248,7 +248,7 @@ pub(super) async fn social_callback(app: &App, req: &Request, kind: &str) -> Han
                 why,
                 &[(t.back_to_login, format!("{}/login", req.prefix))],
             );
-            return Ok(app.page(req, StatusCode::BAD_GATEWAY, page));
+            return Ok(app.page(StatusCode::BAD_GATEWAY, page));
         }
     };
     let client = app.client(req);
@@ -259,13 +259,13 @@ pub(super) async fn social_callback(app: &App, req: &Request, kind: &str) -> Han
                 bound_account(app, state.provider, &identity.0, &identity.1).await?
             else {
                 let page = chrome.message(title, t.social_not_bound, &links);
-                return Ok(app.page(req, StatusCode::OK, page));
+                return Ok(app.page(StatusCode::OK, page));
             };
             // The first login (a new password, a bound phone) is taken with the password
             // on the login page, never through an identity (docs/security.md M01).
             if super::first_login::needs_first_login(app, &account, false).await? {
                 let page = chrome.message(title, t.first_login_needed, &links);
-                return Ok(app.page(req, StatusCode::FORBIDDEN, page));
+                return Ok(app.page(StatusCode::FORBIDDEN, page));
             }
             let method = match state.provider {
                 Provider::WeCom => Method::WeCom,
@@ -421,7 +421,7 @@ async fn verify_form(
         !username.is_empty() && app.accounts.needs_captcha(username, &app.client(req)).await;
     let chrome = app.chrome(req);
     let page = chrome.wecom_verify(&token, key, username, captcha, error);
-    let res = app.page(req, status, page);
+    let res = app.page(status, page);
     match new_flow {
         true => app.cookies.set(res, Cookie::Flow, &flow, None),
         false => res,
@@ -452,7 +452,7 @@ pub(super) async fn wecom_verify_post(app: &App, req: &Request) -> Handled {
     let now = app.clock.now();
     let ended = |why: &'static str, status| {
         let page = chrome.message(t.wecom, why, &[]);
-        Ok(app.page(req, status, page))
+        Ok(app.page(status, page))
     };
     // "看不清，换一张": the form again with a new captcha, nothing checked; the key stays out
     // of any address.
@@ -511,7 +511,7 @@ pub(super) async fn wecom_verify_post(app: &App, req: &Request) -> Handled {
     if super::first_login::needs_first_login(app, &account, weak).await? {
         let links = [(t.back_to_login, format!("{}/login", req.prefix))];
         let page = chrome.message(t.wecom, t.first_login_needed, &links);
-        return Ok(app.page(req, StatusCode::FORBIDDEN, page));
+        return Ok(app.page(StatusCode::FORBIDDEN, page));
     }
     let value = format!("{}/{}", wecom.corp_id(), verification.userid);
     let holder = app.accounts.holder("wecom", vec![value.clone()]).await?;
@@ -535,7 +535,7 @@ pub(super) async fn wecom_verify_post(app: &App, req: &Request) -> Handled {
     // to their 个人中心 (the manual's last picture), not to the login page.
     let (tgc, _) = super::session::start_session(app, req, &account, false).await?;
     let portal = format!("{}/portal", req.prefix);
-    let res = app.page(req, StatusCode::OK, chrome.bound(&portal));
+    let res = app.page(StatusCode::OK, chrome.bound(&portal));
     let res = super::session::with_session_cookie(app, req, res, &tgc, false);
     Ok(app.cookies.clear(res, Cookie::Flow))
 }
