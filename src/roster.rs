@@ -77,6 +77,8 @@ impl std::fmt::Display for Said {
     }
 }
 
+impl std::error::Error for Said {}
+
 /// A column of the roster: its name in messages (English, Chinese), whether a roster may
 /// leave it out, and the headers registrars' exports give it (English ones in any case).
 struct Column {

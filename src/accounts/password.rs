@@ -27,6 +27,8 @@ impl std::fmt::Display for PasswordError {
     }
 }
 
+impl std::error::Error for PasswordError {}
+
 /// Hashing could not run (its threads are gone) or bcrypt itself failed: a server fault,
 /// never the user's.
 #[derive(Debug, PartialEq, Eq)]

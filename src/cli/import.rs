@@ -3,6 +3,7 @@
 //! department and kind, never a new password. Progress goes to stderr: a bar at a terminal,
 //! plain lines otherwise.
 
+use super::Failed;
 use super::{now, open};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
@@ -16,13 +17,13 @@ pub fn import(
     file: &std::path::Path,
     dry_run: bool,
     disable_missing: bool,
-) -> Result<(), String> {
+) -> Result<(), Failed> {
     let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let roster::Parsed {
         rows,
         errors,
         warnings,
-    } = roster::parse(&bytes).map_err(|e| e.to_string())?;
+    } = roster::parse(&bytes)?;
     // Both languages: whoever reads it may read only one.
     for w in &warnings {
         eprintln!(
@@ -36,7 +37,7 @@ pub fn import(
     }
     let store = open(config)?;
     let ids: Vec<String> = rows.iter().map(|r| r.account.id.clone()).collect();
-    let existing = store.existing_ids(&ids).map_err(|e| e.to_string())?;
+    let existing = store.existing_ids(&ids)?;
     let new = rows
         .iter()
         .filter(|r| !existing.contains(&r.account.id))
@@ -63,18 +64,18 @@ pub fn import(
     )?;
     progress.done();
     let listed = disable_missing.then(|| ids.into_iter().collect());
-    let summary = roster::import(&store, &accounts, errors.len(), listed, now())
-        .map_err(|e| e.to_string())?;
+    let summary = roster::import(&store, &accounts, errors.len(), listed, now())?;
     println!("{summary}");
     finish(&errors)
 }
 
-fn finish(errors: &[roster::RowError]) -> Result<(), String> {
+fn finish(errors: &[roster::RowError]) -> Result<(), Failed> {
     match errors.len() {
         0 => Ok(()),
         n => Err(format!(
             "{n} row(s) could not be imported (listed above) / {n} 行无法导入（见上）"
-        )),
+        )
+        .into()),
     }
 }
 

@@ -175,13 +175,18 @@ pub fn run(cli: Cli) -> Result<(), Failed> {
         }
         Command::Sms(SmsCommand::Outbox { phone, limit }) => {
             let to = phone
-                .map(|p| Phone::parse(&p).ok_or_else(|| format!("invalid phone {p:?}")))
+                .map(|p| {
+                    Phone::parse(&p).ok_or_else(|| Failed::from(format!("invalid phone {p:?}")))
+                })
                 .transpose()?;
             outbox(&config, "sms", to.map(Recipient::Phone), limit)
         }
         Command::Mail(MailCommand::Outbox { to, limit }) => {
             let to = to
-                .map(|e| Email::parse(&e).ok_or_else(|| format!("invalid e-mail address {e:?}")))
+                .map(|e| {
+                    Email::parse(&e)
+                        .ok_or_else(|| Failed::from(format!("invalid e-mail address {e:?}")))
+                })
                 .transpose()?;
             outbox(&config, "email", to.map(Recipient::Email), limit)
         }
@@ -242,10 +247,9 @@ pub fn run(cli: Cli) -> Result<(), Failed> {
 }
 
 /// The database, opened with the installation's key file.
-fn open(config: &Config) -> Result<Store, String> {
-    let keys = Keys::load_or_create(&config.key_file().map_err(|e| e.to_string())?)
-        .map_err(|e| e.to_string())?;
-    Store::open(&config.db, std::sync::Arc::new(keys)).map_err(|e| e.to_string())
+fn open(config: &Config) -> Result<Store, Failed> {
+    let keys = Keys::load_or_create(&config.key_file()?)?;
+    Ok(Store::open(&config.db, std::sync::Arc::new(keys))?)
 }
 
 fn now() -> i64 {

@@ -1,5 +1,6 @@
 //! `unicas serve`.
 
+use super::Failed;
 use clap::Args;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -27,7 +28,7 @@ pub struct ServeArgs {
     demo: bool,
 }
 
-pub fn serve(mut config: Config, args: ServeArgs) -> Result<(), String> {
+pub fn serve(mut config: Config, args: ServeArgs) -> Result<(), Failed> {
     if let Some(listen) = args.listen {
         config.listen = listen;
     }
@@ -54,13 +55,12 @@ pub fn serve(mut config: Config, args: ServeArgs) -> Result<(), String> {
     std::panic::set_hook(Box::new(|info| tracing::error!("panic: {info}")));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
+        .build()?;
     runtime.block_on(async move {
         let base = config.base_url();
         let server = unicas::start(config.clone(), Clock::system(), args.demo)
             .await
-            .map_err(|e| e.to_string())?;
+            ?;
         // A closed stdout (the starting script went away) must not stop the server: the
         // result of these writes is ignored rather than unwrapped as println! would.
         let mut out = std::io::stdout();

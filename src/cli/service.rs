@@ -1,5 +1,6 @@
 //! `unicas service ...`: the registry from the command line.
 
+use super::Failed;
 use super::{now, open};
 use clap::{Args, Subcommand};
 use unicas::config::Config;
@@ -106,7 +107,7 @@ pub struct Settings {
 
 impl Settings {
     /// These flags applied on top of `s`.
-    fn apply(self, mut s: NewService) -> Result<NewService, String> {
+    fn apply(self, mut s: NewService) -> Result<NewService, Failed> {
         if let Some(name) = self.name {
             s.name = name;
         }
@@ -137,7 +138,9 @@ impl Settings {
                 .map(|a| {
                     a.split_once('=')
                         .map(|(s, a)| (s.to_string(), a.to_string()))
-                        .ok_or_else(|| format!("invalid --alias {a:?}: use SOURCE=ALIAS"))
+                        .ok_or_else(|| {
+                            Failed::from(format!("invalid --alias {a:?}: use SOURCE=ALIAS"))
+                        })
                 })
                 .collect::<Result<_, _>>()?;
         }
@@ -168,8 +171,7 @@ impl Settings {
             if !given.is_empty() {
                 s.rules.retain(|r| r.effect != effect);
                 for text in given {
-                    s.rules
-                        .push(Rule::parse(effect, text).map_err(|e| e.to_string())?);
+                    s.rules.push(Rule::parse(effect, text)?);
                 }
             }
         }
@@ -184,12 +186,12 @@ impl Settings {
         } else if self.portal.is_some() {
             s.portal_url = self.portal.filter(|u| !u.is_empty());
         }
-        s.check().map_err(|e| e.to_string())?;
+        s.check()?;
         Ok(s)
     }
 }
 
-pub fn run(config: &Config, cmd: ServiceCommand) -> Result<(), String> {
+pub fn run(config: &Config, cmd: ServiceCommand) -> Result<(), Failed> {
     match cmd {
         ServiceCommand::Add(settings) => {
             if settings.name.is_none() || settings.pattern.is_none() {
@@ -199,21 +201,17 @@ pub fn run(config: &Config, cmd: ServiceCommand) -> Result<(), String> {
             let new = settings.apply(NewService::default())?;
             let store = open(config)?;
             let id = store
-                .insert_service(&new, now())
-                .map_err(|e| e.to_string())?
+                .insert_service(&new, now())?
                 .ok_or_else(|| format!("pattern '{}' is already registered", new.pattern))?;
             if !enabled {
-                store
-                    .set_service_enabled(id, false)
-                    .map_err(|e| e.to_string())?;
+                store.set_service_enabled(id, false)?;
             }
             println!("added service {id}");
         }
         ServiceCommand::Edit { id, settings } => {
             let store = open(config)?;
             let current = store
-                .service(id)
-                .map_err(|e| e.to_string())?
+                .service(id)?
                 .ok_or_else(|| format!("no service {id}"))?;
             let enabled = match (settings.enable, settings.disable) {
                 (true, _) => Some(true),
@@ -221,29 +219,26 @@ pub fn run(config: &Config, cmd: ServiceCommand) -> Result<(), String> {
                 _ => None,
             };
             let new = settings.apply(current.settings)?;
-            match store.update_service(id, &new).map_err(|e| e.to_string())? {
+            match store.update_service(id, &new)? {
                 ServiceUpdate::Updated => {}
-                ServiceUpdate::NoSuchService => return Err(format!("no service {id}")),
+                ServiceUpdate::NoSuchService => return Err(format!("no service {id}").into()),
                 ServiceUpdate::PatternTaken => {
-                    return Err(format!("pattern '{}' is already registered", new.pattern))
+                    return Err(format!("pattern '{}' is already registered", new.pattern).into())
                 }
             }
             if let Some(enabled) = enabled {
-                store
-                    .set_service_enabled(id, enabled)
-                    .map_err(|e| e.to_string())?;
+                store.set_service_enabled(id, enabled)?;
             }
             println!("updated service {id}");
         }
         ServiceCommand::Show { id } => {
             let s = open(config)?
-                .service(id)
-                .map_err(|e| e.to_string())?
+                .service(id)?
                 .ok_or_else(|| format!("no service {id}"))?;
             show(&s);
         }
         ServiceCommand::List => {
-            for s in open(config)?.services().map_err(|e| e.to_string())? {
+            for s in open(config)?.services()? {
                 let enabled = if s.enabled { "enabled" } else { "disabled" };
                 let any = if s.settings.allow_any_host {
                     "\tANY HOST"
@@ -260,11 +255,8 @@ pub fn run(config: &Config, cmd: ServiceCommand) -> Result<(), String> {
             }
         }
         ServiceCommand::Remove { id } => {
-            if !open(config)?
-                .remove_service(id)
-                .map_err(|e| e.to_string())?
-            {
-                return Err(format!("no service {id}"));
+            if !open(config)?.remove_service(id)? {
+                return Err(format!("no service {id}").into());
             }
             println!("removed service {id}");
         }

@@ -1,5 +1,6 @@
 //! `unicas user ...`: accounts from the command line.
 
+use super::Failed;
 use super::{now, open};
 use clap::Subcommand;
 use unicas::accounts::admin::{self, BindingKind, By};
@@ -114,9 +115,12 @@ pub enum UserCommand {
     },
 }
 
-pub fn account_id(input: &str) -> Result<String, String> {
-    canonical_id(input)
-        .ok_or_else(|| format!("invalid account {input:?}: use 1-64 of a-z 0-9 . _ @ -"))
+pub fn account_id(input: &str) -> Result<String, Failed> {
+    canonical_id(input).ok_or_else(|| {
+        Failed::from(format!(
+            "invalid account {input:?}: use 1-64 of a-z 0-9 . _ @ -"
+        ))
+    })
 }
 
 /// A password an administrator sets: bcrypt must take it whole, and unless it is temporary
@@ -126,17 +130,17 @@ fn admin_password(
     id: &str,
     password: &str,
     must_change: bool,
-) -> Result<String, String> {
-    check_length(password).map_err(|e| e.to_string())?;
+) -> Result<String, Failed> {
+    check_length(password)?;
     if !must_change {
         Policy::new(&config.passwords).check(id, password).map_err(|e| {
             format!("the password does not meet the policy ({e}); choose another, or add --must-change to make it temporary")
         })?;
     }
-    hash_now(password, config.passwords.bcrypt_cost).map_err(|e| e.to_string())
+    Ok(hash_now(password, config.passwords.bcrypt_cost)?)
 }
 
-pub fn run(config: &Config, cmd: UserCommand) -> Result<(), String> {
+pub fn run(config: &Config, cmd: UserCommand) -> Result<(), Failed> {
     match cmd {
         UserCommand::Add {
             account,
@@ -153,17 +157,13 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<(), String> {
             let kind = Kind::parse(&kind)
                 .ok_or_else(|| format!("invalid kind {kind:?}: use student, staff or admin"))?;
             let mut new =
-                NewAccount::new(&account, &name, kind, &department, &email, &phone, &attrs)
-                    .map_err(|e| e.to_string())?;
+                NewAccount::new(&account, &name, kind, &department, &email, &phone, &attrs)?;
             new.password_hash = admin_password(config, &new.id, &password, must_change)?;
             new.must_change = must_change;
             new.must_bind_phone = must_bind_phone;
             let store = open(config)?;
-            if !store
-                .insert_account(&new, now())
-                .map_err(|e| e.to_string())?
-            {
-                return Err(format!("account '{}' already exists", new.id));
+            if !store.insert_account(&new, now())? {
+                return Err(format!("account '{}' already exists", new.id).into());
             }
             // The administrator vouches for the number: a verified binding.
             if !new.phone.is_empty() && !must_bind_phone {
@@ -172,9 +172,7 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<(), String> {
                     .unwrap_or_default();
                 let record =
                     AuditRecord::system(AuditEvent::PhoneBound { phone: masked }, Some(&new.id));
-                let bound = store
-                    .bind(&new.id, "phone", &new.phone, &record, now())
-                    .map_err(|e| e.to_string())?;
+                let bound = store.bind(&new.id, "phone", &new.phone, &record, now())?;
                 if bound == Bound::Taken {
                     eprintln!(
                         "unicas: that phone is bound to another account; not bound to {}",
@@ -198,22 +196,17 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<(), String> {
             let id = account_id(&account)?;
             let hash = admin_password(config, &id, &password, must_change)?;
             let store = open(config)?;
-            admin::set_password(&store, &By::CommandLine, &id, &hash, must_change, now())
-                .map_err(|e| e.to_string())?;
+            admin::set_password(&store, &By::CommandLine, &id, &hash, must_change, now())?;
             if must_bind_phone {
-                store
-                    .set_must_bind_phone(&id, true)
-                    .map_err(|e| e.to_string())?;
+                store.set_must_bind_phone(&id, true)?;
             }
             println!("password set for {id}");
         }
         UserCommand::ResetPassword { account } => {
             let id = account_id(&account)?;
             let temporary = unicas::accounts::temporary_password();
-            let hash =
-                hash_now(&temporary, config.passwords.bcrypt_cost).map_err(|e| e.to_string())?;
-            admin::set_password(&open(config)?, &By::CommandLine, &id, &hash, true, now())
-                .map_err(|e| e.to_string())?;
+            let hash = hash_now(&temporary, config.passwords.bcrypt_cost)?;
+            admin::set_password(&open(config)?, &By::CommandLine, &id, &hash, true, now())?;
             println!("temporary password for {id}: {temporary}");
             println!("(shown once; it must be changed at the next login, and every session of {id} has ended)");
         }
@@ -222,24 +215,21 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<(), String> {
             let kind = BindingKind::parse(&kind).ok_or_else(|| {
                 format!("unknown binding {kind:?}: use wecom, wechat, email, phone or totp")
             })?;
-            admin::unbind(&open(config)?, &By::CommandLine, &id, kind, now())
-                .map_err(|e| e.to_string())?;
+            admin::unbind(&open(config)?, &By::CommandLine, &id, kind, now())?;
             println!("{id}: {} unbound", kind.as_str());
         }
         UserCommand::Lock { account } => set_status(config, &account, Status::Locked)?,
         UserCommand::Unlock { account } => set_status(config, &account, Status::Active)?,
         UserCommand::Logout { account } => {
             let id = account_id(&account)?;
-            let ended =
-                admin::end_sessions(&open(config)?, &id, now()).map_err(|e| e.to_string())?;
+            let ended = admin::end_sessions(&open(config)?, &id, now())?;
             println!("{id}: {ended} session(s) ended");
         }
         UserCommand::Show { account } => {
             let id = account_id(&account)?;
             let store = open(config)?;
             let a = store
-                .account(&id)
-                .map_err(|e| e.to_string())?
+                .account(&id)?
                 .ok_or_else(|| format!("no account '{id}'"))?;
             let masked = |p: Option<&str>| {
                 p.and_then(Phone::parse)
@@ -267,10 +257,10 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<(), String> {
                 a.phone_required(config.first_login.require_phone),
                 a.initial_password
             );
-            if let Some(last4) = store.id_last4(&a.id).map_err(|e| e.to_string())? {
+            if let Some(last4) = store.id_last4(&a.id)? {
                 println!("id_number_last4: {last4}");
             }
-            for (kind, _) in store.bindings_of(&a.id).map_err(|e| e.to_string())? {
+            for (kind, _) in store.bindings_of(&a.id)? {
                 if kind == "wecom" || kind == "wechat" || kind == "email" {
                     println!("bound: {kind}");
                 }
@@ -314,9 +304,9 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<(), String> {
                 ..AccountFilter::default()
             };
             if !matches!(format.as_str(), "tsv" | "csv") {
-                return Err(format!("unknown format {format:?}: use tsv or csv"));
+                return Err(format!("unknown format {format:?}: use tsv or csv").into());
             }
-            let rows = admin::list_all(&open(config)?, &filter).map_err(|e| e.to_string())?;
+            let rows = admin::list_all(&open(config)?, &filter)?;
             if format == "csv" {
                 print!("{}", admin::accounts_csv(&rows));
                 return Ok(());
@@ -336,10 +326,9 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<(), String> {
     Ok(())
 }
 
-fn set_status(config: &Config, account: &str, status: Status) -> Result<(), String> {
+fn set_status(config: &Config, account: &str, status: Status) -> Result<(), Failed> {
     let id = account_id(account)?;
-    admin::set_status(&open(config)?, &By::CommandLine, &id, status, now())
-        .map_err(|e| e.to_string())?;
+    admin::set_status(&open(config)?, &By::CommandLine, &id, status, now())?;
     println!("{id} is {}", status.as_str());
     Ok(())
 }
