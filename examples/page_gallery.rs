@@ -47,6 +47,7 @@ fn main() {
             (
                 "forgot-2-verify",
                 RecoveryStep::Verify {
+                    account: "2024010101",
                     methods: methods.clone(),
                     method: "phone",
                     input: "18900006936",
@@ -58,6 +59,7 @@ fn main() {
             (
                 "forgot-2-questions",
                 RecoveryStep::Verify {
+                    account: "2024010101",
                     methods: methods.clone(),
                     method: "questions",
                     input: "",
@@ -95,6 +97,7 @@ fn main() {
         };
         for (name, step) in steps {
             let view = RecoveryView {
+                service: None,
                 step,
                 token: "RC-example".into(),
                 error: None,

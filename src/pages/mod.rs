@@ -223,6 +223,17 @@ impl Chrome<'_> {
 
 impl Chrome<'_> {
     /// The same login page again (a new captcha image), keeping what the form carries.
+    /// 忘记密码 from the login page: a recovery begun afresh (a typo'd account earlier must
+    /// not hold the browser), keeping the application to return to.
+    pub fn forgot_link(&self, service: Option<&str>) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        q.append_pair("again", "1");
+        if let Some(service) = service {
+            q.append_pair("service", service);
+        }
+        format!("{}/forgot?{}", self.prefix, q.finish())
+    }
+
     fn login_again(&self, f: &LoginForm) -> String {
         self.login_link(f, f.mode.cllt())
     }
@@ -435,7 +446,7 @@ impl Chrome<'_> {
                         p.others { @for (label, href) in &f.others { a href=(href) { (label) } } }
                     }
                     p.links {
-                        a href=(format!("{}/forgot", self.prefix)) { (t.forgot_password) }
+                        a href=(self.forgot_link(f.service)) { (t.forgot_password) }
                         a href=(format!("{}/help", self.prefix)) { (t.help) }
                     }
                     p.hint { (t.login_hint) }

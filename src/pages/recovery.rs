@@ -28,8 +28,9 @@ pub enum RecoveryStep<'a> {
         username: &'a str,
         service: Option<&'a str>,
     },
-    /// 2: proving it is the holder.
+    /// 2: proving it is the holder of `account` (the name typed at step 1).
     Verify {
+        account: &'a str,
         methods: Methods,
         /// `phone`, `email` or `questions`.
         method: &'a str,
@@ -51,9 +52,23 @@ pub struct RecoveryView<'a> {
     pub error: Option<String>,
     /// Whom to ask when nothing is bound (configurable).
     pub contact: &'a str,
+    /// The application the person came from, kept on every way back.
+    pub service: Option<&'a str>,
 }
 
 impl Chrome<'_> {
+    /// The login page, for `service` if any.
+    fn login_with(&self, service: Option<&str>) -> String {
+        match service {
+            Some(service) => {
+                let service: String =
+                    url::form_urlencoded::byte_serialize(service.as_bytes()).collect();
+                format!("{}/login?service={service}", self.prefix)
+            }
+            None => format!("{}/login", self.prefix),
+        }
+    }
+
     pub fn recovery(&self, v: &RecoveryView) -> Markup {
         let t = self.t();
         let action = |step: &str| match step {
@@ -74,6 +89,7 @@ impl Chrome<'_> {
                 }
             },
             RecoveryStep::Verify {
+                account,
                 methods,
                 method,
                 input,
@@ -81,7 +97,15 @@ impl Chrome<'_> {
                 wait,
                 captcha: ask,
             } => html! {
-                p { (t.recovery_ways) }
+                // Whose recovery this is, and a way out of a mistyped account.
+                p.account {
+                    (t.recovery_for) " " strong { (account) } " "
+                    a href=(self.forgot_link(v.service)) { (t.recovery_other_account) }
+                }
+                @if methods.any() { p { (t.recovery_ways) } }
+                @else {
+                    p { (t.recovery_no_way) " " a href=(format!("{}/help", self.prefix)) { (t.help) } }
+                }
                 p.note { (v.contact) }
                 @if methods.any() {
                     div.tabs {
@@ -149,7 +173,7 @@ impl Chrome<'_> {
                     h1 { (t.forgot_title) }
                     @if let Some(error) = &v.error { p #showErrorTip .error role="alert" { (error) } }
                     (body)
-                    p.links { a href=(format!("{}/login", self.prefix)) { (t.back_to_login) } }
+                    p.links { a href=(self.login_with(v.service)) { (t.back_to_login) } }
                 }
             },
         )

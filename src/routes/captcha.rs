@@ -78,6 +78,15 @@ pub(super) async fn captcha_image(app: &App, req: &Request) -> Response {
     }
 }
 
+/// What a refused image captcha says: nothing typed (the field may not even have been shown
+/// yet, when the failures came after the page was drawn) asks for it; a wrong one says so.
+pub(super) fn refusal(t: &crate::pages::Text, answer: &str) -> &'static str {
+    match answer.trim().is_empty() {
+        true => t.captcha_needed,
+        false => t.captcha_wrong,
+    }
+}
+
 /// Checks (and spends) this browser's captcha answer; letters match in either case.
 pub(super) async fn solve_captcha(app: &App, req: &Request, answer: &str) -> Result<bool, Failure> {
     let Some(flow) = req.cookie(Cookie::Flow) else {

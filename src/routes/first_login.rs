@@ -328,7 +328,7 @@ pub(super) async fn first_login_phone(app: &App, req: &Request) -> Handled {
     if captcha {
         let answer = req.form.get("captcha").unwrap_or("");
         if !super::captcha::solve_captcha(app, req, answer).await? {
-            let error = t.captcha_needed.into();
+            let error = super::captcha::refusal(t, answer).into();
             return step_refused(app, req, &pending, error, typed, StatusCode::BAD_REQUEST).await;
         }
     }

@@ -329,11 +329,12 @@ async fn qr_phone_login(app: &App, req: &Request, uuid: &str) -> Handled {
     let t = app.chrome(req).t();
     let client = app.client(req);
     let username = f.get("username").unwrap_or("");
+    let answer = f.get("captcha").unwrap_or("");
     if app.accounts.needs_captcha(username, &client).await
-        && !super::captcha::solve_captcha(app, req, f.get("captcha").unwrap_or("")).await?
+        && !super::captcha::solve_captcha(app, req, answer).await?
     {
         app.accounts.captcha_refused(username, &client).await?;
-        let error = Some(t.captcha_wrong.to_string());
+        let error = Some(super::captcha::refusal(t, answer).to_string());
         return scan_page(app, req, uuid, error, StatusCode::UNAUTHORIZED).await;
     }
     let password = f.get("password").unwrap_or("").to_string();
@@ -356,7 +357,7 @@ async fn qr_phone_login(app: &App, req: &Request, uuid: &str) -> Handled {
             return scan_page(app, req, uuid, error, StatusCode::UNAUTHORIZED).await;
         }
         crate::accounts::Login::Throttled => {
-            let error = Some(t.throttled.to_string());
+            let error = Some(t.login_locked.to_string());
             return scan_page(app, req, uuid, error, StatusCode::LOCKED).await;
         }
     };

@@ -55,15 +55,20 @@ async fn without_the_right_captcha_the_password_is_not_even_tried() {
     for _ in 0..3 {
         t.client().login("alice", "wrong", None).await;
     }
-    // Many attempts without a captcha (or with a wrong one) neither log in nor lock.
-    for extra in [&[][..], &[("captcha", "nope")][..]] {
+    // Many attempts without a captcha (or with a wrong one) neither log in nor lock. A
+    // page drawn before the failures showed no captcha: nothing typed asks for one, and
+    // only a wrong one is called wrong.
+    for (extra, said) in [
+        (&[][..], "请先输入图片验证码"),
+        (&[("captcha", "nope")][..], "图片验证码错误"),
+    ] {
         for _ in 0..4 {
             let res = t
                 .client()
                 .login_with("alice", PASSWORD, Some(SERVICE), extra)
                 .await;
             assert_eq!(res.status, 401);
-            assert!(res.body.contains("验证码错误"), "{}", res.body);
+            assert!(res.body.contains(said), "{}", res.body);
             assert!(res.set_cookie("CASTGC").is_none());
         }
     }

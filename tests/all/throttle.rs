@@ -27,6 +27,7 @@ async fn five_failures_lock_the_account_for_that_address_only() {
         .await;
     assert_eq!(locked.status, 423);
     assert!(locked.body.contains("登录失败次数过多"));
+    assert!(locked.body.contains("忘记密码"), "the way out is named");
     assert!(locked.set_cookie("CASTGC").is_none());
     // The owner, elsewhere, is not locked out.
     let owner = t

@@ -24,11 +24,18 @@ async fn forgot_password(test: &'static str, p: Person) {
         "Enter your student or payroll number",
     ))
     .await;
+    // A mistyped account first: step 2 names it, and 换一个账号 starts again.
+    b.fill("username", "alcie").await;
+    b.solve_captcha(&campus).await;
+    b.press(p.t("下一步", "Next")).await;
+    b.see("alcie").await;
+    b.press(p.t("换一个账号", "Another account")).await;
     b.fill("username", "alice").await;
     b.solve_captcha(&campus).await;
     b.press(p.t("下一步", "Next")).await;
 
     // 2: the bound phone and its code.
+    b.see(p.t("找回账号： alice", "Account: alice")).await;
     b.see(p.t(
         "您可以通过以下方式安全验证",
         "You can confirm who you are in these ways",

@@ -129,7 +129,8 @@ pub(super) async fn login_post(app: &App, req: &Request) -> Handled {
         let answer = f.get("captcha").or_else(|| f.get("captchaResponse"));
         if !super::captcha::solve_captcha(app, req, answer.unwrap_or("")).await? {
             app.accounts.captcha_refused(username, &client).await?;
-            return Ok(again(t.captcha_wrong, StatusCode::UNAUTHORIZED).await);
+            let refusal = super::captcha::refusal(t, answer.unwrap_or(""));
+            return Ok(again(refusal, StatusCode::UNAUTHORIZED).await);
         }
     }
     // A password too long to be one we accept may be the campus page's wrapped form.
@@ -150,7 +151,7 @@ pub(super) async fn login_post(app: &App, req: &Request) -> Handled {
             finish_login(app, req, &account, &target, remember, weak).await
         }
         Login::Invalid => Ok(again(t.bad_credentials, StatusCode::UNAUTHORIZED).await),
-        Login::Throttled => Ok(again(t.throttled, StatusCode::LOCKED).await),
+        Login::Throttled => Ok(again(t.login_locked, StatusCode::LOCKED).await),
     }
 }
 

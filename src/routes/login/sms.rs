@@ -130,7 +130,7 @@ pub(crate) async fn sms_login_post(
             Asked::Sent { to, wait } => page(None, Some(to), wait, StatusCode::OK).await,
             Asked::CaptchaWrong => {
                 page(
-                    Some(t.captcha_wrong.into()),
+                    Some(super::super::captcha::refusal(t, answer).into()),
                     kept,
                     0,
                     StatusCode::UNAUTHORIZED,
@@ -189,7 +189,7 @@ pub(crate) async fn sms_login_post(
             let failed = Some(t.code_login_failed.into());
             page(failed, to, 0, StatusCode::UNAUTHORIZED).await
         }
-        Login::Throttled => page(Some(t.throttled.into()), to, 0, StatusCode::LOCKED).await,
+        Login::Throttled => page(Some(t.login_locked.into()), to, 0, StatusCode::LOCKED).await,
     }
 }
 
@@ -205,7 +205,10 @@ pub(crate) async fn dynamic_code(app: &App, req: &Request) -> Handled {
     let answer = req.param("captcha").unwrap_or("").to_string();
     let (code, message, time) = match ask_login_code(app, req, &typed, &answer).await? {
         Asked::Sent { wait, .. } => ("success", String::new(), wait),
-        Asked::CaptchaWrong => ("captchaError", t.captcha_wrong.to_string(), 0),
+        Asked::CaptchaWrong => {
+            let refusal = super::super::captcha::refusal(t, &answer);
+            ("captchaError", refusal.to_string(), 0)
+        }
         Asked::BadPhone => ("error", t.phone_invalid.to_string(), 0),
         Asked::TooSoon(wait) => (
             "timeExpire",

@@ -176,10 +176,10 @@ pub(in crate::routes) async fn bind_post(app: &App, req: &Request, email: bool) 
         return refused(invalid.into(), typed, StatusCode::BAD_REQUEST).await;
     };
     let captcha = app.codes.near_cap(&client, &to).await?;
-    if captcha
-        && !crate::routes::captcha::solve_captcha(app, req, f.get("captcha").unwrap_or("")).await?
-    {
-        return refused(t.captcha_needed.into(), typed, StatusCode::BAD_REQUEST).await;
+    let answer = f.get("captcha").unwrap_or("");
+    if captcha && !crate::routes::captcha::solve_captcha(app, req, answer).await? {
+        let refusal = crate::routes::captcha::refusal(t, answer);
+        return refused(refusal.into(), typed, StatusCode::BAD_REQUEST).await;
     }
     let sent = app
         .codes

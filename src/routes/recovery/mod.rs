@@ -159,7 +159,7 @@ fn recovery_page(
     app: &App,
     req: &Request,
     step: RecoveryStep,
-    token: String,
+    (token, service): (String, Option<&str>),
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
@@ -173,6 +173,7 @@ fn recovery_page(
         token,
         error,
         contact,
+        service,
     };
     app.page(status, chrome.recovery(&view))
 }
@@ -193,15 +194,24 @@ fn recovery_start(
         username,
         service: service.as_deref(),
     };
-    let res = recovery_page(app, req, step, token, error, status);
+    let res = recovery_page(app, req, step, (token, service.as_deref()), error, status);
     match new_flow {
         true => app.cookies.set(res, Cookie::Flow, &flow, None),
         false => res,
     }
 }
 
-/// `GET /forgot`: the step this browser's recovery is at (`?method=` picks a tab).
+/// `GET /forgot`: the step this browser's recovery is at (`?method=` picks a tab); with
+/// `again=1` (the login page's link, "换一个账号") any recovery under way is dropped and
+/// step 1 starts afresh.
 pub(super) async fn forgot_get(app: &App, req: &Request) -> Handled {
+    if req.query.get("again").is_some() {
+        if let Some(cookie) = req.cookie(Cookie::Recovery) {
+            app.recovery.pending.take(&tickets::hash_id(cookie)).await?;
+        }
+        let res = recovery_start(app, req, "", None, StatusCode::OK);
+        return Ok(app.cookies.clear(res, Cookie::Recovery));
+    }
     let Some((_, r)) = recovery(app, req).await? else {
         return Ok(recovery_start(app, req, "", None, StatusCode::OK));
     };
@@ -232,13 +242,14 @@ pub(super) async fn forgot_post(app: &App, req: &Request) -> Handled {
             StatusCode::FORBIDDEN,
         ));
     }
-    if !super::captcha::solve_captcha(app, req, f.get("captcha").unwrap_or("")).await? {
+    let answer = f.get("captcha").unwrap_or("");
+    if !super::captcha::solve_captcha(app, req, answer).await? {
         app.accounts.captcha_refused(typed, &client).await?;
         return Ok(recovery_start(
             app,
             req,
             typed,
-            Some(t.captcha_wrong.into()),
+            Some(super::captcha::refusal(t, answer).into()),
             StatusCode::UNAUTHORIZED,
         ));
     }

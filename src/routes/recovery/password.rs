@@ -14,7 +14,8 @@ pub(super) fn password_step(
         account: &r.name,
         rules: chrome.policy_rules(app.accounts.policy()),
     };
-    recovery_page(app, req, step, r.token.clone(), error, status)
+    let service = r.target.service.as_deref();
+    recovery_page(app, req, step, (r.token.clone(), service), error, status)
 }
 
 /// `POST /forgot/password` (step 3): `newPassword`, `confirmPassword`. The recovery is
@@ -91,8 +92,11 @@ pub(in crate::routes) async fn forgot_password(app: &App, req: &Request) -> Hand
 /// `GET /forgot/done` (step 4): "密码找回成功 去登录", and on to the login page (with
 /// the service the user came from) after three seconds.
 pub(in crate::routes) fn forgot_done(app: &App, req: &Request) -> Response {
+    let service = crate::routes::session::service_param(app, req)
+        .ok()
+        .flatten();
     let mut login = format!("{}/login", req.prefix);
-    if let Ok(Some(service)) = crate::routes::session::service_param(app, req) {
+    if let Some(service) = &service {
         login.push_str("?service=");
         login.extend(url::form_urlencoded::byte_serialize(service.as_bytes()));
     }
@@ -100,7 +104,7 @@ pub(in crate::routes) fn forgot_done(app: &App, req: &Request) -> Response {
         app,
         req,
         RecoveryStep::Done { login },
-        String::new(),
+        (String::new(), service.as_deref()),
         None,
         StatusCode::OK,
     )

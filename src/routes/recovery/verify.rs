@@ -29,6 +29,7 @@ pub(super) async fn verify_step(
         _ => false,
     };
     let step = RecoveryStep::Verify {
+        account: &r.name,
         methods,
         method,
         input: &shown.input,
@@ -40,7 +41,7 @@ pub(super) async fn verify_step(
         app,
         req,
         step,
-        r.token.clone(),
+        (r.token.clone(), r.target.service.as_deref()),
         shown.error,
         status,
     ))
@@ -121,12 +122,10 @@ pub(in crate::routes) async fn forgot_verify(app: &App, req: &Request) -> Handle
     };
     if f.get("action") == Some("send") {
         let captcha = app.codes.near_cap(&client, &to).await?;
-        if captcha
-            && !crate::routes::captcha::solve_captcha(app, req, f.get("captcha").unwrap_or(""))
-                .await?
-        {
+        let answer = f.get("captcha").unwrap_or("");
+        if captcha && !crate::routes::captcha::solve_captcha(app, req, answer).await? {
             let shown = Shown {
-                error: Some(t.captcha_needed.into()),
+                error: Some(crate::routes::captcha::refusal(t, answer).into()),
                 input: typed,
                 ..Shown::default()
             };

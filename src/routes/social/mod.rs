@@ -483,12 +483,13 @@ pub(super) async fn wecom_verify_post(app: &App, req: &Request) -> Handled {
             .insert(hashed.clone(), member, expires, now)
     };
     let client = app.client(req);
+    let answer = f.get("captcha").unwrap_or("");
     if app.accounts.needs_captcha(username, &client).await
-        && !super::captcha::solve_captcha(app, req, f.get("captcha").unwrap_or("")).await?
+        && !super::captcha::solve_captcha(app, req, answer).await?
     {
         app.accounts.captcha_refused(username, &client).await?;
         keep().await?;
-        let error = Some(t.captcha_wrong);
+        let error = Some(super::captcha::refusal(t, answer));
         return Ok(verify_form(app, req, key, username, error, StatusCode::UNAUTHORIZED).await);
     }
     let password = f.get("password").unwrap_or("").to_string();
@@ -501,7 +502,7 @@ pub(super) async fn wecom_verify_post(app: &App, req: &Request) -> Handled {
         failed => {
             keep().await?;
             let (error, status) = match failed {
-                crate::accounts::Login::Throttled => (t.throttled, StatusCode::LOCKED),
+                crate::accounts::Login::Throttled => (t.login_locked, StatusCode::LOCKED),
                 _ => (t.bad_credentials, StatusCode::UNAUTHORIZED),
             };
             return Ok(verify_form(app, req, key, username, Some(error), status).await);
