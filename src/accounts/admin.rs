@@ -126,7 +126,7 @@ pub fn unbind(
     }
     let kind = kind.as_str();
     let record = by.record(AuditEvent::Unbound { kind }, id);
-    match store.unbind(id, kind, &record, now)? {
+    match store.unbind(id, kind, &record, true, now)? {
         true => Ok(()),
         false => Err(AdminError::NotBound(id.to_string(), kind)),
     }
@@ -182,7 +182,8 @@ fn resolve_phone(store: &Store, filter: &AccountFilter) -> Result<AccountFilter,
 /// Who has not finished, a page at a time (`page` from 1; past the last: the last).
 pub fn list(store: &Store, filter: &AccountFilter, page: i64) -> Result<AccountPage, AdminError> {
     let filter = resolve_phone(store, filter)?;
-    let page = page.max(1);
+    // Past any real list (an address typed by hand): the last page, without overflow.
+    let page = page.clamp(1, i64::MAX / PAGE_SIZE);
     let (mut accounts, total) = store.list_accounts(&filter, (page - 1) * PAGE_SIZE, PAGE_SIZE)?;
     let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
     if page > pages && total > 0 {

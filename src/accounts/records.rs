@@ -121,7 +121,7 @@ impl Accounts {
         let event = AuditEvent::Unbound { kind };
         Ok(self
             .store
-            .call(move |s| s.unbind(&id, kind, &by.record(event, Some(&id)), now))
+            .call(move |s| s.unbind(&id, kind, &by.record(event, Some(&id)), false, now))
             .await?)
     }
 

@@ -381,12 +381,9 @@ impl Store {
     }
 }
 
-/// Ends the account's SSO sessions, except `keep` (a session's id hash) if given: the
-/// sessions go (their proxy-granting tickets with them), and single logout follows for
-/// each (see `cas::logout`). The account's generation moves on, so flows paused before
-/// (a first login, a recovery, a confirmed QR code) end too, and its live codes are void
-/// (docs/security.md M09): what was sent before a lock or a new password proves nothing after.
-pub(super) fn end_sessions(tx: &Db, account_id: &str, keep: Option<&str>) -> Result<usize> {
+/// Moves the account's generation on, so flows paused before (a first login, a recovery, a
+/// confirmed QR code) end, and voids its live codes (docs/security.md M09).
+pub(super) fn void_flows(tx: &Db, account_id: &str) -> Result<()> {
     tx.execute(
         "UPDATE accounts SET generation = generation + 1 WHERE id = ?1",
         args![account_id],
@@ -395,6 +392,16 @@ pub(super) fn end_sessions(tx: &Db, account_id: &str, keep: Option<&str>) -> Res
         "DELETE FROM one_time_codes WHERE account_id = ?1",
         args![account_id],
     )?;
+    Ok(())
+}
+
+/// Ends the account's SSO sessions, except `keep` (a session's id hash) if given: the
+/// sessions go (their proxy-granting tickets with them), and single logout follows for
+/// each (see `cas::logout`). The account's generation moves on, so flows paused before
+/// (a first login, a recovery, a confirmed QR code) end too, and its live codes are void
+/// (docs/security.md M09): what was sent before a lock or a new password proves nothing after.
+pub(super) fn end_sessions(tx: &Db, account_id: &str, keep: Option<&str>) -> Result<usize> {
+    void_flows(tx, account_id)?;
     tx.execute(
         "DELETE FROM sso_sessions WHERE account_id = ?1 AND id_hash != ?2",
         args![account_id, keep.unwrap_or("")],

@@ -45,11 +45,15 @@ impl Store {
     }
 
     /// Removes the account's binding of `kind`, with the audit row; `false` if there was none.
+    /// With `end_flows` (an administrator cutting off a lost phone or mailbox), flows under
+    /// way and codes already sent end with it, as on a lock (`accounts::void_flows`): a
+    /// recovery begun with that phone cannot be finished with it.
     pub fn unbind(
         &self,
         account_id: &str,
         kind: &str,
         record: &AuditRecord,
+        end_flows: bool,
         now: i64,
     ) -> Result<bool> {
         self.write(|tx| {
@@ -59,6 +63,9 @@ impl Store {
             )? > 0;
             if gone {
                 audit::insert(tx, record, now)?;
+                if end_flows {
+                    super::accounts::void_flows(tx, account_id)?;
+                }
             }
             Ok(gone)
         })

@@ -1562,6 +1562,18 @@ async fn the_account_list_finds_who_has_not_finished() {
     );
     assert_eq!(rows(&second.body), 4);
     assert!(second.body.contains("rel=\"prev\"") && !second.body.contains("rel=\"next\""));
+    // A page past any list, up to the largest number: the last page, not a fault.
+    for page in ["3", "9223372036854775807"] {
+        let past = admin
+            .get(
+                &next
+                    .replace("&amp;", "&")
+                    .replace("page=2", &format!("page={page}")),
+            )
+            .await;
+        assert_eq!(past.status, 200, "{page}");
+        assert!(past.body.contains("第 2/2 页"), "{}", past.body);
+    }
 
     let initial = admin.get("/cas/admin/accounts?initial_password=1").await;
     assert!(initial.body.contains("共 105 个账号"), "{}", initial.body);

@@ -643,6 +643,41 @@ async fn a_recovery_ends_when_the_account_is_locked_mid_way() {
     );
 }
 
+/// docs/security.md M02, found by an outsider's attack: a phone an administrator unbinds (lost
+/// or stolen) cannot finish a recovery begun with it: the recovery ends, its code is void.
+#[tokio::test]
+async fn an_unbound_phone_cannot_finish_its_recovery() {
+    let t = TestServer::start().await;
+    t.add_user("bob", PASSWORD, false, &[]);
+    t.bind("bob", "phone", "+8613800138000");
+    let mut c = t.client();
+    let step2 = start(&t, &mut c, "bob", "").await;
+    let send = [
+        ("method", "phone"),
+        ("action", "send"),
+        ("phone", "13800138000"),
+    ];
+    let sent = verify(&mut c, &step2, &send).await;
+    let code = t.sms_code("13800138000").await.unwrap();
+    let now = t.clock().now();
+    let by = unicas::accounts::admin::By::CommandLine;
+    let kind = unicas::accounts::admin::BindingKind::Phone;
+    unicas::accounts::admin::unbind(&t.server.store, &by, "bob", kind, now).unwrap();
+    let check = [
+        ("method", "phone"),
+        ("action", "verify"),
+        ("phone", "13800138000"),
+        ("code", code.as_str()),
+    ];
+    let res = verify(&mut c, &sent, &check).await;
+    assert_ne!(res.status, 303, "{}", res.body);
+    assert!(!c
+        .get("/cas/forgot")
+        .await
+        .body
+        .contains("请设置帐号 bob 的密码"));
+}
+
 /// docs/security.md M05: a stranger's sends in alice's recovery to numbers she does not own fall
 /// on the stranger's addresses and the numbers, never on alice: her own recovery code
 /// still arrives after them, and the code she has stays live.
