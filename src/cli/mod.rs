@@ -156,6 +156,15 @@ enum ConfigCommand {
 pub type Failed = Box<dyn std::error::Error>;
 
 pub fn run(cli: Cli) -> Result<(), Failed> {
+    if !matches!(cli.command, Command::Serve(_)) {
+        // A listing piped into `head` ends quietly when the reader goes, as other command
+        // line tools do, instead of println! panicking on the closed pipe. Not for `serve`,
+        // which must outlive whatever started it.
+        // SAFETY: restoring the default disposition of a signal, before any thread exists.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     let mut config = match &cli.config {
         Some(path) => Config::from_file(path)?,
         None => Config::default(),

@@ -252,6 +252,7 @@ pub struct Text {
     /// `{added}`, `{updated}`, `{unchanged}`, `{refused}`; then `{n}` disabled.
     pub admin_imported: &'static str,
     pub admin_imported_disabled: &'static str,
+    pub admin_imported_kept: &'static str,
     pub admin_totp_enrolled: &'static str,
     pub admin_totp_hint: &'static str,
     pub admin_wrong_code: &'static str,
@@ -595,6 +596,7 @@ pub const ZH: Text = Text {
     admin_import_stopped: "导入中止：",
     admin_imported: "已导入：新增 {added}，更新 {updated}，未变 {unchanged}，有误 {refused}",
     admin_imported_disabled: "，停用 {n}（名单中没有）",
+    admin_imported_kept: "，保留 {n}（非名单导入的账号，如管理员，未修改）",
     admin_totp_enrolled: "已登记动态口令。",
     admin_totp_hint: "用验证器应用（如 Microsoft Authenticator、腾讯身份验证器）扫描二维码，然后输入显示的口令。登记新的口令会替换原有的。",
     admin_wrong_code: "口令或验证码不正确。",
@@ -972,6 +974,7 @@ pub const EN: Text = Text {
     admin_import_stopped: "the import stopped: ",
     admin_imported: "imported: {added} added, {updated} updated, {unchanged} unchanged, {refused} refused",
     admin_imported_disabled: ", {n} disabled (not in the roster)",
+    admin_imported_kept: ", {n} left as they are (not made by a roster, e.g. administrators)",
     admin_totp_enrolled: "An authenticator is enrolled.",
     admin_totp_hint: "Scan the code with an authenticator app, then enter the code it shows. A new enrolment replaces the old one.",
     admin_wrong_code: "The code is not right.",

@@ -350,14 +350,15 @@ pub fn hash_new(
 }
 
 /// Writes the accounts, 500 a transaction: how many were added, updated, unchanged.
-fn write(store: &Store, accounts: &[NewAccount], now: i64) -> Result<[usize; 3], StoreError> {
-    let mut tally = [0usize; 3];
+fn write(store: &Store, accounts: &[NewAccount], now: i64) -> Result<[usize; 4], StoreError> {
+    let mut tally = [0usize; 4];
     for batch in accounts.chunks(BATCH) {
         for done in store.import_accounts(batch, now)? {
             tally[match done {
                 Imported::Added => 0,
                 Imported::Updated => 1,
                 Imported::Unchanged => 2,
+                Imported::Kept => 3,
             }] += 1;
         }
     }
@@ -371,6 +372,9 @@ pub struct Tally {
     pub added: usize,
     pub updated: usize,
     pub unchanged: usize,
+    /// Accounts the roster names but did not make (administrators, accounts added by
+    /// hand): left as they are.
+    pub kept: usize,
     pub refused: usize,
     pub disabled: Option<usize>,
 }
@@ -382,6 +386,7 @@ impl std::fmt::Display for Tally {
             added,
             updated,
             unchanged,
+            kept,
             refused,
             disabled,
         } = self;
@@ -389,6 +394,9 @@ impl std::fmt::Display for Tally {
             f,
             "imported: {added} added, {updated} updated, {unchanged} unchanged, {refused} refused"
         )?;
+        if *kept > 0 {
+            write!(f, ", {kept} left as they are (not made by a roster)")?;
+        }
         match disabled {
             Some(n) => write!(f, ", {n} disabled (not in the roster)"),
             None => Ok(()),
@@ -406,7 +414,7 @@ pub fn import(
     listed: Option<std::collections::HashSet<String>>,
     now: i64,
 ) -> Result<Tally, StoreError> {
-    let [added, updated, unchanged] = write(store, accounts, now)?;
+    let [added, updated, unchanged, kept] = write(store, accounts, now)?;
     let disabled = match listed {
         Some(present) => Some(store.disable_missing(&present, now)?.len()),
         None => None,
@@ -415,6 +423,7 @@ pub fn import(
         added,
         updated,
         unchanged,
+        kept,
         refused,
         disabled,
     })

@@ -220,13 +220,12 @@ impl App {
             return self.error_page(req, StatusCode::FORBIDDEN);
         }
         let handled = endpoint(self, req).await;
-        self.respond(req, handled)
+        self.remember_lang(req, self.respond(req, handled))
     }
 
-    /// A handler's answer, or the error page for its failure; a language chosen with the
-    /// switch is remembered whatever the answer is (a page, or a redirect to the next one).
-    fn respond(&self, req: &Request, handled: Handled) -> Response {
-        let res = self.answer(req, handled);
+    /// A language chosen with the switch is remembered whatever a page's route answers (the
+    /// page, or a redirect to the next one); never on assets, which caches may share.
+    fn remember_lang(&self, req: &Request, res: Response) -> Response {
         match chosen_lang(req) {
             Some(lang) => self
                 .cookies
@@ -235,7 +234,8 @@ impl App {
         }
     }
 
-    fn answer(&self, req: &Request, handled: Handled) -> Response {
+    /// A handler's answer, or the error page for its failure.
+    fn respond(&self, req: &Request, handled: Handled) -> Response {
         match handled {
             Ok(res) => res,
             Err(Failure::Internal(cause)) => {

@@ -464,6 +464,9 @@ pub enum Imported {
     /// Name, department or kind changed.
     Updated,
     Unchanged,
+    /// An account the roster did not make (an administrator, one added by hand): a roster
+    /// names it, but never changes it (an export could otherwise demote an administrator).
+    Kept,
 }
 
 impl Store {
@@ -481,8 +484,9 @@ impl Store {
     }
 
     /// Imports roster rows in one transaction: new accounts are added (each with its
-    /// initial password's hash); existing ones get the roster's name, department and kind,
-    /// and nothing else: a password someone already changed is never reset.
+    /// initial password's hash); existing ones the roster made get its name, department and
+    /// kind, and nothing else: a password someone already changed is never reset. Accounts
+    /// made otherwise are kept as they are.
     pub fn import_accounts(&self, rows: &[NewAccount], now: i64) -> Result<Vec<Imported>> {
         let keys = self.keys();
         self.write(|tx| {
@@ -490,6 +494,14 @@ impl Store {
             for new in rows {
                 if !new.password_hash.is_empty() && insert(tx, keys, new, now)? {
                     done.push(Imported::Added);
+                    continue;
+                }
+                let imported = tx.exists(
+                    "SELECT 1 FROM accounts WHERE id = ?1 AND source = 'import'",
+                    args![&new.id],
+                )?;
+                if !imported {
+                    done.push(Imported::Kept);
                     continue;
                 }
                 let changed = tx.execute(

@@ -84,6 +84,10 @@ async fn the_language_follows_the_browser_and_then_the_choice() {
     // And the switch back wins over the browser too.
     c.get("/cas/login?lang=zh-CN").await;
     assert!(!c.get("/cas/login").await.body.contains(english));
+    // Never on an asset, which a cache may hand to everyone.
+    let css = t.client().get("/cas/assets/unicas.css?lang=en").await;
+    assert_eq!(css.status, 200);
+    assert!(css.set_cookie("unicas_lang").is_none());
 }
 
 /// docs/security.md D07, D08, L07

@@ -643,7 +643,7 @@ async fn a_recovery_ends_when_the_account_is_locked_mid_way() {
     );
 }
 
-/// docs/security.md M02, found by an outsider's attack: a phone an administrator unbinds (lost
+/// docs/security.md M12, found by an outsider's attack: a phone an administrator unbinds (lost
 /// or stolen) cannot finish a recovery begun with it: the recovery ends, its code is void.
 #[tokio::test]
 async fn an_unbound_phone_cannot_finish_its_recovery() {
@@ -676,6 +676,45 @@ async fn an_unbound_phone_cannot_finish_its_recovery() {
         .await
         .body
         .contains("请设置帐号 bob 的密码"));
+}
+
+/// docs/security.md M13, found by an outsider's attack: the recovery cookie alone, planted in
+/// or copied to another browser, is no recovery: it belongs to the browser that began it.
+#[tokio::test]
+async fn a_recovery_cookie_alone_is_no_recovery() {
+    let t = TestServer::start().await;
+    t.bind("alice", "phone", "13800138000");
+    let mut c = t.client();
+    let step2 = start(&t, &mut c, "alice", "").await;
+    assert!(step2.body.contains("<strong>alice</strong>"));
+    let mut other = t.client();
+    let cookie = c.jar.get("UNICAS_RECOVERY").unwrap().clone();
+    other.jar.insert("UNICAS_RECOVERY".into(), cookie);
+    let page = other.get("/cas/forgot").await;
+    assert!(
+        !page.body.contains("<strong>alice</strong>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("name=\"username\""),
+        "step 1: {}",
+        page.body
+    );
+    let forged = [
+        ("execution", step2.input("execution").unwrap()),
+        ("method", "phone".into()),
+        ("action", "send".into()),
+        ("phone", "13800138000".into()),
+    ];
+    let sent = other.post_owned("/cas/forgot/verify", &forged).await;
+    assert_eq!(sent.status, 403, "{}", sent.body);
+    // The browser that began it goes on.
+    assert!(c
+        .get("/cas/forgot")
+        .await
+        .body
+        .contains("<strong>alice</strong>"));
 }
 
 /// docs/security.md M05: a stranger's sends in alice's recovery to numbers she does not own fall

@@ -21,6 +21,41 @@ fn show(t: &TestServer, id: &str) -> String {
     unicas(&t.config.db, &["user", "show", id]).1
 }
 
+/// docs/security.md M11, found by an outsider's attack: a roster that names an account it did
+/// not make (an administrator's payroll number in HR's export) leaves it as it is; it could
+/// otherwise demote every administrator or rename accounts made by hand.
+#[tokio::test]
+async fn a_roster_never_changes_accounts_it_did_not_make() {
+    let t = TestServer::start().await;
+    let (ok, _, err) = unicas(
+        &t.config.db,
+        &[
+            "user",
+            "add",
+            "t1001",
+            "--name",
+            "信息中心",
+            "--kind",
+            "admin",
+            "--password",
+            "Admin-Pass-2026x",
+        ],
+    );
+    assert!(ok, "{err}");
+    let id = id_number("11010519800101002");
+    let roster = format!("{HEADER}\nt1001,HACK,教职工,{id},物理学院,,\n");
+    let file = write(&t, "hr.csv", roster.as_bytes());
+    let (ok, out, err) = import(&t, &file, &[]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("1 left as they are"), "{out}");
+    let shown = show(&t, "t1001");
+    assert!(
+        shown.contains("kind: admin") && shown.contains("信息中心"),
+        "{shown}"
+    );
+    assert!(!shown.contains("HACK"), "{shown}");
+}
+
 /// The roster rules: an imported account logs in with the last six characters of its
 /// ID number (`x` as `X`) and is taken to the change; its number is not stored, only the last
 /// four characters an administrator confirms identity with.

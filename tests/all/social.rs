@@ -458,6 +458,26 @@ async fn verify_as(
     phone.post_owned("/cas/wecom/verify", &form).await
 }
 
+/// docs/security.md M02, found by an outsider's reading: WeCom may take seconds to take the
+/// confirmation; an account locked meanwhile is neither bound nor logged in.
+#[tokio::test]
+async fn an_account_locked_while_wecom_confirms_is_not_bound() {
+    let mock = WxMock::start().await;
+    let t = server(&mock, |_| {}).await;
+    let (arrived, release) = mock.hold_confirmations();
+    let lock = async {
+        arrived.notified().await;
+        let now = t.clock().now();
+        let locked = unicas::model::Status::Locked;
+        assert!(t.server.store.set_status("alice", locked, now).unwrap());
+        release.notify_one();
+    };
+    let (res, ()) = tokio::join!(verify_as(&t, &mock, "zhaoliu", "alice", PASSWORD), lock);
+    assert_eq!(res.status, 403, "{}", res.body);
+    assert!(res.set_cookie("CASTGC").is_none(), "no session");
+    assert!(t.server.store.binding("alice", "wecom").unwrap().is_none());
+}
+
 /// docs/security.md M01: a roster account's initial password (guessable) binds no WeCom member:
 /// the 二次验证 is refused with a pointer to the first login, WeCom is not told, and after
 /// the student's own first login that member still logs in as nobody.

@@ -183,6 +183,12 @@ fn imported(t: &crate::pages::Text, tally: &crate::roster::Tally) -> String {
         .replace("{updated}", &tally.updated.to_string())
         .replace("{unchanged}", &tally.unchanged.to_string())
         .replace("{refused}", &tally.refused.to_string());
+    if tally.kept > 0 {
+        line.push_str(
+            &t.admin_imported_kept
+                .replace("{n}", &tally.kept.to_string()),
+        );
+    }
     if let Some(n) = tally.disabled {
         line.push_str(&t.admin_imported_disabled.replace("{n}", &n.to_string()));
     }

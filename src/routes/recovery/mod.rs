@@ -60,6 +60,10 @@ pub(super) struct Recovery {
     /// code is checked against it and the page names it, whatever the field says by then.
     #[serde(default)]
     sent_to: Option<String>,
+    /// The hash of the browser's flow cookie at the first step: the recovery cookie alone
+    /// (planted by a sibling site, or copied) is no recovery (docs/security.md H03).
+    #[serde(default)]
+    flow: String,
 }
 
 /// What step 2 shows besides its form.
@@ -136,6 +140,9 @@ async fn recovery(app: &App, req: &Request) -> Result<Option<(String, Recovery)>
     let Some(recovery) = app.recovery.pending.get(&key, app.clock.now()).await? else {
         return Ok(None);
     };
+    if req.cookie(Cookie::Flow).map(tickets::hash_id) != Some(recovery.flow.clone()) {
+        return Ok(None);
+    }
     if let Some(id) = &recovery.account {
         let now = app.accounts.account(id).await?;
         if !now.is_some_and(|a| a.status == Status::Active && a.generation == recovery.generation) {
@@ -271,6 +278,10 @@ pub(super) async fn forgot_post(app: &App, req: &Request) -> Handled {
         post: false,
     };
     recovery.expires_at = now + app.config.recovery.ttl;
+    recovery.flow = req
+        .cookie(Cookie::Flow)
+        .map(tickets::hash_id)
+        .unwrap_or_default();
     app.accounts
         .record(&client, AuditEvent::RecoveryStarted, Some(&name))
         .await?;
@@ -301,6 +312,7 @@ async fn methods_of(app: &App, name: &str) -> Result<Recovery, Failure> {
         expires_at: 0,
         generation: account.as_ref().map_or(0, |a| a.generation),
         sent_to: None,
+        flow: String::new(),
     };
     match &account {
         Some(a) => {

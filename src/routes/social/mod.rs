@@ -18,7 +18,7 @@ use super::App;
 use crate::ephemeral::Ephemeral;
 use crate::http::{Cookie, Request, Response};
 use crate::model::audit::Method;
-use crate::model::AuditEvent;
+use crate::model::{AuditEvent, Status};
 use crate::otp::Notice;
 use crate::social::{WeComUser, WxError};
 use crate::store::Bound;
@@ -522,6 +522,12 @@ pub(super) async fn wecom_verify_post(app: &App, req: &Request) -> Handled {
     if let Err(e) = wecom.verified(&verification).await {
         tracing::warn!(error = %e, "WeCom did not take the confirmation");
         return ended(t.social_failed, StatusCode::BAD_GATEWAY);
+    }
+    // WeCom may take seconds to answer: an account locked, reset or logged out meanwhile
+    // is neither bound nor logged in (docs/security.md M02).
+    let now_as = super::first_login::account(app, &account.id).await?;
+    if now_as.status != Status::Active || now_as.generation != account.generation {
+        return ended(t.social_expired, StatusCode::FORBIDDEN);
     }
     let event = AuditEvent::IdentityBound { kind: "wecom" };
     let bound = app

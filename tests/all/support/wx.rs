@@ -50,6 +50,8 @@ struct State {
     refuse_confirmations: bool,
     /// gettoken answers only after this long (a slow WeCom).
     token_delay: Option<std::time::Duration>,
+    /// Confirmations wait here: told when one arrives, answered when released.
+    held: Option<(Arc<tokio::sync::Notify>, Arc<tokio::sync::Notify>)>,
     serial: usize,
 }
 
@@ -136,6 +138,14 @@ impl WxMock {
         self.state.lock().unwrap().token_delay = Some(delay);
     }
 
+    /// From now on confirmations (tfa_succ, authsucc) wait: the first notify says one has
+    /// arrived, and it is answered once the second is notified.
+    pub fn hold_confirmations(&self) -> (Arc<tokio::sync::Notify>, Arc<tokio::sync::Notify>) {
+        let gate = (Arc::default(), Arc::default());
+        self.state.lock().unwrap().held = Some(gate.clone());
+        gate
+    }
+
     /// From now on WeCom refuses confirmations (tfa_succ, authsucc).
     pub fn refuse_confirmations(&self) {
         self.state.lock().unwrap().refuse_confirmations = true;
@@ -203,6 +213,13 @@ async fn answer(
         .map(|b| b.to_bytes())
         .unwrap_or_default();
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if path == "/cgi-bin/user/tfa_succ" || path == "/cgi-bin/user/authsucc" {
+        let held = state.lock().unwrap().held.clone();
+        if let Some((arrived, release)) = held {
+            arrived.notify_one();
+            release.notified().await;
+        }
+    }
     if path == "/cgi-bin/gettoken" {
         let delay = {
             let mut s = state.lock().unwrap();
