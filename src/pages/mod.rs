@@ -76,6 +76,16 @@ impl Lang {
     }
 }
 
+/// A `tel:` link for a number as people write it ("0571-8888 0000"): its digits, and a
+/// leading `+`.
+fn tel(number: &str) -> String {
+    let digits = number
+        .char_indices()
+        .filter(|&(i, c)| c.is_ascii_digit() || (c == '+' && i == 0))
+        .map(|(_, c)| c);
+    format!("tel:{}", digits.collect::<String>())
+}
+
 /// The school's own help, in the page's language (from the `[help]` settings).
 pub struct Help<'a> {
     pub desk: &'a str,
@@ -510,7 +520,14 @@ impl Chrome<'_> {
                     @if desk.is_empty() {
                         p { (t.help_no_desk) }
                     } @else {
-                        dl.desk { @for (label, value) in &desk { dt { (label) } dd { (value) } } }
+                        dl.desk {
+                            @for (label, value) in &desk {
+                                dt { (label) }
+                                // The telephone dials from a phone.
+                                @if *label == t.help_phone { dd { a href=(tel(value)) { (value) } } }
+                                @else { dd { (value) } }
+                            }
+                        }
                     }
                     p { a.button href=(format!("{}/login", self.prefix)) { (t.back_to_login) } }
                 }

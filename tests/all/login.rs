@@ -527,6 +527,10 @@ async fn the_help_page_is_the_schools_own() {
     let en = t.client().get("/cas/help?lang=en").await.body;
     assert!(en.contains("Weekdays 8:00-17:30") && en.contains("0571-8888 0000"));
     assert!(
+        en.contains("href=\"tel:057188880000\""),
+        "dials from a phone: {en}"
+    );
+    assert!(
         en.contains("X and x both work"),
         "no English items set: the built-in ones"
     );
