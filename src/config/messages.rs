@@ -112,17 +112,8 @@ impl SmsConfig {
             let section = format!("sms.{}", self.provider.name());
             return Err(invalid(section, "every key of the section must be set"));
         }
-        if !(60..=600).contains(&self.code_ttl)
-            || self.resend_after < 1
-            || self.max_attempts < 1
-            || self.timeout == 0
-        {
-            return Err(invalid(
-                "sms",
-                "code_ttl must be 60-600, resend_after, max_attempts and timeout positive",
-            ));
-        }
-        Ok(())
+        let (ttl, resend, attempts) = (self.code_ttl, self.resend_after, self.max_attempts);
+        code_channel("sms", 600, ttl, resend, attempts, self.timeout)
     }
 }
 
@@ -265,17 +256,8 @@ impl MailConfig {
             let problem = format!("{:?} is not an address", self.from);
             return Err(invalid("mail.from", problem));
         }
-        if !(60..=1800).contains(&self.code_ttl)
-            || self.resend_after < 1
-            || self.max_attempts < 1
-            || self.timeout == 0
-        {
-            return Err(invalid(
-                "mail",
-                "code_ttl must be 60-1800, resend_after, max_attempts and timeout positive",
-            ));
-        }
-        Ok(())
+        let (ttl, resend, attempts) = (self.code_ttl, self.resend_after, self.max_attempts);
+        code_channel("mail", 1800, ttl, resend, attempts, self.timeout)
     }
 }
 
@@ -333,4 +315,23 @@ impl Default for SmtpConfig {
             password: String::new(),
         }
     }
+}
+
+/// The checks both code channels share: a code lives 60 s to `max_ttl`, and the resend wait,
+/// the attempts and the gateway's timeout are positive.
+fn code_channel(
+    section: &'static str,
+    max_ttl: i64,
+    ttl: i64,
+    resend_after: i64,
+    max_attempts: i64,
+    timeout: u64,
+) -> Result<(), ConfigError> {
+    if !(60..=max_ttl).contains(&ttl) || resend_after < 1 || max_attempts < 1 || timeout == 0 {
+        let problem = format!(
+            "code_ttl must be 60-{max_ttl}, resend_after, max_attempts and timeout positive"
+        );
+        return Err(invalid(section, problem));
+    }
+    Ok(())
 }
