@@ -114,8 +114,13 @@ pub(super) fn dollar_placeholders(sql: &str) -> String {
 
 /// Waits for a PostgreSQL client future on this thread. The connection itself is driven by
 /// the store's own runtime, so this never needs (nor blocks) the caller's.
+///
+/// Polled outside tokio's cooperative budget: on a runtime thread whose task has spent its
+/// budget (a test's synchronous setup, a hundred writes in), the pool's semaphore and timer
+/// answer `Pending` and tokio defers their wake-up until the task yields, which a thread
+/// blocked here never does: it would wait forever with the transaction open.
 pub(super) fn wait<F: std::future::Future>(f: F) -> F::Output {
-    futures_executor::block_on(f)
+    futures_executor::block_on(tokio::task::unconstrained(f))
 }
 
 /// A connection, or a transaction, to run statements on.

@@ -1494,16 +1494,7 @@ async fn a_reset_answers_a_slip_to_print() {
 /// group with a link to its list. docs/security.md I04 (the export's cells).
 #[tokio::test]
 async fn the_account_list_finds_who_has_not_finished() {
-    // On SQLite even in the PostgreSQL pass: there, this test's synchronous setup (a write
-    // from the test's own runtime thread after 105 imports) stalls at random in the PG
-    // client; the list's query runs on PostgreSQL in roster::user_list_filters_who_has_not_finished.
-    // The stall is under investigation (see the stop's note).
-    let t = TestServer::start_with(|c| {
-        if on_postgres() {
-            c.db = c.key_file.as_ref().unwrap().with_extension("db");
-        }
-    })
-    .await;
+    let t = TestServer::start().await;
     add_admin(&t, ADMIN, Some(ADMIN_PHONE));
     for i in 0..105 {
         t.add_imported(&format!("2024{i:04}"), "31002X");

@@ -471,3 +471,39 @@ async fn a_node_without_its_database_is_not_ready() {
         .body;
     assert_eq!(parse_cas(&xml).unwrap().0, "alice");
 }
+
+/// The store's synchronous calls never stall on a runtime thread. A task that has spent
+/// tokio's cooperative budget gets `Pending` from the pool with its wake-up deferred until the
+/// task yields; a thread blocked waiting for the answer never yields, so the call (and its open
+/// transaction) hung forever. Two hundred calls in one poll of one task spend it many times.
+#[test]
+#[ignore = "needs PostgreSQL (UNICAS_TEST_POSTGRES); .ci/run runs it"]
+fn synchronous_store_calls_finish_on_a_runtime_thread() {
+    needs_postgres();
+    let (done, finished) = std::sync::mpsc::channel();
+    // On a thread of its own, so a stall fails the test instead of hanging it.
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let t = TestServer::start().await;
+            let now = t.clock().now();
+            for i in 0..200 {
+                let status = match i % 2 {
+                    0 => unicas::model::Status::Locked,
+                    _ => unicas::model::Status::Active,
+                };
+                t.server.store.set_status("alice", status, now).unwrap();
+                assert!(t.server.store.account("alice").unwrap().is_some());
+                done.send(i).unwrap();
+            }
+        });
+    });
+    let mut last = None;
+    while let Ok(i) = finished.recv_timeout(Duration::from_secs(30)) {
+        last = Some(i);
+    }
+    assert_eq!(last, Some(199), "the 200 calls stalled after call {last:?}");
+}
