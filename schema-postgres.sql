@@ -269,3 +269,25 @@ INSERT INTO last_logins (account_id, at)
     SELECT account_id, max(at) FROM audit_log
     WHERE event = 'login_success' AND account_id IN (SELECT id FROM accounts)
     GROUP BY account_id;
+
+-- @version 11: as schema.sql's version 11.
+ALTER TABLE services ADD COLUMN mfa TEXT NOT NULL DEFAULT 'none';
+ALTER TABLE accounts ADD COLUMN mfa_always BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE sso_sessions ADD COLUMN first_factor TEXT NOT NULL DEFAULT 'password';
+ALTER TABLE sso_sessions ADD COLUMN second_factor TEXT;
+CREATE TABLE recovery_codes (
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    code_hash  TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    used_at    BIGINT,
+    PRIMARY KEY (account_id, code_hash)
+);
+CREATE TABLE passkeys (
+    credential_id TEXT PRIMARY KEY,
+    account_id    TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    passkey       TEXT NOT NULL,
+    created_at    BIGINT NOT NULL,
+    last_used_at  BIGINT
+);
+CREATE INDEX passkeys_account ON passkeys(account_id);

@@ -357,3 +357,35 @@ INSERT INTO last_logins (account_id, at)
     SELECT account_id, max(at) FROM audit_log
     WHERE event = 'login_success' AND account_id IN (SELECT id FROM accounts)
     GROUP BY account_id;
+
+-- @version 11: a second factor for people, per application (issue 25).
+
+-- Whether an application asks for a second factor: 'none' or 'required'.
+ALTER TABLE services ADD COLUMN mfa TEXT NOT NULL DEFAULT 'none';
+-- The account asks for its second factor at every login, whatever the application.
+ALTER TABLE accounts ADD COLUMN mfa_always INTEGER NOT NULL DEFAULT 0;
+-- How the session was proved: its first factor ('password', 'sms', 'qr', 'wecom', 'wechat')
+-- and, once asked, its second ('totp', 'webauthn', 'sms', 'recovery'); the session keeps it
+-- for its lifetime.
+ALTER TABLE sso_sessions ADD COLUMN first_factor TEXT NOT NULL DEFAULT 'password';
+ALTER TABLE sso_sessions ADD COLUMN second_factor TEXT;
+-- Recovery codes: ten single-use codes shown once, kept only as keyed hashes.
+CREATE TABLE recovery_codes (
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    code_hash  TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    used_at    INTEGER,
+    PRIMARY KEY (account_id, code_hash)
+) STRICT;
+-- Passkeys and security keys (WebAuthn), several per account, each with the name its owner
+-- gave it. `credential_id` (base64url) is unique across accounts; `passkey` is the library's
+-- stored credential (public key, signature counter), sealed.
+CREATE TABLE passkeys (
+    credential_id TEXT PRIMARY KEY,
+    account_id    TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    passkey       TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    last_used_at  INTEGER
+) STRICT;
+CREATE INDEX passkeys_account ON passkeys(account_id);

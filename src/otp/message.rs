@@ -130,6 +130,10 @@ pub enum Notice {
     WeChatBound,
     /// Wrong second factors locked the administrator's console for a while.
     SecondFactorLocked,
+    /// A second factor (an authenticator app, a passkey, recovery codes) was added, or
+    /// removed by its owner or an administrator.
+    FactorAdded,
+    FactorRemoved,
 }
 
 impl Notice {
@@ -142,6 +146,8 @@ impl Notice {
             Notice::WeComBound => "wecom bound",
             Notice::WeChatBound => "wechat bound",
             Notice::SecondFactorLocked => "second factor locked",
+            Notice::FactorAdded => "second factor added",
+            Notice::FactorRemoved => "second factor removed",
         }
     }
 
@@ -160,6 +166,14 @@ impl Notice {
             Notice::SecondFactorLocked => (
                 "管理控制台第二重验证连续错误，已暂时锁定",
                 "admin console's second factor was locked after wrong codes",
+            ),
+            Notice::FactorAdded => (
+                "已添加二次认证方式（身份验证器、通行密钥或恢复码）",
+                "a second factor (authenticator, passkey or recovery codes) was added",
+            ),
+            Notice::FactorRemoved => (
+                "已移除二次认证方式（身份验证器、通行密钥或恢复码）",
+                "a second factor (authenticator, passkey or recovery codes) was removed",
             ),
         }
     }

@@ -8,13 +8,15 @@ use super::db::{args, Db, Owned};
 use super::{Result, Store, StoreError};
 
 /// Tables in the order their references need, and whether rows are read in pages by `id`.
-const TABLES: [(&str, bool); 15] = [
+const TABLES: [(&str, bool); 17] = [
     ("accounts", false),
     ("account_attributes", false),
     ("bindings", false),
     ("last_logins", false),
     ("password_history", true),
     ("security_questions", false),
+    ("recovery_codes", false),
+    ("passkeys", false),
     ("services", true),
     ("service_mismatches", true),
     ("sso_sessions", false),

@@ -173,7 +173,7 @@ mod tests {
         }
         // Something the last section creates is there already: it fails after its first
         // statements have run.
-        conn.execute_batch("CREATE TABLE last_logins (x)").unwrap();
+        conn.execute_batch("CREATE TABLE passkeys (x)").unwrap();
         drop(conn);
         assert!(Store::open(&path, Arc::new(Keys::random())).is_err());
         let conn = Connection::open(&path).unwrap();
@@ -183,7 +183,7 @@ mod tests {
         assert_eq!(version, SCHEMA_VERSION - 1);
         let index: i64 = conn
             .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE name = 'accounts_department'",
+                "SELECT count(*) FROM sqlite_master WHERE name = 'recovery_codes'",
                 [],
                 |r| r.get(0),
             )
