@@ -5,6 +5,7 @@
 pub mod admin;
 mod change;
 pub mod console;
+mod factors;
 mod login;
 mod password;
 mod policy;
@@ -13,6 +14,7 @@ mod records;
 mod second_factor;
 
 pub use change::PasswordChange;
+pub use factors::{Factors, Removable, RECOVERY_CODES};
 pub use login::Login;
 pub use password::{
     check_length, hash_now, temporary_password, HashingFailed, PasswordError, PasswordHasher,
@@ -21,7 +23,7 @@ pub use password::{
 pub use policy::{Policy, PolicyError};
 pub use questions::{normalize_answer, question_text, QuestionsError, QUESTIONS};
 pub use records::SelfService;
-pub use second_factor::Guess;
+pub use second_factor::{Asked, Guess};
 
 use crate::clock::Clock;
 use crate::config::{FirstLoginConfig, ThrottleConfig};
@@ -53,8 +55,10 @@ pub struct Accounts {
     first_login: FirstLoginConfig,
     policy: Arc<Policy>,
     metrics: Arc<crate::metrics::Metrics>,
-    /// Wrong second factors that lock an administrator's.
+    /// Wrong second factors that lock an account's second factor.
     factor_failures: i64,
+    /// Authenticator time steps already used, per account.
+    totp_steps: Arc<crate::ephemeral::Ephemeral<i64>>,
 }
 
 impl Accounts {
@@ -67,6 +71,11 @@ impl Accounts {
         metrics: Arc<crate::metrics::Metrics>,
     ) -> Accounts {
         Accounts {
+            totp_steps: Arc::new(crate::ephemeral::Ephemeral::new(
+                &store,
+                "totp_step",
+                50_000,
+            )),
             store,
             hasher,
             clock,

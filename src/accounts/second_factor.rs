@@ -7,6 +7,15 @@ use super::{Accounts, AccountsError};
 use crate::model::{AuditEvent, Client};
 use crate::store::Throttle;
 
+/// What a second factor is asked for: it is audited as such.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Asked {
+    /// The admin console.
+    Console,
+    /// An application that requires one, or the account's "always ask".
+    Application,
+}
+
 /// What a guess at a second factor may do.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Guess {
@@ -50,6 +59,7 @@ impl Accounts {
         account_id: &str,
         method: &'static str,
         right: bool,
+        asked: Asked,
         client: &Client,
     ) -> Result<bool, AccountsError> {
         let (key, id, limits, limit, client, now) = (
@@ -60,11 +70,13 @@ impl Accounts {
             client.clone(),
             self.clock.now(),
         );
-        let event = match right {
-            true => AuditEvent::AdminEntered { method },
-            false => AuditEvent::IdentityNotConfirmed {
+        let event = match (right, asked) {
+            (true, Asked::Console) => AuditEvent::AdminEntered { method },
+            (false, Asked::Console) => AuditEvent::IdentityNotConfirmed {
                 method: "admin second factor",
             },
+            (true, Asked::Application) => AuditEvent::SecondFactorPassed { method },
+            (false, Asked::Application) => AuditEvent::SecondFactorFailed { method },
         };
         let locked = self
             .store

@@ -158,6 +158,7 @@ impl Cas {
             account_id: pgt.account_id,
             auth_time: session.auth_time,
             remember_me: session.remember_me,
+            proof: session.proof,
         });
         let target = Target {
             service: target.to_string(),

@@ -270,6 +270,7 @@ impl Outstanding {
                     service: target.service,
                     proxies: target.proxies,
                     from_new_login,
+                    factors: session.proof.encode(),
                 };
                 store
                     .put_ticket(&crate::tickets::hash_id(ticket), &row)
@@ -295,6 +296,7 @@ impl Outstanding {
                         account_id: t.account_id,
                         auth_time: t.auth_time,
                         remember_me: t.remember_me,
+                        proof: crate::model::Proof::decode(&t.factors),
                     }),
                     target: Arc::new(Target {
                         service: t.service,
@@ -329,6 +331,7 @@ mod tests {
             account_id: "alice".into(),
             auth_time: 0,
             remember_me: false,
+            proof: crate::model::Proof::first(crate::model::Factor::Password),
         })
     }
 

@@ -4,7 +4,7 @@ use super::Failed;
 use super::{now, open};
 use clap::{Args, Subcommand};
 use unicas::config::Config;
-use unicas::model::{describe_rules, Effect, LogoutType, NewService, Release, Rule, Service};
+use unicas::model::{describe_rules, Effect, LogoutType, Mfa, NewService, Release, Rule, Service};
 use unicas::store::ServiceUpdate;
 
 #[derive(Subcommand)]
@@ -70,6 +70,10 @@ pub struct Settings {
     logout_url: Option<String>,
     #[arg(long, conflicts_with = "logout_url")]
     no_logout_url: bool,
+    /// A second factor before a ticket for this service: required, or none (the default).
+    /// A session logged in with a password alone is asked for it once (step-up).
+    #[arg(long, value_name = "required|none")]
+    mfa: Option<String>,
     /// Accept a regex pattern that matches any host (an open redirector: only for a
     /// deliberate, audited choice).
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
@@ -155,6 +159,10 @@ impl Settings {
         if let Some(t) = self.logout_type {
             s.logout_type = LogoutType::parse(&t)
                 .ok_or_else(|| format!("invalid --logout-type {t:?}: use back, front or none"))?;
+        }
+        if let Some(m) = self.mfa {
+            s.mfa = Mfa::parse(&m)
+                .ok_or_else(|| format!("invalid --mfa {m:?}: use required or none"))?;
         }
         if self.no_logout_url {
             s.logout_url = None;
@@ -305,6 +313,7 @@ fn show(s: &Service) {
             })
     );
     println!("logout_type: {}", c.logout_type.as_str());
+    println!("mfa: {}", c.mfa.as_str());
     println!("logout_url: {}", opt(&c.logout_url));
     println!(
         "title: {}\ndescription: {}\nportal: {}",

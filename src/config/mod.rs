@@ -11,8 +11,8 @@ pub use messages::{
 };
 pub use sections::{
     AdminConfig, FirstLoginConfig, HelpConfig, HttpConfig, LogConfig, LogFormat, LogoutConfig,
-    MetricsConfig, OutboundConfig, PasswordConfig, RecoveryConfig, RetentionConfig, SamlConfig,
-    SessionConfig, ThrottleConfig, TicketConfig, TlsConfig,
+    MetricsConfig, MfaConfig, OutboundConfig, PasswordConfig, RecoveryConfig, RetentionConfig,
+    SamlConfig, SessionConfig, ThrottleConfig, TicketConfig, TlsConfig,
 };
 pub use social::{TfaApi, WeChatConfig, WeComConfig};
 
@@ -95,6 +95,7 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub tls: TlsConfig,
     pub admin: AdminConfig,
+    pub mfa: MfaConfig,
 }
 
 impl Default for Config {
@@ -131,6 +132,7 @@ impl Default for Config {
             retention: RetentionConfig::default(),
             tls: TlsConfig::default(),
             admin: AdminConfig::default(),
+            mfa: MfaConfig::default(),
         }
     }
 }

@@ -84,6 +84,16 @@ impl Default for AdminConfig {
     }
 }
 
+/// Second factors for people (`service --mfa required`, an account's "always ask").
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MfaConfig {
+    /// A login by scanning (扫码登录, WeCom, WeChat) counts as the phone's possession factor,
+    /// so it satisfies an application that requires a second factor by itself. Off: such a
+    /// session is asked for a second factor like a password's.
+    pub scan_is_second_factor: bool,
+}
+
 /// The server's log (stderr). `RUST_LOG`, when set, overrides `level`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]

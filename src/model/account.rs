@@ -113,6 +113,8 @@ pub struct Account {
     /// Moves on whenever what proves the account is revoked (a password set, a status
     /// changed, its sessions ended): a paused flow that remembers another one is over.
     pub generation: i64,
+    /// Asks for its second factor at every login, whatever the application.
+    pub mfa_always: bool,
     /// Free-form attributes in insertion order; a name may repeat (multi-valued).
     pub attributes: Vec<(String, String)>,
 }

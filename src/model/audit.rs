@@ -182,6 +182,22 @@ pub enum AuditEvent {
     AdminEntered {
         method: &'static str,
     },
+    /// A session proved a second factor (`totp`, `webauthn`, `sms`, `recovery`) for an
+    /// application that requires one.
+    SecondFactorPassed {
+        method: &'static str,
+    },
+    SecondFactorFailed {
+        method: &'static str,
+    },
+    /// A second factor was added to the account (an authenticator, a passkey, recovery
+    /// codes) or removed from it.
+    FactorAdded {
+        factor: &'static str,
+    },
+    FactorRemoved {
+        factor: &'static str,
+    },
     /// Wrong second factors locked an administrator's second factor for a while.
     SecondFactorLocked {
         failures: i64,
@@ -249,6 +265,7 @@ impl AuditEvent {
             AuditEvent::LoginFailed { .. }
                 | AuditEvent::CodeFailed { .. }
                 | AuditEvent::IdentityNotConfirmed { .. }
+                | AuditEvent::SecondFactorFailed { .. }
                 | AuditEvent::RecoveryFailed { .. }
         )
     }
@@ -278,6 +295,10 @@ impl AuditEvent {
             AuditEvent::AdminAction { .. } => "admin_action",
             AuditEvent::AdminEntered { .. } => "admin_entered",
             AuditEvent::SecondFactorLocked { .. } => "second_factor_locked",
+            AuditEvent::SecondFactorPassed { .. } => "second_factor_passed",
+            AuditEvent::SecondFactorFailed { .. } => "second_factor_failed",
+            AuditEvent::FactorAdded { .. } => "factor_added",
+            AuditEvent::FactorRemoved { .. } => "factor_removed",
             AuditEvent::QrConfirmed { .. } => "qr_confirmed",
             AuditEvent::QrCancelled => "qr_cancelled",
             AuditEvent::RecoveryStarted => "recovery_started",
@@ -334,7 +355,12 @@ impl AuditEvent {
             AuditEvent::IdentityConfirmed { method }
             | AuditEvent::IdentityNotConfirmed { method } => (*method).into(),
             AuditEvent::AdminAction { action, target } => format!("{action} {target}"),
-            AuditEvent::AdminEntered { method } => (*method).into(),
+            AuditEvent::AdminEntered { method }
+            | AuditEvent::SecondFactorPassed { method }
+            | AuditEvent::SecondFactorFailed { method } => (*method).into(),
+            AuditEvent::FactorAdded { factor } | AuditEvent::FactorRemoved { factor } => {
+                (*factor).into()
+            }
             AuditEvent::SecondFactorLocked { failures } => {
                 format!("{failures} wrong second factors in a row")
             }
@@ -375,7 +401,7 @@ impl AuditEvent {
 }
 
 /// Every name `AuditEvent::name` gives, for whoever must say each in words (the console).
-pub const EVENT_NAMES: [&str; 36] = [
+pub const EVENT_NAMES: [&str; 40] = [
     "login_success",
     "login_failure",
     "account_locked_by_failures",
@@ -412,6 +438,10 @@ pub const EVENT_NAMES: [&str; 36] = [
     "slo_failed",
     "invalid_tickets",
     "access_denied",
+    "second_factor_passed",
+    "second_factor_failed",
+    "factor_added",
+    "factor_removed",
 ];
 
 /// Where a request came from, as the audit log records it.
@@ -536,6 +566,10 @@ mod tests {
                 service_id: 1,
                 service: s(),
             },
+            AuditEvent::SecondFactorPassed { method: "" },
+            AuditEvent::SecondFactorFailed { method: "" },
+            AuditEvent::FactorAdded { factor: "" },
+            AuditEvent::FactorRemoved { factor: "" },
         ];
         let names: Vec<&str> = every.iter().map(AuditEvent::name).collect();
         assert_eq!(names, EVENT_NAMES);

@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod factor;
 pub mod pattern;
 pub mod service;
 
@@ -12,6 +13,7 @@ pub use account::{
     canonical_id, valid_attribute_name, Account, Email, Kind, NewAccount, Phone, Source, Status,
 };
 pub use audit::{AuditEvent, AuditRecord, Client};
+pub use factor::{Factor, Mfa, Proof};
 pub use pattern::{Pattern, PatternError};
 pub use service::{describe_rules, Effect, LogoutType, NewService, Release, Rule, Service};
 

@@ -192,6 +192,8 @@ pub struct NewService {
     pub demo: bool,
     /// Who may use it; none: everyone.
     pub rules: Vec<Rule>,
+    /// Whether a ticket for it needs a second factor.
+    pub mfa: super::Mfa,
 }
 
 impl Default for NewService {
@@ -211,6 +213,7 @@ impl Default for NewService {
             portal_url: None,
             demo: false,
             rules: Vec::new(),
+            mfa: super::Mfa::None,
         }
     }
 }

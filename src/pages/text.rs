@@ -339,6 +339,7 @@ pub struct Text {
     pub qr_invalid: &'static str,
     pub qr_confirmed_done: &'static str,
     pub qr_cancelled_done: &'static str,
+    pub admin_mfa: &'static str,
 }
 
 pub const ZH: Text = Text {
@@ -687,6 +688,10 @@ pub const ZH: Text = Text {
         ("slo_failed", "单点注销通知失败"),
         ("invalid_tickets", "无效票据"),
         ("access_denied", "无权访问应用"),
+        ("second_factor_passed", "二次认证通过"),
+        ("second_factor_failed", "二次认证失败"),
+        ("factor_added", "添加二次认证方式"),
+        ("factor_removed", "移除二次认证方式"),
     ],
     social_expired: "登录请求已失效，请重新开始。",
     social_declined: "您已取消授权。",
@@ -718,6 +723,7 @@ pub const ZH: Text = Text {
     qr_invalid: "二维码已失效，请在电脑上刷新后重新扫描。",
     qr_confirmed_done: "已确认，请在电脑上继续。",
     qr_cancelled_done: "已取消登录。",
+    admin_mfa: "需要二次认证（动态口令、通行密钥或短信验证码）",
 };
 
 pub const EN: Text = Text {
@@ -1065,6 +1071,10 @@ pub const EN: Text = Text {
         ("slo_failed", "Single logout failed"),
         ("invalid_tickets", "Invalid tickets"),
         ("access_denied", "Access to an application refused"),
+        ("second_factor_passed", "Second factor passed"),
+        ("second_factor_failed", "Wrong second factor"),
+        ("factor_added", "Second factor added"),
+        ("factor_removed", "Second factor removed"),
     ],
     social_expired: "This request has expired. Please start again.",
     social_declined: "You declined.",
@@ -1096,4 +1106,5 @@ pub const EN: Text = Text {
     qr_invalid: "This code has expired. Get a new one on the computer and scan again.",
     qr_confirmed_done: "Confirmed. Continue on the computer.",
     qr_cancelled_done: "Login cancelled.",
+    admin_mfa: "Requires a second factor (authenticator, passkey or SMS code)",
 };

@@ -12,7 +12,7 @@ use crate::accounts::{PasswordChange, PolicyError};
 use crate::ephemeral::Ephemeral;
 use crate::http::{Cookie, Csp, Request, Response};
 use crate::model::audit::Actor;
-use crate::model::{Account, AuditEvent, Phone, Status};
+use crate::model::{Account, AuditEvent, Factor, Phone, Status};
 use crate::otp::{Delivery, Purpose, Recipient, SendError, Sent};
 use crate::pages::{FirstLoginView, Text};
 use crate::store::Store;
@@ -25,6 +25,8 @@ const PENDING_TTL: i64 = 1800;
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct PendingLogin {
     account_id: String,
+    /// How the login was proved.
+    first: Factor,
     target: Target,
     remember: bool,
     /// CSRF token of the steps' forms.
@@ -91,6 +93,7 @@ pub(super) async fn start_first_login(
     app: &App,
     req: &Request,
     account: &Account,
+    first: Factor,
     target: &Target,
     remember: bool,
     weak: bool,
@@ -99,6 +102,7 @@ pub(super) async fn start_first_login(
     let now = app.clock.now();
     let pending = PendingLogin {
         account_id: account.id.clone(),
+        first,
         target: target.clone(),
         remember,
         token: tickets::new_id(Kind::PendingLogin),
@@ -385,6 +389,7 @@ pub(super) async fn first_login_done(app: &App, req: &Request) -> Handled {
         app,
         req,
         &account,
+        pending.first,
         &pending.target,
         pending.remember,
         false,
@@ -531,6 +536,7 @@ pub(super) async fn finish_login(
     app: &App,
     req: &Request,
     account: &Account,
+    first: Factor,
     target: &Target,
     remember: bool,
     weak: bool,
@@ -543,10 +549,12 @@ pub(super) async fn finish_login(
         return Err(Failure::Refused(StatusCode::FORBIDDEN));
     }
     if super::first_login::needs_first_login(app, account, weak).await? {
-        return super::first_login::start_first_login(app, req, account, target, remember, weak)
-            .await;
+        return super::first_login::start_first_login(
+            app, req, account, first, target, remember, weak,
+        )
+        .await;
     }
-    let (tgc, session) = start_session(app, req, account, remember).await?;
+    let (tgc, session) = start_session(app, req, account, first, remember).await?;
     let res = match &target.service {
         Some(_) => deliver(app, req, &session, target, true, false).await?,
         None => logged_in_page(req),

@@ -157,6 +157,7 @@ impl App {
         self.qr.sweep(now);
         self.social.sweep(now);
         self.admin.sweep(now);
+        self.accounts.sweep_factors(now);
         self.captcha.sweep(now);
         self.anonymous.sweep(now);
         // After a flood the freed entries' pages go back to the system.

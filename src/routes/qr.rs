@@ -17,7 +17,7 @@ use super::session::Target;
 use super::App;
 use crate::ephemeral::Ephemeral;
 use crate::http::{Cookie, Request, Response};
-use crate::model::{AuditEvent, Client};
+use crate::model::{AuditEvent, Client, Factor};
 use crate::pages::{qr_png, QrConfirmView, QrPhoneLogin};
 use crate::store::Store;
 use crate::tickets::{self, Kind};
@@ -361,7 +361,8 @@ async fn qr_phone_login(app: &App, req: &Request, uuid: &str) -> Handled {
             return scan_page(app, req, uuid, error, StatusCode::LOCKED).await;
         }
     };
-    let (tgc, _) = super::session::start_session(app, req, &account, false).await?;
+    let (tgc, _) =
+        super::session::start_session(app, req, &account, Factor::Password, false).await?;
     let back = Response::see_other(&format!("{}/qrCode/qrCodeLogin.do?uuid={uuid}", req.prefix));
     Ok(super::session::with_session_cookie(
         app, req, back, &tgc, false,

@@ -7,7 +7,7 @@ use super::error::{Failure, Handled};
 use super::App;
 use crate::cas::Cas;
 use crate::http::{Cookie, Csp, Request, Response};
-use crate::model::Account;
+use crate::model::{Account, Factor};
 use crate::sessions::{LiveSession, NewSession};
 use crate::tickets;
 use hyper::StatusCode;
@@ -49,11 +49,13 @@ pub(super) async fn start_session(
     app: &App,
     req: &Request,
     account: &Account,
+    first: Factor,
     remember: bool,
 ) -> Result<(String, Arc<LiveSession>), Failure> {
     let client = app.client(req);
     let new = NewSession {
         account,
+        first,
         remember_me: remember,
         client_ip: &client.ip,
         user_agent: &client.user_agent,

@@ -10,7 +10,7 @@ mod memory;
 
 use crate::clock::Clock;
 use crate::config::SessionConfig;
-use crate::model::Account;
+use crate::model::{Account, Factor, Proof};
 use crate::store::{SsoSession, Store, StoreError};
 use crate::tickets::{self, Kind};
 use memory::{Memory, Remembered};
@@ -28,11 +28,16 @@ pub struct LiveSession {
     pub account_id: String,
     pub auth_time: i64,
     pub remember_me: bool,
+    /// How it was proved (when this handle was made: a second factor proved later makes a
+    /// new handle).
+    pub proof: Proof,
 }
 
 /// How a session came to be.
 pub struct NewSession<'a> {
     pub account: &'a Account,
+    /// The login's proof.
+    pub first: Factor,
     pub remember_me: bool,
     pub client_ip: &'a str,
     pub user_agent: &'a str,
@@ -97,6 +102,7 @@ impl Sessions {
             expires_at: now + lifetime,
             idle_timeout: idle,
             remember_me: new.remember_me,
+            proof: Proof::first(new.first),
         };
         let live = Arc::new(live(id_hash.clone(), &row));
         let (ip, ua) = (new.client_ip.to_string(), truncate(new.user_agent, 256));
@@ -207,6 +213,31 @@ impl Sessions {
             memory.remember_session(session_hash, remembered, epoch, now);
             memory.remember_account(Arc::clone(&account), epoch, now);
             (row, account)
+        }))
+    }
+
+    /// Records that `session` proved `factor` as its second; the session's new handle, or
+    /// `None` if it ended meanwhile. The session keeps it for its lifetime.
+    pub async fn prove_second_factor(
+        &self,
+        session: &LiveSession,
+        factor: Factor,
+    ) -> Result<Option<Arc<LiveSession>>, StoreError> {
+        let hash = session.id_hash.clone();
+        let proved = self
+            .inner
+            .store
+            .call(move |st| st.prove_second_factor(&hash, factor))
+            .await?;
+        self.inner.memory.forget_session(&session.id_hash);
+        Ok(proved.then(|| {
+            Arc::new(LiveSession {
+                id_hash: session.id_hash.clone(),
+                account_id: session.account_id.clone(),
+                auth_time: session.auth_time,
+                remember_me: session.remember_me,
+                proof: session.proof.with(factor),
+            })
         }))
     }
 
@@ -321,6 +352,7 @@ fn live(id_hash: String, s: &SsoSession) -> LiveSession {
         account_id: s.account_id.clone(),
         auth_time: s.auth_time,
         remember_me: s.remember_me,
+        proof: s.proof,
     }
 }
 

@@ -7,7 +7,7 @@ use crate::secrets::Keys;
 
 const COLUMNS: &str = "id, name, kind, department, email, phone, status, source, password_hash, \
                        must_change, password_changed_at, created_at, updated_at, initial_password, \
-                       must_bind_phone, generation";
+                       must_bind_phone, generation, mfa_always";
 
 fn from_row(keys: &Keys, row: &Row) -> Result<Account> {
     let text = |i: usize| row.get::<String>(i);
@@ -29,6 +29,7 @@ fn from_row(keys: &Keys, row: &Row) -> Result<Account> {
         initial_password: row.get(13)?,
         must_bind_phone: row.get(14)?,
         generation: row.get(15)?,
+        mfa_always: row.get(16)?,
         bound_phone: None,
         bound_email: None,
         attributes: Vec::new(),
@@ -189,11 +190,11 @@ impl Store {
             let rows = conn.query(&sql, args, |r| {
                 let mut account = from_row(keys, r)?;
                 account.bound_phone = r
-                    .get::<Option<String>>(16)?
+                    .get::<Option<String>>(17)?
                     .and_then(|v| keys.open(&v));
                 Ok(ListedAccount {
                     account,
-                    last_login: r.get(17)?,
+                    last_login: r.get(18)?,
                 })
             })?;
             Ok((rows, total))

@@ -2,11 +2,11 @@
 
 use super::db::{args, Row};
 use super::{Result, Store};
-use crate::model::{LogoutType, NewService, Release, Rule, Service};
+use crate::model::{LogoutType, Mfa, NewService, Release, Rule, Service};
 
 const COLUMNS: &str = "id, enabled, name, pattern, release_all, attributes, attribute_aliases, \
      allow_proxy, proxy_callback, logout_type, logout_url, allow_any_host, portal_title, \
-     portal_description, demo, access_rules, portal_url";
+     portal_description, demo, access_rules, portal_url, mfa";
 
 fn from_row(r: &Row) -> Result<Service> {
     let attributes: Option<String> = r.get(5)?;
@@ -48,6 +48,8 @@ fn from_row(r: &Row) -> Result<Service> {
             .filter_map(Rule::from_stored)
             .collect(),
         portal_url: Some(r.get::<String>(16)?).filter(|u| !u.is_empty()),
+        // Unknown (a hand-edited row) asks for the second factor rather than skip it.
+        mfa: Mfa::parse(&r.get::<String>(17)?).unwrap_or(Mfa::Required),
     };
     Ok(Service::new(r.get(0)?, r.get(1)?, settings))
 }
@@ -92,8 +94,9 @@ impl Store {
                 "INSERT INTO services (name, pattern, enabled, release_all, attributes,
                      attribute_aliases, allow_proxy, proxy_callback, logout_type, logout_url,
                      allow_any_host, portal_title, portal_description, demo, created_at,
-                     access_rules, portal_url)
-                 VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                     access_rules, portal_url, mfa)
+                 VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                     ?17)
                  ON CONFLICT(pattern) DO NOTHING RETURNING id",
                 args![
                     &s.name,
@@ -111,7 +114,8 @@ impl Store {
                     s.demo,
                     now,
                     &rules_column(s),
-                    s.portal_url.as_deref().unwrap_or("")
+                    s.portal_url.as_deref().unwrap_or(""),
+                    s.mfa.as_str()
                 ],
                 |r| r.get(0),
             )
@@ -134,7 +138,7 @@ impl Store {
                      attribute_aliases = ?6, allow_proxy = ?7, proxy_callback = ?8,
                      logout_type = ?9, logout_url = ?10, allow_any_host = ?11,
                      portal_title = ?12, portal_description = ?13, access_rules = ?14,
-                     portal_url = ?15
+                     portal_url = ?15, mfa = ?16
                  WHERE id = ?1",
                 args![
                     id,
@@ -151,7 +155,8 @@ impl Store {
                     s.portal_title.as_deref(),
                     s.portal_description.as_deref(),
                     &rules_column(s),
-                    s.portal_url.as_deref().unwrap_or("")
+                    s.portal_url.as_deref().unwrap_or(""),
+                    s.mfa.as_str()
                 ],
             )?;
             Ok(match n {

@@ -2,7 +2,7 @@
 
 use super::db::args;
 use super::{audit, Result, Store};
-use crate::model::{AuditEvent, AuditRecord, Client};
+use crate::model::{AuditEvent, AuditRecord, Client, Factor, Proof};
 
 /// A live SSO session as stored.
 #[derive(Clone, Debug)]
@@ -13,6 +13,8 @@ pub struct SsoSession {
     pub expires_at: i64,
     pub idle_timeout: i64,
     pub remember_me: bool,
+    /// How it was proved.
+    pub proof: Proof,
 }
 
 /// A session as an account's own list shows it.
@@ -63,8 +65,8 @@ impl Store {
         self.write(|tx| {
             tx.execute(
                 "INSERT INTO sso_sessions (id_hash, account_id, auth_time, last_used, expires_at,
-                     idle_timeout, remember_me, client_ip, user_agent)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                     idle_timeout, remember_me, client_ip, user_agent, first_factor, second_factor)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 args![
                     id_hash,
                     &s.account_id,
@@ -74,7 +76,9 @@ impl Store {
                     s.idle_timeout,
                     s.remember_me,
                     client_ip,
-                    user_agent
+                    user_agent,
+                    s.proof.first.as_str(),
+                    s.proof.second.map(Factor::as_str)
                 ],
             )?;
             let Some(old) = replacing else { return Ok(()) };
@@ -99,7 +103,8 @@ impl Store {
     pub fn session(&self, id_hash: &str) -> Result<Option<SsoSession>> {
         self.read(|conn| {
             conn.query_opt(
-                "SELECT account_id, auth_time, last_used, expires_at, idle_timeout, remember_me
+                "SELECT account_id, auth_time, last_used, expires_at, idle_timeout, remember_me,
+                     first_factor, second_factor
                  FROM sso_sessions WHERE id_hash = ?1",
                 args![id_hash],
                 |r| {
@@ -110,9 +115,26 @@ impl Store {
                         expires_at: r.get(3)?,
                         idle_timeout: r.get(4)?,
                         remember_me: r.get(5)?,
+                        proof: Proof {
+                            first: Factor::parse(&r.get::<String>(6)?).unwrap_or(Factor::Password),
+                            second: r
+                                .get::<Option<String>>(7)?
+                                .as_deref()
+                                .and_then(Factor::parse),
+                        },
                     })
                 },
             )
+        })
+    }
+
+    /// Records the second factor a live session just proved; `false` if it has ended.
+    pub fn prove_second_factor(&self, id_hash: &str, factor: Factor) -> Result<bool> {
+        self.write(|tx| {
+            Ok(tx.execute(
+                "UPDATE sso_sessions SET second_factor = ?2 WHERE id_hash = ?1",
+                args![id_hash, factor.as_str()],
+            )? > 0)
         })
     }
 

@@ -21,6 +21,8 @@ pub struct TicketRow {
     /// The proxy chain, newest first.
     pub proxies: Vec<String>,
     pub from_new_login: bool,
+    /// The session's factors (`Proof::encode`).
+    pub factors: String,
 }
 
 impl Store {
@@ -28,8 +30,8 @@ impl Store {
     pub async fn put_ticket(&self, key: &str, t: &TicketRow) -> Result<()> {
         self.shared(
             "INSERT INTO tickets (key, issued_at, expires_at, session_hash, account_id,
-                 auth_time, remember_me, service, proxies, new_login)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                 auth_time, remember_me, service, proxies, new_login, factors)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             args![
                 key,
                 t.issued_at,
@@ -40,7 +42,8 @@ impl Store {
                 t.remember_me,
                 &t.service,
                 &t.proxies.join("\n"),
-                t.from_new_login
+                t.from_new_login,
+                &t.factors
             ],
         )
         .await
@@ -53,7 +56,7 @@ impl Store {
             .shared(
                 "DELETE FROM tickets WHERE key = ?1
                  RETURNING issued_at, expires_at, session_hash, account_id, auth_time,
-                     remember_me, service, proxies, new_login",
+                     remember_me, service, proxies, new_login, factors",
                 args![key],
             )
             .await?;
@@ -71,6 +74,7 @@ impl Store {
             service: f.text()?,
             proxies: f.text()?.lines().map(str::to_owned).collect(),
             from_new_login: f.flag()?,
+            factors: f.text()?,
         }))
     }
 

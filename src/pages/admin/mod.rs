@@ -325,6 +325,7 @@ impl Chrome<'_> {
                         }
                     }
                     label.check { input type="checkbox" name="proxy" value="true" checked[s.is_some_and(|s| s.allow_proxy)]; " " (t.admin_proxy) }
+                    label.check { input type="checkbox" name="mfa" value="required" checked[s.is_some_and(|s| s.mfa == crate::model::Mfa::Required)]; " " (t.admin_mfa) }
                     label for="proxy_callback" { (t.admin_proxy_callback) } input #proxy_callback type="text" name="proxy_callback" value=(get(|s| s.proxy_callback.clone().unwrap_or_default()));
                     label for="portal_url" { (t.admin_portal_url) } input #portal_url type="text" name="portal_url" value=(get(|s| s.portal_url.clone().unwrap_or_default()));
                     label for="title" { (t.admin_title_field) } input #title type="text" name="title" value=(get(|s| s.portal_title.clone().unwrap_or_default()));

@@ -13,7 +13,7 @@ pub(super) mod services;
 use super::error::{Failure, Handled};
 use super::portal::Holder;
 use super::App;
-use crate::accounts::Guess;
+use crate::accounts::{Asked, Guess};
 use crate::ephemeral::Ephemeral;
 use crate::http::{Cookie, Request, Response};
 use crate::model::{Kind, NewService, Release, Rule, Status};
@@ -48,11 +48,10 @@ enum Gate {
     Granted(Holder, AdminGrant),
 }
 
-/// The console's state: grants (by SSO session hash), TOTP steps used and secrets being
+/// The console's state: grants (by SSO session hash), authenticator secrets being
 /// enrolled (by administrator), and the roster import started from the console.
 pub(super) struct State {
     pub(super) grants: Ephemeral<AdminGrant>,
-    pub(super) totp_steps: Ephemeral<i64>,
     pub(super) totp_pending: Ephemeral<String>,
     pub(super) import_job: std::sync::Mutex<Option<Arc<ImportJob>>>,
 }
@@ -61,7 +60,6 @@ impl State {
     pub(super) fn new(store: &Store) -> State {
         State {
             grants: Ephemeral::new(store, "admin_grant", GRANT_CAPACITY),
-            totp_steps: Ephemeral::new(store, "totp_step", GRANT_CAPACITY),
             totp_pending: Ephemeral::new(store, "totp_enrol", GRANT_CAPACITY),
             import_job: Default::default(),
         }
@@ -69,7 +67,6 @@ impl State {
 
     pub(super) fn sweep(&self, now: i64) {
         self.grants.sweep(now);
-        self.totp_steps.sweep(now);
         self.totp_pending.sweep(now);
     }
 }

@@ -97,13 +97,17 @@ pub(in crate::routes) async fn admin_verify(app: &App, req: &Request) -> Handled
                 .map(|c| c == CodeCheck::Valid)
                 .map_err(Failure::from)
         }
-        _ => totp_step(app, &account.id, code, now).await,
+        _ => app
+            .accounts
+            .totp_step(&account.id, code)
+            .await
+            .map_err(Failure::from),
     };
     // Counted whatever happened, so an error cannot be retried for free.
     let right = right.unwrap_or(false);
     let locked = app
         .accounts
-        .end_second_factor(&account.id, method, right, &client)
+        .end_second_factor(&account.id, method, right, Asked::Console, &client)
         .await?;
     if locked {
         crate::routes::portal::notify_bound(app, &account, Notice::SecondFactorLocked, &client)
@@ -127,25 +131,6 @@ pub(in crate::routes) async fn admin_verify(app: &App, req: &Request) -> Handled
         .insert(key, grant, now + app.config.admin.idle, now)
         .await?;
     Ok(Response::see_other(&format!("{}/admin", req.prefix)))
-}
-
-/// Whether `code` is the administrator's TOTP code now, its time step not used before (a
-/// code seen over a shoulder is spent).
-pub(super) async fn totp_step(
-    app: &App,
-    account_id: &str,
-    code: &str,
-    now: i64,
-) -> Result<bool, Failure> {
-    let secret = app.accounts.binding(account_id, "totp").await?;
-    match secret.and_then(|s| crate::totp::verify(&s, code, now)) {
-        Some(step) => Ok(app
-            .admin
-            .totp_steps
-            .raise(account_id.to_string(), step, now + 120, now)
-            .await?),
-        None => Ok(false),
-    }
 }
 
 /// `GET /admin/totp`: a new secret to enrol (kept with the grant until confirmed).
@@ -210,17 +195,14 @@ pub(in crate::routes) async fn admin_totp_confirm(app: &App, req: &Request) -> H
         .await;
     };
     // The code that confirmed the enrolment cannot also open the console.
-    app.admin
-        .totp_steps
-        .raise(grant.account.clone(), step, now + 120, now)
-        .await?;
+    app.accounts.spend_totp_step(&grant.account, step).await?;
     let event = crate::model::AuditEvent::AdminAction {
         action: "enrol authenticator".into(),
         target: grant.account.clone(),
     };
     let by = app.client(req);
     app.accounts
-        .bind(&grant.account, "totp", secret, event, &by, false)
+        .enrol_totp(&grant.account, secret, event, &by)
         .await?;
     app.admin.totp_pending.take(&grant.account).await?;
     Ok(Response::see_other(&format!("{}/admin/totp", req.prefix)))

@@ -129,6 +129,10 @@ pub(in crate::routes) async fn admin_service_save(app: &App, req: &Request) -> H
         portal_title: optional("title"),
         portal_description: optional("description"),
         rules,
+        mfa: match text("mfa").as_str() {
+            "required" => crate::model::Mfa::Required,
+            _ => crate::model::Mfa::None,
+        },
         ..NewService::default()
     };
     let settings = match id {

@@ -14,6 +14,7 @@ use super::session::{deliver, logged_in_page, service_param, Target};
 use super::App;
 use crate::accounts::{Login, MAX_PASSWORD_BYTES};
 use crate::http::{Cookie, Request, Response};
+use crate::model::Factor;
 use crate::pages::SmsForm;
 use form::{login_form, qr_mode, sms_mode, Form};
 use hyper::StatusCode;
@@ -148,7 +149,16 @@ pub(super) async fn login_post(app: &App, req: &Request) -> Handled {
     {
         Login::Success { account, weak } => {
             let remember = app.config.sessions.remember_me && f.flag("rememberMe");
-            finish_login(app, req, &account, &target, remember, weak).await
+            finish_login(
+                app,
+                req,
+                &account,
+                Factor::Password,
+                &target,
+                remember,
+                weak,
+            )
+            .await
         }
         Login::Invalid => Ok(again(t.bad_credentials, StatusCode::UNAUTHORIZED).await),
         Login::Throttled => Ok(again(t.login_locked, StatusCode::LOCKED).await),

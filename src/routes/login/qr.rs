@@ -4,6 +4,7 @@
 use super::form::{login_form, Form};
 use crate::http::Request;
 use crate::model::audit::Method;
+use crate::model::Factor;
 
 use crate::routes::error::Handled;
 use crate::routes::first_login::finish_login;
@@ -69,5 +70,5 @@ pub(super) async fn qr_login_post(
         Some(_) => request.target,
         None => target.clone(),
     };
-    finish_login(app, req, &account, &target, false, false).await
+    finish_login(app, req, &account, Factor::Qr, &target, false, false).await
 }

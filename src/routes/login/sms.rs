@@ -7,7 +7,7 @@
 use super::{Form, Target};
 use crate::accounts::Login;
 use crate::http::{Request, Response};
-use crate::model::Phone;
+use crate::model::{Factor, Phone};
 use crate::otp::{self, Delivery, Purpose, Sent};
 use crate::pages::SmsForm;
 use crate::routes::error::{Failure, Handled};
@@ -183,7 +183,7 @@ pub(crate) async fn sms_login_post(
         }
         Login::Success { account, .. } => {
             let remember = app.config.sessions.remember_me && f.flag("rememberMe");
-            super::finish_login(app, req, &account, target, remember, false).await
+            super::finish_login(app, req, &account, Factor::Sms, target, remember, false).await
         }
         Login::Invalid => {
             let failed = Some(t.code_login_failed.into());

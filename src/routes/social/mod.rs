@@ -18,7 +18,7 @@ use super::App;
 use crate::ephemeral::Ephemeral;
 use crate::http::{Cookie, Request, Response};
 use crate::model::audit::Method;
-use crate::model::{AuditEvent, Status};
+use crate::model::{AuditEvent, Factor, Status};
 use crate::otp::Notice;
 use crate::social::{WeComUser, WxError};
 use crate::store::Bound;
@@ -46,6 +46,14 @@ impl Provider {
         match self {
             Provider::WeCom => "wecom",
             Provider::WeChat { .. } => "wechat",
+        }
+    }
+
+    /// What a login through it proved.
+    fn factor(self) -> Factor {
+        match self {
+            Provider::WeCom => Factor::WeCom,
+            Provider::WeChat { .. } => Factor::WeChat,
         }
     }
 }
@@ -274,7 +282,8 @@ pub(super) async fn social_callback(app: &App, req: &Request, kind: &str) -> Han
             app.accounts
                 .record_login(&account.id, method, &client)
                 .await?;
-            super::first_login::finish_login(app, req, &account, &target, false, false).await
+            let first = state.provider.factor();
+            super::first_login::finish_login(app, req, &account, first, &target, false, false).await
         }
         Purpose::Bind { session, account } => {
             // The portal's session must still be the one that asked.
@@ -309,7 +318,9 @@ pub(super) async fn social_callback(app: &App, req: &Request, kind: &str) -> Han
                 Some(account)
                     if !super::first_login::needs_first_login(app, &account, false).await? =>
                 {
-                    let (tgc, _) = super::session::start_session(app, req, &account, false).await?;
+                    let first = state.provider.factor();
+                    let (tgc, _) =
+                        super::session::start_session(app, req, &account, first, false).await?;
                     Ok(super::session::with_session_cookie(
                         app,
                         req,
@@ -540,7 +551,8 @@ pub(super) async fn wecom_verify_post(app: &App, req: &Request) -> Handled {
     super::portal::notify_bound(app, &account, Notice::WeComBound, &client).await;
     // The password just proved the account: the person is logged in, and "绑定成功" leads
     // to their 个人中心 (the manual's last picture), not to the login page.
-    let (tgc, _) = super::session::start_session(app, req, &account, false).await?;
+    let (tgc, _) =
+        super::session::start_session(app, req, &account, Factor::Password, false).await?;
     let portal = format!("{}/portal", req.prefix);
     let res = app.page(StatusCode::OK, chrome.bound(&portal));
     let res = super::session::with_session_cookie(app, req, res, &tgc, false);
