@@ -21,18 +21,21 @@ pub enum BindingKind {
     Email,
     WeCom,
     WeChat,
-    /// An administrator's authenticator (a lost phone: a new one is enrolled after an SMS
-    /// code).
+    /// An authenticator app (an administrator's, or a person's second factor: a lost phone,
+    /// and a new one is enrolled).
     Totp,
+    /// A person's recovery codes.
+    Recovery,
 }
 
 impl BindingKind {
-    pub const ALL: [BindingKind; 5] = [
+    pub const ALL: [BindingKind; 6] = [
         BindingKind::WeCom,
         BindingKind::WeChat,
         BindingKind::Email,
         BindingKind::Phone,
         BindingKind::Totp,
+        BindingKind::Recovery,
     ];
 
     pub fn parse(text: &str) -> Option<BindingKind> {
@@ -47,7 +50,13 @@ impl BindingKind {
             BindingKind::WeCom => "wecom",
             BindingKind::WeChat => "wechat",
             BindingKind::Totp => "totp",
+            BindingKind::Recovery => "recovery",
         }
+    }
+
+    /// A second factor: its removal is audited as one (`factor_removed`).
+    pub fn is_second_factor(self) -> bool {
+        matches!(self, BindingKind::Totp | BindingKind::Recovery)
     }
 }
 
@@ -124,9 +133,18 @@ pub fn unbind(
     if by.is(id) && kind == BindingKind::Phone && store.binding(id, "totp")?.is_none() {
         return Err(AdminError::LastSecondFactor);
     }
-    let kind = kind.as_str();
-    let record = by.record(AuditEvent::Unbound { kind }, id);
-    match store.unbind(id, kind, &record, true, now)? {
+    let name = kind.as_str();
+    let event = match kind.is_second_factor() {
+        true => AuditEvent::FactorRemoved { factor: name },
+        false => AuditEvent::Unbound { kind: name },
+    };
+    let record = by.record(event, id);
+    let removed = match kind {
+        BindingKind::Recovery => store.remove_recovery_codes(id, &record, now)?,
+        _ => store.unbind(id, name, &record, true, now)?,
+    };
+    let kind = name;
+    match removed {
         true => Ok(()),
         false => Err(AdminError::NotBound(id.to_string(), kind)),
     }

@@ -11,6 +11,8 @@ use std::collections::HashSet;
 pub struct Details {
     pub account: Account,
     pub bindings: Vec<(String, String)>,
+    /// Passkeys and recovery codes.
+    pub held: crate::store::HeldFactors,
     pub id_last4: Option<String>,
     pub logins: Vec<AuditRow>,
     pub sessions: Vec<SessionRow>,
@@ -35,6 +37,7 @@ impl Accounts {
                 Ok(Some(Details {
                     account,
                     bindings: s.bindings_of(&id)?,
+                    held: s.held_factors(&id)?,
                     id_last4: s.id_last4(&id)?,
                     logins: s.recent_logins(&id, 10)?,
                     sessions: s.sessions_of(&id)?,

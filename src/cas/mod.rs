@@ -16,13 +16,26 @@ pub use validate::{ErrorCode, ValidateRequest, Validation, ValidationError};
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::model::{AuditEvent, Client, Service};
+use crate::model::{AuditEvent, Client, Mfa, Service};
 use crate::services::Registry;
 use crate::sessions::{LiveSession, Sessions};
 use crate::store::Store;
 use crate::tickets::{new_id, Kind};
 use std::sync::Arc;
 use tickets::{Outstanding, Target};
+
+/// Why no service ticket was issued.
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// The service left the registry meanwhile.
+    #[error("the service is not registered")]
+    Unregistered,
+    /// The application requires a second factor the session has not proved.
+    #[error("the application requires a second factor")]
+    SecondFactorMissing,
+}
 
 /// The protocol engine shared by every handler.
 #[derive(Clone)]
@@ -81,6 +94,40 @@ impl Cas {
         Ok(found.is_some_and(|(_, account)| service.admits(&account.attributes())))
     }
 
+    /// Whether `session` must prove a second factor before a ticket for `service` (`None`:
+    /// on to the portal): the application requires one, or the account asks for one at every
+    /// login, and the session has not proved one (a login by scanning counts when the school
+    /// says so).
+    pub async fn needs_second_factor(
+        &self,
+        service: Option<&Service>,
+        session: &LiveSession,
+    ) -> Result<bool, crate::store::StoreError> {
+        if self.is_multi_factor(session) {
+            return Ok(false);
+        }
+        if service.is_some_and(|s| s.settings.mfa == Mfa::Required) {
+            return Ok(true);
+        }
+        let found = self
+            .sessions
+            .with_account(&session.id_hash, &session.account_id)
+            .await?;
+        Ok(found.is_some_and(|(_, account)| account.mfa_always))
+    }
+
+    fn is_multi_factor(&self, session: &LiveSession) -> bool {
+        let scan = self.config.mfa.scan_is_second_factor;
+        session.proof.is_multi_factor(scan)
+    }
+
+    /// Whether a ticket for `service` may be issued to `session` as far as second factors
+    /// go: the one rule every path that issues tickets passes (`issue_service_ticket`, proxy
+    /// tickets).
+    fn second_factor_allows(&self, service: &Service, session: &LiveSession) -> bool {
+        service.settings.mfa == Mfa::None || self.is_multi_factor(session)
+    }
+
     /// The applications the portal lists for `account`: enabled, with a portal URL, and
     /// admitting the account (an application it may not use is not shown), in id order.
     pub fn portal_services(&self, account: &crate::model::Account) -> Vec<Service> {
@@ -120,13 +167,19 @@ impl Cas {
         }
     }
 
-    /// Mints a service ticket for `service` (already matched against the registry).
+    /// Mints a service ticket for `service` (already matched against the registry). Never
+    /// for an application that requires a second factor the session has not proved, whatever
+    /// path led here.
     pub async fn issue_service_ticket(
         &self,
         service: &str,
         session: &Arc<LiveSession>,
         from_new_login: bool,
-    ) -> Result<String, crate::store::StoreError> {
+    ) -> Result<String, IssueError> {
+        let registered = self.registered(service).ok_or(IssueError::Unregistered)?;
+        if !self.second_factor_allows(&registered, session) {
+            return Err(IssueError::SecondFactorMissing);
+        }
         let id = new_id(Kind::ServiceTicket);
         let target = Target {
             service: service.to_string(),

@@ -147,11 +147,6 @@ impl Cas {
         let Some(registered) = self.registry.find(target).filter(|_| holder_may_proxy) else {
             return Err(refused());
         };
-        // The target's access rules hold for proxied access too.
-        if !registered.admits(&account.attributes()) {
-            self.record_denial(&registered, &account.id, None).await;
-            return Err(refused());
-        }
         let id = tickets::new_id(Kind::ProxyTicket);
         let live = Arc::new(LiveSession {
             id_hash: pgt.session_hash,
@@ -160,6 +155,16 @@ impl Cas {
             remember_me: session.remember_me,
             proof: session.proof,
         });
+        // A proxied application that requires a second factor gets a ticket only from a
+        // session that proved one.
+        if !self.second_factor_allows(&registered, &live) {
+            return Err(refused());
+        }
+        // The target's access rules hold for proxied access too.
+        if !registered.admits(&account.attributes()) {
+            self.record_denial(&registered, &account.id, None).await;
+            return Err(refused());
+        }
         let target = Target {
             service: target.to_string(),
             proxies: pgt.proxies,

@@ -120,15 +120,32 @@ pub fn render_proxy(result: &Result<String, ValidationError>, json: bool) -> Str
     }
 }
 
+/// What CAS 3 releases about the authentication itself, as Apereo names it: when, whether
+/// "remember me" and a new login, how (`authenticationMethod` and
+/// `successfulAuthenticationHandlers`: a handler per factor) and, once a second factor was
+/// proved, `authnContextClass` naming it (`mfa-gauth`, `mfa-webauthn`, …), which an
+/// application that requires one can check.
 pub(super) fn protocol_attributes(v: &Validation) -> Vec<(String, String)> {
-    vec![
+    let mut out = vec![
         ("authenticationDate".into(), iso8601(v.auth_time)),
         (
             "longTermAuthenticationRequestTokenUsed".into(),
             v.remember_me.to_string(),
         ),
         ("isFromNewLogin".into(), v.from_new_login.to_string()),
-    ]
+    ];
+    for name in ["authenticationMethod", "successfulAuthenticationHandlers"] {
+        out.extend(
+            v.proof
+                .handlers()
+                .into_iter()
+                .map(|h| (name.to_string(), h.to_string())),
+        );
+    }
+    if let Some(class) = v.context_class {
+        out.push(("authnContextClass".into(), class.to_string()));
+    }
+    out
 }
 
 fn element(out: &mut String, name: &str, value: &str) {
@@ -175,6 +192,9 @@ mod tests {
             remember_me: false,
             proxies: vec![],
             pgt_iou: None,
+            proof: crate::model::Proof::first(crate::model::Factor::Password)
+                .with(crate::model::Factor::Totp),
+            context_class: Some("mfa-gauth"),
         }
     }
 
@@ -208,9 +228,24 @@ mod tests {
         );
         assert_eq!(attrs[1].0, "longTermAuthenticationRequestTokenUsed");
         assert_eq!(attrs[2], ("isFromNewLogin".into(), "true".into()));
-        assert_eq!(attrs[3], ("cn".into(), "张三 <&\"'> ]]> \r".into()));
+        // How: a handler per factor, and the second factor's context class (Apereo's names).
+        let named = |name: &str| -> Vec<&str> {
+            attrs
+                .iter()
+                .filter(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+                .collect()
+        };
+        let handlers = [
+            "PasswordAuthenticationHandler",
+            "GoogleAuthenticatorAuthenticationHandler",
+        ];
+        assert_eq!(named("authenticationMethod"), handlers);
+        assert_eq!(named("successfulAuthenticationHandlers"), handlers);
+        assert_eq!(named("authnContextClass"), ["mfa-gauth"]);
+        assert_eq!(attrs[8], ("cn".into(), "张三 <&\"'> ]]> \r".into()));
         assert_eq!(attrs.iter().filter(|(k, _)| k == "memberOf").count(), 2);
-        assert_eq!(attrs.len(), 6);
+        assert_eq!(attrs.len(), 11);
     }
 
     #[test]
@@ -234,5 +269,13 @@ mod tests {
         assert_eq!(s["user"], "20231234");
         assert_eq!(s["attributes"]["memberOf"], json!(["a", "b"]));
         assert_eq!(s["attributes"]["isFromNewLogin"], "true");
+        assert_eq!(s["attributes"]["authnContextClass"], "mfa-gauth");
+        assert_eq!(
+            s["attributes"]["authenticationMethod"],
+            json!([
+                "PasswordAuthenticationHandler",
+                "GoogleAuthenticatorAuthenticationHandler"
+            ])
+        );
     }
 }

@@ -78,6 +78,10 @@ pub struct Validation {
     pub proxies: Vec<String>,
     /// The `PGTIOU-` when a proxy callback received a proxy-granting ticket.
     pub pgt_iou: Option<String>,
+    /// How the session was proved when the ticket was issued.
+    pub proof: crate::model::Proof,
+    /// The factor that made it multi-factor (`authnContextClass`), if one did.
+    pub context_class: Option<&'static str>,
 }
 
 impl Cas {
@@ -185,6 +189,14 @@ impl Cas {
                 return Err(ValidationError::new(InternalError, "Internal error"));
             }
         };
+        // An application that requires a second factor (perhaps only since the ticket was
+        // issued) never accepts a ticket without one.
+        if !self.second_factor_allows(&registered, &st.session) {
+            return Err(ValidationError::new(
+                InvalidTicket,
+                format!("Ticket '{shown}' was not issued with a second factor"),
+            ));
+        }
         // The rules are checked again here: one changed since the ticket was issued wins.
         let attributes = account.attributes();
         if !registered.admits(&attributes) {
@@ -217,6 +229,11 @@ impl Cas {
             remember_me: session.remember_me,
             proxies: st.target.proxies.clone(),
             pgt_iou,
+            proof: st.session.proof,
+            context_class: st
+                .session
+                .proof
+                .context_class(self.config.mfa.scan_is_second_factor),
         })
     }
 }

@@ -72,11 +72,12 @@ pub enum UserCommand {
     /// characters), printed once, which must be changed at the next login. Ends the
     /// account's SSO sessions (single logout follows).
     ResetPassword { account: String },
-    /// Remove a binding of an account: `wecom`, `wechat`, `email`, `phone` or an
-    /// administrator's authenticator, `totp` (audited).
+    /// Remove a binding of an account: `wecom`, `wechat`, `email`, `phone`, or a second
+    /// factor: the authenticator app (`totp`) or the recovery codes (`recovery`). Audited;
+    /// the account then enrols a new factor when an application asks for one.
     Unbind {
         account: String,
-        /// wecom, wechat, email, phone or totp.
+        /// wecom, wechat, email, phone, totp or recovery.
         kind: String,
     },
     /// Lock an account (ends its SSO sessions).
@@ -213,7 +214,9 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<(), Failed> {
         UserCommand::Unbind { account, kind } => {
             let id = account_id(&account)?;
             let kind = BindingKind::parse(&kind).ok_or_else(|| {
-                format!("unknown binding {kind:?}: use wecom, wechat, email, phone or totp")
+                format!(
+                    "unknown binding {kind:?}: use wecom, wechat, email, phone, totp or recovery"
+                )
             })?;
             admin::unbind(&open(config)?, &By::CommandLine, &id, kind, now())?;
             println!("{id}: {} unbound", kind.as_str());

@@ -16,6 +16,8 @@ pub enum Purpose {
     Verify,
     /// An administrator's second factor for the console.
     Admin,
+    /// A second factor for an application that requires one.
+    SecondFactor,
 }
 
 impl Purpose {
@@ -26,6 +28,7 @@ impl Purpose {
             Purpose::Recovery => "recovery",
             Purpose::Verify => "verify",
             Purpose::Admin => "admin",
+            Purpose::SecondFactor => "second factor",
         }
     }
 
@@ -36,6 +39,7 @@ impl Purpose {
             Purpose::Recovery => ("找回密码", "password recovery"),
             Purpose::Verify => ("身份验证", "identity check"),
             Purpose::Admin => ("登录管理控制台", "the admin console"),
+            Purpose::SecondFactor => ("二次认证", "a second factor"),
         }
     }
 }

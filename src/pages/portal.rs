@@ -58,6 +58,8 @@ pub struct AccountView<'a> {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub questions: usize,
+    /// Whether a second factor beyond the phone is set up (an authenticator, a passkey).
+    pub second_factor: bool,
     /// Whether a WeCom / WeChat identity is bound, and whether the school uses them.
     pub wecom: bool,
     pub wechat: bool,
@@ -205,6 +207,11 @@ impl Chrome<'_> {
                         h2 { (t.questions_title) }
                         p { @if v.questions > 0 { (t.questions_set.replace("{n}", &v.questions.to_string())) } @else { (t.not_set) } }
                         a.button.secondary href=(self.account_url("questions")) { (t.set_questions) }
+                    }
+                    div.item {
+                        h2 { (t.mfa_summary) }
+                        p { @if v.second_factor { (t.mfa_on) } @else { (t.not_set) } }
+                        a.button.secondary href=(self.account_url("factors")) { (t.mfa_manage) }
                     }
                     div.item {
                         h2 { (t.social_title) }

@@ -6,7 +6,7 @@
 //! for 30 minutes, bound to its own cookie, and its forms carry a token of their own.
 
 use super::error::{Failure, Handled};
-use super::session::{deliver, logged_in_page, start_session, with_session_cookie, Target};
+use super::session::{deliver, start_session, with_session_cookie, Target};
 use super::App;
 use crate::accounts::{PasswordChange, PolicyError};
 use crate::ephemeral::Ephemeral;
@@ -555,10 +555,7 @@ pub(super) async fn finish_login(
         .await;
     }
     let (tgc, session) = start_session(app, req, account, first, remember).await?;
-    let res = match &target.service {
-        Some(_) => deliver(app, req, &session, target, true, false).await?,
-        None => logged_in_page(req),
-    };
+    let res = deliver(app, req, &session, target, true, false).await?;
     let res = with_session_cookie(app, req, res, &tgc, remember);
     Ok(app.cookies.clear(res, Cookie::Flow))
 }

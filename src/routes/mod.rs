@@ -11,6 +11,7 @@ mod demo;
 mod error;
 mod first_login;
 mod login;
+mod mfa;
 mod operations;
 mod portal;
 mod protocol;
@@ -73,8 +74,10 @@ pub struct App {
     /// Every prefix served, longest first.
     prefixes: Vec<String>,
     /// Each room's own state between requests: paused logins, proofs of identity in the
-    /// portal, recoveries, QR requests, OAuth round trips, console grants, captchas.
+    /// portal, recoveries, QR requests, OAuth round trips, console grants, captchas,
+    /// authenticators being enrolled at a step-up.
     first_login: first_login::State,
+    mfa: mfa::State,
     portal: portal::State,
     recovery: recovery::State,
     qr: qr::State,
@@ -132,6 +135,7 @@ impl App {
             qr: qr::State::new(&store),
             social: social::State::new(&store),
             admin: admin::State::new(&store),
+            mfa: mfa::State::new(&store),
             captcha: captcha::State::new(&store),
             anonymous: crate::memory::ExpiringMap::bounded(ANONYMOUS_CAPACITY),
             ticket_misses: Default::default(),
@@ -157,6 +161,7 @@ impl App {
         self.qr.sweep(now);
         self.social.sweep(now);
         self.admin.sweep(now);
+        self.mfa.sweep(now);
         self.accounts.sweep_factors(now);
         self.captcha.sweep(now);
         self.anonymous.sweep(now);

@@ -5,7 +5,7 @@
 
 use super::error::{Failure, Handled};
 use super::App;
-use crate::cas::Cas;
+use crate::cas::{Cas, IssueError};
 use crate::http::{Cookie, Csp, Request, Response};
 use crate::model::{Account, Factor};
 use crate::sessions::{LiveSession, NewSession};
@@ -85,7 +85,9 @@ pub(super) fn with_session_cookie(
 /// Issues a service ticket and sends the browser to the service with it, if the
 /// service's access rules admit the account. If not: no ticket, a 403 page naming the
 /// application (or, with `gateway`, back to the service without a ticket), and the SSO
-/// session stays as it is for other applications.
+/// session stays as it is for other applications. A session that must first prove a second
+/// factor (the application requires one, or the account always asks) goes to the step-up
+/// page, which comes back here; without a service, on to the portal.
 pub(super) async fn deliver(
     app: &App,
     req: &Request,
@@ -95,7 +97,10 @@ pub(super) async fn deliver(
     gateway: bool,
 ) -> Handled {
     let Some(service) = &target.service else {
-        return Ok(logged_in_page(req));
+        return match app.cas.needs_second_factor(None, session).await? {
+            true => Ok(step_up(req, target)),
+            false => Ok(logged_in_page(req)),
+        };
     };
     let Some(registered) = app.cas.registered(service) else {
         return Err(Failure::Refused(StatusCode::FORBIDDEN));
@@ -112,10 +117,26 @@ pub(super) async fn deliver(
         let page = chrome.access_denied(registered.title(), service);
         return Ok(app.page(StatusCode::FORBIDDEN, page));
     }
-    let ticket = app
+    if app
+        .cas
+        .needs_second_factor(Some(&registered), session)
+        .await?
+    {
+        return Ok(match gateway {
+            true => Response::redirect(service),
+            false => step_up(req, target),
+        });
+    }
+    let ticket = match app
         .cas
         .issue_service_ticket(service, session, from_new_login)
-        .await?;
+        .await
+    {
+        Ok(ticket) => ticket,
+        Err(IssueError::Store(e)) => return Err(e.into()),
+        Err(IssueError::SecondFactorMissing) => return Ok(step_up(req, target)),
+        Err(IssueError::Unregistered) => return Err(Failure::Refused(StatusCode::FORBIDDEN)),
+    };
     if target.post {
         let chrome = app.chrome(req);
         // The form posts to the service.
@@ -125,6 +146,26 @@ pub(super) async fn deliver(
         Ok(Response::redirect(&Cas::service_with_ticket(
             service, &ticket,
         )))
+    }
+}
+
+/// To the second factor the session must prove first, then back to `target`.
+fn step_up(req: &Request, target: &Target) -> Response {
+    Response::see_other(&format!("{}/mfa{}", req.prefix, target.query()))
+}
+
+impl Target {
+    /// `?service=…` (and `&method=POST`) to carry it to another page; empty without one.
+    pub fn query(&self) -> String {
+        let Some(service) = &self.service else {
+            return String::new();
+        };
+        let mut query = url::form_urlencoded::Serializer::for_suffix(String::from("?"), 1);
+        query.append_pair("service", service);
+        if self.post {
+            query.append_pair("method", "POST");
+        }
+        query.finish()
     }
 }
 

@@ -369,7 +369,9 @@ async fn services_release_nothing_beyond_the_id_unless_told() {
         [
             "authenticationDate",
             "longTermAuthenticationRequestTokenUsed",
-            "isFromNewLogin"
+            "isFromNewLogin",
+            "authenticationMethod",
+            "successfulAuthenticationHandlers"
         ]
     );
 }

@@ -126,6 +126,9 @@ impl Chrome<'_> {
             "email" => t.admin_email,
             "wecom" => t.wecom,
             "wechat" => t.wechat,
+            "totp" => t.mfa_totp,
+            "recovery" => t.mfa_recovery,
+            "webauthn" => t.mfa_passkey,
             other => other,
         }
     }

@@ -104,6 +104,7 @@ pub(super) async fn account_page_for(
     let Some(crate::accounts::console::Details {
         account,
         bindings,
+        held,
         id_last4,
         logins,
         sessions,
@@ -115,13 +116,24 @@ pub(super) async fn account_page_for(
         Some(r) => r.masked(),
         None => "••••".to_string(),
     };
+    // A person's second factors are listed (and removable) with the bindings; an
+    // administrator's authenticator is the command line's.
+    let person = account.kind != crate::model::Kind::Admin;
+    let mut listed: Vec<(String, String)> = bindings
+        .iter()
+        .filter(|(k, _)| person || k != "totp")
+        .map(|(k, v)| match k.as_str() {
+            "totp" => (k.clone(), "✓".to_string()),
+            _ => (k.clone(), masked(k, v)),
+        })
+        .collect();
+    if held.recovery_made > 0 {
+        let left = format!("{} / {}", held.recovery_left, held.recovery_made);
+        listed.push(("recovery".into(), left));
+    }
     let view = AccountDetail {
         account: &account,
-        bindings: bindings
-            .iter()
-            .filter(|(k, _)| k != "totp")
-            .map(|(k, v)| (k.clone(), masked(k, v)))
-            .collect(),
+        bindings: listed,
         id_last4,
         password_changed: crate::routes::local_time(app, account.password_changed_at),
         sign_ins: logins
@@ -164,10 +176,13 @@ pub(in crate::routes) async fn admin_account_action(app: &App, req: &Request) ->
     let id = req.form.get("id").unwrap_or("").to_string();
     let action = req.form.get("action").unwrap_or("").to_string();
     let unbinding = match action.strip_prefix("unbind-") {
-        // The authenticator is the command line's to remove (after an SMS code).
         Some(kind) => match BindingKind::parse(kind) {
-            Some(kind) if kind != BindingKind::Totp => Some(kind),
-            _ => return Err(Failure::Refused(StatusCode::BAD_REQUEST)),
+            // An administrator's authenticator is the command line's to remove.
+            Some(BindingKind::Totp) if is_admin(app, &id).await? => {
+                return Err(Failure::Refused(StatusCode::BAD_REQUEST))
+            }
+            Some(kind) => Some(kind),
+            None => return Err(Failure::Refused(StatusCode::BAD_REQUEST)),
         },
         None => None,
     };
@@ -229,6 +244,12 @@ pub(in crate::routes) async fn admin_account_action(app: &App, req: &Request) ->
     }
     done?;
     admin_audit_row(app, req, &grant, &action, &id).await?;
+    if unbinding.is_some_and(BindingKind::is_second_factor) {
+        if let Some(account) = app.accounts.account(&id).await? {
+            let notice = crate::otp::Notice::FactorRemoved;
+            crate::routes::portal::notify_bound(app, &account, notice, &app.client(req)).await;
+        }
+    }
     if let Some(temporary) = temporary {
         return slip(app, req, &grant, &id, &temporary).await;
     }
@@ -255,4 +276,10 @@ async fn slip(app: &App, req: &Request, grant: &AdminGrant, id: &str, temporary:
     let chrome = app.chrome(req);
     let page = chrome.admin_slip(&frame, &account, temporary, &login);
     Ok(app.page(StatusCode::OK, page))
+}
+
+/// Whether `id` is an administrator's account.
+async fn is_admin(app: &App, id: &str) -> Result<bool, Failure> {
+    let account = app.accounts.account(id).await?;
+    Ok(account.is_some_and(|a| a.kind == crate::model::Kind::Admin))
 }

@@ -10,7 +10,7 @@ pub(super) mod sms;
 
 use super::error::Handled;
 use super::first_login::finish_login;
-use super::session::{deliver, logged_in_page, service_param, Target};
+use super::session::{deliver, service_param, Target};
 use super::App;
 use crate::accounts::{Login, MAX_PASSWORD_BYTES};
 use crate::http::{Cookie, Request, Response};
@@ -36,8 +36,7 @@ pub(super) async fn login_get(app: &App, req: &Request) -> Handled {
         _ => None,
     };
     match (session, &target.service) {
-        (Some(session), Some(_)) => deliver(app, req, &session, &target, false, gateway).await,
-        (Some(_), None) => Ok(logged_in_page(req)),
+        (Some(session), _) => deliver(app, req, &session, &target, false, gateway).await,
         (None, Some(service)) if gateway => Ok(Response::redirect(service)),
         (None, _) if sms_mode(app, &req.query) => {
             let form = SmsForm {

@@ -34,6 +34,7 @@ pub(super) async fn account_page(
     } = app.accounts.self_service(&h.account.id).await?;
     let bound = |kind: &str| bindings.iter().find(|(k, _)| k == kind).map(|(_, v)| v);
     let questions = app.accounts.questions_of(&h.account.id).await?.len();
+    let second_factor = app.accounts.factors(&h.account).await?.beyond_phone();
     let (tokens, new_flow) = form_tokens(app, req, 2);
     let view = AccountView {
         name: &h.account.name,
@@ -51,6 +52,7 @@ pub(super) async fn account_page(
             .and_then(|v| Email::parse(v))
             .map(|e| e.masked()),
         questions,
+        second_factor,
         wecom: bound("wecom").is_some(),
         wechat: bound("wechat").is_some(),
         wecom_on: app.wecom.is_some(),

@@ -7,6 +7,7 @@
 
 pub(super) mod account;
 pub(super) mod bindings;
+pub(super) mod factors;
 pub(super) mod questions;
 pub(super) mod verify;
 
@@ -63,20 +64,24 @@ struct Shown {
 /// Proofs of identity in the portal held at most (a session hash each).
 const REAUTH_CAPACITY: usize = 100_000;
 
-/// The portal's state: sessions that proved their holder recently (by session hash).
+/// The portal's state: sessions that proved their holder recently, and authenticator
+/// secrets waiting for their first code (both by session hash).
 pub(super) struct State {
     pub(super) reauth: Ephemeral<()>,
+    enrolling: Ephemeral<String>,
 }
 
 impl State {
     pub(super) fn new(store: &Store) -> State {
         State {
             reauth: Ephemeral::new(store, "reauth", REAUTH_CAPACITY),
+            enrolling: Ephemeral::new(store, "totp_enrol", REAUTH_CAPACITY),
         }
     }
 
     pub(super) fn sweep(&self, now: i64) {
         self.reauth.sweep(now);
+        self.enrolling.sweep(now);
     }
 }
 
@@ -88,6 +93,11 @@ pub(super) async fn holder(app: &App, req: &Request) -> Result<Option<Holder>, F
     let Some(session) = app.sessions.find(tgc).await? else {
         return Ok(None);
     };
+    // An account that always asks for its second factor is asked before its own pages too:
+    // the login page sends such a session on to the step-up.
+    if app.cas.needs_second_factor(None, &session).await? {
+        return Ok(None);
+    }
     let found = app
         .sessions
         .with_account(&session.id_hash, &session.account_id)
@@ -195,6 +205,7 @@ fn next_step(next: Option<&str>) -> &'static str {
     match next {
         Some("email") => "email",
         Some("questions") => "questions",
+        Some("factors") => "factors",
         Some("unbind-wecom") => "unbind-wecom",
         Some("unbind-wechat") => "unbind-wechat",
         Some("bind-wecom") => "bind-wecom",
