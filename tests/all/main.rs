@@ -15,6 +15,7 @@ mod http_limits;
 mod legacy;
 mod login;
 mod logout;
+mod mfa;
 mod operations;
 mod policy;
 mod portal;

@@ -496,3 +496,37 @@ async fn a_lock_ends_the_accounts_pgts_and_tickets() {
         .await;
     assert_eq!(failure_code(&res.body).as_deref(), Some("INVALID_TICKET"));
 }
+
+/// docs/security.md P04: a proxy ticket for an application that requires a second factor
+/// comes only from a session that proved one; a password session's PGT is refused it.
+#[tokio::test]
+async fn proxy_tickets_for_an_application_that_requires_a_second_factor() {
+    let Setup { t, callback, .. } = setup().await;
+    let guarded = "https://payroll.test/";
+    t.register(NewService {
+        name: "payroll".into(),
+        pattern: guarded.into(),
+        mfa: unicas::model::Mfa::Required,
+        ..Default::default()
+    });
+    let mut c = t.client();
+    let ticket = c.ticket(PORTAL).await;
+    validate_with_callback(
+        &mut c,
+        "serviceValidate",
+        PORTAL,
+        &ticket,
+        &callback.url("/cb"),
+    )
+    .await;
+    let pgt = callback.received()[0].query("pgtId").unwrap();
+    let res = c.get(&proxy_path(&pgt, guarded)).await;
+    assert_eq!(
+        failure_code(&res.body).as_deref(),
+        Some("UNAUTHORIZED_SERVICE"),
+        "{}",
+        res.body
+    );
+    // The same PGT still buys tickets for an application that asks nothing more.
+    proxy_ticket(&mut c, &pgt, THIRD).await;
+}
