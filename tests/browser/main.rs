@@ -21,6 +21,7 @@ mod first_login;
 mod login;
 mod phone_login;
 mod recovery;
+mod second_factor;
 mod wecom;
 
 /// One test of `flow` per person: `persons!(flow: zh_desktop => ZH_DESKTOP, …);` makes
