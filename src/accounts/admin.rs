@@ -24,15 +24,19 @@ pub enum BindingKind {
     /// An administrator's authenticator (a lost phone: a new one is enrolled after an SMS
     /// code).
     Totp,
+    /// Every passkey and security key of the account (a lost key: its holder adds a new one
+    /// after the usual proof of identity).
+    WebAuthn,
 }
 
 impl BindingKind {
-    pub const ALL: [BindingKind; 5] = [
+    pub const ALL: [BindingKind; 6] = [
         BindingKind::WeCom,
         BindingKind::WeChat,
         BindingKind::Email,
         BindingKind::Phone,
         BindingKind::Totp,
+        BindingKind::WebAuthn,
     ];
 
     pub fn parse(text: &str) -> Option<BindingKind> {
@@ -47,6 +51,7 @@ impl BindingKind {
             BindingKind::WeCom => "wecom",
             BindingKind::WeChat => "wechat",
             BindingKind::Totp => "totp",
+            BindingKind::WebAuthn => "webauthn",
         }
     }
 }
@@ -126,6 +131,12 @@ pub fn unbind(
     }
     let kind = kind.as_str();
     let record = by.record(AuditEvent::Unbound { kind }, id);
+    if kind == "webauthn" {
+        return match store.remove_passkeys(id, &record, now)? {
+            0 => Err(AdminError::NotBound(id.to_string(), kind)),
+            _ => Ok(()),
+        };
+    }
     match store.unbind(id, kind, &record, true, now)? {
         true => Ok(()),
         false => Err(AdminError::NotBound(id.to_string(), kind)),

@@ -72,11 +72,12 @@ pub enum UserCommand {
     /// characters), printed once, which must be changed at the next login. Ends the
     /// account's SSO sessions (single logout follows).
     ResetPassword { account: String },
-    /// Remove a binding of an account: `wecom`, `wechat`, `email`, `phone` or an
-    /// administrator's authenticator, `totp` (audited).
+    /// Remove a binding of an account: `wecom`, `wechat`, `email`, `phone`, an
+    /// administrator's authenticator, `totp`, or every passkey and security key, `webauthn`
+    /// (audited).
     Unbind {
         account: String,
-        /// wecom, wechat, email, phone or totp.
+        /// wecom, wechat, email, phone, totp or webauthn.
         kind: String,
     },
     /// Lock an account (ends its SSO sessions).
@@ -213,7 +214,9 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<(), Failed> {
         UserCommand::Unbind { account, kind } => {
             let id = account_id(&account)?;
             let kind = BindingKind::parse(&kind).ok_or_else(|| {
-                format!("unknown binding {kind:?}: use wecom, wechat, email, phone or totp")
+                format!(
+                    "unknown binding {kind:?}: use wecom, wechat, email, phone, totp or webauthn"
+                )
             })?;
             admin::unbind(&open(config)?, &By::CommandLine, &id, kind, now())?;
             println!("{id}: {} unbound", kind.as_str());

@@ -238,6 +238,15 @@ pub enum AuditEvent {
         service_id: i64,
         service: String,
     },
+    /// A passkey or security key registered by its holder, under this name.
+    PasskeyAdded {
+        name: String,
+    },
+    /// A passkey removed by its holder (an administrator's removal of them all is
+    /// `Unbound { kind: "webauthn" }`).
+    PasskeyRemoved {
+        name: String,
+    },
 }
 
 impl AuditEvent {
@@ -292,6 +301,8 @@ impl AuditEvent {
             AuditEvent::LogoutFailed { .. } => "slo_failed",
             AuditEvent::InvalidTickets { .. } => "invalid_tickets",
             AuditEvent::AccessDenied { .. } => "access_denied",
+            AuditEvent::PasskeyAdded { .. } => "passkey_added",
+            AuditEvent::PasskeyRemoved { .. } => "passkey_removed",
         }
     }
 
@@ -370,12 +381,13 @@ impl AuditEvent {
                 service_id,
                 service,
             } => format!("service={service_id} {service}"),
+            AuditEvent::PasskeyAdded { name } | AuditEvent::PasskeyRemoved { name } => name.clone(),
         }
     }
 }
 
 /// Every name `AuditEvent::name` gives, for whoever must say each in words (the console).
-pub const EVENT_NAMES: [&str; 36] = [
+pub const EVENT_NAMES: [&str; 38] = [
     "login_success",
     "login_failure",
     "account_locked_by_failures",
@@ -412,6 +424,8 @@ pub const EVENT_NAMES: [&str; 36] = [
     "slo_failed",
     "invalid_tickets",
     "access_denied",
+    "passkey_added",
+    "passkey_removed",
 ];
 
 /// Where a request came from, as the audit log records it.
@@ -536,6 +550,8 @@ mod tests {
                 service_id: 1,
                 service: s(),
             },
+            AuditEvent::PasskeyAdded { name: s() },
+            AuditEvent::PasskeyRemoved { name: s() },
         ];
         let names: Vec<&str> = every.iter().map(AuditEvent::name).collect();
         assert_eq!(names, EVENT_NAMES);

@@ -4,6 +4,7 @@
 
 mod admin;
 mod first_login;
+mod passkeys;
 mod portal;
 mod qr;
 mod recovery;
@@ -14,6 +15,7 @@ pub use admin::{
     AccountDetail, AccountList, AdminFrame, AuditLine, PatternTest, SecondFactorView, ServiceDetail,
 };
 pub use first_login::FirstLoginView;
+pub use passkeys::{PasskeyLine, PasskeysView};
 pub use portal::{
     browser, AccountView, BindView, PortalApp, PortalView, QuestionsView, SessionLine, SignIn,
     VerifyView,

@@ -49,6 +49,7 @@ pub struct Parts {
     pub accounts: Accounts,
     pub sessions: Sessions,
     pub codes: crate::otp::Codes,
+    pub passkeys: crate::passkeys::Passkeys,
     pub wecom: Option<Arc<crate::social::WeCom>>,
     pub wechat: Option<Arc<crate::social::WeChat>>,
     pub metrics: Arc<crate::metrics::Metrics>,
@@ -62,6 +63,7 @@ pub struct App {
     accounts: Accounts,
     sessions: Sessions,
     codes: crate::otp::Codes,
+    passkeys: crate::passkeys::Passkeys,
     wecom: Option<Arc<crate::social::WeCom>>,
     wechat: Option<Arc<crate::social::WeChat>>,
     metrics: Arc<crate::metrics::Metrics>,
@@ -99,6 +101,13 @@ impl App {
         &self.codes
     }
 
+    /// The passkeys, for tests that assert one as the step-up page does. Only with
+    /// `test-hooks`.
+    #[cfg(feature = "test-hooks")]
+    pub fn passkeys(&self) -> &crate::passkeys::Passkeys {
+        &self.passkeys
+    }
+
     /// Wires the handlers. Reads the configured logo file: call it off the runtime threads.
     pub fn new(parts: Parts, demo_addr: Option<SocketAddr>) -> App {
         let Parts {
@@ -108,6 +117,7 @@ impl App {
             accounts,
             sessions,
             codes,
+            passkeys,
             wecom,
             wechat,
             metrics,
@@ -141,6 +151,7 @@ impl App {
             accounts,
             sessions,
             codes,
+            passkeys,
             wecom,
             wechat,
             metrics,
@@ -158,6 +169,7 @@ impl App {
         self.social.sweep(now);
         self.admin.sweep(now);
         self.captcha.sweep(now);
+        self.passkeys.sweep(now);
         self.anonymous.sweep(now);
         // After a flood the freed entries' pages go back to the system.
         crate::memory::release_freed_memory();

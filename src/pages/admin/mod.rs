@@ -126,6 +126,7 @@ impl Chrome<'_> {
             "email" => t.admin_email,
             "wecom" => t.wecom,
             "wechat" => t.wechat,
+            "webauthn" => t.passkeys_title,
             other => other,
         }
     }

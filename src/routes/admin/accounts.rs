@@ -115,13 +115,20 @@ pub(super) async fn account_page_for(
         Some(r) => r.masked(),
         None => "••••".to_string(),
     };
+    let mut bindings: Vec<(String, String)> = bindings
+        .iter()
+        .filter(|(k, _)| k != "totp")
+        .map(|(k, v)| (k.clone(), masked(k, v)))
+        .collect();
+    let passkeys = app.passkeys.list(&account.id).await?.len();
+    if passkeys > 0 {
+        let t = app.chrome(req).t();
+        let count = t.passkeys_count.replace("{n}", &passkeys.to_string());
+        bindings.push(("webauthn".to_string(), count));
+    }
     let view = AccountDetail {
         account: &account,
-        bindings: bindings
-            .iter()
-            .filter(|(k, _)| k != "totp")
-            .map(|(k, v)| (k.clone(), masked(k, v)))
-            .collect(),
+        bindings,
         id_last4,
         password_changed: crate::routes::local_time(app, account.password_changed_at),
         sign_ins: logins
@@ -156,7 +163,7 @@ fn asks_first(action: &str) -> bool {
 }
 
 /// `POST /admin/account`: `id` and `action` (lock, unlock, disable, reset, logout,
-/// unbind-phone, unbind-email, unbind-wecom, unbind-wechat). Disable, reset, logout and
+/// unbind-phone, unbind-email, unbind-wecom, unbind-wechat, unbind-webauthn). Disable, reset, logout and
 /// unbinding first answer a confirmation page whose form posts again with `confirm=yes`
 /// (and the console's token): only that post acts. A reset answers the slip to print.
 pub(in crate::routes) async fn admin_account_action(app: &App, req: &Request) -> Handled {
@@ -197,6 +204,8 @@ pub(in crate::routes) async fn admin_account_action(app: &App, req: &Request) ->
     let accounts = &app.accounts;
     let mut temporary = None;
     let done = match (action.as_str(), unbinding) {
+        // Passkeys live in their own table; their holder is told.
+        (_, Some(BindingKind::WebAuthn)) => app.passkeys.remove_all(by, &id).await,
         (_, Some(kind)) => accounts.unbind(by, &id, kind).await,
         ("lock", _) => accounts.set_status(by, &id, Status::Locked).await,
         ("disable", _) => accounts.set_status(by, &id, Status::Disabled).await,

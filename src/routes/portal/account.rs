@@ -34,6 +34,7 @@ pub(super) async fn account_page(
     } = app.accounts.self_service(&h.account.id).await?;
     let bound = |kind: &str| bindings.iter().find(|(k, _)| k == kind).map(|(_, v)| v);
     let questions = app.accounts.questions_of(&h.account.id).await?.len();
+    let passkeys = app.passkeys.list(&h.account.id).await?.len();
     let (tokens, new_flow) = form_tokens(app, req, 2);
     let view = AccountView {
         name: &h.account.name,
@@ -55,6 +56,7 @@ pub(super) async fn account_page(
         wechat: bound("wechat").is_some(),
         wecom_on: app.wecom.is_some(),
         wechat_on: app.wechat.is_some(),
+        passkeys,
         sign_ins: logins
             .into_iter()
             .map(|r| SignIn {
