@@ -213,6 +213,17 @@ impl Passkeys {
         let Ok(answer) = serde_json::from_str::<RegisterPublicKeyCredential>(response_json) else {
             return Ok(Err(Refusal::NotVerified));
         };
+        // One of the account's own, which the options excluded (the library refuses it
+        // too, but with an error that does not say so).
+        let answered = encode(answer.raw_id.as_ref());
+        if self
+            .stored(account_id)
+            .await?
+            .iter()
+            .any(|row| row.credential_id == answered)
+        {
+            return Ok(Err(Refusal::AlreadyRegistered));
+        }
         let passkey = match webauthn.finish_passkey_registration(&answer, &kept.state) {
             Ok(p) => p,
             Err(e) => {

@@ -16,6 +16,7 @@ mod legacy;
 mod login;
 mod logout;
 mod operations;
+mod passkeys;
 mod policy;
 mod portal;
 mod proxy;
