@@ -212,8 +212,9 @@ async fn registered(t: &TestServer, user: &str, key: &SoftKey, name: &str) -> Cl
     c
 }
 
-/// P20: the passkeys page and its posts need the SSO session and then the portal's proof
+/// the passkeys page and its posts need the SSO session and then the portal's proof
 /// of identity; before it, the page is the proof's form and no ceremony is offered.
+/// docs/security.md P20.
 #[tokio::test]
 async fn passkey_pages_need_the_proof_of_identity() {
     let t = TestServer::start().await;
@@ -252,9 +253,10 @@ async fn passkey_pages_need_the_proof_of_identity() {
     assert!(account.body.contains("/cas/account/passkeys") && account.body.contains("通行密钥"));
 }
 
-/// P21: a passkey registers over HTTP (listed with its name, audited, the bound phone told)
+/// a passkey registers over HTTP (listed with its name, audited, the bound phone told)
 /// and then asserts through the step-up API; a registration answer and an assertion each
 /// count once: replayed, they find no ceremony.
+/// docs/security.md P21, P22.
 #[tokio::test]
 async fn a_passkey_registers_and_each_answer_counts_once() {
     let t = TestServer::start().await;
@@ -366,8 +368,9 @@ async fn a_passkey_registers_and_each_answer_counts_once() {
     assert!(!page.body.contains("从未使用"), "last used shown");
 }
 
-/// P22: a credential registered to another account does not answer for this one, even
+/// a credential registered to another account does not answer for this one, even
 /// when it signs this account's challenge.
+/// docs/security.md P23.
 #[tokio::test]
 async fn another_accounts_passkey_is_refused() {
     let t = TestServer::start().await;
@@ -400,8 +403,9 @@ async fn another_accounts_passkey_is_refused() {
         .unwrap());
 }
 
-/// P23: a credential cannot be registered twice (the authenticator is told to exclude it,
+/// a credential cannot be registered twice (the authenticator is told to exclude it,
 /// and the server refuses it if it comes anyway), and a name is required and bounded.
+/// docs/security.md P24.
 #[tokio::test]
 async fn a_passkey_is_registered_once_and_needs_a_name() {
     let t = TestServer::start().await;
@@ -444,8 +448,9 @@ async fn a_passkey_is_registered_once_and_needs_a_name() {
     assert_eq!(t.server.store.passkeys_of("alice").unwrap().len(), 1);
 }
 
-/// P24: removing is a form post with its single-use token (CSRF); another account's
+/// removing is a form post with its single-use token (CSRF); another account's
 /// credential id changes nothing; one's own goes, audited, and the phone is told.
+/// docs/security.md P25.
 #[tokio::test]
 async fn removal_needs_the_token_and_touches_only_ones_own() {
     let t = TestServer::start().await;
@@ -523,8 +528,9 @@ async fn removal_needs_the_token_and_touches_only_ones_own() {
     );
 }
 
-/// P25: `unicas user unbind ACCOUNT webauthn` removes every passkey of the account
+/// `unicas user unbind ACCOUNT webauthn` removes every passkey of the account
 /// (audited), and says so when there is none.
+/// docs/security.md P26.
 #[tokio::test]
 async fn user_unbind_webauthn_removes_every_passkey() {
     let t = TestServer::start().await;
