@@ -557,3 +557,106 @@ async fn user_unbind_webauthn_removes_every_passkey() {
         None
     );
 }
+
+/// docs/security.md P26: the console shows an account's passkeys as a binding and removes
+/// them all after its confirmation page, audited, telling the holder's phone.
+#[tokio::test]
+async fn the_console_removes_an_accounts_passkeys_after_asking() {
+    let t = TestServer::start().await;
+    t.bind("alice", "phone", "+8613800138000");
+    registered(&t, "alice", &SoftKey::new(1), "laptop").await;
+    let mut admin = crate::admin::admin_console(&t).await;
+    let page = admin.get("/cas/admin/account?id=alice").await;
+    assert!(page.body.contains("通行密钥") && page.body.contains("已添加 1 个"));
+    assert!(
+        page.body.contains("value=\"unbind-webauthn\""),
+        "{}",
+        page.body
+    );
+    let csrf = page.input("csrf").expect("the console token");
+    let ask = [
+        ("csrf", csrf.as_str()),
+        ("id", "alice"),
+        ("action", "unbind-webauthn"),
+    ];
+    let asked = admin.post("/cas/admin/account", &ask).await;
+    assert_eq!(asked.status, 200);
+    assert!(
+        asked.body.contains("确认解除绑定 通行密钥？"),
+        "{}",
+        asked.body
+    );
+    assert_eq!(t.server.store.passkeys_of("alice").unwrap().len(), 1);
+    let confirm = [
+        ("csrf", csrf.as_str()),
+        ("id", "alice"),
+        ("action", "unbind-webauthn"),
+        ("confirm", "yes"),
+    ];
+    let done = admin.post("/cas/admin/account", &confirm).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert!(t.server.store.passkeys_of("alice").unwrap().is_empty());
+    let audited = t.server.store.recent_audit(Some("alice"), 20).unwrap();
+    assert!(audited
+        .iter()
+        .any(|r| r.event == "unbound" && r.detail == "webauthn"));
+    let notices = crate::portal::notices(&t, "+8613800138000").await;
+    assert!(notices.iter().any(|n| n.contains("已移除")), "{notices:?}");
+    // Nothing left: the same post again is a 404.
+    assert_eq!(admin.post("/cas/admin/account", &confirm).await.status, 404);
+}
+
+/// docs/security.md P21 across nodes: a ceremony begun on one node (its state sealed in the
+/// shared table) is finished on another, once.
+#[tokio::test]
+#[ignore = "needs PostgreSQL (UNICAS_TEST_POSTGRES); .ci/run runs it"]
+async fn a_ceremony_begun_on_one_node_finishes_on_another_once() {
+    assert!(
+        on_postgres(),
+        "set UNICAS_TEST_POSTGRES (tests/postgres/cluster.sh)"
+    );
+    let a = TestServer::start().await;
+    let b = a.another_node().await;
+    let mut key = SoftKey::new(1);
+    let alice = a.server.store.account("alice").unwrap().unwrap();
+    let by = unicas::model::Client::default();
+    let options = a
+        .server
+        .app
+        .passkeys()
+        .begin_registration("r", &alice)
+        .await;
+    let answer = key.create(&options.unwrap());
+    let finished = b
+        .server
+        .app
+        .passkeys()
+        .finish_registration("r", "alice", "laptop", &answer, &by);
+    assert_eq!(finished.await.unwrap(), Ok(()));
+    let again = a
+        .server
+        .app
+        .passkeys()
+        .finish_registration("r", "alice", "laptop", &answer, &by);
+    assert_eq!(
+        again.await.unwrap(),
+        Err(unicas::passkeys::Refusal::NoCeremony)
+    );
+    let options = b
+        .server
+        .app
+        .passkeys()
+        .begin_authentication("s", "alice")
+        .await;
+    let assertion = key.get(&options.unwrap().unwrap());
+    let a_keys = a.server.app.passkeys();
+    assert!(a_keys
+        .finish_authentication("s", "alice", &assertion)
+        .await
+        .unwrap());
+    let b_keys = b.server.app.passkeys();
+    assert!(!b_keys
+        .finish_authentication("s", "alice", &assertion)
+        .await
+        .unwrap());
+}
