@@ -434,7 +434,10 @@ fn encode(bytes: &[u8]) -> String {
 /// origin. `None` (with a warning) when the host is no domain name.
 fn relying_party(config: &crate::config::Config) -> Option<Webauthn> {
     let url = config.public_url().ok()?;
-    let host = url.domain()?.to_string();
+    let Some(host) = url.domain().map(str::to_string) else {
+        tracing::info!("passkeys are off: public_url {url} has no domain name to bind them to");
+        return None;
+    };
     let origin = Url::parse(&url.origin().ascii_serialization()).ok()?;
     let built = WebauthnBuilder::new(&host, &origin)
         .map(|b| b.rp_name(&config.school_name))
