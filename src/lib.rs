@@ -15,6 +15,7 @@ pub mod model;
 pub mod otp;
 pub mod outbound;
 pub mod pages;
+pub mod passkeys;
 pub mod roster;
 pub mod routes;
 pub mod secrets;
@@ -217,8 +218,10 @@ pub async fn start(config: Config, clock: Clock, demo: bool) -> Result<Server, S
         http,
         Arc::clone(&metrics),
     );
+    let passkeys = passkeys::Passkeys::new(&config, store.clone(), clock.clone(), codes.clone());
     let parts = routes::Parts {
         metrics,
+        passkeys,
         config: Arc::clone(&config),
         store: store.clone(),
         codes,

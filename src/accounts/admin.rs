@@ -26,16 +26,20 @@ pub enum BindingKind {
     Totp,
     /// A person's recovery codes.
     Recovery,
+    /// Every passkey and security key of the account (a lost key: its holder adds a new one
+    /// after the usual proof of identity).
+    WebAuthn,
 }
 
 impl BindingKind {
-    pub const ALL: [BindingKind; 6] = [
+    pub const ALL: [BindingKind; 7] = [
         BindingKind::WeCom,
         BindingKind::WeChat,
         BindingKind::Email,
         BindingKind::Phone,
         BindingKind::Totp,
         BindingKind::Recovery,
+        BindingKind::WebAuthn,
     ];
 
     pub fn parse(text: &str) -> Option<BindingKind> {
@@ -51,12 +55,16 @@ impl BindingKind {
             BindingKind::WeChat => "wechat",
             BindingKind::Totp => "totp",
             BindingKind::Recovery => "recovery",
+            BindingKind::WebAuthn => "webauthn",
         }
     }
 
     /// A second factor: its removal is audited as one (`factor_removed`).
     pub fn is_second_factor(self) -> bool {
-        matches!(self, BindingKind::Totp | BindingKind::Recovery)
+        matches!(
+            self,
+            BindingKind::Totp | BindingKind::Recovery | BindingKind::WebAuthn
+        )
     }
 }
 
@@ -141,6 +149,7 @@ pub fn unbind(
     let record = by.record(event, id);
     let removed = match kind {
         BindingKind::Recovery => store.remove_recovery_codes(id, &record, now)?,
+        BindingKind::WebAuthn => store.remove_passkeys(id, &record, now)? > 0,
         _ => store.unbind(id, name, &record, true, now)?,
     };
     let kind = name;

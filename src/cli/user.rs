@@ -73,11 +73,12 @@ pub enum UserCommand {
     /// account's SSO sessions (single logout follows).
     ResetPassword { account: String },
     /// Remove a binding of an account: `wecom`, `wechat`, `email`, `phone`, or a second
-    /// factor: the authenticator app (`totp`) or the recovery codes (`recovery`). Audited;
-    /// the account then enrols a new factor when an application asks for one.
+    /// factor: the authenticator app (`totp`), every passkey and security key (`webauthn`) or
+    /// the recovery codes (`recovery`). Audited; the account then enrols a new factor when an
+    /// application asks for one.
     Unbind {
         account: String,
-        /// wecom, wechat, email, phone, totp or recovery.
+        /// wecom, wechat, email, phone, totp, webauthn or recovery.
         kind: String,
     },
     /// Lock an account (ends its SSO sessions).
@@ -215,7 +216,7 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<(), Failed> {
             let id = account_id(&account)?;
             let kind = BindingKind::parse(&kind).ok_or_else(|| {
                 format!(
-                    "unknown binding {kind:?}: use wecom, wechat, email, phone, totp or recovery"
+                    "unknown binding {kind:?}: use wecom, wechat, email, phone, totp, webauthn or recovery"
                 )
             })?;
             admin::unbind(&open(config)?, &By::CommandLine, &id, kind, now())?;

@@ -254,6 +254,15 @@ pub enum AuditEvent {
         service_id: i64,
         service: String,
     },
+    /// A passkey or security key registered by its holder, under this name.
+    PasskeyAdded {
+        name: String,
+    },
+    /// A passkey removed by its holder (an administrator's removal of them all is
+    /// `Unbound { kind: "webauthn" }`).
+    PasskeyRemoved {
+        name: String,
+    },
 }
 
 impl AuditEvent {
@@ -313,6 +322,8 @@ impl AuditEvent {
             AuditEvent::LogoutFailed { .. } => "slo_failed",
             AuditEvent::InvalidTickets { .. } => "invalid_tickets",
             AuditEvent::AccessDenied { .. } => "access_denied",
+            AuditEvent::PasskeyAdded { .. } => "passkey_added",
+            AuditEvent::PasskeyRemoved { .. } => "passkey_removed",
         }
     }
 
@@ -396,12 +407,13 @@ impl AuditEvent {
                 service_id,
                 service,
             } => format!("service={service_id} {service}"),
+            AuditEvent::PasskeyAdded { name } | AuditEvent::PasskeyRemoved { name } => name.clone(),
         }
     }
 }
 
 /// Every name `AuditEvent::name` gives, for whoever must say each in words (the console).
-pub const EVENT_NAMES: [&str; 40] = [
+pub const EVENT_NAMES: [&str; 42] = [
     "login_success",
     "login_failure",
     "account_locked_by_failures",
@@ -442,6 +454,8 @@ pub const EVENT_NAMES: [&str; 40] = [
     "second_factor_failed",
     "factor_added",
     "factor_removed",
+    "passkey_added",
+    "passkey_removed",
 ];
 
 /// Where a request came from, as the audit log records it.
@@ -570,6 +584,8 @@ mod tests {
             AuditEvent::SecondFactorFailed { method: "" },
             AuditEvent::FactorAdded { factor: "" },
             AuditEvent::FactorRemoved { factor: "" },
+            AuditEvent::PasskeyAdded { name: s() },
+            AuditEvent::PasskeyRemoved { name: s() },
         ];
         let names: Vec<&str> = every.iter().map(AuditEvent::name).collect();
         assert_eq!(names, EVENT_NAMES);

@@ -97,7 +97,7 @@ impl Chrome<'_> {
                     @if let Some(options) = &v.passkey {
                         div.step {
                             h2 { (t.mfa_passkey) }
-                            (self.passkey_form(&action, &v.tokens[1], &v.back, "get", options, t.mfa_passkey_use))
+                            (self.passkey_form(&action, &v.tokens[1], &v.back, ("get", "passkey"), options, t.mfa_passkey_use))
                         }
                     }
                     @if let Some(phone) = &v.phone {
@@ -161,7 +161,7 @@ impl Chrome<'_> {
                     @if let Some(options) = &v.passkey {
                         div.step {
                             h2 { (t.mfa_passkey) }
-                            (self.passkey_form(&action, &v.tokens[1], &v.back, "create", options, t.mfa_passkey_add))
+                            (self.passkey_form(&action, &v.tokens[1], &v.back, ("create", "passkey-enrol"), options, t.mfa_passkey_add))
                         }
                     }
                     div.step {
@@ -190,26 +190,29 @@ impl Chrome<'_> {
         }
     }
 
-    /// A passkey ceremony's form: `passkey.js` runs it and posts the answer; without
-    /// JavaScript or WebAuthn the note says so and the other ways stay.
+    /// A passkey ceremony's form (`create` or `get`, posted as `action`): `passkey.js` runs it
+    /// and posts the answer; without JavaScript or WebAuthn the notice says so and the other
+    /// ways stay. A new passkey is named after the school, changeable in 账号管理.
     fn passkey_form(
         &self,
         action: &str,
         token: &str,
         back: &Return,
-        ceremony: &str,
+        (ceremony, posted): (&str, &str),
         options: &str,
         label: &str,
     ) -> Markup {
         let t = self.t();
         html! {
-            form method="post" action=(action) data-passkey=(ceremony) data-options=(options) {
+            form method="post" action=(action) autocomplete="off" data-passkey=(ceremony) data-options=(options) data-failed=(t.passkey_failed) {
                 input type="hidden" name="execution" value=(token);
                 (back.fields())
-                input type="hidden" name="action" value="passkey";
+                input type="hidden" name="action" value=(posted);
                 input type="hidden" name="credential" value="";
-                button.secondary type="button" data-passkey-start="" disabled { (label) }
-                p.hint data-passkey-note="" { (t.mfa_passkey_needs) }
+                @if ceremony == "create" { input type="hidden" name="name" value=(t.mfa_passkey_default_name); }
+                p.notice data-passkey-unsupported { (t.passkey_needs_js) }
+                p.error data-passkey-error role="alert" hidden {}
+                button type="submit" data-passkey-start hidden { (label) }
             }
             script src=(format!("{}/assets/passkey.js", self.prefix)) {}
         }

@@ -5,6 +5,7 @@
 mod admin;
 mod first_login;
 mod mfa;
+mod passkeys;
 mod portal;
 mod qr;
 mod recovery;
@@ -16,6 +17,7 @@ pub use admin::{
 };
 pub use first_login::FirstLoginView;
 pub use mfa::{EnrolView, FactorsView, Return, StepUpView};
+pub use passkeys::{PasskeyLine, PasskeysView};
 pub use portal::{
     browser, AccountView, BindView, PortalApp, PortalView, QuestionsView, SessionLine, SignIn,
     VerifyView,

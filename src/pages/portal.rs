@@ -65,6 +65,8 @@ pub struct AccountView<'a> {
     pub wechat: bool,
     pub wecom_on: bool,
     pub wechat_on: bool,
+    /// How many passkeys the account has.
+    pub passkeys: usize,
     pub sign_ins: Vec<SignIn>,
     pub sessions: Vec<SessionLine>,
 }
@@ -207,6 +209,11 @@ impl Chrome<'_> {
                         h2 { (t.questions_title) }
                         p { @if v.questions > 0 { (t.questions_set.replace("{n}", &v.questions.to_string())) } @else { (t.not_set) } }
                         a.button.secondary href=(self.account_url("questions")) { (t.set_questions) }
+                    }
+                    div.item #passkeyItem {
+                        h2 { (t.passkeys_title) }
+                        p { @if v.passkeys > 0 { (t.passkeys_count.replace("{n}", &v.passkeys.to_string())) } @else { (t.not_set) } }
+                        a.button.secondary href=(self.account_url("passkeys")) { (t.passkeys_manage) }
                     }
                     div.item {
                         h2 { (t.mfa_summary) }

@@ -11,6 +11,7 @@ const CSS: &str = include_str!("../../assets/unicas.css");
 const AUTOSUBMIT: &str = include_str!("../../assets/autosubmit.js");
 const COUNTDOWN: &str = include_str!("../../assets/countdown.js");
 const QRLOGIN: &str = include_str!("../../assets/qrlogin.js");
+const PASSKEY: &str = include_str!("../../assets/passkey.js");
 const LOGO: &[u8] = include_bytes!("../../assets/logo.svg");
 
 /// The configured logo (read once at start), or the built-in one.
@@ -44,6 +45,7 @@ pub(super) fn asset(app: &App, name: &str) -> Handled {
         "autosubmit.js" => ("application/javascript; charset=UTF-8", AUTOSUBMIT.into()),
         "countdown.js" => ("application/javascript; charset=UTF-8", COUNTDOWN.into()),
         "qrlogin.js" => ("application/javascript; charset=UTF-8", QRLOGIN.into()),
+        "passkey.js" => ("application/javascript; charset=UTF-8", PASSKEY.into()),
         "logo" => (app.logo.0, app.logo.1.clone()),
         _ => return Err(Failure::Refused(StatusCode::NOT_FOUND)),
     };

@@ -52,6 +52,12 @@ impl From<AccountsError> for Failure {
     }
 }
 
+impl From<crate::passkeys::PasskeyError> for Failure {
+    fn from(e: crate::passkeys::PasskeyError) -> Self {
+        Failure::Internal(Box::new(e))
+    }
+}
+
 impl From<AdminError> for Failure {
     fn from(e: AdminError) -> Self {
         match e {

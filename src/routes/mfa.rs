@@ -98,6 +98,11 @@ async fn asking(app: &App, req: &Request) -> Result<Result<Asking, Response>, Fa
     }
 }
 
+/// Where this browser's passkey ceremonies of the step-up are kept: by its flow cookie's hash.
+fn ceremony_key(kind: &str, flow: &str) -> String {
+    format!("step-up {kind}:{}", crate::tickets::hash_id(flow))
+}
+
 /// Whether the session still has to prove a second factor for its target.
 async fn still_needed(app: &App, a: &Asking) -> Result<bool, Failure> {
     let service = a
@@ -165,7 +170,15 @@ async fn page(app: &App, req: &Request, a: &Asking, shown: Shown, status: Status
         app_title: registered.as_ref().map(|s| s.title()),
         tokens: [token(), token(), token(), token()],
         totp: factors.totp,
-        passkey: None,
+        passkey: match factors.held.passkeys > 0 && app.passkeys.available() {
+            true => {
+                let key = ceremony_key("get", &flow);
+                app.passkeys
+                    .begin_authentication(&key, &a.account.id)
+                    .await?
+            }
+            false => None,
+        },
         phone: phone.map(|p| p.masked()),
         code_sent: shown.code_sent || pending.is_some(),
         wait,
@@ -237,7 +250,13 @@ async fn enrol_page(
         tokens: [token(), token()],
         secret: &secret,
         qr_png: &png,
-        passkey: None,
+        passkey: match app.passkeys.available() {
+            true => {
+                let key = ceremony_key("create", &flow);
+                Some(app.passkeys.begin_registration(&key, &a.account).await?)
+            }
+            false => None,
+        },
         error,
     };
     let chrome = app.chrome(req);
@@ -289,6 +308,8 @@ pub(super) async fn mfa_post(app: &App, req: &Request) -> Handled {
             return page(app, req, &a, shown, StatusCode::OK).await;
         }
         (Some("enrol"), _) if !factors.any() => return enrol(app, req, &a, code).await,
+        (Some("passkey-enrol"), _) if !factors.any() => return enrol_passkey(app, req, &a).await,
+        (Some("passkey"), _) if factors.held.passkeys > 0 => Factor::WebAuthn,
         (Some("sms"), Some(_)) => Factor::Sms,
         (Some("totp"), _) if factors.totp => Factor::Totp,
         (Some("recovery"), _) if factors.held.recovery_left > 0 => Factor::Recovery,
@@ -310,6 +331,15 @@ pub(super) async fn mfa_post(app: &App, req: &Request) -> Handled {
             .await
             .map(|c| c == CodeCheck::Valid)
             .map_err(Failure::from),
+        (Factor::WebAuthn, _) => {
+            // The token was redeemed: the flow cookie is there.
+            let key = ceremony_key("get", req.cookie(Cookie::Flow).unwrap_or(""));
+            let answer = req.form.get("credential").unwrap_or("");
+            app.passkeys
+                .finish_authentication(&key, &a.account.id, answer)
+                .await
+                .map_err(Failure::from)
+        }
         (Factor::Recovery, _) => app
             .accounts
             .spend_recovery_code(&a.account.id, code)
@@ -363,6 +393,52 @@ async fn proved(app: &App, req: &Request, a: &Asking, factor: Factor) -> Handled
     }
 }
 
+/// An account without any second factor registers a passkey: it is its factor now (the
+/// registration proved the key is at hand), the session has proved it, and the recovery codes
+/// are shown once before the application.
+async fn enrol_passkey(app: &App, req: &Request, a: &Asking) -> Handled {
+    let t = app.chrome(req).t();
+    let answer = req.form.get("credential").unwrap_or("");
+    if answer.is_empty() {
+        // Posted without the ceremony: no JavaScript, or no WebAuthn.
+        let error = Some(t.passkey_needs_js);
+        return enrol_page(app, req, a, error, StatusCode::BAD_REQUEST).await;
+    }
+    let key = ceremony_key("create", req.cookie(Cookie::Flow).unwrap_or(""));
+    let name = req.form.get("name").unwrap_or(t.mfa_passkey_default_name);
+    let client = app.client(req);
+    let finished = app
+        .passkeys
+        .finish_registration(&key, &a.account.id, name, answer, &client)
+        .await?;
+    if finished.is_err() {
+        let error = Some(t.passkey_failed);
+        return enrol_page(app, req, a, error, StatusCode::BAD_REQUEST).await;
+    }
+    enrolled(app, req, a, Factor::WebAuthn).await
+}
+
+/// A factor just enrolled by an account that had none: the session has proved it, and the
+/// recovery codes are shown once before the application.
+async fn enrolled(app: &App, req: &Request, a: &Asking, factor: Factor) -> Handled {
+    let client = app.client(req);
+    let codes = app
+        .accounts
+        .new_recovery_codes(&a.account.id, &client)
+        .await?;
+    if app
+        .sessions
+        .prove_second_factor(&a.session, factor)
+        .await?
+        .is_none()
+    {
+        return Ok(Response::see_other(&format!("{}/login", req.prefix)));
+    }
+    let next = format!("{}/mfa{}", req.prefix, a.target.query());
+    let chrome = app.chrome(req);
+    Ok(app.page(StatusCode::OK, chrome.recovery_codes(&codes, &next)))
+}
+
 /// An account without any second factor confirms the authenticator it just scanned: it is
 /// enrolled, the session has proved it, and the recovery codes are shown once before the
 /// application.
@@ -405,19 +481,5 @@ async fn enrol(app: &App, req: &Request, a: &Asking, code: &str) -> Handled {
         .enrol_totp(&a.account.id, secret, event, &client)
         .await?;
     super::portal::notify_bound(app, &a.account, Notice::FactorAdded, &client).await;
-    let codes = app
-        .accounts
-        .new_recovery_codes(&a.account.id, &client)
-        .await?;
-    if app
-        .sessions
-        .prove_second_factor(&a.session, Factor::Totp)
-        .await?
-        .is_none()
-    {
-        return Ok(Response::see_other(&format!("{}/login", req.prefix)));
-    }
-    let next = format!("{}/mfa{}", req.prefix, a.target.query());
-    let chrome = app.chrome(req);
-    Ok(app.page(StatusCode::OK, chrome.recovery_codes(&codes, &next)))
+    enrolled(app, req, a, Factor::Totp).await
 }

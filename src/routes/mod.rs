@@ -50,6 +50,7 @@ pub struct Parts {
     pub accounts: Accounts,
     pub sessions: Sessions,
     pub codes: crate::otp::Codes,
+    pub passkeys: crate::passkeys::Passkeys,
     pub wecom: Option<Arc<crate::social::WeCom>>,
     pub wechat: Option<Arc<crate::social::WeChat>>,
     pub metrics: Arc<crate::metrics::Metrics>,
@@ -63,6 +64,7 @@ pub struct App {
     accounts: Accounts,
     sessions: Sessions,
     codes: crate::otp::Codes,
+    passkeys: crate::passkeys::Passkeys,
     wecom: Option<Arc<crate::social::WeCom>>,
     wechat: Option<Arc<crate::social::WeChat>>,
     metrics: Arc<crate::metrics::Metrics>,
@@ -102,6 +104,13 @@ impl App {
         &self.codes
     }
 
+    /// The passkeys, for tests that assert one as the step-up page does. Only with
+    /// `test-hooks`.
+    #[cfg(feature = "test-hooks")]
+    pub fn passkeys(&self) -> &crate::passkeys::Passkeys {
+        &self.passkeys
+    }
+
     /// Wires the handlers. Reads the configured logo file: call it off the runtime threads.
     pub fn new(parts: Parts, demo_addr: Option<SocketAddr>) -> App {
         let Parts {
@@ -111,6 +120,7 @@ impl App {
             accounts,
             sessions,
             codes,
+            passkeys,
             wecom,
             wechat,
             metrics,
@@ -145,6 +155,7 @@ impl App {
             accounts,
             sessions,
             codes,
+            passkeys,
             wecom,
             wechat,
             metrics,
@@ -164,6 +175,7 @@ impl App {
         self.mfa.sweep(now);
         self.accounts.sweep_factors(now);
         self.captcha.sweep(now);
+        self.passkeys.sweep(now);
         self.anonymous.sweep(now);
         // After a flood the freed entries' pages go back to the system.
         crate::memory::release_freed_memory();

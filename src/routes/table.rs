@@ -137,6 +137,7 @@ pub(super) const ROUTES: &[Route] = &[
     form("/account/email", Some(|a, r| Box::pin(portal::bindings::bind_get(a, r, true))), |a, r| Box::pin(portal::bindings::bind_post(a, r, true)), None),
     form("/account/factors", Some(|a, r| Box::pin(portal::factors::factors_get(a, r))), |a, r| Box::pin(portal::factors::factors_post(a, r)), None),
     form("/account/questions", Some(|a, r| Box::pin(portal::questions::questions_get(a, r))), |a, r| Box::pin(portal::questions::questions_post(a, r)), None),
+    form("/account/passkeys", Some(|a, r| Box::pin(portal::passkeys::passkeys_get(a, r))), |a, r| Box::pin(portal::passkeys::passkeys_post(a, r)), None),
     form("/forgot", Some(|a, r| Box::pin(recovery::forgot_get(a, r))), |a, r| Box::pin(recovery::forgot_post(a, r)), None),
     form("/forgot/verify", None, |a, r| Box::pin(recovery::verify::forgot_verify(a, r)), Some("/forgot")),
     form("/forgot/password", None, |a, r| Box::pin(recovery::password::forgot_password(a, r)), Some("/forgot")),

@@ -17,6 +17,7 @@ mod login;
 mod logout;
 mod mfa;
 mod operations;
+mod passkeys;
 mod policy;
 mod portal;
 mod proxy;

@@ -202,6 +202,35 @@ impl Drop for Driver {
     }
 }
 
+/// The W3C WebAuthn extension's "Add Virtual Authenticator", which chromedriver serves: a
+/// platform authenticator that makes passkeys and verifies its user without asking.
+#[derive(Debug)]
+struct AddVirtualAuthenticator;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for AddVirtualAuthenticator {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/webauthn/authenticator",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (hyper::Method, Option<String>) {
+        let body = json!({
+            "protocol": "ctap2",
+            "transport": "internal",
+            "hasResidentKey": true,
+            "hasUserVerification": true,
+            "isUserVerified": true,
+        });
+        (hyper::Method::POST, Some(body.to_string()))
+    }
+}
+
 /// One browser window of one person.
 pub struct Browser {
     client: Client,
@@ -269,6 +298,14 @@ impl Browser {
     /// The words in this person's language.
     pub fn t<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
         self.person.t(zh, en)
+    }
+
+    /// Gives this browser a passkey authenticator (Chromium's virtual one; see
+    /// `AddVirtualAuthenticator`); its id.
+    pub async fn add_passkey_authenticator(&self) -> String {
+        let added = self.client.issue_cmd(AddVirtualAuthenticator).await;
+        let id = self.must(added, "add a virtual authenticator").await;
+        id.as_str().unwrap_or_default().to_string()
     }
 
     /// Opens `url`: a path on the CAS server (`/cas/login`) or a whole URL.

@@ -96,6 +96,20 @@ impl Campus {
         }
     }
 
+    /// Registers `pattern`'s application as requiring a second factor (`--mfa required`).
+    pub fn require_second_factor(&self, pattern: &str) {
+        let store = &self.server.server.store;
+        let mut entry = store
+            .services()
+            .unwrap()
+            .into_iter()
+            .find(|s| s.settings.pattern == pattern)
+            .unwrap();
+        entry.settings.mfa = unicas::model::Mfa::Required;
+        store.update_service(entry.id, &entry.settings).unwrap();
+        self.server.server.reload_registry().unwrap();
+    }
+
     /// A new browser (a fresh profile: no cookies) of `person`, named in failures by `name`.
     pub async fn browser(&self, name: &str, person: Person) -> Browser {
         let hosts = [("cas.test", self.server.server.addr)];

@@ -19,6 +19,7 @@ mod console;
 mod day_one;
 mod first_login;
 mod login;
+mod passkeys;
 mod phone_login;
 mod recovery;
 mod second_factor;

@@ -13,7 +13,7 @@ use crate::support::{authenticator_code, PASSWORD};
 async fn second_factor(test: &'static str, p: Person) {
     let campus = Campus::start(test).await;
     let (jw, library) = (&campus.apps[0], &campus.apps[1]);
-    require_second_factor(&campus, &library.pattern());
+    campus.require_second_factor(&library.pattern());
 
     let b = campus.browser("alice", p).await;
     b.open(&jw.url()).await;
@@ -91,20 +91,6 @@ async fn second_factor(test: &'static str, p: Person) {
     third.arrive(&library.url()).await;
     third.see("Signed in as alice").await;
     third.close().await;
-}
-
-/// Registers `pattern`'s application as requiring a second factor.
-fn require_second_factor(campus: &Campus, pattern: &str) {
-    let store = &campus.server.server.store;
-    let mut entry = store
-        .services()
-        .unwrap()
-        .into_iter()
-        .find(|s| s.settings.pattern == pattern)
-        .unwrap();
-    entry.settings.mfa = unicas::model::Mfa::Required;
-    store.update_service(entry.id, &entry.settings).unwrap();
-    campus.server.server.reload_registry().unwrap();
 }
 
 async fn log_in(b: &Browser) {

@@ -127,6 +127,11 @@ pub(super) async fn account_page_for(
             _ => (k.clone(), masked(k, v)),
         })
         .collect();
+    if held.passkeys > 0 {
+        let t = app.chrome(req).t();
+        let count = t.passkeys_count.replace("{n}", &held.passkeys.to_string());
+        listed.push(("webauthn".into(), count));
+    }
     if held.recovery_made > 0 {
         let left = format!("{} / {}", held.recovery_left, held.recovery_made);
         listed.push(("recovery".into(), left));
@@ -168,7 +173,7 @@ fn asks_first(action: &str) -> bool {
 }
 
 /// `POST /admin/account`: `id` and `action` (lock, unlock, disable, reset, logout,
-/// unbind-phone, unbind-email, unbind-wecom, unbind-wechat). Disable, reset, logout and
+/// unbind-phone, unbind-email, unbind-wecom, unbind-wechat, unbind-webauthn). Disable, reset, logout and
 /// unbinding first answer a confirmation page whose form posts again with `confirm=yes`
 /// (and the console's token): only that post acts. A reset answers the slip to print.
 pub(in crate::routes) async fn admin_account_action(app: &App, req: &Request) -> Handled {
@@ -212,6 +217,8 @@ pub(in crate::routes) async fn admin_account_action(app: &App, req: &Request) ->
     let accounts = &app.accounts;
     let mut temporary = None;
     let done = match (action.as_str(), unbinding) {
+        // Passkeys live in their own table; their holder is told.
+        (_, Some(BindingKind::WebAuthn)) => app.passkeys.remove_all(by, &id).await,
         (_, Some(kind)) => accounts.unbind(by, &id, kind).await,
         ("lock", _) => accounts.set_status(by, &id, Status::Locked).await,
         ("disable", _) => accounts.set_status(by, &id, Status::Disabled).await,

@@ -34,7 +34,8 @@ pub(super) async fn account_page(
     } = app.accounts.self_service(&h.account.id).await?;
     let bound = |kind: &str| bindings.iter().find(|(k, _)| k == kind).map(|(_, v)| v);
     let questions = app.accounts.questions_of(&h.account.id).await?.len();
-    let second_factor = app.accounts.factors(&h.account).await?.beyond_phone();
+    let factors = app.accounts.factors(&h.account).await?;
+    let second_factor = factors.beyond_phone();
     let (tokens, new_flow) = form_tokens(app, req, 2);
     let view = AccountView {
         name: &h.account.name,
@@ -57,6 +58,7 @@ pub(super) async fn account_page(
         wechat: bound("wechat").is_some(),
         wecom_on: app.wecom.is_some(),
         wechat_on: app.wechat.is_some(),
+        passkeys: factors.held.passkeys as usize,
         sign_ins: logins
             .into_iter()
             .map(|r| SignIn {

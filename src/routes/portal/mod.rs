@@ -8,6 +8,7 @@
 pub(super) mod account;
 pub(super) mod bindings;
 pub(super) mod factors;
+pub(super) mod passkeys;
 pub(super) mod questions;
 pub(super) mod verify;
 
@@ -21,8 +22,8 @@ use crate::model::audit::{Actor, Method};
 use crate::model::{Account, AuditEvent, Email, Phone};
 use crate::otp::{Delivery, Notice, Purpose, Recipient, SendError, Sent};
 use crate::pages::{
-    AccountView, BindView, PortalApp, PortalView, QuestionsView, SessionLine, SignIn, Text,
-    VerifyView,
+    AccountView, BindView, PasskeyLine, PasskeysView, PortalApp, PortalView, QuestionsView,
+    SessionLine, SignIn, Text, VerifyView,
 };
 use crate::sessions::LiveSession;
 use crate::store::Store;
@@ -210,6 +211,7 @@ fn next_step(next: Option<&str>) -> &'static str {
         Some("unbind-wechat") => "unbind-wechat",
         Some("bind-wecom") => "bind-wecom",
         Some("bind-wechat") => "bind-wechat",
+        Some("passkeys") => "passkeys",
         _ => "phone",
     }
 }
