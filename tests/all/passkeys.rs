@@ -547,7 +547,7 @@ async fn user_unbind_webauthn_removes_every_passkey() {
     let audited = t.server.store.recent_audit(Some("alice"), 10).unwrap();
     assert!(audited
         .iter()
-        .any(|r| r.event == "unbound" && r.detail == "webauthn"));
+        .any(|r| r.event == "factor_removed" && r.detail == "webauthn"));
     let (ok, _, err) = unicas(&t.config.db, &["user", "unbind", "alice", "webauthn"]);
     assert!(!ok && err.contains("no webauthn"), "{err}");
     // The passkey is gone for the step-up too.
@@ -599,7 +599,7 @@ async fn the_console_removes_an_accounts_passkeys_after_asking() {
     let audited = t.server.store.recent_audit(Some("alice"), 20).unwrap();
     assert!(audited
         .iter()
-        .any(|r| r.event == "unbound" && r.detail == "webauthn"));
+        .any(|r| r.event == "factor_removed" && r.detail == "webauthn"));
     let notices = crate::portal::notices(&t, "+8613800138000").await;
     assert!(notices.iter().any(|n| n.contains("已移除")), "{notices:?}");
     // Nothing left: the same post again is a 404.

@@ -128,7 +128,7 @@ impl Chrome<'_> {
             "wechat" => t.wechat,
             "totp" => t.mfa_totp,
             "recovery" => t.mfa_recovery,
-            "webauthn" => t.mfa_passkey,
+            "webauthn" => t.passkeys_title,
             other => other,
         }
     }
