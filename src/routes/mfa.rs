@@ -13,7 +13,7 @@ use super::session::{deliver, service_param, Target};
 use super::App;
 use crate::accounts::{Asked, Factors, Guess};
 use crate::ephemeral::Ephemeral;
-use crate::http::{Cookie, Request, Response};
+use crate::http::{Cookie, Csp, Request, Response};
 use crate::model::{Account, AuditEvent, Factor, Status};
 use crate::otp::{Delivery, Notice, Purpose, Recipient, Sent};
 use crate::pages::{EnrolView, Return, StepUpView};
@@ -103,6 +103,12 @@ fn ceremony_key(kind: &str, flow: &str) -> String {
     format!("step-up {kind}:{}", crate::tickets::hash_id(flow))
 }
 
+/// The pages' forms end in a redirect to the application: CSP's `form-action` must let them
+/// leave (browsers apply it to the redirect too).
+fn forms_leave(a: &Asking) -> Csp {
+    Csp::default().forms_leave(a.target.service.is_some())
+}
+
 /// Whether the session still has to prove a second factor for its target.
 async fn still_needed(app: &App, a: &Asking) -> Result<bool, Failure> {
     let service = a
@@ -185,7 +191,7 @@ async fn page(app: &App, req: &Request, a: &Asking, shown: Shown, status: Status
         recovery: factors.held.recovery_left > 0,
         error: shown.error,
     };
-    let res = app.page(status, chrome.step_up(&view));
+    let res = app.page(status, chrome.step_up(&view)).csp(&forms_leave(a));
     Ok(match new_flow {
         true => app.cookies.set(res, Cookie::Flow, &flow, None),
         false => res,
@@ -260,7 +266,9 @@ async fn enrol_page(
         error,
     };
     let chrome = app.chrome(req);
-    let res = app.page(status, chrome.enrol_factor(&view));
+    let res = app
+        .page(status, chrome.enrol_factor(&view))
+        .csp(&forms_leave(a));
     Ok(match new_flow {
         true => app.cookies.set(res, Cookie::Flow, &flow, None),
         false => res,

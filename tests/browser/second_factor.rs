@@ -65,7 +65,7 @@ async fn second_factor(test: &'static str, p: Person) {
         .see(p.t("身份验证器（动态口令）", "Authenticator app"))
         .await;
     let next = authenticator_code(&secret, campus.server.clock().now() + 30);
-    other.fill("code", &next).await;
+    other.fill("totp", &next).await;
     other
         .press_in(
             p.t("身份验证器（动态口令）", "Authenticator app"),
@@ -84,7 +84,7 @@ async fn second_factor(test: &'static str, p: Person) {
     third.open(&library.url()).await;
     log_in(&third).await;
     third.arrive("/cas/mfa?service=").await;
-    third.fill("code", &first_code).await;
+    third.fill("recovery", &first_code).await;
     third
         .press_in(p.t("恢复码", "Recovery codes"), p.t("验证", "Confirm"))
         .await;
