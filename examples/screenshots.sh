@@ -2,7 +2,8 @@
 # Screenshots of the pages people see, as headless Chromium renders them at phone and desktop
 # width, in Chinese and English: the login page (each tab), each first-login step, the
 # access-denied page, the portal and account management, each step of forgot password, the
-# phone's QR confirmation, the pages WeCom opens, and the admin console. Each page is fetched
+# phone's QR confirmation, the pages WeCom opens, 二次认证 (账号管理's page, setting up an
+# authenticator, the recovery codes, the step-up, the enrolment), and the admin console. Each page is fetched
 # by walking the real flow with curl, so it is the page the server sends at that step;
 # Chromium then renders it with the server's assets.
 # Usage: examples/screenshots.sh [OUTDIR]   (needs chromium and fonts-noto-cjk from Debian)
@@ -25,6 +26,7 @@ $BIN --db "$DB" service edit 1 --portal https://jw.example.edu/ --title 教务�
 $BIN --db "$DB" service add --name 图书馆 --pattern 'https://lib.example.edu/*' \
   --portal https://lib.example.edu/ --description "借阅、预约、续借" >/dev/null
 $BIN --db "$DB" service edit 2 --allow kind=staff >/dev/null
+$BIN --db "$DB" service add --name 人事系统 --pattern 'https://hr.example.edu/*' --mfa required >/dev/null
 python3 - "$WORK/roster.csv" <<'PY'
 import sys
 W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
@@ -52,6 +54,17 @@ shot() {
   done
 }
 
+# totp SECRET OFFSET: an authenticator app's code now (RFC 6238), OFFSET steps on.
+totp() {
+  python3 - "$1" "$2" <<'PY'
+import base64, hmac, struct, sys, time
+key = base64.b32decode(sys.argv[1] + "=" * (-len(sys.argv[1]) % 8))
+step = int(time.time()) // 30 + int(sys.argv[2])
+h = hmac.new(key, struct.pack(">Q", step), "sha1").digest()
+o = h[19] & 15
+print("%06d" % ((struct.unpack(">I", h[o:o + 4])[0] & 0x7fffffff) % 1000000))
+PY
+}
 field() { sed -n "s/.*name=\"$1\" value=\"\([^\"]*\)\".*/\1/p" "$2" | head -1; }
 
 i=0
@@ -110,6 +123,35 @@ for lang in zh en; do
   shot account-email "$lang" "$WORK/email-sent.html"
   get -o "$WORK/questions.html" "$BASE/account/questions"
   shot account-questions "$lang" "$WORK/questions.html"
+  get -o "$WORK/passkeys.html" "$BASE/account/passkeys"
+  shot account-passkeys "$lang" "$WORK/passkeys.html"
+
+  # 二次认证: 账号管理's page, setting up an authenticator (its first code), the recovery codes,
+  # then the step-up 人事系统 asks for, and the enrolment of an account with no factor.
+  get -o "$WORK/factors.html" "$BASE/account/factors"
+  shot account-factors "$lang" "$WORK/factors.html"
+  get -o "$WORK/factors-totp.html" -d "execution=$(field execution "$WORK/factors.html")&action=totp-start" \
+    "$BASE/account/factors"
+  shot account-factors-totp "$lang" "$WORK/factors-totp.html"
+  secret=$(sed -n 's/.*<code class="secret">\([^<]*\)<.*/\1/p' "$WORK/factors-totp.html" | tr -d ' ')
+  get -o "$WORK/recovery-codes.html" -d "execution=$(field execution "$WORK/factors-totp.html")&action=totp-confirm&code=$(totp "$secret" 0)" \
+    "$BASE/account/factors"
+  shot mfa-recovery-codes "$lang" "$WORK/recovery-codes.html"
+  get -o "$WORK/step-up.html" "$BASE/mfa?service=https%3A%2F%2Fhr.example.edu%2F"
+  shot mfa-step-up "$lang" "$WORK/step-up.html"
+  get -o "$WORK/step-up-wrong.html" -d "execution=$(field execution "$WORK/step-up.html")&action=totp&code=000000&service=https://hr.example.edu/" \
+    "$BASE/mfa"
+  shot mfa-step-up-wrong "$lang" "$WORK/step-up-wrong.html"
+  nofactor=staff0$i
+  $BIN --db "$DB" user add "$nofactor" --name 王老师 --kind staff --password Staff-Pass-2026 >/dev/null
+  jar=$WORK/jar-nofactor-$lang
+  get -o "$WORK/nf-login.html" "$BASE/login?service=https%3A%2F%2Fhr.example.edu%2F&lang=$lang"
+  get -o /dev/null --data-urlencode "username=$nofactor" --data-urlencode "password=Staff-Pass-2026" \
+    --data-urlencode "execution=$(field execution "$WORK/nf-login.html")" \
+    --data-urlencode "service=https://hr.example.edu/" "$BASE/login"
+  get -o "$WORK/mfa-enrol.html" "$BASE/mfa?service=https%3A%2F%2Fhr.example.edu%2F"
+  shot mfa-enrol "$lang" "$WORK/mfa-enrol.html"
+  jar=$WORK/jar-$lang
 
   # A validation for the wrong URL, for the console's mismatch list.
   ticket=$(get -o /dev/null -w '%{redirect_url}' "$BASE/login?service=https%3A%2F%2Fjw.example.edu%2Fhome" | sed -n 's/.*ticket=//p')

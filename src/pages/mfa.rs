@@ -127,7 +127,7 @@ impl Chrome<'_> {
                             }
                         }
                     }
-                    p.links { a href=(format!("{}/logout", self.prefix)) { (t.logout) } " · " a href=(format!("{}/help", self.prefix)) { (t.help) } }
+                    p.links { a href=(format!("{}/logout", self.prefix)) { (t.logout) } " " a href=(format!("{}/help", self.prefix)) { (t.help) } }
                     script src=(format!("{}/assets/countdown.js", self.prefix)) {}
                 }
             },
@@ -283,7 +283,7 @@ impl Chrome<'_> {
                     }
                     div.item {
                         h2 { (t.mfa_sms) }
-                        p { @match &v.phone { Some(p) => { (t.admin_code_to) (p) }, None => (t.not_bound) } }
+                        p { @match &v.phone { Some(p) => { (t.bound_to) (p) }, None => (t.not_bound) } }
                         @if v.phone.is_none() { a.button.secondary href=(format!("{}/account/phone", self.prefix)) { (t.bind_now) } }
                     }
                     div.item {
