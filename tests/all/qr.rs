@@ -361,3 +361,60 @@ async fn the_phones_login_can_redraw_its_captcha() {
     assert_eq!(again.status, 200);
     assert!(again.body.contains("value=\"alice\"") && again.body.contains("captcha.html"));
 }
+
+/// docs/security.md P12: a login by scanning counts as the phone's possession factor for an
+/// application that requires a second factor only when the school says so
+/// (`[mfa] scan_is_second_factor`); then the ticket says `mfa-qr`, else the step-up asks.
+#[tokio::test]
+async fn a_scan_is_a_second_factor_only_when_the_school_says_so() {
+    let hr = "https://hr.test/";
+    for counts in [false, true] {
+        let t = TestServer::start_with(|c| c.mfa.scan_is_second_factor = counts).await;
+        t.register(unicas::model::NewService {
+            name: "hr".into(),
+            pattern: hr.into(),
+            mfa: unicas::model::Mfa::Required,
+            ..Default::default()
+        });
+        let mut computer = t.client();
+        let page = computer
+            .get(&format!("/cas/login?service={}&cllt=qrLogin", enc(hr)))
+            .await;
+        let uuid = page.input("uuid").unwrap();
+        let mut phone = t.client();
+        phone.login("alice", PASSWORD, None).await;
+        phone_answers(&mut phone, &uuid, "confirm").await;
+        let token = page.token_for("/cas/login");
+        let res = computer
+            .post(
+                "/cas/login",
+                &[
+                    ("execution", &token),
+                    ("cllt", "qrLogin"),
+                    ("uuid", &uuid),
+                    ("service", hr),
+                ],
+            )
+            .await;
+        if !counts {
+            assert_eq!(res.status, 303, "{}", res.body);
+            assert_eq!(res.location(), format!("/cas/mfa?service={}", enc(hr)));
+            continue;
+        }
+        assert_eq!(res.status, 302, "{}", res.body);
+        let valid = computer
+            .get(&validate_path("p3/serviceValidate", hr, &res.ticket()))
+            .await;
+        let (_, attrs) = parse_cas(&valid.body).unwrap();
+        let class: Vec<&str> = attrs
+            .iter()
+            .filter(|(k, _)| k == "authnContextClass")
+            .map(|(_, v)| v.as_str())
+            .collect();
+        assert_eq!(class, ["mfa-qr"]);
+        assert!(attrs.contains(&(
+            "authenticationMethod".to_string(),
+            "QrCodeAuthenticationHandler".to_string()
+        )));
+    }
+}
