@@ -55,6 +55,14 @@ async fn passkeys(test: &'static str, p: Person) {
     .await;
     b.fill("name", "我的电脑").await;
     b.press(p.t("添加通行密钥", "Add a passkey")).await;
+    // Her first factor beyond the phone: ten recovery codes, shown once.
+    b.see(p.t(
+        "请将以下恢复码抄写或打印后妥善保管",
+        "Write these recovery codes down",
+    ))
+    .await;
+    b.press(p.t("我已保存，继续", "I have saved them, continue"))
+        .await;
     b.arrive("/cas/account/passkeys").await;
     b.see(p.t("已添加通行密钥。", "Passkey added.")).await;
     b.see("我的电脑").await;

@@ -116,7 +116,7 @@ pub(in crate::routes) async fn factors_post(app: &App, req: &Request) -> Handled
             notify_bound(app, &h.account, Notice::FactorAdded, &client).await;
             // The first factor beyond the phone brings recovery codes, shown once.
             if factors.held.recovery_made == 0 {
-                return recovery_codes(app, req, &h).await;
+                return recovery_codes(app, req, &h, &added_path(req)).await;
             }
             Ok(back("added"))
         }
@@ -130,7 +130,9 @@ pub(in crate::routes) async fn factors_post(app: &App, req: &Request) -> Handled
             }
             Ok(back("removed"))
         }
-        Some("recovery") if factors.beyond_phone() => recovery_codes(app, req, &h).await,
+        Some("recovery") if factors.beyond_phone() => {
+            recovery_codes(app, req, &h, &added_path(req)).await
+        }
         Some("always-on") if factors.any() => {
             app.accounts.set_mfa_always(&h.account.id, true).await?;
             Ok(back("always"))
@@ -144,16 +146,20 @@ pub(in crate::routes) async fn factors_post(app: &App, req: &Request) -> Handled
 }
 
 /// New recovery codes, replacing the old ones, on a page of their own (shown once).
-async fn recovery_codes(app: &App, req: &Request, h: &Holder) -> Handled {
+pub(super) async fn recovery_codes(app: &App, req: &Request, h: &Holder, next: &str) -> Handled {
     let client = app.client(req);
     let codes = app
         .accounts
         .new_recovery_codes(&h.account.id, &client)
         .await?;
     notify_bound(app, &h.account, Notice::FactorAdded, &client).await;
-    let next = format!("{}/account/factors?done=added", req.prefix);
     let chrome = app.chrome(req);
-    Ok(app.page(StatusCode::OK, chrome.recovery_codes(&codes, &next)))
+    Ok(app.page(StatusCode::OK, chrome.recovery_codes(&codes, next)))
+}
+
+/// Back to this page, saying a factor was added.
+fn added_path(req: &Request) -> String {
+    format!("{}/account/factors?done=added", req.prefix)
 }
 
 /// Seconds an authenticator secret waits for its first code.

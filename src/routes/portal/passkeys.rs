@@ -137,6 +137,11 @@ pub(in crate::routes) async fn passkeys_post(app: &App, req: &Request) -> Handle
                 )
                 .await?;
             match finished {
+                // The first factor beyond the phone brings recovery codes, shown once.
+                Ok(()) if app.accounts.factors(&h.account).await?.held.recovery_made == 0 => {
+                    let next = format!("{}/account/passkeys?done=added", req.prefix);
+                    super::factors::recovery_codes(app, req, &h, &next).await
+                }
                 Ok(()) => Ok(back("added")),
                 Err(refusal) => {
                     let (error, status) = match refusal {
