@@ -33,7 +33,9 @@ pub fn uri(issuer: &str, account: &str, secret: &str) -> String {
 /// caller refuses a step already used.
 pub fn verify(secret: &str, code: &str, now: i64) -> Option<i64> {
     let key = decode_base32(secret)?;
-    let code = code.trim();
+    // Apps show codes as "108 256": spaces typed or pasted with it do not count.
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    let code = code.as_str();
     if code.len() != DIGITS as usize || !code.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }

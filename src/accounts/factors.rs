@@ -114,6 +114,26 @@ impl Accounts {
         Ok(())
     }
 
+    /// Enrols an authenticator as the first second factor of an account that has none;
+    /// `false` if it has one by now (another enrolment won).
+    pub async fn enrol_first_totp(
+        &self,
+        account_id: &str,
+        secret: String,
+        by: &Client,
+    ) -> Result<bool, AccountsError> {
+        let (id, by, now) = (account_id.to_string(), by.clone(), self.clock.now());
+        let enrolled = self
+            .store
+            .call(move |s| {
+                let event = AuditEvent::FactorAdded { factor: "totp" };
+                s.enrol_first_totp(&id, &secret, &by.record(event, Some(&id)), now)
+            })
+            .await?;
+        self.sessions.forget_account(account_id);
+        Ok(enrolled)
+    }
+
     /// New recovery codes for the account, replacing its old ones: shown once, kept as keyed
     /// hashes.
     pub async fn new_recovery_codes(

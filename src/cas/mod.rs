@@ -116,7 +116,8 @@ impl Cas {
         Ok(found.is_some_and(|(_, account)| account.mfa_always))
     }
 
-    fn is_multi_factor(&self, session: &LiveSession) -> bool {
+    /// Whether the session proved a second factor (or a scan that counts as one).
+    pub fn is_multi_factor(&self, session: &LiveSession) -> bool {
         let scan = self.config.mfa.scan_is_second_factor;
         session.proof.is_multi_factor(scan)
     }

@@ -74,8 +74,8 @@ pub enum UserCommand {
     ResetPassword { account: String },
     /// Remove a binding of an account: `wecom`, `wechat`, `email`, `phone`, or a second
     /// factor: the authenticator app (`totp`), every passkey and security key (`webauthn`) or
-    /// the recovery codes (`recovery`). Audited; the account then enrols a new factor when an
-    /// application asks for one.
+    /// the recovery codes (`recovery`). Audited. With every factor removed (the recovery
+    /// codes too) the account enrols a new one at its next step-up.
     Unbind {
         account: String,
         /// wecom, wechat, email, phone, totp, webauthn or recovery.

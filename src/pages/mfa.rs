@@ -10,6 +10,8 @@ use maud::{html, Markup};
 pub struct Return<'a> {
     pub service: Option<&'a str>,
     pub post: bool,
+    /// The page of 账号管理 that asked (`factors`, `passkeys`), instead of an application.
+    pub next: Option<&'a str>,
 }
 
 impl Return<'_> {
@@ -19,6 +21,7 @@ impl Return<'_> {
                 input type="hidden" name="service" value=(service);
                 @if self.post { input type="hidden" name="method" value="POST"; }
             }
+            @if let Some(next) = self.next { input type="hidden" name="next" value=(next); }
         }
     }
 }
@@ -46,6 +49,8 @@ pub struct EnrolView<'a> {
     pub tokens: [String; 2],
     pub secret: &'a str,
     pub qr_png: &'a [u8],
+    /// The `otpauth://` URI the QR code holds.
+    pub uri: &'a str,
     /// The options for `navigator.credentials.create`.
     pub passkey: Option<String>,
     pub error: Option<&'a str>,
@@ -60,8 +65,8 @@ pub struct FactorsView<'a> {
     pub recovery_made: i64,
     pub phone: Option<String>,
     pub always: bool,
-    /// Enrolling an authenticator: its secret and QR code.
-    pub enrolling: Option<(&'a str, &'a [u8])>,
+    /// Enrolling an authenticator: its secret, QR code and `otpauth://` URI.
+    pub enrolling: Option<(&'a str, &'a [u8], &'a str)>,
     pub done: Option<&'a str>,
     pub error: Option<&'a str>,
 }
@@ -80,7 +85,7 @@ impl Chrome<'_> {
             html! {
                 div.card {
                     h1 { (t.mfa_title) }
-                    p { (intro(t, v.app_title)) }
+                    p { (intro(t, v.app_title, v.back.next.is_some())) }
                     @if let Some(error) = v.error { p #showErrorTip .error role="alert" { (error) } }
                     @if v.totp {
                         div.step {
@@ -89,7 +94,7 @@ impl Chrome<'_> {
                                 input type="hidden" name="execution" value=(v.tokens[0]);
                                 (v.back.fields())
                                 label.sr for="totp" { (t.admin_totp_code) }
-                                input #totp type="text" name="code" inputmode="numeric" maxlength="6" placeholder=(t.admin_totp_code) autocomplete="one-time-code";
+                                input #totp type="text" name="code" inputmode="numeric" maxlength="8" placeholder=(t.admin_totp_code) autocomplete="one-time-code";
                                 button type="submit" name="action" value="totp" { (t.verify_button) }
                             }
                         }
@@ -103,7 +108,11 @@ impl Chrome<'_> {
                     @if let Some(phone) = &v.phone {
                         div.step {
                             h2 { (t.mfa_sms) }
-                            p { (t.admin_code_to) (phone) }
+                            @if v.code_sent && v.error.is_none() {
+                                p.success role="status" { (t.code_sent_to) (phone) }
+                            } @else {
+                                p { (t.admin_code_to) (phone) }
+                            }
                             form method="post" action=(action) autocomplete="off" {
                                 input type="hidden" name="execution" value=(v.tokens[2]);
                                 (v.back.fields())
@@ -144,17 +153,17 @@ impl Chrome<'_> {
             html! {
                 div.card {
                     h1 { (t.mfa_title) }
-                    p { (intro(t, v.app_title)) }
+                    p { (intro(t, v.app_title, v.back.next.is_some())) }
                     p { (t.mfa_enrol_intro) }
                     @if let Some(error) = v.error { p #showErrorTip .error role="alert" { (error) } }
                     div.step {
                         h2 { (t.mfa_totp) }
-                        (self.totp_enrolment(v.secret, v.qr_png))
+                        (self.totp_enrolment(v.secret, v.qr_png, v.uri))
                         form method="post" action=(action) autocomplete="off" {
                             input type="hidden" name="execution" value=(v.tokens[0]);
                             (v.back.fields())
                             label.sr for="totp" { (t.admin_totp_code) }
-                            input #totp type="text" name="code" inputmode="numeric" maxlength="6" placeholder=(t.admin_totp_code) autocomplete="one-time-code" required;
+                            input #totp type="text" name="code" inputmode="numeric" maxlength="8" placeholder=(t.admin_totp_code) autocomplete="one-time-code" required;
                             button type="submit" name="action" value="enrol" { (t.mfa_enrol_button) }
                         }
                     }
@@ -174,13 +183,15 @@ impl Chrome<'_> {
         )
     }
 
-    /// An authenticator to scan: the QR code, and the secret in groups of four for typing.
-    fn totp_enrolment(&self, secret: &str, qr_png: &[u8]) -> Markup {
+    /// An authenticator to scan: the QR code, the same as a link (a phone cannot scan its own
+    /// screen), and the secret in groups of four for typing.
+    fn totp_enrolment(&self, secret: &str, qr_png: &[u8], uri: &str) -> Markup {
         let t = self.t();
         let png = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, qr_png);
         html! {
             p.hint { (t.mfa_totp_hint) }
             img.qrcode src=(format!("data:image/png;base64,{png}")) alt=(t.mfa_totp) width="200" height="200";
+            p { a href=(uri) { (t.mfa_open_app) } }
             p.hint { code.secret {
                 @for (i, group) in secret.as_bytes().chunks(4).enumerate() {
                     @if i > 0 { " " }
@@ -260,12 +271,12 @@ impl Chrome<'_> {
                     @if let Some(error) = v.error { p #showErrorTip .error role="alert" { (error) } }
                     div.item {
                         h2 { (t.mfa_totp) }
-                        @if let Some((secret, png)) = v.enrolling {
-                            (self.totp_enrolment(secret, png))
+                        @if let Some((secret, png, uri)) = v.enrolling {
+                            (self.totp_enrolment(secret, png, uri))
                             form method="post" action=(action) autocomplete="off" {
                                 input type="hidden" name="execution" value=(v.token);
                                 label.sr for="totp" { (t.admin_totp_code) }
-                                input #totp type="text" name="code" inputmode="numeric" maxlength="6" placeholder=(t.admin_totp_code) autocomplete="one-time-code" required;
+                                input #totp type="text" name="code" inputmode="numeric" maxlength="8" placeholder=(t.admin_totp_code) autocomplete="one-time-code" required;
                                 button type="submit" name="action" value="totp-confirm" { (t.mfa_enrol_button) }
                             }
                         } @else if v.totp {
@@ -284,14 +295,19 @@ impl Chrome<'_> {
                     div.item {
                         h2 { (t.mfa_sms) }
                         p { @match &v.phone { Some(p) => { (t.bound_to) (p) }, None => (t.not_bound) } }
-                        @if v.phone.is_none() { a.button.secondary href=(format!("{}/account/phone", self.prefix)) { (t.bind_now) } }
+                        a.button.secondary href=(format!("{}/account/phone", self.prefix)) {
+                            @if v.phone.is_some() { (t.change_button) } @else { (t.bind_now) }
+                        }
                     }
                     div.item {
                         h2 { (t.mfa_recovery) }
                         p { @if v.recovery_made > 0 {
                             (t.mfa_recovery_left.replace("{n}", &v.recovery_left.to_string()).replace("{m}", &v.recovery_made.to_string()))
                         } @else { (t.not_set) } }
-                        @if v.totp || v.passkeys > 0 { (form("recovery", t.mfa_recovery_new)) }
+                        @if v.totp || v.passkeys > 0 || v.phone.is_some() {
+                            p.hint { (t.mfa_recovery_replaces) }
+                            (form("recovery", t.mfa_recovery_new))
+                        }
                     }
                     @if v.totp || v.passkeys > 0 || v.phone.is_some() {
                         div.item {
@@ -307,9 +323,10 @@ impl Chrome<'_> {
     }
 }
 
-fn intro(t: &super::Text, app_title: Option<&str>) -> String {
+fn intro(t: &super::Text, app_title: Option<&str>, managing: bool) -> String {
     match app_title {
         Some(title) => t.mfa_intro_app.replace("{app}", title),
+        None if managing => t.mfa_intro_manage.to_string(),
         None => t.mfa_intro.to_string(),
     }
 }

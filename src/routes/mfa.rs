@@ -14,7 +14,7 @@ use super::App;
 use crate::accounts::{Asked, Factors, Guess};
 use crate::ephemeral::Ephemeral;
 use crate::http::{Cookie, Csp, Request, Response};
-use crate::model::{Account, AuditEvent, Factor, Status};
+use crate::model::{Account, Factor, Status};
 use crate::otp::{Delivery, Notice, Purpose, Recipient, Sent};
 use crate::pages::{EnrolView, Return, StepUpView};
 use crate::sessions::LiveSession;
@@ -46,17 +46,19 @@ impl State {
     }
 }
 
-/// The session being asked, its account, and the application it is for.
+/// The session being asked, its account, and the application it is for (or the page of
+/// 账号管理 that asked: `factors`, `passkeys`).
 struct Asking {
     session: Arc<LiveSession>,
     account: Arc<Account>,
     target: Target,
+    next: Option<&'static str>,
 }
 
 /// What one POST ended with, for the page that comes back.
 #[derive(Default)]
 struct Shown {
-    error: Option<&'static str>,
+    error: Option<String>,
     code_sent: bool,
 }
 
@@ -77,6 +79,11 @@ async fn asking(app: &App, req: &Request) -> Result<Result<Asking, Response>, Fa
             .get("method")
             .is_some_and(|m| m.eq_ignore_ascii_case("POST")),
     };
+    let next = match params.get("next") {
+        Some("factors") => Some("factors"),
+        Some("passkeys") => Some("passkeys"),
+        _ => None,
+    };
     let login = Response::see_other(&format!("{}/login{}", req.prefix, target.query()));
     let Some(tgc) = req.cookie(Cookie::Tgc) else {
         return Ok(Err(login));
@@ -93,6 +100,7 @@ async fn asking(app: &App, req: &Request) -> Result<Result<Asking, Response>, Fa
             session,
             account,
             target,
+            next,
         })),
         _ => Ok(Err(login)),
     }
@@ -109,8 +117,12 @@ fn forms_leave(a: &Asking) -> Csp {
     Csp::default().forms_leave(a.target.service.is_some())
 }
 
-/// Whether the session still has to prove a second factor for its target.
+/// Whether the session still has to prove a second factor for its target (账号管理's pages
+/// need one whenever the account holds any).
 async fn still_needed(app: &App, a: &Asking) -> Result<bool, Failure> {
+    if a.next.is_some() {
+        return Ok(!app.cas.is_multi_factor(&a.session));
+    }
     let service = a
         .target
         .service
@@ -129,7 +141,7 @@ pub(super) async fn mfa_get(app: &App, req: &Request) -> Handled {
         Err(elsewhere) => return Ok(elsewhere),
     };
     if !still_needed(app, &a).await? {
-        return deliver(app, req, &a.session, &a.target, false, false).await;
+        return continue_to(app, req, &a.session, &a).await;
     }
     page(app, req, &a, Shown::default(), StatusCode::OK).await
 }
@@ -137,7 +149,7 @@ pub(super) async fn mfa_get(app: &App, req: &Request) -> Handled {
 async fn page(app: &App, req: &Request, a: &Asking, shown: Shown, status: StatusCode) -> Handled {
     let factors = app.accounts.factors(&a.account).await?;
     if !factors.any() {
-        return enrol_page(app, req, a, shown.error, status).await;
+        return enrol_page(app, req, a, shown.error.as_deref(), status).await;
     }
     let phone = sms_phone(a, &factors);
     let (flow, new_flow) = super::flow(req);
@@ -172,6 +184,7 @@ async fn page(app: &App, req: &Request, a: &Asking, shown: Shown, status: Status
         back: Return {
             service: a.target.service.as_deref(),
             post: a.target.post,
+            next: a.next,
         },
         app_title: registered.as_ref().map(|s| s.title()),
         tokens: [token(), token(), token(), token()],
@@ -189,7 +202,7 @@ async fn page(app: &App, req: &Request, a: &Asking, shown: Shown, status: Status
         code_sent: shown.code_sent || pending.is_some(),
         wait,
         recovery: factors.held.recovery_left > 0,
-        error: shown.error,
+        error: shown.error.as_deref(),
     };
     let res = app.page(status, chrome.step_up(&view)).csp(&forms_leave(a));
     Ok(match new_flow {
@@ -221,7 +234,7 @@ async fn enrol_page(
     app: &App,
     req: &Request,
     a: &Asking,
-    error: Option<&'static str>,
+    error: Option<&str>,
     status: StatusCode,
 ) -> Handled {
     let now = app.clock.now();
@@ -237,9 +250,8 @@ async fn enrol_page(
             secret
         }
     };
-    let issuer = &app.config.school_name_en;
-    let png = crate::pages::qr_png(&crate::totp::uri(issuer, &a.account.id, &secret))
-        .ok_or_else(|| Failure::internal("QR code"))?;
+    let uri = crate::totp::uri(&app.config.school_name_en, &a.account.id, &secret);
+    let png = crate::pages::qr_png(&uri).ok_or_else(|| Failure::internal("QR code"))?;
     let (flow, new_flow) = super::flow(req);
     let token = || app.forms.issue(&flow, now).token;
     let registered = a
@@ -251,11 +263,13 @@ async fn enrol_page(
         back: Return {
             service: a.target.service.as_deref(),
             post: a.target.post,
+            next: a.next,
         },
         app_title: registered.as_ref().map(|s| s.title()),
         tokens: [token(), token()],
         secret: &secret,
         qr_png: &png,
+        uri: &uri,
         passkey: match app.passkeys.available() {
             true => {
                 let key = ceremony_key("create", &flow);
@@ -290,7 +304,7 @@ pub(super) async fn mfa_post(app: &App, req: &Request) -> Handled {
         return Err(Failure::Refused(StatusCode::FORBIDDEN));
     }
     if !still_needed(app, &a).await? {
-        return deliver(app, req, &a.session, &a.target, false, false).await;
+        return continue_to(app, req, &a.session, &a).await;
     }
     let t = app.chrome(req).t();
     let code = req.form.get("code").unwrap_or("").trim();
@@ -310,7 +324,7 @@ pub(super) async fn mfa_post(app: &App, req: &Request) -> Handled {
                 )
                 .await?;
             let shown = Shown {
-                error: (!matches!(sent, Sent::Sent { .. })).then_some(t.sms_limited),
+                error: (!matches!(sent, Sent::Sent { .. })).then(|| t.sms_limited.to_string()),
                 code_sent: true,
             };
             return page(app, req, &a, shown, StatusCode::OK).await;
@@ -325,9 +339,10 @@ pub(super) async fn mfa_post(app: &App, req: &Request) -> Handled {
         _ => return Err(Failure::Refused(StatusCode::BAD_REQUEST)),
     };
     let client = app.client(req);
+    let locked_text = locked_text(app, t);
     if app.accounts.begin_second_factor(&a.account.id).await? == Guess::Refused {
         let shown = Shown {
-            error: Some(t.throttled),
+            error: Some(locked_text),
             ..Shown::default()
         };
         return page(app, req, &a, shown, StatusCode::LOCKED).await;
@@ -376,8 +391,11 @@ pub(super) async fn mfa_post(app: &App, req: &Request) -> Handled {
     }
     if !right {
         let (error, status) = match locked {
-            true => (t.throttled, StatusCode::LOCKED),
-            false => (t.mfa_wrong, StatusCode::UNAUTHORIZED),
+            true => (locked_text, StatusCode::LOCKED),
+            false if factor == Factor::Totp && totp_was_used(app, &a, code).await? => {
+                (t.mfa_code_used.to_string(), StatusCode::UNAUTHORIZED)
+            }
+            false => (t.mfa_wrong.to_string(), StatusCode::UNAUTHORIZED),
         };
         let shown = Shown {
             error: Some(error),
@@ -388,10 +406,45 @@ pub(super) async fn mfa_post(app: &App, req: &Request) -> Handled {
     proved(app, req, &a, factor).await
 }
 
+/// The lock's sentence: how long, that the password is fine, where help is.
+fn locked_text(app: &App, t: &crate::pages::Text) -> String {
+    let minutes = (app.config.throttle.lock_duration + 59) / 60;
+    t.mfa_locked.replace("{n}", &minutes.to_string())
+}
+
+/// Whether a refused authenticator code is the right one, already used (a second browser
+/// right after the first, `renew=true`): the person is told to wait for the next one.
+async fn totp_was_used(app: &App, a: &Asking, code: &str) -> Result<bool, Failure> {
+    let secret = app.accounts.binding(&a.account.id, "totp").await?;
+    let now = app.clock.now();
+    Ok(secret.is_some_and(|s| crate::totp::verify(&s, code, now).is_some()))
+}
+
+/// On to the application (or back to the page of 账号管理 that asked).
+async fn continue_to(app: &App, req: &Request, session: &Arc<LiveSession>, a: &Asking) -> Handled {
+    match a.next {
+        Some(next) => Ok(Response::see_other(&format!(
+            "{}/account/{next}",
+            req.prefix
+        ))),
+        None => deliver(app, req, session, &a.target, false, false).await,
+    }
+}
+
+/// `?service=…` (and `next=…`) to come back here.
+fn back_query(a: &Asking) -> String {
+    let query = a.target.query();
+    match (a.next, query.is_empty()) {
+        (Some(next), true) => format!("?next={next}"),
+        (Some(next), false) => format!("{query}&next={next}"),
+        (None, _) => query,
+    }
+}
+
 /// The session proved `factor`: it keeps it, and goes on to its application.
 async fn proved(app: &App, req: &Request, a: &Asking, factor: Factor) -> Handled {
     match app.sessions.prove_second_factor(&a.session, factor).await? {
-        Some(session) => deliver(app, req, &session, &a.target, false, false).await,
+        Some(session) => continue_to(app, req, &session, a).await,
         // Ended meanwhile (a logout, a lock): log in again.
         None => Ok(Response::see_other(&format!(
             "{}/login{}",
@@ -442,7 +495,7 @@ async fn enrolled(app: &App, req: &Request, a: &Asking, factor: Factor) -> Handl
     {
         return Ok(Response::see_other(&format!("{}/login", req.prefix)));
     }
-    let next = format!("{}/mfa{}", req.prefix, a.target.query());
+    let next = format!("{}/mfa{}", req.prefix, back_query(a));
     let chrome = app.chrome(req);
     Ok(app.page(StatusCode::OK, chrome.recovery_codes(&codes, &next)))
 }
@@ -457,7 +510,8 @@ async fn enrol(app: &App, req: &Request, a: &Asking, code: &str) -> Handled {
     let key = a.session.id_hash.clone();
     let pending = app.mfa.enrolling.get(&key, now).await?;
     if app.accounts.begin_second_factor(&a.account.id).await? == Guess::Refused {
-        return enrol_page(app, req, a, Some(t.throttled), StatusCode::LOCKED).await;
+        let error = locked_text(app, t);
+        return enrol_page(app, req, a, Some(&error), StatusCode::LOCKED).await;
     }
     let step = pending
         .as_deref()
@@ -474,20 +528,24 @@ async fn enrol(app: &App, req: &Request, a: &Asking, code: &str) -> Handled {
         .await?;
     let (Some(step), Some(secret)) = (step, pending) else {
         let error = match locked {
-            true => t.throttled,
-            false => t.mfa_wrong,
+            true => locked_text(app, t),
+            false => t.mfa_wrong_totp.to_string(),
         };
-        return enrol_page(app, req, a, Some(error), StatusCode::UNAUTHORIZED).await;
+        return enrol_page(app, req, a, Some(&error), StatusCode::UNAUTHORIZED).await;
     };
     // Of two submits of the same code only one enrols.
     if app.mfa.enrolling.take(&key).await?.is_none() {
         return Err(Failure::Refused(StatusCode::CONFLICT));
     }
     app.accounts.spend_totp_step(&a.account.id, step).await?;
-    let event = AuditEvent::FactorAdded { factor: "totp" };
-    app.accounts
-        .enrol_totp(&a.account.id, secret, event, &client)
-        .await?;
+    if !app
+        .accounts
+        .enrol_first_totp(&a.account.id, secret, &client)
+        .await?
+    {
+        // Another enrolment of this account came first: its factor is the one to pass.
+        return page(app, req, a, Shown::default(), StatusCode::CONFLICT).await;
+    }
     super::portal::notify_bound(app, &a.account, Notice::FactorAdded, &client).await;
     enrolled(app, req, a, Factor::Totp).await
 }

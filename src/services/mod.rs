@@ -4,7 +4,7 @@
 
 mod changes;
 
-use crate::model::{pattern, Service};
+use crate::model::{pattern, Mfa, Service};
 use crate::store::Store;
 use std::sync::{Arc, RwLock};
 
@@ -30,13 +30,18 @@ impl Registry {
         Ok(())
     }
 
-    /// The first enabled service whose pattern matches `service`.
+    /// The first enabled service whose pattern matches `service`. A second factor that any
+    /// matching entry requires holds for it: a broader pattern registered earlier never waives
+    /// a narrower one's `--mfa required`.
     pub fn find(&self, service: &str) -> Option<Service> {
         let url = pattern::normalize(service)?;
-        self.all()
-            .iter()
-            .find(|s| s.enabled && s.pattern.matches(&url))
-            .cloned()
+        let all = self.all();
+        let mut matching = all.iter().filter(|s| s.enabled && s.pattern.matches(&url));
+        let mut found = matching.next()?.clone();
+        if matching.any(|s| s.settings.mfa == Mfa::Required) {
+            found.settings.mfa = Mfa::Required;
+        }
+        Some(found)
     }
 
     /// The registered service with this id, enabled or not.

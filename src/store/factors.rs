@@ -89,6 +89,38 @@ impl Store {
         })
     }
 
+    /// Binds an authenticator to an account that holds no second factor at all (no
+    /// authenticator, phone, passkey or recovery code), checked in the same transaction: of
+    /// two first enrolments at once exactly one is made. `false`: the account has one now.
+    pub fn enrol_first_totp(
+        &self,
+        account_id: &str,
+        secret: &str,
+        record: &AuditRecord,
+        now: i64,
+    ) -> Result<bool> {
+        let keys = self.keys();
+        let hash = keys.lookup("totp", secret);
+        self.write(|tx| {
+            let held = tx.exists(
+                "SELECT 1 FROM bindings WHERE account_id = ?1 AND kind IN ('totp', 'phone')
+                 UNION ALL SELECT 1 FROM passkeys WHERE account_id = ?1
+                 UNION ALL SELECT 1 FROM recovery_codes WHERE account_id = ?1",
+                args![account_id],
+            )?;
+            if held {
+                return Ok(false);
+            }
+            tx.execute(
+                "INSERT INTO bindings (account_id, kind, value, value_hash, created_at)
+                 VALUES (?1, 'totp', ?2, ?3, ?4)",
+                args![account_id, &keys.seal(secret), &hash, now],
+            )?;
+            audit::insert(tx, record, now)?;
+            Ok(true)
+        })
+    }
+
     /// The account's "always ask for my second factor".
     pub fn set_mfa_always(&self, account_id: &str, on: bool, now: i64) -> Result<bool> {
         self.write(|tx| {

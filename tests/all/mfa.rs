@@ -49,7 +49,7 @@ async fn answer(c: &mut Client, page: &Resp, action: &str, code: &str, service: 
 }
 
 /// The token of the step-up page's form whose button (or hidden field) says `action`.
-fn form_token(page: &Resp, action: &str) -> String {
+pub(crate) fn form_token(page: &Resp, action: &str) -> String {
     let marker = format!("value=\"{action}\"");
     let at = page
         .body
@@ -540,4 +540,174 @@ async fn answer_account(c: &mut Client, page: &Resp, action: &str, code: &str) -
         &[("execution", &token), ("action", action), ("code", code)],
     )
     .await
+}
+
+/// P13: with only the password (or only the phone) nobody changes an account's second
+/// factors: 账号管理's pages send a session that has not passed one to the step-up first,
+/// and a post changes nothing; after the step-up (back to the page) they work.
+#[tokio::test]
+async fn changing_factors_needs_a_session_that_passed_one() {
+    let t = setup().await;
+    let mut c = t.client();
+    c.login("alice", PASSWORD, None).await;
+    let page = c.get("/cas/account/factors").await;
+    assert_eq!(page.status, 303);
+    assert_eq!(page.location(), "/cas/mfa?next=factors");
+    // A post with a good form token from this browser changes nothing either.
+    let verify = c.get("/cas/account/verify?next=factors").await;
+    let token = verify.tokens()[0].clone();
+    let forced = c
+        .post(
+            "/cas/account/factors",
+            &[("execution", &token), ("action", "recovery")],
+        )
+        .await;
+    assert_eq!(forced.location(), "/cas/mfa?next=factors");
+    assert!(!forced.body.contains("<li><code>"));
+    let held = t.server.store.held_factors("alice").unwrap();
+    assert_eq!(held.recovery_made, 0, "no codes were made");
+    let step_up = c.get("/cas/mfa?next=factors").await;
+    assert!(
+        step_up.body.contains("更改二次认证方式前"),
+        "{}",
+        step_up.body
+    );
+    let token = form_token(&step_up, "totp");
+    let passed = c
+        .post(
+            "/cas/mfa",
+            &[
+                ("execution", &token),
+                ("action", "totp"),
+                ("code", &code(&t, 0)),
+                ("next", "factors"),
+            ],
+        )
+        .await;
+    assert_eq!(passed.status, 303, "{}", passed.body);
+    assert_eq!(passed.location(), "/cas/account/factors");
+    let page = c.get("/cas/account/factors").await;
+    assert!(
+        page.body.contains("name=\"next\" value=\"factors\""),
+        "then the proof of identity"
+    );
+
+    // Only the phone: a login by SMS code cannot pass the step-up with that same phone.
+    t.add_user("carol", PASSWORD, false, &[]);
+    t.bind("carol", "phone", PHONE);
+    let mut phone = t.client();
+    let login = phone.get("/cas/login?cllt=dynamicLogin").await;
+    phone.get("/cas/captcha.html").await;
+    let flow = phone.jar["UNICAS_FLOW"].clone();
+    let captcha = t.server.app.captcha_answer(&flow).await.unwrap();
+    let sent = phone
+        .post(
+            "/cas/login",
+            &[
+                ("cllt", "dynamicLogin"),
+                ("action", "send"),
+                ("execution", &login.input("execution").unwrap()),
+                ("mobile", PHONE),
+                ("captcha", &captcha),
+            ],
+        )
+        .await;
+    let sms = t.sms_code(PHONE).await.unwrap();
+    let logged_in = phone
+        .post(
+            "/cas/login",
+            &[
+                ("cllt", "dynamicLogin"),
+                ("execution", &sent.input("execution").unwrap()),
+                ("mobile", PHONE),
+                ("dynamicCode", &sms),
+            ],
+        )
+        .await;
+    assert_eq!(logged_in.status, 303, "{}", logged_in.body);
+    let page = phone.get("/cas/account/factors").await;
+    assert_eq!(page.location(), "/cas/mfa?next=factors");
+    let step_up = phone.get("/cas/mfa?next=factors").await;
+    assert!(
+        step_up.body.contains("使用密码登录") && !step_up.body.contains("value=\"send\""),
+        "{}",
+        step_up.body
+    );
+}
+
+/// P14: a broader pattern registered earlier never waives a narrower one's `--mfa
+/// required`: the strictest requirement among the entries that match holds.
+#[tokio::test]
+async fn a_broader_pattern_never_waives_a_narrower_ones_second_factor() {
+    let t = TestServer::start().await;
+    t.add_service("https://apps.test/*", None);
+    t.register(NewService {
+        name: "finance".into(),
+        pattern: "https://apps.test/finance/*".into(),
+        mfa: Mfa::Required,
+        ..NewService::default()
+    });
+    let mut c = t.client();
+    let res = c
+        .login("alice", PASSWORD, Some("https://apps.test/finance/x"))
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert!(res.location().starts_with("/cas/mfa?service="));
+    let other = c
+        .get(&format!(
+            "/cas/login?service={}",
+            enc("https://apps.test/library")
+        ))
+        .await;
+    assert_eq!(
+        other.status, 302,
+        "the broader entry's own URLs ask nothing more"
+    );
+}
+
+/// P15: two first enrolments of one account at once (two browsers, each with its own
+/// authenticator) make exactly one factor; the other is told to pass it instead.
+#[tokio::test]
+async fn two_first_enrolments_at_once_make_one() {
+    let t = TestServer::start().await;
+    t.register(NewService {
+        name: "grades".into(),
+        pattern: HR.into(),
+        mfa: Mfa::Required,
+        ..NewService::default()
+    });
+    let mut pages = Vec::new();
+    let mut clients = Vec::new();
+    for _ in 0..2 {
+        let mut c = t.client();
+        c.login("alice", PASSWORD, Some(HR)).await;
+        let page = c.get(&step_up_path(HR)).await;
+        let secret: String = page
+            .body
+            .split("<code class=\"secret\">")
+            .nth(1)
+            .and_then(|s| s.split("</code>").next())
+            .unwrap()
+            .split_whitespace()
+            .collect();
+        pages.push((page, secret));
+        clients.push(c);
+    }
+    let now = t.clock().now();
+    let (mut first, mut second) = (clients.remove(0), clients.remove(0));
+    let codes = [
+        authenticator_code(&pages[0].1, now),
+        authenticator_code(&pages[1].1, now),
+    ];
+    let (a, b) = tokio::join!(
+        answer(&mut first, &pages[0].0, "enrol", &codes[0], HR),
+        answer(&mut second, &pages[1].0, "enrol", &codes[1], HR),
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{}\n{}", a.body, b.body);
+    assert_eq!(
+        t.server.store.held_factors("alice").unwrap().recovery_made,
+        10
+    );
 }

@@ -174,9 +174,50 @@ async fn on_passkeys_page(t: &TestServer, user: &str) -> (Client, Resp) {
         )
         .await;
     assert_eq!((res.status, res.location()), (303, "/cas/account/passkeys"));
-    let page = c.get("/cas/account/passkeys").await;
+    let mut page = c.get("/cas/account/passkeys").await;
+    if page.status == 303 {
+        // The account holds a factor: 账号管理 asks this session to pass one first.
+        assert_eq!(page.location(), "/cas/mfa?next=passkeys");
+        pass_step_up(t, &mut c, user, "passkeys").await;
+        page = c.get("/cas/account/passkeys").await;
+    }
     assert_eq!(page.status, 200);
     (c, page)
+}
+
+/// Passes the step-up 账号管理 asks of a session once the account holds a second factor,
+/// with a recovery code made for the test (replacing the account's).
+pub(crate) async fn pass_step_up(t: &TestServer, c: &mut Client, user: &str, next: &str) {
+    let hash = t
+        .server
+        .store
+        .keys()
+        .lookup("recovery code", "testcode0001");
+    let record =
+        unicas::model::AuditRecord::system(unicas::model::AuditEvent::AccountUnlocked, None);
+    t.server
+        .store
+        .replace_recovery_codes(user, &[hash], &record, t.clock().now())
+        .unwrap();
+    let page = c.get(&format!("/cas/mfa?next={next}")).await;
+    let token = crate::mfa::form_token(&page, "recovery");
+    let passed = c
+        .post(
+            "/cas/mfa",
+            &[
+                ("execution", token.as_str()),
+                ("action", "recovery"),
+                ("code", "test-code-0001"),
+                ("next", next),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (passed.status, passed.location()),
+        (303, format!("/cas/account/{next}").as_str()),
+        "{}",
+        passed.body
+    );
 }
 
 /// Posts the add form of `page` with `key`'s answer and `name`.

@@ -13,6 +13,9 @@ pub(in crate::routes) async fn factors_get(app: &App, req: &Request) -> Handled 
     let Some(h) = holder(app, req).await? else {
         return Ok(to_login(req));
     };
+    if let Some(step_up) = factor_gate(app, req, &h, "factors").await? {
+        return Ok(step_up);
+    }
     if !verified(app, &h).await? {
         return verify_page(app, req, &h, "factors", Shown::default(), StatusCode::OK).await;
     }
@@ -21,6 +24,7 @@ pub(in crate::routes) async fn factors_get(app: &App, req: &Request) -> Handled 
         Some("added") => Some(t.done_factor_added),
         Some("removed") => Some(t.done_factor_removed),
         Some("always") => Some(t.done_always),
+        Some("recovery") => Some(t.done_recovery),
         _ => None,
     };
     factors_page(app, req, &h, done, None, StatusCode::OK).await
@@ -37,10 +41,11 @@ async fn factors_page(
     let factors = app.accounts.factors(&h.account).await?;
     let now = app.clock.now();
     let enrolling = app.portal.enrolling.get(&h.session.id_hash, now).await?;
-    let png = match &enrolling {
+    let shown = match &enrolling {
         Some(secret) => {
             let uri = crate::totp::uri(&app.config.school_name_en, &h.account.id, secret);
-            Some(crate::pages::qr_png(&uri).ok_or_else(|| Failure::internal("QR code"))?)
+            let png = crate::pages::qr_png(&uri).ok_or_else(|| Failure::internal("QR code"))?;
+            Some((secret.as_str(), png, uri))
         }
         None => None,
     };
@@ -53,7 +58,9 @@ async fn factors_page(
         recovery_made: factors.held.recovery_made,
         phone: factors.phone.as_ref().map(|p| p.masked()),
         always: h.account.mfa_always,
-        enrolling: enrolling.as_deref().zip(png.as_deref()),
+        enrolling: shown
+            .as_ref()
+            .map(|(secret, png, uri)| (*secret, png.as_slice(), uri.as_str())),
         done,
         error,
     };
@@ -74,6 +81,9 @@ pub(in crate::routes) async fn factors_post(app: &App, req: &Request) -> Handled
     };
     if !redeem_form(app, req).await? {
         return Err(Failure::Refused(StatusCode::FORBIDDEN));
+    }
+    if let Some(step_up) = factor_gate(app, req, &h, "factors").await? {
+        return Ok(step_up);
     }
     // Each change needs a fresh proof of identity, as bindings do.
     if !verified(app, &h).await? {
@@ -114,6 +124,10 @@ pub(in crate::routes) async fn factors_post(app: &App, req: &Request) -> Handled
                 .enrol_totp(&h.account.id, secret, event, &client)
                 .await?;
             notify_bound(app, &h.account, Notice::FactorAdded, &client).await;
+            // Its first code proved it: this session has passed a second factor.
+            app.sessions
+                .prove_second_factor(&h.session, crate::model::Factor::Totp)
+                .await?;
             // The first factor beyond the phone brings recovery codes, shown once.
             if factors.held.recovery_made == 0 {
                 return recovery_codes(app, req, &h, &added_path(req)).await;
@@ -130,8 +144,9 @@ pub(in crate::routes) async fn factors_post(app: &App, req: &Request) -> Handled
             }
             Ok(back("removed"))
         }
-        Some("recovery") if factors.beyond_phone() => {
-            recovery_codes(app, req, &h, &added_path(req)).await
+        Some("recovery") if factors.any() => {
+            let next = format!("{}/account/factors?done=recovery", req.prefix);
+            recovery_codes(app, req, &h, &next).await
         }
         Some("always-on") if factors.any() => {
             app.accounts.set_mfa_always(&h.account.id, true).await?;

@@ -106,6 +106,25 @@ pub(super) async fn holder(app: &App, req: &Request) -> Result<Option<Holder>, F
     Ok(found.map(|(_, account)| Holder { session, account }))
 }
 
+/// Changing an account's second factors needs a session that proved one, once the account
+/// holds any (the bound phone included): else the password alone, or the phone alone, could
+/// add a factor of its own and pass every application that requires one. `Some`: the step-up
+/// first, which comes back to `/account/{next}`.
+pub(super) async fn factor_gate(
+    app: &App,
+    req: &Request,
+    h: &Holder,
+    next: &str,
+) -> Result<Option<Response>, Failure> {
+    if app.cas.is_multi_factor(&h.session) || !app.accounts.factors(&h.account).await?.any() {
+        return Ok(None);
+    }
+    Ok(Some(Response::see_other(&format!(
+        "{}/mfa?next={next}",
+        req.prefix
+    ))))
+}
+
 /// Without a session, the login page (which lands here again).
 fn to_login(req: &Request) -> Response {
     Response::redirect(&format!("{}/login", req.prefix))

@@ -16,6 +16,9 @@ pub(in crate::routes) async fn passkeys_get(app: &App, req: &Request) -> Handled
     let Some(h) = holder(app, req).await? else {
         return Ok(to_login(req));
     };
+    if let Some(step_up) = factor_gate(app, req, &h, "passkeys").await? {
+        return Ok(step_up);
+    }
     if !verified(app, &h).await? {
         return verify_page(app, req, &h, "passkeys", Shown::default(), StatusCode::OK).await;
     }
@@ -89,6 +92,9 @@ pub(in crate::routes) async fn passkeys_post(app: &App, req: &Request) -> Handle
     if !redeem_form(app, req).await? {
         return Err(Failure::Refused(StatusCode::FORBIDDEN));
     }
+    if let Some(step_up) = factor_gate(app, req, &h, "passkeys").await? {
+        return Ok(step_up);
+    }
     if !verified(app, &h).await? {
         let shown = Shown::default();
         return verify_page(app, req, &h, "passkeys", shown, StatusCode::FORBIDDEN).await;
@@ -136,6 +142,13 @@ pub(in crate::routes) async fn passkeys_post(app: &App, req: &Request) -> Handle
                     &client,
                 )
                 .await?;
+            if finished.is_ok() {
+                // The registration proved the key at hand: this session has passed a second
+                // factor.
+                app.sessions
+                    .prove_second_factor(&h.session, crate::model::Factor::WebAuthn)
+                    .await?;
+            }
             match finished {
                 // The first factor beyond the phone brings recovery codes, shown once.
                 Ok(()) if app.accounts.factors(&h.account).await?.held.recovery_made == 0 => {
