@@ -423,10 +423,13 @@ async fn totp_was_used(app: &App, a: &Asking, code: &str) -> Result<bool, Failur
 /// On to the application (or back to the page of 账号管理 that asked).
 async fn continue_to(app: &App, req: &Request, session: &Arc<LiveSession>, a: &Asking) -> Handled {
     match a.next {
-        Some(next) => Ok(Response::see_other(&format!(
-            "{}/account/{next}",
-            req.prefix
-        ))),
+        Some(next) => {
+            super::portal::identity_proved(app, &session.id_hash).await?;
+            Ok(Response::see_other(&format!(
+                "{}/account/{next}",
+                req.prefix
+            )))
+        }
         None => deliver(app, req, session, &a.target, false, false).await,
     }
 }

@@ -34,8 +34,11 @@ async fn second_factor(test: &'static str, p: Person) {
     let secret: String = b.read("code.secret").await.split_whitespace().collect();
     b.fill("code", "000000").await;
     b.press(p.t("验证并启用", "Verify and turn on")).await;
-    b.see(p.t("验证码、动态口令或恢复码不正确。", "The code is not right."))
-        .await;
+    b.see(p.t(
+        "动态口令不正确，请输入身份验证器当前显示的 6 位数字。",
+        "Wrong code: enter the 6 digits your authenticator shows now.",
+    ))
+    .await;
     let secret_again: String = b.read("code.secret").await.split_whitespace().collect();
     assert_eq!(secret, secret_again, "the same key until it is confirmed");
     let now = campus.server.clock().now();

@@ -125,6 +125,20 @@ pub(super) async fn factor_gate(
     ))))
 }
 
+/// A second factor the session just passed for 账号管理 is a fresh proof of identity too:
+/// the page it comes back to does not ask again.
+pub(in crate::routes) async fn identity_proved(
+    app: &App,
+    session_hash: &str,
+) -> Result<(), Failure> {
+    let now = app.clock.now();
+    app.portal
+        .reauth
+        .insert(session_hash.to_string(), (), now + REAUTH_TTL, now)
+        .await?;
+    Ok(())
+}
+
 /// Without a session, the login page (which lands here again).
 fn to_login(req: &Request) -> Response {
     Response::redirect(&format!("{}/login", req.prefix))
