@@ -128,6 +128,14 @@ for lang in zh en; do
 
   # 二次认证: 账号管理's page, setting up an authenticator (its first code), the recovery codes,
   # then the step-up 人事系统 asks for, and the enrolment of an account with no factor.
+  # The bound phone is a factor: changing factors asks for one first (its code).
+  get -o "$WORK/mfa-manage.html" "$BASE/mfa?next=factors"
+  get -o "$WORK/mfa-manage-sent.html" -d "execution=$(field execution "$WORK/mfa-manage.html")&action=send&next=factors" \
+    "$BASE/mfa"
+  shot mfa-manage-sent "$lang" "$WORK/mfa-manage-sent.html"
+  code=$($BIN --db "$DB" sms outbox --phone "$phone" --limit 1 | sed -n 's/.*验证码为\([0-9]\{6\}\).*/\1/p')
+  get -o /dev/null -d "execution=$(field execution "$WORK/mfa-manage-sent.html")&action=sms&code=$code&next=factors" \
+    "$BASE/mfa"
   get -o "$WORK/factors.html" "$BASE/account/factors"
   shot account-factors "$lang" "$WORK/factors.html"
   get -o "$WORK/factors-totp.html" -d "execution=$(field execution "$WORK/factors.html")&action=totp-start" \
@@ -137,6 +145,12 @@ for lang in zh en; do
   get -o "$WORK/recovery-codes.html" -d "execution=$(field execution "$WORK/factors-totp.html")&action=totp-confirm&code=$(totp "$secret" 0)" \
     "$BASE/account/factors"
   shot mfa-recovery-codes "$lang" "$WORK/recovery-codes.html"
+  # A new session of the student (password only) meets 人事系统's step-up.
+  jar=$WORK/jar-step-up-$lang
+  get -o "$WORK/su-login.html" "$BASE/login?service=https%3A%2F%2Fhr.example.edu%2F&lang=$lang"
+  get -o /dev/null --data-urlencode "username=$account" --data-urlencode "password=New-Pass-2026" \
+    --data-urlencode "execution=$(field execution "$WORK/su-login.html")" \
+    --data-urlencode "service=https://hr.example.edu/" "$BASE/login"
   get -o "$WORK/step-up.html" "$BASE/mfa?service=https%3A%2F%2Fhr.example.edu%2F"
   shot mfa-step-up "$lang" "$WORK/step-up.html"
   get -o "$WORK/step-up-wrong.html" -d "execution=$(field execution "$WORK/step-up.html")&action=totp&code=000000&service=https://hr.example.edu/" \
