@@ -62,6 +62,8 @@ pub enum Refusal {
     BadName,
     /// The account has `MAX_PASSKEYS` already.
     TooMany,
+    /// Registered as an account's first second factor, but it has one by now.
+    FactorExists,
 }
 
 /// One passkey as its holder sees it.
@@ -198,6 +200,33 @@ impl Passkeys {
         response_json: &str,
         by: &Client,
     ) -> Result<Result<(), Refusal>> {
+        self.finish(key, account_id, name, response_json, by, false)
+            .await
+    }
+
+    /// `finish_registration` for an account's first second factor (the step-up's enrolment):
+    /// stored only if the account still holds none, checked in the same transaction.
+    pub async fn finish_first_registration(
+        &self,
+        key: &str,
+        account_id: &str,
+        name: &str,
+        response_json: &str,
+        by: &Client,
+    ) -> Result<Result<(), Refusal>> {
+        self.finish(key, account_id, name, response_json, by, true)
+            .await
+    }
+
+    async fn finish(
+        &self,
+        key: &str,
+        account_id: &str,
+        name: &str,
+        response_json: &str,
+        by: &Client,
+        first: bool,
+    ) -> Result<Result<(), Refusal>> {
         let webauthn = self.webauthn()?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
@@ -245,11 +274,13 @@ impl Passkeys {
                     name: named.clone(),
                 };
                 let record = client.record(event, Some(&id));
-                s.add_passkey(&id, &credential_id, &named, &json, &record, now)
+                s.add_passkey(&id, &credential_id, &named, &json, &record, first, now)
             })
             .await?;
-        if !added {
-            return Ok(Err(Refusal::AlreadyRegistered));
+        match added {
+            None => return Ok(Err(Refusal::FactorExists)),
+            Some(false) => return Ok(Err(Refusal::AlreadyRegistered)),
+            Some(true) => {}
         }
         self.notify(account_id, Notice::FactorAdded, by).await?;
         Ok(Ok(()))

@@ -473,13 +473,19 @@ async fn enrol_passkey(app: &App, req: &Request, a: &Asking) -> Handled {
     let client = app.client(req);
     let finished = app
         .passkeys
-        .finish_registration(&key, &a.account.id, name, answer, &client)
+        .finish_first_registration(&key, &a.account.id, name, answer, &client)
         .await?;
-    if finished.is_err() {
-        let error = Some(t.passkey_failed);
-        return enrol_page(app, req, a, error, StatusCode::BAD_REQUEST).await;
+    match finished {
+        Ok(()) => enrolled(app, req, a, Factor::WebAuthn).await,
+        // Another enrolment of this account came first: its factor is the one to pass.
+        Err(crate::passkeys::Refusal::FactorExists) => {
+            page(app, req, a, Shown::default(), StatusCode::CONFLICT).await
+        }
+        Err(_) => {
+            let error = Some(t.passkey_failed);
+            enrol_page(app, req, a, error, StatusCode::BAD_REQUEST).await
+        }
     }
-    enrolled(app, req, a, Factor::WebAuthn).await
 }
 
 /// A factor just enrolled by an account that had none: the session has proved it, and the

@@ -1,7 +1,7 @@
 //! Second factors beyond bindings: recovery codes (keyed hashes, each spent once), how many
 //! passkeys an account has, and the account's "always ask".
 
-use super::db::args;
+use super::db::{args, Db};
 use super::{audit, Result, Store};
 use crate::model::AuditRecord;
 
@@ -13,6 +13,18 @@ pub struct HeldFactors {
     pub recovery_left: i64,
     /// Recovery codes ever issued in the current set (0: none made).
     pub recovery_made: i64,
+}
+
+/// Whether the account holds any second factor: an authenticator, a bound phone, a passkey
+/// or a recovery code. Inside the caller's transaction, so a first enrolment checks and
+/// writes at once.
+pub(super) fn holds_a_factor(tx: &Db, account_id: &str) -> Result<bool> {
+    tx.exists(
+        "SELECT 1 FROM bindings WHERE account_id = ?1 AND kind IN ('totp', 'phone')
+         UNION ALL SELECT 1 FROM passkeys WHERE account_id = ?1
+         UNION ALL SELECT 1 FROM recovery_codes WHERE account_id = ?1",
+        args![account_id],
+    )
 }
 
 impl Store {
@@ -102,13 +114,7 @@ impl Store {
         let keys = self.keys();
         let hash = keys.lookup("totp", secret);
         self.write(|tx| {
-            let held = tx.exists(
-                "SELECT 1 FROM bindings WHERE account_id = ?1 AND kind IN ('totp', 'phone')
-                 UNION ALL SELECT 1 FROM passkeys WHERE account_id = ?1
-                 UNION ALL SELECT 1 FROM recovery_codes WHERE account_id = ?1",
-                args![account_id],
-            )?;
-            if held {
+            if holds_a_factor(tx, account_id)? {
                 return Ok(false);
             }
             tx.execute(

@@ -63,10 +63,15 @@ impl Store {
         name: &str,
         passkey: &str,
         record: &AuditRecord,
+        only_first: bool,
         now: i64,
-    ) -> Result<bool> {
+    ) -> Result<Option<bool>> {
         let sealed = self.keys().seal(passkey);
         self.write(|tx| {
+            // As the account's first second factor: only if it still holds none.
+            if only_first && super::factors::holds_a_factor(tx, account_id)? {
+                return Ok(None);
+            }
             let added = tx.execute(
                 "INSERT INTO passkeys (credential_id, account_id, name, passkey, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (credential_id) DO NOTHING",
@@ -75,7 +80,7 @@ impl Store {
             if added {
                 audit::insert(tx, record, now)?;
             }
-            Ok(added)
+            Ok(Some(added))
         })
     }
 

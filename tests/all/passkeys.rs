@@ -710,3 +710,77 @@ async fn a_ceremony_begun_on_one_node_finishes_on_another_once() {
         .await
         .unwrap());
 }
+
+/// docs/security.md P16: at the step-up, an account with no second factor registers a
+/// passkey, which then passes the step-up (the ticket says `mfa-webauthn`) and brings the
+/// recovery codes; a first authenticator enrolled at the same moment in another browser
+/// makes the two one factor, never two.
+#[tokio::test]
+async fn a_first_passkey_at_the_step_up_is_the_accounts_one_first_factor() {
+    let t = TestServer::start().await;
+    let hr = "https://hr.test/";
+    t.register(unicas::model::NewService {
+        name: "hr".into(),
+        pattern: hr.into(),
+        mfa: unicas::model::Mfa::Required,
+        ..Default::default()
+    });
+    let path = format!("/cas/mfa?service={}", enc(hr));
+    let (mut by_key, mut by_app) = (t.client(), t.client());
+    by_key.login("alice", PASSWORD, Some(hr)).await;
+    by_app.login("alice", PASSWORD, Some(hr)).await;
+    let (key_page, app_page) = (by_key.get(&path).await, by_app.get(&path).await);
+    let answer = SoftKey::new(5).create(&creation_options(&key_page));
+    let secret: String = app_page
+        .body
+        .split("<code class=\"secret\">")
+        .nth(1)
+        .and_then(|s| s.split("</code>").next())
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let code = authenticator_code(&secret, t.clock().now());
+    let (key_token, app_token) = (
+        crate::mfa::form_token(&key_page, "passkey-enrol"),
+        crate::mfa::form_token(&app_page, "enrol"),
+    );
+    let key_form = [
+        ("execution", key_token.as_str()),
+        ("action", "passkey-enrol"),
+        ("name", "我的电脑"),
+        ("credential", answer.as_str()),
+        ("service", hr),
+    ];
+    let app_form = [
+        ("execution", app_token.as_str()),
+        ("action", "enrol"),
+        ("code", code.as_str()),
+        ("service", hr),
+    ];
+    let (with_key, with_app) = tokio::join!(
+        by_key.post("/cas/mfa", &key_form),
+        by_app.post("/cas/mfa", &app_form)
+    );
+    let enrolled = [&with_key, &with_app]
+        .iter()
+        .filter(|r| r.status == 200 && r.body.matches("<li><code>").count() == 10)
+        .count();
+    assert_eq!(enrolled, 1, "{}\n{}", with_key.body, with_app.body);
+    let passkeys = t.server.store.passkeys_of("alice").unwrap().len();
+    let totp = t.server.store.binding("alice", "totp").unwrap().is_some();
+    assert_eq!(
+        (passkeys, totp),
+        match with_key.status {
+            200 => (1, false),
+            _ => (0, true),
+        }
+    );
+    if with_key.status == 200 {
+        let next = by_key.get(&path).await;
+        assert_eq!(next.status, 302, "the passkey passed the step-up");
+        let valid = by_key
+            .get(&validate_path("p3/serviceValidate", hr, &next.ticket()))
+            .await;
+        assert!(valid.body.contains("mfa-webauthn"), "{}", valid.body);
+    }
+}

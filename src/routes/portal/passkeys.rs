@@ -161,7 +161,7 @@ pub(in crate::routes) async fn passkeys_post(app: &App, req: &Request) -> Handle
                         Refusal::BadName => (t.passkey_bad_name, StatusCode::BAD_REQUEST),
                         Refusal::AlreadyRegistered => (t.passkey_duplicate, StatusCode::CONFLICT),
                         Refusal::TooMany => (t.passkey_too_many, StatusCode::CONFLICT),
-                        Refusal::NoCeremony | Refusal::NotVerified => {
+                        Refusal::NoCeremony | Refusal::NotVerified | Refusal::FactorExists => {
                             (t.passkey_failed, StatusCode::BAD_REQUEST)
                         }
                     };
