@@ -275,6 +275,7 @@ ALTER TABLE services ADD COLUMN mfa TEXT NOT NULL DEFAULT 'none';
 ALTER TABLE accounts ADD COLUMN mfa_always BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE sso_sessions ADD COLUMN first_factor TEXT NOT NULL DEFAULT 'password';
 ALTER TABLE sso_sessions ADD COLUMN second_factor TEXT;
+ALTER TABLE proxy_granting_tickets ADD COLUMN factors TEXT NOT NULL DEFAULT 'password';
 -- A shared ticket carries the session's factors as `Proof::encode` writes them.
 ALTER TABLE tickets ADD COLUMN factors TEXT NOT NULL DEFAULT 'password';
 CREATE TABLE recovery_codes (

@@ -369,6 +369,9 @@ ALTER TABLE accounts ADD COLUMN mfa_always INTEGER NOT NULL DEFAULT 0;
 -- for its lifetime.
 ALTER TABLE sso_sessions ADD COLUMN first_factor TEXT NOT NULL DEFAULT 'password';
 ALTER TABLE sso_sessions ADD COLUMN second_factor TEXT;
+-- A proxy-granting ticket keeps the factors of the ticket it was granted for (`Proof::encode`):
+-- a later step-up of the session does not reach it.
+ALTER TABLE proxy_granting_tickets ADD COLUMN factors TEXT NOT NULL DEFAULT 'password';
 -- Recovery codes: ten single-use codes shown once, kept only as keyed hashes.
 CREATE TABLE recovery_codes (
     account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,

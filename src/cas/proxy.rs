@@ -51,6 +51,7 @@ impl Cas {
             account_id: ticket.session.account_id.clone(),
             service: service.to_string(),
             proxies,
+            proof: ticket.session.proof,
         };
         let now = self.clock.now();
         let h = hash.clone();
@@ -153,7 +154,8 @@ impl Cas {
             account_id: pgt.account_id,
             auth_time: session.auth_time,
             remember_me: session.remember_me,
-            proof: session.proof,
+            // The factors of the ticket the PGT was granted for, not the session's now.
+            proof: pgt.proof,
         });
         // A proxied application that requires a second factor gets a ticket only from a
         // session that proved one.

@@ -3,6 +3,7 @@
 
 use super::db::args;
 use super::{Result, Store};
+use crate::model::Proof;
 
 /// A proxy-granting ticket as stored.
 #[derive(Clone, Debug)]
@@ -13,6 +14,8 @@ pub struct ProxyGrantingTicket {
     pub service: String,
     /// Proxy callback URLs, newest first.
     pub proxies: Vec<String>,
+    /// How the session was proved when the ticket it was granted for was issued.
+    pub proof: Proof,
 }
 
 impl Store {
@@ -20,15 +23,16 @@ impl Store {
         self.write(|tx| {
             tx.execute(
                 "INSERT INTO proxy_granting_tickets
-                     (id_hash, session_hash, account_id, service, proxies, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                     (id_hash, session_hash, account_id, service, proxies, created_at, factors)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 args![
                     id_hash,
                     &pgt.session_hash,
                     &pgt.account_id,
                     &pgt.service,
                     &pgt.proxies.join("\n"),
-                    now
+                    now,
+                    &pgt.proof.encode()
                 ],
             )?;
             Ok(())
@@ -48,7 +52,7 @@ impl Store {
     pub fn pgt(&self, id_hash: &str) -> Result<Option<ProxyGrantingTicket>> {
         self.read(|conn| {
             conn.query_opt(
-                "SELECT session_hash, account_id, service, proxies
+                "SELECT session_hash, account_id, service, proxies, factors
                  FROM proxy_granting_tickets WHERE id_hash = ?1",
                 args![id_hash],
                 |r| {
@@ -58,6 +62,7 @@ impl Store {
                         account_id: r.get(1)?,
                         service: r.get(2)?,
                         proxies: proxies.lines().map(str::to_string).collect(),
+                        proof: Proof::decode(&r.get::<String>(4)?),
                     })
                 },
             )

@@ -498,7 +498,8 @@ async fn a_lock_ends_the_accounts_pgts_and_tickets() {
 }
 
 /// docs/security.md P04: a proxy ticket for an application that requires a second factor
-/// comes only from a session that proved one; a password session's PGT is refused it.
+/// comes only from a PGT granted for a ticket with one; a password session's PGT is refused
+/// it, also after the session passed a second factor elsewhere.
 #[tokio::test]
 async fn proxy_tickets_for_an_application_that_requires_a_second_factor() {
     let Setup { t, callback, .. } = setup().await;
@@ -529,4 +530,30 @@ async fn proxy_tickets_for_an_application_that_requires_a_second_factor() {
     );
     // The same PGT still buys tickets for an application that asks nothing more.
     proxy_ticket(&mut c, &pgt, THIRD).await;
+    // The session then passes a second factor for payroll itself: the PGT keeps the factors
+    // of the ticket it was granted for, and still buys nothing for payroll.
+    let secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+    t.bind("alice", "totp", secret);
+    let step_up = c.get(&format!("/cas/mfa?service={}", enc(guarded))).await;
+    let token = crate::mfa::form_token(&step_up, "totp");
+    let code = authenticator_code(secret, t.clock().now());
+    let passed = c
+        .post(
+            "/cas/mfa",
+            &[
+                ("execution", token.as_str()),
+                ("action", "totp"),
+                ("code", code.as_str()),
+                ("service", guarded),
+            ],
+        )
+        .await;
+    assert_eq!(passed.status, 302, "{}", passed.body);
+    let res = c.get(&proxy_path(&pgt, guarded)).await;
+    assert_eq!(
+        failure_code(&res.body).as_deref(),
+        Some("UNAUTHORIZED_SERVICE"),
+        "{}",
+        res.body
+    );
 }
