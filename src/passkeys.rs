@@ -274,7 +274,13 @@ impl Passkeys {
                     name: named.clone(),
                 };
                 let record = client.record(event, Some(&id));
-                s.add_passkey(&id, &credential_id, &named, &json, &record, first, now)
+                let new = crate::store::NewPasskey {
+                    account_id: &id,
+                    credential_id: &credential_id,
+                    name: &named,
+                    passkey: &json,
+                };
+                s.add_passkey(&new, &record, first, now)
             })
             .await?;
         match added {

@@ -43,7 +43,7 @@ pub use copy::copy;
 pub use factors::HeldFactors;
 pub use logout::LogoutParticipant;
 pub use messages::{CodeCheck, Limits, MessageRequest, MessageRow, Reserved};
-pub use passkeys::PasskeyRow;
+pub use passkeys::{NewPasskey, PasskeyRow};
 pub use proxy::ProxyGrantingTicket;
 pub use services::ServiceUpdate;
 pub use sessions::{SessionRow, SsoSession};

@@ -19,6 +19,16 @@ pub struct PasskeyRow {
     pub last_used_at: Option<i64>,
 }
 
+/// A verified passkey to store: whose, its credential id (base64url), its name, and the
+/// library's credential as JSON.
+#[derive(Clone, Copy)]
+pub struct NewPasskey<'a> {
+    pub account_id: &'a str,
+    pub credential_id: &'a str,
+    pub name: &'a str,
+    pub passkey: &'a str,
+}
+
 impl Store {
     /// The account's passkeys, oldest first. One whose seal does not open (another key
     /// file) is left out: it could not be verified anyway.
@@ -54,18 +64,23 @@ impl Store {
         })
     }
 
-    /// Stores a new passkey for the account with its audit row; `false` (nothing written)
-    /// if the credential id is registered already, to this account or another.
+    /// Stores a new passkey for the account with its audit row; `Some(false)` (nothing
+    /// written) if the credential id is registered already, to this account or another;
+    /// `None` if it was to be the account's first second factor (`only_first`) and the
+    /// account holds one by now.
     pub fn add_passkey(
         &self,
-        account_id: &str,
-        credential_id: &str,
-        name: &str,
-        passkey: &str,
+        new: &NewPasskey,
         record: &AuditRecord,
         only_first: bool,
         now: i64,
     ) -> Result<Option<bool>> {
+        let NewPasskey {
+            account_id,
+            credential_id,
+            name,
+            passkey,
+        } = *new;
         let sealed = self.keys().seal(passkey);
         self.write(|tx| {
             // As the account's first second factor: only if it still holds none.
