@@ -24,14 +24,21 @@ use crate::tickets::{new_id, Kind};
 use std::sync::Arc;
 use tickets::{Outstanding, Target};
 
+/// What a session may have of an application.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clearance {
+    Granted,
+    /// Its access rules refuse the account (or the session ended).
+    Denied,
+    /// A second factor first.
+    SecondFactor,
+}
+
 /// Why no service ticket was issued.
 #[derive(Debug, thiserror::Error)]
 pub enum IssueError {
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
-    /// The service left the registry meanwhile.
-    #[error("the service is not registered")]
-    Unregistered,
     /// The application requires a second factor the session has not proved.
     #[error("the application requires a second factor")]
     SecondFactorMissing,
@@ -81,17 +88,29 @@ impl Cas {
         self.registry.find(service)
     }
 
-    /// Whether the account behind `session` may use `service` (its access rules).
-    pub async fn admits(
+    /// What `session` may have of `service`: its access rules first, then a second factor
+    /// the application requires (or the account always asks for) and the session has not
+    /// proved. One read of the session and its account (the two-second memory).
+    pub async fn clearance(
         &self,
         service: &Service,
         session: &LiveSession,
-    ) -> Result<bool, crate::store::StoreError> {
+    ) -> Result<Clearance, crate::store::StoreError> {
         let found = self
             .sessions
             .with_account(&session.id_hash, &session.account_id)
             .await?;
-        Ok(found.is_some_and(|(_, account)| service.admits(&account.attributes())))
+        let Some((_, account)) = found else {
+            return Ok(Clearance::Denied);
+        };
+        if !service.admits(&account.attributes()) {
+            return Ok(Clearance::Denied);
+        }
+        let asks = service.settings.mfa == Mfa::Required || account.mfa_always;
+        Ok(match asks && !self.is_multi_factor(session) {
+            true => Clearance::SecondFactor,
+            false => Clearance::Granted,
+        })
     }
 
     /// Whether `session` must prove a second factor before a ticket for `service` (`None`:
@@ -168,17 +187,17 @@ impl Cas {
         }
     }
 
-    /// Mints a service ticket for `service` (already matched against the registry). Never
-    /// for an application that requires a second factor the session has not proved, whatever
+    /// Mints a service ticket for `service`, whose registry entry is `registered`. Never for
+    /// an application that requires a second factor the session has not proved, whatever
     /// path led here.
     pub async fn issue_service_ticket(
         &self,
         service: &str,
+        registered: &Service,
         session: &Arc<LiveSession>,
         from_new_login: bool,
     ) -> Result<String, IssueError> {
-        let registered = self.registered(service).ok_or(IssueError::Unregistered)?;
-        if !self.second_factor_allows(&registered, session) {
+        if !self.second_factor_allows(registered, session) {
             return Err(IssueError::SecondFactorMissing);
         }
         let id = new_id(Kind::ServiceTicket);

@@ -5,7 +5,7 @@
 
 use super::error::{Failure, Handled};
 use super::App;
-use crate::cas::{Cas, IssueError};
+use crate::cas::{Cas, Clearance, IssueError};
 use crate::http::{Cookie, Csp, Request, Response};
 use crate::model::{Account, Factor};
 use crate::sessions::{LiveSession, NewSession};
@@ -105,7 +105,8 @@ pub(super) async fn deliver(
     let Some(registered) = app.cas.registered(service) else {
         return Err(Failure::Refused(StatusCode::FORBIDDEN));
     };
-    if !app.cas.admits(&registered, session).await? {
+    let clearance = app.cas.clearance(&registered, session).await?;
+    if clearance == Clearance::Denied {
         let client = app.client(req);
         app.cas
             .record_denial(&registered, &session.account_id, Some(&client))
@@ -117,11 +118,7 @@ pub(super) async fn deliver(
         let page = chrome.access_denied(registered.title(), service);
         return Ok(app.page(StatusCode::FORBIDDEN, page));
     }
-    if app
-        .cas
-        .needs_second_factor(Some(&registered), session)
-        .await?
-    {
+    if clearance == Clearance::SecondFactor {
         return Ok(match gateway {
             true => Response::redirect(service),
             false => step_up(req, target),
@@ -129,13 +126,12 @@ pub(super) async fn deliver(
     }
     let ticket = match app
         .cas
-        .issue_service_ticket(service, session, from_new_login)
+        .issue_service_ticket(service, &registered, session, from_new_login)
         .await
     {
         Ok(ticket) => ticket,
         Err(IssueError::Store(e)) => return Err(e.into()),
         Err(IssueError::SecondFactorMissing) => return Ok(step_up(req, target)),
-        Err(IssueError::Unregistered) => return Err(Failure::Refused(StatusCode::FORBIDDEN)),
     };
     if target.post {
         let chrome = app.chrome(req);
