@@ -14,8 +14,8 @@
 use crate::accounts::admin::{self, AdminError, By};
 use crate::clock::Clock;
 use crate::ephemeral::Ephemeral;
-use crate::model::{Account, AuditEvent, Client, Email, Phone};
-use crate::otp::{Codes, Notice, Recipient};
+use crate::model::{Account, AuditEvent, Client};
+use crate::otp::{Codes, Notice};
 use crate::store::{PasskeyRow, Store, StoreError};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -444,21 +444,7 @@ impl Passkeys {
         let Some(account) = self.inner.store.call(move |s| s.account(&id)).await? else {
             return Ok(());
         };
-        let targets = [
-            account
-                .bound_phone
-                .as_deref()
-                .and_then(Phone::parse)
-                .map(Recipient::Phone),
-            account
-                .bound_email
-                .as_deref()
-                .and_then(Email::parse)
-                .map(Recipient::Email),
-        ];
-        for to in targets.into_iter().flatten() {
-            self.inner.codes.notify(account_id, &to, notice, by).await;
-        }
+        self.inner.codes.notify_holder(&account, notice, by).await;
         Ok(())
     }
 }

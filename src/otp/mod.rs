@@ -211,6 +211,31 @@ impl Codes {
         }
     }
 
+    /// Sends a security notice to the account's bound phone and bound e-mail address, each
+    /// that it has.
+    pub async fn notify_holder(
+        &self,
+        account: &crate::model::Account,
+        notice: Notice,
+        client: &Client,
+    ) {
+        let targets = [
+            account
+                .bound_phone
+                .as_deref()
+                .and_then(Phone::parse)
+                .map(Recipient::Phone),
+            account
+                .bound_email
+                .as_deref()
+                .and_then(Email::parse)
+                .map(Recipient::Email),
+        ];
+        for to in targets.into_iter().flatten() {
+            self.notify(&account.id, &to, notice, client).await;
+        }
+    }
+
     /// Sends a security notice to `target` (in the background; the outcome goes to the
     /// message log and the audit log). Notices meet only the server's daily budget.
     pub async fn notify(

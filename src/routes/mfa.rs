@@ -387,7 +387,9 @@ pub(super) async fn mfa_post(app: &App, req: &Request) -> Handled {
         )
         .await?;
     if locked {
-        super::portal::notify_bound(app, &a.account, Notice::SecondFactorLocked, &client).await;
+        app.codes
+            .notify_holder(&a.account, Notice::SecondFactorLocked, &client)
+            .await;
     }
     if !right {
         let (error, status) = match locked {
@@ -555,6 +557,8 @@ async fn enrol(app: &App, req: &Request, a: &Asking, code: &str) -> Handled {
         // Another enrolment of this account came first: its factor is the one to pass.
         return page(app, req, a, Shown::default(), StatusCode::CONFLICT).await;
     }
-    super::portal::notify_bound(app, &a.account, Notice::FactorAdded, &client).await;
+    app.codes
+        .notify_holder(&a.account, Notice::FactorAdded, &client)
+        .await;
     enrolled(app, req, a, Factor::Totp).await
 }

@@ -254,7 +254,9 @@ pub(in crate::routes) async fn admin_account_action(app: &App, req: &Request) ->
     if unbinding.is_some_and(BindingKind::is_second_factor) {
         if let Some(account) = app.accounts.account(&id).await? {
             let notice = crate::otp::Notice::FactorRemoved;
-            crate::routes::portal::notify_bound(app, &account, notice, &app.client(req)).await;
+            app.codes
+                .notify_holder(&account, notice, &app.client(req))
+                .await;
         }
     }
     if let Some(temporary) = temporary {

@@ -110,7 +110,8 @@ pub(in crate::routes) async fn admin_verify(app: &App, req: &Request) -> Handled
         .end_second_factor(&account.id, method, right, Asked::Console, &client)
         .await?;
     if locked {
-        crate::routes::portal::notify_bound(app, &account, Notice::SecondFactorLocked, &client)
+        app.codes
+            .notify_holder(&account, Notice::SecondFactorLocked, &client)
             .await;
     }
     if !right {

@@ -106,7 +106,9 @@ pub(in crate::routes) async fn account_password(app: &App, req: &Request) -> Han
     let client = app.client(req);
     match app.accounts.change_password(change, &client).await? {
         Ok(account) => {
-            notify_bound(app, &account, Notice::PasswordChanged, &client).await;
+            app.codes
+                .notify_holder(&account, Notice::PasswordChanged, &client)
+                .await;
             Ok(done(req, "password"))
         }
         Err(e) => {

@@ -218,30 +218,6 @@ pub(in crate::routes) async fn bind_post(app: &App, req: &Request, email: bool) 
     }
 }
 
-/// A security notice to the account's bound phone and e-mail.
-pub(in crate::routes) async fn notify_bound(
-    app: &App,
-    account: &Account,
-    notice: Notice,
-    client: &crate::model::Client,
-) {
-    let targets = [
-        account
-            .bound_phone
-            .as_deref()
-            .and_then(Phone::parse)
-            .map(Recipient::Phone),
-        account
-            .bound_email
-            .as_deref()
-            .and_then(Email::parse)
-            .map(Recipient::Email),
-    ];
-    for to in targets.into_iter().flatten() {
-        app.codes.notify(&account.id, &to, notice, client).await;
-    }
-}
-
 pub(super) fn parse_recipient(email: bool, typed: &str) -> Option<Recipient> {
     match email {
         true => Email::parse(typed).map(Recipient::Email),

@@ -123,7 +123,9 @@ pub(in crate::routes) async fn factors_post(app: &App, req: &Request) -> Handled
             app.accounts
                 .enrol_totp(&h.account.id, secret, event, &client)
                 .await?;
-            notify_bound(app, &h.account, Notice::FactorAdded, &client).await;
+            app.codes
+                .notify_holder(&h.account, Notice::FactorAdded, &client)
+                .await;
             // Its first code proved it: this session has passed a second factor.
             app.sessions
                 .prove_second_factor(&h.session, crate::model::Factor::Totp)
@@ -140,7 +142,9 @@ pub(in crate::routes) async fn factors_post(app: &App, req: &Request) -> Handled
                 .remove_factor(&h.account.id, Removable::Totp, Some(&client))
                 .await?;
             if removed {
-                notify_bound(app, &h.account, Notice::FactorRemoved, &client).await;
+                app.codes
+                    .notify_holder(&h.account, Notice::FactorRemoved, &client)
+                    .await;
             }
             Ok(back("removed"))
         }
@@ -167,7 +171,9 @@ pub(super) async fn recovery_codes(app: &App, req: &Request, h: &Holder, next: &
         .accounts
         .new_recovery_codes(&h.account.id, &client)
         .await?;
-    notify_bound(app, &h.account, Notice::FactorAdded, &client).await;
+    app.codes
+        .notify_holder(&h.account, Notice::FactorAdded, &client)
+        .await;
     let chrome = app.chrome(req);
     Ok(app.page(StatusCode::OK, chrome.recovery_codes(&codes, next)))
 }

@@ -28,7 +28,7 @@ use crate::pages::{
 use crate::sessions::LiveSession;
 use crate::store::Store;
 use crate::store::{Bound, CodeCheck};
-pub(super) use bindings::{notify_bound, send_refusal};
+pub(super) use bindings::send_refusal;
 use hyper::StatusCode;
 use std::sync::Arc;
 use verify::verify_page;

@@ -64,7 +64,8 @@ pub(in crate::routes) async fn forgot_password(app: &App, req: &Request) -> Hand
     let client = app.client(req);
     match app.accounts.change_password(change, &client).await? {
         Ok(account) => {
-            crate::routes::portal::notify_bound(app, &account, Notice::PasswordReset, &client)
+            app.codes
+                .notify_holder(&account, Notice::PasswordReset, &client)
                 .await;
             let mut done = format!("{}/forgot/done", req.prefix);
             if let Some(service) = &r.target.service {

@@ -306,7 +306,9 @@ pub(super) async fn social_callback(app: &App, req: &Request, kind: &str) -> Han
             Ok(match bound {
                 Bound::Bound => {
                     let client = app.client(req);
-                    super::portal::notify_bound(app, holder.account(), notice, &client).await;
+                    app.codes
+                        .notify_holder(holder.account(), notice, &client)
+                        .await;
                     Response::see_other(&format!("{}/account?done=bind", req.prefix))
                 }
                 Bound::Taken => Response::see_other(&format!("{}/account?done=taken", req.prefix)),
@@ -548,7 +550,9 @@ pub(super) async fn wecom_verify_post(app: &App, req: &Request) -> Handled {
     if bound == Bound::Taken {
         return ended(t.social_taken, StatusCode::CONFLICT);
     }
-    super::portal::notify_bound(app, &account, Notice::WeComBound, &client).await;
+    app.codes
+        .notify_holder(&account, Notice::WeComBound, &client)
+        .await;
     // The password just proved the account: the person is logged in, and "绑定成功" leads
     // to their 个人中心 (the manual's last picture), not to the login page.
     let (tgc, _) =
