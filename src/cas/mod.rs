@@ -106,11 +106,12 @@ impl Cas {
         if !service.admits(&account.attributes()) {
             return Ok(Clearance::Denied);
         }
-        let asks = service.settings.mfa == Mfa::Required || account.mfa_always;
-        Ok(match asks && !self.is_multi_factor(session) {
-            true => Clearance::SecondFactor,
-            false => Clearance::Granted,
-        })
+        Ok(
+            match self.asks_second_factor(Some(service), &account, session) {
+                true => Clearance::SecondFactor,
+                false => Clearance::Granted,
+            },
+        )
     }
 
     /// Whether `session` must prove a second factor before a ticket for `service` (`None`:
@@ -122,17 +123,27 @@ impl Cas {
         service: Option<&Service>,
         session: &LiveSession,
     ) -> Result<bool, crate::store::StoreError> {
+        // Proved already: nothing to read.
         if self.is_multi_factor(session) {
             return Ok(false);
-        }
-        if service.is_some_and(|s| s.settings.mfa == Mfa::Required) {
-            return Ok(true);
         }
         let found = self
             .sessions
             .with_account(&session.id_hash, &session.account_id)
             .await?;
-        Ok(found.is_some_and(|(_, account)| account.mfa_always))
+        Ok(found.is_some_and(|(_, account)| self.asks_second_factor(service, &account, session)))
+    }
+
+    /// The one rule: the application requires a second factor, or the account always asks,
+    /// and the session has not proved one.
+    fn asks_second_factor(
+        &self,
+        service: Option<&Service>,
+        account: &crate::model::Account,
+        session: &LiveSession,
+    ) -> bool {
+        let asks = service.is_some_and(|s| s.settings.mfa == Mfa::Required) || account.mfa_always;
+        asks && !self.is_multi_factor(session)
     }
 
     /// Whether the session proved a second factor (or a scan that counts as one).
