@@ -93,8 +93,7 @@ impl Chrome<'_> {
                             form method="post" action=(action) autocomplete="off" {
                                 input type="hidden" name="execution" value=(v.tokens[0]);
                                 (v.back.fields())
-                                label.sr for="totp" { (t.admin_totp_code) }
-                                input #totp type="text" name="code" inputmode="numeric" maxlength="8" placeholder=(t.admin_totp_code) autocomplete="one-time-code";
+                                (self.totp_field(false))
                                 button type="submit" name="action" value="totp" { (t.verify_button) }
                             }
                         }
@@ -162,8 +161,7 @@ impl Chrome<'_> {
                         form method="post" action=(action) autocomplete="off" {
                             input type="hidden" name="execution" value=(v.tokens[0]);
                             (v.back.fields())
-                            label.sr for="totp" { (t.admin_totp_code) }
-                            input #totp type="text" name="code" inputmode="numeric" maxlength="8" placeholder=(t.admin_totp_code) autocomplete="one-time-code" required;
+                            (self.totp_field(true))
                             button type="submit" name="action" value="enrol" { (t.mfa_enrol_button) }
                         }
                     }
@@ -181,6 +179,15 @@ impl Chrome<'_> {
                 }
             },
         )
+    }
+
+    /// The field for an authenticator's code (8 characters: apps show "108 256").
+    fn totp_field(&self, required: bool) -> Markup {
+        let t = self.t();
+        html! {
+            label.sr for="totp" { (t.admin_totp_code) }
+            input #totp type="text" name="code" inputmode="numeric" maxlength="8" placeholder=(t.admin_totp_code) autocomplete="one-time-code" required[required];
+        }
     }
 
     /// An authenticator to scan: the QR code, the same as a link (a phone cannot scan its own
@@ -275,8 +282,7 @@ impl Chrome<'_> {
                             (self.totp_enrolment(secret, png, uri))
                             form method="post" action=(action) autocomplete="off" {
                                 input type="hidden" name="execution" value=(v.token);
-                                label.sr for="totp" { (t.admin_totp_code) }
-                                input #totp type="text" name="code" inputmode="numeric" maxlength="8" placeholder=(t.admin_totp_code) autocomplete="one-time-code" required;
+                                (self.totp_field(true))
                                 button type="submit" name="action" value="totp-confirm" { (t.mfa_enrol_button) }
                             }
                         } @else if v.totp {
