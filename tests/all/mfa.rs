@@ -65,6 +65,53 @@ pub(crate) fn form_token(page: &Resp, action: &str) -> String {
     rest.input("execution").expect("the form's token")
 }
 
+/// The authenticator key an enrolment page shows under its QR code (grouped by four).
+pub(crate) fn enrolment_secret(page: &Resp) -> String {
+    page.body
+        .split("<code class=\"secret\">")
+        .nth(1)
+        .and_then(|s| s.split("</code>").next())
+        .unwrap_or_else(|| panic!("no key in {}", page.body))
+        .split_whitespace()
+        .collect()
+}
+
+/// A login by a code sent to `PHONE` (动态码登录) in `c`, for `service`: the answer to the
+/// code, and the code.
+async fn sms_login(t: &TestServer, c: &mut Client, service: Option<&str>) -> (Resp, String) {
+    let query = service.map(|s| format!("service={}&", enc(s)));
+    let page = c
+        .get(&format!(
+            "/cas/login?{}cllt=dynamicLogin",
+            query.unwrap_or_default()
+        ))
+        .await;
+    c.get("/cas/captcha.html").await;
+    let flow = c.jar["UNICAS_FLOW"].clone();
+    let captcha = t.server.app.captcha_answer(&flow).await.unwrap();
+    let token = page.input("execution").unwrap();
+    let mut send = vec![
+        ("cllt", "dynamicLogin"),
+        ("action", "send"),
+        ("execution", token.as_str()),
+        ("mobile", PHONE),
+        ("captcha", captcha.as_str()),
+    ];
+    send.extend(service.map(|s| ("service", s)));
+    let sent = c.post("/cas/login", &send).await;
+    let code = t.sms_code(PHONE).await.unwrap();
+    let token = sent.input("execution").unwrap();
+    let mut log_in = vec![
+        ("cllt", "dynamicLogin"),
+        ("execution", token.as_str()),
+        ("mobile", PHONE),
+        ("dynamicCode", code.as_str()),
+    ];
+    log_in.extend(service.map(|s| ("service", s)));
+    let answer = c.post("/cas/login", &log_in).await;
+    (answer, code)
+}
+
 /// Validates `ticket` for `service` at /p3/serviceValidate: the attributes by name.
 async fn attributes(c: &mut Client, service: &str, ticket: &str) -> Vec<(String, String)> {
     let res = c
@@ -217,40 +264,7 @@ async fn no_path_issues_a_ticket_without_the_second_factor() {
 
     // A login by a code to the phone: the step-up offers the authenticator, not the phone.
     let mut phone = t.client();
-    let page = phone
-        .get(&format!("/cas/login?service={}&cllt=dynamicLogin", enc(HR)))
-        .await;
-    phone.get("/cas/captcha.html").await;
-    let flow = phone.jar["UNICAS_FLOW"].clone();
-    let answer_text = t.server.app.captcha_answer(&flow).await.unwrap();
-    let token = page.input("execution").unwrap();
-    let sent = phone
-        .post(
-            "/cas/login",
-            &[
-                ("cllt", "dynamicLogin"),
-                ("action", "send"),
-                ("execution", &token),
-                ("mobile", PHONE),
-                ("captcha", &answer_text),
-                ("service", HR),
-            ],
-        )
-        .await;
-    let sms = t.sms_code(PHONE).await.unwrap();
-    let token = sent.input("execution").unwrap();
-    let logged_in = phone
-        .post(
-            "/cas/login",
-            &[
-                ("cllt", "dynamicLogin"),
-                ("execution", &token),
-                ("mobile", PHONE),
-                ("dynamicCode", &sms),
-                ("service", HR),
-            ],
-        )
-        .await;
+    let (logged_in, sms) = sms_login(&t, &mut phone, Some(HR)).await;
     assert_eq!(logged_in.status, 303, "{}", logged_in.body);
     assert_eq!(logged_in.location(), step_up_path(HR));
     let step_up = phone.get(&step_up_path(HR)).await;
@@ -320,14 +334,7 @@ async fn an_account_without_a_factor_enrols_one_and_gets_recovery_codes() {
     c.login("alice", PASSWORD, Some(HR)).await;
     let page = c.get(&step_up_path(HR)).await;
     assert!(page.body.contains("尚未设置二次认证方式"), "{}", page.body);
-    let secret: String = page
-        .body
-        .split("<code class=\"secret\">")
-        .nth(1)
-        .and_then(|s| s.split("</code>").next())
-        .unwrap()
-        .split_whitespace()
-        .collect();
+    let secret = enrolment_secret(&page);
     let wrong = answer(&mut c, &page, "enrol", "000000", HR).await;
     assert_eq!(wrong.status, 401);
     let now = t.clock().now();
@@ -480,14 +487,7 @@ async fn account_management_sets_up_factors_and_always_ask() {
     let page = c.get("/cas/account/factors").await;
     assert!(page.body.contains("二次认证"));
     let started = answer_account(&mut c, &page, "totp-start", "").await;
-    let secret: String = started
-        .body
-        .split("<code class=\"secret\">")
-        .nth(1)
-        .and_then(|s| s.split("</code>").next())
-        .unwrap()
-        .split_whitespace()
-        .collect();
+    let secret = enrolment_secret(&started);
     let now = t.clock().now();
     let confirmed = answer_account(
         &mut c,
@@ -594,34 +594,7 @@ async fn changing_factors_needs_a_session_that_passed_one() {
     t.add_user("carol", PASSWORD, false, &[]);
     t.bind("carol", "phone", PHONE);
     let mut phone = t.client();
-    let login = phone.get("/cas/login?cllt=dynamicLogin").await;
-    phone.get("/cas/captcha.html").await;
-    let flow = phone.jar["UNICAS_FLOW"].clone();
-    let captcha = t.server.app.captcha_answer(&flow).await.unwrap();
-    let sent = phone
-        .post(
-            "/cas/login",
-            &[
-                ("cllt", "dynamicLogin"),
-                ("action", "send"),
-                ("execution", &login.input("execution").unwrap()),
-                ("mobile", PHONE),
-                ("captcha", &captcha),
-            ],
-        )
-        .await;
-    let sms = t.sms_code(PHONE).await.unwrap();
-    let logged_in = phone
-        .post(
-            "/cas/login",
-            &[
-                ("cllt", "dynamicLogin"),
-                ("execution", &sent.input("execution").unwrap()),
-                ("mobile", PHONE),
-                ("dynamicCode", &sms),
-            ],
-        )
-        .await;
+    let (logged_in, _) = sms_login(&t, &mut phone, None).await;
     assert_eq!(logged_in.status, 303, "{}", logged_in.body);
     let page = phone.get("/cas/account/factors").await;
     assert_eq!(page.location(), "/cas/mfa?next=factors");
@@ -680,14 +653,7 @@ async fn two_first_enrolments_at_once_make_one() {
         let mut c = t.client();
         c.login("alice", PASSWORD, Some(HR)).await;
         let page = c.get(&step_up_path(HR)).await;
-        let secret: String = page
-            .body
-            .split("<code class=\"secret\">")
-            .nth(1)
-            .and_then(|s| s.split("</code>").next())
-            .unwrap()
-            .split_whitespace()
-            .collect();
+        let secret = enrolment_secret(&page);
         pages.push((page, secret));
         clients.push(c);
     }

@@ -731,14 +731,7 @@ async fn a_first_passkey_at_the_step_up_is_the_accounts_one_first_factor() {
     by_app.login("alice", PASSWORD, Some(hr)).await;
     let (key_page, app_page) = (by_key.get(&path).await, by_app.get(&path).await);
     let answer = SoftKey::new(5).create(&creation_options(&key_page));
-    let secret: String = app_page
-        .body
-        .split("<code class=\"secret\">")
-        .nth(1)
-        .and_then(|s| s.split("</code>").next())
-        .unwrap()
-        .split_whitespace()
-        .collect();
+    let secret = crate::mfa::enrolment_secret(&app_page);
     let code = authenticator_code(&secret, t.clock().now());
     let (key_token, app_token) = (
         crate::mfa::form_token(&key_page, "passkey-enrol"),
